@@ -1,0 +1,62 @@
+//! `portunus migrate sql up|status [DSN] [-e]`.
+
+use anyhow::{Context, bail};
+use portunus_server::storage::sql::SqlStore;
+
+use crate::cli::{MigrateArgs, MigrateSql, MigrateSqlAction};
+
+pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
+    let crate::cli::MigrateTarget::Sql(MigrateSql {
+        action,
+        dsn,
+        read_from_env,
+        config,
+    }) = args.target;
+    let dsn = match (dsn, read_from_env) {
+        (Some(dsn), false) => dsn,
+        (None, true) => std::env::var("DSN")
+            .context("-e was given but the environment variable DSN is not set")?,
+        (Some(_), true) => bail!("give either a DSN argument or -e, not both"),
+        (None, false) => match config {
+            Some(file) => {
+                let config =
+                    portunus_server::config::load(Some(&file), &|name| std::env::var(name).ok())?;
+                config.dsn.context("the configuration file sets no `dsn`")?
+            }
+            None => bail!(
+                "give the DSN as an argument, with -e (environment variable DSN), or with -c <config file>"
+            ),
+        },
+    };
+    let store = tokio::task::spawn_blocking(move || SqlStore::connect(&dsn)).await??;
+    match action {
+        MigrateSqlAction::Up => {
+            let applied = store.migrate_up().await?;
+            if applied.is_empty() {
+                println!("The database is up to date.");
+            } else {
+                for name in &applied {
+                    println!("Applied {name}");
+                }
+                println!("Applied {} migration(s).", applied.len());
+            }
+        }
+        MigrateSqlAction::Status => {
+            let status = store.migration_status().await?;
+            println!("{:<12} MIGRATION", "STATUS");
+            for migration in &status {
+                let state = if migration.applied {
+                    "applied"
+                } else {
+                    "pending"
+                };
+                println!("{state:<12} {}", migration.name);
+            }
+            let pending = status.iter().filter(|m| !m.applied).count();
+            if pending > 0 {
+                println!("{pending} migration(s) pending: run `portunus migrate sql up`.");
+            }
+        }
+    }
+    Ok(())
+}

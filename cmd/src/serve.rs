@@ -1,0 +1,99 @@
+//! `portunus serve all|public|admin [--dev] [-c config.yaml]`.
+
+use std::net::TcpListener;
+use std::path::Path;
+
+use anyhow::Context;
+use portunus_server::{Application, Config};
+
+use crate::cli::{ServeArgs, ServeWhat};
+
+/// Loads the configuration for `serve` and `migrate`: file, environment, dev defaults.
+pub fn load_config(
+    file: Option<&Path>,
+    dev: bool,
+) -> anyhow::Result<(Config, Option<portunus_server::config::DevNotes>)> {
+    let mut config = portunus_server::config::load(file, &|name| std::env::var(name).ok())?;
+    let notes = if dev {
+        let cwd = std::env::current_dir().context("cannot read the working directory")?;
+        Some(config.apply_dev_defaults(&cwd)?)
+    } else {
+        None
+    };
+    config.validate()?;
+    Ok((config, notes))
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let (config, notes) = load_config(args.config.as_deref(), args.dev)?;
+    portunus_server::telemetry::init(&config.log);
+    if let Some(notes) = notes {
+        tracing::warn!("running in dev mode: do not use it in production");
+        if notes.dsn_defaulted {
+            tracing::info!(
+                dsn = config.dsn.as_deref().unwrap_or(""),
+                "dev mode: using the SQLite database in the working directory"
+            );
+        }
+        if notes.secret_generated {
+            tracing::warn!(
+                file = notes.secret_loaded_from.as_deref().unwrap_or(""),
+                "dev mode: generated a random system secret and saved it"
+            );
+        } else if let Some(file) = &notes.secret_loaded_from {
+            tracing::info!(file = %file, "dev mode: using the system secret saved earlier");
+        }
+    }
+    let bind = |host: &Option<String>, port: u16, name: &str| -> anyhow::Result<TcpListener> {
+        let host = config.bind_host(host);
+        TcpListener::bind((host.as_str(), port))
+            .with_context(|| format!("cannot listen on {host}:{port} for the {name} listener"))
+    };
+    let mut builder = Application::builder(config.clone());
+    if matches!(args.what, ServeWhat::All | ServeWhat::Public) {
+        builder = builder.public_listener(bind(
+            &config.serve.public.host,
+            config.serve.public.port,
+            "public",
+        )?);
+    }
+    if matches!(args.what, ServeWhat::All | ServeWhat::Admin) {
+        builder = builder.admin_listener(bind(
+            &config.serve.admin.host,
+            config.serve.admin.port,
+            "admin",
+        )?);
+    }
+    let app = builder.build().await?;
+    let handle = app.handle();
+    tokio::spawn(async move {
+        wait_for_shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        handle.stop(true).await;
+    });
+    app.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {},
+                    _ = term.recv() => {},
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,278 @@
+//! The `portunus` binary: client commands against a running TestApp (through the SDK),
+//! startup refusals, and graceful shutdown on SIGTERM.
+
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::{TestApp, TestBackend};
+
+fn portunus(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_portunus"));
+    command
+        .args(args)
+        .env_remove("DSN")
+        .env_remove("SECRETS_SYSTEM");
+    for (k, v) in envs {
+        command.env(k, v);
+    }
+    command.output().expect("run portunus")
+}
+
+fn stdout_json(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_commands_round_trip_through_the_admin_api() {
+    let app = TestApp::spawn(TestBackend::Sqlite).await;
+    let endpoint = app.admin_url.clone();
+    let run = move |args: Vec<String>| {
+        let endpoint = endpoint.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut full: Vec<&str> = args.iter().map(String::as_str).collect();
+            full.extend(["--endpoint", &endpoint]);
+            portunus(&full, &[])
+        })
+    };
+    let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+
+    let created = run(args(&[
+        "create",
+        "client",
+        "--name",
+        "cli app",
+        "--grant-type",
+        "authorization_code,refresh_token",
+        "--response-type",
+        "code",
+        "--scope",
+        "openid",
+        "--scope",
+        "offline",
+        "--redirect-uri",
+        "https://cli.example.com/cb",
+        "--audience",
+        "https://api.example.com",
+        "--metadata",
+        r#"{"k":"v"}"#,
+        "--format",
+        "json",
+    ]))
+    .await
+    .unwrap();
+    let created = stdout_json(&created);
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    assert!(
+        created["client_secret"]
+            .as_str()
+            .is_some_and(|s| s.len() >= 43)
+    );
+    assert_eq!(created["scope"], "openid offline");
+    assert_eq!(
+        created["grant_types"],
+        serde_json::json!(["authorization_code", "refresh_token"])
+    );
+
+    // Read back with plain HTTP and with the SDK.
+    let by_curl: Value = app
+        .http
+        .get(app.admin_path(&format!("/admin/clients/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_curl["client_name"], "cli app");
+    assert_eq!(by_curl["metadata"]["k"], "v");
+    let by_sdk = app
+        .admin
+        .get_o_auth2_client(&id)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        by_sdk.redirect_uris,
+        Some(vec!["https://cli.example.com/cb".to_owned()])
+    );
+
+    let got = stdout_json(
+        &run(args(&["get", "client", &id, "--format", "json"]))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(got["client_id"], id.as_str());
+    assert!(got.get("client_secret").is_none());
+
+    let listed = stdout_json(
+        &run(args(&["list", "clients", "--format", "json"]))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+
+    let table = run(args(&["list", "clients"])).await.unwrap();
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        table.starts_with("CLIENT ID") && table.contains(&id),
+        "{table}"
+    );
+
+    let updated = stdout_json(
+        &run(args(&[
+            "update", "client", &id, "--name", "renamed", "--format", "json",
+        ]))
+        .await
+        .unwrap(),
+    );
+    assert_eq!(updated["client_name"], "renamed");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("clients.json");
+    std::fs::write(&file, r#"[{"client_id":"imported-1"},{"client_id":"imported-2","token_endpoint_auth_method":"none"}]"#).unwrap();
+    let imported = stdout_json(
+        &run(args(&[
+            "import",
+            "client",
+            file.to_str().unwrap(),
+            "--format",
+            "json",
+        ]))
+        .await
+        .unwrap(),
+    );
+    assert_eq!(imported.as_array().map(Vec::len), Some(2));
+
+    let deleted = run(args(&["delete", "client", &id, "imported-1", "imported-2"]))
+        .await
+        .unwrap();
+    assert!(deleted.status.success());
+    let missing = run(args(&["get", "client", &id])).await.unwrap();
+    assert!(!missing.status.success(), "getting a deleted client fails");
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("not_found") && stderr.contains(&id),
+        "{stderr}"
+    );
+
+    let invalid = run(args(&["create", "client", "--redirect-uri", "not-a-url"]))
+        .await
+        .unwrap();
+    assert!(!invalid.status.success());
+    assert!(String::from_utf8_lossy(&invalid.stderr).contains("redirect_uris[0]"));
+}
+
+#[test]
+fn serve_refuses_to_start_without_dsn_or_secret() {
+    let output = portunus(&["serve", "all"], &[]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`dsn`") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+
+    let output = portunus(
+        &["serve", "all"],
+        &[("DSN", "sqlite:///tmp/never-used.sqlite")],
+    );
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("secrets.system"));
+
+    let output = portunus(
+        &["serve", "all"],
+        &[
+            ("DSN", "sqlite:///tmp/x.sqlite"),
+            ("SECRETS_SYSTEM", "too-short"),
+        ],
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("secrets.system[0]"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yaml");
+    std::fs::write(&config, "serve:\n  public:\n    porrt: 1\n").unwrap();
+    let output = portunus(&["serve", "all", "-c", config.to_str().unwrap()], &[]);
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("serve.public"),
+        "unknown keys are named"
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn dev_mode_serves_migrates_and_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (public, admin) = (free_port(), free_port());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portunus"))
+        .args(["serve", "all", "--dev"])
+        .current_dir(dir.path())
+        .env_remove("DSN")
+        .env_remove("SECRETS_SYSTEM")
+        .env("SERVE_PUBLIC_PORT", public.to_string())
+        .env("SERVE_ADMIN_PORT", admin.to_string())
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        std::net::TcpStream::connect(("127.0.0.1", admin)).is_ok()
+            && std::net::TcpStream::connect(("127.0.0.1", public)).is_ok()
+    });
+    assert!(ready, "dev server did not start");
+    assert!(dir.path().join("portunus.sqlite").exists());
+    assert!(dir.path().join("portunus.dev-secret").exists());
+    let migrate = portunus(
+        &[
+            "migrate",
+            "sql",
+            "status",
+            &format!("sqlite://{}", dir.path().join("portunus.sqlite").display()),
+        ],
+        &[],
+    );
+    let status = String::from_utf8_lossy(&migrate.stdout);
+    assert!(
+        status.contains("applied") && !status.contains("pending"),
+        "{status}"
+    );
+
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let exited = (0..100).find_map(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        child.try_wait().unwrap()
+    });
+    let status = exited.expect("portunus exits after SIGTERM");
+    assert!(status.success(), "clean exit: {status:?}");
+    let mut log = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
+    assert!(log.contains("generated a random system secret"), "{log}");
+    assert!(
+        log.contains("\"stopped\"") || log.contains("stopped"),
+        "{log}"
+    );
+}

@@ -1,0 +1,209 @@
+//! `/health/alive`, `/health/ready` (503 while the database is gone, 200 when it is
+//! back), `/admin/version`, `/robots.txt`, request ids, and the admin API key.
+
+use std::sync::Arc;
+
+use chrono::TimeZone;
+use portunus_server::clock::FixedClock;
+use serde_json::Value;
+
+use crate::support::test_db::TestDatabase;
+use crate::support::{TestApp, TestBackend, per_backend};
+
+per_backend!(
+    health_answers_on_both_listeners,
+    created_at_comes_from_the_clock,
+    api_key_guards_admin_but_not_health
+);
+
+async fn get_json(app: &TestApp, url: String) -> (u16, Value) {
+    let response = app.http.get(url).send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json body"))
+}
+
+async fn health_answers_on_both_listeners(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    for url in [
+        app.public_path("/health/alive"),
+        app.public_path("/health/ready"),
+        app.admin_path("/health/alive"),
+        app.admin_path("/health/ready"),
+        app.admin_path("/admin/health/alive"),
+        app.admin_path("/admin/health/ready"),
+    ] {
+        let (status, body) = get_json(&app, url.clone()).await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("ok")),
+            "{url}"
+        );
+    }
+    let (status, body) = get_json(&app, app.admin_path("/admin/version")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    let robots = app
+        .http
+        .get(app.public_path("/robots.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(robots.status().as_u16(), 200);
+    assert!(robots.text().await.unwrap().contains("Disallow: /"));
+    let echoed = app
+        .http
+        .get(app.public_path("/health/alive"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers().get("x-request-id").unwrap(), "trace-me-42");
+    let fresh = app
+        .http
+        .get(app.public_path("/health/alive"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        fresh
+            .headers()
+            .get("x-request-id")
+            .is_some_and(|v| v.len() == 36)
+    );
+}
+
+async fn created_at_comes_from_the_clock(backend: TestBackend) {
+    let at = chrono::Utc.with_ymd_and_hms(2030, 1, 2, 3, 4, 5).unwrap();
+    let app = TestApp::builder(backend)
+        .clock(Arc::new(FixedClock::new(at)))
+        .build()
+        .await;
+    let created = app
+        .admin
+        .create_o_auth2_client(&Default::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(created.created_at, Some(at));
+    assert_eq!(created.updated_at, Some(at));
+}
+
+async fn api_key_guards_admin_but_not_health(backend: TestBackend) {
+    let app = TestApp::builder(backend)
+        .config(|c| c.serve.admin.api_key = Some("admin-key-0123456789".into()))
+        .build()
+        .await;
+    // The SDK client carries the key.
+    app.admin
+        .list_o_auth2_clients(None, None, None, None)
+        .await
+        .expect("with key");
+    let without = app
+        .http
+        .get(app.admin_path("/admin/clients"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without.status().as_u16(), 401);
+    assert!(without.headers().get("www-authenticate").is_some());
+    let body: Value = without.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized");
+    let wrong = app
+        .http
+        .get(app.admin_path("/clients"))
+        .bearer_auth("admin-key-0123456780")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    for path in ["/health/ready", "/admin/health/alive"] {
+        let open = app.http.get(app.admin_path(path)).send().await.unwrap();
+        assert_eq!(open.status().as_u16(), 200, "{path}");
+    }
+}
+
+/// Readiness follows the database: a SQLite file moved away is an outage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_is_503_while_the_sqlite_file_is_gone() {
+    let app = TestApp::spawn(TestBackend::Sqlite).await;
+    let path = app.db.sqlite_path().expect("sqlite").to_owned();
+    let aside = path.with_extension("moved");
+    std::fs::rename(&path, &aside).unwrap();
+    let (status, body) = get_json(&app, app.public_path("/health/ready")).await;
+    assert_eq!(status, 503);
+    assert!(
+        body["errors"]["database"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "{body}"
+    );
+    let (status, _) = get_json(&app, app.admin_path("/admin/health/ready")).await;
+    assert_eq!(status, 503);
+    let (status, _) = get_json(&app, app.public_path("/health/alive")).await;
+    assert_eq!(status, 200, "alive does not depend on the database");
+    std::fs::rename(&aside, &path).unwrap();
+    let (status, body) = get_json(&app, app.public_path("/health/ready")).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+}
+
+/// Readiness follows the database: PostgreSQL refusing connections is an outage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_is_503_while_postgres_refuses_connections() {
+    let Some(server) = TestBackend::Postgres.server_url() else {
+        eprintln!(
+            "not run: {} is not set",
+            crate::support::test_db::POSTGRES_URL_VAR
+        );
+        return;
+    };
+    let db = TestDatabase::create(TestBackend::Postgres);
+    let name = db
+        .dsn
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let app = TestApp::builder(TestBackend::Postgres)
+        .database(db)
+        .build()
+        .await;
+    let admin_sql = |sql: String| {
+        let server = server.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                use diesel::Connection;
+                use diesel::connection::SimpleConnection;
+                let mut conn = diesel::PgConnection::establish(&server).expect("postgres");
+                conn.batch_execute(&sql).expect("admin sql");
+            })
+            .await
+            .unwrap()
+        }
+    };
+    admin_sql(format!(
+        "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
+         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+    ))
+    .await;
+    let (status, body) = get_json(&app, app.public_path("/health/ready")).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body["errors"]["database"].is_string());
+    admin_sql(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true;")).await;
+    let mut last = 0;
+    for _ in 0..20 {
+        let (status, _) = get_json(&app, app.public_path("/health/ready")).await;
+        last = status;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(last, 200, "ready again once the database is back");
+    app.admin
+        .create_o_auth2_client(&Default::default())
+        .await
+        .expect("writes work again");
+}

@@ -1,0 +1,82 @@
+//! The checked-in `openapi/openapi.json` is the server's document, and the document is
+//! one progenitor can read and Hydra's SDKs recognise.
+
+use std::collections::BTreeSet;
+
+const REFRESH: &str = "cargo run -p portunus -- openapi > openapi/openapi.json";
+
+fn checked_in_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/openapi.json")
+}
+
+#[test]
+fn checked_in_document_is_fresh() {
+    let checked_in =
+        std::fs::read_to_string(checked_in_path()).expect("openapi/openapi.json exists");
+    let current = portunus_server::http::openapi::document_pretty();
+    assert!(
+        checked_in == current,
+        "openapi/openapi.json is stale: the server's routes changed. Refresh it with:\n  {REFRESH}"
+    );
+}
+
+#[test]
+fn document_is_openapi_3_0_with_hydra_shapes() {
+    let doc = portunus_server::http::openapi::document();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let text = doc.to_string();
+    assert!(!text.contains("\"type\":["), "3.1 type arrays remain");
+    let mut operation_ids = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            assert!(
+                !id.is_empty()
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{method} {path}: {id}"
+            );
+            assert!(
+                operation_ids.insert(id.clone()),
+                "duplicate operationId {id}"
+            );
+            assert!(
+                operation["responses"].get("default").is_none(),
+                "{id}: no default responses"
+            );
+        }
+        let public = ["/health/alive", "/health/ready"];
+        assert!(
+            path.starts_with("/admin/") || public.contains(&path.as_str()),
+            "{path}"
+        );
+    }
+    for id in [
+        "list_o_auth2_clients",
+        "create_o_auth2_client",
+        "get_o_auth2_client",
+        "set_o_auth2_client",
+        "patch_o_auth2_client",
+        "delete_o_auth2_client",
+        "set_o_auth2_client_lifespans",
+        "is_alive",
+        "is_ready",
+        "get_version",
+    ] {
+        assert!(operation_ids.contains(id), "missing {id}");
+    }
+    let client = &doc["components"]["schemas"]["oAuth2Client"]["properties"];
+    let hydra: serde_json::Value =
+        serde_json::from_str(include_str!("hydra_client_fields.json")).unwrap();
+    for field in hydra.as_array().unwrap() {
+        let field = field.as_str().unwrap();
+        assert!(
+            client.get(field).is_some(),
+            "oAuth2Client lacks Hydra's field {field}"
+        );
+    }
+}

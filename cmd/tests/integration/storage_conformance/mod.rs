@@ -1,0 +1,81 @@
+//! The storage conformance suite (DESIGN §4, CONVENTIONS habit 9): every clause of the
+//! port contracts in `portunus_server::storage`, run on `MemoryStore` and on `SqlStore`
+//! over every configured backend, each clause on a fresh, migrated database.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: clippy counts only #[test] fns as tests, not their helpers"
+)]
+
+mod clients;
+mod sql;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use portunus_server::storage::ClientStore;
+use portunus_server::storage::memory::MemoryStore;
+use portunus_server::storage::sql::SqlStore;
+
+use crate::support::test_db::{TestDatabase, catch_failure, for_each_backend};
+
+/// Opens a store on `db` without migrating it (connecting blocks, so off the runtime).
+pub async fn connect(db: &TestDatabase) -> SqlStore {
+    let dsn = db.dsn.clone();
+    tokio::task::spawn_blocking(move || SqlStore::connect(&dsn))
+        .await
+        .expect("connect task")
+        .unwrap_or_else(|e| panic!("connecting to the {} test database: {e}", db.backend))
+}
+
+/// A store on `db` with every migration applied.
+pub async fn migrated(db: &TestDatabase) -> SqlStore {
+    let store = connect(db).await;
+    store.migrate_up().await.expect("migrate up");
+    store
+}
+
+/// Runs one clause on a fresh `MemoryStore`, then on a fresh database of every backend.
+async fn on_every_store<F, Fut>(clause: F)
+where
+    F: Fn(Arc<dyn ClientStore>) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    if let Err(message) = catch_failure(clause(Arc::new(MemoryStore::new()))).await {
+        panic!("[memory] {message}");
+    }
+    for_each_backend(move |db| async move {
+        let store = migrated(&db).await;
+        clause(Arc::new(store)).await;
+    })
+    .await;
+}
+
+/// One `#[tokio::test]` per clause, so clauses run (and fail) independently.
+macro_rules! conformance {
+    ($module:ident: $($clause:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $clause() {
+                on_every_store($module::$clause).await;
+            }
+        )+
+    };
+}
+
+conformance!(clients:
+    create_then_get_round_trips_every_field,
+    get_unknown_is_none,
+    duplicate_create_conflicts_and_keeps_the_original,
+    update_of_unknown_id_writes_nothing,
+    update_replaces_every_field,
+    delete_reports_whether_it_deleted,
+    list_orders_by_id_bytewise,
+    keyset_pages_cover_everything_exactly_once,
+    filters_match_exactly,
+    long_unicode_strings_round_trip,
+    timestamps_keep_microseconds,
+    ids_differing_in_case_are_distinct,
+);

@@ -1,0 +1,133 @@
+//! `TestApp`: both listeners on 127.0.0.1:0 over a fresh database, built with the same
+//! `Application::builder` production uses; admin calls go through our SDK.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use portunus_server::clock::Clock;
+use portunus_server::{Application, ApplicationHandle, Config};
+
+use super::test_db::{TestBackend, TestDatabase};
+
+pub const TEST_SYSTEM_SECRET: &str = "portunus-test-system-secret-0001";
+
+pub struct TestApp {
+    pub public_url: String,
+    pub admin_url: String,
+    /// SDK client for the admin listener.
+    pub admin: portunus_sdk::Client,
+    /// Plain HTTP client for probing the wire (no redirects followed).
+    pub http: reqwest::Client,
+    pub state: portunus_server::state::AppState,
+    handle: ApplicationHandle,
+    // Dropped last: the database outlives the server using it.
+    pub db: TestDatabase,
+}
+
+type ConfigChange = Box<dyn FnOnce(&mut Config)>;
+
+pub struct TestAppBuilder {
+    backend: TestBackend,
+    db: Option<TestDatabase>,
+    clock: Option<Arc<dyn Clock>>,
+    configure: Vec<ConfigChange>,
+}
+
+impl TestApp {
+    pub fn builder(backend: TestBackend) -> TestAppBuilder {
+        TestAppBuilder {
+            backend,
+            db: None,
+            clock: None,
+            configure: Vec::new(),
+        }
+    }
+
+    pub async fn spawn(backend: TestBackend) -> TestApp {
+        Self::builder(backend).build().await
+    }
+
+    pub fn admin_path(&self, path: &str) -> String {
+        format!("{}{path}", self.admin_url)
+    }
+
+    pub fn public_path(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
+    }
+}
+
+impl TestAppBuilder {
+    /// Changes the configuration before the app is built.
+    pub fn config(mut self, f: impl FnOnce(&mut Config) + 'static) -> Self {
+        self.configure.push(Box::new(f));
+        self
+    }
+
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Uses an existing database (e.g. to run a second app on the same data).
+    pub fn database(mut self, db: TestDatabase) -> Self {
+        self.db = Some(db);
+        self
+    }
+
+    pub async fn build(self) -> TestApp {
+        let db = self
+            .db
+            .unwrap_or_else(|| TestDatabase::create(self.backend));
+        let mut config = Config {
+            dsn: Some(db.dsn.clone()),
+            ..Config::default()
+        };
+        config.secrets.system = vec![TEST_SYSTEM_SECRET.to_owned()];
+        for f in self.configure {
+            f(&mut config);
+        }
+        let api_key = config.serve.admin.api_key.clone();
+        let public = TcpListener::bind("127.0.0.1:0").expect("bind public");
+        let admin = TcpListener::bind("127.0.0.1:0").expect("bind admin");
+        let mut builder = Application::builder(config)
+            .public_listener(public)
+            .admin_listener(admin)
+            .migrate(true)
+            .workers(1);
+        if let Some(clock) = self.clock {
+            builder = builder.clock(clock);
+        }
+        let app = builder
+            .build()
+            .await
+            .unwrap_or_else(|e| panic!("[{}] application failed to build: {e}", db.backend));
+        let public_url = format!("http://{}", app.public_addr().expect("public addr"));
+        let admin_url = format!("http://{}", app.admin_addr().expect("admin addr"));
+        let state = app.state().clone();
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        let admin =
+            portunus_sdk::client_with_api_key(&admin_url, api_key.as_deref()).expect("sdk client");
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        TestApp {
+            public_url,
+            admin_url,
+            admin,
+            http,
+            state,
+            handle,
+            db,
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        // Drop cannot await; the stop command only needs to be sent.
+        std::thread::spawn(move || futures::executor::block_on(handle.stop(false)));
+    }
+}

@@ -1,0 +1,226 @@
+//! `Application`: builds the state and both listeners from a config and bound sockets.
+//! Production (`portunus serve`) and tests (`TestApp`, port 0) share this one builder.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{HttpServer, web};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::state::AppState;
+use crate::storage::StorageError;
+use crate::storage::sql::SqlStore;
+
+/// Binds a configured `HttpServer` to its listener and starts it (a macro because
+/// `HttpServer`'s generic bounds are not nameable outside actix).
+macro_rules! start_server {
+    ($server:expr, $listener:expr, $workers:expr, $name:expr) => {{
+        let listen_err = |source| BuildError::Listen {
+            listener: $name,
+            source,
+        };
+        let addr = $listener.local_addr().map_err(listen_err)?;
+        let mut server = $server
+            .disable_signals()
+            .shutdown_timeout(SHUTDOWN_GRACE.as_secs());
+        if let Some(workers) = $workers {
+            server = server.workers(workers);
+        }
+        let server = server.listen($listener).map_err(listen_err)?.run();
+        tracing::info!(listener = $name, address = %addr, "listening");
+        (server, addr)
+    }};
+}
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    #[error(
+        "the database has {0} pending migration(s); run `portunus migrate sql up` (or start with --dev)"
+    )]
+    PendingMigrations(usize),
+    #[error("cannot serve on {listener}: {source}")]
+    Listen {
+        listener: &'static str,
+        source: std::io::Error,
+    },
+}
+
+pub struct ApplicationBuilder {
+    config: Config,
+    clock: Arc<dyn Clock>,
+    public: Option<TcpListener>,
+    admin: Option<TcpListener>,
+    migrate: bool,
+    workers: Option<usize>,
+}
+
+impl ApplicationBuilder {
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn public_listener(mut self, listener: TcpListener) -> Self {
+        self.public = Some(listener);
+        self
+    }
+
+    pub fn admin_listener(mut self, listener: TcpListener) -> Self {
+        self.admin = Some(listener);
+        self
+    }
+
+    /// Apply pending migrations at startup (dev mode does this by default).
+    pub fn migrate(mut self, migrate: bool) -> Self {
+        self.migrate = migrate;
+        self
+    }
+
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = Some(workers);
+        self
+    }
+
+    pub async fn build(self) -> Result<Application, BuildError> {
+        self.config.validate()?;
+        let dsn = self.config.dsn.clone().unwrap_or_default();
+        // Opening the pool connects synchronously: keep it off the async workers.
+        let store = tokio::task::spawn_blocking(move || SqlStore::connect(&dsn))
+            .await
+            .map_err(|e| StorageError::Database(format!("connect task failed: {e}")))??;
+        if self.migrate {
+            let applied = store.migrate_up().await?;
+            if !applied.is_empty() {
+                tracing::info!(count = applied.len(), "applied database migrations");
+            }
+        } else {
+            let pending = store
+                .migration_status()
+                .await?
+                .iter()
+                .filter(|m| !m.applied)
+                .count();
+            if pending > 0 {
+                return Err(BuildError::PendingMigrations(pending));
+            }
+        }
+        let store = Arc::new(store);
+        let state = AppState {
+            config: Arc::new(self.config),
+            clock: self.clock,
+            clients: store.clone(),
+            storage_health: store,
+        };
+        let data = web::Data::new(state.clone());
+        let document = crate::http::openapi::document();
+
+        let public = match self.public {
+            Some(listener) => {
+                let data = data.clone();
+                let server = HttpServer::new(move || crate::http::public_app(data.clone()));
+                Some(start_server!(server, listener, self.workers, "public"))
+            }
+            None => None,
+        };
+        let admin = match self.admin {
+            Some(listener) => {
+                let data = data.clone();
+                let server =
+                    HttpServer::new(move || crate::http::admin_app(data.clone(), document.clone()));
+                Some(start_server!(server, listener, self.workers, "admin"))
+            }
+            None => None,
+        };
+        Ok(Application {
+            public,
+            admin,
+            state,
+        })
+    }
+}
+
+/// Both listeners, running. Await `run_until_stopped`; stop with `handle().stop(true)`.
+pub struct Application {
+    public: Option<(Server, SocketAddr)>,
+    admin: Option<(Server, SocketAddr)>,
+    state: AppState,
+}
+
+/// Stops both listeners; `graceful` lets in-flight requests finish.
+#[derive(Clone)]
+pub struct ApplicationHandle {
+    handles: Vec<ServerHandle>,
+}
+
+impl ApplicationHandle {
+    pub async fn stop(&self, graceful: bool) {
+        for handle in &self.handles {
+            handle.stop(graceful).await;
+        }
+    }
+}
+
+impl Application {
+    pub fn builder(config: Config) -> ApplicationBuilder {
+        let migrate = config.dev;
+        ApplicationBuilder {
+            config,
+            clock: Arc::new(SystemClock),
+            public: None,
+            admin: None,
+            migrate,
+            workers: None,
+        }
+    }
+
+    pub fn public_addr(&self) -> Option<SocketAddr> {
+        self.public.as_ref().map(|(_, addr)| *addr)
+    }
+
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(|(_, addr)| *addr)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn handle(&self) -> ApplicationHandle {
+        ApplicationHandle {
+            handles: self
+                .public
+                .iter()
+                .chain(self.admin.iter())
+                .map(|(server, _)| server.handle())
+                .collect(),
+        }
+    }
+
+    /// Runs until both listeners have stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let public = async {
+            match self.public {
+                Some((server, _)) => server.await,
+                None => Ok(()),
+            }
+        };
+        let admin = async {
+            match self.admin {
+                Some((server, _)) => server.await,
+                None => Ok(()),
+            }
+        };
+        let (public, admin) = futures::join!(public, admin);
+        public.and(admin)
+    }
+}

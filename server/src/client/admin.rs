@@ -1,0 +1,276 @@
+//! The admin operations on clients, independent of HTTP: create, read, replace, patch
+//! (RFC 6902), delete, set lifespans, list (keyset pages). Handlers in `http/admin`
+//! only extract, call and respond.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::client::model::Client;
+use crate::client::secret;
+use crate::client::validate::{self, ValidatedClient, validate_client_id};
+use crate::client::wire::{OAuth2Client, OAuth2ClientTokenLifespans};
+use crate::clock::Clock;
+use crate::error::OAuth2Error;
+use crate::storage::{ClientListQuery, ClientStore, StorageError};
+
+/// Hydra's page size bounds for `GET /admin/clients`.
+pub const DEFAULT_PAGE_SIZE: usize = 250;
+pub const MAX_PAGE_SIZE: usize = 1000;
+
+/// A client together with the plaintext secret, present only when this call set it.
+#[derive(Debug)]
+pub struct ClientWithSecret {
+    pub client: Client,
+    pub secret: Option<String>,
+}
+
+/// One page of clients and the token of the next page, if there is one.
+#[derive(Debug)]
+pub struct ClientPage {
+    pub clients: Vec<Client>,
+    pub page_size: usize,
+    pub next_page_token: Option<String>,
+}
+
+/// Filters and position of a list request as the caller sent them.
+#[derive(Debug, Default, Clone)]
+pub struct ListRequest {
+    pub page_size: Option<i64>,
+    pub page_token: Option<String>,
+    pub client_name: Option<String>,
+    pub owner: Option<String>,
+}
+
+/// Now, at the microsecond precision every backend stores, so a response equals what a
+/// later read returns.
+fn stored_now(clock: &dyn Clock) -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    clock.now().trunc_subsecs(6)
+}
+
+fn not_found(id: &str) -> OAuth2Error {
+    OAuth2Error::not_found(format!("No OAuth 2.0 client with id {id:?} exists."))
+}
+
+/// Creates a client: generated id and secret unless given (Hydra `createOAuth2Client`).
+pub async fn create(
+    store: &dyn ClientStore,
+    clock: &dyn Clock,
+    body: OAuth2Client,
+) -> Result<ClientWithSecret, OAuth2Error> {
+    let ValidatedClient { mut client, secret } = validate::validate(body)?;
+    if client.client_id.is_empty() {
+        client.client_id = uuid::Uuid::new_v4().to_string();
+    } else {
+        validate_client_id(&client.client_id)?;
+    }
+    let secret = assign_secret(&mut client, secret, None).await?;
+    let now = stored_now(clock);
+    client.created_at = now;
+    client.updated_at = now;
+    store
+        .create_client(&client)
+        .await
+        .map_err(|err| match err {
+            StorageError::Conflict(_) => OAuth2Error::new(crate::error::ErrorKind::Conflict)
+                .with_hint(format!(
+                    "An OAuth 2.0 client with id {:?} already exists.",
+                    client.client_id
+                )),
+            other => other.into(),
+        })?;
+    Ok(ClientWithSecret { client, secret })
+}
+
+pub async fn get(store: &dyn ClientStore, id: &str) -> Result<Client, OAuth2Error> {
+    store.get_client(id).await?.ok_or_else(|| not_found(id))
+}
+
+/// Replaces a client (Hydra `setOAuth2Client`): the existing secret is kept unless the
+/// body sets a new one; `created_at` is kept.
+pub async fn replace(
+    store: &dyn ClientStore,
+    clock: &dyn Clock,
+    id: &str,
+    body: OAuth2Client,
+) -> Result<ClientWithSecret, OAuth2Error> {
+    let existing = get(store, id).await?;
+    if let Some(body_id) = body
+        .client_id
+        .as_deref()
+        .filter(|b| !b.is_empty() && *b != id)
+    {
+        return Err(OAuth2Error::invalid_request(format!(
+            "The client_id in the body ({body_id:?}) differs from the one in the path ({id:?}); client ids cannot be changed."
+        )));
+    }
+    let validated = validate::validate(body)?;
+    store_replacement(store, clock, existing, validated).await
+}
+
+/// Applies an RFC 6902 JSON Patch to the client's wire form, then validates and stores
+/// the result (Hydra `patchOAuth2Client`). A patched `client_secret` becomes the new secret.
+pub async fn patch(
+    store: &dyn ClientStore,
+    clock: &dyn Clock,
+    id: &str,
+    operations: json_patch::Patch,
+) -> Result<ClientWithSecret, OAuth2Error> {
+    let existing = get(store, id).await?;
+    let mut document = serde_json::to_value(OAuth2Client::from_model(&existing, None))
+        .map_err(|e| OAuth2Error::server_error(format!("serialize client: {e}")))?;
+    json_patch::patch(&mut document, &operations).map_err(|e| {
+        OAuth2Error::invalid_request(format!("The JSON Patch could not be applied: {e}."))
+    })?;
+    let body: OAuth2Client = serde_json::from_value(document).map_err(|e| {
+        OAuth2Error::invalid_client_metadata(format!(
+            "The patched client is not a valid client: {e}."
+        ))
+    })?;
+    if body.client_id.as_deref() != Some(id) {
+        return Err(OAuth2Error::invalid_request(
+            "The client_id cannot be changed by a patch.",
+        ));
+    }
+    let validated = validate::validate(body)?;
+    store_replacement(store, clock, existing, validated).await
+}
+
+/// Sets only the 13 lifespans (Hydra `setOAuth2ClientLifespans`).
+pub async fn set_lifespans(
+    store: &dyn ClientStore,
+    clock: &dyn Clock,
+    id: &str,
+    body: &OAuth2ClientTokenLifespans,
+) -> Result<Client, OAuth2Error> {
+    let mut client = get(store, id).await?;
+    client.lifespans = validate::validate_lifespans(body)?;
+    client.updated_at = stored_now(clock);
+    if !store.update_client(&client).await? {
+        return Err(not_found(id));
+    }
+    Ok(client)
+}
+
+pub async fn delete(store: &dyn ClientStore, id: &str) -> Result<(), OAuth2Error> {
+    if store.delete_client(id).await? {
+        Ok(())
+    } else {
+        Err(not_found(id))
+    }
+}
+
+/// One page of clients ordered by id; `page_size` is clamped to 1..=1000 as Hydra does.
+pub async fn list(
+    store: &dyn ClientStore,
+    request: ListRequest,
+) -> Result<ClientPage, OAuth2Error> {
+    let page_size = match request.page_size {
+        None => DEFAULT_PAGE_SIZE,
+        Some(n) if n < 1 => DEFAULT_PAGE_SIZE,
+        Some(n) => usize::try_from(n)
+            .unwrap_or(MAX_PAGE_SIZE)
+            .min(MAX_PAGE_SIZE),
+    };
+    let after = match request.page_token.as_deref().filter(|t| !t.is_empty()) {
+        None => None,
+        Some(token) => Some(decode_page_token(token)?),
+    };
+    let mut clients = store
+        .list_clients(&ClientListQuery {
+            after,
+            limit: page_size + 1,
+            client_name: request.client_name.filter(|s| !s.is_empty()),
+            owner: request.owner.filter(|s| !s.is_empty()),
+        })
+        .await?;
+    let next_page_token = if clients.len() > page_size {
+        clients.truncate(page_size);
+        clients.last().map(|c| encode_page_token(&c.client_id))
+    } else {
+        None
+    };
+    Ok(ClientPage {
+        clients,
+        page_size,
+        next_page_token,
+    })
+}
+
+async fn store_replacement(
+    store: &dyn ClientStore,
+    clock: &dyn Clock,
+    existing: Client,
+    validated: ValidatedClient,
+) -> Result<ClientWithSecret, OAuth2Error> {
+    let ValidatedClient { mut client, secret } = validated;
+    client.client_id = existing.client_id.clone();
+    client.created_at = existing.created_at;
+    client.updated_at = stored_now(clock);
+    let secret = assign_secret(&mut client, secret, existing.secret_hash).await?;
+    if !store.update_client(&client).await? {
+        return Err(not_found(&existing.client_id));
+    }
+    Ok(ClientWithSecret { client, secret })
+}
+
+/// Decides the stored secret: a given secret is hashed (Argon2id, off the async workers);
+/// a secret-based client without one keeps its old hash or gets a generated secret;
+/// other clients hold none. Returns the plaintext when this call set it.
+async fn assign_secret(
+    client: &mut Client,
+    given: Option<String>,
+    existing_hash: Option<String>,
+) -> Result<Option<String>, OAuth2Error> {
+    if !client.token_endpoint_auth_method.uses_secret() {
+        client.secret_hash = None;
+        return Ok(None);
+    }
+    if let Some(chosen) = given {
+        let to_hash = chosen.clone();
+        let hash = tokio::task::spawn_blocking(move || secret::hash_chosen(&to_hash))
+            .await
+            .map_err(|e| OAuth2Error::server_error(format!("hashing task failed: {e}")))??;
+        client.secret_hash = Some(hash);
+        return Ok(Some(chosen));
+    }
+    if let Some(hash) = existing_hash {
+        client.secret_hash = Some(hash);
+        return Ok(None);
+    }
+    let generated = secret::generate_secret();
+    client.secret_hash = Some(secret::hash_generated(&generated));
+    Ok(Some(generated))
+}
+
+const PAGE_TOKEN_PREFIX: &str = "c1:";
+
+fn encode_page_token(last_id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{PAGE_TOKEN_PREFIX}{last_id}"))
+}
+
+fn decode_page_token(token: &str) -> Result<String, OAuth2Error> {
+    let malformed = || {
+        OAuth2Error::invalid_request(
+            "The page_token is malformed; use the token from the Link header.",
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| malformed())?;
+    let text = String::from_utf8(bytes).map_err(|_| malformed())?;
+    text.strip_prefix(PAGE_TOKEN_PREFIX)
+        .map(str::to_owned)
+        .ok_or_else(malformed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_tokens_round_trip_and_reject_garbage() {
+        let token = encode_page_token("client-42");
+        assert_eq!(decode_page_token(&token).unwrap(), "client-42");
+        assert!(decode_page_token("!!!").is_err());
+        assert!(decode_page_token(&URL_SAFE_NO_PAD.encode("other")).is_err());
+    }
+}

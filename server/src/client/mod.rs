@@ -1,0 +1,8 @@
+//! OAuth 2.0 clients: the model, validation of RFC 7591 metadata, secrets, and the admin
+//! operations (create, replace, patch, delete, list) independent of HTTP.
+
+pub mod admin;
+pub mod model;
+pub mod secret;
+pub mod validate;
+pub mod wire;

@@ -1,0 +1,267 @@
+//! The OAuth 2.0 client as the server reasons about it (RFC 7591 §2 metadata plus Hydra's
+//! extensions). The wire shape lives in `client::wire`; storage keeps this struct as a JSON
+//! document beside a few indexed columns, so every field here has a serde default and old
+//! rows keep reading when fields are added.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::duration::GoDuration;
+
+/// RFC 7591 §2 `token_endpoint_auth_method`, plus OIDC Core §9's `private_key_jwt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethod {
+    #[default]
+    ClientSecretBasic,
+    ClientSecretPost,
+    PrivateKeyJwt,
+    /// A public client: no secret (RFC 7591 §2).
+    None,
+}
+
+impl TokenEndpointAuthMethod {
+    pub const ALL: [Self; 4] = [
+        Self::ClientSecretBasic,
+        Self::ClientSecretPost,
+        Self::PrivateKeyJwt,
+        Self::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
+            Self::None => "none",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == value)
+    }
+
+    /// Methods that authenticate with a shared secret.
+    pub fn uses_secret(self) -> bool {
+        matches!(self, Self::ClientSecretBasic | Self::ClientSecretPost)
+    }
+}
+
+/// The grant types a client may register (Hydra's list, RFC 7591 §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum GrantType {
+    #[serde(rename = "authorization_code")]
+    AuthorizationCode,
+    #[serde(rename = "refresh_token")]
+    RefreshToken,
+    #[serde(rename = "client_credentials")]
+    ClientCredentials,
+    #[serde(rename = "implicit")]
+    Implicit,
+    /// RFC 7523 §2.1
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:jwt-bearer")]
+    JwtBearer,
+    /// RFC 8628 §3.4
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:device_code")]
+    DeviceCode,
+}
+
+impl GrantType {
+    pub const ALL: [Self; 6] = [
+        Self::AuthorizationCode,
+        Self::RefreshToken,
+        Self::ClientCredentials,
+        Self::Implicit,
+        Self::JwtBearer,
+        Self::DeviceCode,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
+            Self::Implicit => "implicit",
+            Self::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            Self::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == value)
+    }
+}
+
+/// `access_token_strategy`: overrides `strategies.access_token` for one client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessTokenStrategy {
+    Opaque,
+    Jwt,
+}
+
+impl AccessTokenStrategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Opaque => "opaque",
+            Self::Jwt => "jwt",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "opaque" => Some(Self::Opaque),
+            "jwt" => Some(Self::Jwt),
+            _ => None,
+        }
+    }
+}
+
+/// OIDC Core §8 subject identifier types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SubjectType {
+    #[default]
+    Public,
+    Pairwise,
+}
+
+impl SubjectType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Pairwise => "pairwise",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "public" => Some(Self::Public),
+            "pairwise" => Some(Self::Pairwise),
+            _ => None,
+        }
+    }
+}
+
+/// Per-client token lifespans (Hydra's `oAuth2ClientTokenLifespans`); `None` falls back
+/// to the matching `ttl.*` key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClientLifespans {
+    pub authorization_code_grant_access_token_lifespan: Option<GoDuration>,
+    pub authorization_code_grant_id_token_lifespan: Option<GoDuration>,
+    pub authorization_code_grant_refresh_token_lifespan: Option<GoDuration>,
+    pub client_credentials_grant_access_token_lifespan: Option<GoDuration>,
+    pub device_authorization_grant_access_token_lifespan: Option<GoDuration>,
+    pub device_authorization_grant_id_token_lifespan: Option<GoDuration>,
+    pub device_authorization_grant_refresh_token_lifespan: Option<GoDuration>,
+    pub implicit_grant_access_token_lifespan: Option<GoDuration>,
+    pub implicit_grant_id_token_lifespan: Option<GoDuration>,
+    pub jwt_bearer_grant_access_token_lifespan: Option<GoDuration>,
+    pub refresh_token_grant_access_token_lifespan: Option<GoDuration>,
+    pub refresh_token_grant_id_token_lifespan: Option<GoDuration>,
+    pub refresh_token_grant_refresh_token_lifespan: Option<GoDuration>,
+}
+
+/// A registered client. Values here are already validated (`client::validate`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Client {
+    pub client_id: String,
+    pub client_name: String,
+    /// The stored hash of the secret (`client::secret`); never serialized into the
+    /// document column nor onto the wire.
+    #[serde(skip)]
+    pub secret_hash: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    pub response_types: Vec<String>,
+    pub scope: String,
+    pub audience: Vec<String>,
+    pub owner: String,
+    pub policy_uri: String,
+    pub tos_uri: String,
+    pub client_uri: String,
+    pub logo_uri: String,
+    pub contacts: Vec<String>,
+    pub allowed_cors_origins: Vec<String>,
+    pub subject_type: SubjectType,
+    pub sector_identifier_uri: String,
+    /// RFC 7517 JWK Set, kept as JSON: only `jwk/` parses keys.
+    pub jwks: Option<serde_json::Value>,
+    pub jwks_uri: String,
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    pub token_endpoint_auth_signing_alg: String,
+    pub request_object_signing_alg: String,
+    pub request_uris: Vec<String>,
+    pub userinfo_signed_response_alg: String,
+    pub id_token_signed_response_alg: String,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub frontchannel_logout_uri: String,
+    pub frontchannel_logout_session_required: bool,
+    pub backchannel_logout_uri: String,
+    pub backchannel_logout_session_required: bool,
+    pub skip_consent: bool,
+    pub skip_logout_consent: bool,
+    /// Free-form JSON object owned by the operator.
+    pub metadata: serde_json::Value,
+    pub access_token_strategy: Option<AccessTokenStrategy>,
+    #[serde(flatten)]
+    pub lifespans: ClientLifespans,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Self {
+            client_id: String::new(),
+            client_name: String::new(),
+            secret_hash: None,
+            redirect_uris: Vec::new(),
+            grant_types: Vec::new(),
+            response_types: Vec::new(),
+            scope: String::new(),
+            audience: Vec::new(),
+            owner: String::new(),
+            policy_uri: String::new(),
+            tos_uri: String::new(),
+            client_uri: String::new(),
+            logo_uri: String::new(),
+            contacts: Vec::new(),
+            allowed_cors_origins: Vec::new(),
+            subject_type: SubjectType::Public,
+            sector_identifier_uri: String::new(),
+            jwks: None,
+            jwks_uri: String::new(),
+            token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
+            token_endpoint_auth_signing_alg: String::new(),
+            request_object_signing_alg: String::new(),
+            request_uris: Vec::new(),
+            userinfo_signed_response_alg: String::new(),
+            id_token_signed_response_alg: String::new(),
+            post_logout_redirect_uris: Vec::new(),
+            frontchannel_logout_uri: String::new(),
+            frontchannel_logout_session_required: false,
+            backchannel_logout_uri: String::new(),
+            backchannel_logout_session_required: false,
+            skip_consent: false,
+            skip_logout_consent: false,
+            metadata: serde_json::Value::Object(serde_json::Map::new()),
+            access_token_strategy: None,
+            lifespans: ClientLifespans::default(),
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            updated_at: DateTime::<Utc>::UNIX_EPOCH,
+        }
+    }
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.token_endpoint_auth_method == TokenEndpointAuthMethod::None
+    }
+
+    pub fn has_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+}

@@ -1,0 +1,235 @@
+//! Hydra's `oAuth2Client` and `oAuth2ClientTokenLifespans` exactly as they travel: every
+//! field optional on input, every field present on output (`client_secret` only when it
+//! was just set). Conversion into the validated model is `client::validate`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::client::model::{Client, ClientLifespans};
+use crate::jwk::wire::JsonWebKeySet;
+
+/// OAuth 2.0 Client: RFC 7591 §2 metadata plus Hydra's extensions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = oAuth2Client)]
+pub struct OAuth2Client {
+    /// The client identifier; immutable. A UUIDv4 is generated when none is given.
+    pub client_id: Option<String>,
+    /// Human-readable name shown to the end-user.
+    pub client_name: Option<String>,
+    /// The client secret: accepted on create and update, returned only in that response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Always 0: secrets do not expire.
+    pub client_secret_expires_at: Option<i64>,
+    /// Allowed redirect URIs, matched exactly (RFC 6749 §3.1.2).
+    pub redirect_uris: Option<Vec<String>>,
+    /// Grant types the client may use.
+    pub grant_types: Option<Vec<String>>,
+    /// Response types the client may use at the authorization endpoint.
+    pub response_types: Option<Vec<String>>,
+    /// Space-separated scopes the client may request.
+    pub scope: Option<String>,
+    /// Audiences the client may request tokens for.
+    pub audience: Option<Vec<String>>,
+    /// Who owns this client.
+    pub owner: Option<String>,
+    pub policy_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
+    pub contacts: Option<Vec<String>>,
+    /// Origins (scheme://host[:port]) allowed to call the token endpoint from a browser.
+    pub allowed_cors_origins: Option<Vec<String>>,
+    /// `public` or `pairwise` (OIDC Core §8).
+    pub subject_type: Option<String>,
+    pub sector_identifier_uri: Option<String>,
+    /// The client's public keys (RFC 7517); exclusive with `jwks_uri`.
+    #[schema(value_type = Option<JsonWebKeySet>)]
+    pub jwks: Option<serde_json::Value>,
+    /// URL of the client's JWK Set; exclusive with `jwks`.
+    pub jwks_uri: Option<String>,
+    /// `client_secret_basic` (default), `client_secret_post`, `private_key_jwt` or `none`.
+    pub token_endpoint_auth_method: Option<String>,
+    pub token_endpoint_auth_signing_alg: Option<String>,
+    pub request_object_signing_alg: Option<String>,
+    pub request_uris: Option<Vec<String>>,
+    /// `none` (plain JSON) or a JWS algorithm for signed userinfo responses.
+    pub userinfo_signed_response_alg: Option<String>,
+    /// JWS algorithm of this client's ID tokens (default RS256).
+    pub id_token_signed_response_alg: Option<String>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub frontchannel_logout_uri: Option<String>,
+    pub frontchannel_logout_session_required: Option<bool>,
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: Option<bool>,
+    /// Skip the consent screen (admin API only).
+    pub skip_consent: Option<bool>,
+    /// Skip the logout consent screen (admin API only).
+    pub skip_logout_consent: Option<bool>,
+    /// Free-form JSON object for the operator.
+    pub metadata: Option<serde_json::Value>,
+    /// `opaque` or `jwt`; overrides `strategies.access_token`.
+    pub access_token_strategy: Option<String>,
+    /// Dynamic client registration only; never set by the admin API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_access_token: Option<String>,
+    /// Dynamic client registration only; never set by the admin API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_client_uri: Option<String>,
+    pub authorization_code_grant_access_token_lifespan: Option<String>,
+    pub authorization_code_grant_id_token_lifespan: Option<String>,
+    pub authorization_code_grant_refresh_token_lifespan: Option<String>,
+    pub client_credentials_grant_access_token_lifespan: Option<String>,
+    pub device_authorization_grant_access_token_lifespan: Option<String>,
+    pub device_authorization_grant_id_token_lifespan: Option<String>,
+    pub device_authorization_grant_refresh_token_lifespan: Option<String>,
+    pub implicit_grant_access_token_lifespan: Option<String>,
+    pub implicit_grant_id_token_lifespan: Option<String>,
+    pub jwt_bearer_grant_access_token_lifespan: Option<String>,
+    pub refresh_token_grant_access_token_lifespan: Option<String>,
+    pub refresh_token_grant_id_token_lifespan: Option<String>,
+    pub refresh_token_grant_refresh_token_lifespan: Option<String>,
+    /// When the client was created (read-only).
+    pub created_at: Option<DateTime<Utc>>,
+    /// When the client was last changed (read-only).
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// Lifespans of the tokens issued to one client; each a duration like `1h30m`, or null
+/// for the server default (`ttl.*`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = oAuth2ClientTokenLifespans)]
+pub struct OAuth2ClientTokenLifespans {
+    pub authorization_code_grant_access_token_lifespan: Option<String>,
+    pub authorization_code_grant_id_token_lifespan: Option<String>,
+    pub authorization_code_grant_refresh_token_lifespan: Option<String>,
+    pub client_credentials_grant_access_token_lifespan: Option<String>,
+    pub device_authorization_grant_access_token_lifespan: Option<String>,
+    pub device_authorization_grant_id_token_lifespan: Option<String>,
+    pub device_authorization_grant_refresh_token_lifespan: Option<String>,
+    pub implicit_grant_access_token_lifespan: Option<String>,
+    pub implicit_grant_id_token_lifespan: Option<String>,
+    pub jwt_bearer_grant_access_token_lifespan: Option<String>,
+    pub refresh_token_grant_access_token_lifespan: Option<String>,
+    pub refresh_token_grant_id_token_lifespan: Option<String>,
+    pub refresh_token_grant_refresh_token_lifespan: Option<String>,
+}
+
+/// Applies `f` to each (name, wire value, model value) lifespan triple, so the 13 fields
+/// are listed once for both directions.
+macro_rules! for_each_lifespan {
+    ($mac:ident) => {
+        $mac!(
+            authorization_code_grant_access_token_lifespan,
+            authorization_code_grant_id_token_lifespan,
+            authorization_code_grant_refresh_token_lifespan,
+            client_credentials_grant_access_token_lifespan,
+            device_authorization_grant_access_token_lifespan,
+            device_authorization_grant_id_token_lifespan,
+            device_authorization_grant_refresh_token_lifespan,
+            implicit_grant_access_token_lifespan,
+            implicit_grant_id_token_lifespan,
+            jwt_bearer_grant_access_token_lifespan,
+            refresh_token_grant_access_token_lifespan,
+            refresh_token_grant_id_token_lifespan,
+            refresh_token_grant_refresh_token_lifespan
+        )
+    };
+}
+pub(crate) use for_each_lifespan;
+
+impl OAuth2ClientTokenLifespans {
+    /// The lifespans carried by a full client body.
+    pub fn from_client_body(body: &OAuth2Client) -> Self {
+        macro_rules! copy {
+            ($($field:ident),*) => { Self { $($field: body.$field.clone()),* } };
+        }
+        for_each_lifespan!(copy)
+    }
+}
+
+impl OAuth2Client {
+    /// The response body for a stored client; `secret` only right after it was set.
+    pub fn from_model(client: &Client, secret: Option<String>) -> Self {
+        let lifespans = &client.lifespans;
+        macro_rules! render {
+            ($($field:ident),*) => { Self {
+                $($field: lifespans.$field.map(|d| d.to_string()),)*
+                ..Self::from_model_without_lifespans(client, secret)
+            } };
+        }
+        for_each_lifespan!(render)
+    }
+
+    fn from_model_without_lifespans(client: &Client, secret: Option<String>) -> Self {
+        Self {
+            client_id: Some(client.client_id.clone()),
+            client_name: Some(client.client_name.clone()),
+            client_secret: secret,
+            client_secret_expires_at: Some(0),
+            redirect_uris: Some(client.redirect_uris.clone()),
+            grant_types: Some(
+                client
+                    .grant_types
+                    .iter()
+                    .map(|g| g.as_str().to_owned())
+                    .collect(),
+            ),
+            response_types: Some(client.response_types.clone()),
+            scope: Some(client.scope.clone()),
+            audience: Some(client.audience.clone()),
+            owner: Some(client.owner.clone()),
+            policy_uri: Some(client.policy_uri.clone()),
+            tos_uri: Some(client.tos_uri.clone()),
+            client_uri: Some(client.client_uri.clone()),
+            logo_uri: Some(client.logo_uri.clone()),
+            contacts: Some(client.contacts.clone()),
+            allowed_cors_origins: Some(client.allowed_cors_origins.clone()),
+            subject_type: Some(client.subject_type.as_str().to_owned()),
+            sector_identifier_uri: Some(client.sector_identifier_uri.clone()),
+            jwks: Some(
+                client
+                    .jwks
+                    .clone()
+                    .unwrap_or_else(|| serde_json::json!({ "keys": [] })),
+            ),
+            jwks_uri: Some(client.jwks_uri.clone()),
+            token_endpoint_auth_method: Some(client.token_endpoint_auth_method.as_str().to_owned()),
+            token_endpoint_auth_signing_alg: Some(client.token_endpoint_auth_signing_alg.clone()),
+            request_object_signing_alg: Some(client.request_object_signing_alg.clone()),
+            request_uris: Some(client.request_uris.clone()),
+            userinfo_signed_response_alg: Some(client.userinfo_signed_response_alg.clone()),
+            id_token_signed_response_alg: Some(client.id_token_signed_response_alg.clone()),
+            post_logout_redirect_uris: Some(client.post_logout_redirect_uris.clone()),
+            frontchannel_logout_uri: Some(client.frontchannel_logout_uri.clone()),
+            frontchannel_logout_session_required: Some(client.frontchannel_logout_session_required),
+            backchannel_logout_uri: Some(client.backchannel_logout_uri.clone()),
+            backchannel_logout_session_required: Some(client.backchannel_logout_session_required),
+            skip_consent: Some(client.skip_consent),
+            skip_logout_consent: Some(client.skip_logout_consent),
+            metadata: Some(client.metadata.clone()),
+            access_token_strategy: Some(
+                client
+                    .access_token_strategy
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+            ),
+            registration_access_token: None,
+            registration_client_uri: None,
+            created_at: Some(client.created_at),
+            updated_at: Some(client.updated_at),
+            ..Self::default()
+        }
+    }
+}
+
+/// The lifespans of a model, for `PUT /admin/clients/{id}/lifespans` answers and tests.
+pub fn lifespans_to_wire(lifespans: &ClientLifespans) -> OAuth2ClientTokenLifespans {
+    macro_rules! render {
+        ($($field:ident),*) => { OAuth2ClientTokenLifespans {
+            $($field: lifespans.$field.map(|d| d.to_string()),)*
+        } };
+    }
+    for_each_lifespan!(render)
+}

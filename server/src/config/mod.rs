@@ -1,0 +1,340 @@
+//! Typed configuration with Hydra's key names (`../shared/reference/hydra-config-schema.json`).
+//! Loaded once at startup from an optional YAML file and the environment (`load.rs`),
+//! validated (`validate.rs`), then passed by value. Every key is documented in
+//! `docs/configuration.md`.
+
+mod dev;
+mod load;
+mod validate;
+
+pub use dev::{DEV_DSN, DEV_SECRET_FILE, DevNotes};
+pub use load::{ConfigError, env_name, load};
+
+use serde::{Deserialize, Serialize};
+
+use crate::duration::GoDuration;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Data source name: `sqlite://path`, `postgres://…`, `mysql://…`.
+    pub dsn: Option<String>,
+    pub serve: ServeConfig,
+    pub urls: UrlsConfig,
+    pub secrets: SecretsConfig,
+    pub ttl: TtlConfig,
+    pub log: LogConfig,
+    pub oauth2: OAuth2Config,
+    pub strategies: StrategiesConfig,
+    /// Set by `serve --dev`, never by a file or the environment.
+    #[serde(skip)]
+    pub dev: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServeConfig {
+    pub public: PublicListenerConfig,
+    pub admin: AdminListenerConfig,
+    pub cookies: CookiesConfig,
+    /// Largest request body accepted on either listener, in bytes.
+    pub request_body_limit: usize,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            public: PublicListenerConfig::default(),
+            admin: AdminListenerConfig::default(),
+            cookies: CookiesConfig::default(),
+            request_body_limit: 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PublicListenerConfig {
+    /// Bind address; 127.0.0.1 in dev mode, 0.0.0.0 otherwise.
+    pub host: Option<String>,
+    pub port: u16,
+    pub request_log: RequestLogConfig,
+}
+
+impl Default for PublicListenerConfig {
+    fn default() -> Self {
+        Self {
+            host: None,
+            port: 4444,
+            request_log: RequestLogConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminListenerConfig {
+    /// Bind address; 127.0.0.1 in dev mode, 0.0.0.0 otherwise.
+    pub host: Option<String>,
+    pub port: u16,
+    pub request_log: RequestLogConfig,
+    /// When set, every admin call but health needs `Authorization: Bearer <api_key>`.
+    pub api_key: Option<String>,
+}
+
+impl Default for AdminListenerConfig {
+    fn default() -> Self {
+        Self {
+            host: None,
+            port: 4445,
+            request_log: RequestLogConfig::default(),
+            api_key: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct RequestLogConfig {
+    /// Leave `/health/*` probes out of the access log.
+    pub disable_for_health: bool,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub enum SameSiteMode {
+    Strict,
+    #[default]
+    Lax,
+    None,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CookiesConfig {
+    pub same_site_mode: SameSiteMode,
+    pub domain: Option<String>,
+    /// Send cookies with `Secure`; always on outside dev mode.
+    pub secure: bool,
+    pub names: CookieNames,
+}
+
+impl Default for CookiesConfig {
+    fn default() -> Self {
+        Self {
+            same_site_mode: SameSiteMode::Lax,
+            domain: None,
+            secure: false,
+            names: CookieNames::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CookieNames {
+    pub login_csrf: String,
+    pub consent_csrf: String,
+    pub logout_csrf: String,
+    pub session: String,
+}
+
+impl Default for CookieNames {
+    fn default() -> Self {
+        Self {
+            login_csrf: "portunus_login_csrf".into(),
+            consent_csrf: "portunus_consent_csrf".into(),
+            logout_csrf: "portunus_logout_csrf".into(),
+            session: "portunus_session".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct UrlsConfig {
+    #[serde(rename = "self")]
+    pub self_: SelfUrls,
+    /// The operator's login app.
+    pub login: Option<String>,
+    /// The operator's consent app.
+    pub consent: Option<String>,
+    /// The operator's logout app.
+    pub logout: Option<String>,
+    /// Where users see errors that cannot go back to the client.
+    pub error: Option<String>,
+    /// Where users land after logout when the client named no URI.
+    pub post_logout_redirect: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SelfUrls {
+    /// The `iss` of every token; defaults to the public URL.
+    pub issuer: Option<String>,
+    /// Base URL of the public listener as clients reach it.
+    pub public: Option<String>,
+    /// Base URL of the admin listener as the operator's apps reach it.
+    pub admin: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecretsConfig {
+    /// The first secret encrypts and signs; the others still verify and decrypt.
+    pub system: Vec<String>,
+    /// Secrets for cookies; default to `system`.
+    pub cookie: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TtlConfig {
+    pub login_consent_request: GoDuration,
+    pub authentication_session: GoDuration,
+    pub access_token: GoDuration,
+    pub refresh_token: GoDuration,
+    pub id_token: GoDuration,
+    pub auth_code: GoDuration,
+}
+
+impl Default for TtlConfig {
+    fn default() -> Self {
+        Self {
+            login_consent_request: GoDuration::from_secs(30 * 60),
+            authentication_session: GoDuration::from_secs(720 * 3600),
+            access_token: GoDuration::from_secs(3600),
+            refresh_token: GoDuration::from_secs(720 * 3600),
+            id_token: GoDuration::from_secs(3600),
+            auth_code: GoDuration::from_secs(10 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Panic,
+    Fatal,
+    Error,
+    Warn,
+    #[default]
+    Info,
+    Debug,
+    Trace,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+    JsonPretty,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub level: LogLevel,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct OAuth2Config {
+    /// Add `error_hint` and `error_debug` to error responses.
+    pub expose_internal_errors: bool,
+    pub pkce: PkceConfig,
+    pub grant: GrantConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PkceConfig {
+    /// Require PKCE from every client.
+    pub enforced: bool,
+    /// Require PKCE from public clients (RFC 9700 §2.1.1: always on).
+    pub enforced_for_public_clients: bool,
+    /// Accept `code_challenge_method=plain` (RFC 7636 §4.2); off by default.
+    pub allow_plain: bool,
+}
+
+impl Default for PkceConfig {
+    fn default() -> Self {
+        Self {
+            enforced: false,
+            enforced_for_public_clients: true,
+            allow_plain: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct GrantConfig {
+    pub refresh_token: RefreshTokenGrantConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct RefreshTokenGrantConfig {
+    /// How long a used refresh token still works (concurrent clients); max 5m.
+    pub rotation_grace_period: GoDuration,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ScopeStrategy {
+    Exact,
+    #[default]
+    Wildcard,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessTokenStrategyConfig {
+    #[default]
+    Opaque,
+    Jwt,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct StrategiesConfig {
+    pub scope: ScopeStrategy,
+    pub access_token: AccessTokenStrategyConfig,
+}
+
+impl Config {
+    /// The bind host of a listener: the configured one, else loopback in dev mode and
+    /// all interfaces otherwise.
+    pub fn bind_host(&self, configured: &Option<String>) -> String {
+        match configured {
+            Some(host) => host.clone(),
+            None if self.dev => "127.0.0.1".into(),
+            None => "0.0.0.0".into(),
+        }
+    }
+
+    /// The issuer URL: `urls.self.issuer`, else `urls.self.public`, else
+    /// `http://localhost:<public port>/`.
+    pub fn issuer(&self) -> String {
+        self.urls
+            .self_
+            .issuer
+            .clone()
+            .or_else(|| self.urls.self_.public.clone())
+            .unwrap_or_else(|| format!("http://localhost:{}/", self.serve.public.port))
+    }
+
+    /// The public base URL, with no trailing slash.
+    pub fn public_url(&self) -> String {
+        self.urls
+            .self_
+            .public
+            .clone()
+            .unwrap_or_else(|| self.issuer())
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}

@@ -1,0 +1,303 @@
+//! The one error type every client-visible failure becomes (CONVENTIONS habit 6).
+//!
+//! Which type to use where:
+//! - protocol and admin handlers return [`OAuth2Error`]; its [`ErrorKind`] fixes the RFC
+//!   code, the HTTP status and a fixed description, the hint names the bad value;
+//! - storage returns [`crate::storage::StorageError`], which converts into `OAuth2Error`
+//!   (`NotFound` → 404, `Conflict` → 409, `Unavailable` → 503, the rest → 500);
+//! - startup code (config, migrations) returns `anyhow`-style errors in `cmd/`.
+//!
+//! The wire shape is Hydra's `errorOAuth2`: `{"error","error_description"}`, where the
+//! description carries the fixed text followed by the hint; `error_hint` and
+//! `error_debug` are added only when `oauth2.expose_internal_errors` is set.
+
+use std::fmt;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The error codes Portunus sends, each with its status and fixed description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// RFC 6749 §5.2
+    InvalidRequest,
+    /// RFC 6749 §5.2 — 401
+    InvalidClient,
+    /// RFC 6749 §5.2
+    InvalidGrant,
+    /// RFC 6749 §5.2
+    UnauthorizedClient,
+    /// RFC 6749 §5.2
+    UnsupportedGrantType,
+    /// RFC 6749 §5.2
+    InvalidScope,
+    /// RFC 6749 §4.1.2.1 — 403
+    AccessDenied,
+    /// RFC 6749 §4.1.2.1
+    UnsupportedResponseType,
+    /// RFC 6749 §4.1.2.1 — 500
+    ServerError,
+    /// RFC 6749 §4.1.2.1 — 503
+    TemporarilyUnavailable,
+    /// RFC 7591 §3.2.2
+    InvalidClientMetadata,
+    /// RFC 7591 §3.2.2
+    InvalidRedirectUri,
+    /// OIDC Core §3.1.2.6
+    LoginRequired,
+    /// OIDC Core §3.1.2.6
+    ConsentRequired,
+    /// OIDC Core §3.1.2.6
+    InteractionRequired,
+    /// RFC 6750 §3.1 — 401
+    InvalidToken,
+    /// RFC 6750 §3.1 — 403
+    InsufficientScope,
+    /// Hydra's `request_forbidden` — 403
+    RequestForbidden,
+    /// Admin API key missing or wrong — 401
+    Unauthorized,
+    /// 404
+    NotFound,
+    /// 409
+    Conflict,
+    /// 413
+    PayloadTooLarge,
+    /// 415
+    UnsupportedMediaType,
+    /// 405
+    MethodNotAllowed,
+}
+
+impl ErrorKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::AccessDenied => "access_denied",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::InvalidClientMetadata => "invalid_client_metadata",
+            Self::InvalidRedirectUri => "invalid_redirect_uri",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
+            Self::InteractionRequired => "interaction_required",
+            Self::InvalidToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::RequestForbidden => "request_forbidden",
+            Self::Unauthorized => "unauthorized",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::PayloadTooLarge => "request_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::MethodNotAllowed => "method_not_allowed",
+        }
+    }
+
+    pub fn status(self) -> u16 {
+        match self {
+            Self::InvalidClient | Self::InvalidToken | Self::Unauthorized => 401,
+            Self::AccessDenied | Self::InsufficientScope | Self::RequestForbidden => 403,
+            Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
+            Self::Conflict => 409,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::ServerError => 500,
+            Self::TemporarilyUnavailable => 503,
+            _ => 400,
+        }
+    }
+
+    /// Fixed descriptions, worded as fosite/Hydra word them so clients see familiar text.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => {
+                "The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed."
+            }
+            Self::InvalidClient => {
+                "Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method)."
+            }
+            Self::InvalidGrant => {
+                "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."
+            }
+            Self::UnauthorizedClient => {
+                "The client is not authorized to request a token using this method."
+            }
+            Self::UnsupportedGrantType => {
+                "The authorization grant type is not supported by the authorization server."
+            }
+            Self::InvalidScope => "The requested scope is invalid, unknown, or malformed.",
+            Self::AccessDenied => "The resource owner or authorization server denied the request.",
+            Self::UnsupportedResponseType => {
+                "The authorization server does not support obtaining a token using this method."
+            }
+            Self::ServerError => {
+                "The authorization server encountered an unexpected condition that prevented it from fulfilling the request."
+            }
+            Self::TemporarilyUnavailable => {
+                "The authorization server is currently unable to handle the request due to a temporary overloading or maintenance of the server."
+            }
+            Self::InvalidClientMetadata => {
+                "The value of one of the Client Metadata fields is invalid and the server has rejected this request. Note that an Authorization Server MAY choose to substitute a valid value for any requested parameter of a Client's Metadata."
+            }
+            Self::InvalidRedirectUri => "The value of one or more redirect_uris is invalid.",
+            Self::LoginRequired => "The Authorization Server requires End-User authentication.",
+            Self::ConsentRequired => "The Authorization Server requires End-User consent.",
+            Self::InteractionRequired => {
+                "The Authorization Server requires End-User interaction of some form to proceed."
+            }
+            Self::InvalidToken => {
+                "The access token provided is expired, revoked, malformed, or invalid for other reasons."
+            }
+            Self::InsufficientScope => {
+                "The request requires higher privileges than provided by the access token."
+            }
+            Self::RequestForbidden => "The request is not allowed.",
+            Self::Unauthorized => "The request could not be authorized.",
+            Self::NotFound => "Unable to locate the resource.",
+            Self::Conflict => {
+                "Unable to process the requested resource because of conflict in the current state."
+            }
+            Self::PayloadTooLarge => "The request body is larger than the server accepts.",
+            Self::UnsupportedMediaType => {
+                "The request body has a content type this endpoint does not accept."
+            }
+            Self::MethodNotAllowed => "The HTTP method is not allowed on this resource.",
+        }
+    }
+}
+
+/// A client-visible error: kind, optional hint (shown in `error_description`), optional
+/// debug text (shown only when internal errors are exposed, always logged for 5xx).
+#[derive(Debug, Clone)]
+pub struct OAuth2Error {
+    pub kind: ErrorKind,
+    pub hint: Option<String>,
+    pub debug: Option<String>,
+}
+
+impl OAuth2Error {
+    pub fn new(kind: ErrorKind) -> Self {
+        Self {
+            kind,
+            hint: None,
+            debug: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn with_debug(mut self, debug: impl Into<String>) -> Self {
+        self.debug = Some(debug.into());
+        self
+    }
+
+    pub fn invalid_request(hint: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidRequest).with_hint(hint)
+    }
+
+    pub fn invalid_client_metadata(hint: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidClientMetadata).with_hint(hint)
+    }
+
+    pub fn not_found(hint: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound).with_hint(hint)
+    }
+
+    pub fn server_error(debug: impl Into<String>) -> Self {
+        Self::new(ErrorKind::ServerError).with_debug(debug)
+    }
+
+    pub fn status(&self) -> u16 {
+        self.kind.status()
+    }
+
+    /// `error_description`: the fixed description, then the hint.
+    pub fn description(&self) -> String {
+        match &self.hint {
+            Some(hint) => format!("{} {}", self.kind.description(), hint),
+            None => self.kind.description().to_owned(),
+        }
+    }
+
+    /// The JSON body; `expose` adds `error_hint` and `error_debug`.
+    pub fn body(&self, expose: bool) -> ErrorBody {
+        ErrorBody {
+            error: self.kind.code().to_owned(),
+            error_description: self.description(),
+            error_hint: if expose { self.hint.clone() } else { None },
+            error_debug: if expose { self.debug.clone() } else { None },
+            status_code: None,
+            redirect_to: None,
+        }
+    }
+}
+
+impl fmt::Display for OAuth2Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.code(), self.description())
+    }
+}
+
+impl std::error::Error for OAuth2Error {}
+
+/// Hydra's `errorOAuth2`, the one error schema of every operation. `redirect_to` is set
+/// only by the 410 answer of an already handled login/consent/logout request.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+#[schema(as = errorOAuth2)]
+pub struct ErrorBody {
+    /// Error
+    pub error: String,
+    /// Error Description
+    pub error_description: String,
+    /// Error Hint: helps the user identify the error cause (only when internal errors are exposed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_hint: Option<String>,
+    /// Error Debug Information (only when internal errors are exposed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_debug: Option<String>,
+    /// HTTP Status Code
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<i64>,
+    /// Where the user agent goes next (410 on an already handled request).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_to: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn description_carries_hint_and_body_hides_debug() {
+        let err = OAuth2Error::invalid_client_metadata("Field redirect_uris[0] must be absolute.")
+            .with_debug("internal detail");
+        let body = err.body(false);
+        assert_eq!(body.error, "invalid_client_metadata");
+        assert!(
+            body.error_description
+                .ends_with("Field redirect_uris[0] must be absolute.")
+        );
+        assert!(body.error_debug.is_none() && body.error_hint.is_none());
+        let exposed = err.body(true);
+        assert_eq!(exposed.error_debug.as_deref(), Some("internal detail"));
+    }
+
+    #[test]
+    fn statuses_follow_the_rfcs() {
+        assert_eq!(ErrorKind::InvalidClient.status(), 401);
+        assert_eq!(ErrorKind::ServerError.status(), 500);
+        assert_eq!(ErrorKind::TemporarilyUnavailable.status(), 503);
+        assert_eq!(ErrorKind::InvalidGrant.status(), 400);
+        assert_eq!(ErrorKind::NotFound.status(), 404);
+    }
+}

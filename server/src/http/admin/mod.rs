@@ -1,0 +1,34 @@
+//! Routes of the admin listener, all under `/admin` (Hydra's layout, so one document and
+//! one SDK cover both listeners).
+
+pub mod clients;
+
+use actix_web::web;
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::http::health;
+
+/// Documented admin routes (`/admin/...`) and the undocumented health aliases.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope::scope("/admin")
+            .service(health::get_version)
+            .service(clients::list_o_auth2_clients)
+            .service(clients::create_o_auth2_client)
+            .service(clients::get_o_auth2_client)
+            .service(clients::set_o_auth2_client)
+            .service(clients::patch_o_auth2_client)
+            .service(clients::delete_o_auth2_client)
+            .service(clients::set_o_auth2_client_lifespans)
+            .route("/health/alive", web::get().to(health::alive))
+            .route("/health/ready", web::get().to(health::ready)),
+    );
+}
+
+/// The health routes the admin listener serves without the prefix (documented once, on
+/// the public listener's registration).
+pub fn unprefixed_health(cfg: &mut ServiceConfig) {
+    cfg.route("/health/alive", web::get().to(health::alive))
+        .route("/health/ready", web::get().to(health::ready));
+}

@@ -1,0 +1,98 @@
+//! How `OAuth2Error` becomes an HTTP response, and the handlers that turn actix's
+//! extractor failures (bad JSON, query, path, form; wrong content type; huge bodies) into
+//! the same JSON shape instead of actix's plain-text 400.
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError, UrlencodedError};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+
+use crate::error::{ErrorKind, OAuth2Error};
+
+impl ResponseError for OAuth2Error {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status() >= 500 {
+            // The request id is on the enclosing span (http::middleware::access_log).
+            tracing::error!(
+                error = self.kind.code(),
+                debug = self.debug.as_deref().unwrap_or(""),
+                "request failed"
+            );
+        }
+        let mut response = HttpResponse::build(self.status_code())
+            .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+            .insert_header((header::PRAGMA, "no-cache"))
+            .json(self.body(false));
+        // Kept for the middleware that adds `error_hint`/`error_debug` when exposed.
+        response.extensions_mut().insert(self.clone());
+        response
+    }
+}
+
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| json_error(&err).into())
+}
+
+pub fn form_config(limit: usize) -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| form_error(&err).into())
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| query_error(&err).into())
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _req| path_error(&err).into())
+}
+
+fn json_error(err: &JsonPayloadError) -> OAuth2Error {
+    match err {
+        JsonPayloadError::ContentType => OAuth2Error::new(ErrorKind::UnsupportedMediaType)
+            .with_hint("Send the body as application/json."),
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            OAuth2Error::new(ErrorKind::PayloadTooLarge).with_hint(err.to_string())
+        }
+        JsonPayloadError::Deserialize(inner) => OAuth2Error::invalid_request(format!(
+            "The request body is not valid JSON for this endpoint: {inner}."
+        )),
+        other => {
+            OAuth2Error::invalid_request(format!("The request body could not be read: {other}."))
+        }
+    }
+}
+
+fn form_error(err: &UrlencodedError) -> OAuth2Error {
+    match err {
+        UrlencodedError::ContentType => OAuth2Error::new(ErrorKind::UnsupportedMediaType)
+            .with_hint("Send the body as application/x-www-form-urlencoded."),
+        UrlencodedError::Overflow { .. } => {
+            OAuth2Error::new(ErrorKind::PayloadTooLarge).with_hint(err.to_string())
+        }
+        other => OAuth2Error::invalid_request(format!("The form body is malformed: {other}.")),
+    }
+}
+
+fn query_error(err: &QueryPayloadError) -> OAuth2Error {
+    OAuth2Error::invalid_request(format!("The query string is malformed: {err}."))
+}
+
+fn path_error(err: &PathError) -> OAuth2Error {
+    OAuth2Error::invalid_request(format!("The URL path is malformed: {err}."))
+}
+
+/// The default service: every unknown route is a JSON 404.
+pub async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, OAuth2Error> {
+    Err(OAuth2Error::not_found(format!(
+        "No endpoint at {} {}.",
+        req.method(),
+        req.path()
+    )))
+}

@@ -1,0 +1,146 @@
+//! HTTP: the only module (with `app.rs`) that knows actix-web. Builds the two listeners'
+//! apps from the same route registrations that produce the OpenAPI document.
+
+pub mod admin;
+pub mod errors;
+pub mod health;
+pub mod middleware;
+pub mod openapi;
+pub mod public;
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, Error, HttpResponse, web};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Config;
+use crate::state::AppState;
+
+/// Per-listener settings the middleware reads from app data.
+#[derive(Debug, Clone)]
+pub struct ListenerSettings {
+    pub listener: &'static str,
+    pub skip_health_in_access_log: bool,
+    pub api_key: Option<Arc<str>>,
+    pub expose_errors: bool,
+}
+
+impl ListenerSettings {
+    /// The settings of the app serving `req` (defaults if none were registered).
+    pub fn of(req: &ServiceRequest) -> ListenerSettings {
+        req.app_data::<web::Data<ListenerSettings>>()
+            .map(|d| d.get_ref().clone())
+            .unwrap_or(ListenerSettings {
+                listener: "unknown",
+                skip_health_in_access_log: false,
+                api_key: None,
+                expose_errors: false,
+            })
+    }
+}
+
+fn shared_app_data(
+    config: &Config,
+) -> (
+    web::JsonConfig,
+    web::FormConfig,
+    web::QueryConfig,
+    web::PathConfig,
+) {
+    let limit = config.serve.request_body_limit;
+    (
+        errors::json_config(limit),
+        errors::form_config(limit),
+        errors::query_config(),
+        errors::path_config(),
+    )
+}
+
+/// The public listener's app.
+pub fn public_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    let config = state.config.clone();
+    let (json, form, query, path) = shared_app_data(&config);
+    let settings = ListenerSettings {
+        listener: "public",
+        skip_health_in_access_log: config.serve.public.request_log.disable_for_health,
+        api_key: None,
+        expose_errors: config.oauth2.expose_internal_errors,
+    };
+    let (app, _) = App::new()
+        .into_utoipa_app()
+        .app_data(state)
+        .app_data(web::Data::new(settings))
+        .app_data(json)
+        .app_data(form)
+        .app_data(query)
+        .app_data(path)
+        .configure(public::routes)
+        .split_for_parts();
+    app.default_service(web::to(errors::route_not_found))
+        .wrap(from_fn(middleware::error_body::error_body))
+        .wrap(from_fn(middleware::access_log::access_log))
+}
+
+/// The admin listener's app: `/admin/*`, the unprefixed aliases, health, Swagger UI.
+pub fn admin_app(
+    state: web::Data<AppState>,
+    document: serde_json::Value,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    let config = state.config.clone();
+    let (json, form, query, path) = shared_app_data(&config);
+    let settings = ListenerSettings {
+        listener: "admin",
+        skip_health_in_access_log: config.serve.admin.request_log.disable_for_health,
+        api_key: config.serve.admin.api_key.as_deref().map(Arc::from),
+        expose_errors: config.oauth2.expose_internal_errors,
+    };
+    let (app, _) = App::new()
+        .into_utoipa_app()
+        .app_data(state)
+        .app_data(web::Data::new(settings))
+        .app_data(json)
+        .app_data(form)
+        .app_data(query)
+        .app_data(path)
+        .configure(admin::routes)
+        .configure(admin::unprefixed_health)
+        .split_for_parts();
+    app.service(
+        SwaggerUi::new("/swagger-ui/{_:.*}").external_url_unchecked("/openapi.json", document),
+    )
+    .route(
+        "/swagger-ui",
+        web::get().to(|| async {
+            HttpResponse::Found()
+                .insert_header((actix_web::http::header::LOCATION, "/swagger-ui/"))
+                .finish()
+        }),
+    )
+    .default_service(web::to(errors::route_not_found))
+    .wrap(from_fn(middleware::error_body::error_body))
+    .wrap(from_fn(middleware::api_key::require_api_key))
+    .wrap(from_fn(middleware::admin_prefix::admin_prefix))
+    .wrap(from_fn(middleware::access_log::access_log))
+}

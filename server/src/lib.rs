@@ -1,0 +1,18 @@
+//! Portunus: an OAuth 2.0 and OpenID Connect server, wire-compatible with Ory Hydra v2.
+
+pub mod app;
+pub mod client;
+pub mod clock;
+pub mod config;
+pub mod duration;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod jwk;
+pub mod openapi_v30;
+pub mod state;
+pub mod storage;
+pub mod telemetry;
+
+pub use app::{Application, ApplicationHandle, BuildError};
+pub use config::Config;

@@ -1,0 +1,103 @@
+//! The storage ports in memory, for unit tests of protocol logic (DESIGN §4). It keeps
+//! the contract of every port exactly, including the SQL stores' microsecond timestamps,
+//! so a test that passes here passes on a database; the conformance suite runs on it too.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::SubsecRound;
+
+use crate::client::model::Client;
+use crate::storage::{ClientListQuery, ClientStore, StorageError, StorageHealth};
+
+/// An in-memory store; clients are kept ordered by id, the order `list_clients` pages in.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    clients: Mutex<BTreeMap<String, Client>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A panic while the lock was held cannot leave a map half-written (every operation
+    /// is one map call), so a poisoned lock is still safe to use.
+    fn clients(&self) -> MutexGuard<'_, BTreeMap<String, Client>> {
+        self.clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Stored as the SQL backends store it: timestamps at microsecond precision.
+fn stored(client: &Client) -> Client {
+    let mut client = client.clone();
+    client.created_at = client.created_at.trunc_subsecs(6);
+    client.updated_at = client.updated_at.trunc_subsecs(6);
+    client
+}
+
+#[async_trait]
+impl ClientStore for MemoryStore {
+    async fn create_client(&self, client: &Client) -> Result<(), StorageError> {
+        let mut clients = self.clients();
+        if clients.contains_key(&client.client_id) {
+            return Err(StorageError::Conflict(format!(
+                "a client with id {:?} already exists",
+                client.client_id
+            )));
+        }
+        clients.insert(client.client_id.clone(), stored(client));
+        Ok(())
+    }
+
+    async fn get_client(&self, client_id: &str) -> Result<Option<Client>, StorageError> {
+        Ok(self.clients().get(client_id).cloned())
+    }
+
+    async fn update_client(&self, client: &Client) -> Result<bool, StorageError> {
+        match self.clients().get_mut(&client.client_id) {
+            Some(existing) => {
+                *existing = stored(client);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn delete_client(&self, client_id: &str) -> Result<bool, StorageError> {
+        Ok(self.clients().remove(client_id).is_some())
+    }
+
+    async fn list_clients(&self, query: &ClientListQuery) -> Result<Vec<Client>, StorageError> {
+        let clients = self.clients();
+        let start = match &query.after {
+            Some(after) => Bound::Excluded(after.as_str()),
+            None => Bound::Unbounded,
+        };
+        Ok(clients
+            .range::<str, _>((start, Bound::Unbounded))
+            .map(|(_, client)| client)
+            .filter(|c| {
+                query
+                    .client_name
+                    .as_ref()
+                    .is_none_or(|n| *n == c.client_name)
+            })
+            .filter(|c| query.owner.as_ref().is_none_or(|o| *o == c.owner))
+            .take(query.limit)
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl StorageHealth for MemoryStore {
+    /// Memory is always reachable.
+    async fn ping(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
+}

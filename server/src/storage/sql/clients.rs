@@ -1,0 +1,161 @@
+//! `ClientStore` on SQL: a row holds the indexed columns (id, name, owner), the secret
+//! hash, the timestamps, and the serde JSON of the whole `Client` (`document`). On read,
+//! the columns win over the document's copies, so the fields that are queried or kept
+//! out of the document have one source of truth.
+//!
+//! Every write is one statement, atomic by itself: the contract's "nothing is written"
+//! cases (duplicate id, unknown id) are decided by the primary key and the affected-row
+//! count, not by a read before the write. (MySQL reports matched rather than changed
+//! rows because diesel connects with `CLIENT_FOUND_ROWS`.)
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+
+use super::schema::clients;
+use super::{SqlStore, map_diesel};
+use crate::client::model::Client;
+use crate::storage::{ClientListQuery, ClientStore, StorageError};
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = clients)]
+struct ClientRow {
+    id: String,
+    client_name: String,
+    owner: String,
+    secret_hash: Option<String>,
+    document: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// PostgreSQL and MySQL keep microseconds; SQLite would keep nanoseconds. Truncating
+/// here makes all three return the same instant.
+fn to_column(at: DateTime<Utc>) -> NaiveDateTime {
+    at.trunc_subsecs(6).naive_utc()
+}
+
+impl ClientRow {
+    fn from_client(client: &Client) -> Result<Self, StorageError> {
+        let document = serde_json::to_string(client).map_err(|e| {
+            StorageError::Database(format!(
+                "client {:?} cannot be encoded: {e}",
+                client.client_id
+            ))
+        })?;
+        Ok(Self {
+            id: client.client_id.clone(),
+            client_name: client.client_name.clone(),
+            owner: client.owner.clone(),
+            secret_hash: client.secret_hash.clone(),
+            document,
+            created_at: to_column(client.created_at),
+            updated_at: to_column(client.updated_at),
+        })
+    }
+
+    fn into_client(self) -> Result<Client, StorageError> {
+        let mut client: Client = serde_json::from_str(&self.document)
+            .map_err(|e| StorageError::Corrupt(format!("client {:?}: document: {e}", self.id)))?;
+        client.client_id = self.id;
+        client.client_name = self.client_name;
+        client.owner = self.owner;
+        client.secret_hash = self.secret_hash;
+        client.created_at = self.created_at.and_utc();
+        client.updated_at = self.updated_at.and_utc();
+        Ok(client)
+    }
+}
+
+fn conflict_or(client_id: &str) -> impl FnOnce(diesel::result::Error) -> StorageError {
+    move |err| match map_diesel(err) {
+        StorageError::Conflict(_) => {
+            StorageError::Conflict(format!("a client with id {client_id:?} already exists"))
+        }
+        other => other,
+    }
+}
+
+#[async_trait]
+impl ClientStore for SqlStore {
+    async fn create_client(&self, client: &Client) -> Result<(), StorageError> {
+        let row = ClientRow::from_client(client)?;
+        self.run(move |conn| {
+            diesel::insert_into(clients::table)
+                .values(&row)
+                .execute(conn)
+                .map(|_| ())
+                .map_err(conflict_or(&row.id))
+        })
+        .await
+    }
+
+    async fn get_client(&self, client_id: &str) -> Result<Option<Client>, StorageError> {
+        let id = client_id.to_owned();
+        let row = self
+            .run(move |conn| {
+                clients::table
+                    .find(id)
+                    .select(ClientRow::as_select())
+                    .first(conn)
+                    .optional()
+                    .map_err(map_diesel)
+            })
+            .await?;
+        row.map(ClientRow::into_client).transpose()
+    }
+
+    async fn update_client(&self, client: &Client) -> Result<bool, StorageError> {
+        let row = ClientRow::from_client(client)?;
+        self.run(move |conn| {
+            let changed = diesel::update(clients::table.find(&row.id))
+                .set((
+                    clients::client_name.eq(&row.client_name),
+                    clients::owner.eq(&row.owner),
+                    clients::secret_hash.eq(&row.secret_hash),
+                    clients::document.eq(&row.document),
+                    clients::created_at.eq(row.created_at),
+                    clients::updated_at.eq(row.updated_at),
+                ))
+                .execute(conn)
+                .map_err(map_diesel)?;
+            Ok(changed > 0)
+        })
+        .await
+    }
+
+    async fn delete_client(&self, client_id: &str) -> Result<bool, StorageError> {
+        let id = client_id.to_owned();
+        self.run(move |conn| {
+            diesel::delete(clients::table.find(id))
+                .execute(conn)
+                .map(|deleted| deleted > 0)
+                .map_err(map_diesel)
+        })
+        .await
+    }
+
+    async fn list_clients(&self, query: &ClientListQuery) -> Result<Vec<Client>, StorageError> {
+        let query = query.clone();
+        let rows = self
+            .run(move |conn| {
+                let mut select = clients::table
+                    .select(ClientRow::as_select())
+                    .order(clients::id.asc())
+                    .limit(i64::try_from(query.limit).unwrap_or(i64::MAX))
+                    .into_boxed();
+                if let Some(after) = query.after {
+                    select = select.filter(clients::id.gt(after));
+                }
+                if let Some(name) = query.client_name {
+                    select = select.filter(clients::client_name.eq(name));
+                }
+                if let Some(owner) = query.owner {
+                    select = select.filter(clients::owner.eq(owner));
+                }
+                select.load(conn).map_err(map_diesel)
+            })
+            .await?;
+        rows.into_iter().map(ClientRow::into_client).collect()
+    }
+}

@@ -1,0 +1,175 @@
+//! The storage ports on diesel, one implementation for SQLite, PostgreSQL and MySQL
+//! (DESIGN §4). diesel is imported only below this module.
+//!
+//! r2d2 and diesel block, so every database call runs on tokio's blocking pool
+//! ([`SqlStore::run`]), never on an async worker (STACK.md).
+
+mod clients;
+mod connection;
+mod dsn;
+mod health;
+mod migrations;
+mod schema;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+pub use dsn::Backend;
+
+use crate::storage::StorageError;
+use connection::{ConnectionManager, DbConnection};
+
+/// How long a query waits for a pooled connection before the store reports
+/// `Unavailable`; long enough to ride out a burst, short enough that a request fails
+/// while its client is still waiting.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(10);
+
+type Pool = r2d2::Pool<ConnectionManager>;
+
+/// One embedded migration and whether the database has applied it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    pub name: String,
+    pub applied: bool,
+}
+
+/// The SQL store: a connection pool and what the health check needs to know.
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: Pool,
+    backend: Backend,
+    sqlite_file: Option<SqliteFile>,
+}
+
+/// The SQLite database file as it was when the store opened it; see `health.rs`.
+#[derive(Debug, Clone)]
+struct SqliteFile {
+    path: PathBuf,
+    identity: health::FileIdentity,
+}
+
+impl std::fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("backend", &self.backend)
+            .field("sqlite_file", &self.sqlite_file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqlStore {
+    /// Opens a pool for `dsn` (see `dsn.rs` for the accepted forms and pool
+    /// parameters). One connection is established first so that a bad DSN, host or
+    /// password fails here with the driver's own message; SQLite creates the file if it
+    /// is missing. Does not migrate. Blocks while connecting: call it from startup code
+    /// or `spawn_blocking`.
+    pub fn connect(dsn: &str) -> Result<SqlStore, StorageError> {
+        let parsed = dsn::parse(dsn)?;
+        let backend = parsed.backend;
+        let sqlite_path = parsed
+            .sqlite_path
+            .map(|path| std::path::absolute(&path).unwrap_or(path));
+        let database = match &sqlite_path {
+            Some(path) => format!("SQLite database {}", path.display()),
+            None => format!("{} database", backend.as_str()),
+        };
+        let manager = ConnectionManager::new(backend, parsed.driver_url);
+        let first = r2d2::ManageConnection::connect(&manager).map_err(|e| {
+            StorageError::Unavailable(format!("cannot connect to the {database}: {e}"))
+        })?;
+        let sqlite_file = match sqlite_path {
+            Some(path) => {
+                let identity = health::FileIdentity::of(&path).map_err(|e| {
+                    StorageError::Unavailable(format!("cannot inspect the {database}: {e}"))
+                })?;
+                Some(SqliteFile { path, identity })
+            }
+            None => None,
+        };
+        drop(first);
+        let options = parsed.pool;
+        let pool = r2d2::Pool::builder()
+            .max_size(options.max_size)
+            .min_idle(options.min_idle)
+            .max_lifetime(options.max_lifetime)
+            .idle_timeout(options.idle_timeout)
+            .connection_timeout(CHECKOUT_TIMEOUT)
+            .build_unchecked(manager);
+        Ok(SqlStore {
+            pool,
+            backend,
+            sqlite_file,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies every pending migration; returns the names applied (empty when the schema
+    /// is current).
+    pub async fn migrate_up(&self) -> Result<Vec<String>, StorageError> {
+        self.run(migrations::run_pending).await
+    }
+
+    /// Every embedded migration, oldest first, with whether it has been applied.
+    pub async fn migration_status(&self) -> Result<Vec<MigrationStatus>, StorageError> {
+        self.run(migrations::status).await
+    }
+
+    /// The migration names embedded for `backend`, oldest first.
+    pub fn migration_names(backend: Backend) -> Vec<String> {
+        migrations::names(backend)
+    }
+
+    /// Runs `work` with a pooled connection on the blocking pool.
+    async fn run<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
+    {
+        self.run_with_timeout(CHECKOUT_TIMEOUT, work).await
+    }
+
+    async fn run_with_timeout<T, F>(&self, timeout: Duration, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let backend = self.backend;
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get_timeout(timeout).map_err(|e| {
+                StorageError::Unavailable(format!(
+                    "no {} connection available: {e}",
+                    backend.as_str()
+                ))
+            })?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| StorageError::Database(format!("storage task failed: {e}")))?
+    }
+}
+
+/// Maps a diesel error onto the ports' error. The text is the database's message, which
+/// names constraints and columns but not values; callers replace the text of `Conflict`
+/// with what the conflict is about.
+fn map_diesel(err: DieselError) -> StorageError {
+    match err {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            StorageError::Conflict("a row with this key already exists".to_owned())
+        }
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            info,
+        ) => StorageError::Unavailable(info.message().to_owned()),
+        DieselError::BrokenTransactionManager => {
+            StorageError::Unavailable("the connection's transaction state is broken".to_owned())
+        }
+        DieselError::DeserializationError(e) => StorageError::Corrupt(e.to_string()),
+        other => StorageError::Database(other.to_string()),
+    }
+}
