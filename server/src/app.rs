@@ -10,6 +10,7 @@ use actix_web::{HttpServer, web};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::secrets::KeyRing;
 use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::storage::sql::SqlStore;
@@ -115,9 +116,17 @@ impl ApplicationBuilder {
             }
         }
         let store = Arc::new(store);
+        let keys = Arc::new(KeyRing::new(&self.config.secrets.system));
+        let cookie_keys = if self.config.secrets.cookie.is_empty() {
+            keys.clone()
+        } else {
+            Arc::new(KeyRing::new(&self.config.secrets.cookie))
+        };
         let state = AppState {
             config: Arc::new(self.config),
             clock: self.clock,
+            keys,
+            cookie_keys,
             clients: store.clone(),
             storage_health: store,
         };

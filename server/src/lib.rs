@@ -10,6 +10,7 @@ pub mod health;
 pub mod http;
 pub mod jwk;
 pub mod openapi_v30;
+pub mod secrets;
 pub mod state;
 pub mod storage;
 pub mod telemetry;

@@ -2,7 +2,7 @@
 //! (DESIGN §4). diesel is imported only below this module.
 //!
 //! r2d2 and diesel block, so every database call runs on tokio's blocking pool
-//! ([`SqlStore::run`]), never on an async worker (STACK.md).
+//! (`SqlStore::run`), never on an async worker (STACK.md).
 
 mod clients;
 mod connection;
@@ -50,6 +50,8 @@ struct SqliteFile {
     identity: health::FileIdentity,
 }
 
+/// By hand: the pool is not `Debug`, since its manager holds a URL that may carry a
+/// password.
 impl std::fmt::Debug for SqlStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqlStore")
