@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::{env, fs};
 
 /// How to regenerate the document; named in every failure message.
-const REGENERATE: &str = "cargo run -p portunus -- openapi > openapi/openapi.json";
+const REGENERATE: &str = "cargo run -p portunus-server --example export_openapi";
 
 fn main() {
     if let Err(message) = generate() {

@@ -22,19 +22,34 @@ pub enum Command {
     /// Manage the database schema.
     Migrate(MigrateArgs),
     /// Print the OpenAPI document (3.0.3-compatible JSON) of both listeners.
-    Openapi,
-    /// Create resources (`create client`).
-    Create(CreateArgs),
-    /// Get resources (`get client <id…>`).
-    Get(GetArgs),
+    Openapi(OpenapiArgs),
+    /// Create resources (`create client`, `create jwk <set>`).
+    #[command(subcommand)]
+    Create(CreateCommand),
+    /// Get resources (`get client <id…>`, `get jwk <set> [kid]`).
+    #[command(subcommand)]
+    Get(GetCommand),
     /// List resources (`list clients`).
     List(ListArgs),
     /// Update resources (`update client <id>`).
     Update(UpdateArgs),
-    /// Delete resources (`delete client <id…>`).
-    Delete(DeleteArgs),
+    /// Delete resources (`delete client <id…>`, `delete jwk <set> [kid]`).
+    #[command(subcommand)]
+    Delete(DeleteCommand),
+    /// Rotate resources (`rotate jwk <set>`).
+    #[command(subcommand)]
+    Rotate(RotateCommand),
     /// Import resources from JSON files (`import client <file…>`).
     Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OpenapiArgs {
+    /// Write the document to this file instead of standard output (safe for
+    /// `openapi/openapi.json`, which the SDK is built from: a shell redirect would empty
+    /// it before cargo builds the SDK).
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -198,10 +213,53 @@ pub struct ClientFlags {
     pub access_token_strategy: Option<String>,
 }
 
+/// `create <noun>`.
+#[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing would only obscure the clap types"
+)]
+pub enum CreateCommand {
+    /// Create an OAuth 2.0 client.
+    #[command(alias = "oauth2-client", alias = "clients", alias = "oauth2-clients")]
+    Client(CreateArgs),
+    /// Generate a JSON Web Key into a set (Hydra's `create jwks`).
+    #[command(alias = "jwks")]
+    Jwk(crate::cli_keys::CreateJwkArgs),
+}
+
+/// `get <noun>`.
+#[derive(Debug, Subcommand)]
+pub enum GetCommand {
+    /// Show OAuth 2.0 clients.
+    #[command(alias = "oauth2-client", alias = "clients", alias = "oauth2-clients")]
+    Client(GetArgs),
+    /// Show a JSON Web Key Set, or one key of it.
+    #[command(alias = "jwks")]
+    Jwk(crate::cli_keys::JwkTargetArgs),
+}
+
+/// `delete <noun>`.
+#[derive(Debug, Subcommand)]
+pub enum DeleteCommand {
+    /// Delete OAuth 2.0 clients.
+    #[command(alias = "oauth2-client", alias = "clients", alias = "oauth2-clients")]
+    Client(DeleteArgs),
+    /// Delete a JSON Web Key Set, or one key of it.
+    #[command(alias = "jwks")]
+    Jwk(crate::cli_keys::JwkTargetArgs),
+}
+
+/// `rotate <noun>`.
+#[derive(Debug, Subcommand)]
+pub enum RotateCommand {
+    /// Add a new signing key to a set; the previous keys stay published.
+    #[command(alias = "jwks")]
+    Jwk(crate::cli_keys::RotateJwkArgs),
+}
+
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    #[arg(value_enum)]
-    pub noun: ClientNoun,
     #[command(flatten)]
     pub flags: ClientFlags,
     #[command(flatten)]
@@ -224,8 +282,6 @@ pub struct UpdateArgs {
 
 #[derive(Debug, Args)]
 pub struct GetArgs {
-    #[arg(value_enum)]
-    pub noun: ClientNoun,
     #[arg(required = true)]
     pub ids: Vec<String>,
     #[command(flatten)]
@@ -234,8 +290,6 @@ pub struct GetArgs {
 
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
-    #[arg(value_enum)]
-    pub noun: ClientNoun,
     #[arg(required = true)]
     pub ids: Vec<String>,
     #[command(flatten)]

@@ -9,7 +9,7 @@ use crate::cli::{
 };
 use crate::output::render;
 
-fn sdk(remote: &Remote) -> anyhow::Result<Client> {
+pub(crate) fn sdk(remote: &Remote) -> anyhow::Result<Client> {
     portunus_sdk::client_with_api_key(
         remote.endpoint.trim_end_matches('/'),
         remote.api_key.as_deref(),
@@ -18,7 +18,7 @@ fn sdk(remote: &Remote) -> anyhow::Result<Client> {
 }
 
 /// The server's `error_description` when it sent one, else the transport error.
-fn describe(err: Error<ErrorOAuth2>) -> anyhow::Error {
+pub(crate) fn describe(err: Error<ErrorOAuth2>) -> anyhow::Error {
     match err {
         Error::ErrorResponse(response) => {
             let status = response.status();

@@ -2,7 +2,9 @@
 //! and manage clients over the admin API through our own SDK.
 
 mod cli;
+mod cli_keys;
 mod clients;
+mod keys;
 mod migrate;
 mod output;
 mod serve;
@@ -11,7 +13,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, CreateCommand, DeleteCommand, GetCommand, RotateCommand};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -19,15 +21,26 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args).await,
         Command::Migrate(args) => migrate::run(args).await,
-        Command::Openapi => {
-            print!("{}", portunus_server::http::openapi::document_pretty());
-            Ok(())
+        Command::Openapi(args) => {
+            let document = portunus_server::http::openapi::document_pretty();
+            match args.output {
+                Some(path) => std::fs::write(&path, document)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
+                None => {
+                    print!("{document}");
+                    Ok(())
+                }
+            }
         }
-        Command::Create(args) => clients::create(args).await,
-        Command::Get(args) => clients::get(args).await,
+        Command::Create(CreateCommand::Client(args)) => clients::create(args).await,
+        Command::Create(CreateCommand::Jwk(args)) => keys::create(args).await,
+        Command::Get(GetCommand::Client(args)) => clients::get(args).await,
+        Command::Get(GetCommand::Jwk(args)) => keys::get(args).await,
         Command::List(args) => clients::list(args).await,
         Command::Update(args) => clients::update(args).await,
-        Command::Delete(args) => clients::delete(args).await,
+        Command::Delete(DeleteCommand::Client(args)) => clients::delete(args).await,
+        Command::Delete(DeleteCommand::Jwk(args)) => keys::delete(args).await,
+        Command::Rotate(RotateCommand::Jwk(args)) => keys::rotate(args).await,
         Command::Import(args) => clients::import(args).await,
     };
     match result {

@@ -64,10 +64,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "admin",
         )?);
     }
+    // Listen for signals before the slow part of startup (key generation), so a
+    // SIGTERM that arrives meanwhile stops the server cleanly instead of killing it.
+    let shutdown = shutdown_signal();
     let app = builder.build().await?;
     let handle = app.handle();
     tokio::spawn(async move {
-        wait_for_shutdown_signal().await;
+        shutdown.await;
         tracing::info!("shutting down: finishing in-flight requests");
         handle.stop(true).await;
     });
@@ -76,24 +79,29 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_for_shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Registers for SIGTERM now and returns a future that completes on SIGTERM or Ctrl-C.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {},
-                    _ = term.recv() => {},
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            match term {
+                Some(mut term) => {
+                    tokio::select! {
+                        _ = ctrl_c => {},
+                        _ = term.recv() => {},
+                    }
+                }
+                None => {
+                    let _ = ctrl_c.await;
                 }
             }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+        #[cfg(not(unix))]
+        {
+            let _ = ctrl_c.await;
+        }
     }
 }

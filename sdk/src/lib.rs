@@ -2,7 +2,7 @@
 //!
 //! The client is generated at build time by [progenitor] from the workspace's
 //! `openapi/openapi.json`, the OpenAPI 3.0.3 document the server exports
-//! (`cargo run -p portunus -- openapi > openapi/openapi.json`). Every operation of the
+//! (`cargo run -p portunus-server --example export_openapi`). Every operation of the
 //! document is one `async` method of [`Client`], named after its `operationId` (Hydra's
 //! operation ids in snake case, e.g. `Client::create_o_auth2_client`), with the path
 //! and query parameters and the request body as positional arguments. Request and

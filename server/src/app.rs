@@ -10,6 +10,10 @@ use actix_web::{HttpServer, web};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::jwk::{JwkError, KeyManager, KeySettings};
+use crate::oauth2::client_auth::ClientAuthenticator;
+use crate::oauth2::grants::GrantRegistry;
+use crate::oauth2::secret_cache::SecretCache;
 use crate::secrets::KeyRing;
 use crate::state::AppState;
 use crate::storage::StorageError;
@@ -49,6 +53,8 @@ pub enum BuildError {
         "the database has {0} pending migration(s); run `portunus migrate sql up` (or start with --dev)"
     )]
     PendingMigrations(usize),
+    #[error("JSON Web Keys: {0}")]
+    Keys(#[from] JwkError),
     #[error("cannot serve on {listener}: {source}")]
     Listen {
         listener: &'static str,
@@ -122,13 +128,33 @@ impl ApplicationBuilder {
         } else {
             Arc::new(KeyRing::new(&self.config.secrets.cookie))
         };
+        let client_auth = Arc::new(ClientAuthenticator::new(
+            store.clone(),
+            keys.clone(),
+            SecretCache::default(),
+        ));
+        let key_manager = Arc::new(KeyManager::new(
+            store.clone(),
+            keys.clone(),
+            self.clock.clone(),
+            KeySettings::from_config(&self.config),
+        ));
+        // Key generation happens here, at startup, never on a request path.
+        key_manager.ensure_default_sets().await?;
         let state = AppState {
             config: Arc::new(self.config),
             clock: self.clock,
             keys,
             cookie_keys,
+            key_manager,
             clients: store.clone(),
-            storage_health: store,
+            storage_health: store.clone(),
+            flow_steps: store.clone(),
+            login_sessions: store.clone(),
+            consents: store.clone(),
+            tokens: store,
+            client_auth,
+            grants: Arc::new(GrantRegistry::standard()),
         };
         let data = web::Data::new(state.clone());
         let document = crate::http::openapi::document();

@@ -61,6 +61,8 @@ pub enum ErrorKind {
     NotFound,
     /// 409
     Conflict,
+    /// 410: a login, consent or logout request that was already handled.
+    Gone,
     /// 413
     PayloadTooLarge,
     /// 415
@@ -93,6 +95,7 @@ impl ErrorKind {
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
+            Self::Gone => "request_already_handled",
             Self::PayloadTooLarge => "request_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -106,6 +109,7 @@ impl ErrorKind {
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::Conflict => 409,
+            Self::Gone => 410,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::ServerError => 500,
@@ -161,6 +165,7 @@ impl ErrorKind {
             Self::RequestForbidden => "The request is not allowed.",
             Self::Unauthorized => "The request could not be authorized.",
             Self::NotFound => "Unable to locate the resource.",
+            Self::Gone => "The request has already been handled; follow redirect_to.",
             Self::Conflict => {
                 "Unable to process the requested resource because of conflict in the current state."
             }
@@ -180,6 +185,11 @@ pub struct OAuth2Error {
     pub kind: ErrorKind,
     pub hint: Option<String>,
     pub debug: Option<String>,
+    /// The `WWW-Authenticate` challenge to send with the error (RFC 6749 §5.2: a 401
+    /// `invalid_client` after an `Authorization` header attempt).
+    pub www_authenticate: Option<String>,
+    /// Where the user agent goes next (the 410 of an already handled flow request).
+    pub redirect_to: Option<String>,
 }
 
 impl OAuth2Error {
@@ -188,6 +198,8 @@ impl OAuth2Error {
             kind,
             hint: None,
             debug: None,
+            www_authenticate: None,
+            redirect_to: None,
         }
     }
 
@@ -201,6 +213,11 @@ impl OAuth2Error {
         self
     }
 
+    pub fn with_www_authenticate(mut self, challenge: impl Into<String>) -> Self {
+        self.www_authenticate = Some(challenge.into());
+        self
+    }
+
     pub fn invalid_request(hint: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidRequest).with_hint(hint)
     }
@@ -211,6 +228,13 @@ impl OAuth2Error {
 
     pub fn not_found(hint: impl Into<String>) -> Self {
         Self::new(ErrorKind::NotFound).with_hint(hint)
+    }
+
+    /// Hydra's 410 for a request handled before, with the earlier `redirect_to`.
+    pub fn already_handled(redirect_to: String) -> Self {
+        let mut err = Self::new(ErrorKind::Gone);
+        err.redirect_to = Some(redirect_to);
+        err
     }
 
     pub fn server_error(debug: impl Into<String>) -> Self {
@@ -237,7 +261,7 @@ impl OAuth2Error {
             error_hint: if expose { self.hint.clone() } else { None },
             error_debug: if expose { self.debug.clone() } else { None },
             status_code: None,
-            redirect_to: None,
+            redirect_to: self.redirect_to.clone(),
         }
     }
 }

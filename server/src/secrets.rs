@@ -24,15 +24,18 @@ pub enum Purpose {
     JsonWebKey,
     /// AEAD of cookies.
     Cookie,
+    /// HMAC of presented client secrets in the in-process cache of verified secrets.
+    ClientSecretCache,
 }
 
 impl Purpose {
-    const ALL: [Purpose; 5] = [
+    const ALL: [Purpose; 6] = [
         Self::OpaqueToken,
         Self::FlowState,
         Self::SessionData,
         Self::JsonWebKey,
         Self::Cookie,
+        Self::ClientSecretCache,
     ];
 
     fn label(self) -> &'static [u8] {
@@ -42,6 +45,7 @@ impl Purpose {
             Self::SessionData => b"portunus/v1/session-data-aead",
             Self::JsonWebKey => b"portunus/v1/jwk-at-rest-aead",
             Self::Cookie => b"portunus/v1/cookie-aead",
+            Self::ClientSecretCache => b"portunus/v1/client-secret-cache-hmac",
         }
     }
 
@@ -141,7 +145,13 @@ impl KeyRing {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
         let ciphertext = cipher
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
             .ok()?;
         let mut out = Vec::with_capacity(1 + KEY_ID_LEN + NONCE_LEN + ciphertext.len());
         out.push(SEAL_VERSION);
@@ -201,18 +211,33 @@ mod tests {
         let old = ring(&["old-secret-0123456789"]);
         let sealed = old.seal(Purpose::SessionData, b"claims", b"aad").unwrap();
         let rotated = ring(&["new-secret-0123456789", "old-secret-0123456789"]);
-        assert_eq!(rotated.open(Purpose::SessionData, &sealed, b"aad").unwrap(), b"claims");
-        assert_eq!(rotated.open(Purpose::SessionData, &sealed, b"other"), Err(SealError::Forged));
-        assert_eq!(rotated.open(Purpose::FlowState, &sealed, b"aad"), Err(SealError::Forged));
+        assert_eq!(
+            rotated.open(Purpose::SessionData, &sealed, b"aad").unwrap(),
+            b"claims"
+        );
+        assert_eq!(
+            rotated.open(Purpose::SessionData, &sealed, b"other"),
+            Err(SealError::Forged)
+        );
+        assert_eq!(
+            rotated.open(Purpose::FlowState, &sealed, b"aad"),
+            Err(SealError::Forged)
+        );
         let mut tampered = sealed.clone();
         if let Some(last) = tampered.last_mut() {
             *last ^= 1;
         }
-        assert_eq!(rotated.open(Purpose::SessionData, &tampered, b"aad"), Err(SealError::Forged));
+        assert_eq!(
+            rotated.open(Purpose::SessionData, &tampered, b"aad"),
+            Err(SealError::Forged)
+        );
         assert_eq!(
             ring(&["new-secret-0123456789"]).open(Purpose::SessionData, &sealed, b"aad"),
             Err(SealError::UnknownKey)
         );
-        assert_eq!(rotated.open(Purpose::SessionData, b"short", b"aad"), Err(SealError::Malformed));
+        assert_eq!(
+            rotated.open(Purpose::SessionData, b"short", b"aad"),
+            Err(SealError::Malformed)
+        );
     }
 }

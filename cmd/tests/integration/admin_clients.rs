@@ -631,6 +631,11 @@ async fn validation_errors_name_the_field(backend: TestBackend) {
             "invalid_client_metadata",
             "pairwise",
         ),
+        (
+            json!({"client_id": "padded "}),
+            "invalid_client_metadata",
+            "client_id",
+        ),
     ];
     for (body, code, needle) in cases {
         let body: OAuth2Client = serde_json::from_value(body.clone()).unwrap();

@@ -47,6 +47,12 @@ pub fn hash_chosen(secret: &str) -> Result<String, OAuth2Error> {
         .map_err(|e| OAuth2Error::server_error(format!("argon2 hash: {e}")))
 }
 
+/// Whether verifying against `stored` runs a slow KDF (Argon2id, tens of milliseconds):
+/// such verifications belong off the async workers and in a cache.
+pub fn is_slow(stored: &str) -> bool {
+    !stored.starts_with(SHA256_PREFIX)
+}
+
 /// Whether `secret` matches `stored`; constant-time in the secret.
 pub fn verify(secret: &str, stored: &str) -> bool {
     if let Some(expected) = stored.strip_prefix(SHA256_PREFIX) {

@@ -212,9 +212,11 @@ pub fn validate(body: OAuth2Client) -> Result<ValidatedClient, OAuth2Error> {
 
 /// Validates a `client_id` chosen by the caller.
 pub fn validate_client_id(id: &str) -> Result<(), OAuth2Error> {
-    if id.is_empty() || id.chars().any(char::is_control) {
+    // MySQL's PAD SPACE collations compare "a" and "a " as equal: refuse padded ids so
+    // every backend agrees on which ids are distinct.
+    if id.is_empty() || id.chars().any(char::is_control) || id.trim() != id {
         return Err(bad(
-            "Field client_id must be non-empty and contain no control characters.".into(),
+            "Field client_id must be non-empty, contain no control characters and not start or end with white space.".into(),
         ));
     }
     check_len("client_id", id)

@@ -26,6 +26,7 @@ pub struct Config {
     pub log: LogConfig,
     pub oauth2: OAuth2Config,
     pub strategies: StrategiesConfig,
+    pub oidc: OidcConfig,
     /// Set by `serve --dev`, never by a file or the environment.
     #[serde(skip)]
     pub dev: bool,
@@ -303,6 +304,21 @@ pub enum AccessTokenStrategyConfig {
 pub struct StrategiesConfig {
     pub scope: ScopeStrategy,
     pub access_token: AccessTokenStrategyConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct OidcConfig {
+    pub jwks: JwksConfig,
+}
+
+/// Signing keys (a Portunus extension; Hydra has no such keys).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct JwksConfig {
+    /// How long a key added to a set that already has keys is published before it
+    /// signs, so verifiers caching the JWKS learn it first; default `0s`.
+    pub publish_before_use: GoDuration,
 }
 
 impl Config {

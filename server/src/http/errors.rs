@@ -27,6 +27,13 @@ impl ResponseError for OAuth2Error {
             .insert_header(CacheControl(vec![CacheDirective::NoStore]))
             .insert_header((header::PRAGMA, "no-cache"))
             .json(self.body(false));
+        if let Some(challenge) = &self.www_authenticate
+            && let Ok(value) = header::HeaderValue::from_str(challenge)
+        {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
         // Kept for the middleware that adds `error_hint`/`error_debug` when exposed.
         response.extensions_mut().insert(self.clone());
         response

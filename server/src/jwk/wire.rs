@@ -53,3 +53,17 @@ pub struct JsonWebKeySet {
     /// The keys (RFC 7517 §5.1).
     pub keys: Vec<JsonWebKey>,
 }
+
+/// Hydra's `createJsonWebKeySet` body: which key to generate.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = createJsonWebKeySet)]
+pub struct CreateJsonWebKeySet {
+    /// JSON Web Key Algorithm (RFC 7518 §3.1): `RS256`, `RS512`, `ES256`, `ES512`,
+    /// `EdDSA`, `HS256`, `HS512` (and `RS384`, `PS256`…`PS512`, `ES384`, `HS384`).
+    pub alg: String,
+    /// JSON Web Key ID (RFC 7517 §4.5) of the new key; empty: a random UUID.
+    pub kid: String,
+    /// JSON Web Key Use (RFC 7517 §4.2): `sig` or `enc`.
+    #[serde(rename = "use")]
+    pub use_: String,
+}

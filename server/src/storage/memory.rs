@@ -12,10 +12,17 @@ use chrono::SubsecRound;
 use crate::client::model::Client;
 use crate::storage::{ClientListQuery, ClientStore, StorageError, StorageHealth};
 
+mod json_web_keys;
+mod tokens;
+
 /// An in-memory store; clients are kept ordered by id, the order `list_clients` pages in.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     clients: Mutex<BTreeMap<String, Client>>,
+    /// JSON Web Keys by (set, kid); see `json_web_keys.rs`.
+    json_web_keys: Mutex<json_web_keys::KeyMap>,
+    /// Opaque tokens by signature hash; see `tokens.rs`.
+    tokens: Mutex<tokens::TokenMap>,
 }
 
 impl MemoryStore {
@@ -68,8 +75,11 @@ impl ClientStore for MemoryStore {
         }
     }
 
+    /// Deletes the client's tokens with it, as the SQL foreign key cascades.
     async fn delete_client(&self, client_id: &str) -> Result<bool, StorageError> {
-        Ok(self.clients().remove(client_id).is_some())
+        let mut clients = self.clients();
+        self.token_map().retain(|_, t| t.client_id != client_id);
+        Ok(clients.remove(client_id).is_some())
     }
 
     async fn list_clients(&self, query: &ClientListQuery) -> Result<Vec<Client>, StorageError> {

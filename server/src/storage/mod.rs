@@ -3,13 +3,21 @@
 //! and MySQL, `memory` implements them for unit tests. One conformance suite (in the
 //! integration test binary) runs against every implementation.
 
+pub mod flows;
+mod json_web_keys;
 pub mod memory;
+pub mod memory_flows;
 pub mod sql;
+mod tokens;
 
 use async_trait::async_trait;
 
 use crate::client::model::Client;
 use crate::error::{ErrorKind, OAuth2Error};
+
+pub use tokens::{StoredToken, TokenKind, TokenStore};
+
+pub use json_web_keys::{JsonWebKeyStore, StoredJsonWebKey};
 
 /// What can go wrong below the ports. "Not found" is not an error: lookups return
 /// `Option`, updates and deletes return whether a row was affected.
@@ -54,7 +62,8 @@ pub struct ClientListQuery {
     pub owner: Option<String>,
 }
 
-/// OAuth 2.0 clients.
+/// OAuth 2.0 clients. Timestamps are kept at microsecond precision (what PostgreSQL and
+/// MySQL store); ids compare byte-wise on every backend.
 #[async_trait]
 pub trait ClientStore: Send + Sync {
     /// Inserts a client, including its `secret_hash`. `Conflict` when the id exists;

@@ -10,7 +10,9 @@
 )]
 
 mod clients;
+mod json_web_keys;
 mod sql;
+mod tokens;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -1,3 +1,6 @@
+pub mod browser;
+pub mod flow;
+pub mod oauth;
 pub mod test_app;
 pub mod test_db;
 

@@ -10,6 +10,10 @@ use portunus_server::{Application, ApplicationHandle, Config};
 use super::test_db::{TestBackend, TestDatabase};
 
 pub const TEST_SYSTEM_SECRET: &str = "portunus-test-system-secret-0001";
+/// The login and consent apps of test flows: never contacted, the tests read the
+/// challenge from the redirect and act as the app themselves.
+pub const LOGIN_APP_URL: &str = "https://login.test/login";
+pub const CONSENT_APP_URL: &str = "https://consent.test/consent";
 
 pub struct TestApp {
     pub public_url: String,
@@ -21,14 +25,14 @@ pub struct TestApp {
     pub state: portunus_server::state::AppState,
     handle: ApplicationHandle,
     // Dropped last: the database outlives the server using it.
-    pub db: TestDatabase,
+    pub db: Arc<TestDatabase>,
 }
 
 type ConfigChange = Box<dyn FnOnce(&mut Config)>;
 
 pub struct TestAppBuilder {
     backend: TestBackend,
-    db: Option<TestDatabase>,
+    db: Option<Arc<TestDatabase>>,
     clock: Option<Arc<dyn Clock>>,
     configure: Vec<ConfigChange>,
 }
@@ -70,25 +74,36 @@ impl TestAppBuilder {
 
     /// Uses an existing database (e.g. to run a second app on the same data).
     pub fn database(mut self, db: TestDatabase) -> Self {
-        self.db = Some(db);
+        self.db = Some(Arc::new(db));
+        self
+    }
+
+    /// A second node on the first one's database (the multi-node setup); the database
+    /// lives until both are dropped.
+    pub fn same_database_as(mut self, other: &TestApp) -> Self {
+        self.db = Some(other.db.clone());
         self
     }
 
     pub async fn build(self) -> TestApp {
         let db = self
             .db
-            .unwrap_or_else(|| TestDatabase::create(self.backend));
+            .unwrap_or_else(|| Arc::new(TestDatabase::create(self.backend)));
         let mut config = Config {
             dsn: Some(db.dsn.clone()),
             ..Config::default()
         };
         config.secrets.system = vec![TEST_SYSTEM_SECRET.to_owned()];
+        let public = TcpListener::bind("127.0.0.1:0").expect("bind public");
+        let admin = TcpListener::bind("127.0.0.1:0").expect("bind admin");
+        let public_addr = public.local_addr().expect("public addr");
+        config.urls.self_.public = Some(format!("http://{public_addr}/"));
+        config.urls.login = Some(LOGIN_APP_URL.to_owned());
+        config.urls.consent = Some(CONSENT_APP_URL.to_owned());
         for f in self.configure {
             f(&mut config);
         }
         let api_key = config.serve.admin.api_key.clone();
-        let public = TcpListener::bind("127.0.0.1:0").expect("bind public");
-        let admin = TcpListener::bind("127.0.0.1:0").expect("bind admin");
         let mut builder = Application::builder(config)
             .public_listener(public)
             .admin_listener(admin)

@@ -78,6 +78,8 @@ enum Kind {
     },
     /// A database created on a server, dropped through `server_url`.
     Server { server_url: String, name: String },
+    /// Another value's database, which that value keeps alive and drops.
+    Shared,
 }
 
 impl TestDatabase {
@@ -108,7 +110,17 @@ impl TestDatabase {
     pub fn sqlite_path(&self) -> Option<&Path> {
         match &self.kind {
             Kind::Sqlite { file, .. } => Some(file),
-            Kind::Server { .. } => None,
+            Kind::Server { .. } | Kind::Shared => None,
+        }
+    }
+
+    /// A handle on the same database that does not own it, e.g. for a second `TestApp`
+    /// on the same data: `self` must outlive the handle's users.
+    pub fn shared(&self) -> TestDatabase {
+        Self {
+            backend: self.backend,
+            dsn: self.dsn.clone(),
+            kind: Kind::Shared,
         }
     }
 }
@@ -116,7 +128,7 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let Kind::Server { server_url, name } = &self.kind else {
-            return; // TempDir removes the SQLite file.
+            return; // TempDir removes the SQLite file; a shared handle owns nothing.
         };
         let statements = match self.backend {
             // WITH (FORCE) (PostgreSQL 13+) ends the sessions a store's pool still holds.

@@ -2,6 +2,9 @@
 //! one SDK cover both listeners).
 
 pub mod clients;
+pub mod flows;
+pub mod keys;
+pub mod tokens;
 
 use actix_web::web;
 use utoipa_actix_web::scope;
@@ -21,6 +24,21 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(clients::patch_o_auth2_client)
             .service(clients::delete_o_auth2_client)
             .service(clients::set_o_auth2_client_lifespans)
+            .service(keys::create_json_web_key_set)
+            .service(keys::get_json_web_key_set)
+            .service(keys::set_json_web_key_set)
+            .service(keys::delete_json_web_key_set)
+            .service(keys::get_json_web_key)
+            .service(keys::set_json_web_key)
+            .service(keys::delete_json_web_key)
+            .service(flows::get_o_auth2_login_request)
+            .service(flows::accept_o_auth2_login_request)
+            .service(flows::reject_o_auth2_login_request)
+            .service(flows::get_o_auth2_consent_request)
+            .service(flows::accept_o_auth2_consent_request)
+            .service(flows::reject_o_auth2_consent_request)
+            .service(tokens::introspect_o_auth2_token)
+            .service(tokens::delete_o_auth2_token)
             .route("/health/alive", web::get().to(health::alive))
             .route("/health/ready", web::get().to(health::ready)),
     );

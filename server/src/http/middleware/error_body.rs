@@ -45,10 +45,15 @@ pub async fn error_body(
         .headers()
         .get(CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let is_html = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     let error = match known {
         Some(err) if expose => err,
         Some(_) => return Ok(response.map_into_left_body()),
-        None if is_json => return Ok(response.map_into_left_body()),
+        // JSON errors are already right; HTML is a browser endpoint's error page.
+        None if is_json || is_html => return Ok(response.map_into_left_body()),
         None => OAuth2Error::new(kind_for_status(status.as_u16())),
     };
     let (req, old) = response.into_parts();

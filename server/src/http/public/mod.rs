@@ -1,6 +1,11 @@
 //! Routes of the public listener. Each feature registers its own routes here; the
 //! OpenAPI document is collected from the same registrations.
 
+pub mod authorize;
+pub mod jwks;
+pub mod revoke;
+pub mod token;
+
 use actix_web::web;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -10,5 +15,13 @@ use crate::http::health;
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::is_alive)
         .service(health::is_ready)
+        .service(jwks::discover_json_web_keys)
+        .service(authorize::o_auth2_authorize)
+        .route(
+            "/oauth2/auth",
+            web::post().to(authorize::o_auth2_authorize_post),
+        )
+        .service(token::oauth2_token_exchange)
+        .service(revoke::revoke_o_auth2_token)
         .route("/robots.txt", web::get().to(health::robots_txt));
 }

@@ -7,9 +7,12 @@
 mod clients;
 mod connection;
 mod dsn;
+mod flows;
 mod health;
+mod json_web_keys;
 mod migrations;
 mod schema;
+mod tokens;
 
 use std::path::PathBuf;
 use std::time::Duration;

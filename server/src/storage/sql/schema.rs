@@ -19,3 +19,78 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    /// Opaque tokens (`storage::TokenStore`), keyed by the hex SHA-256 of the token's MAC.
+    /// `granted_scope` is space-separated, `granted_audience` a JSON array; `session` and
+    /// `request_data` arrive sealed.
+    oauth2_tokens (signature_hash) {
+        signature_hash -> Text,
+        kind -> Text,
+        family_id -> Text,
+        client_id -> Text,
+        subject -> Text,
+        granted_scope -> Text,
+        granted_audience -> Text,
+        session -> Text,
+        request_data -> Nullable<Text>,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
+        active -> Bool,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// JSON Web Keys, one row per key of a set (`storage::StoredJsonWebKey`).
+    /// `set_id` and `kid` are byte-wise ordered and case-sensitive on every backend.
+    json_web_keys (set_id, kid) {
+        set_id -> Text,
+        kid -> Text,
+        alg -> Text,
+        use_ -> Text,
+        public_jwk -> Text,
+        /// The private JWK sealed with `secrets.system` (`jwk::stored`), base64.
+        private_jwk_sealed -> Nullable<Text>,
+        created_at -> Timestamp,
+        not_before -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Single-use flow steps (`storage::flows::FlowStepStore`).
+    oauth2_flow_steps (flow_id, step) {
+        flow_id -> Text,
+        step -> Text,
+        redirect_to -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Authentication sessions (`storage::flows::LoginSessionStore`).
+    authentication_sessions (id) {
+        id -> Text,
+        subject -> Text,
+        authenticated_at -> Timestamp,
+        remember -> Bool,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Granted consents (`storage::flows::ConsentStore`); scope and audience are JSON arrays.
+    consent_grants (id) {
+        id -> Text,
+        subject -> Text,
+        client_id -> Text,
+        login_session_id -> Nullable<Text>,
+        granted_scope -> Text,
+        granted_audience -> Text,
+        remember -> Bool,
+        remember_until -> Nullable<Timestamp>,
+        handled_at -> Timestamp,
+        sealed_details -> Text,
+    }
+}

@@ -1,0 +1,1 @@
+DROP TABLE json_web_keys;

@@ -1,0 +1,364 @@
+//! The admin side of the flow (Hydra's `/admin/oauth2/auth/requests/{login,consent}`):
+//! read a request, accept or reject it. Each decision is recorded once; a second one, or
+//! a read after it, answers 410 with the first decision's `redirect_to`.
+
+use chrono::Duration;
+
+use super::sealed::{self, SealedKind};
+use super::state::{
+    AcceptedConsent, AcceptedLogin, ConsentChallengeState, ConsentOutcome, ConsentVerifierState,
+    LoginChallengeState, LoginOutcome, LoginVerifierState, Rejection,
+};
+use super::wire::{
+    AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, OAuth2ConsentRequest, OAuth2LoginRequest,
+    OidcContext, RejectOAuth2Request,
+};
+use crate::client::wire::OAuth2Client;
+use crate::error::OAuth2Error;
+use crate::oauth2::authorize::request::AuthorizeRequest;
+use crate::oauth2::scope;
+use crate::state::AppState;
+use crate::storage::flows::FlowStep;
+
+fn not_found(what: &str) -> OAuth2Error {
+    OAuth2Error::not_found(format!(
+        "The {what} challenge is unknown, was tampered with, or was made with a system secret this server does not have."
+    ))
+}
+
+fn expired(
+    state: &AppState,
+    issued_at: chrono::DateTime<chrono::Utc>,
+    what: &str,
+) -> Result<(), OAuth2Error> {
+    let ttl = state.config.ttl.login_consent_request.as_chrono();
+    if state.clock.now() > issued_at + ttl {
+        return Err(OAuth2Error::not_found(format!(
+            "The {what} request has expired (ttl.login_consent_request); the user must start again."
+        )));
+    }
+    Ok(())
+}
+
+fn expires_at(
+    state: &AppState,
+    issued_at: chrono::DateTime<chrono::Utc>,
+) -> chrono::DateTime<chrono::Utc> {
+    issued_at + state.config.ttl.login_consent_request.as_chrono() + Duration::hours(1)
+}
+
+fn oidc_context(request: &AuthorizeRequest) -> OidcContext {
+    let list = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+    OidcContext {
+        acr_values: list(&request.acr_values),
+        display: request.display.clone(),
+        id_token_hint_claims: None,
+        login_hint: request.login_hint.clone(),
+        ui_locales: list(&request.ui_locales),
+    }
+}
+
+/// Where the user agent returns with a verifier: the authorization endpoint, with the
+/// original query (as Hydra does) and the verifier.
+fn verifier_url(
+    state: &AppState,
+    request: &AuthorizeRequest,
+    name: &str,
+    verifier: &str,
+) -> String {
+    let query = request
+        .request_url
+        .split_once('?')
+        .map(|(_, q)| q)
+        .unwrap_or_default();
+    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k != "login_verifier" && k != "consent_verifier")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    pairs.push((name.to_owned(), verifier.to_owned()));
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    format!("{}/oauth2/auth?{query}", state.config.public_url())
+}
+
+async fn client_wire(state: &AppState, client_id: &str) -> Result<OAuth2Client, OAuth2Error> {
+    let client =
+        state.clients.get_client(client_id).await?.ok_or_else(|| {
+            OAuth2Error::not_found("The client of this request no longer exists.")
+        })?;
+    Ok(OAuth2Client::from_model(&client, None))
+}
+
+fn open_login(state: &AppState, challenge: &str) -> Result<LoginChallengeState, OAuth2Error> {
+    let login: LoginChallengeState =
+        sealed::open(&state.keys, SealedKind::LoginChallenge, challenge)
+            .ok_or_else(|| not_found("login"))?;
+    expired(state, login.issued_at, "login")?;
+    Ok(login)
+}
+
+fn open_consent(state: &AppState, challenge: &str) -> Result<ConsentChallengeState, OAuth2Error> {
+    let consent: ConsentChallengeState =
+        sealed::open(&state.keys, SealedKind::ConsentChallenge, challenge)
+            .ok_or_else(|| not_found("consent"))?;
+    expired(state, consent.issued_at, "consent")?;
+    Ok(consent)
+}
+
+async fn ensure_unhandled(
+    state: &AppState,
+    flow_id: &str,
+    step: FlowStep,
+) -> Result<(), OAuth2Error> {
+    match state.flow_steps.get_step(flow_id, step).await? {
+        Some(redirect_to) => Err(OAuth2Error::already_handled(redirect_to)),
+        None => Ok(()),
+    }
+}
+
+/// Records the decision once; a later one gets the first one's redirect as a 410.
+async fn record(
+    state: &AppState,
+    flow_id: &str,
+    step: FlowStep,
+    redirect_to: String,
+    issued_at: chrono::DateTime<chrono::Utc>,
+) -> Result<String, OAuth2Error> {
+    match state
+        .flow_steps
+        .record_step(flow_id, step, &redirect_to, expires_at(state, issued_at))
+        .await?
+    {
+        None => Ok(redirect_to),
+        Some(earlier) => Err(OAuth2Error::already_handled(earlier)),
+    }
+}
+
+fn seal<T: serde::Serialize>(
+    state: &AppState,
+    kind: SealedKind,
+    value: &T,
+) -> Result<String, OAuth2Error> {
+    sealed::seal(&state.keys, kind, value)
+        .ok_or_else(|| OAuth2Error::server_error("flow state cannot be sealed"))
+}
+
+pub async fn get_login_request(
+    state: &AppState,
+    challenge: &str,
+) -> Result<OAuth2LoginRequest, OAuth2Error> {
+    let login = open_login(state, challenge)?;
+    ensure_unhandled(state, &login.flow_id, FlowStep::LoginHandled).await?;
+    Ok(OAuth2LoginRequest {
+        challenge: challenge.to_owned(),
+        skip: login.skip,
+        subject: login.subject.clone(),
+        client: client_wire(state, &login.request.client_id).await?,
+        request_url: login.request.request_url.clone(),
+        requested_scope: login.request.scope.clone(),
+        requested_access_token_audience: login.request.audience.clone(),
+        session_id: Some(login.session_id.clone()),
+        oidc_context: Some(oidc_context(&login.request)),
+    })
+}
+
+pub async fn accept_login(
+    state: &AppState,
+    challenge: &str,
+    body: AcceptOAuth2LoginRequest,
+) -> Result<String, OAuth2Error> {
+    let login = open_login(state, challenge)?;
+    if body.subject.is_empty() {
+        return Err(OAuth2Error::invalid_request(
+            "Field 'subject' must not be empty.",
+        ));
+    }
+    if login.skip && body.subject != login.subject {
+        return Err(OAuth2Error::invalid_request(
+            "Field 'subject' does not match subject from previous authentication.",
+        ));
+    }
+    let remember_for = body.remember_for.unwrap_or(0);
+    if remember_for < 0 {
+        return Err(OAuth2Error::invalid_request(
+            "Field 'remember_for' must not be negative.",
+        ));
+    }
+    let accepted = AcceptedLogin {
+        subject: body.subject,
+        remember: body.remember.unwrap_or(false),
+        remember_for,
+        acr: body.acr.filter(|a| !a.is_empty()),
+        amr: body.amr.unwrap_or_default(),
+        context: body.context,
+        extend_session_lifespan: body.extend_session_lifespan.unwrap_or(false),
+    };
+    decide_login(state, login, LoginOutcome::Accepted(accepted)).await
+}
+
+pub async fn reject_login(
+    state: &AppState,
+    challenge: &str,
+    body: RejectOAuth2Request,
+) -> Result<String, OAuth2Error> {
+    let login = open_login(state, challenge)?;
+    decide_login(
+        state,
+        login,
+        LoginOutcome::Rejected(Rejection::from_wire(body)),
+    )
+    .await
+}
+
+async fn decide_login(
+    state: &AppState,
+    login: LoginChallengeState,
+    outcome: LoginOutcome,
+) -> Result<String, OAuth2Error> {
+    let (flow_id, issued_at) = (login.flow_id.clone(), login.issued_at);
+    let request = login.request.clone();
+    let verifier = seal(
+        state,
+        SealedKind::LoginVerifier,
+        &LoginVerifierState {
+            challenge: login,
+            outcome,
+        },
+    )?;
+    let redirect_to = verifier_url(state, &request, "login_verifier", &verifier);
+    record(
+        state,
+        &flow_id,
+        FlowStep::LoginHandled,
+        redirect_to,
+        issued_at,
+    )
+    .await
+}
+
+pub async fn get_consent_request(
+    state: &AppState,
+    challenge: &str,
+) -> Result<OAuth2ConsentRequest, OAuth2Error> {
+    let consent = open_consent(state, challenge)?;
+    ensure_unhandled(state, &consent.flow_id, FlowStep::ConsentHandled).await?;
+    Ok(OAuth2ConsentRequest {
+        challenge: challenge.to_owned(),
+        consent_request_id: Some(consent.flow_id.clone()),
+        acr: consent.login.acr.clone(),
+        amr: Some(consent.login.amr.clone()),
+        client: Some(client_wire(state, &consent.request.client_id).await?),
+        context: consent.login.context.clone(),
+        login_challenge: Some(consent.flow_id.clone()),
+        login_session_id: Some(consent.login.session_id.clone()),
+        oidc_context: Some(oidc_context(&consent.request)),
+        request_url: Some(consent.request.request_url.clone()),
+        requested_access_token_audience: Some(consent.request.audience.clone()),
+        requested_scope: Some(consent.request.scope.clone()),
+        skip: Some(consent.skip),
+        subject: Some(consent.login.subject.clone()),
+    })
+}
+
+pub async fn accept_consent(
+    state: &AppState,
+    challenge: &str,
+    body: AcceptOAuth2ConsentRequest,
+) -> Result<String, OAuth2Error> {
+    let consent = open_consent(state, challenge)?;
+    let client = state
+        .clients
+        .get_client(&consent.request.client_id)
+        .await?
+        .ok_or_else(|| OAuth2Error::not_found("The client of this request no longer exists."))?;
+    let grant_scope = body.grant_scope.unwrap_or_default();
+    let client_scopes: Vec<&str> = client.scope.split(' ').filter(|s| !s.is_empty()).collect();
+    if let Some(denied) = grant_scope.iter().find(|s| {
+        !scope::is_allowed(
+            state.config.strategies.scope,
+            client_scopes.iter().copied(),
+            s,
+        )
+    }) {
+        return Err(OAuth2Error::invalid_request(format!(
+            "Field 'grant_scope' contains {denied:?}, which the client is not allowed to request."
+        )));
+    }
+    let grant_audience = body.grant_access_token_audience.unwrap_or_default();
+    if let Some(denied) = grant_audience.iter().find(|a| !client.audience.contains(a)) {
+        return Err(OAuth2Error::invalid_request(format!(
+            "Field 'grant_access_token_audience' contains {denied:?}, which the client is not allowed to request."
+        )));
+    }
+    let session = body.session.unwrap_or_default();
+    for (name, value) in [
+        ("session.access_token", &session.access_token),
+        ("session.id_token", &session.id_token),
+    ] {
+        if value
+            .as_ref()
+            .is_some_and(|v| !v.is_object() && !v.is_null())
+        {
+            return Err(OAuth2Error::invalid_request(format!(
+                "Field '{name}' must be a JSON object."
+            )));
+        }
+    }
+    let remember_for = body.remember_for.unwrap_or(0);
+    if remember_for < 0 {
+        return Err(OAuth2Error::invalid_request(
+            "Field 'remember_for' must not be negative.",
+        ));
+    }
+    let accepted = AcceptedConsent {
+        grant_scope,
+        grant_audience,
+        remember: body.remember.unwrap_or(false),
+        remember_for,
+        session,
+        context: body.context,
+        handled_at: state.clock.now(),
+    };
+    decide_consent(state, consent, ConsentOutcome::Accepted(Box::new(accepted))).await
+}
+
+pub async fn reject_consent(
+    state: &AppState,
+    challenge: &str,
+    body: RejectOAuth2Request,
+) -> Result<String, OAuth2Error> {
+    let consent = open_consent(state, challenge)?;
+    decide_consent(
+        state,
+        consent,
+        ConsentOutcome::Rejected(Rejection::from_wire(body)),
+    )
+    .await
+}
+
+async fn decide_consent(
+    state: &AppState,
+    consent: ConsentChallengeState,
+    outcome: ConsentOutcome,
+) -> Result<String, OAuth2Error> {
+    let (flow_id, issued_at) = (consent.flow_id.clone(), consent.issued_at);
+    let request = consent.request.clone();
+    let verifier = seal(
+        state,
+        SealedKind::ConsentVerifier,
+        &ConsentVerifierState {
+            challenge: consent,
+            outcome,
+        },
+    )?;
+    let redirect_to = verifier_url(state, &request, "consent_verifier", &verifier);
+    record(
+        state,
+        &flow_id,
+        FlowStep::ConsentHandled,
+        redirect_to,
+        issued_at,
+    )
+    .await
+}

@@ -1,0 +1,13 @@
+//! Hydra's login → consent state machine (DESIGN §3). The authorization endpoint hands
+//! the user agent to the operator's login app with a sealed login challenge; the app
+//! accepts or rejects it over the admin API and sends the user agent back with a sealed
+//! verifier; the same happens for consent; then the authorization code is issued.
+//! Challenges and verifiers carry the whole flow state; the database only records
+//! single-use steps, authentication sessions and granted consents.
+
+pub mod admin;
+pub mod authorize;
+pub mod cookies;
+pub mod sealed;
+pub mod state;
+pub mod wire;

@@ -1,0 +1,85 @@
+//! `POST /oauth2/token`: the OAuth 2.0 token endpoint (RFC 6749 §3.2). Thin: reads the
+//! `Authorization` header and the form pairs, hands them to the grant registry, and
+//! writes the response with `Cache-Control: no-store` (RFC 6749 §5.1).
+
+use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use utoipa::ToSchema;
+
+use crate::error::{ErrorBody, OAuth2Error};
+use crate::oauth2::form::FormParams;
+use crate::oauth2::issue::TokenResponse;
+use crate::state::AppState;
+
+/// The token request (RFC 6749 §4.1.3, §4.4.2, §6). Client credentials go in the
+/// `Authorization: Basic` header or, for `client_secret_post`, in the form.
+#[derive(ToSchema)]
+pub struct TokenRequestForm {
+    /// `authorization_code`, `refresh_token` or `client_credentials`.
+    pub grant_type: String,
+    /// The client, for `client_secret_post` and public clients.
+    pub client_id: Option<String>,
+    /// The client's secret, for `client_secret_post`.
+    pub client_secret: Option<String>,
+    /// Space-separated scopes to request.
+    pub scope: Option<String>,
+    /// Audiences to request, space-separated (or the parameter repeated).
+    pub audience: Option<String>,
+    /// The authorization code (`authorization_code`).
+    pub code: Option<String>,
+    /// The redirect URI of the authorization request (`authorization_code`).
+    pub redirect_uri: Option<String>,
+    /// The PKCE code verifier (RFC 7636 §4.5).
+    pub code_verifier: Option<String>,
+    /// The refresh token (`refresh_token`).
+    pub refresh_token: Option<String>,
+}
+
+/// The `Authorization` header's value; a value that is not visible ASCII is
+/// `invalid_request`.
+pub fn authorization_header(req: &HttpRequest) -> Result<Option<&str>, OAuth2Error> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .map(|value| {
+            value.to_str().map_err(|_| {
+                OAuth2Error::invalid_request("The Authorization header is not valid ASCII.")
+            })
+        })
+        .transpose()
+}
+
+/// The OAuth 2.0 Token Endpoint
+///
+/// Issues tokens for a grant (RFC 6749 §3.2). Served: `client_credentials`
+/// (RFC 6749 §4.4). Clients authenticate with `client_secret_basic` or
+/// `client_secret_post`, as registered. Use an OAuth 2.0 library rather than this SDK
+/// method.
+#[utoipa::path(
+    tag = "oAuth2",
+    request_body(
+        content = inline(TokenRequestForm),
+        content_type = "application/x-www-form-urlencoded",
+        description = "The token request"
+    ),
+    responses(
+        (status = 200, description = "The issued tokens.", body = TokenResponse),
+        (status = 400, description = "The request or grant is invalid.", body = ErrorBody),
+        (status = 401, description = "Client authentication failed.", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "Database unavailable.", body = ErrorBody)
+    )
+)]
+#[post("/oauth2/token")]
+pub async fn oauth2_token_exchange(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, OAuth2Error> {
+    let form = FormParams::new(form.into_inner());
+    let authorization = authorization_header(&req)?;
+    let response = state.grants.exchange(&state, authorization, &form).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(response))
+}

@@ -1,0 +1,231 @@
+//! `KeyManager`: the one way the rest of the server reaches keys. It caches, per set,
+//! the parsed signers, the verifiers and the public JWKs, so the request path never
+//! reads the database or parses a key (STACK.md: RSA parsing dominates RS256 costs).
+//!
+//! Cache freshness: a change made through this manager (admin API, rotation, bootstrap)
+//! drops the set's entry at once. Changes made by other nodes sharing the database are
+//! picked up when an entry is older than `KeySettings::refresh_every` (default 10 s),
+//! and at once when a token names a kid the cache does not know (`verify`). A node
+//! that has not reloaded yet keeps signing with the previous key, which stays
+//! published, so tokens stay verifiable throughout.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use super::alg::{Algorithm, KeyUse};
+use super::key::to_josekit;
+use super::signer::{SignedJwt, Signer, SigningKey};
+use super::stored::{open, public_of};
+use super::verifier::{VerifiedJwt, Verifier, header_kid};
+use super::{JsonWebKey, JsonWebKeySet, JwkError};
+use crate::clock::Clock;
+use crate::secrets::KeyRing;
+use crate::storage::{JsonWebKeyStore, StoredJsonWebKey};
+
+/// How the manager makes and caches keys.
+#[derive(Debug, Clone)]
+pub struct KeySettings {
+    /// Delay between publishing a rotated-in key and signing with it
+    /// (`oidc.jwks.publish_before_use`).
+    pub publish_before_use: chrono::Duration,
+    /// RSA modulus size of generated keys.
+    pub rsa_bits: u32,
+    /// Age after which a cached set is reloaded from the database.
+    pub refresh_every: Duration,
+}
+
+impl Default for KeySettings {
+    fn default() -> Self {
+        Self {
+            publish_before_use: chrono::Duration::zero(),
+            rsa_bits: super::generate::DEFAULT_RSA_BITS,
+            refresh_every: Duration::from_secs(10),
+        }
+    }
+}
+
+impl KeySettings {
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            publish_before_use: config.oidc.jwks.publish_before_use.as_chrono(),
+            ..Self::default()
+        }
+    }
+}
+
+/// One set as loaded: what signing, verifying and publishing need.
+struct LoadedSet {
+    signer: Arc<Signer>,
+    verifier: Arc<Verifier>,
+    public: Vec<JsonWebKey>,
+    loaded_at: Instant,
+}
+
+pub struct KeyManager {
+    pub(super) store: Arc<dyn JsonWebKeyStore>,
+    pub(super) ring: Arc<KeyRing>,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) settings: KeySettings,
+    cache: RwLock<HashMap<String, Arc<LoadedSet>>>,
+    /// One reload at a time, so an expired entry is read once, not by every request.
+    reload: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for KeyManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyManager")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyManager {
+    pub fn new(
+        store: Arc<dyn JsonWebKeyStore>,
+        ring: Arc<KeyRing>,
+        clock: Arc<dyn Clock>,
+        settings: KeySettings,
+    ) -> Self {
+        Self {
+            store,
+            ring,
+            clock,
+            settings,
+            cache: RwLock::new(HashMap::new()),
+            reload: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The store underneath (for tests and maintenance commands).
+    pub fn store(&self) -> &Arc<dyn JsonWebKeyStore> {
+        &self.store
+    }
+
+    /// The cached signer of `set`; pick the key with [`Signer::sign`]'s `now`.
+    pub async fn signer(&self, set: &str) -> Result<Arc<Signer>, JwkError> {
+        Ok(self.loaded(set).await?.signer.clone())
+    }
+
+    /// Signs `claims` with the current key of `set` at the clock's now.
+    pub async fn sign(
+        &self,
+        set: &str,
+        claims: &serde_json::Value,
+        typ: &str,
+    ) -> Result<SignedJwt, JwkError> {
+        self.signer(set).await?.sign(claims, typ, self.clock.now())
+    }
+
+    /// Verifies a token signed by a key of `set`, reloading the set once when the
+    /// token's kid is not cached (a key added on another node).
+    pub async fn verify(&self, set: &str, token: &str) -> Result<VerifiedJwt, JwkError> {
+        let mut loaded = self.loaded(set).await?;
+        if let Some(kid) = header_kid(token)
+            && !loaded.verifier.has_kid(&kid)
+        {
+            self.invalidate(set);
+            loaded = self.loaded(set).await?;
+        }
+        loaded.verifier.verify(token)
+    }
+
+    /// The public keys of `sets`, in order (RFC 7517 §5); symmetric keys are never
+    /// included. Retired keys stay: tokens they signed may still be in use.
+    pub async fn public_jwks(&self, sets: &[&str]) -> Result<JsonWebKeySet, JwkError> {
+        let mut keys = Vec::new();
+        for set in sets {
+            keys.extend(self.loaded(set).await?.public.iter().cloned());
+        }
+        Ok(JsonWebKeySet { keys })
+    }
+
+    /// Drops the cached entry of `set`; the next use reloads it.
+    pub fn invalidate(&self, set: &str) {
+        self.cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(set);
+    }
+
+    fn cached(&self, set: &str) -> Option<Arc<LoadedSet>> {
+        self.cache
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(set)
+            .filter(|entry| entry.loaded_at.elapsed() < self.settings.refresh_every)
+            .cloned()
+    }
+
+    async fn loaded(&self, set: &str) -> Result<Arc<LoadedSet>, JwkError> {
+        if let Some(entry) = self.cached(set) {
+            return Ok(entry);
+        }
+        let _one_at_a_time = self.reload.lock().await;
+        if let Some(entry) = self.cached(set) {
+            return Ok(entry);
+        }
+        let stored = self.store.get_json_web_key_set(set).await?;
+        let entry = Arc::new(self.load(set, &stored));
+        self.cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(set.to_owned(), entry.clone());
+        Ok(entry)
+    }
+
+    /// Parses a set. A key that cannot be opened (its secret was removed from
+    /// `secrets.system`) or parsed is logged and left out of signing, so the others
+    /// keep working; it stays published.
+    fn load(&self, set: &str, stored: &[StoredJsonWebKey]) -> LoadedSet {
+        let mut signing = Vec::new();
+        let mut public = Vec::new();
+        let mut verifying = Vec::new();
+        for row in stored {
+            match public_of(row) {
+                Ok(Some(key)) => {
+                    verifying.push(key.clone());
+                    public.push(key);
+                }
+                Ok(None) => {}
+                Err(err) => tracing::warn!(set, kid = %row.kid, error = %err, "unusable key"),
+            }
+            if KeyUse::parse(&row.use_) != Some(KeyUse::Sig) || row.private_jwk_sealed.is_none() {
+                continue;
+            }
+            match self.signing_key(row) {
+                Ok((key, private)) => {
+                    if key.alg.is_symmetric() {
+                        verifying.push(private);
+                    }
+                    signing.push(key);
+                }
+                Err(err) => tracing::warn!(set, kid = %row.kid, error = %err, "key cannot sign"),
+            }
+        }
+        LoadedSet {
+            signer: Arc::new(Signer::new(set, signing)),
+            verifier: Arc::new(Verifier::from_keys(verifying)),
+            public,
+            loaded_at: Instant::now(),
+        }
+    }
+
+    fn signing_key(&self, row: &StoredJsonWebKey) -> Result<(SigningKey, JsonWebKey), JwkError> {
+        let alg = Algorithm::parse(&row.alg)
+            .ok_or_else(|| JwkError::Corrupt(format!("unknown alg {:?}", row.alg)))?;
+        let private = open(&self.ring, row)?;
+        let signer = alg.signer(&to_josekit(&private)?)?;
+        Ok((
+            SigningKey {
+                kid: row.kid.clone(),
+                alg,
+                created_at: row.created_at,
+                not_before: row.not_before,
+                retired_at: row.retired_at,
+                signer,
+            },
+            private,
+        ))
+    }
+}

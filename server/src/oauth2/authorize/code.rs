@@ -1,0 +1,105 @@
+//! Issuing the authorization code at the end of the flow (RFC 6749 §4.1.2). The code
+//! row carries, sealed, what the token endpoint must check (redirect URI, PKCE) and
+//! what the ID token will need (OIDC Core §3.1.3.6).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::request::AuthorizeRequest;
+use super::response::{self, AuthorizeResponse};
+use crate::error::OAuth2Error;
+use crate::oauth2::issue::Grant;
+use crate::oauth2::pkce::PkceMethod;
+use crate::oauth2::session::TokenSession;
+use crate::state::AppState;
+use crate::storage::TokenKind;
+
+/// What the token endpoint checks when the code is exchanged (RFC 6749 §4.1.3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodeRequestData {
+    pub redirect_uri: String,
+    pub redirect_uri_given: bool,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<PkceMethod>,
+    pub requested_at: DateTime<Utc>,
+}
+
+/// What an ID token of this grant states about the authentication (OIDC Core §2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IdTokenContext {
+    pub auth_time: Option<DateTime<Utc>>,
+    pub acr: Option<String>,
+    pub amr: Vec<String>,
+    pub sid: Option<String>,
+    pub nonce: Option<String>,
+    /// The consent app's `session.id_token` claims.
+    pub claims: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The authenticated, consented facts the code is issued for.
+pub struct CodeGrant<'a> {
+    pub request: &'a AuthorizeRequest,
+    pub subject: &'a str,
+    pub scope: Vec<String>,
+    pub audience: Vec<String>,
+    pub access_token_claims: Option<serde_json::Value>,
+    pub id_token: IdTokenContext,
+}
+
+fn object(value: Option<serde_json::Value>) -> serde_json::Map<String, serde_json::Value> {
+    match value {
+        Some(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// Mints and stores the code (one row), and answers the client.
+pub async fn issue_code(
+    state: &AppState,
+    grant: CodeGrant<'_>,
+) -> Result<AuthorizeResponse, OAuth2Error> {
+    let request = grant.request;
+    let id_token = serde_json::to_value(&grant.id_token)
+        .map_err(|e| OAuth2Error::server_error(format!("id token context: {e}")))?;
+    let session = TokenSession {
+        ext: object(grant.access_token_claims),
+        id_token: Some(id_token),
+    };
+    let family = Grant::new(
+        &request.client_id,
+        grant.subject,
+        grant.scope.clone(),
+        grant.audience,
+        session,
+        state.clock.now(),
+    );
+    let data = serde_json::to_value(CodeRequestData {
+        redirect_uri: request.target.redirect_uri.clone(),
+        redirect_uri_given: request.redirect_uri_given,
+        code_challenge: request.code_challenge.clone(),
+        code_challenge_method: request.code_challenge_method,
+        requested_at: request.requested_at,
+    })
+    .map_err(|e| OAuth2Error::server_error(format!("code request data: {e}")))?;
+    let lifespan = state.config.ttl.auth_code.as_chrono();
+    let (code, row) = family.mint(
+        &state.keys,
+        TokenKind::AuthorizationCode,
+        lifespan,
+        Some(&data),
+    )?;
+    state.tokens.insert_tokens(&[row]).await?;
+    let mut params = vec![("code".to_owned(), code.value)];
+    if !grant.scope.is_empty() {
+        params.push(("scope".to_owned(), grant.scope.join(" ")));
+    }
+    Ok(response::success(&request.target, params))
+}
+
+impl IdTokenContext {
+    pub fn from_claims(
+        claims: Option<serde_json::Value>,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        object(claims)
+    }
+}

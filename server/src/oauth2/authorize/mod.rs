@@ -1,0 +1,7 @@
+//! The authorization endpoint (RFC 6749 §3.1, §4.1): request validation, where errors
+//! go, and how responses are encoded. The login/consent state machine is `crate::flow`.
+
+pub mod code;
+pub mod redirect_uri;
+pub mod request;
+pub mod response;

@@ -1,0 +1,317 @@
+//! The authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OIDC Core §3.1.2.1):
+//! parsed into types at the edge and validated in the order RFC 6749 §4.1.2.1 demands —
+//! client and redirect URI first (their errors are shown, never redirected), then the
+//! rest (sent back to the validated redirect URI).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::redirect_uri;
+use crate::client::model::{Client, GrantType};
+use crate::error::{ErrorKind, OAuth2Error};
+use crate::oauth2::form::FormParams;
+use crate::oauth2::pkce::{self, PkceMethod};
+use crate::oauth2::scope;
+use crate::state::AppState;
+
+/// How the response parameters travel (OAuth 2.0 Multiple Response Type Encoding
+/// Practices §2.1, Form Post Response Mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResponseMode {
+    Query,
+    Fragment,
+    FormPost,
+}
+
+impl ResponseMode {
+    fn parse(value: &str) -> Option<Self> {
+        match value {
+            "query" => Some(Self::Query),
+            "fragment" => Some(Self::Fragment),
+            "form_post" => Some(Self::FormPost),
+            _ => None,
+        }
+    }
+}
+
+/// OIDC Core §3.1.2.1 `prompt` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Prompt {
+    None,
+    Login,
+    Consent,
+    SelectAccount,
+}
+
+/// Where errors after redirect-URI validation go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedirectTarget {
+    pub redirect_uri: String,
+    pub state: Option<String>,
+    pub response_mode: ResponseMode,
+}
+
+/// A validated authorization request; travels sealed inside challenges and verifiers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthorizeRequest {
+    pub client_id: String,
+    pub target: RedirectTarget,
+    /// Whether `redirect_uri` was in the request: then the token request must repeat it
+    /// (RFC 6749 §4.1.3).
+    pub redirect_uri_given: bool,
+    pub scope: Vec<String>,
+    pub audience: Vec<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<PkceMethod>,
+    pub prompt: Vec<Prompt>,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+    pub acr_values: Vec<String>,
+    pub ui_locales: Vec<String>,
+    pub display: Option<String>,
+    pub id_token_hint: Option<String>,
+    /// The URL the user agent asked for, for the login and consent apps.
+    pub request_url: String,
+    pub requested_at: DateTime<Utc>,
+}
+
+/// Why an authorization request failed, and where the user agent learns of it.
+#[derive(Debug)]
+pub enum AuthorizeError {
+    /// The client or redirect URI is not trustworthy: show the error, never redirect.
+    Page(OAuth2Error),
+    /// Sent to the validated redirect URI (RFC 6749 §4.1.2.1).
+    Redirect(OAuth2Error, RedirectTarget),
+}
+
+impl AuthorizeRequest {
+    pub fn has_prompt(&self, prompt: Prompt) -> bool {
+        self.prompt.contains(&prompt)
+    }
+}
+
+fn split(value: Option<&str>) -> Vec<String> {
+    scope::parse_scope(value)
+}
+
+/// Parses and validates; returns the request and its client.
+pub async fn parse(
+    state: &AppState,
+    params: &FormParams,
+    request_url: &str,
+) -> Result<(AuthorizeRequest, Client), AuthorizeError> {
+    let page = AuthorizeError::Page;
+    let client_id = params.require("client_id").map_err(page)?;
+    let client = state
+        .clients
+        .get_client(client_id)
+        .await
+        .map_err(|e| page(e.into()))?
+        .ok_or_else(|| {
+            page(
+                OAuth2Error::new(ErrorKind::InvalidClient)
+                    .with_hint(format!("No client with id {client_id:?} is registered.")),
+            )
+        })?;
+    let given_redirect = params.get("redirect_uri").map_err(page)?;
+    let redirect_uri = redirect_uri::resolve(&client, given_redirect).map_err(page)?;
+
+    let mut target = RedirectTarget {
+        redirect_uri,
+        state: None,
+        response_mode: ResponseMode::Query,
+    };
+    // From here on, errors go back to the client.
+    let fail =
+        |err: OAuth2Error, target: &RedirectTarget| AuthorizeError::Redirect(err, target.clone());
+    target.state = params
+        .get("state")
+        .map_err(|e| fail(e, &target))?
+        .map(str::to_owned);
+    if let Some(mode) = params.get("response_mode").map_err(|e| fail(e, &target))? {
+        target.response_mode = ResponseMode::parse(mode).ok_or_else(|| {
+            fail(
+                OAuth2Error::invalid_request(format!(
+                    "The response_mode {mode:?} is not supported; use query, fragment or form_post."
+                )),
+                &target,
+            )
+        })?;
+    }
+    for unsupported in ["request", "request_uri"] {
+        if params.has(unsupported) {
+            return Err(fail(
+                OAuth2Error::invalid_request(format!(
+                    "The {unsupported} parameter (OIDC Core §6) is not supported."
+                )),
+                &target,
+            ));
+        }
+    }
+
+    let response_type = params
+        .get("response_type")
+        .map_err(|e| fail(e, &target))?
+        .ok_or_else(|| {
+            fail(
+                OAuth2Error::invalid_request("The request parameter 'response_type' is missing."),
+                &target,
+            )
+        })?;
+    let words = split(Some(response_type));
+    if words != ["code"] {
+        return Err(fail(
+            OAuth2Error::new(ErrorKind::UnsupportedResponseType).with_hint(format!(
+                "The response_type {response_type:?} is not supported; use \"code\"."
+            )),
+            &target,
+        ));
+    }
+    let registered = client
+        .response_types
+        .iter()
+        .any(|r| split(Some(r)) == words);
+    if !registered || !client.has_grant(GrantType::AuthorizationCode) {
+        return Err(fail(
+            OAuth2Error::new(ErrorKind::UnauthorizedClient).with_hint(
+                "The client is not allowed to use response_type \"code\" or the authorization_code grant.",
+            ),
+            &target,
+        ));
+    }
+
+    let strategy = state.config.strategies.scope;
+    let client_scopes: Vec<&str> = client.scope.split(' ').filter(|s| !s.is_empty()).collect();
+    let requested_scope = split(params.get("scope").map_err(|e| fail(e, &target))?);
+    if let Some(denied) = requested_scope
+        .iter()
+        .find(|s| !scope::is_allowed(strategy, client_scopes.iter().copied(), s))
+    {
+        return Err(fail(
+            OAuth2Error::new(ErrorKind::InvalidScope).with_hint(format!(
+                "The client is not allowed to request scope {denied:?}."
+            )),
+            &target,
+        ));
+    }
+    let audience = scope::parse_audience(&params.all("audience"));
+    if let Some(denied) = audience.iter().find(|a| !client.audience.contains(a)) {
+        return Err(fail(
+            OAuth2Error::invalid_request(format!(
+                "The client is not allowed to request audience {denied:?}."
+            )),
+            &target,
+        ));
+    }
+
+    let (code_challenge, code_challenge_method) =
+        parse_pkce(state, &client, params).map_err(|e| fail(e, &target))?;
+    let prompt = parse_prompt(params.get("prompt").map_err(|e| fail(e, &target))?)
+        .map_err(|e| fail(e, &target))?;
+    let max_age =
+        match params.get("max_age").map_err(|e| fail(e, &target))? {
+            None => None,
+            Some(value) => Some(value.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(
+                || {
+                    fail(
+                        OAuth2Error::invalid_request(format!(
+                            "The max_age {value:?} is not a non-negative number of seconds."
+                        )),
+                        &target,
+                    )
+                },
+            )?),
+        };
+    let get = |name: &str| params.get(name).map(|v| v.map(str::to_owned));
+    let request = AuthorizeRequest {
+        client_id: client.client_id.clone(),
+        target: target.clone(),
+        redirect_uri_given: given_redirect.is_some(),
+        scope: requested_scope,
+        audience,
+        nonce: get("nonce").map_err(|e| fail(e, &target))?,
+        code_challenge,
+        code_challenge_method,
+        prompt,
+        max_age,
+        login_hint: get("login_hint").map_err(|e| fail(e, &target))?,
+        acr_values: split(params.get("acr_values").map_err(|e| fail(e, &target))?),
+        ui_locales: split(params.get("ui_locales").map_err(|e| fail(e, &target))?),
+        display: get("display").map_err(|e| fail(e, &target))?,
+        id_token_hint: get("id_token_hint").map_err(|e| fail(e, &target))?,
+        request_url: request_url.to_owned(),
+        requested_at: state.clock.now(),
+    };
+    Ok((request, client))
+}
+
+/// RFC 7636 §4.3/§4.4.1 and RFC 9700 §2.1.1: required of public clients (and of all
+/// when `oauth2.pkce.enforced`); `plain` only when configured.
+fn parse_pkce(
+    state: &AppState,
+    client: &Client,
+    params: &FormParams,
+) -> Result<(Option<String>, Option<PkceMethod>), OAuth2Error> {
+    let pkce = &state.config.oauth2.pkce;
+    let challenge = params.get("code_challenge")?;
+    let method = params.get("code_challenge_method")?;
+    let Some(challenge) = challenge else {
+        if method.is_some() {
+            return Err(OAuth2Error::invalid_request(
+                "code_challenge_method was given without code_challenge.",
+            ));
+        }
+        if pkce.enforced || (client.is_public() && pkce.enforced_for_public_clients) {
+            return Err(OAuth2Error::invalid_request(
+                "Clients must include a code_challenge when performing the authorize code flow (PKCE, RFC 7636).",
+            ));
+        }
+        return Ok((None, None));
+    };
+    // RFC 7636 §4.3: "Defaults to "plain" if not present in the request."
+    let method = match method {
+        None => PkceMethod::Plain,
+        Some(value) => PkceMethod::parse(value).ok_or_else(|| {
+            OAuth2Error::invalid_request(format!(
+                "The code_challenge_method {value:?} is not supported; use S256."
+            ))
+        })?,
+    };
+    if method == PkceMethod::Plain && !pkce.allow_plain {
+        return Err(OAuth2Error::invalid_request(
+            "The code_challenge_method plain is not allowed on this server; use S256.",
+        ));
+    }
+    if !pkce::is_well_formed(challenge) {
+        return Err(OAuth2Error::invalid_request(
+            "The code_challenge must be 43 to 128 characters of [A-Za-z0-9-._~] (RFC 7636 §4.2).",
+        ));
+    }
+    Ok((Some(challenge.to_owned()), Some(method)))
+}
+
+/// OIDC Core §3.1.2.1: "If this parameter contains none with any other value, an error
+/// is returned."
+fn parse_prompt(value: Option<&str>) -> Result<Vec<Prompt>, OAuth2Error> {
+    let mut prompts = Vec::new();
+    for word in split(value) {
+        prompts.push(match word.as_str() {
+            "none" => Prompt::None,
+            "login" => Prompt::Login,
+            "consent" => Prompt::Consent,
+            "select_account" => Prompt::SelectAccount,
+            other => {
+                return Err(OAuth2Error::invalid_request(format!(
+                    "The prompt value {other:?} is not supported."
+                )));
+            }
+        });
+    }
+    if prompts.contains(&Prompt::None) && prompts.len() > 1 {
+        return Err(OAuth2Error::invalid_request(
+            "prompt=none must not be combined with other prompt values.",
+        ));
+    }
+    Ok(prompts)
+}

@@ -1,0 +1,156 @@
+//! Encoding authorization responses (RFC 6749 §4.1.2) and their errors (§4.1.2.1) for
+//! the chosen response mode; HTTP-free: the handler turns these into responses.
+
+use super::request::{RedirectTarget, ResponseMode};
+use crate::error::OAuth2Error;
+
+/// What the user agent receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizeResponse {
+    /// 303 to this URL.
+    Redirect(String),
+    /// An auto-submitting HTML form (OAuth 2.0 Form Post Response Mode §2).
+    FormPost {
+        action: String,
+        params: Vec<(String, String)>,
+    },
+}
+
+/// The success response: `params` plus `state` for the target.
+pub fn success(target: &RedirectTarget, mut params: Vec<(String, String)>) -> AuthorizeResponse {
+    if let Some(state) = &target.state {
+        params.push(("state".into(), state.clone()));
+    }
+    encode(target, params)
+}
+
+/// The error response: `error`, `error_description` and `state` (RFC 6749 §4.1.2.1).
+pub fn error(err: &OAuth2Error, target: &RedirectTarget) -> AuthorizeResponse {
+    let params = vec![
+        ("error".to_owned(), err.kind.code().to_owned()),
+        ("error_description".to_owned(), err.description()),
+    ];
+    success(target, params)
+}
+
+fn encode(target: &RedirectTarget, params: Vec<(String, String)>) -> AuthorizeResponse {
+    match target.response_mode {
+        ResponseMode::FormPost => AuthorizeResponse::FormPost {
+            action: target.redirect_uri.clone(),
+            params,
+        },
+        ResponseMode::Query => {
+            // RFC 6749 §3.1.2: the redirect URI's own query "MUST be retained".
+            let mut url = match url::Url::parse(&target.redirect_uri) {
+                Ok(url) => url,
+                Err(_) => return AuthorizeResponse::Redirect(target.redirect_uri.clone()),
+            };
+            url.query_pairs_mut().extend_pairs(params);
+            AuthorizeResponse::Redirect(url.into())
+        }
+        ResponseMode::Fragment => {
+            let fragment = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(params)
+                .finish();
+            let base = target.redirect_uri.split('#').next().unwrap_or_default();
+            AuthorizeResponse::Redirect(format!("{base}#{fragment}"))
+        }
+    }
+}
+
+/// Escapes text for HTML element content and double-quoted attribute values.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The Form Post Response Mode page: a form that submits itself to the client.
+pub fn form_post_page(action: &str, params: &[(String, String)]) -> String {
+    let inputs: String = params
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\"/>",
+                html_escape(name),
+                html_escape(value)
+            )
+        })
+        .collect();
+    format!(
+        "<!DOCTYPE html><html><head><title>Submit This Form</title></head>\
+         <body onload=\"javascript:document.forms[0].submit()\">\
+         <form method=\"post\" action=\"{}\">{inputs}<noscript><button type=\"submit\">Continue</button></noscript></form>\
+         </body></html>",
+        html_escape(action)
+    )
+}
+
+/// The page shown when an error cannot be sent to the client.
+pub fn error_page(err: &OAuth2Error) -> String {
+    format!(
+        "<!DOCTYPE html><html><head><title>Error</title></head><body>\
+         <h1>{}</h1><p>{}</p></body></html>",
+        html_escape(err.kind.code()),
+        html_escape(&err.description())
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(mode: ResponseMode) -> RedirectTarget {
+        RedirectTarget {
+            redirect_uri: "https://app.example.com/cb?keep=1".into(),
+            state: Some("s t&".into()),
+            response_mode: mode,
+        }
+    }
+
+    #[test]
+    fn query_keeps_the_redirect_query_and_adds_state() {
+        let r = success(
+            &target(ResponseMode::Query),
+            vec![("code".into(), "abc".into())],
+        );
+        assert_eq!(
+            r,
+            AuthorizeResponse::Redirect(
+                "https://app.example.com/cb?keep=1&code=abc&state=s+t%26".into()
+            )
+        );
+    }
+
+    #[test]
+    fn fragment_and_form_post() {
+        let r = success(
+            &target(ResponseMode::Fragment),
+            vec![("code".into(), "abc".into())],
+        );
+        assert_eq!(
+            r,
+            AuthorizeResponse::Redirect(
+                "https://app.example.com/cb?keep=1#code=abc&state=s+t%26".into()
+            )
+        );
+        let AuthorizeResponse::FormPost { action, params } = error(
+            &OAuth2Error::new(crate::error::ErrorKind::AccessDenied),
+            &target(ResponseMode::FormPost),
+        ) else {
+            panic!("form post expected")
+        };
+        let page = form_post_page(&action, &params);
+        assert!(page.contains("name=\"error\" value=\"access_denied\""));
+        assert!(page.contains("value=\"s t&amp;\""), "{page}");
+    }
+}

@@ -1,0 +1,71 @@
+//! RFC 6749 §4.4: the client credentials grant. A confidential client asks for tokens
+//! for itself: the subject is the client, every requested scope must be one the client
+//! may request (`strategies.scope`), every requested audience one of the client's
+//! `audience`, and no refresh token is issued (§4.4.3: "A refresh token SHOULD NOT be
+//! included"). Hydra grants exactly what was requested, so without `scope` the token
+//! has no scope.
+
+use async_trait::async_trait;
+
+use super::GrantHandler;
+use crate::client::model::{Client, GrantType};
+use crate::error::{ErrorKind, OAuth2Error};
+use crate::oauth2::form::FormParams;
+use crate::oauth2::issue::{self, Grant, TokenResponse};
+use crate::oauth2::scope;
+use crate::oauth2::session::TokenSession;
+use crate::state::AppState;
+
+/// `grant_type=client_credentials`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClientCredentials;
+
+#[async_trait]
+impl GrantHandler for ClientCredentials {
+    fn grant_type(&self) -> GrantType {
+        GrantType::ClientCredentials
+    }
+
+    /// RFC 6749 §4.4: "MUST only be used by confidential clients".
+    fn allows_public_clients(&self) -> bool {
+        false
+    }
+
+    async fn handle(
+        &self,
+        ctx: &AppState,
+        client: &Client,
+        form: &FormParams,
+    ) -> Result<TokenResponse, OAuth2Error> {
+        let requested = scope::parse_scope(form.get("scope")?);
+        let strategy = ctx.config.strategies.scope;
+        if let Some(refused) = requested
+            .iter()
+            .find(|s| !scope::is_allowed(strategy, client.scope.split(' '), s))
+        {
+            return Err(OAuth2Error::new(ErrorKind::InvalidScope).with_hint(format!(
+                "The OAuth 2.0 Client is not allowed to request scope '{refused}'."
+            )));
+        }
+        let audience = scope::parse_audience(&form.all("audience"));
+        if let Some(refused) = audience.iter().find(|a| !client.audience.contains(a)) {
+            return Err(OAuth2Error::invalid_request(format!(
+                "Requested audience '{refused}' has not been whitelisted by the OAuth 2.0 Client."
+            )));
+        }
+        let lifespan = client
+            .lifespans
+            .client_credentials_grant_access_token_lifespan
+            .unwrap_or(ctx.config.ttl.access_token)
+            .as_chrono();
+        let grant = Grant::new(
+            &client.client_id,
+            &client.client_id,
+            requested,
+            audience,
+            TokenSession::default(),
+            ctx.clock.now(),
+        );
+        issue::issue(ctx, &grant, lifespan, None).await
+    }
+}

@@ -1,0 +1,118 @@
+//! The token endpoint's grants (RFC 6749 §4, §6): a [`GrantRegistry`] maps each
+//! `grant_type` to one [`GrantHandler`], one file per grant. Adding a grant is adding a
+//! file and registering it in [`GrantRegistry::standard`].
+//!
+//! [`GrantRegistry::exchange`] runs the steps every grant shares (DESIGN §3): parse
+//! `grant_type` (missing → `invalid_request`, unknown or not served →
+//! `unsupported_grant_type`), authenticate the client (RFC 6749 §2.3), refuse public
+//! clients where the grant needs a confidential one and clients not registered for the
+//! grant (`unauthorized_client`), then hand over to the grant's handler.
+
+mod client_credentials;
+
+pub use client_credentials::ClientCredentials;
+
+use async_trait::async_trait;
+
+use crate::client::model::{Client, GrantType};
+use crate::error::{ErrorKind, OAuth2Error};
+use crate::oauth2::form::FormParams;
+use crate::oauth2::issue::TokenResponse;
+use crate::state::AppState;
+
+/// One grant type's handling of a token request whose client is authenticated and
+/// registered for the grant.
+#[async_trait]
+pub trait GrantHandler: Send + Sync {
+    /// The `grant_type` this handler serves.
+    fn grant_type(&self) -> GrantType;
+
+    /// Whether public clients (`token_endpoint_auth_method: none`) may use the grant.
+    fn allows_public_clients(&self) -> bool;
+
+    /// Validates the grant's own parameters and issues tokens.
+    async fn handle(
+        &self,
+        ctx: &AppState,
+        client: &Client,
+        form: &FormParams,
+    ) -> Result<TokenResponse, OAuth2Error>;
+}
+
+/// The grants the token endpoint serves.
+#[derive(Default)]
+pub struct GrantRegistry {
+    handlers: Vec<Box<dyn GrantHandler>>,
+}
+
+impl std::fmt::Debug for GrantRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.handlers.iter().map(|h| h.grant_type().as_str()))
+            .finish()
+    }
+}
+
+impl GrantRegistry {
+    /// Every grant this server implements.
+    pub fn standard() -> Self {
+        Self::default().with(ClientCredentials)
+    }
+
+    /// Adds (or replaces) the handler of its grant type.
+    pub fn with(mut self, handler: impl GrantHandler + 'static) -> Self {
+        self.handlers
+            .retain(|h| h.grant_type() != handler.grant_type());
+        self.handlers.push(Box::new(handler));
+        self
+    }
+
+    /// The grant types served, in registration order (for discovery metadata).
+    pub fn grant_types(&self) -> Vec<GrantType> {
+        self.handlers.iter().map(|h| h.grant_type()).collect()
+    }
+
+    fn handler(&self, grant: GrantType) -> Option<&dyn GrantHandler> {
+        self.handlers
+            .iter()
+            .find(|h| h.grant_type() == grant)
+            .map(|h| h.as_ref())
+    }
+
+    /// The token endpoint (RFC 6749 §3.2): one token request, from the `Authorization`
+    /// header value and the form body, to its response.
+    pub async fn exchange(
+        &self,
+        ctx: &AppState,
+        authorization: Option<&str>,
+        form: &FormParams,
+    ) -> Result<TokenResponse, OAuth2Error> {
+        let name = form.require("grant_type")?;
+        let handler = GrantType::parse(name)
+            .and_then(|grant| self.handler(grant))
+            .ok_or_else(|| {
+                OAuth2Error::new(ErrorKind::UnsupportedGrantType).with_hint(format!(
+                    "The grant_type '{name}' is not supported by this server."
+                ))
+            })?;
+        let grant = handler.grant_type();
+        let client = ctx.client_auth.authenticate(authorization, form).await?;
+        if client.is_public() && !handler.allows_public_clients() {
+            return Err(
+                OAuth2Error::new(ErrorKind::UnauthorizedClient).with_hint(format!(
+                    "The OAuth 2.0 Client is public and may not use the grant_type '{}'.",
+                    grant.as_str()
+                )),
+            );
+        }
+        if !client.has_grant(grant) {
+            return Err(
+                OAuth2Error::new(ErrorKind::UnauthorizedClient).with_hint(format!(
+                    "The OAuth 2.0 Client is not allowed to use the grant_type '{}'.",
+                    grant.as_str()
+                )),
+            );
+        }
+        handler.handle(ctx, &client, form).await
+    }
+}

@@ -1,0 +1,123 @@
+//! RFC 7662 token introspection. A token is active when this server made it (its MAC
+//! verifies under a configured secret), it is stored, not revoked or used, not expired
+//! by the server's clock, and covers every scope the caller requires (`scope`, Hydra's
+//! extension, matched with `strategies.scope`). Anything else is exactly
+//! `{"active":false}` (RFC 7662 §2.2: no further information about inactive tokens).
+//! Authorization codes are never active here: they are not access tokens.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::OAuth2Error;
+use crate::oauth2::session::{self, TokenSession};
+use crate::oauth2::{scope, token_format};
+use crate::state::AppState;
+use crate::storage::TokenKind;
+
+/// RFC 7662 §2.2 (Hydra's `introspectedOAuth2Token`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = introspectedOAuth2Token)]
+pub struct IntrospectedToken {
+    /// Whether the token is currently active.
+    pub active: bool,
+    /// The token's intended audiences.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<Vec<String>>,
+    /// The client the token was issued to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Expiry, seconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    /// Extra data set by the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ext: Option<BTreeMap<String, serde_json::Value>>,
+    /// Issue time, seconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    /// The issuer URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Not-before time, seconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    /// The subject of the ID token, when pairwise subject identifiers are used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub obfuscated_subject: Option<String>,
+    /// The granted scopes, space-separated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The subject: the resource owner, or the client for client credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// `Bearer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    /// `access_token` or `refresh_token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_use: Option<String>,
+    /// A human-readable identifier of the resource owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+}
+
+impl IntrospectedToken {
+    /// `{"active":false}`.
+    pub fn inactive() -> Self {
+        Self::default()
+    }
+}
+
+/// Introspects `token`; `required_scope` is the space-separated `scope` parameter.
+/// Storage failures are errors, not inactive tokens.
+pub async fn introspect(
+    state: &AppState,
+    token: &str,
+    required_scope: Option<&str>,
+) -> Result<IntrospectedToken, OAuth2Error> {
+    let Some(verified) = token_format::verify(&state.keys, token) else {
+        return Ok(IntrospectedToken::inactive());
+    };
+    if verified.kind == TokenKind::AuthorizationCode {
+        return Ok(IntrospectedToken::inactive());
+    }
+    let Some(stored) = state
+        .tokens
+        .get_token(verified.kind, &verified.signature_hash)
+        .await?
+    else {
+        return Ok(IntrospectedToken::inactive());
+    };
+    if !stored.active || stored.expires_at <= state.clock.now() {
+        return Ok(IntrospectedToken::inactive());
+    }
+    let strategy = state.config.strategies.scope;
+    let granted = || stored.granted_scope.iter().map(String::as_str);
+    if !scope::parse_scope(required_scope)
+        .iter()
+        .all(|required| scope::is_allowed(strategy, granted(), required))
+    {
+        return Ok(IntrospectedToken::inactive());
+    }
+    let session: TokenSession =
+        session::open(&state.keys, &stored.signature_hash, &stored.session)?;
+    let issued_at = stored.issued_at.timestamp();
+    Ok(IntrospectedToken {
+        active: true,
+        aud: Some(stored.granted_audience),
+        client_id: Some(stored.client_id),
+        exp: Some(stored.expires_at.timestamp()),
+        ext: (!session.ext.is_empty()).then(|| session.ext.into_iter().collect()),
+        iat: Some(issued_at),
+        iss: Some(state.config.issuer()),
+        nbf: Some(issued_at),
+        obfuscated_subject: None,
+        scope: Some(stored.granted_scope.join(" ")),
+        sub: Some(stored.subject),
+        token_type: Some("Bearer".to_owned()),
+        token_use: Some(stored.kind.as_str().to_owned()),
+        username: None,
+    })
+}

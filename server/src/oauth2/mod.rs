@@ -1,0 +1,16 @@
+//! The OAuth 2.0 protocol core, independent of HTTP (DESIGN §2): opaque tokens, client
+//! authentication, the token endpoint's grants, introspection and revocation. Handlers
+//! in `http/` extract the request, call in here and write the response.
+
+pub mod authorize;
+pub mod client_auth;
+pub mod form;
+pub mod grants;
+pub mod introspect;
+pub mod issue;
+pub mod pkce;
+pub mod revoke;
+pub mod scope;
+pub mod secret_cache;
+pub mod session;
+pub mod token_format;

@@ -1,0 +1,74 @@
+//! Data stored with a token that must be encrypted at rest (DESIGN §4): the token's
+//! session (extra claims, later the ID token's claims) and, for authorization codes,
+//! the authorization request. Sealed with XChaCha20-Poly1305 under the system secret's
+//! session key, bound to the token's `signature_hash` (so a sealed value cannot be
+//! moved to another row), then base64.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::OAuth2Error;
+use crate::secrets::{KeyRing, Purpose};
+
+/// The session of a token family.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TokenSession {
+    /// Extra claims of the access token, shown as `ext` by introspection (Hydra's
+    /// `session.access_token` from the consent flow).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub ext: serde_json::Map<String, serde_json::Value>,
+    /// Claims of the ID token, for the flows that issue one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<serde_json::Value>,
+}
+
+/// Seals `value` as JSON for the row keyed by `signature_hash`.
+pub fn seal<T: Serialize>(
+    keys: &KeyRing,
+    signature_hash: &str,
+    value: &T,
+) -> Result<String, OAuth2Error> {
+    let json = serde_json::to_vec(value)
+        .map_err(|e| OAuth2Error::server_error(format!("session cannot be encoded: {e}")))?;
+    let sealed = keys
+        .seal(Purpose::SessionData, &json, signature_hash.as_bytes())
+        .ok_or_else(|| OAuth2Error::server_error("no system secret to seal sessions with"))?;
+    Ok(STANDARD.encode(sealed))
+}
+
+/// Opens what [`seal`] made for this row, under any configured secret.
+pub fn open<T: DeserializeOwned>(
+    keys: &KeyRing,
+    signature_hash: &str,
+    sealed: &str,
+) -> Result<T, OAuth2Error> {
+    let bytes = STANDARD
+        .decode(sealed)
+        .map_err(|e| OAuth2Error::server_error(format!("sealed session is not base64: {e}")))?;
+    let json = keys
+        .open(Purpose::SessionData, &bytes, signature_hash.as_bytes())
+        .map_err(|e| OAuth2Error::server_error(format!("sealed session: {e}")))?;
+    serde_json::from_slice(&json)
+        .map_err(|e| OAuth2Error::server_error(format!("session cannot be decoded: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_round_trip_bound_to_their_row() {
+        let keys = KeyRing::new(&["session-secret-0123456789".to_owned()]);
+        let mut session = TokenSession::default();
+        session.ext.insert("tier".into(), serde_json::json!("gold"));
+        let sealed = seal(&keys, "hash-a", &session).unwrap();
+        assert!(!sealed.contains("gold"));
+        assert_eq!(
+            open::<TokenSession>(&keys, "hash-a", &sealed).unwrap(),
+            session
+        );
+        assert!(open::<TokenSession>(&keys, "hash-b", &sealed).is_err());
+    }
+}

@@ -1,0 +1,118 @@
+//! `TokenStore` in memory. Each method holds the token lock for its whole body, which
+//! makes it atomic as the SQL statements and transactions are. The foreign key to the
+//! client is kept too: inserting checks the client exists (clients lock first, then
+//! tokens, everywhere), and `delete_client` removes the client's tokens.
+
+use std::collections::HashMap;
+use std::sync::MutexGuard;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SubsecRound, Utc};
+
+use super::MemoryStore;
+use crate::storage::{StorageError, StoredToken, TokenKind, TokenStore};
+
+/// Tokens by signature hash.
+pub(super) type TokenMap = HashMap<String, StoredToken>;
+
+impl MemoryStore {
+    /// Poisoning cannot leave the map half-written (see `MemoryStore::clients`).
+    pub(super) fn token_map(&self) -> MutexGuard<'_, TokenMap> {
+        self.tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Stored as SQL stores it: microsecond timestamps, no empty scope tokens.
+fn stored(token: &StoredToken) -> StoredToken {
+    let mut token = token.clone();
+    token.granted_scope.retain(|s| !s.is_empty());
+    token.issued_at = token.issued_at.trunc_subsecs(6);
+    token.expires_at = token.expires_at.trunc_subsecs(6);
+    token.used_at = token.used_at.map(|at| at.trunc_subsecs(6));
+    token
+}
+
+fn count(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+#[async_trait]
+impl TokenStore for MemoryStore {
+    async fn insert_tokens(&self, tokens: &[StoredToken]) -> Result<(), StorageError> {
+        let clients = self.clients();
+        let mut map = self.token_map();
+        let mut fresh = std::collections::HashSet::new();
+        for token in tokens {
+            if !clients.contains_key(&token.client_id) {
+                return Err(StorageError::Conflict(
+                    "the token's client does not exist".to_owned(),
+                ));
+            }
+            if map.contains_key(&token.signature_hash) || !fresh.insert(&token.signature_hash) {
+                return Err(StorageError::Conflict(
+                    "a token with this signature already exists".to_owned(),
+                ));
+            }
+        }
+        for token in tokens {
+            map.insert(token.signature_hash.clone(), stored(token));
+        }
+        Ok(())
+    }
+
+    async fn get_token(
+        &self,
+        kind: TokenKind,
+        signature_hash: &str,
+    ) -> Result<Option<StoredToken>, StorageError> {
+        Ok(self
+            .token_map()
+            .get(signature_hash)
+            .filter(|t| t.kind == kind)
+            .cloned())
+    }
+
+    async fn revoke_family(&self, family_id: &str) -> Result<u64, StorageError> {
+        let mut revoked = 0;
+        for token in self.token_map().values_mut() {
+            if token.family_id == family_id && token.active {
+                token.active = false;
+                revoked += 1;
+            }
+        }
+        Ok(count(revoked))
+    }
+
+    async fn delete_client_access_tokens(&self, client_id: &str) -> Result<u64, StorageError> {
+        let mut map = self.token_map();
+        let before = map.len();
+        map.retain(|_, t| !(t.client_id == client_id && t.kind == TokenKind::AccessToken));
+        Ok(count(before - map.len()))
+    }
+
+    async fn mark_used(
+        &self,
+        kind: TokenKind,
+        signature_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        match self.token_map().get_mut(signature_hash) {
+            Some(token) if token.kind == kind && token.active => {
+                token.active = false;
+                token.used_at = Some(at.trunc_subsecs(6));
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn delete_expired(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {
+        let before = before.trunc_subsecs(6);
+        let mut map = self.token_map();
+        let count_before = map.len();
+        map.retain(|_, t| t.expires_at >= before);
+        Ok(count(count_before - map.len()))
+    }
+}

@@ -1,0 +1,216 @@
+//! `TokenStore` on SQL. Multi-row writes run in one transaction; the compare-and-set of
+//! `mark_used` is one `UPDATE … WHERE active` whose affected-row count says who won:
+//! PostgreSQL and MySQL re-check the condition after waiting for a concurrent writer's
+//! row lock, SQLite has one writer at a time. (MySQL reports matched rather than changed
+//! rows, see `clients.rs`; the `active` condition makes the two the same here.)
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::schema::oauth2_tokens;
+use super::{SqlStore, map_diesel};
+use crate::storage::{StorageError, StoredToken, TokenKind, TokenStore};
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = oauth2_tokens)]
+struct TokenRow {
+    signature_hash: String,
+    kind: String,
+    family_id: String,
+    client_id: String,
+    subject: String,
+    granted_scope: String,
+    granted_audience: String,
+    session: String,
+    request_data: Option<String>,
+    issued_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+    active: bool,
+    used_at: Option<NaiveDateTime>,
+}
+
+/// Microseconds on every backend, as for clients.
+fn to_column(at: DateTime<Utc>) -> NaiveDateTime {
+    at.trunc_subsecs(6).naive_utc()
+}
+
+impl TokenRow {
+    fn from_token(token: &StoredToken) -> Result<Self, StorageError> {
+        let audience = serde_json::to_string(&token.granted_audience).map_err(|e| {
+            StorageError::Database(format!("token audience cannot be encoded: {e}"))
+        })?;
+        Ok(Self {
+            signature_hash: token.signature_hash.clone(),
+            kind: token.kind.as_str().to_owned(),
+            family_id: token.family_id.clone(),
+            client_id: token.client_id.clone(),
+            subject: token.subject.clone(),
+            granted_scope: token.granted_scope.join(" "),
+            granted_audience: audience,
+            session: token.session.clone(),
+            request_data: token.request_data.clone(),
+            issued_at: to_column(token.issued_at),
+            expires_at: to_column(token.expires_at),
+            active: token.active,
+            used_at: token.used_at.map(to_column),
+        })
+    }
+
+    fn into_token(self) -> Result<StoredToken, StorageError> {
+        let corrupt = |what: String| StorageError::Corrupt(format!("token: {what}"));
+        let kind = TokenKind::parse(&self.kind)
+            .ok_or_else(|| corrupt(format!("unknown kind {:?}", self.kind)))?;
+        let granted_audience = serde_json::from_str(&self.granted_audience)
+            .map_err(|e| corrupt(format!("granted_audience: {e}")))?;
+        Ok(StoredToken {
+            signature_hash: self.signature_hash,
+            kind,
+            family_id: self.family_id,
+            client_id: self.client_id,
+            subject: self.subject,
+            granted_scope: self
+                .granted_scope
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            granted_audience,
+            session: self.session,
+            request_data: self.request_data,
+            issued_at: self.issued_at.and_utc(),
+            expires_at: self.expires_at.and_utc(),
+            active: self.active,
+            used_at: self.used_at.map(|at| at.and_utc()),
+        })
+    }
+}
+
+fn insert_error(err: DieselError) -> StorageError {
+    match err {
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+            StorageError::Conflict("the token's client does not exist".to_owned())
+        }
+        other => match map_diesel(other) {
+            StorageError::Conflict(_) => {
+                StorageError::Conflict("a token with this signature already exists".to_owned())
+            }
+            mapped => mapped,
+        },
+    }
+}
+
+fn count(affected: usize) -> u64 {
+    u64::try_from(affected).unwrap_or(u64::MAX)
+}
+
+#[async_trait]
+impl TokenStore for SqlStore {
+    async fn insert_tokens(&self, tokens: &[StoredToken]) -> Result<(), StorageError> {
+        let rows = tokens
+            .iter()
+            .map(TokenRow::from_token)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.run(move |conn| {
+            conn.transaction(|conn| {
+                for row in &rows {
+                    diesel::insert_into(oauth2_tokens::table)
+                        .values(row)
+                        .execute(conn)?;
+                }
+                Ok(())
+            })
+            .map_err(insert_error)
+        })
+        .await
+    }
+
+    async fn get_token(
+        &self,
+        kind: TokenKind,
+        signature_hash: &str,
+    ) -> Result<Option<StoredToken>, StorageError> {
+        let hash = signature_hash.to_owned();
+        let row = self
+            .run(move |conn| {
+                oauth2_tokens::table
+                    .find(hash)
+                    .filter(oauth2_tokens::kind.eq(kind.as_str()))
+                    .select(TokenRow::as_select())
+                    .first(conn)
+                    .optional()
+                    .map_err(map_diesel)
+            })
+            .await?;
+        row.map(TokenRow::into_token).transpose()
+    }
+
+    async fn revoke_family(&self, family_id: &str) -> Result<u64, StorageError> {
+        let family = family_id.to_owned();
+        self.run(move |conn| {
+            diesel::update(
+                oauth2_tokens::table
+                    .filter(oauth2_tokens::family_id.eq(family))
+                    .filter(oauth2_tokens::active.eq(true)),
+            )
+            .set(oauth2_tokens::active.eq(false))
+            .execute(conn)
+            .map(count)
+            .map_err(map_diesel)
+        })
+        .await
+    }
+
+    async fn delete_client_access_tokens(&self, client_id: &str) -> Result<u64, StorageError> {
+        let client = client_id.to_owned();
+        self.run(move |conn| {
+            diesel::delete(
+                oauth2_tokens::table
+                    .filter(oauth2_tokens::client_id.eq(client))
+                    .filter(oauth2_tokens::kind.eq(TokenKind::AccessToken.as_str())),
+            )
+            .execute(conn)
+            .map(count)
+            .map_err(map_diesel)
+        })
+        .await
+    }
+
+    async fn mark_used(
+        &self,
+        kind: TokenKind,
+        signature_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        let hash = signature_hash.to_owned();
+        let at = to_column(at);
+        self.run(move |conn| {
+            diesel::update(
+                oauth2_tokens::table
+                    .find(hash)
+                    .filter(oauth2_tokens::kind.eq(kind.as_str()))
+                    .filter(oauth2_tokens::active.eq(true)),
+            )
+            .set((
+                oauth2_tokens::active.eq(false),
+                oauth2_tokens::used_at.eq(Some(at)),
+            ))
+            .execute(conn)
+            .map(|changed| changed == 1)
+            .map_err(map_diesel)
+        })
+        .await
+    }
+
+    async fn delete_expired(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {
+        let before = to_column(before);
+        self.run(move |conn| {
+            diesel::delete(oauth2_tokens::table.filter(oauth2_tokens::expires_at.lt(before)))
+                .execute(conn)
+                .map(count)
+                .map_err(map_diesel)
+        })
+        .await
+    }
+}

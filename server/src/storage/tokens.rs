@@ -1,0 +1,109 @@
+//! The `TokenStore` port: opaque tokens (access, refresh, authorization code) as rows
+//! keyed by a hash of the token's MAC, grouped in families (DESIGN §4).
+//!
+//! A *family* is every token one grant issued (the authorization code, the access and
+//! refresh tokens it was exchanged for, and the tokens refreshes derive from it): they
+//! share a `family_id`. Revocation works on families, as Hydra revokes by request id.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::storage::StorageError;
+
+/// What a stored token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    AccessToken,
+    RefreshToken,
+    AuthorizationCode,
+}
+
+impl TokenKind {
+    pub const ALL: [Self; 3] = [
+        Self::AccessToken,
+        Self::RefreshToken,
+        Self::AuthorizationCode,
+    ];
+
+    /// The stored name, also the `token_use` of introspection (RFC 7662 §2.2).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AccessToken => "access_token",
+            Self::RefreshToken => "refresh_token",
+            Self::AuthorizationCode => "authorization_code",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == value)
+    }
+}
+
+/// One stored token. The token itself is never stored: only `signature_hash`, the hex
+/// SHA-256 of its MAC, which the server recomputes from a presented token to look it up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredToken {
+    /// Hex SHA-256 (64 lowercase characters) of the token's MAC; the primary key.
+    pub signature_hash: String,
+    pub kind: TokenKind,
+    /// UUID shared by every token of one grant.
+    pub family_id: String,
+    /// The client the token was issued to; deleting the client deletes its tokens.
+    pub client_id: String,
+    pub subject: String,
+    pub granted_scope: Vec<String>,
+    pub granted_audience: Vec<String>,
+    /// Session data sealed by the caller (claims are encrypted at rest); opaque here.
+    pub session: String,
+    /// For authorization codes: the authorization request (redirect URI, PKCE, nonce),
+    /// sealed by the caller; opaque here.
+    pub request_data: Option<String>,
+    /// Stored at microsecond precision on every implementation.
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// `false` once revoked or used.
+    pub active: bool,
+    /// When a single-use token (code, rotated refresh token) was used.
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// Opaque tokens. Every method is atomic: it either happens completely or not at all,
+/// also under concurrent calls on other connections or nodes.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// Inserts the tokens, normally the family one grant issues, in one transaction:
+    /// all or none. Fails, writing nothing, with `Conflict` when a `signature_hash`
+    /// exists or a token names a client that does not exist.
+    async fn insert_tokens(&self, tokens: &[StoredToken]) -> Result<(), StorageError>;
+
+    /// The token of this kind with this hash, active or not, expired or not (the
+    /// caller judges expiry with its clock).
+    async fn get_token(
+        &self,
+        kind: TokenKind,
+        signature_hash: &str,
+    ) -> Result<Option<StoredToken>, StorageError>;
+
+    /// Deactivates every token of the family (RFC 7009 §2.1: revoking a refresh token
+    /// revokes the tokens of the same grant). Returns how many were active before.
+    async fn revoke_family(&self, family_id: &str) -> Result<u64, StorageError>;
+
+    /// Deletes every access token issued to the client (Hydra's `DELETE
+    /// /admin/oauth2/tokens`); refresh tokens and codes stay. Returns the number deleted.
+    async fn delete_client_access_tokens(&self, client_id: &str) -> Result<u64, StorageError>;
+
+    /// Compare-and-set for single-use tokens: if the token is active, marks it inactive
+    /// and used at `at`, and returns `true`. Returns `false`, changing nothing, when it
+    /// is unknown or already inactive. Of concurrent calls on one token exactly one gets
+    /// `true` (RFC 6749 §4.1.2: a code is used once; §10.4: refresh rotation).
+    async fn mark_used(
+        &self,
+        kind: TokenKind,
+        signature_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
+
+    /// Deletes every token that expired strictly before `before` (the janitor); returns
+    /// the number deleted.
+    async fn delete_expired(&self, before: DateTime<Utc>) -> Result<u64, StorageError>;
+}
