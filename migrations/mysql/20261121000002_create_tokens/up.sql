@@ -9,7 +9,7 @@ CREATE TABLE oauth2_tokens (
     kind VARCHAR(32) NOT NULL,
     family_id VARCHAR(36) NOT NULL,
     client_id VARCHAR(255) NOT NULL,
-    subject TEXT NOT NULL,
+    subject VARCHAR(255) NOT NULL,
     granted_scope TEXT NOT NULL,
     granted_audience TEXT NOT NULL,
     session MEDIUMTEXT NOT NULL,
@@ -22,6 +22,7 @@ CREATE TABLE oauth2_tokens (
     INDEX oauth2_tokens_family_id_idx (family_id),
     INDEX oauth2_tokens_client_id_idx (client_id, kind),
     INDEX oauth2_tokens_expires_at_idx (expires_at),
+    INDEX oauth2_tokens_client_subject_idx (client_id, subject),
     CONSTRAINT oauth2_tokens_client_id_fk FOREIGN KEY (client_id)
         REFERENCES clients (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

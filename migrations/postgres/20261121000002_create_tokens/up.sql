@@ -8,7 +8,7 @@ CREATE TABLE oauth2_tokens (
     kind VARCHAR(32) NOT NULL,
     family_id VARCHAR(36) NOT NULL,
     client_id VARCHAR(255) COLLATE "C" NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
-    subject TEXT NOT NULL,
+    subject VARCHAR(255) NOT NULL,
     granted_scope TEXT NOT NULL,
     granted_audience TEXT NOT NULL,
     session TEXT NOT NULL,
@@ -23,3 +23,5 @@ CREATE INDEX oauth2_tokens_family_id_idx ON oauth2_tokens (family_id);
 CREATE INDEX oauth2_tokens_client_id_idx ON oauth2_tokens (client_id, kind);
 -- The janitor deletes by expiry.
 CREATE INDEX oauth2_tokens_expires_at_idx ON oauth2_tokens (expires_at);
+-- Revoking a subject's tokens for a client (consent revocation, logout).
+CREATE INDEX oauth2_tokens_client_subject_idx ON oauth2_tokens (client_id, subject);

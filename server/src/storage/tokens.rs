@@ -88,6 +88,14 @@ pub trait TokenStore: Send + Sync {
     /// revokes the tokens of the same grant). Returns how many were active before.
     async fn revoke_family(&self, family_id: &str) -> Result<u64, StorageError>;
 
+    /// Deactivates every token issued to `subject` through `client_id` (consent
+    /// revocation: "revokes the tokens too"). Returns how many were active before.
+    async fn revoke_subject_tokens(
+        &self,
+        subject: &str,
+        client_id: &str,
+    ) -> Result<u64, StorageError>;
+
     /// Deletes every access token issued to the client (Hydra's `DELETE
     /// /admin/oauth2/tokens`); refresh tokens and codes stay. Returns the number deleted.
     async fn delete_client_access_tokens(&self, client_id: &str) -> Result<u64, StorageError>;

@@ -10,6 +10,7 @@
 )]
 
 mod clients;
+mod flows;
 mod json_web_keys;
 mod sql;
 mod tokens;

@@ -71,6 +71,7 @@ token_conformance!(
     insert_is_all_or_nothing,
     insert_for_an_unknown_client_writes_nothing,
     revoke_family_deactivates_only_that_family,
+    revoke_subject_tokens_hits_only_that_subject_and_client,
     delete_client_access_tokens_keeps_other_kinds_and_clients,
     mark_used_is_a_compare_and_set,
     concurrent_mark_used_has_one_winner,
@@ -238,6 +239,51 @@ mod clauses {
         );
         assert_eq!(stores.tokens.revoke_family("f1").await.unwrap(), 0);
         assert_eq!(stores.tokens.revoke_family("unknown").await.unwrap(), 0);
+    }
+
+    pub async fn revoke_subject_tokens_hits_only_that_subject_and_client(stores: Stores) {
+        stores.with_clients(&["a", "b"]).await;
+        let mut other_subject = token(3, TokenKind::AccessToken, "f3", "a");
+        other_subject.subject = "someone else".to_owned();
+        let batch = [
+            token(1, TokenKind::AccessToken, "f1", "a"),
+            token(2, TokenKind::RefreshToken, "f1", "a"),
+            other_subject,
+            token(4, TokenKind::AccessToken, "f4", "b"),
+        ];
+        stores.tokens.insert_tokens(&batch).await.unwrap();
+        assert_eq!(
+            stores
+                .tokens
+                .revoke_subject_tokens("subject", "a")
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            is_active(&stores, 1, TokenKind::AccessToken).await,
+            Some(false)
+        );
+        assert_eq!(
+            is_active(&stores, 2, TokenKind::RefreshToken).await,
+            Some(false)
+        );
+        assert_eq!(
+            is_active(&stores, 3, TokenKind::AccessToken).await,
+            Some(true)
+        );
+        assert_eq!(
+            is_active(&stores, 4, TokenKind::AccessToken).await,
+            Some(true)
+        );
+        assert_eq!(
+            stores
+                .tokens
+                .revoke_subject_tokens("subject", "a")
+                .await
+                .unwrap(),
+            0
+        );
     }
 
     pub async fn delete_client_access_tokens_keeps_other_kinds_and_clients(stores: Stores) {

@@ -85,6 +85,21 @@ impl TokenStore for MemoryStore {
         Ok(count(revoked))
     }
 
+    async fn revoke_subject_tokens(
+        &self,
+        subject: &str,
+        client_id: &str,
+    ) -> Result<u64, StorageError> {
+        let mut revoked = 0;
+        for token in self.token_map().values_mut() {
+            if token.subject == subject && token.client_id == client_id && token.active {
+                token.active = false;
+                revoked += 1;
+            }
+        }
+        Ok(count(revoked))
+    }
+
     async fn delete_client_access_tokens(&self, client_id: &str) -> Result<u64, StorageError> {
         let mut map = self.token_map();
         let before = map.len();

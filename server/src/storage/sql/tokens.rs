@@ -162,6 +162,27 @@ impl TokenStore for SqlStore {
         .await
     }
 
+    async fn revoke_subject_tokens(
+        &self,
+        subject: &str,
+        client_id: &str,
+    ) -> Result<u64, StorageError> {
+        let (subject, client) = (subject.to_owned(), client_id.to_owned());
+        self.run(move |conn| {
+            diesel::update(
+                oauth2_tokens::table
+                    .filter(oauth2_tokens::client_id.eq(client))
+                    .filter(oauth2_tokens::subject.eq(subject))
+                    .filter(oauth2_tokens::active.eq(true)),
+            )
+            .set(oauth2_tokens::active.eq(false))
+            .execute(conn)
+            .map(count)
+            .map_err(map_diesel)
+        })
+        .await
+    }
+
     async fn delete_client_access_tokens(&self, client_id: &str) -> Result<u64, StorageError> {
         let client = client_id.to_owned();
         self.run(move |conn| {
