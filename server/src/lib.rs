@@ -12,6 +12,7 @@ pub mod http;
 pub mod jwk;
 pub mod oauth2;
 pub mod openapi_v30;
+pub mod pagination;
 pub mod secrets;
 pub mod state;
 pub mod storage;

@@ -14,6 +14,7 @@ mod admin_clients;
 mod cli;
 mod health;
 mod hydra_login_consent;
+mod hydra_sessions;
 mod jwk_admin_api;
 mod jwk_admin_api_errors;
 mod jwk_at_rest;

@@ -2,20 +2,14 @@
 //! (RFC 6902), delete, set lifespans, list (keyset pages). Handlers in `http/admin`
 //! only extract, call and respond.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
 use crate::client::model::Client;
 use crate::client::secret;
 use crate::client::validate::{self, ValidatedClient, validate_client_id};
 use crate::client::wire::{OAuth2Client, OAuth2ClientTokenLifespans};
 use crate::clock::Clock;
 use crate::error::OAuth2Error;
+use crate::pagination;
 use crate::storage::{ClientListQuery, ClientStore, StorageError};
-
-/// Hydra's page size bounds for `GET /admin/clients`.
-pub const DEFAULT_PAGE_SIZE: usize = 250;
-pub const MAX_PAGE_SIZE: usize = 1000;
 
 /// A client together with the plaintext secret, present only when this call set it.
 #[derive(Debug)]
@@ -165,17 +159,8 @@ pub async fn list(
     store: &dyn ClientStore,
     request: ListRequest,
 ) -> Result<ClientPage, OAuth2Error> {
-    let page_size = match request.page_size {
-        None => DEFAULT_PAGE_SIZE,
-        Some(n) if n < 1 => DEFAULT_PAGE_SIZE,
-        Some(n) => usize::try_from(n)
-            .unwrap_or(MAX_PAGE_SIZE)
-            .min(MAX_PAGE_SIZE),
-    };
-    let after = match request.page_token.as_deref().filter(|t| !t.is_empty()) {
-        None => None,
-        Some(token) => Some(decode_page_token(token)?),
-    };
+    let page_size = pagination::page_size(request.page_size);
+    let after = pagination::decode_token(PAGE_TOKEN_KIND, request.page_token.as_deref())?;
     let mut clients = store
         .list_clients(&ClientListQuery {
             after,
@@ -184,12 +169,8 @@ pub async fn list(
             owner: request.owner.filter(|s| !s.is_empty()),
         })
         .await?;
-    let next_page_token = if clients.len() > page_size {
-        clients.truncate(page_size);
-        clients.last().map(|c| encode_page_token(&c.client_id))
-    } else {
-        None
-    };
+    let next_page_token =
+        pagination::split_page(&mut clients, page_size, PAGE_TOKEN_KIND, |c| &c.client_id);
     Ok(ClientPage {
         clients,
         page_size,
@@ -243,34 +224,5 @@ async fn assign_secret(
     Ok(Some(generated))
 }
 
-const PAGE_TOKEN_PREFIX: &str = "c1:";
-
-fn encode_page_token(last_id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{PAGE_TOKEN_PREFIX}{last_id}"))
-}
-
-fn decode_page_token(token: &str) -> Result<String, OAuth2Error> {
-    let malformed = || {
-        OAuth2Error::invalid_request(
-            "The page_token is malformed; use the token from the Link header.",
-        )
-    };
-    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| malformed())?;
-    let text = String::from_utf8(bytes).map_err(|_| malformed())?;
-    text.strip_prefix(PAGE_TOKEN_PREFIX)
-        .map(str::to_owned)
-        .ok_or_else(malformed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn page_tokens_round_trip_and_reject_garbage() {
-        let token = encode_page_token("client-42");
-        assert_eq!(decode_page_token(&token).unwrap(), "client-42");
-        assert!(decode_page_token("!!!").is_err());
-        assert!(decode_page_token(&URL_SAFE_NO_PAD.encode("other")).is_err());
-    }
-}
+/// Page tokens of the client list.
+const PAGE_TOKEN_KIND: &str = "c1";

@@ -9,5 +9,6 @@ pub mod admin;
 pub mod authorize;
 pub mod cookies;
 pub mod sealed;
+pub mod sessions;
 pub mod state;
 pub mod wire;

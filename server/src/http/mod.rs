@@ -6,6 +6,7 @@ pub mod errors;
 pub mod health;
 pub mod middleware;
 pub mod openapi;
+pub mod pagination;
 pub mod public;
 
 use std::sync::Arc;

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::client::admin::{self, ListRequest};
 use crate::client::wire::{OAuth2Client, OAuth2ClientTokenLifespans};
 use crate::error::{ErrorBody, OAuth2Error};
+use crate::http::pagination::link_header;
 use crate::state::AppState;
 
 /// Query of `GET /admin/clients`.
@@ -73,32 +74,21 @@ pub async fn list_o_auth2_clients(
         },
     )
     .await?;
-    let link_to = |token: Option<&str>| {
-        let mut params = url::form_urlencoded::Serializer::new(String::new());
-        params.append_pair("page_size", &page.page_size.to_string());
-        if let Some(token) = token {
-            params.append_pair("page_token", token);
-        }
-        if let Some(name) = &query.client_name {
-            params.append_pair("client_name", name);
-        }
-        if let Some(owner) = &query.owner {
-            params.append_pair("owner", owner);
-        }
-        format!("<{}?{}>", req.path(), params.finish())
-    };
-    let mut links = vec![format!("{}; rel=\"first\"", link_to(None))];
-    if let Some(next) = &page.next_page_token {
-        links.push(format!("{}; rel=\"next\"", link_to(Some(next))));
-    }
+    let link = link_header(
+        req.path(),
+        page.page_size,
+        &[
+            ("client_name", query.client_name.as_deref()),
+            ("owner", query.owner.as_deref()),
+        ],
+        page.next_page_token.as_deref(),
+    );
     let body: Vec<OAuth2Client> = page
         .clients
         .iter()
         .map(|c| OAuth2Client::from_model(c, None))
         .collect();
-    Ok(HttpResponse::Ok()
-        .insert_header((LINK, links.join(", ")))
-        .json(body))
+    Ok(HttpResponse::Ok().insert_header((LINK, link)).json(body))
 }
 
 /// Create an OAuth 2.0 client

@@ -4,6 +4,7 @@
 pub mod clients;
 pub mod flows;
 pub mod keys;
+pub mod sessions;
 pub mod tokens;
 
 use actix_web::web;
@@ -37,6 +38,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(flows::get_o_auth2_consent_request)
             .service(flows::accept_o_auth2_consent_request)
             .service(flows::reject_o_auth2_consent_request)
+            .service(sessions::list_o_auth2_consent_sessions)
+            .service(sessions::revoke_o_auth2_consent_sessions)
+            .service(sessions::revoke_o_auth2_login_sessions)
             .service(tokens::introspect_o_auth2_token)
             .service(tokens::delete_o_auth2_token)
             .route("/health/alive", web::get().to(health::alive))
