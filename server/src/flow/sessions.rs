@@ -131,10 +131,10 @@ pub async fn revoke_consents(
     let clients = state.consents.delete_consents(subject, client_id).await?;
     // Tokens are revoked even where no consent row is left (e.g. a skip_consent client).
     let mut targets = clients;
-    if let Some(client) = client_id {
-        if !targets.iter().any(|c| c == client) {
-            targets.push(client.to_owned());
-        }
+    if let Some(client) = client_id
+        && !targets.iter().any(|c| c == client)
+    {
+        targets.push(client.to_owned());
     }
     for client in targets {
         state.tokens.revoke_subject_tokens(subject, &client).await?;
