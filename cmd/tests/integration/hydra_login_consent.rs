@@ -398,10 +398,15 @@ async fn flow_started_on_one_node_finishes_on_another(backend: TestBackend) {
     let consent = consent_challenge(&browser, &redirect).await;
     let redirect = accept_consent(&second, &consent, &["openid"], false).await;
     assert!(
-        redirect.starts_with(&second.public_url),
-        "verifier URLs point at the node that answered"
+        redirect.starts_with(&first.public_url),
+        "verifier URLs return to the URL the browser used, whichever node decided"
     );
-    let location = browser.get(&redirect).await.location.unwrap();
+    // The browser's last step lands on the second node (same host, so same cookies).
+    let location = browser
+        .get(&redirect.replace(&first.public_url, &second.public_url))
+        .await
+        .location
+        .unwrap();
     assert!(param(&location, "code").is_some(), "{location}");
     let (status, _) = status_of(first.admin.get_o_auth2_login_request(&challenge).await);
     assert_eq!(status, 410, "both nodes know the request was handled");
@@ -530,4 +535,26 @@ async fn untrusted_redirects_get_an_error_page() {
         page.location
             .is_some_and(|l| l.contains("login_challenge="))
     );
+}
+
+/// Dev mode has no `urls.self.public`: a flow started on 127.0.0.1 must come back to
+/// 127.0.0.1 (not `localhost`), or the browser would not send the CSRF cookie.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_public_url_verifiers_return_to_the_host_the_flow_started_on() {
+    let app = TestApp::builder(TestBackend::Sqlite)
+        .config(|c| c.urls.self_.public = None)
+        .build()
+        .await;
+    let client = create_client(&app, json!({})).await;
+    let browser = Browser::new();
+    let challenge = login_challenge(
+        &browser,
+        &authorize_url(&app, &client.id, &[("scope", "openid")]),
+    )
+    .await;
+    let redirect = accept_login(&app, &challenge, "ada", false).await;
+    assert!(redirect.starts_with(&app.public_url), "{redirect}");
+    let consent = consent_challenge(&browser, &redirect).await;
+    let redirect = accept_consent(&app, &consent, &["openid"], false).await;
+    assert!(param(&to_client(&browser, &redirect).await, "code").is_some());
 }

@@ -58,19 +58,14 @@ fn oidc_context(request: &AuthorizeRequest) -> OidcContext {
     }
 }
 
-/// Where the user agent returns with a verifier: the authorization endpoint, with the
-/// original query (as Hydra does) and the verifier.
-fn verifier_url(
-    state: &AppState,
-    request: &AuthorizeRequest,
-    name: &str,
-    verifier: &str,
-) -> String {
-    let query = request
+/// Where the user agent returns with a verifier: the authorization endpoint it used (the
+/// base of the request URL, so the browser's cookies go along), with the original query
+/// (as Hydra does) and the verifier.
+fn verifier_url(request: &AuthorizeRequest, name: &str, verifier: &str) -> String {
+    let (endpoint, query) = request
         .request_url
         .split_once('?')
-        .map(|(_, q)| q)
-        .unwrap_or_default();
+        .unwrap_or((request.request_url.as_str(), ""));
     let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .filter(|(k, _)| k != "login_verifier" && k != "consent_verifier")
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -79,7 +74,7 @@ fn verifier_url(
     let query = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish();
-    format!("{}/oauth2/auth?{query}", state.config.public_url())
+    format!("{endpoint}?{query}")
 }
 
 async fn client_wire(state: &AppState, client_id: &str) -> Result<OAuth2Client, OAuth2Error> {
@@ -226,7 +221,7 @@ async fn decide_login(
             outcome,
         },
     )?;
-    let redirect_to = verifier_url(state, &request, "login_verifier", &verifier);
+    let redirect_to = verifier_url(&request, "login_verifier", &verifier);
     record(
         state,
         &flow_id,
@@ -352,7 +347,7 @@ async fn decide_consent(
             outcome,
         },
     )?;
-    let redirect_to = verifier_url(state, &request, "consent_verifier", &verifier);
+    let redirect_to = verifier_url(&request, "consent_verifier", &verifier);
     record(
         state,
         &flow_id,

@@ -88,10 +88,22 @@ fn cookies_of(req: &HttpRequest) -> HashMap<String, String> {
         .unwrap_or_default()
 }
 
+/// The public base URL the user agent used: `urls.self.public` when configured, else the
+/// request's own origin, so a dev-mode flow started on `127.0.0.1` continues there and
+/// not on `localhost` (cookies are per host).
+fn public_base(state: &AppState, req: &HttpRequest) -> String {
+    if state.config.urls.self_.public.is_some() {
+        return state.config.public_url();
+    }
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
 fn request_url(state: &AppState, req: &HttpRequest) -> String {
+    let base = public_base(state, req);
     match req.query_string() {
-        "" => format!("{}{}", state.config.public_url(), req.path()),
-        query => format!("{}{}?{query}", state.config.public_url(), req.path()),
+        "" => format!("{base}{}", req.path()),
+        query => format!("{base}{}?{query}", req.path()),
     }
 }
 
@@ -136,7 +148,7 @@ pub async fn o_auth2_authorize_post(
     let mut all = pairs(req.query_string());
     all.extend(pairs(&body));
     let params = FormParams::new(all);
-    let url = format!("{}{}?{}", state.config.public_url(), req.path(), {
+    let url = format!("{}{}?{}", public_base(&state, &req), req.path(), {
         let mut s = url::form_urlencoded::Serializer::new(String::new());
         s.extend_pairs(pairs(&body));
         s.finish()
