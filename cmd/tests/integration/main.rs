@@ -20,6 +20,7 @@ mod jwk_admin_api_errors;
 mod jwk_at_rest;
 mod jwk_cli;
 mod openapi;
+mod ory_sdk_compat;
 mod rfc6749_2_3_client_authentication;
 mod rfc6749_4_4_client_credentials;
 mod rfc7009_revocation;
