@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::jwk::{JwkError, KeyManager, KeySettings};
 use crate::oauth2::client_auth::ClientAuthenticator;
 use crate::oauth2::grants::GrantRegistry;
+use crate::oauth2::private_key_jwt::PrivateKeyJwt;
 use crate::oauth2::secret_cache::SecretCache;
 use crate::secrets::KeyRing;
 use crate::state::AppState;
@@ -55,6 +56,8 @@ pub enum BuildError {
     PendingMigrations(usize),
     #[error("JSON Web Keys: {0}")]
     Keys(#[from] JwkError),
+    #[error("outgoing HTTP client: {0}")]
+    HttpClient(String),
     #[error("cannot serve on {listener}: {source}")]
     Listen {
         listener: &'static str,
@@ -128,11 +131,12 @@ impl ApplicationBuilder {
         } else {
             Arc::new(KeyRing::new(&self.config.secrets.cookie))
         };
-        let client_auth = Arc::new(ClientAuthenticator::new(
-            store.clone(),
-            keys.clone(),
-            SecretCache::default(),
-        ));
+        let private_key_jwt = PrivateKeyJwt::new(&self.config, store.clone(), self.clock.clone())
+            .map_err(|e| BuildError::HttpClient(e.to_string()))?;
+        let client_auth = Arc::new(
+            ClientAuthenticator::new(store.clone(), keys.clone(), SecretCache::default())
+                .with_private_key_jwt(private_key_jwt),
+        );
         let key_manager = Arc::new(KeyManager::new(
             store.clone(),
             keys.clone(),

@@ -11,6 +11,7 @@ pub mod health;
 pub mod http;
 pub mod jwk;
 pub mod oauth2;
+pub mod oidc;
 pub mod openapi_v30;
 pub mod pagination;
 pub mod secrets;

@@ -56,6 +56,9 @@ fn document_is_openapi_3_0_with_hydra_shapes() {
             "/oauth2/token",
             "/oauth2/revoke",
             "/oauth2/auth",
+            "/.well-known/openid-configuration",
+            "/.well-known/oauth-authorization-server",
+            "/userinfo",
         ];
         assert!(
             path.starts_with("/admin/") || public.contains(&path.as_str()),
@@ -85,6 +88,8 @@ fn document_is_openapi_3_0_with_hydra_shapes() {
         "revoke_o_auth2_token",
         "introspect_o_auth2_token",
         "delete_o_auth2_token",
+        "discover_oidc_configuration",
+        "get_oidc_user_info",
     ] {
         assert!(operation_ids.contains(id), "missing {id}");
     }
@@ -101,7 +106,12 @@ fn document_is_openapi_3_0_with_hydra_shapes() {
         let types: Vec<&String> = content.keys().collect();
         assert_eq!(types, ["application/x-www-form-urlencoded"], "{path}");
     }
-    for schema in ["oAuth2TokenExchange", "introspectedOAuth2Token"] {
+    for schema in [
+        "oAuth2TokenExchange",
+        "introspectedOAuth2Token",
+        "oidcConfiguration",
+        "oidcUserInfo",
+    ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
     let client = &doc["components"]["schemas"]["oAuth2Client"]["properties"];

@@ -17,7 +17,7 @@ per_backend!(
     wrong_secrets_are_401_with_a_challenge_only_after_basic,
     one_method_per_request,
     public_clients_cannot_use_client_credentials,
-    private_key_jwt_is_not_enabled,
+    an_assertion_naming_no_client_is_invalid_client,
     chosen_secrets_are_verified_once_and_changes_take_effect,
 );
 
@@ -200,7 +200,8 @@ async fn public_clients_cannot_use_client_credentials(backend: TestBackend) {
     );
 }
 
-async fn private_key_jwt_is_not_enabled(backend: TestBackend) {
+/// `private_key_jwt` itself is checked in `rfc7523_private_key_jwt.rs`.
+async fn an_assertion_naming_no_client_is_invalid_client(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
     let form = [
         ("grant_type", "client_credentials"),
@@ -219,7 +220,7 @@ async fn private_key_jwt_is_not_enabled(backend: TestBackend) {
         body["error_description"]
             .as_str()
             .unwrap()
-            .contains("private_key_jwt")
+            .contains("'iss' and 'sub'")
     );
 }
 

@@ -27,6 +27,8 @@ pub struct Config {
     pub oauth2: OAuth2Config,
     pub strategies: StrategiesConfig,
     pub oidc: OidcConfig,
+    /// Outgoing HTTP calls made on behalf of clients (Hydra's `clients.*`).
+    pub clients: ClientsConfig,
     /// Set by `serve --dev`, never by a file or the environment.
     #[serde(skip)]
     pub dev: bool,
@@ -319,6 +321,33 @@ pub struct JwksConfig {
     /// How long a key added to a set that already has keys is published before it
     /// signs, so verifiers caching the JWKS learn it first; default `0s`.
     pub publish_before_use: GoDuration,
+}
+
+/// Hydra's `clients`: how the server calls URLs that clients registered (their
+/// `jwks_uri`, for `private_key_jwt`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientsConfig {
+    pub http: ClientsHttpConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientsHttpConfig {
+    /// Refuse to call loopback, private, link-local and other non-public addresses
+    /// (SSRF protection). On by default (Hydra: off).
+    pub disallow_private_ip_ranges: bool,
+    /// URLs called even when they resolve to such an address: exact, case-sensitive.
+    pub private_ip_exception_urls: Vec<String>,
+}
+
+impl Default for ClientsHttpConfig {
+    fn default() -> Self {
+        Self {
+            disallow_private_ip_ranges: true,
+            private_ip_exception_urls: Vec::new(),
+        }
+    }
 }
 
 impl Config {

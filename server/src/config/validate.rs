@@ -66,6 +66,15 @@ impl Config {
                 message: "must not exceed 5m".into(),
             });
         }
+        let exceptions = &self.clients.http.private_ip_exception_urls;
+        for (index, value) in exceptions.iter().enumerate() {
+            if url::Url::parse(value).is_err() {
+                return Err(ConfigError::Invalid {
+                    key: format!("clients.http.private_ip_exception_urls[{index}]"),
+                    message: format!("{value:?} is not an absolute URL"),
+                });
+            }
+        }
         if self.serve.request_body_limit < 1024 {
             return Err(ConfigError::Invalid {
                 key: "serve.request_body_limit".into(),

@@ -59,7 +59,28 @@ impl Signer {
 
     /// The key that signs at `now`: the newest usable one.
     pub fn current(&self, now: DateTime<Utc>) -> Option<&SigningKey> {
-        self.keys.iter().find(|k| k.usable_at(now))
+        self.current_of(now, None)
+    }
+
+    /// The newest key usable at `now` whose algorithm is `alg` (any, when `None`): a
+    /// client's `id_token_signed_response_alg` picks its key this way.
+    pub fn current_of(&self, now: DateTime<Utc>, alg: Option<Algorithm>) -> Option<&SigningKey> {
+        self.keys
+            .iter()
+            .find(|k| k.usable_at(now) && alg.is_none_or(|alg| k.alg == alg))
+    }
+
+    /// The algorithms of the keys that sign now or will (not retired at `now`), newest
+    /// key first, each once: what discovery advertises (OIDC Discovery §3
+    /// `id_token_signing_alg_values_supported`).
+    pub fn algorithms(&self, now: DateTime<Utc>) -> Vec<Algorithm> {
+        let mut algs: Vec<Algorithm> = Vec::new();
+        for key in &self.keys {
+            if key.retired_at.is_none_or(|retired| now < retired) && !algs.contains(&key.alg) {
+                algs.push(key.alg);
+            }
+        }
+        algs
     }
 
     /// Signs `claims` (a JSON object, RFC 7519 §7.1) with the current key. The JOSE
@@ -72,6 +93,17 @@ impl Signer {
         typ: &str,
         now: DateTime<Utc>,
     ) -> Result<SignedJwt, JwkError> {
+        self.sign_with(claims, typ, now, None)
+    }
+
+    /// [`Self::sign`] with the newest usable key of `alg` ([`Self::current_of`]).
+    pub fn sign_with(
+        &self,
+        claims: &serde_json::Value,
+        typ: &str,
+        now: DateTime<Utc>,
+        alg: Option<Algorithm>,
+    ) -> Result<SignedJwt, JwkError> {
         if !claims.is_object() {
             return Err(JwkError::invalid(
                 "claims",
@@ -79,7 +111,7 @@ impl Signer {
             ));
         }
         let key = self
-            .current(now)
+            .current_of(now, alg)
             .ok_or_else(|| JwkError::NoSigningKey(self.set.clone()))?;
         let payload = serde_json::to_vec(claims)
             .map_err(|e| JwkError::Crypto(format!("encoding claims: {e}")))?;

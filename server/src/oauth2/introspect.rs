@@ -1,9 +1,10 @@
 //! RFC 7662 token introspection. A token is active when this server made it (its MAC
-//! verifies under a configured secret), it is stored, not revoked or used, not expired
-//! by the server's clock, and covers every scope the caller requires (`scope`, Hydra's
-//! extension, matched with `strategies.scope`). Anything else is exactly
-//! `{"active":false}` (RFC 7662 §2.2: no further information about inactive tokens).
-//! Authorization codes are never active here: they are not access tokens.
+//! verifies under a configured secret, or, for an RFC 9068 JWT access token, its
+//! signature verifies against the access-token key set), it is stored, not revoked or
+//! used, not expired by the server's clock, and covers every scope the caller requires
+//! (`scope`, Hydra's extension, matched with `strategies.scope`). Anything else is
+//! exactly `{"active":false}` (RFC 7662 §2.2: no further information about inactive
+//! tokens). Authorization codes are never active here: they are not access tokens.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +13,7 @@ use utoipa::ToSchema;
 
 use crate::error::OAuth2Error;
 use crate::oauth2::session::{self, TokenSession};
-use crate::oauth2::{scope, token_format};
+use crate::oauth2::{jwt_access_token, scope};
 use crate::state::AppState;
 use crate::storage::TokenKind;
 
@@ -77,7 +78,7 @@ pub async fn introspect(
     token: &str,
     required_scope: Option<&str>,
 ) -> Result<IntrospectedToken, OAuth2Error> {
-    let Some(verified) = token_format::verify(&state.keys, token) else {
+    let Some(verified) = jwt_access_token::identify(state, token).await else {
         return Ok(IntrospectedToken::inactive());
     };
     if verified.kind == TokenKind::AuthorizationCode {
@@ -90,7 +91,9 @@ pub async fn introspect(
     else {
         return Ok(IntrospectedToken::inactive());
     };
-    if !stored.active || stored.expires_at <= state.clock.now() {
+    // A used refresh token may stay active during the rotation grace period, for the
+    // token endpoint only; to everyone else it is spent.
+    if !stored.active || stored.used_at.is_some() || stored.expires_at <= state.clock.now() {
         return Ok(IntrospectedToken::inactive());
     }
     let strategy = state.config.strategies.scope;

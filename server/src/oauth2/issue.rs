@@ -1,14 +1,20 @@
-//! Issuing a token family: the access token (and, where the grant allows, a refresh
-//! token) of one grant, stored in one transaction, and the RFC 6749 §5.1 response.
-//! Every grant ends here, so all tokens are minted, sealed and stored the same way.
+//! Issuing a token family: the access token (opaque or RFC 9068 JWT), where the grant
+//! allows a refresh token, and for OpenID Connect an ID token, of one grant, stored in
+//! one transaction, and the RFC 6749 §5.1 response. Every grant ends here, so all
+//! tokens are minted, sealed and stored the same way; grants that consume a code or a
+//! refresh token [`prepare`] the rows and store them with `TokenStore::redeem`.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::client::model::{AccessTokenStrategy, Client};
+use crate::config::AccessTokenStrategyConfig;
 use crate::error::OAuth2Error;
+use crate::oauth2::jwt_access_token;
 use crate::oauth2::session::{self, TokenSession};
 use crate::oauth2::token_format::{self, OpaqueToken};
+use crate::oidc::id_token::{self, IdTokenPlan};
 use crate::secrets::KeyRing;
 use crate::state::AppState;
 use crate::storage::{StoredToken, TokenKind};
@@ -89,13 +95,26 @@ impl Grant {
         request_data: Option<&serde_json::Value>,
     ) -> Result<(OpaqueToken, StoredToken), OAuth2Error> {
         let token = token_format::generate(keys, kind)?;
+        let row = self.row(keys, kind, &token.signature_hash, lifespan, request_data)?;
+        Ok((token, row))
+    }
+
+    /// The row of a token of this family stored under `hash` (an opaque token's, or a
+    /// JWT access token's), its session and `request_data` sealed to it.
+    pub fn row(
+        &self,
+        keys: &KeyRing,
+        kind: TokenKind,
+        hash: &str,
+        lifespan: Duration,
+        request_data: Option<&serde_json::Value>,
+    ) -> Result<StoredToken, OAuth2Error> {
         let expires_at = self
             .issued_at
             .checked_add_signed(lifespan)
             .ok_or_else(|| OAuth2Error::server_error("token lifespan out of range"))?;
-        let hash = &token.signature_hash;
-        let row = StoredToken {
-            signature_hash: hash.clone(),
+        Ok(StoredToken {
+            signature_hash: hash.to_owned(),
             kind,
             family_id: self.family_id.clone(),
             client_id: self.client_id.clone(),
@@ -110,35 +129,133 @@ impl Grant {
             expires_at,
             active: true,
             used_at: None,
-        };
-        Ok((token, row))
+        })
     }
 }
 
-/// Mints the access token and, with `refresh_lifespan`, a refresh token for `grant`,
-/// stores both in one transaction, and answers as RFC 6749 §5.1 says.
+/// What one token response issues for a grant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// Opaque or RFC 9068 JWT ([`access_format`]).
+    pub access_format: AccessTokenStrategy,
+    pub access_lifespan: Duration,
+    /// A refresh token (always opaque).
+    pub refresh: Option<RefreshPlan>,
+    /// An ID token (OIDC Core §3.1.3.3), when `openid` was granted.
+    pub id_token: Option<IdTokenPlan>,
+}
+
+/// The refresh token of a [`Plan`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshPlan {
+    pub lifespan: Duration,
+    /// RFC 6749 §6: a new refresh token's scope is "identical to that of the refresh
+    /// token included by the client in the request", even when the access token's
+    /// scope was narrowed.
+    pub scope: Vec<String>,
+}
+
+/// The minted tokens of a [`Plan`], not yet stored, and the response that hands them
+/// out once they are.
+pub struct Issuance {
+    pub rows: Vec<StoredToken>,
+    pub response: TokenResponse,
+}
+
+/// The access-token format for `client`: its `access_token_strategy`, else
+/// `strategies.access_token`.
+pub fn access_format(state: &AppState, client: &Client) -> AccessTokenStrategy {
+    client
+        .access_token_strategy
+        .unwrap_or(match state.config.strategies.access_token {
+            AccessTokenStrategyConfig::Opaque => AccessTokenStrategy::Opaque,
+            AccessTokenStrategyConfig::Jwt => AccessTokenStrategy::Jwt,
+        })
+}
+
+/// Mints (and signs) every token of `plan` for `grant`; storing the rows is the
+/// caller's, in the same step as whatever the exchange consumes.
+pub async fn prepare(
+    state: &AppState,
+    grant: &Grant,
+    plan: &Plan,
+) -> Result<Issuance, OAuth2Error> {
+    let keys = state.keys.as_ref();
+    let (access_token, access_row) = match plan.access_format {
+        AccessTokenStrategy::Opaque => {
+            let (token, row) =
+                grant.mint(keys, TokenKind::AccessToken, plan.access_lifespan, None)?;
+            (token.value, row)
+        }
+        AccessTokenStrategy::Jwt => {
+            jwt_access_token::mint(state, grant, plan.access_lifespan).await?
+        }
+    };
+    let mut rows = vec![access_row];
+    let mut refresh_token = None;
+    if let Some(refresh) = &plan.refresh {
+        let family = Grant {
+            scope: refresh.scope.clone(),
+            ..grant.clone()
+        };
+        let (token, row) = family.mint(keys, TokenKind::RefreshToken, refresh.lifespan, None)?;
+        rows.push(row);
+        refresh_token = Some(token.value);
+    }
+    let id_token = match &plan.id_token {
+        Some(id) => Some(
+            id_token::sign(
+                state,
+                &grant.client_id,
+                &grant.subject,
+                id,
+                Some(&access_token),
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    Ok(Issuance {
+        rows,
+        response: TokenResponse {
+            access_token,
+            expires_in: plan.access_lifespan.num_seconds(),
+            id_token,
+            refresh_token,
+            scope: (!grant.scope.is_empty()).then(|| grant.scope.join(" ")),
+            token_type: "bearer".to_owned(),
+        },
+    })
+}
+
+/// Mints the tokens of `plan`, stores them in one transaction, and answers as RFC 6749
+/// §5.1 says (grants that consume nothing: client credentials).
+pub async fn issue_plan(
+    state: &AppState,
+    grant: &Grant,
+    plan: &Plan,
+) -> Result<TokenResponse, OAuth2Error> {
+    let issuance = prepare(state, grant, plan).await?;
+    state.tokens.insert_tokens(&issuance.rows).await?;
+    Ok(issuance.response)
+}
+
+/// [`issue_plan`] with an opaque access token and, with `refresh_lifespan`, a refresh
+/// token of the grant's scope.
 pub async fn issue(
     state: &AppState,
     grant: &Grant,
     access_lifespan: Duration,
     refresh_lifespan: Option<Duration>,
 ) -> Result<TokenResponse, OAuth2Error> {
-    let keys = state.keys.as_ref();
-    let (access, access_row) = grant.mint(keys, TokenKind::AccessToken, access_lifespan, None)?;
-    let mut rows = vec![access_row];
-    let mut refresh_token = None;
-    if let Some(lifespan) = refresh_lifespan {
-        let (refresh, refresh_row) = grant.mint(keys, TokenKind::RefreshToken, lifespan, None)?;
-        rows.push(refresh_row);
-        refresh_token = Some(refresh.value);
-    }
-    state.tokens.insert_tokens(&rows).await?;
-    Ok(TokenResponse {
-        access_token: access.value,
-        expires_in: access_lifespan.num_seconds(),
+    let plan = Plan {
+        access_format: AccessTokenStrategy::Opaque,
+        access_lifespan,
+        refresh: refresh_lifespan.map(|lifespan| RefreshPlan {
+            lifespan,
+            scope: grant.scope.clone(),
+        }),
         id_token: None,
-        refresh_token,
-        scope: (!grant.scope.is_empty()).then(|| grant.scope.join(" ")),
-        token_type: "bearer".to_owned(),
-    })
+    };
+    issue_plan(state, grant, &plan).await
 }

@@ -3,12 +3,15 @@
 //! in `http/` extract the request, call in here and write the response.
 
 pub mod authorize;
+pub mod bearer;
 pub mod client_auth;
 pub mod form;
 pub mod grants;
 pub mod introspect;
 pub mod issue;
+pub mod jwt_access_token;
 pub mod pkce;
+pub mod private_key_jwt;
 pub mod revoke;
 pub mod scope;
 pub mod secret_cache;

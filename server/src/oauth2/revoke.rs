@@ -5,10 +5,11 @@
 //! tokens of the token's request), which RFC 7009 §2.1 allows for access tokens and
 //! asks for refresh tokens. `token_type_hint` is not needed: the prefix of our tokens
 //! names their kind, and RFC 7009 §2.1 lets the server search beyond the hint anyway.
+//! RFC 9068 JWT access tokens are revoked through their stored row, like opaque ones.
 
 use crate::client::model::Client;
 use crate::error::{ErrorKind, OAuth2Error};
-use crate::oauth2::token_format;
+use crate::oauth2::jwt_access_token;
 use crate::state::AppState;
 use crate::storage::TokenKind;
 
@@ -18,7 +19,7 @@ use crate::storage::TokenKind;
 /// (RFC 7009 §2.1: the server "verifies whether the token was issued to the client
 /// making the revocation request. If this validation fails, the request is refused").
 pub async fn revoke(state: &AppState, client: &Client, token: &str) -> Result<(), OAuth2Error> {
-    let Some(verified) = token_format::verify(&state.keys, token) else {
+    let Some(verified) = jwt_access_token::identify(state, token).await else {
         return Ok(());
     };
     if verified.kind == TokenKind::AuthorizationCode {

@@ -13,6 +13,7 @@ use crate::client::model::Client;
 use crate::storage::{ClientListQuery, ClientStore, StorageError, StorageHealth};
 
 mod json_web_keys;
+mod jti;
 mod tokens;
 
 /// An in-memory store; clients are kept ordered by id, the order `list_clients` pages in.
@@ -23,6 +24,8 @@ pub struct MemoryStore {
     json_web_keys: Mutex<json_web_keys::KeyMap>,
     /// Opaque tokens by signature hash; see `tokens.rs`.
     tokens: Mutex<tokens::TokenMap>,
+    /// Used client assertion ids; see `jti.rs`.
+    jtis: Mutex<jti::JtiMap>,
 }
 
 impl MemoryStore {

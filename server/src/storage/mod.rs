@@ -5,6 +5,7 @@
 
 pub mod flows;
 mod json_web_keys;
+pub mod jti;
 pub mod memory;
 pub mod memory_flows;
 pub mod sql;
@@ -18,6 +19,7 @@ use crate::error::{ErrorKind, OAuth2Error};
 pub use tokens::{StoredToken, TokenKind, TokenStore};
 
 pub use json_web_keys::{JsonWebKeyStore, StoredJsonWebKey};
+pub use jti::JtiStore;
 
 /// What can go wrong below the ports. "Not found" is not an error: lookups return
 /// `Option`, updates and deletes return whether a row was affected.

@@ -6,7 +6,7 @@
 //! share a `family_id`. Revocation works on families, as Hydra revokes by request id.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use crate::storage::StorageError;
 
@@ -109,6 +109,30 @@ pub trait TokenStore: Send + Sync {
         kind: TokenKind,
         signature_hash: &str,
         at: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
+
+    /// Redeems a single-use token and stores what it is exchanged for, in one
+    /// transaction (DESIGN §3: "consume a code and issue its tokens in one
+    /// transaction"): either both happen or neither does.
+    ///
+    /// With `grace` zero the token must be active; it is marked inactive and used at
+    /// `at`, exactly as [`mark_used`](Self::mark_used) does, and of concurrent calls on
+    /// one token exactly one returns `true` (RFC 6749 §4.1.2, §10.4). With a positive
+    /// `grace` (the refresh rotation grace period) the token stays active: its first
+    /// redemption records `used_at = at`, and later ones succeed, keeping that
+    /// `used_at`, while `at <= used_at + grace`; revoking the family ends the window.
+    ///
+    /// Returns `false`, writing nothing, when the token is unknown, of another kind,
+    /// inactive, or was used more than `grace` before `at`. Fails, writing nothing,
+    /// with `Conflict` when `tokens` cannot be inserted (see
+    /// [`insert_tokens`](Self::insert_tokens)).
+    async fn redeem(
+        &self,
+        kind: TokenKind,
+        signature_hash: &str,
+        at: DateTime<Utc>,
+        grace: Duration,
+        tokens: &[StoredToken],
     ) -> Result<bool, StorageError>;
 
     /// Deletes every token that expired strictly before `before` (the janitor); returns

@@ -12,7 +12,9 @@
 mod clients;
 mod flows;
 mod json_web_keys;
+mod jti;
 mod sql;
+mod token_redeem;
 mod tokens;
 
 use std::future::Future;

@@ -15,8 +15,8 @@ use crate::support::test_db::{catch_failure, for_each_backend};
 
 #[derive(Clone)]
 pub struct Stores {
-    clients: Arc<dyn ClientStore>,
-    tokens: Arc<dyn TokenStore>,
+    pub(super) clients: Arc<dyn ClientStore>,
+    pub(super) tokens: Arc<dyn TokenStore>,
 }
 
 impl Stores {
@@ -28,7 +28,7 @@ impl Stores {
         }
     }
 
-    async fn with_clients(&self, ids: &[&str]) {
+    pub(super) async fn with_clients(&self, ids: &[&str]) {
         for id in ids {
             let client = Client {
                 client_id: (*id).to_owned(),
@@ -39,7 +39,7 @@ impl Stores {
     }
 }
 
-async fn on_every_token_store<F, Fut>(clause: F)
+pub(super) async fn on_every_token_store<F, Fut>(clause: F)
 where
     F: Fn(Stores) -> Fut + Copy + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
@@ -79,15 +79,15 @@ token_conformance!(
     deleting_a_client_deletes_its_tokens,
 );
 
-fn at(seconds: i64) -> DateTime<Utc> {
+pub(super) fn at(seconds: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap() + Duration::seconds(seconds)
 }
 
-fn hash(n: u32) -> String {
+pub(super) fn hash(n: u32) -> String {
     format!("{n:064x}")
 }
 
-fn token(n: u32, kind: TokenKind, family: &str, client: &str) -> StoredToken {
+pub(super) fn token(n: u32, kind: TokenKind, family: &str, client: &str) -> StoredToken {
     StoredToken {
         signature_hash: hash(n),
         kind,
@@ -105,7 +105,7 @@ fn token(n: u32, kind: TokenKind, family: &str, client: &str) -> StoredToken {
     }
 }
 
-async fn is_active(stores: &Stores, n: u32, kind: TokenKind) -> Option<bool> {
+pub(super) async fn is_active(stores: &Stores, n: u32, kind: TokenKind) -> Option<bool> {
     stores
         .tokens
         .get_token(kind, &hash(n))

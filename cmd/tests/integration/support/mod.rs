@@ -1,6 +1,9 @@
+pub mod assertion;
 pub mod browser;
+pub mod code;
 pub mod flow;
 pub mod oauth;
+pub mod oidc;
 pub mod test_app;
 pub mod test_db;
 

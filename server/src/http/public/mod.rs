@@ -2,9 +2,11 @@
 //! OpenAPI document is collected from the same registrations.
 
 pub mod authorize;
+pub mod discovery;
 pub mod jwks;
 pub mod revoke;
 pub mod token;
+pub mod userinfo;
 
 use actix_web::web;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -23,5 +25,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
         )
         .service(token::oauth2_token_exchange)
         .service(revoke::revoke_o_auth2_token)
+        .service(discovery::discover_oidc_configuration)
+        .service(discovery::discover_o_auth2_authorization_server)
+        .service(userinfo::get_oidc_user_info)
+        .route(
+            "/userinfo",
+            web::post().to(userinfo::get_oidc_user_info_post),
+        )
         .route("/robots.txt", web::get().to(health::robots_txt));
 }

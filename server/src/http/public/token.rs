@@ -50,10 +50,12 @@ pub fn authorization_header(req: &HttpRequest) -> Result<Option<&str>, OAuth2Err
 
 /// The OAuth 2.0 Token Endpoint
 ///
-/// Issues tokens for a grant (RFC 6749 §3.2). Served: `client_credentials`
-/// (RFC 6749 §4.4). Clients authenticate with `client_secret_basic` or
-/// `client_secret_post`, as registered. Use an OAuth 2.0 library rather than this SDK
-/// method.
+/// Issues tokens for a grant (RFC 6749 §3.2). Served: `authorization_code` (RFC 6749
+/// §4.1.3, with PKCE, RFC 7636 §4.5, and an ID token when `openid` was granted),
+/// `refresh_token` (RFC 6749 §6, rotating the refresh token on every use) and
+/// `client_credentials` (RFC 6749 §4.4). Access tokens are opaque or RFC 9068 JWTs, as
+/// configured. Clients authenticate as registered; public clients send `client_id`.
+/// Use an OAuth 2.0 library rather than this SDK method.
 #[utoipa::path(
     tag = "oAuth2",
     request_body(

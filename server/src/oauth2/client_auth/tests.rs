@@ -4,6 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::*;
+use crate::client::model::TokenEndpointAuthMethod;
 use crate::storage::memory::MemoryStore;
 
 fn form(pairs: &[(&str, &str)]) -> FormParams {
@@ -53,8 +54,37 @@ fn one_method_per_request() {
     );
     let none = Credentials::extract(None, &form(&[("client_id", "a")]));
     assert_eq!(none.unwrap().method(), TokenEndpointAuthMethod::None);
-    let jwt = Credentials::extract(None, &form(&[("client_assertion", "x")]));
-    assert_eq!(jwt.unwrap(), Credentials::PrivateKeyJwt);
+    let jwt_bearer = crate::oauth2::private_key_jwt::JWT_BEARER;
+    let jwt = Credentials::extract(
+        None,
+        &form(&[
+            ("client_assertion", "x"),
+            ("client_assertion_type", jwt_bearer),
+        ]),
+    );
+    assert_eq!(
+        jwt.unwrap(),
+        Credentials::PrivateKeyJwt {
+            assertion: "x".into(),
+            client_id: None
+        }
+    );
+    for incomplete in [
+        form(&[("client_assertion", "x")]),
+        form(&[("client_assertion_type", jwt_bearer)]),
+        form(&[
+            ("client_assertion", "x"),
+            ("client_assertion_type", "urn:other"),
+        ]),
+        form(&[
+            ("client_assertion", "x"),
+            ("client_assertion_type", jwt_bearer),
+            ("client_secret", "s"),
+        ]),
+    ] {
+        let err = Credentials::extract(None, &incomplete).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidRequest, "{incomplete:?}");
+    }
     let nothing = Credentials::extract(None, &form(&[]));
     assert_eq!(nothing.unwrap_err().kind, ErrorKind::InvalidClient);
     let secret_only = Credentials::extract(None, &form(&[("client_secret", "b")]));
@@ -121,7 +151,15 @@ async fn the_registered_method_must_be_used() {
     let err = auth.authenticate(None, &wrong).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidClient);
     assert_eq!(err.www_authenticate, None);
-    let jwt = form(&[("client_assertion", "x"), ("client_id", "post-client")]);
+    let jwt = form(&[
+        ("client_assertion", "x"),
+        (
+            "client_assertion_type",
+            crate::oauth2::private_key_jwt::JWT_BEARER,
+        ),
+        ("client_id", "post-client"),
+    ]);
     let err = auth.authenticate(None, &jwt).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidClient);
     assert!(err.description().contains("private_key_jwt"));
 }

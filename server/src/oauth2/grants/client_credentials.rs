@@ -3,7 +3,7 @@
 //! may request (`strategies.scope`), every requested audience one of the client's
 //! `audience`, and no refresh token is issued (§4.4.3: "A refresh token SHOULD NOT be
 //! included"). Hydra grants exactly what was requested, so without `scope` the token
-//! has no scope.
+//! has no scope. The access token is opaque or an RFC 9068 JWT, as configured.
 
 use async_trait::async_trait;
 
@@ -11,7 +11,7 @@ use super::GrantHandler;
 use crate::client::model::{Client, GrantType};
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::form::FormParams;
-use crate::oauth2::issue::{self, Grant, TokenResponse};
+use crate::oauth2::issue::{self, Grant, Plan, TokenResponse};
 use crate::oauth2::scope;
 use crate::oauth2::session::TokenSession;
 use crate::state::AppState;
@@ -66,6 +66,12 @@ impl GrantHandler for ClientCredentials {
             TokenSession::default(),
             ctx.clock.now(),
         );
-        issue::issue(ctx, &grant, lifespan, None).await
+        let plan = Plan {
+            access_format: issue::access_format(ctx, client),
+            access_lifespan: lifespan,
+            refresh: None,
+            id_token: None,
+        };
+        issue::issue_plan(ctx, &grant, &plan).await
     }
 }

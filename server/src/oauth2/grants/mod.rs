@@ -8,9 +8,14 @@
 //! clients where the grant needs a confidential one and clients not registered for the
 //! grant (`unauthorized_client`), then hand over to the grant's handler.
 
+mod authorization_code;
 mod client_credentials;
+mod presented;
+mod refresh_token;
 
+pub use authorization_code::AuthorizationCode;
 pub use client_credentials::ClientCredentials;
+pub use refresh_token::RefreshToken;
 
 use async_trait::async_trait;
 
@@ -56,7 +61,10 @@ impl std::fmt::Debug for GrantRegistry {
 impl GrantRegistry {
     /// Every grant this server implements.
     pub fn standard() -> Self {
-        Self::default().with(ClientCredentials)
+        Self::default()
+            .with(AuthorizationCode)
+            .with(RefreshToken)
+            .with(ClientCredentials)
     }
 
     /// Adds (or replaces) the handler of its grant type.

@@ -3,13 +3,14 @@
 //! client is kept too: inserting checks the client exists (clients lock first, then
 //! tokens, everywhere), and `delete_client` removes the client's tokens.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::MutexGuard;
 
 use async_trait::async_trait;
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 use super::MemoryStore;
+use crate::client::model::Client;
 use crate::storage::{StorageError, StoredToken, TokenKind, TokenStore};
 
 /// Tokens by signature hash.
@@ -34,6 +35,28 @@ fn stored(token: &StoredToken) -> StoredToken {
     token
 }
 
+/// What `insert_tokens` refuses: unknown clients and existing or repeated hashes.
+fn check_insert(
+    clients: &BTreeMap<String, Client>,
+    map: &TokenMap,
+    tokens: &[StoredToken],
+) -> Result<(), StorageError> {
+    let mut fresh = std::collections::HashSet::new();
+    for token in tokens {
+        if !clients.contains_key(&token.client_id) {
+            return Err(StorageError::Conflict(
+                "the token's client does not exist".to_owned(),
+            ));
+        }
+        if map.contains_key(&token.signature_hash) || !fresh.insert(&token.signature_hash) {
+            return Err(StorageError::Conflict(
+                "a token with this signature already exists".to_owned(),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn count(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
 }
@@ -43,19 +66,7 @@ impl TokenStore for MemoryStore {
     async fn insert_tokens(&self, tokens: &[StoredToken]) -> Result<(), StorageError> {
         let clients = self.clients();
         let mut map = self.token_map();
-        let mut fresh = std::collections::HashSet::new();
-        for token in tokens {
-            if !clients.contains_key(&token.client_id) {
-                return Err(StorageError::Conflict(
-                    "the token's client does not exist".to_owned(),
-                ));
-            }
-            if map.contains_key(&token.signature_hash) || !fresh.insert(&token.signature_hash) {
-                return Err(StorageError::Conflict(
-                    "a token with this signature already exists".to_owned(),
-                ));
-            }
-        }
+        check_insert(&clients, &map, tokens)?;
         for token in tokens {
             map.insert(token.signature_hash.clone(), stored(token));
         }
@@ -121,6 +132,41 @@ impl TokenStore for MemoryStore {
             }
             _ => Ok(false),
         }
+    }
+
+    async fn redeem(
+        &self,
+        kind: TokenKind,
+        signature_hash: &str,
+        at: DateTime<Utc>,
+        grace: Duration,
+        tokens: &[StoredToken],
+    ) -> Result<bool, StorageError> {
+        let clients = self.clients();
+        let mut map = self.token_map();
+        let at = at.trunc_subsecs(6);
+        let redeemable = map.get(signature_hash).is_some_and(|token| {
+            token.kind == kind
+                && token.active
+                && (grace <= Duration::zero()
+                    || token.used_at.is_none_or(|used| at <= used + grace))
+        });
+        if !redeemable {
+            return Ok(false);
+        }
+        check_insert(&clients, &map, tokens)?;
+        if let Some(token) = map.get_mut(signature_hash) {
+            if grace <= Duration::zero() {
+                token.active = false;
+                token.used_at = Some(at);
+            } else if token.used_at.is_none() {
+                token.used_at = Some(at);
+            }
+        }
+        for token in tokens {
+            map.insert(token.signature_hash.clone(), stored(token));
+        }
+        Ok(true)
     }
 
     async fn delete_expired(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {

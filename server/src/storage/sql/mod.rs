@@ -10,6 +10,7 @@ mod dsn;
 mod flows;
 mod health;
 mod json_web_keys;
+mod jti;
 mod migrations;
 mod schema;
 mod tokens;

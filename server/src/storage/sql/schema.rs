@@ -94,3 +94,12 @@ diesel::table! {
         sealed_details -> Text,
     }
 }
+
+diesel::table! {
+    /// Used client assertion ids (`storage::jti::JtiStore`), keyed by `jti::jti_key`.
+    oauth2_jti (id) {
+        id -> Text,
+        client_id -> Text,
+        expires_at -> Timestamp,
+    }
+}

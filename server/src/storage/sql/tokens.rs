@@ -5,7 +5,7 @@
 //! rows, see `clients.rs`; the `active` condition makes the two the same here.)
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
@@ -220,6 +220,71 @@ impl TokenStore for SqlStore {
             .execute(conn)
             .map(|changed| changed == 1)
             .map_err(map_diesel)
+        })
+        .await
+    }
+
+    /// One transaction: a conditional `UPDATE` claims the token (its affected-row count
+    /// says whether this call won, as in `mark_used`), then the new rows go in. With a
+    /// grace period the second `UPDATE` changes nothing but matches (and locks) a token
+    /// still inside its window; MySQL counts matched rows, so it reports 1 too.
+    async fn redeem(
+        &self,
+        kind: TokenKind,
+        signature_hash: &str,
+        at: DateTime<Utc>,
+        grace: Duration,
+        tokens: &[StoredToken],
+    ) -> Result<bool, StorageError> {
+        let rows = tokens
+            .iter()
+            .map(TokenRow::from_token)
+            .collect::<Result<Vec<_>, _>>()?;
+        let hash = signature_hash.to_owned();
+        let window_start = at
+            .checked_sub_signed(grace)
+            .map(to_column)
+            .ok_or_else(|| StorageError::Database("grace period out of range".to_owned()))?;
+        let at = to_column(at);
+        let with_grace = grace > Duration::zero();
+        self.run(move |conn| {
+            conn.transaction::<bool, DieselError, _>(|conn| {
+                let token = || {
+                    oauth2_tokens::table
+                        .find(hash.clone())
+                        .filter(oauth2_tokens::kind.eq(kind.as_str()))
+                        .filter(oauth2_tokens::active.eq(true))
+                };
+                let claimed = if with_grace {
+                    let first = diesel::update(token().filter(oauth2_tokens::used_at.is_null()))
+                        .set(oauth2_tokens::used_at.eq(Some(at)))
+                        .execute(conn)?;
+                    if first == 1 {
+                        first
+                    } else {
+                        diesel::update(token().filter(oauth2_tokens::used_at.ge(window_start)))
+                            .set(oauth2_tokens::active.eq(true))
+                            .execute(conn)?
+                    }
+                } else {
+                    diesel::update(token())
+                        .set((
+                            oauth2_tokens::active.eq(false),
+                            oauth2_tokens::used_at.eq(Some(at)),
+                        ))
+                        .execute(conn)?
+                };
+                if claimed != 1 {
+                    return Ok(false);
+                }
+                for row in &rows {
+                    diesel::insert_into(oauth2_tokens::table)
+                        .values(row)
+                        .execute(conn)?;
+                }
+                Ok(true)
+            })
+            .map_err(insert_error)
         })
         .await
     }

@@ -1,0 +1,245 @@
+//! OIDC Discovery 1.0 §3 and RFC 8414 §2, end to end: every grant type, client
+//! authentication method, response type and response mode the metadata advertises
+//! works, and what it does not advertise (other grants and response types, `plain`
+//! PKCE, request objects, `client_secret_jwt`) does not.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use portunus_server::oauth2::private_key_jwt::JWT_BEARER;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::oidc_discovery::{discover, list};
+use crate::support::assertion::{EC_1, claims, jwks};
+use crate::support::browser::{Browser, param};
+use crate::support::flow::{REDIRECT_URI, authorize_url, run_code_flow};
+use crate::support::{TestApp, TestBackend, per_backend};
+
+per_backend!(
+    every_advertised_grant_and_auth_method_works,
+    every_advertised_response_mode_works,
+    nothing_unadvertised_works,
+);
+
+/// How a client authenticates one token request: Basic credentials and form fields.
+struct Auth {
+    basic: Option<(String, String)>,
+    fields: Vec<(&'static str, String)>,
+}
+
+pub(crate) fn pkce_pair() -> (String, String) {
+    let verifier = URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes().repeat(2));
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+/// How a client of `method` authenticates one token request: Basic credentials, and
+/// form fields (a fresh assertion each time: a jti is single-use).
+fn auth_for(app: &TestApp, method: &str, id: &str, secret: &str) -> Auth {
+    let (basic, fields) = match method {
+        "client_secret_basic" => (Some((id.to_owned(), secret.to_owned())), vec![]),
+        "client_secret_post" => (
+            None,
+            vec![
+                ("client_id", id.to_owned()),
+                ("client_secret", secret.to_owned()),
+            ],
+        ),
+        "private_key_jwt" => (
+            None,
+            vec![
+                ("client_assertion_type", JWT_BEARER.to_owned()),
+                ("client_assertion", EC_1.sign(&claims(app, id))),
+            ],
+        ),
+        "none" => (None, vec![("client_id", id.to_owned())]),
+        other => panic!("advertised method {other} has no test"),
+    };
+    Auth { basic, fields }
+}
+
+/// A token request with `fields`, authenticated as [`auth_for`] says.
+async fn token(app: &TestApp, auth: Auth, fields: &[(&str, &str)]) -> (u16, Value) {
+    let mut form: Vec<(&str, &str)> = fields.to_vec();
+    form.extend(auth.fields.iter().map(|(k, v)| (*k, v.as_str())));
+    let basic = auth
+        .basic
+        .as_ref()
+        .map(|(id, secret)| (id.as_str(), secret.as_str()));
+    let (status, _, body) = app.post_form("/oauth2/token", basic, &form).await;
+    (status, body)
+}
+
+/// Runs the code flow (with PKCE) for `id` and exchanges the code.
+async fn code_tokens(app: &TestApp, method: &str, id: &str, secret: &str) -> (u16, Value) {
+    let (verifier, challenge) = pkce_pair();
+    let params = [
+        ("scope", "openid offline"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let browser = Browser::new();
+    let callback = run_code_flow(app, &browser, id, &params, "ada", &["openid", "offline"]).await;
+    let code = param(&callback, "code").unwrap();
+    let fields = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT_URI),
+        ("code_verifier", verifier.as_str()),
+    ];
+    token(app, auth_for(app, method, id, secret), &fields).await
+}
+
+async fn every_advertised_grant_and_auth_method_works(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let doc = discover(&app).await;
+    for method in list(&doc, "token_endpoint_auth_methods_supported") {
+        let mut body = json!({
+            "redirect_uris": [REDIRECT_URI],
+            "grant_types": ["authorization_code", "refresh_token", "client_credentials"],
+            "response_types": ["code"],
+            "scope": "openid offline",
+            "token_endpoint_auth_method": method,
+        });
+        if method == "private_key_jwt" {
+            body["jwks"] = jwks(&[&EC_1]);
+        }
+        let client = app.register(body).await;
+        let (id, secret) = (
+            client.id.as_str(),
+            client.secret.clone().unwrap_or_default(),
+        );
+        for grant in list(&doc, "grant_types_supported") {
+            let (status, body) = match grant.as_str() {
+                "authorization_code" => code_tokens(&app, &method, id, &secret).await,
+                "refresh_token" => {
+                    let (_, tokens) = code_tokens(&app, &method, id, &secret).await;
+                    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+                    let fields = [("grant_type", "refresh_token"), ("refresh_token", &refresh)];
+                    token(&app, auth_for(&app, &method, id, &secret), &fields).await
+                }
+                "client_credentials" => {
+                    let fields = [("grant_type", "client_credentials")];
+                    let (status, body) =
+                        token(&app, auth_for(&app, &method, id, &secret), &fields).await;
+                    if method == "none" {
+                        // RFC 6749 §4.4: confidential clients only.
+                        assert_eq!(body["error"], "unauthorized_client", "{body}");
+                        continue;
+                    }
+                    (status, body)
+                }
+                other => panic!("advertised grant {other} has no test"),
+            };
+            assert_eq!(status, 200, "{grant} with {method}: {body}");
+        }
+    }
+}
+
+async fn every_advertised_response_mode_works(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let doc = discover(&app).await;
+    let client = crate::support::flow::create_client(&app, json!({})).await;
+    for mode in list(&doc, "response_modes_supported") {
+        let browser = Browser::new();
+        let params = [("scope", "openid"), ("response_mode", mode.as_str())];
+        let url = authorize_url(&app, &client.id, &params);
+        let challenge = crate::support::flow::login_challenge(&browser, &url).await;
+        let redirect = crate::support::flow::accept_login(&app, &challenge, "ada", false).await;
+        let consent = crate::support::flow::consent_challenge(&browser, &redirect).await;
+        let redirect =
+            crate::support::flow::accept_consent(&app, &consent, &["openid"], false).await;
+        let page = browser.get(&redirect).await;
+        match mode.as_str() {
+            "query" => assert!(page.location.unwrap().contains("?code="), "query"),
+            "fragment" => assert!(page.location.unwrap().contains("#code="), "fragment"),
+            "form_post" => {
+                assert_eq!(page.status, 200);
+                assert!(page.body.contains("name=\"code\""), "{}", page.body);
+            }
+            other => panic!("advertised response mode {other} has no test"),
+        }
+    }
+}
+
+async fn nothing_unadvertised_works(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let doc = discover(&app).await;
+    let grants = list(&doc, "grant_types_supported");
+    let client = app
+        .register(json!({"grant_types": ["client_credentials", "implicit"], "response_types": ["code", "token"], "redirect_uris": [REDIRECT_URI]}))
+        .await;
+    let secret = client.secret.clone().unwrap();
+    for grant in [
+        "implicit",
+        "password",
+        "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        "urn:ietf:params:oauth:grant-type:device_code",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
+    ] {
+        assert!(!grants.contains(&grant.to_owned()));
+        let (status, _, body) = app
+            .post_form(
+                "/oauth2/token",
+                Some((&client.id, &secret)),
+                &[("grant_type", grant)],
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("unsupported_grant_type")),
+            "{grant}"
+        );
+    }
+    for response_type in ["token", "id_token", "code id_token", "none"] {
+        let url = authorize_url(&app, &client.id, &[]).replace(
+            "response_type=code",
+            &format!("response_type={}", response_type.replace(' ', "+")),
+        );
+        let page = Browser::new().get(&url).await;
+        let location = page.location.unwrap_or_default();
+        assert_eq!(
+            param(&location, "error").as_deref(),
+            Some("unsupported_response_type"),
+            "{response_type}: {location}"
+        );
+    }
+    let (_, challenge) = pkce_pair();
+    for (name, value) in [
+        ("code_challenge_method", "plain"),
+        ("request", "eyJhbGciOiJub25lIn0.e30."),
+        ("request_uri", "https://client.test/r"),
+    ] {
+        let mut params = vec![(name, value)];
+        if name == "code_challenge_method" {
+            params.push(("code_challenge", challenge.as_str()));
+        }
+        let page = Browser::new()
+            .get(&authorize_url(&app, &client.id, &params))
+            .await;
+        let location = page.location.unwrap_or_default();
+        assert!(
+            param(&location, "error").is_some(),
+            "{name} must be refused: {location}"
+        );
+    }
+    // client_secret_jwt (an HMAC assertion) is not advertised and not accepted.
+    let hs256 = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims(&app, &client.id),
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap();
+    let (status, _, _) = app
+        .post_form(
+            "/oauth2/token",
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_assertion_type", JWT_BEARER),
+                ("client_assertion", &hs256),
+            ],
+        )
+        .await;
+    assert_eq!(status, 401, "client_secret_jwt");
+}

@@ -1,0 +1,162 @@
+//! JWT access tokens (RFC 9068), issued instead of opaque ones when
+//! `strategies.access_token` is `jwt` or the client's `access_token_strategy` says so.
+//!
+//! Header `typ: at+jwt` (§2.1), signed with the `hydra.jwt.access-token` set (ES256 by
+//! default). Claims (§2.2): `iss`, `sub`, `aud`, `exp`, `iat`, `nbf`, `jti`,
+//! `client_id`, `scope` (space-separated, §2.2.3) and, as Hydra writes them, `scp` (the
+//! same scopes as a list) and `ext` (the consent's `session.access_token` claims).
+//! `aud` is required by §2.2: it is the granted audience, or the client id when nothing
+//! was granted (a token always names at least the party it was issued to).
+//!
+//! Each JWT is still stored as a row, keyed by the hex SHA-256 of its signature, so
+//! introspection and revocation treat it like an opaque token: a JWT is active only
+//! while its signature verifies against our keys *and* its row is active.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Duration;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::error::OAuth2Error;
+use crate::jwk::ACCESS_TOKEN_SET;
+use crate::oauth2::issue::Grant;
+use crate::oauth2::token_format::VerifiedToken;
+use crate::state::AppState;
+use crate::storage::{StoredToken, TokenKind};
+
+/// The `typ` header of RFC 9068 §2.1.
+pub const TYP: &str = "at+jwt";
+
+/// The storage key of a compact JWS: hex SHA-256 of its decoded signature; `None` when
+/// the value is not three base64url parts.
+pub fn signature_hash(jwt: &str) -> Option<String> {
+    let mut parts = jwt.split('.');
+    let (Some(_), Some(_), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+    if signature.is_empty() {
+        return None;
+    }
+    Some(
+        Sha256::digest(&signature)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
+}
+
+/// The RFC 9068 §2.2 claims of the access token of `grant`.
+pub fn claims(issuer: &str, grant: &Grant, lifespan: Duration) -> Result<Value, OAuth2Error> {
+    let issued_at = grant.issued_at.timestamp();
+    let expires_at = grant
+        .issued_at
+        .checked_add_signed(lifespan)
+        .ok_or_else(|| OAuth2Error::server_error("token lifespan out of range"))?
+        .timestamp();
+    let audience = if grant.audience.is_empty() {
+        vec![grant.client_id.clone()]
+    } else {
+        grant.audience.clone()
+    };
+    let mut claims = json!({
+        "iss": issuer,
+        "sub": grant.subject,
+        "aud": audience,
+        "exp": expires_at,
+        "iat": issued_at,
+        "nbf": issued_at,
+        "jti": uuid::Uuid::new_v4().to_string(),
+        "client_id": grant.client_id,
+        "scope": grant.scope.join(" "),
+        "scp": grant.scope,
+    });
+    if !grant.session.ext.is_empty()
+        && let Some(map) = claims.as_object_mut()
+    {
+        map.insert("ext".to_owned(), Value::Object(grant.session.ext.clone()));
+    }
+    Ok(claims)
+}
+
+/// Signs the access token of `grant` and makes its row.
+pub async fn mint(
+    state: &AppState,
+    grant: &Grant,
+    lifespan: Duration,
+) -> Result<(String, StoredToken), OAuth2Error> {
+    let claims = claims(&state.config.issuer(), grant, lifespan)?;
+    let signed = state
+        .key_manager
+        .sign_with(ACCESS_TOKEN_SET, claims, TYP, None)
+        .await?;
+    let hash = signature_hash(&signed.token)
+        .ok_or_else(|| OAuth2Error::server_error("the signed access token is not a JWS"))?;
+    let row = grant.row(&state.keys, TokenKind::AccessToken, &hash, lifespan, None)?;
+    Ok((signed.token, row))
+}
+
+/// A presented JWT whose signature verifies against the access-token set: its row's
+/// kind and key. `None` for anything else (claims are judged from the row).
+pub async fn verify(state: &AppState, token: &str) -> Option<VerifiedToken> {
+    let hash = signature_hash(token)?;
+    let verified = state
+        .key_manager
+        .verify(ACCESS_TOKEN_SET, token)
+        .await
+        .ok()?;
+    (verified.typ.as_deref() == Some(TYP)).then_some(VerifiedToken {
+        kind: TokenKind::AccessToken,
+        signature_hash: hash,
+    })
+}
+
+/// A token presented to introspection or revocation: an opaque token whose MAC
+/// verifies, or one of our JWT access tokens.
+pub async fn identify(state: &AppState, token: &str) -> Option<VerifiedToken> {
+    match crate::oauth2::token_format::verify(&state.keys, token) {
+        Some(verified) => Some(verified),
+        None => verify(state, token).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth2::session::TokenSession;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn claims_follow_rfc_9068_and_hydra() {
+        let now = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+        let mut session = TokenSession::default();
+        session.ext.insert("team".into(), json!("blue"));
+        let grant = Grant::new(
+            "svc",
+            "ada",
+            vec!["read".into(), "write".into()],
+            Vec::new(),
+            session,
+            now,
+        );
+        let claims = claims("https://issuer.test/", &grant, Duration::minutes(10)).unwrap();
+        assert_eq!(claims["aud"], json!(["svc"]), "the client when no audience");
+        assert_eq!(claims["exp"], now.timestamp() + 600);
+        assert_eq!(claims["scope"], "read write");
+        assert_eq!(claims["scp"], json!(["read", "write"]));
+        assert_eq!(claims["ext"], json!({"team": "blue"}));
+        assert_eq!(claims["client_id"], "svc");
+    }
+
+    #[test]
+    fn signature_hash_needs_a_compact_jws() {
+        assert_eq!(signature_hash("a.b.AA").map(|h| h.len()), Some(64));
+        assert_eq!(signature_hash("a.b."), None);
+        assert_eq!(signature_hash("a.b"), None);
+        assert_eq!(signature_hash("a.b.c.d"), None);
+        assert_eq!(signature_hash("a.b.!!"), None);
+    }
+}

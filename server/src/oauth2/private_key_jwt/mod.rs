@@ -1,0 +1,108 @@
+//! `private_key_jwt` client authentication (OIDC Core §9; RFC 7523 §2.2, §3; RFC 7521
+//! §4.2): the client proves itself with a JWT signed by one of its registered keys,
+//! sent as `client_assertion` with `client_assertion_type` [`JWT_BEARER`].
+//!
+//! - `claims`: decoding the assertion and the RFC 7523 §3 claim rules;
+//! - `keys`: the client's key set, inline or from its `jwks_uri`, cached;
+//! - `fetch` and `ssrf`: fetching `jwks_uri` safely.
+//!
+//! Every failure is `401 invalid_client` with a hint naming the rule that failed.
+
+mod claims;
+mod fetch;
+mod keys;
+pub mod ssrf;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+pub use claims::{Assertion, CLOCK_SKEW};
+pub use fetch::{FETCH_TIMEOUT, JwksFetcher, MAX_JWKS_BYTES};
+pub use keys::{ClientKeys, KEYS_TTL, REFETCH_INTERVAL};
+
+use crate::client::model::Client;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::OAuth2Error;
+use crate::storage::JtiStore;
+
+/// RFC 7523 §2.2: the one `client_assertion_type` accepted.
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Verifies client assertions: signature, claims, single use.
+pub struct PrivateKeyJwt {
+    keys: ClientKeys,
+    jtis: Arc<dyn JtiStore>,
+    clock: Arc<dyn Clock>,
+    /// What `aud` may name: the token endpoint URL, then the issuer.
+    audiences: Vec<String>,
+}
+
+impl std::fmt::Debug for PrivateKeyJwt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrivateKeyJwt")
+            .field("audiences", &self.audiences)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PrivateKeyJwt {
+    /// OIDC Core §9: "The Audience SHOULD be the URL of the Authorization Server's Token
+    /// Endpoint"; RFC 7523 §3 also allows the issuer. Both are accepted, at the token
+    /// and the revocation endpoint alike.
+    pub fn new(
+        config: &Config,
+        jtis: Arc<dyn JtiStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, reqwest::Error> {
+        Ok(Self {
+            keys: ClientKeys::new(JwksFetcher::new(&config.clients.http)?),
+            jtis,
+            clock,
+            audiences: vec![
+                format!("{}/oauth2/token", config.public_url()),
+                config.issuer(),
+            ],
+        })
+    }
+
+    /// Authenticates `client` (already looked up by the assertion's `sub`) with
+    /// `assertion`: the algorithm it registered, a signature by one of its keys, the
+    /// RFC 7523 §3 claims, and a `jti` not seen before (recorded until `exp`).
+    pub async fn authenticate(
+        &self,
+        client: &Client,
+        assertion: &Assertion,
+    ) -> Result<(), OAuth2Error> {
+        let registered = client.token_endpoint_auth_signing_alg.as_str();
+        if !registered.is_empty() && registered != assertion.alg.name() {
+            return Err(claims::invalid(format!(
+                "The client assertion is signed with {}, but the OAuth 2.0 Client registered token_endpoint_auth_signing_alg {registered}.",
+                assertion.alg
+            )));
+        }
+        let now = self.clock.now();
+        let verifier = self
+            .keys
+            .verifier(client, assertion.kid.as_deref(), now)
+            .await?;
+        let verified = verifier.verify(&assertion.token).map_err(|e| {
+            claims::invalid(format!(
+                "The client assertion could not be verified with the OAuth 2.0 Client's keys: {e}."
+            ))
+        })?;
+        let checked = claims::check(&verified.claims, &client.client_id, &self.audiences, now)?;
+        let fresh = self
+            .jtis
+            .record_jti(&checked.jti, &client.client_id, checked.expires_at, now)
+            .await?;
+        if !fresh {
+            return Err(claims::invalid(
+                "The client assertion's jti has been used before; an assertion may be used once (RFC 7523 §3).",
+            ));
+        }
+        Ok(())
+    }
+}

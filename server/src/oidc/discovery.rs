@@ -1,0 +1,217 @@
+//! The provider metadata document (OIDC Discovery 1.0 §3, RFC 8414 §2), served at
+//! `/.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.
+//!
+//! Every value is derived from this instance: URLs from `urls.self.*`, grant types from
+//! the registered grants, signing algorithms from the key sets, PKCE methods from
+//! `oauth2.pkce.allow_plain`. Features that do not exist yet are not advertised:
+//! logout (no `end_session_endpoint`, the logout flags are `false`), request objects,
+//! the `claims` parameter, the device flow, dynamic registration; introspection is
+//! admin-only, as in Hydra, so `introspection_endpoint` is absent.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::client::model::TokenEndpointAuthMethod;
+use crate::error::OAuth2Error;
+use crate::jwk::{Algorithm, ID_TOKEN_SET};
+use crate::oidc::scope_claims;
+use crate::state::AppState;
+
+/// OIDC Discovery 1.0 §3 / RFC 8414 §2 metadata (Hydra's `oidcConfiguration`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = oidcConfiguration)]
+pub struct OidcConfiguration {
+    /// The issuer identifier: the `iss` of every token.
+    pub issuer: String,
+    /// OAuth 2.0 Authorization Endpoint URL.
+    pub authorization_endpoint: String,
+    /// OAuth 2.0 Token Endpoint URL.
+    pub token_endpoint: String,
+    /// URL of the JSON Web Key Set that verifies ID tokens and JWT access tokens.
+    pub jwks_uri: String,
+    /// OpenID Connect UserInfo Endpoint URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userinfo_endpoint: Option<String>,
+    /// RFC 7009 revocation endpoint URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
+    /// OIDC RP-Initiated Logout endpoint; absent while logout is not served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_session_endpoint: Option<String>,
+    /// RFC 8628 device authorization endpoint; absent while the device flow is not served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<String>,
+    /// Dynamic client registration endpoint; absent while registration is not served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_endpoint: Option<String>,
+    /// `response_type` values the authorization endpoint accepts.
+    pub response_types_supported: Vec<String>,
+    /// `response_mode` values the authorization endpoint accepts.
+    #[serde(default)]
+    pub response_modes_supported: Vec<String>,
+    /// Grant types the token endpoint serves.
+    #[serde(default)]
+    pub grant_types_supported: Vec<String>,
+    /// Subject identifier types (OIDC Core §8).
+    pub subject_types_supported: Vec<String>,
+    /// JWS algorithms of ID tokens.
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    /// Hydra's field: the algorithms ID tokens are signed with.
+    pub id_token_signed_response_alg: Vec<String>,
+    /// JWS algorithms of signed userinfo responses (`none`: plain JSON).
+    #[serde(default)]
+    pub userinfo_signing_alg_values_supported: Vec<String>,
+    /// Hydra's field: the algorithms userinfo responses may be signed with.
+    pub userinfo_signed_response_alg: Vec<String>,
+    /// Client authentication methods at the token endpoint.
+    #[serde(default)]
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// JWS algorithms accepted for `private_key_jwt` client assertions.
+    #[serde(default)]
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<String>,
+    /// Client authentication methods at the revocation endpoint (RFC 8414 §2).
+    #[serde(default)]
+    pub revocation_endpoint_auth_methods_supported: Vec<String>,
+    /// JWS algorithms accepted for client assertions at the revocation endpoint.
+    #[serde(default)]
+    pub revocation_endpoint_auth_signing_alg_values_supported: Vec<String>,
+    /// PKCE methods (RFC 7636 §4.3).
+    #[serde(default)]
+    pub code_challenge_methods_supported: Vec<String>,
+    /// Scopes this server gives meaning to; clients may use others.
+    #[serde(default)]
+    pub scopes_supported: Vec<String>,
+    /// Claims the server may supply in ID tokens and userinfo responses.
+    #[serde(default)]
+    pub claims_supported: Vec<String>,
+    /// Whether the `claims` request parameter (OIDC Core §5.5) is supported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims_parameter_supported: Option<bool>,
+    /// Whether the `request` parameter (OIDC Core §6.1) is supported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_parameter_supported: Option<bool>,
+    /// Whether the `request_uri` parameter (OIDC Core §6.2) is supported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_uri_parameter_supported: Option<bool>,
+    /// OIDC Front-Channel Logout 1.0 §3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_supported: Option<bool>,
+    /// OIDC Front-Channel Logout 1.0 §3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_session_supported: Option<bool>,
+    /// OIDC Back-Channel Logout 1.0 §2.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_supported: Option<bool>,
+    /// OIDC Back-Channel Logout 1.0 §2.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_session_supported: Option<bool>,
+}
+
+/// The scopes this server gives meaning to: `openid`, the refresh-token scopes, and the
+/// standard claim scopes of OIDC Core §5.4.
+pub const SCOPES_SUPPORTED: [&str; 7] = [
+    "openid",
+    "offline",
+    "offline_access",
+    "profile",
+    "email",
+    "address",
+    "phone",
+];
+
+/// The claims ID tokens carry (OIDC Core §2) besides those of the claim scopes.
+const TOKEN_CLAIMS: [&str; 11] = [
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "sid",
+    "at_hash",
+];
+
+fn strings<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    values.into_iter().map(str::to_owned).collect()
+}
+
+/// The metadata of this instance.
+pub async fn configuration(state: &AppState) -> Result<OidcConfiguration, OAuth2Error> {
+    let public = state.config.public_url();
+    let url = |path: &str| format!("{public}{path}");
+    let id_token_algs: Vec<String> = state
+        .key_manager
+        .signer(ID_TOKEN_SET)
+        .await?
+        .algorithms(state.clock.now())
+        .into_iter()
+        .map(|alg| alg.name().to_owned())
+        .collect();
+    let assertion_algs = strings(
+        Algorithm::ALL
+            .iter()
+            .filter(|alg| !alg.is_symmetric())
+            .map(|alg| alg.name()),
+    );
+    let auth_methods = strings(
+        [
+            TokenEndpointAuthMethod::ClientSecretBasic,
+            TokenEndpointAuthMethod::ClientSecretPost,
+            TokenEndpointAuthMethod::PrivateKeyJwt,
+            TokenEndpointAuthMethod::None,
+        ]
+        .map(TokenEndpointAuthMethod::as_str),
+    );
+    let mut pkce = vec!["S256".to_owned()];
+    if state.config.oauth2.pkce.allow_plain {
+        pkce.push("plain".to_owned());
+    }
+    let claims = TOKEN_CLAIMS.iter().chain(
+        scope_claims::SCOPES
+            .iter()
+            .flat_map(|(_, claims)| claims.iter()),
+    );
+    Ok(OidcConfiguration {
+        issuer: state.config.issuer(),
+        authorization_endpoint: url("/oauth2/auth"),
+        token_endpoint: url("/oauth2/token"),
+        jwks_uri: url("/.well-known/jwks.json"),
+        userinfo_endpoint: Some(url("/userinfo")),
+        revocation_endpoint: Some(url("/oauth2/revoke")),
+        end_session_endpoint: None,
+        device_authorization_endpoint: None,
+        registration_endpoint: None,
+        response_types_supported: strings(["code"]),
+        response_modes_supported: strings(["query", "fragment", "form_post"]),
+        grant_types_supported: state
+            .grants
+            .grant_types()
+            .into_iter()
+            .map(|grant| grant.as_str().to_owned())
+            .collect(),
+        subject_types_supported: strings(["public"]),
+        id_token_signed_response_alg: id_token_algs.clone(),
+        userinfo_signed_response_alg: id_token_algs.clone(),
+        userinfo_signing_alg_values_supported: std::iter::once("none".to_owned())
+            .chain(id_token_algs.iter().cloned())
+            .collect(),
+        id_token_signing_alg_values_supported: id_token_algs,
+        token_endpoint_auth_methods_supported: auth_methods.clone(),
+        token_endpoint_auth_signing_alg_values_supported: assertion_algs.clone(),
+        revocation_endpoint_auth_methods_supported: auth_methods,
+        revocation_endpoint_auth_signing_alg_values_supported: assertion_algs,
+        code_challenge_methods_supported: pkce,
+        scopes_supported: strings(SCOPES_SUPPORTED),
+        claims_supported: strings(claims.copied()),
+        claims_parameter_supported: Some(false),
+        request_parameter_supported: Some(false),
+        request_uri_parameter_supported: Some(false),
+        frontchannel_logout_supported: Some(false),
+        frontchannel_logout_session_supported: Some(false),
+        backchannel_logout_supported: Some(false),
+        backchannel_logout_session_supported: Some(false),
+    })
+}

@@ -1,0 +1,7 @@
+//! OpenID Connect on top of the OAuth 2.0 core (DESIGN §2): ID tokens, and (from their
+//! own files) discovery and userinfo.
+
+pub mod discovery;
+pub mod id_token;
+pub mod scope_claims;
+pub mod userinfo;

@@ -1,0 +1,162 @@
+//! The UserInfo endpoint's logic (OIDC Core §5.3; RFC 6750 for the token).
+//!
+//! The token must be an active access token (the introspection rules of
+//! `oauth2::introspect`, so opaque and JWT access tokens alike) whose grant includes
+//! `openid` (§5.3.1: "obtained through an OpenID Connect Authentication Request"). The
+//! answer is `sub` plus the consent's `session.id_token` claims within the granted
+//! scopes (`scope_claims::filter`, §5.4). A client that registered
+//! `userinfo_signed_response_alg` gets a JWT signed with the ID-token key set, carrying
+//! `iss` and `aud` (§5.3.2).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use crate::error::OAuth2Error;
+use crate::jwk::{Algorithm, ID_TOKEN_SET};
+use crate::oauth2::authorize::code::IdTokenContext;
+use crate::oauth2::bearer::{insufficient_scope, invalid_token};
+use crate::oauth2::introspect::introspect;
+use crate::oauth2::jwt_access_token::identify;
+use crate::oauth2::session::{self, TokenSession};
+use crate::oidc::scope_claims;
+use crate::state::AppState;
+
+/// OIDC Core §5.1 standard claims (Hydra's `oidcUserInfo`); other claims granted by the
+/// consent app appear beside them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = oidcUserInfo)]
+pub struct OidcUserInfo {
+    /// Subject: the End-User's identifier at the issuer.
+    pub sub: Option<String>,
+    /// Full name in displayable form.
+    pub name: Option<String>,
+    /// Given name(s) or first name(s).
+    pub given_name: Option<String>,
+    /// Surname(s) or last name(s).
+    pub family_name: Option<String>,
+    /// Middle name(s).
+    pub middle_name: Option<String>,
+    /// Casual name.
+    pub nickname: Option<String>,
+    /// Shorthand name the End-User wishes to be referred to by.
+    pub preferred_username: Option<String>,
+    /// URL of the End-User's profile page.
+    pub profile: Option<String>,
+    /// URL of the End-User's profile picture.
+    pub picture: Option<String>,
+    /// URL of the End-User's web page or blog.
+    pub website: Option<String>,
+    /// Preferred e-mail address (RFC 5322 addr-spec).
+    pub email: Option<String>,
+    /// Whether the e-mail address was verified.
+    pub email_verified: Option<bool>,
+    /// Gender: `female`, `male` or another value.
+    pub gender: Option<String>,
+    /// Birthday, ISO 8601 `YYYY-MM-DD` (or `YYYY`).
+    pub birthdate: Option<String>,
+    /// Time zone from the zoneinfo database, e.g. `Europe/Paris`.
+    pub zoneinfo: Option<String>,
+    /// Locale as a BCP 47 language tag, e.g. `en-US`.
+    pub locale: Option<String>,
+    /// Preferred telephone number, E.164 recommended.
+    pub phone_number: Option<String>,
+    /// Whether the phone number was verified.
+    pub phone_number_verified: Option<bool>,
+    /// OIDC Core §5.1.1 address (a JSON object).
+    #[schema(value_type = Option<Object>)]
+    pub address: Option<Value>,
+    /// When the End-User's information was last updated, seconds since the Unix epoch.
+    pub updated_at: Option<i64>,
+}
+
+/// What the endpoint answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UserInfo {
+    /// `application/json`.
+    Json(Map<String, Value>),
+    /// `application/jwt` (§5.3.2).
+    Jwt(String),
+}
+
+/// The `session.id_token` claims stored with the token's grant.
+async fn consent_claims(state: &AppState, token: &str) -> Result<Map<String, Value>, OAuth2Error> {
+    let Some(verified) = identify(state, token).await else {
+        return Ok(Map::new());
+    };
+    let Some(stored) = state
+        .tokens
+        .get_token(verified.kind, &verified.signature_hash)
+        .await?
+    else {
+        return Ok(Map::new());
+    };
+    let session: TokenSession =
+        session::open(&state.keys, &stored.signature_hash, &stored.session)?;
+    let context: IdTokenContext = match session.id_token {
+        Some(value) => serde_json::from_value(value)
+            .map_err(|e| OAuth2Error::server_error(format!("stored ID token context: {e}")))?,
+        None => IdTokenContext::default(),
+    };
+    Ok(context.claims)
+}
+
+/// OIDC Core §5.3.2 for the access token `token`.
+pub async fn userinfo(state: &AppState, token: &str) -> Result<UserInfo, OAuth2Error> {
+    let info = introspect(state, token, None).await?;
+    if !info.active {
+        return Err(invalid_token(
+            "The access token is not active: it is unknown, expired or revoked.",
+        ));
+    }
+    if info.token_use.as_deref() != Some("access_token") {
+        return Err(invalid_token("Only access tokens are accepted here."));
+    }
+    let scope = info.scope.unwrap_or_default();
+    let granted: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
+    if !granted.contains(&"openid") {
+        return Err(insufficient_scope(
+            "The access token was not granted the scope 'openid' (OIDC Core §5.3).",
+        ));
+    }
+    let (Some(subject), Some(client_id)) = (info.sub, info.client_id) else {
+        return Err(OAuth2Error::server_error(
+            "active token without sub or client_id",
+        ));
+    };
+    let mut claims = scope_claims::filter(&consent_claims(state, token).await?, &granted);
+    claims.insert("sub".to_owned(), Value::String(subject));
+
+    let client = state
+        .clients
+        .get_client(&client_id)
+        .await?
+        .ok_or_else(|| invalid_token("The access token's client no longer exists."))?;
+    let registered = client.userinfo_signed_response_alg.as_str();
+    if registered.is_empty() || registered == "none" {
+        return Ok(UserInfo::Json(claims));
+    }
+    let alg = Algorithm::parse(registered).ok_or_else(|| {
+        OAuth2Error::server_error(format!("unknown userinfo_signed_response_alg {registered}"))
+    })?;
+    claims.insert("iss".to_owned(), Value::String(state.config.issuer()));
+    claims.insert(
+        "aud".to_owned(),
+        Value::Array(vec![Value::String(client_id)]),
+    );
+    claims.insert("iat".to_owned(), Value::from(state.clock.now().timestamp()));
+    claims.insert(
+        "jti".to_owned(),
+        Value::String(uuid::Uuid::new_v4().to_string()),
+    );
+    let signed = state
+        .key_manager
+        .sign_with(ID_TOKEN_SET, Value::Object(claims), "JWT", Some(alg))
+        .await
+        .map_err(|e| {
+            OAuth2Error::server_error(e.to_string()).with_hint(format!(
+                "The userinfo response cannot be signed with {alg}, the OAuth 2.0 Client's userinfo_signed_response_alg: the ID token key set has no usable {alg} key."
+            ))
+        })?;
+    Ok(UserInfo::Jwt(signed.token))
+}
