@@ -210,6 +210,20 @@ fn serve_refuses_to_start_without_dsn_or_secret() {
     );
 }
 
+/// A minimal HTTP/1.1 GET; returns the status line.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response.lines().next().unwrap_or_default().to_owned()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -230,6 +244,7 @@ fn dev_mode_serves_migrates_and_stops_gracefully_on_sigterm() {
         .env("SERVE_PUBLIC_PORT", public.to_string())
         .env("SERVE_ADMIN_PORT", admin.to_string())
         .env("LOG_FORMAT", "json")
+        .env("SERVE_PUBLIC_REQUEST_LOG_DISABLE_FOR_HEALTH", "true")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -240,6 +255,12 @@ fn dev_mode_serves_migrates_and_stops_gracefully_on_sigterm() {
             && std::net::TcpStream::connect(("127.0.0.1", public)).is_ok()
     });
     assert!(ready, "dev server did not start");
+    // One health probe and one other request on the public listener: only the latter
+    // may appear in the access log (serve.public.request_log.disable_for_health).
+    for path in ["/health/alive", "/.well-known/jwks.json"] {
+        let status = http_get(public, path);
+        assert!(status.starts_with("HTTP/1.1 200"), "{path}: {status}");
+    }
     assert!(dir.path().join("portunus.sqlite").exists());
     assert!(dir.path().join("portunus.dev-secret").exists());
     let migrate = portunus(
@@ -271,6 +292,24 @@ fn dev_mode_serves_migrates_and_stops_gracefully_on_sigterm() {
     let mut log = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
     assert!(log.contains("generated a random system secret"), "{log}");
+    assert!(
+        log.contains("\"route\":\"/.well-known/jwks.json\""),
+        "requests are logged: {log}"
+    );
+    assert!(
+        !log.contains("\"route\":\"/health/alive\""),
+        "health probes are not: {log}"
+    );
+    assert!(
+        !log.contains("dev-secret\n")
+            && !log.contains(
+                &std::fs::read_to_string(dir.path().join("portunus.dev-secret"))
+                    .unwrap()
+                    .trim()
+                    .to_owned()
+            ),
+        "the secret is never logged"
+    );
     assert!(
         log.contains("\"stopped\"") || log.contains("stopped"),
         "{log}"

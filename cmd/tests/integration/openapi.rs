@@ -125,3 +125,36 @@ fn document_is_openapi_3_0_with_hydra_shapes() {
         );
     }
 }
+
+/// The admin listener serves Swagger UI from files built into the binary, and the
+/// document it shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swagger_ui_and_the_document_are_served() {
+    let app = crate::support::TestApp::spawn(crate::support::TestBackend::Sqlite).await;
+    let redirect = app
+        .http
+        .get(app.admin_path("/swagger-ui"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.status().as_u16(), 302);
+    assert_eq!(redirect.headers()["location"], "/swagger-ui/");
+    let ui = app
+        .http
+        .get(app.admin_path("/swagger-ui/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ui.status().as_u16(), 200);
+    assert!(ui.text().await.unwrap().contains("Swagger UI"));
+    let served: serde_json::Value = app
+        .http
+        .get(app.admin_path("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(served, portunus_server::http::openapi::document());
+}
