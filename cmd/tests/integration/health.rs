@@ -116,7 +116,12 @@ async fn api_key_guards_admin_but_not_health(backend: TestBackend) {
         .await
         .unwrap();
     assert_eq!(wrong.status().as_u16(), 401);
-    for path in ["/health/ready", "/admin/health/alive"] {
+    for path in [
+        "/health/ready",
+        "/admin/health/alive",
+        "/swagger-ui/",
+        "/openapi.json",
+    ] {
         let open = app.http.get(app.admin_path(path)).send().await.unwrap();
         assert_eq!(open.status().as_u16(), 200, "{path}");
     }

@@ -81,7 +81,8 @@ pub struct AdminListenerConfig {
     pub host: Option<String>,
     pub port: u16,
     pub request_log: RequestLogConfig,
-    /// When set, every admin call but health needs `Authorization: Bearer <api_key>`.
+    /// When set, every admin call but health and the API documentation (`/swagger-ui/`,
+    /// `/openapi.json`) needs `Authorization: Bearer <api_key>`.
     pub api_key: Option<String>,
 }
 
@@ -249,6 +250,10 @@ pub struct OAuth2Config {
     pub expose_internal_errors: bool,
     pub pkce: PkceConfig,
     pub grant: GrantConfig,
+    /// Serve `response_type=token` (the OAuth 2.0 implicit grant without OpenID
+    /// Connect, RFC 6749 §4.2); off by default, as RFC 9700 §2.1.2 advises. The
+    /// OpenID Connect implicit and hybrid types need no switch.
+    pub allow_token_response_type: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -312,6 +317,34 @@ pub struct StrategiesConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct OidcConfig {
     pub jwks: JwksConfig,
+    pub subject_identifiers: SubjectIdentifiersConfig,
+}
+
+/// Hydra's `oidc.subject_identifiers` (OIDC Core §8): which `subject_type`s clients may
+/// register, and the salt of pairwise identifiers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SubjectIdentifiersConfig {
+    /// `public` and/or `pairwise`; default `[public]`.
+    pub supported_types: Vec<String>,
+    pub pairwise: PairwiseConfig,
+}
+
+impl Default for SubjectIdentifiersConfig {
+    fn default() -> Self {
+        Self {
+            supported_types: vec!["public".to_owned()],
+            pairwise: PairwiseConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct PairwiseConfig {
+    /// Mixed into every pairwise `sub` (OIDC Core §8.1); required when `pairwise` is
+    /// supported, and must never change (it would change every pairwise `sub`).
+    pub salt: String,
 }
 
 /// Signing keys (a Portunus extension; Hydra has no such keys).

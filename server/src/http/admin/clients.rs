@@ -9,6 +9,20 @@ use utoipa::{IntoParams, ToSchema};
 use crate::client::admin::{self, ListRequest};
 use crate::client::wire::{OAuth2Client, OAuth2ClientTokenLifespans};
 use crate::error::{ErrorBody, OAuth2Error};
+
+/// RFC 3986 §3.3: what must be escaped in a path segment (a space is `%20`, not `+`).
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
 use crate::http::pagination::link_header;
 use crate::state::AppState;
 
@@ -117,13 +131,13 @@ pub async fn create_o_auth2_client(
     let created = admin::create(
         state.clients.as_ref(),
         state.clock.as_ref(),
+        &state.config,
         body.into_inner(),
     )
     .await?;
     let location = format!(
         "/admin/clients/{}",
-        url::form_urlencoded::byte_serialize(created.client.client_id.as_bytes())
-            .collect::<String>()
+        percent_encoding::utf8_percent_encode(&created.client.client_id, PATH_SEGMENT)
     );
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, location))
@@ -179,6 +193,7 @@ pub async fn set_o_auth2_client(
     let updated = admin::replace(
         state.clients.as_ref(),
         state.clock.as_ref(),
+        &state.config,
         &id,
         body.into_inner(),
     )
@@ -212,6 +227,7 @@ pub async fn patch_o_auth2_client(
     let updated = admin::patch(
         state.clients.as_ref(),
         state.clock.as_ref(),
+        &state.config,
         &id,
         body.into_inner(),
     )

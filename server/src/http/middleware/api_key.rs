@@ -22,7 +22,13 @@ pub async fn require_api_key(
             .map(ServiceResponse::map_into_left_body);
     };
     let path = req.path();
-    if path.starts_with("/health/") || path.starts_with("/admin/health/") {
+    // Probes and the API's own documentation stay open; the document holds no secrets.
+    let open = path.starts_with("/health/")
+        || path.starts_with("/admin/health/")
+        || path == "/openapi.json"
+        || path == "/swagger-ui"
+        || path.starts_with("/swagger-ui/");
+    if open {
         return next
             .call(req)
             .await
