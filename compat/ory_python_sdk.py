@@ -116,6 +116,16 @@ done = oauth2.accept_o_auth2_consent_request(
 )
 callback = follow(done.redirect_to)
 check(param(callback, "code").startswith("ptn_ac_") and param(callback, "state") == "state-123456", "code issued to the client")
+
+# Logout (OIDC RP-Initiated Logout with Hydra's logout challenge): the remembered
+# session goes to the logout app, which accepts; the verifier ends the session.
+logout_url = follow(f"{PUBLIC}/oauth2/sessions/logout")
+logout = oauth2.get_o_auth2_logout_request(param(logout_url, "logout_challenge"))
+check(logout.subject == "ada" and logout.sid and logout.rp_initiated is False, "logout request read")
+logged_out = oauth2.accept_o_auth2_logout_request(logout.challenge)
+check(browser.open(logged_out.redirect_to).status == 200, "session ended")
+relogin = oauth2.get_o_auth2_login_request(param(follow(f"{PUBLIC}/oauth2/auth?{query}"), "login_challenge"))
+check(relogin.skip is False, "the next login asks again")
 sessions = oauth2.list_o_auth2_consent_sessions("ada")
 check(len(sessions) == 1 and sessions[0].grant_scope == ["openid", "offline"], "consent sessions listed")
 oauth2.revoke_o_auth2_consent_sessions("ada", client=created.client_id)

@@ -41,6 +41,8 @@ pub enum Command {
     Rotate(RotateCommand),
     /// Import resources from JSON files (`import client <file…>`).
     Import(ImportArgs),
+    /// Delete expired tokens, used flow steps and expired sessions from the database.
+    Janitor(JanitorArgs),
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +106,27 @@ pub enum MigrateSqlAction {
     Up,
     /// Show applied and pending migrations.
     Status,
+}
+
+#[derive(Debug, Args)]
+pub struct JanitorArgs {
+    /// The DSN, e.g. postgres://user:pass@host:5432/db
+    pub dsn: Option<String>,
+    /// Read the DSN from the environment variable DSN.
+    #[arg(short = 'e', long = "read-from-env")]
+    pub read_from_env: bool,
+    /// Read the DSN from this configuration file.
+    #[arg(short = 'c', long = "config")]
+    pub config: Option<PathBuf>,
+    /// Rows deleted per statement (at most 30000; larger values are cut to it).
+    #[arg(long = "batch-size", default_value_t = 10_000)]
+    pub batch_size: usize,
+    /// Delete only expired tokens.
+    #[arg(long = "only-tokens", conflicts_with = "skip_tokens")]
+    pub only_tokens: bool,
+    /// Leave tokens alone; clean flow steps, sessions and assertion ids.
+    #[arg(long = "skip-tokens")]
+    pub skip_tokens: bool,
 }
 
 /// Connection to the admin API and output format, shared by the client commands.

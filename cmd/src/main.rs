@@ -4,6 +4,7 @@
 mod cli;
 mod cli_keys;
 mod clients;
+mod janitor;
 mod keys;
 mod migrate;
 mod output;
@@ -42,6 +43,7 @@ async fn main() -> ExitCode {
         Command::Delete(DeleteCommand::Jwk(args)) => keys::delete(args).await,
         Command::Rotate(RotateCommand::Jwk(args)) => keys::rotate(args).await,
         Command::Import(args) => clients::import(args).await,
+        Command::Janitor(args) => janitor::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

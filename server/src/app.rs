@@ -15,6 +15,7 @@ use crate::oauth2::client_auth::ClientAuthenticator;
 use crate::oauth2::grants::GrantRegistry;
 use crate::oauth2::private_key_jwt::PrivateKeyJwt;
 use crate::oauth2::secret_cache::SecretCache;
+use crate::oidc::logout::backchannel::BackChannel;
 use crate::secrets::KeyRing;
 use crate::state::AppState;
 use crate::storage::StorageError;
@@ -145,6 +146,10 @@ impl ApplicationBuilder {
         ));
         // Key generation happens here, at startup, never on a request path.
         key_manager.ensure_default_sets().await?;
+        let backchannel = Arc::new(
+            BackChannel::new(&self.config.clients.http)
+                .map_err(|e| BuildError::HttpClient(e.to_string()))?,
+        );
         let state = AppState {
             config: Arc::new(self.config),
             clock: self.clock,
@@ -159,6 +164,7 @@ impl ApplicationBuilder {
             tokens: store,
             client_auth,
             grants: Arc::new(GrantRegistry::standard()),
+            backchannel,
         };
         let data = web::Data::new(state.clone());
         let document = crate::http::openapi::document();

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::jwk::KeyManager;
 use crate::oauth2::client_auth::ClientAuthenticator;
 use crate::oauth2::grants::GrantRegistry;
+use crate::oidc::logout::backchannel::BackChannel;
 use crate::secrets::KeyRing;
 use crate::storage::flows::{ConsentStore, FlowStepStore, LoginSessionStore};
 use crate::storage::{ClientStore, StorageHealth, TokenStore};
@@ -35,4 +36,6 @@ pub struct AppState {
     pub client_auth: Arc<ClientAuthenticator>,
     /// The token endpoint's grants.
     pub grants: Arc<GrantRegistry>,
+    /// Delivers Back-Channel Logout tokens (behind the SSRF guard).
+    pub backchannel: Arc<BackChannel>,
 }

@@ -67,7 +67,18 @@ async fn both_paths_serve_one_accurate_cacheable_document(backend: TestBackend) 
         .map(|g| g.as_str().to_owned())
         .collect();
     assert_eq!(list(&doc, "grant_types_supported"), grants);
-    assert_eq!(list(&doc, "response_types_supported"), ["code"]);
+    assert_eq!(
+        list(&doc, "response_types_supported"),
+        [
+            "code",
+            "id_token",
+            "id_token token",
+            "code id_token",
+            "code token",
+            "code id_token token"
+        ]
+    );
+    assert_eq!(doc["claims_parameter_supported"], true);
     assert_eq!(
         list(&doc, "response_modes_supported"),
         ["query", "fragment", "form_post"]
@@ -124,14 +135,22 @@ async fn both_paths_serve_one_accurate_cacheable_document(backend: TestBackend) 
     for flag in [
         "request_parameter_supported",
         "request_uri_parameter_supported",
-        "claims_parameter_supported",
-        "frontchannel_logout_supported",
-        "backchannel_logout_supported",
     ] {
         assert_eq!(doc[flag], false, "{flag}");
     }
+    for flag in [
+        "frontchannel_logout_supported",
+        "frontchannel_logout_session_supported",
+        "backchannel_logout_supported",
+        "backchannel_logout_session_supported",
+    ] {
+        assert_eq!(doc[flag], true, "{flag}: logout is served");
+    }
+    assert_eq!(
+        doc["end_session_endpoint"].as_str(),
+        Some(format!("{}oauth2/sessions/logout", doc["issuer"].as_str().unwrap()).as_str())
+    );
     for absent in [
-        "end_session_endpoint",
         "introspection_endpoint",
         "registration_endpoint",
         "device_authorization_endpoint",
@@ -150,7 +169,7 @@ async fn every_advertised_url_answers(backend: TestBackend) {
         .filter(|(k, _)| k.ends_with("_endpoint") || k.ends_with("_uri"))
         .map(|(k, v)| (k.as_str(), v.as_str().unwrap().to_owned()))
         .collect();
-    assert_eq!(urls.len(), 5, "{urls:?}");
+    assert_eq!(urls.len(), 6, "{urls:?}");
     for (field, url) in urls {
         let get = app.http.get(&url).send().await.unwrap().status().as_u16();
         let post = app

@@ -191,7 +191,9 @@ async fn nothing_unadvertised_works(backend: TestBackend) {
             "{grant}"
         );
     }
-    for response_type in ["token", "id_token", "code id_token", "none"] {
+    let response_types = list(&doc, "response_types_supported");
+    for response_type in ["token", "none", "code code", "code device"] {
+        assert!(!response_types.contains(&response_type.to_owned()));
         let url = authorize_url(&app, &client.id, &[]).replace(
             "response_type=code",
             &format!("response_type={}", response_type.replace(' ', "+")),

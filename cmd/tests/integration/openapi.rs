@@ -59,6 +59,7 @@ fn document_is_openapi_3_0_with_hydra_shapes() {
             "/.well-known/openid-configuration",
             "/.well-known/oauth-authorization-server",
             "/userinfo",
+            "/oauth2/sessions/logout",
         ];
         assert!(
             path.starts_with("/admin/") || public.contains(&path.as_str()),
@@ -90,6 +91,10 @@ fn document_is_openapi_3_0_with_hydra_shapes() {
         "delete_o_auth2_token",
         "discover_oidc_configuration",
         "get_oidc_user_info",
+        "revoke_oidc_session",
+        "get_o_auth2_logout_request",
+        "accept_o_auth2_logout_request",
+        "reject_o_auth2_logout_request",
     ] {
         assert!(operation_ids.contains(id), "missing {id}");
     }
@@ -111,6 +116,7 @@ fn document_is_openapi_3_0_with_hydra_shapes() {
         "introspectedOAuth2Token",
         "oidcConfiguration",
         "oidcUserInfo",
+        "oAuth2LogoutRequest",
     ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }

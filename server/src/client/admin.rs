@@ -4,9 +4,11 @@
 
 use crate::client::model::Client;
 use crate::client::secret;
+use crate::client::sector;
 use crate::client::validate::{self, ValidatedClient, validate_client_id};
 use crate::client::wire::{OAuth2Client, OAuth2ClientTokenLifespans};
 use crate::clock::Clock;
+use crate::config::Config;
 use crate::error::OAuth2Error;
 use crate::pagination;
 use crate::storage::{ClientListQuery, ClientStore, StorageError};
@@ -50,9 +52,11 @@ fn not_found(id: &str) -> OAuth2Error {
 pub async fn create(
     store: &dyn ClientStore,
     clock: &dyn Clock,
+    config: &Config,
     body: OAuth2Client,
 ) -> Result<ClientWithSecret, OAuth2Error> {
     let ValidatedClient { mut client, secret } = validate::validate(body)?;
+    sector::check(config, &client).await?;
     if client.client_id.is_empty() {
         client.client_id = uuid::Uuid::new_v4().to_string();
     } else {
@@ -85,6 +89,7 @@ pub async fn get(store: &dyn ClientStore, id: &str) -> Result<Client, OAuth2Erro
 pub async fn replace(
     store: &dyn ClientStore,
     clock: &dyn Clock,
+    config: &Config,
     id: &str,
     body: OAuth2Client,
 ) -> Result<ClientWithSecret, OAuth2Error> {
@@ -99,6 +104,7 @@ pub async fn replace(
         )));
     }
     let validated = validate::validate(body)?;
+    sector::check(config, &validated.client).await?;
     store_replacement(store, clock, existing, validated).await
 }
 
@@ -107,6 +113,7 @@ pub async fn replace(
 pub async fn patch(
     store: &dyn ClientStore,
     clock: &dyn Clock,
+    config: &Config,
     id: &str,
     operations: json_patch::Patch,
 ) -> Result<ClientWithSecret, OAuth2Error> {
@@ -127,6 +134,7 @@ pub async fn patch(
         ));
     }
     let validated = validate::validate(body)?;
+    sector::check(config, &validated.client).await?;
     store_replacement(store, clock, existing, validated).await
 }
 

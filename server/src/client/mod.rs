@@ -4,5 +4,6 @@
 pub mod admin;
 pub mod model;
 pub mod secret;
+pub mod sector;
 pub mod validate;
 pub mod wire;

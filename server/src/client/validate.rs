@@ -110,15 +110,11 @@ pub fn validate(body: OAuth2Client) -> Result<ValidatedClient, OAuth2Error> {
 
     let subject_type = match body.subject_type.as_deref() {
         None | Some("") | Some("public") => SubjectType::Public,
-        Some("pairwise") => {
-            return Err(bad(
-                "Subject type pairwise is not supported by server, only [public] are allowed."
-                    .into(),
-            ));
-        }
+        // Whether the server supports it is `sector.rs`'s (configuration).
+        Some("pairwise") => SubjectType::Pairwise,
         Some(other) => {
             return Err(bad(format!(
-                "Field subject_type has unknown value {other:?}; only public is allowed."
+                "Field subject_type has unknown value {other:?}; use public or pairwise."
             )));
         }
     };

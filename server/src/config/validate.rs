@@ -75,6 +75,25 @@ impl Config {
                 });
             }
         }
+        let subjects = &self.oidc.subject_identifiers;
+        for (index, value) in subjects.supported_types.iter().enumerate() {
+            if !matches!(value.as_str(), "public" | "pairwise") {
+                return Err(ConfigError::Invalid {
+                    key: format!("oidc.subject_identifiers.supported_types[{index}]"),
+                    message: format!("{value:?} is not public or pairwise"),
+                });
+            }
+        }
+        if subjects.supported_types.iter().any(|t| t == "pairwise")
+            && subjects.pairwise.salt.chars().count() < MIN_SECRET_LEN
+        {
+            return Err(ConfigError::Invalid {
+                key: "oidc.subject_identifiers.pairwise.salt".into(),
+                message: format!(
+                    "must be at least {MIN_SECRET_LEN} characters long when pairwise is supported"
+                ),
+            });
+        }
         if self.serve.request_body_limit < 1024 {
             return Err(ConfigError::Invalid {
                 key: "serve.request_body_limit".into(),

@@ -26,7 +26,7 @@ fn not_found(what: &str) -> OAuth2Error {
     ))
 }
 
-fn expired(
+pub(super) fn expired(
     state: &AppState,
     issued_at: chrono::DateTime<chrono::Utc>,
     what: &str,
@@ -52,7 +52,8 @@ fn oidc_context(request: &AuthorizeRequest) -> OidcContext {
     OidcContext {
         acr_values: list(&request.acr_values),
         display: request.display.clone(),
-        id_token_hint_claims: None,
+        id_token_hint_claims: request.id_token_hint_claims.clone(),
+        claims: request.claims.clone(),
         login_hint: request.login_hint.clone(),
         ui_locales: list(&request.ui_locales),
     }
@@ -77,7 +78,10 @@ fn verifier_url(request: &AuthorizeRequest, name: &str, verifier: &str) -> Strin
     format!("{endpoint}?{query}")
 }
 
-async fn client_wire(state: &AppState, client_id: &str) -> Result<OAuth2Client, OAuth2Error> {
+pub(super) async fn client_wire(
+    state: &AppState,
+    client_id: &str,
+) -> Result<OAuth2Client, OAuth2Error> {
     let client =
         state.clients.get_client(client_id).await?.ok_or_else(|| {
             OAuth2Error::not_found("The client of this request no longer exists.")
@@ -101,7 +105,7 @@ fn open_consent(state: &AppState, challenge: &str) -> Result<ConsentChallengeSta
     Ok(consent)
 }
 
-async fn ensure_unhandled(
+pub(super) async fn ensure_unhandled(
     state: &AppState,
     flow_id: &str,
     step: FlowStep,
@@ -113,7 +117,7 @@ async fn ensure_unhandled(
 }
 
 /// Records the decision once; a later one gets the first one's redirect as a 410.
-async fn record(
+pub(super) async fn record(
     state: &AppState,
     flow_id: &str,
     step: FlowStep,
@@ -130,7 +134,7 @@ async fn record(
     }
 }
 
-fn seal<T: serde::Serialize>(
+pub(super) fn seal<T: serde::Serialize>(
     state: &AppState,
     kind: SealedKind,
     value: &T,

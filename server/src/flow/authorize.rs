@@ -15,9 +15,11 @@ use super::state::{
 use crate::client::model::Client;
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::authorize::code::{self, CodeGrant, IdTokenContext};
+use crate::oauth2::authorize::implicit;
 use crate::oauth2::authorize::request::{self, AuthorizeError, AuthorizeRequest, Prompt};
 use crate::oauth2::authorize::response::{self, AuthorizeResponse};
 use crate::oauth2::form::FormParams;
+use crate::oidc::subject;
 use crate::state::AppState;
 use crate::storage::flows::{ConsentGrant, FlowStep, LoginSession};
 
@@ -66,7 +68,7 @@ pub async fn handle(
         return login_verified(state, &verifier, cookies).await;
     }
     match request::parse(state, params, request_url).await {
-        Ok((request, _client)) => start_login(state, request, cookies).await,
+        Ok((request, client)) => start_login(state, &client, request, cookies).await,
         Err(AuthorizeError::Page(err)) => AuthorizeResult::new(Outcome::ErrorPage(err)),
         Err(AuthorizeError::Redirect(err, target)) => {
             AuthorizeResult::new(Outcome::Client(response::error(&err, &target)))
@@ -113,17 +115,27 @@ fn too_old(authenticated_at: DateTime<Utc>, max_age: Option<i64>, now: DateTime<
 
 async fn start_login(
     state: &AppState,
+    client: &Client,
     request: AuthorizeRequest,
     cookies: &HashMap<String, String>,
 ) -> AuthorizeResult {
     let now = state.clock.now();
     let session = current_session(state, cookies, now).await;
-    let skip = session.as_ref().is_some_and(|s| {
-        !request.has_prompt(Prompt::Login) && !too_old(s.authenticated_at, request.max_age, now)
-    });
+    // OIDC Core §3.1.2.1 id_token_hint: a session of another End-User must not be used.
+    let hint_mismatch = session
+        .as_ref()
+        .is_some_and(|s| !super::hint::matches(state, client, &request, &s.subject));
+    let skip = !hint_mismatch
+        && session.as_ref().is_some_and(|s| {
+            !request.has_prompt(Prompt::Login) && !too_old(s.authenticated_at, request.max_age, now)
+        });
     if request.has_prompt(Prompt::None) && !skip {
-        let err = OAuth2Error::new(ErrorKind::LoginRequired)
-            .with_hint("prompt=none was requested but there is no valid authentication session.");
+        let hint = if hint_mismatch {
+            "prompt=none was requested but the id_token_hint names another End-User than the authentication session."
+        } else {
+            "prompt=none was requested but there is no valid authentication session."
+        };
+        let err = OAuth2Error::new(ErrorKind::LoginRequired).with_hint(hint);
         return AuthorizeResult::new(to_client(err, &request));
     }
     let (csrf, csrf_hash) = new_csrf();
@@ -514,16 +526,26 @@ async fn record_and_issue(
         nonce: request.nonce.clone(),
         claims: IdTokenContext::from_claims(consent.session.id_token),
     };
-    code::issue_code(
-        state,
-        CodeGrant {
-            request,
-            subject: &login.subject,
-            scope: consent.grant_scope,
-            audience: consent.grant_audience,
-            access_token_claims: consent.session.access_token,
-            id_token,
-        },
-    )
-    .await
+    let client = state
+        .clients
+        .get_client(&request.client_id)
+        .await?
+        .ok_or_else(|| {
+            OAuth2Error::new(ErrorKind::InvalidClient).with_hint("The client no longer exists.")
+        })?;
+    let client_subject = subject::for_client(&state.config, &client, &login.subject);
+    let grant = CodeGrant {
+        obfuscated_subject: (client_subject != login.subject).then_some(client_subject),
+        request,
+        subject: &login.subject,
+        scope: consent.grant_scope,
+        audience: consent.grant_audience,
+        access_token_claims: consent.session.access_token,
+        id_token,
+    };
+    if request.response_type.is_code_only() {
+        code::issue_code(state, grant).await
+    } else {
+        implicit::issue_response(state, &client, grant).await
+    }
 }

@@ -8,6 +8,11 @@
 pub mod admin;
 pub mod authorize;
 pub mod cookies;
+pub mod hint;
+pub mod logout;
+pub mod logout_admin;
+pub mod logout_end;
+pub mod logout_state;
 pub mod sealed;
 pub mod sessions;
 pub mod state;

@@ -20,6 +20,11 @@ pub struct OidcContext {
     pub id_token_hint_claims: Option<serde_json::Map<String, serde_json::Value>>,
     /// `login_hint`.
     pub login_hint: Option<String>,
+    /// The `claims` request parameter (OIDC Core §5.5), a JSON object: which claims the
+    /// client asked for, for the consent app to put into `session.id_token` (a Portunus
+    /// extension; Hydra does not pass it on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<serde_json::Map<String, serde_json::Value>>,
     /// `ui_locales`, split on spaces.
     pub ui_locales: Option<Vec<String>>,
 }

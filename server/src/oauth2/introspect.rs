@@ -116,7 +116,7 @@ pub async fn introspect(
         iat: Some(issued_at),
         iss: Some(state.config.issuer()),
         nbf: Some(issued_at),
-        obfuscated_subject: None,
+        obfuscated_subject: session.obfuscated_subject,
         scope: Some(stored.granted_scope.join(" ")),
         sub: Some(stored.subject),
         token_type: Some("Bearer".to_owned()),

@@ -207,7 +207,7 @@ pub async fn prepare(
             id_token::sign(
                 state,
                 &grant.client_id,
-                &grant.subject,
+                grant.session.client_subject(&grant.subject),
                 id,
                 Some(&access_token),
             )

@@ -64,7 +64,7 @@ pub fn claims(issuer: &str, grant: &Grant, lifespan: Duration) -> Result<Value, 
     };
     let mut claims = json!({
         "iss": issuer,
-        "sub": grant.subject,
+        "sub": grant.session.client_subject(&grant.subject),
         "aud": audience,
         "exp": expires_at,
         "iat": issued_at,

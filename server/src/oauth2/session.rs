@@ -22,6 +22,18 @@ pub struct TokenSession {
     /// Claims of the ID token, for the flows that issue one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<serde_json::Value>,
+    /// The pairwise `sub` the client sees (OIDC Core §8.1), when it is not the local
+    /// subject: in ID tokens, JWT access tokens and userinfo, and introspection's
+    /// `obfuscated_subject` (as Hydra).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub obfuscated_subject: Option<String>,
+}
+
+impl TokenSession {
+    /// The `sub` the client sees: the pairwise one, else `subject`.
+    pub fn client_subject<'a>(&'a self, subject: &'a str) -> &'a str {
+        self.obfuscated_subject.as_deref().unwrap_or(subject)
+    }
 }
 
 /// Seals `value` as JSON for the row keyed by `signature_hash`.

@@ -3,10 +3,11 @@
 //!
 //! Every value is derived from this instance: URLs from `urls.self.*`, grant types from
 //! the registered grants, signing algorithms from the key sets, PKCE methods from
-//! `oauth2.pkce.allow_plain`. Features that do not exist yet are not advertised:
-//! logout (no `end_session_endpoint`, the logout flags are `false`), request objects,
-//! the `claims` parameter, the device flow, dynamic registration; introspection is
-//! admin-only, as in Hydra, so `introspection_endpoint` is absent.
+//! `oauth2.pkce.allow_plain`. Logout is advertised as served: RP-Initiated Logout
+//! (`end_session_endpoint`), Front-Channel and Back-Channel Logout with `sid`
+//! (`flow::logout`, `oidc::logout`). Features that do not exist yet are not advertised:
+//! request objects, the device flow, dynamic registration; introspection is admin-only,
+//! as in Hydra, so `introspection_endpoint` is absent.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -35,7 +36,7 @@ pub struct OidcConfiguration {
     /// RFC 7009 revocation endpoint URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocation_endpoint: Option<String>,
-    /// OIDC RP-Initiated Logout endpoint; absent while logout is not served.
+    /// OIDC RP-Initiated Logout 1.0 §2.1 endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_session_endpoint: Option<String>,
     /// RFC 8628 device authorization endpoint; absent while the device flow is not served.
@@ -181,10 +182,10 @@ pub async fn configuration(state: &AppState) -> Result<OidcConfiguration, OAuth2
         jwks_uri: url("/.well-known/jwks.json"),
         userinfo_endpoint: Some(url("/userinfo")),
         revocation_endpoint: Some(url("/oauth2/revoke")),
-        end_session_endpoint: None,
+        end_session_endpoint: Some(url("/oauth2/sessions/logout")),
         device_authorization_endpoint: None,
         registration_endpoint: None,
-        response_types_supported: strings(["code"]),
+        response_types_supported: response_types_supported(state),
         response_modes_supported: strings(["query", "fragment", "form_post"]),
         grant_types_supported: state
             .grants
@@ -192,7 +193,12 @@ pub async fn configuration(state: &AppState) -> Result<OidcConfiguration, OAuth2
             .into_iter()
             .map(|grant| grant.as_str().to_owned())
             .collect(),
-        subject_types_supported: strings(["public"]),
+        subject_types_supported: state
+            .config
+            .oidc
+            .subject_identifiers
+            .supported_types
+            .clone(),
         id_token_signed_response_alg: id_token_algs.clone(),
         userinfo_signed_response_alg: id_token_algs.clone(),
         userinfo_signing_alg_values_supported: std::iter::once("none".to_owned())
@@ -206,12 +212,33 @@ pub async fn configuration(state: &AppState) -> Result<OidcConfiguration, OAuth2
         code_challenge_methods_supported: pkce,
         scopes_supported: strings(SCOPES_SUPPORTED),
         claims_supported: strings(claims.copied()),
-        claims_parameter_supported: Some(false),
+        // OIDC Core §5.5: the parameter is parsed and handed to the login and consent
+        // apps (`oidc_context.claims`), which decide what to release.
+        claims_parameter_supported: Some(true),
         request_parameter_supported: Some(false),
         request_uri_parameter_supported: Some(false),
-        frontchannel_logout_supported: Some(false),
-        frontchannel_logout_session_supported: Some(false),
-        backchannel_logout_supported: Some(false),
-        backchannel_logout_session_supported: Some(false),
+        // Front-Channel Logout 1.0 §3 and Back-Channel Logout 1.0 §2.1: iframes and
+        // logout tokens are sent, with `iss`/`sid` (front) and `sid` (back).
+        frontchannel_logout_supported: Some(true),
+        frontchannel_logout_session_supported: Some(true),
+        backchannel_logout_supported: Some(true),
+        backchannel_logout_session_supported: Some(true),
     })
+}
+
+/// OIDC Core §3 and OAuth 2.0 Multiple Response Type Encoding Practices §5: the code,
+/// implicit and hybrid flows; plain `token` only with `oauth2.allow_token_response_type`.
+fn response_types_supported(state: &AppState) -> Vec<String> {
+    let mut types = strings([
+        "code",
+        "id_token",
+        "id_token token",
+        "code id_token",
+        "code token",
+        "code id_token token",
+    ]);
+    if state.config.oauth2.allow_token_response_type {
+        types.push("token".to_owned());
+    }
+    types
 }

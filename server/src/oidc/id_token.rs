@@ -182,6 +182,19 @@ pub async fn sign(
     plan: &IdTokenPlan,
     access_token: Option<&str>,
 ) -> Result<String, OAuth2Error> {
+    sign_with_code(state, client_id, subject, plan, access_token, None).await
+}
+
+/// [`sign`] for an authorization response that also returns `code`: the ID token then
+/// carries `c_hash` (OIDC Core §3.3.2.11), computed like `at_hash`.
+pub async fn sign_with_code(
+    state: &AppState,
+    client_id: &str,
+    subject: &str,
+    plan: &IdTokenPlan,
+    access_token: Option<&str>,
+    code: Option<&str>,
+) -> Result<String, OAuth2Error> {
     let keys = &state.key_manager;
     let alg = match plan.alg {
         Some(alg) => keys
@@ -205,7 +218,10 @@ pub async fn sign(
         subject,
         issued_at: state.clock.now(),
     };
-    let claims = claims(who, plan, alg, access_token)?;
+    let mut claims = claims(who, plan, alg, access_token)?;
+    if let (Some(code), Value::Object(map)) = (code, &mut claims) {
+        map.insert("c_hash".to_owned(), json!(at_hash(alg, code)));
+    }
     let signed = keys
         .sign_with(ID_TOKEN_SET, claims, "JWT", Some(alg))
         .await?;

@@ -3,5 +3,7 @@
 
 pub mod discovery;
 pub mod id_token;
+pub mod logout;
 pub mod scope_claims;
+pub mod subject;
 pub mod userinfo;

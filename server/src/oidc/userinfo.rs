@@ -119,7 +119,9 @@ pub async fn userinfo(state: &AppState, token: &str) -> Result<UserInfo, OAuth2E
             "The access token was not granted the scope 'openid' (OIDC Core §5.3).",
         ));
     }
-    let (Some(subject), Some(client_id)) = (info.sub, info.client_id) else {
+    // OIDC Core §8.1: a pairwise client sees its pairwise `sub` here too.
+    let subject = info.obfuscated_subject.or(info.sub);
+    let (Some(subject), Some(client_id)) = (subject, info.client_id) else {
         return Err(OAuth2Error::server_error(
             "active token without sub or client_id",
         ));

@@ -2,6 +2,8 @@ pub mod assertion;
 pub mod browser;
 pub mod code;
 pub mod flow;
+pub mod hybrid;
+pub mod logout;
 pub mod oauth;
 pub mod oidc;
 pub mod test_app;

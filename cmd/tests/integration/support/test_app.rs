@@ -14,6 +14,8 @@ pub const TEST_SYSTEM_SECRET: &str = "portunus-test-system-secret-0001";
 /// challenge from the redirect and act as the app themselves.
 pub const LOGIN_APP_URL: &str = "https://login.test/login";
 pub const CONSENT_APP_URL: &str = "https://consent.test/consent";
+/// The logout app of test flows, likewise never contacted.
+pub const LOGOUT_APP_URL: &str = "https://logout.test/logout";
 
 pub struct TestApp {
     pub public_url: String,
@@ -100,6 +102,7 @@ impl TestAppBuilder {
         config.urls.self_.public = Some(format!("http://{public_addr}/"));
         config.urls.login = Some(LOGIN_APP_URL.to_owned());
         config.urls.consent = Some(CONSENT_APP_URL.to_owned());
+        config.urls.logout = Some(LOGOUT_APP_URL.to_owned());
         for f in self.configure {
             f(&mut config);
         }

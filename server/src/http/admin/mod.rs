@@ -4,6 +4,7 @@
 pub mod clients;
 pub mod flows;
 pub mod keys;
+pub mod logout;
 pub mod sessions;
 pub mod tokens;
 
@@ -38,6 +39,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(flows::get_o_auth2_consent_request)
             .service(flows::accept_o_auth2_consent_request)
             .service(flows::reject_o_auth2_consent_request)
+            .service(logout::get_o_auth2_logout_request)
+            .service(logout::accept_o_auth2_logout_request)
+            .service(logout::reject_o_auth2_logout_request)
             .service(sessions::list_o_auth2_consent_sessions)
             .service(sessions::revoke_o_auth2_consent_sessions)
             .service(sessions::revoke_o_auth2_login_sessions)

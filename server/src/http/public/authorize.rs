@@ -15,7 +15,7 @@ use crate::oauth2::authorize::response::{AuthorizeResponse, error_page, form_pos
 use crate::oauth2::form::FormParams;
 use crate::state::AppState;
 
-fn cookie(spec: &SetCookie) -> Cookie<'static> {
+pub(crate) fn cookie(spec: &SetCookie) -> Cookie<'static> {
     let mut cookie = Cookie::build(spec.name.clone(), spec.value.clone())
         .path("/")
         .http_only(true)
@@ -78,7 +78,7 @@ fn respond(state: &AppState, result: authorize::AuthorizeResult) -> HttpResponse
     }
 }
 
-fn cookies_of(req: &HttpRequest) -> HashMap<String, String> {
+pub(crate) fn cookies_of(req: &HttpRequest) -> HashMap<String, String> {
     req.cookies()
         .map(|jar| {
             jar.iter()
@@ -91,7 +91,7 @@ fn cookies_of(req: &HttpRequest) -> HashMap<String, String> {
 /// The public base URL the user agent used: `urls.self.public` when configured, else the
 /// request's own origin, so a dev-mode flow started on `127.0.0.1` continues there and
 /// not on `localhost` (cookies are per host).
-fn public_base(state: &AppState, req: &HttpRequest) -> String {
+pub(crate) fn public_base(state: &AppState, req: &HttpRequest) -> String {
     if state.config.urls.self_.public.is_some() {
         return state.config.public_url();
     }
@@ -107,7 +107,7 @@ fn request_url(state: &AppState, req: &HttpRequest) -> String {
     }
 }
 
-fn pairs(text: &str) -> Vec<(String, String)> {
+pub(crate) fn pairs(text: &str) -> Vec<(String, String)> {
     url::form_urlencoded::parse(text.as_bytes())
         .into_owned()
         .collect()

@@ -4,6 +4,7 @@
 pub mod authorize;
 pub mod discovery;
 pub mod jwks;
+pub mod logout;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;
@@ -22,6 +23,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .route(
             "/oauth2/auth",
             web::post().to(authorize::o_auth2_authorize_post),
+        )
+        .service(logout::revoke_oidc_session)
+        .route(
+            "/oauth2/sessions/logout",
+            web::post().to(logout::revoke_oidc_session_post),
         )
         .service(token::oauth2_token_exchange)
         .service(revoke::revoke_o_auth2_token)

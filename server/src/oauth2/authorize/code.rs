@@ -12,7 +12,7 @@ use crate::oauth2::issue::Grant;
 use crate::oauth2::pkce::PkceMethod;
 use crate::oauth2::session::TokenSession;
 use crate::state::AppState;
-use crate::storage::TokenKind;
+use crate::storage::{StoredToken, TokenKind};
 
 /// What the token endpoint checks when the code is exchanged (RFC 6749 §4.1.3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +44,8 @@ pub struct CodeGrant<'a> {
     pub audience: Vec<String>,
     pub access_token_claims: Option<serde_json::Value>,
     pub id_token: IdTokenContext,
+    /// The pairwise `sub` of the client (OIDC Core §8.1), when it differs.
+    pub obfuscated_subject: Option<String>,
 }
 
 fn object(value: Option<serde_json::Value>) -> serde_json::Map<String, serde_json::Value> {
@@ -58,21 +60,42 @@ pub async fn issue_code(
     state: &AppState,
     grant: CodeGrant<'_>,
 ) -> Result<AuthorizeResponse, OAuth2Error> {
-    let request = grant.request;
+    let family = family(state, &grant)?;
+    let (code, row) = mint_code(state, &family, grant.request)?;
+    state.tokens.insert_tokens(&[row]).await?;
+    let mut params = vec![("code".to_owned(), code)];
+    if !grant.scope.is_empty() {
+        params.push(("scope".to_owned(), grant.scope.join(" ")));
+    }
+    Ok(response::success(&grant.request.target, params))
+}
+
+/// The token family of `grant`: its session carries the access-token claims and the
+/// [`IdTokenContext`].
+pub fn family(state: &AppState, grant: &CodeGrant<'_>) -> Result<Grant, OAuth2Error> {
     let id_token = serde_json::to_value(&grant.id_token)
         .map_err(|e| OAuth2Error::server_error(format!("id token context: {e}")))?;
     let session = TokenSession {
-        ext: object(grant.access_token_claims),
+        ext: object(grant.access_token_claims.clone()),
         id_token: Some(id_token),
+        obfuscated_subject: grant.obfuscated_subject.clone(),
     };
-    let family = Grant::new(
-        &request.client_id,
+    Ok(Grant::new(
+        &grant.request.client_id,
         grant.subject,
         grant.scope.clone(),
-        grant.audience,
+        grant.audience.clone(),
         session,
         state.clock.now(),
-    );
+    ))
+}
+
+/// Mints the code of `family` and its row (not stored yet).
+pub fn mint_code(
+    state: &AppState,
+    family: &Grant,
+    request: &AuthorizeRequest,
+) -> Result<(String, StoredToken), OAuth2Error> {
     let data = serde_json::to_value(CodeRequestData {
         redirect_uri: request.target.redirect_uri.clone(),
         redirect_uri_given: request.redirect_uri_given,
@@ -88,12 +111,7 @@ pub async fn issue_code(
         lifespan,
         Some(&data),
     )?;
-    state.tokens.insert_tokens(&[row]).await?;
-    let mut params = vec![("code".to_owned(), code.value)];
-    if !grant.scope.is_empty() {
-        params.push(("scope".to_owned(), grant.scope.join(" ")));
-    }
-    Ok(response::success(&request.target, params))
+    Ok((code.value, row))
 }
 
 impl IdTokenContext {

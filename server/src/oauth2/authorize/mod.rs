@@ -2,6 +2,9 @@
 //! go, and how responses are encoded. The login/consent state machine is `crate::flow`.
 
 pub mod code;
+pub mod implicit;
+pub mod oidc_params;
 pub mod redirect_uri;
 pub mod request;
 pub mod response;
+pub mod response_type;

@@ -6,8 +6,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::oidc_params;
 use super::redirect_uri;
-use crate::client::model::{Client, GrantType};
+use super::response_type::ResponseType;
+use crate::client::model::Client;
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::form::FormParams;
 use crate::oauth2::pkce::{self, PkceMethod};
@@ -24,7 +26,7 @@ pub enum ResponseMode {
 }
 
 impl ResponseMode {
-    fn parse(value: &str) -> Option<Self> {
+    pub fn parse(value: &str) -> Option<Self> {
         match value {
             "query" => Some(Self::Query),
             "fragment" => Some(Self::Fragment),
@@ -55,6 +57,9 @@ pub struct RedirectTarget {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthorizeRequest {
     pub client_id: String,
+    /// What the response carries (code, access token, ID token).
+    #[serde(default)]
+    pub response_type: ResponseType,
     pub target: RedirectTarget,
     /// Whether `redirect_uri` was in the request: then the token request must repeat it
     /// (RFC 6749 §4.1.3).
@@ -71,6 +76,12 @@ pub struct AuthorizeRequest {
     pub ui_locales: Vec<String>,
     pub display: Option<String>,
     pub id_token_hint: Option<String>,
+    /// The verified claims of `id_token_hint` (OIDC Core §3.1.2.1).
+    #[serde(default)]
+    pub id_token_hint_claims: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The `claims` request parameter (OIDC Core §5.5), a JSON object.
+    #[serde(default)]
+    pub claims: Option<serde_json::Map<String, serde_json::Value>>,
     /// The URL the user agent asked for, for the login and consent apps.
     pub request_url: String,
     pub requested_at: DateTime<Utc>,
@@ -129,15 +140,19 @@ pub async fn parse(
         .get("state")
         .map_err(|e| fail(e, &target))?
         .map(str::to_owned);
-    if let Some(mode) = params.get("response_mode").map_err(|e| fail(e, &target))? {
-        target.response_mode = ResponseMode::parse(mode).ok_or_else(|| {
+    let given_mode = match params.get("response_mode").map_err(|e| fail(e, &target))? {
+        None => None,
+        Some(mode) => Some(ResponseMode::parse(mode).ok_or_else(|| {
             fail(
                 OAuth2Error::invalid_request(format!(
                     "The response_mode {mode:?} is not supported; use query, fragment or form_post."
                 )),
                 &target,
             )
-        })?;
+        })?),
+    };
+    if let Some(mode) = given_mode {
+        target.response_mode = mode;
     }
     for unsupported in ["request", "request_uri"] {
         if params.has(unsupported) {
@@ -159,27 +174,20 @@ pub async fn parse(
                 &target,
             )
         })?;
-    let words = split(Some(response_type));
-    if words != ["code"] {
-        return Err(fail(
+    let response_type = ResponseType::parse(response_type).ok_or_else(|| {
+        fail(
             OAuth2Error::new(ErrorKind::UnsupportedResponseType).with_hint(format!(
-                "The response_type {response_type:?} is not supported; use \"code\"."
+                "The response_type {response_type:?} is not supported; use code, or a combination of code, id_token and token."
             )),
             &target,
-        ));
-    }
-    let registered = client
-        .response_types
-        .iter()
-        .any(|r| split(Some(r)) == words);
-    if !registered || !client.has_grant(GrantType::AuthorizationCode) {
-        return Err(fail(
-            OAuth2Error::new(ErrorKind::UnauthorizedClient).with_hint(
-                "The client is not allowed to use response_type \"code\" or the authorization_code grant.",
-            ),
-            &target,
-        ));
-    }
+        )
+    })?;
+    target.response_mode = given_mode.unwrap_or(response_type.default_mode());
+    response_type
+        .check_mode(target.response_mode)
+        .and_then(|()| response_type.check_supported(state.config.oauth2.allow_token_response_type))
+        .and_then(|()| response_type.check_client(&client))
+        .map_err(|e| fail(e, &target))?;
 
     let strategy = state.config.strategies.scope;
     let client_scopes: Vec<&str> = client.scope.split(' ').filter(|s| !s.is_empty()).collect();
@@ -205,9 +213,13 @@ pub async fn parse(
         ));
     }
 
-    let (code_challenge, code_challenge_method) =
-        parse_pkce(state, &client, params).map_err(|e| fail(e, &target))?;
-    let prompt = parse_prompt(params.get("prompt").map_err(|e| fail(e, &target))?)
+    // RFC 7636 protects the code: a response without one needs no challenge.
+    let (code_challenge, code_challenge_method) = if response_type.code {
+        parse_pkce(state, &client, params).map_err(|e| fail(e, &target))?
+    } else {
+        (None, None)
+    };
+    let prompt = oidc_params::parse_prompt(params.get("prompt").map_err(|e| fail(e, &target))?)
         .map_err(|e| fail(e, &target))?;
     let max_age =
         match params.get("max_age").map_err(|e| fail(e, &target))? {
@@ -224,13 +236,28 @@ pub async fn parse(
             )?),
         };
     let get = |name: &str| params.get(name).map(|v| v.map(str::to_owned));
+    let nonce = get("nonce").map_err(|e| fail(e, &target))?;
+    oidc_params::check_id_token_response(response_type, &requested_scope, nonce.as_deref())
+        .map_err(|e| fail(e, &target))?;
+    let claims = oidc_params::parse_claims(params.get("claims").map_err(|e| fail(e, &target))?)
+        .map_err(|e| fail(e, &target))?;
+    let id_token_hint = get("id_token_hint").map_err(|e| fail(e, &target))?;
+    let id_token_hint_claims = match &id_token_hint {
+        Some(hint) => Some(
+            oidc_params::verify_id_token_hint(state, hint)
+                .await
+                .map_err(|e| fail(e, &target))?,
+        ),
+        None => None,
+    };
     let request = AuthorizeRequest {
         client_id: client.client_id.clone(),
+        response_type,
         target: target.clone(),
         redirect_uri_given: given_redirect.is_some(),
         scope: requested_scope,
         audience,
-        nonce: get("nonce").map_err(|e| fail(e, &target))?,
+        nonce,
         code_challenge,
         code_challenge_method,
         prompt,
@@ -239,7 +266,9 @@ pub async fn parse(
         acr_values: split(params.get("acr_values").map_err(|e| fail(e, &target))?),
         ui_locales: split(params.get("ui_locales").map_err(|e| fail(e, &target))?),
         display: get("display").map_err(|e| fail(e, &target))?,
-        id_token_hint: get("id_token_hint").map_err(|e| fail(e, &target))?,
+        id_token_hint,
+        id_token_hint_claims,
+        claims,
         request_url: request_url.to_owned(),
         requested_at: state.clock.now(),
     };
@@ -289,29 +318,4 @@ fn parse_pkce(
         ));
     }
     Ok((Some(challenge.to_owned()), Some(method)))
-}
-
-/// OIDC Core §3.1.2.1: "If this parameter contains none with any other value, an error
-/// is returned."
-fn parse_prompt(value: Option<&str>) -> Result<Vec<Prompt>, OAuth2Error> {
-    let mut prompts = Vec::new();
-    for word in split(value) {
-        prompts.push(match word.as_str() {
-            "none" => Prompt::None,
-            "login" => Prompt::Login,
-            "consent" => Prompt::Consent,
-            "select_account" => Prompt::SelectAccount,
-            other => {
-                return Err(OAuth2Error::invalid_request(format!(
-                    "The prompt value {other:?} is not supported."
-                )));
-            }
-        });
-    }
-    if prompts.contains(&Prompt::None) && prompts.len() > 1 {
-        return Err(OAuth2Error::invalid_request(
-            "prompt=none must not be combined with other prompt values.",
-        ));
-    }
-    Ok(prompts)
 }

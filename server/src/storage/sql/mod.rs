@@ -9,6 +9,7 @@ mod connection;
 mod dsn;
 mod flows;
 mod health;
+mod janitor;
 mod json_web_keys;
 mod jti;
 mod migrations;
@@ -21,6 +22,7 @@ use std::time::Duration;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 pub use dsn::Backend;
+pub use janitor::ExpiredKind;
 
 use crate::storage::StorageError;
 use connection::{ConnectionManager, DbConnection};

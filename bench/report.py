@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Turns one bench/run results directory into markdown: the tables, the ratios to the
+ceiling and to the peer, and the targets of the benchmark issue, each met or not.
+
+    python3 bench/report.py bench/results/<stamp> [--docs docs/benchmarks.md]
+
+With --docs, replaces the part of the file between the markers
+`<!-- bench:results:begin -->` and `<!-- bench:results:end -->` (appends it when the
+markers are missing). Prints the markdown either way.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+BEGIN = "<!-- bench:results:begin -->"
+END = "<!-- bench:results:end -->"
+
+SCENARIOS = [
+    ("discovery", "discovery (GET)", "get"),
+    ("jwks", "JWKS (GET)", "get"),
+    ("cc_opaque", "client_credentials, opaque", "post"),
+    ("cc_jwt_es256", "client_credentials, JWT ES256", "post"),
+    ("cc_jwt_rs256", "client_credentials, JWT RS256", "post"),
+    ("introspect", "introspection (opaque)", "post"),
+    ("refresh", "refresh_token grant ¹", None),
+    ("auth_code_flow", "authorization-code flow ² (flows/s)", None),
+]
+CEILING = {"get": "get_1kb", "post": "post_form_1kb"}
+TOKEN_ENDPOINT = ["cc_opaque", "cc_jwt_es256", "cc_jwt_rs256", "refresh"]
+
+
+def fmt_rate(x):
+    return f"{x:,.0f}"
+
+
+def ratio(a, b):
+    if not a or not b:
+        return "–"
+    return f"{a / b:.2f}×"
+
+
+def main():
+    args = sys.argv[1:]
+    if not args:
+        sys.exit(__doc__)
+    out = Path(args[0])
+    docs = Path(args[args.index("--docs") + 1]) if "--docs" in args else None
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines() if line]
+    meta = json.loads((out / "meta.json").read_text())
+
+    def find(subject, scenario, conns=None, backend=None):
+        for r in rows:
+            if (
+                r["subject"] == subject
+                and r["scenario"] == scenario
+                and (conns is None or r.get("connections") == conns)
+                and (backend is None or r.get("backend") == backend)
+            ):
+                return r
+        return None
+
+    backends = []
+    for r in rows:
+        if r["subject"] == "portunus" and r["backend"] not in backends:
+            backends.append(r["backend"])
+    conns_list = [int(c) for c in meta["connections"]]
+
+    md = []
+    kind = "QUICK run (smoke test: a few seconds per scenario; not for comparison)" if meta["quick"] else "full run"
+    if meta.get("profile") == "dev":
+        kind += ", DEBUG build"
+    md.append(f"### Results: {meta['date']}, {kind}")
+    md.append("")
+    md.append(
+        f"Machine: {meta['cpu']}, {meta['cores']} cores, {meta['memory_mb']:,} MB RAM; "
+        f"{meta['os']}, Linux {meta['kernel']}. Commit `{meta['commit']}`"
+        f"{' (with uncommitted changes)' if meta['dirty'] else ''}. {meta['wrk']}; {meta['postgres']}."
+    )
+    md.append(
+        f"Each scenario: {meta['warmup_s']:g} s warm-up, then {meta['duration_s']:g} s measured, "
+        f"at {', '.join(meta['connections'])} connections; wrk `-t1` (one load-generator thread)."
+    )
+    if meta.get("label"):
+        md.append("")
+        md.append(f"**Conditions: {meta['label']}**")
+    md.append("")
+
+    for backend in backends:
+        md.append(f"#### Portunus on {backend}")
+        md.append("")
+        md.append(
+            "| scenario | conns | req/s | p50 ms | p99 ms | errors | server CPU | peak RSS MB "
+            "| other CPU | × ceiling | × peer | peer req/s |"
+        )
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for scenario, title, ceiling_kind in SCENARIOS:
+            for c in conns_list:
+                r = find("portunus", scenario, c, backend)
+                if not r:
+                    continue
+                ceil = find("ceiling", CEILING[ceiling_kind], c) if ceiling_kind else None
+                peer = find("peer", scenario, c)
+                md.append(
+                    f"| {title} | {c} | {fmt_rate(r['rate'])} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
+                    f"| {r['errors']} | {r['server_cpu_cores'] * 100:.0f}% | {r['peak_rss_mb']:.1f} "
+                    f"| {r['other_cpu_cores'] * 100:.0f}% "
+                    f"| {ratio(r['rate'], ceil['rate']) if ceil else '–'} "
+                    f"| {ratio(r['rate'], peer['rate']) if peer else '–'} "
+                    f"| {fmt_rate(peer['rate']) if peer else '–'} |"
+                )
+        idle = next((r.get("idle_rss_mb") for r in rows if r.get("backend") == backend and "idle_rss_mb" in r), None)
+        md.append("")
+        if idle is not None:
+            md.append(f"Idle RSS after start and seeding: {idle:.1f} MB.")
+            md.append("")
+
+    refs = [r for r in rows if r["subject"] in ("ceiling", "peer")]
+    if refs:
+        md.append("#### References (same run)")
+        md.append("")
+        md.append("| subject | scenario | conns | req/s | p50 ms | p99 ms | errors | CPU | peak RSS MB |")
+        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for r in refs:
+            md.append(
+                f"| {r['subject']} | {r['scenario']} | {r['connections']} | {fmt_rate(r['rate'])} "
+                f"| {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} "
+                f"| {r['server_cpu_cores'] * 100:.0f}% | {r['peak_rss_mb']:.1f} |"
+            )
+        md.append("")
+
+    grown = [r for r in rows if r["scenario"].endswith("_grown")]
+    if grown:
+        md.append("#### Growth: the same requests with the extra stored tokens")
+        md.append("")
+        md.append("| backend | scenario | conns | token rows | req/s before | req/s after | change | p99 before | p99 after |")
+        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for r in grown:
+            base = find("portunus", r["scenario"].removesuffix("_grown"), r["connections"], r["backend"])
+            if not base:
+                continue
+            change = (r["rate"] / base["rate"] - 1) * 100
+            md.append(
+                f"| {r['backend']} | {base['scenario']} | {r['connections']} | {r.get('token_rows', 0):,} "
+                f"| {fmt_rate(base['rate'])} | {fmt_rate(r['rate'])} | {change:+.1f}% "
+                f"| {base['p99_ms']:.2f} | {r['p99_ms']:.2f} |"
+            )
+        md.append("")
+
+    janitor = [r for r in rows if r["subject"] == "janitor"]
+    if janitor:
+        md.append("#### `portunus janitor` (server running, batches of 10,000)")
+        md.append("")
+        md.append("| backend | token rows before | deleted | seconds | rows/s |")
+        md.append("|---|---:|---:|---:|---:|")
+        for r in janitor:
+            per = r["deleted"] / r["seconds"] if r["seconds"] else 0
+            md.append(
+                f"| {r['backend']} | {r['token_rows_before']:,} | {r['deleted']:,} | {r['seconds']:.2f} | {fmt_rate(per)} |"
+            )
+        md.append("")
+
+    # Targets of the benchmark issue.
+    checks = []
+
+    def target(name, value, ok):
+        checks.append(f"| {name} | {value} | {'met' if ok else '**not met**'} |")
+
+    for backend in backends:
+        for c in conns_list:
+            for s in ("discovery", "jwks"):
+                r, ceil = find("portunus", s, c, backend), find("ceiling", "get_1kb", c)
+                if r and ceil:
+                    q = r["rate"] / ceil["rate"]
+                    target(f"{s} ≥ 50% of ceiling ({backend}, {c} conns)", f"{q * 100:.0f}%", q >= 0.5)
+            factor = 3 if backend == "sqlite" else 2
+            for s in ("cc_opaque", "cc_jwt_es256", "introspect"):
+                if backend != "sqlite" and s != "cc_opaque":
+                    continue
+                r, peer = find("portunus", s, c, backend), find("peer", s, c)
+                if r and peer:
+                    q = r["rate"] / peer["rate"]
+                    target(f"{s} ≥ {factor}× peer ({backend}, {c} conns)", f"{q:.2f}×", q >= factor)
+        flows = [r["rate"] for r in rows if r["subject"] == "portunus" and r["backend"] == backend and r["scenario"] == "auth_code_flow"]
+        if flows:
+            need = 1000 if backend == "sqlite" else 600
+            target(f"auth-code flows ≥ {need}/s ({backend}, best)", f"{max(flows):,.0f}/s", max(flows) >= need)
+        for s in TOKEN_ENDPOINT:
+            r = find("portunus", s, 64, backend)
+            if r:
+                target(f"token endpoint p99 ≤ 10 ms at 64 conns: {s} ({backend})", f"{r['p99_ms']:.2f} ms", r["p99_ms"] <= 10)
+        loads = [r["peak_rss_mb"] for r in rows if r["subject"] == "portunus" and r["backend"] == backend]
+        if loads:
+            target(f"peak RSS under load ≤ 64 MB ({backend})", f"{max(loads):.1f} MB", max(loads) <= 64)
+        idle = next((r.get("idle_rss_mb") for r in rows if r.get("backend") == backend and "idle_rss_mb" in r), None)
+        if idle is not None:
+            target(f"idle RSS ≤ 25 MB ({backend})", f"{idle:.1f} MB", idle <= 25)
+        for r in grown:
+            if r["backend"] != backend:
+                continue
+            base = find("portunus", r["scenario"].removesuffix("_grown"), r["connections"], backend)
+            if base:
+                loss = (1 - r["rate"] / base["rate"]) * 100
+                target(f"growth loss ≤ 10%: {base['scenario']} ({backend}, {r['connections']} conns)", f"{loss:.1f}%", loss <= 10)
+    if checks:
+        md.append("#### Targets")
+        md.append("")
+        md.append("| target | measured | |")
+        md.append("|---|---:|---|")
+        md.extend(checks)
+        md.append("")
+    if meta["quick"]:
+        md.append("Quick runs are smoke tests: the numbers only show that every scenario works.")
+        md.append("")
+    md.append(
+        "¹ refresh: each of the concurrent workers gets a refresh token from one flow, then "
+        "refreshes in a loop with the token each refresh returns (flow-driver `--mode refresh`)."
+    )
+    md.append(
+        "² one flow: authorize → login accept (admin API) → consent accept → code exchange "
+        "with PKCE, ID token checked; the flow driver plays browser and login/consent app; "
+        "\"conns\" is its number of concurrent flows."
+    )
+    text = "\n".join(md) + "\n"
+    print(text)
+    if docs:
+        current = docs.read_text() if docs.exists() else ""
+        block = f"{BEGIN}\n{text}{END}"
+        if BEGIN in current and END in current:
+            head = current[: current.index(BEGIN)]
+            tail = current[current.index(END) + len(END):]
+            docs.write_text(head + block + tail)
+        else:
+            docs.write_text(current.rstrip("\n") + "\n\n" + block + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+//! The admin side of logout (Hydra's `/admin/oauth2/auth/requests/logout`): the logout
+//! app reads the request, then accepts it (the user agent returns with a verifier and
+//! the session ends) or rejects it (the user stays logged in). Each decision is
+//! recorded once; a second one, or a read after it, answers 410 with `redirect_to`.
+
+use super::admin::{client_wire, ensure_unhandled, expired, record, seal};
+use super::logout_state::{LogoutChallengeState, LogoutVerifierState, OAuth2LogoutRequest};
+use super::sealed::{self, SealedKind};
+use crate::error::OAuth2Error;
+use crate::state::AppState;
+use crate::storage::flows::FlowStep;
+
+fn open_logout(state: &AppState, challenge: &str) -> Result<LogoutChallengeState, OAuth2Error> {
+    let logout: LogoutChallengeState =
+        sealed::open(&state.keys, SealedKind::LogoutChallenge, challenge).ok_or_else(|| {
+            OAuth2Error::not_found(
+                "The logout challenge is unknown, was tampered with, or was made with a system secret this server does not have.",
+            )
+        })?;
+    expired(state, logout.issued_at, "logout")?;
+    Ok(logout)
+}
+
+pub async fn get_logout_request(
+    state: &AppState,
+    challenge: &str,
+) -> Result<OAuth2LogoutRequest, OAuth2Error> {
+    let logout = open_logout(state, challenge)?;
+    ensure_unhandled(state, &logout.flow_id, FlowStep::LogoutHandled).await?;
+    let client = match &logout.client_id {
+        Some(id) => Some(client_wire(state, id).await?),
+        None => None,
+    };
+    let ttl = state.config.ttl.login_consent_request.as_chrono();
+    Ok(OAuth2LogoutRequest {
+        challenge: Some(challenge.to_owned()),
+        subject: Some(logout.subject),
+        sid: Some(logout.sid),
+        request_url: Some(logout.request_url),
+        rp_initiated: Some(client.is_some()),
+        client,
+        requested_at: Some(logout.issued_at),
+        expires_at: Some(logout.issued_at + ttl),
+    })
+}
+
+/// The logout endpoint the user agent used (the request URL without its query), so
+/// the verifier returns to the same host and its cookies go along.
+fn verifier_url(logout: &LogoutChallengeState, verifier: &str) -> String {
+    let endpoint = logout
+        .request_url
+        .split_once('?')
+        .map_or(logout.request_url.as_str(), |(endpoint, _)| endpoint);
+    let verifier: String = url::form_urlencoded::byte_serialize(verifier.as_bytes()).collect();
+    format!("{endpoint}?logout_verifier={verifier}")
+}
+
+/// Accepts the logout: returns where the user agent goes to end its session.
+pub async fn accept_logout(state: &AppState, challenge: &str) -> Result<String, OAuth2Error> {
+    let logout = open_logout(state, challenge)?;
+    let (flow_id, issued_at) = (logout.flow_id.clone(), logout.issued_at);
+    let verifier = seal(
+        state,
+        SealedKind::LogoutVerifier,
+        &LogoutVerifierState {
+            challenge: logout.clone(),
+        },
+    )?;
+    let redirect_to = verifier_url(&logout, &verifier);
+    record(
+        state,
+        &flow_id,
+        FlowStep::LogoutHandled,
+        redirect_to,
+        issued_at,
+    )
+    .await
+}
+
+/// Rejects the logout: the user chose to stay logged in. As in Hydra the answer is
+/// empty and the logout app decides what the user sees; the session is untouched and
+/// no relying party is notified. The decision is recorded with the place the user
+/// would have gone after logging out (the RP's `post_logout_redirect_uri` with
+/// `state`, else `urls.post_logout_redirect`, else the issuer) as the 410's
+/// `redirect_to` of a later decision.
+pub async fn reject_logout(state: &AppState, challenge: &str) -> Result<(), OAuth2Error> {
+    let logout = open_logout(state, challenge)?;
+    let redirect_to = logout
+        .post_logout_uri
+        .clone()
+        .or_else(|| state.config.urls.post_logout_redirect.clone())
+        .unwrap_or_else(|| state.config.issuer());
+    record(
+        state,
+        &logout.flow_id,
+        FlowStep::LogoutHandled,
+        redirect_to,
+        logout.issued_at,
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! The end of a logout (RP-Initiated Logout 1.0 §2 after the OP's confirmation): the
+//! authentication session is deleted, its relying parties are notified — Back-Channel
+//! Logout §2.5 in the background, Front-Channel Logout §2 with iframes — and the user
+//! agent continues to the post-logout redirect.
+
+use std::collections::HashSet;
+
+use super::logout::{LogoutOutcome, after_logout, finish_without_notifications};
+use super::logout_state::LogoutChallengeState;
+use crate::client::model::Client;
+use crate::error::OAuth2Error;
+use crate::oidc::logout::{backchannel, frontchannel};
+use crate::state::AppState;
+use crate::storage::flows::ConsentListQuery;
+
+/// Consents listed per storage call.
+const PAGE: usize = 500;
+
+/// The clients the subject used in this session: those it consented to with this `sid`,
+/// and the RP that asked.
+async fn session_clients(
+    state: &AppState,
+    challenge: &LogoutChallengeState,
+) -> Result<Vec<Client>, OAuth2Error> {
+    let mut ids: Vec<String> = challenge.client_id.iter().cloned().collect();
+    let mut after = None;
+    loop {
+        let page = state
+            .consents
+            .list_consents(&ConsentListQuery {
+                subject: challenge.subject.clone(),
+                login_session_id: Some(challenge.sid.clone()),
+                after: after.clone(),
+                limit: PAGE,
+            })
+            .await?;
+        ids.extend(page.iter().map(|g| g.client_id.clone()));
+        match page.last() {
+            Some(last) if page.len() == PAGE => after = Some(last.id.clone()),
+            _ => break,
+        }
+    }
+    let mut seen = HashSet::new();
+    let mut clients = Vec::new();
+    for id in ids.into_iter().filter(|id| seen.insert(id.clone())) {
+        if let Some(client) = state.clients.get_client(&id).await? {
+            clients.push(client);
+        }
+    }
+    Ok(clients)
+}
+
+/// Ends the authentication session, notifies the RPs, and says where to go next.
+pub async fn end_session(
+    state: &AppState,
+    challenge: LogoutChallengeState,
+) -> Result<LogoutOutcome, OAuth2Error> {
+    let clients = session_clients(state, &challenge).await?;
+    state
+        .login_sessions
+        .delete_login_session(&challenge.sid)
+        .await?;
+    let issuer = state.config.issuer();
+    let iframes: Vec<String> = clients
+        .iter()
+        .filter_map(|c| frontchannel::iframe_url(c, &issuer, &challenge.sid))
+        .collect();
+    backchannel::notify(
+        state,
+        clients,
+        challenge.subject.clone(),
+        challenge.sid.clone(),
+    );
+    if iframes.is_empty() {
+        return Ok(finish_without_notifications(
+            state,
+            challenge.post_logout_uri,
+        ));
+    }
+    let next = after_logout(state, challenge.post_logout_uri);
+    Ok(LogoutOutcome::Page(frontchannel::page(
+        &iframes,
+        next.as_deref(),
+    )))
+}

@@ -1,0 +1,82 @@
+//! `GET|POST /oauth2/sessions/logout`: the OP's `end_session_endpoint` (OIDC
+//! RP-Initiated Logout 1.0 §2: "The OP MUST support the use of the HTTP GET and POST
+//! methods"). A browser endpoint: it answers with redirects and HTML pages.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::{HttpRequest, HttpResponse, get, web};
+
+use super::authorize::{cookie, cookies_of, pairs, public_base};
+use crate::error::ErrorBody;
+use crate::flow::logout::{self, LogoutOutcome, LogoutResult};
+use crate::oauth2::authorize::response::error_page;
+use crate::oauth2::form::FormParams;
+use crate::state::AppState;
+
+fn respond(result: LogoutResult) -> HttpResponse {
+    let (mut builder, body) = match result.outcome {
+        LogoutOutcome::Redirect(url) => {
+            let mut b = HttpResponse::SeeOther();
+            b.insert_header((header::LOCATION, url));
+            (b, None)
+        }
+        LogoutOutcome::Page(html) => (HttpResponse::Ok(), Some(html)),
+        LogoutOutcome::ErrorPage(err) => (
+            HttpResponse::build(StatusCode::from_u16(err.status()).unwrap_or_default()),
+            Some(error_page(&err)),
+        ),
+    };
+    builder.insert_header(CacheControl(vec![CacheDirective::NoStore]));
+    for spec in &result.cookies {
+        builder.cookie(cookie(spec));
+    }
+    match body {
+        Some(html) => builder.content_type("text/html; charset=utf-8").body(html),
+        None => builder.finish(),
+    }
+}
+
+/// The logout URL as the user agent requested it (the verifier comes back to it).
+fn request_url(state: &AppState, req: &HttpRequest, query: &str) -> String {
+    let base = public_base(state, req);
+    match query {
+        "" => format!("{base}{}", req.path()),
+        query => format!("{base}{}?{query}", req.path()),
+    }
+}
+
+/// OpenID Connect front- and back-channel enabled logout
+///
+/// The relying party sends the user agent here to log out (OIDC RP-Initiated Logout
+/// 1.0) with `id_token_hint`, `post_logout_redirect_uri`, `state` and `client_id`. With
+/// a session the user agent goes on to the logout app; then the session ends, the
+/// relying parties are notified (front- and back-channel) and the user agent goes to the
+/// registered `post_logout_redirect_uri`. Not for API clients.
+#[utoipa::path(
+    tag = "oidc",
+    responses(
+        (status = 303, description = "On to the logout app or the post-logout redirect."),
+        (status = 200, description = "The front-channel logout page, or a logged-out page."),
+        (status = 400, description = "An error page (e.g. an unregistered post_logout_redirect_uri).", body = ErrorBody)
+    )
+)]
+#[get("/oauth2/sessions/logout")]
+pub async fn revoke_oidc_session(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let query = req.query_string();
+    let params = FormParams::new(pairs(query));
+    let url = request_url(&state, &req, query);
+    respond(logout::handle(&state, &params, &cookies_of(&req), &url).await)
+}
+
+/// RP-Initiated Logout 1.0 §2: POST with form-encoded parameters.
+pub async fn revoke_oidc_session_post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: String,
+) -> HttpResponse {
+    let mut all = pairs(req.query_string());
+    all.extend(pairs(&body));
+    let params = FormParams::new(all);
+    let url = request_url(&state, &req, "");
+    respond(logout::handle(&state, &params, &cookies_of(&req), &url).await)
+}

@@ -1,0 +1,112 @@
+//! The implicit and hybrid flows' authorization response (RFC 6749 §4.2.2, OIDC Core
+//! §3.2.2.5, §3.3.2.5): the code, access token and ID token the `response_type` asks
+//! for, minted for one token family and stored in one step at the end of the flow.
+//!
+//! - the access token (opaque or RFC 9068 JWT, as for the client's other grants) lives
+//!   for the client's `implicit_grant_access_token_lifespan` or `ttl.access_token`, and
+//!   no refresh token is ever issued (RFC 6749 §4.2.2);
+//! - the ID token lives for `implicit_grant_id_token_lifespan` or `ttl.id_token`,
+//!   always echoes `nonce`, and carries `at_hash` with an access token and `c_hash`
+//!   with a code (OIDC Core §3.3.2.11);
+//! - a code of a hybrid response is the same code the code flow issues.
+
+use chrono::Duration;
+
+use super::code::{self, CodeGrant};
+use super::response::{self, AuthorizeResponse};
+use crate::client::model::{AccessTokenStrategy, Client};
+use crate::duration::GoDuration;
+use crate::error::{ErrorKind, OAuth2Error};
+use crate::oauth2::issue::{self, Grant};
+use crate::oauth2::jwt_access_token;
+use crate::oidc::id_token::{self, IdTokenPlan};
+use crate::state::AppState;
+use crate::storage::{StoredToken, TokenKind};
+
+/// Issues what `grant.request.response_type` asks for and answers the client.
+pub async fn issue_response(
+    state: &AppState,
+    client: &Client,
+    grant: CodeGrant<'_>,
+) -> Result<AuthorizeResponse, OAuth2Error> {
+    let request = grant.request;
+    let response_type = request.response_type;
+    let family = code::family(state, &grant)?;
+    let mut rows: Vec<StoredToken> = Vec::new();
+    let mut params: Vec<(String, String)> = Vec::new();
+
+    let code = if response_type.code {
+        let (code, row) = code::mint_code(state, &family, request)?;
+        rows.push(row);
+        params.push(("code".to_owned(), code.clone()));
+        Some(code)
+    } else {
+        None
+    };
+    let access_token = if response_type.token {
+        let lifespan = lifespan(
+            client.lifespans.implicit_grant_access_token_lifespan,
+            state.config.ttl.access_token,
+        );
+        let (token, row) = mint_access_token(state, client, &family, lifespan).await?;
+        rows.push(row);
+        params.push(("access_token".to_owned(), token.clone()));
+        params.push(("token_type".to_owned(), "bearer".to_owned()));
+        params.push(("expires_in".to_owned(), lifespan.num_seconds().to_string()));
+        Some(token)
+    } else {
+        None
+    };
+    if response_type.id_token {
+        if !grant.scope.iter().any(|s| s == "openid") {
+            return Err(OAuth2Error::new(ErrorKind::InvalidScope)
+                .with_hint("An ID token was requested but the openid scope was not granted."));
+        }
+        let plan = IdTokenPlan::for_client(
+            client,
+            grant.id_token.clone(),
+            true,
+            lifespan(
+                client.lifespans.implicit_grant_id_token_lifespan,
+                state.config.ttl.id_token,
+            ),
+        )?;
+        let signed = id_token::sign_with_code(
+            state,
+            &client.client_id,
+            family.session.client_subject(grant.subject),
+            &plan,
+            access_token.as_deref(),
+            code.as_deref(),
+        )
+        .await?;
+        params.push(("id_token".to_owned(), signed));
+    }
+    if !grant.scope.is_empty() {
+        params.push(("scope".to_owned(), grant.scope.join(" ")));
+    }
+    if !rows.is_empty() {
+        state.tokens.insert_tokens(&rows).await?;
+    }
+    Ok(response::success(&request.target, params))
+}
+
+fn lifespan(own: Option<GoDuration>, default: GoDuration) -> Duration {
+    own.unwrap_or(default).as_chrono()
+}
+
+/// The access token of the response, in the client's format (RFC 6749 §4.2.2).
+async fn mint_access_token(
+    state: &AppState,
+    client: &Client,
+    family: &Grant,
+    lifespan: Duration,
+) -> Result<(String, StoredToken), OAuth2Error> {
+    match issue::access_format(state, client) {
+        AccessTokenStrategy::Opaque => {
+            let (token, row) = family.mint(&state.keys, TokenKind::AccessToken, lifespan, None)?;
+            Ok((token.value, row))
+        }
+        AccessTokenStrategy::Jwt => jwt_access_token::mint(state, family, lifespan).await,
+    }
+}

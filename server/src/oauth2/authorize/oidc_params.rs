@@ -1,0 +1,124 @@
+//! OpenID Connect parameters of the authorization request that need more than a
+//! string: `nonce` and `openid` for ID-token responses (OIDC Core §3.2.2.1,
+//! §3.3.2.11), the `claims` parameter (§5.5), `id_token_hint` and `prompt` (§3.1.2.1).
+
+use serde_json::{Map, Value};
+
+use super::request::Prompt;
+use super::response_type::ResponseType;
+use crate::error::OAuth2Error;
+use crate::jwk::ID_TOKEN_SET;
+use crate::oauth2::scope;
+use crate::state::AppState;
+
+/// OIDC Core §3.2.2.1 / §3.3.2.11: when the response contains an ID token, `nonce` is
+/// REQUIRED, and every OpenID Connect request has the `openid` scope (§3.1.2.1).
+pub fn check_id_token_response(
+    response_type: ResponseType,
+    scope: &[String],
+    nonce: Option<&str>,
+) -> Result<(), OAuth2Error> {
+    if !response_type.id_token {
+        return Ok(());
+    }
+    if !scope.iter().any(|s| s == "openid") {
+        return Err(OAuth2Error::invalid_request(
+            "A response_type containing id_token requires the openid scope (OIDC Core §3.1.2.1).",
+        ));
+    }
+    if nonce.is_none_or(str::is_empty) {
+        return Err(OAuth2Error::invalid_request(
+            "The nonce parameter is required when the response contains an ID token (OIDC Core §3.2.2.1, §3.3.2.11).",
+        ));
+    }
+    Ok(())
+}
+
+/// OIDC Core §5.5: "The claims Authentication Request parameter ... is represented as
+/// a JSON object"; anything else is `invalid_request`.
+pub fn parse_claims(value: Option<&str>) -> Result<Option<Map<String, Value>>, OAuth2Error> {
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    match serde_json::from_str::<Value>(value) {
+        Ok(Value::Object(object)) => Ok(Some(object)),
+        _ => Err(OAuth2Error::invalid_request(
+            "The claims parameter must be a JSON object (OIDC Core §5.5).",
+        )),
+    }
+}
+
+/// OIDC Core §3.1.2.1 `id_token_hint`: "ID Token previously issued by the Authorization
+/// Server". Its signature must verify with the ID-token key set and its `iss` be ours;
+/// an expired hint is accepted ("the OP SHOULD accept it even if it has expired").
+pub async fn verify_id_token_hint(
+    state: &AppState,
+    hint: &str,
+) -> Result<Map<String, Value>, OAuth2Error> {
+    let invalid = |why: String| {
+        OAuth2Error::invalid_request(format!("The id_token_hint is not valid: {why}."))
+    };
+    let verified = state
+        .key_manager
+        .verify(ID_TOKEN_SET, hint)
+        .await
+        .map_err(|e| invalid(e.to_string()))?;
+    let claims = verified.claims;
+    let issuer = state.config.issuer();
+    if claims.get("iss").and_then(Value::as_str) != Some(issuer.as_str()) {
+        return Err(invalid(format!("it was not issued by {issuer}")));
+    }
+    if claims.get("sub").and_then(Value::as_str).is_none() {
+        return Err(invalid("it has no sub claim".to_owned()));
+    }
+    Ok(claims)
+}
+
+/// OIDC Core §3.1.2.1: "If this parameter contains none with any other value, an error
+/// is returned."
+pub fn parse_prompt(value: Option<&str>) -> Result<Vec<Prompt>, OAuth2Error> {
+    let mut prompts = Vec::new();
+    for word in scope::parse_scope(value) {
+        prompts.push(match word.as_str() {
+            "none" => Prompt::None,
+            "login" => Prompt::Login,
+            "consent" => Prompt::Consent,
+            "select_account" => Prompt::SelectAccount,
+            other => {
+                return Err(OAuth2Error::invalid_request(format!(
+                    "The prompt value {other:?} is not supported."
+                )));
+            }
+        });
+    }
+    if prompts.contains(&Prompt::None) && prompts.len() > 1 {
+        return Err(OAuth2Error::invalid_request(
+            "prompt=none must not be combined with other prompt values.",
+        ));
+    }
+    Ok(prompts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_must_be_an_object() {
+        assert_eq!(parse_claims(None).unwrap(), None);
+        let parsed = parse_claims(Some(r#"{"id_token":{"email":null}}"#)).unwrap();
+        assert_eq!(parsed.unwrap()["id_token"]["email"], Value::Null);
+        assert!(parse_claims(Some("[1]")).is_err());
+        assert!(parse_claims(Some("{")).is_err());
+    }
+
+    #[test]
+    fn id_token_responses_need_openid_and_nonce() {
+        let rt = ResponseType::parse("id_token").unwrap();
+        let openid = vec!["openid".to_owned()];
+        assert!(check_id_token_response(rt, &openid, Some("n")).is_ok());
+        assert!(check_id_token_response(rt, &openid, None).is_err());
+        assert!(check_id_token_response(rt, &[], Some("n")).is_err());
+        assert!(check_id_token_response(ResponseType::CODE, &[], None).is_ok());
+    }
+}

@@ -1,0 +1,162 @@
+//! Delivering Back-Channel Logout tokens (Back-Channel Logout 1.0 §2.5): "The OP sends
+//! an HTTP POST request to the RP's back-channel logout URI … application/x-www-form-
+//! urlencoded … logout_token". Deliveries run concurrently, in the background (the user
+//! agent does not wait, §2.8 asks only that the OP "make a best effort"), each with a
+//! timeout and a few retries with exponential backoff on transport errors and 5xx.
+//!
+//! The URIs are registered by clients, so calls go through the SSRF guard of
+//! `clients.http.disallow_private_ip_ranges` (shared with `jwks_uri` fetching): IP
+//! literals are checked before the call, names are resolved by our own resolver that
+//! checks every resolved address, and redirects are not followed (§2.5 expects 200).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::redirect;
+
+use super::token;
+use crate::client::model::Client;
+use crate::config::ClientsHttpConfig;
+use crate::oauth2::private_key_jwt::ssrf::{self, GuardedResolver};
+use crate::state::AppState;
+
+/// How long one delivery attempt may take, connection included.
+pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Attempts per client, the first included.
+pub const MAX_ATTEMPTS: u32 = 3;
+/// The wait before the second attempt; doubled for each later one.
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+
+/// The HTTP clients for back-channel logout: one guarded, one for exempt URLs.
+#[derive(Debug, Clone)]
+pub struct BackChannel {
+    guarded: Option<reqwest::Client>,
+    open: reqwest::Client,
+    exceptions: Arc<[String]>,
+}
+
+fn builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .timeout(DELIVERY_TIMEOUT)
+        .connect_timeout(DELIVERY_TIMEOUT)
+        .no_proxy()
+        .redirect(redirect::Policy::none())
+        .user_agent(concat!("portunus/", env!("CARGO_PKG_VERSION")))
+}
+
+/// Why one attempt failed, and whether another may succeed.
+struct Failure {
+    reason: String,
+    retry: bool,
+}
+
+impl BackChannel {
+    pub fn new(config: &ClientsHttpConfig) -> Result<Self, reqwest::Error> {
+        let guarded = if config.disallow_private_ip_ranges {
+            Some(builder().dns_resolver(GuardedResolver).build()?)
+        } else {
+            None
+        };
+        Ok(Self {
+            guarded,
+            open: builder().build()?,
+            exceptions: config.private_ip_exception_urls.clone().into(),
+        })
+    }
+
+    /// POSTs `logout_token` to `uri`, retrying; the error says why it was given up.
+    pub async fn deliver(&self, uri: &str, logout_token: &str) -> Result<(), String> {
+        let url = url::Url::parse(uri).map_err(|e| format!("it is not a URL: {e}"))?;
+        let client = match &self.guarded {
+            Some(guarded) if !self.exceptions.iter().any(|e| e == uri) => {
+                ssrf::check_url(&url)?;
+                guarded
+            }
+            _ => &self.open,
+        };
+        let mut backoff = FIRST_BACKOFF;
+        let mut attempt = 1;
+        loop {
+            match Self::attempt(client, &url, logout_token).await {
+                Ok(()) => return Ok(()),
+                Err(failure) if failure.retry && attempt < MAX_ATTEMPTS => {
+                    tracing::debug!(uri, attempt, reason = %failure.reason, "back-channel logout attempt failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                    attempt += 1;
+                }
+                Err(failure) => return Err(failure.reason),
+            }
+        }
+    }
+
+    async fn attempt(
+        client: &reqwest::Client,
+        url: &url::Url,
+        logout_token: &str,
+    ) -> Result<(), Failure> {
+        let response = client
+            .post(url.clone())
+            .form(&[("logout_token", logout_token)])
+            .send()
+            .await
+            .map_err(|e| Failure {
+                reason: describe(&e),
+                retry: true,
+            })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        Err(Failure {
+            reason: format!("it answered HTTP {}", status.as_u16()),
+            retry: status.is_server_error() || status.as_u16() == 429,
+        })
+    }
+}
+
+/// reqwest's error with its causes (the resolver's refusal sits a few levels down).
+fn describe(err: &reqwest::Error) -> String {
+    let mut text = if err.is_timeout() {
+        "the request timed out".to_owned()
+    } else {
+        err.to_string()
+    };
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Signs and delivers a logout token to every client with a `backchannel_logout_uri`,
+/// concurrently, on a background task; returns at once. Outcomes are logged.
+pub fn notify(state: &AppState, clients: Vec<Client>, subject: String, sid: String) {
+    let clients: Vec<Client> = clients
+        .into_iter()
+        .filter(|c| !c.backchannel_logout_uri.is_empty())
+        .collect();
+    if clients.is_empty() {
+        return;
+    }
+    let state = state.clone();
+    tokio::spawn(async move {
+        let deliveries = clients.iter().map(|client| {
+            let (state, subject, sid) = (&state, &subject, &sid);
+            async move {
+                let uri = &client.backchannel_logout_uri;
+                let result = match token::sign(state, client, subject, sid).await {
+                    Ok(token) => state.backchannel.deliver(uri, &token).await,
+                    Err(err) => Err(format!("the logout token cannot be signed: {err}")),
+                };
+                match result {
+                    Ok(()) => tracing::info!(client_id = %client.client_id, uri, "back-channel logout delivered"),
+                    Err(reason) => tracing::warn!(client_id = %client.client_id, uri, %reason, "back-channel logout failed"),
+                }
+            }
+        });
+        futures::future::join_all(deliveries).await;
+    });
+}
