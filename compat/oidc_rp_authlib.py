@@ -1,0 +1,141 @@
+"""An OpenID Connect relying party we did not write (Authlib) logs in, refreshes, calls
+userinfo and logs out against a running `portunus serve all --dev`.
+
+Usage: python oidc_rp_authlib.py <admin_url> <public_url>
+This script plays the relying party (Authlib), the browser (requests, no redirects
+followed, cookies kept) and the login/consent app (plain admin API calls).
+"""
+
+import secrets
+import sys
+import urllib.parse
+
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.jose import JsonWebKey, jwt
+from authlib.oidc.core import CodeIDToken
+
+ADMIN, PUBLIC = sys.argv[1].rstrip("/"), sys.argv[2].rstrip("/")
+REDIRECT = "https://rp.test/callback"
+LOGGED_OUT = "https://rp.test/bye"
+
+
+def check(condition, what):
+    if not condition:
+        raise SystemExit(f"FAILED: {what}")
+    print(f"ok: {what}")
+
+
+def param(url, name):
+    parsed = urllib.parse.urlparse(url)
+    return urllib.parse.parse_qs(parsed.query).get(name, [None])[0]
+
+
+browser = requests.Session()
+
+
+def follow(url):
+    response = browser.get(url, allow_redirects=False)
+    check(response.status_code in (302, 303), f"redirect from {url.split('?')[0]} ({response.status_code})")
+    return response.headers["Location"]
+
+
+# Discovery, as an RP does it.
+metadata = requests.get(f"{PUBLIC}/.well-known/openid-configuration").json()
+check(metadata["issuer"].rstrip("/") == PUBLIC, "discovery issuer is the public URL")
+jwks = JsonWebKey.import_key_set(requests.get(metadata["jwks_uri"]).json())
+
+client = requests.post(
+    f"{ADMIN}/admin/clients",
+    json={
+        "client_name": "authlib-rp",
+        "redirect_uris": [REDIRECT],
+        "post_logout_redirect_uris": [LOGGED_OUT],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "scope": "openid offline_access email",
+        "token_endpoint_auth_method": "client_secret_basic",
+    },
+).json()
+
+rp = OAuth2Session(
+    client["client_id"],
+    client["client_secret"],
+    scope="openid offline_access email",
+    redirect_uri=REDIRECT,
+    code_challenge_method="S256",
+    token_endpoint_auth_method="client_secret_basic",
+)
+verifier = secrets.token_urlsafe(48)
+nonce = secrets.token_urlsafe(16)
+authorize_url, state = rp.create_authorization_url(
+    metadata["authorization_endpoint"], code_verifier=verifier, nonce=nonce
+)
+
+# The login and consent app's part, over the admin API.
+login = follow(authorize_url)
+challenge = param(login, "login_challenge")
+accepted = requests.put(
+    f"{ADMIN}/admin/oauth2/auth/requests/login/accept",
+    params={"login_challenge": challenge},
+    json={"subject": "ada", "remember": True},
+).json()
+consent = follow(accepted["redirect_to"])
+challenge = param(consent, "consent_challenge")
+accepted = requests.put(
+    f"{ADMIN}/admin/oauth2/auth/requests/consent/accept",
+    params={"consent_challenge": challenge},
+    json={
+        "grant_scope": ["openid", "offline_access", "email"],
+        "session": {"id_token": {"email": "ada@example.com", "email_verified": True}},
+    },
+).json()
+callback = follow(accepted["redirect_to"])
+check(callback.startswith(REDIRECT) and param(callback, "state") == state, "code returned with state")
+
+# Authlib exchanges the code (PKCE) and validates the ID token.
+token = rp.fetch_token(metadata["token_endpoint"], authorization_response=callback, code_verifier=verifier)
+check(token.get("refresh_token") and token.get("id_token"), "tokens issued (access, refresh, ID)")
+claims = jwt.decode(
+    token["id_token"],
+    jwks,
+    claims_cls=CodeIDToken,
+    claims_options={"iss": {"essential": True, "value": metadata["issuer"]}, "aud": {"essential": True, "value": client["client_id"]}},
+    claims_params={"nonce": nonce, "client_id": client["client_id"], "access_token": token["access_token"]},
+)
+claims.validate()
+check(claims["sub"] == "ada" and claims["nonce"] == nonce, "ID token valid: signature, iss, aud, exp, nonce, at_hash")
+
+userinfo = rp.get(metadata["userinfo_endpoint"]).json()
+check(userinfo == {"sub": "ada", "email": "ada@example.com", "email_verified": True}, f"userinfo {userinfo}")
+
+refreshed = rp.refresh_token(metadata["token_endpoint"], refresh_token=token["refresh_token"])
+check(refreshed["refresh_token"] != token["refresh_token"], "refresh rotates the refresh token")
+again = jwt.decode(refreshed["id_token"], jwks, claims_cls=CodeIDToken, claims_params={"client_id": client["client_id"]})
+again.validate()
+check(again["sub"] == "ada" and again["auth_time"] == claims["auth_time"], "refreshed ID token keeps sub and auth_time")
+stale = requests.post(
+    metadata["token_endpoint"],
+    data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
+    auth=(client["client_id"], client["client_secret"]),
+)
+check(stale.status_code == 400 and stale.json()["error"] == "invalid_grant", "a rotated refresh token is refused")
+
+# RP-initiated logout with the ID token as hint.
+logout_url = metadata["end_session_endpoint"] + "?" + urllib.parse.urlencode(
+    {"id_token_hint": refreshed["id_token"], "post_logout_redirect_uri": LOGGED_OUT, "state": "bye-state"}
+)
+logout = follow(logout_url)
+challenge = param(logout, "logout_challenge")
+check(challenge is not None, "logout app asked")
+accepted = requests.put(
+    f"{ADMIN}/admin/oauth2/auth/requests/logout/accept", params={"logout_challenge": challenge}
+).json()
+final = follow(accepted["redirect_to"])
+check(final.startswith(LOGGED_OUT) and param(final, "state") == "bye-state", "back at the RP after logout")
+login_again = follow(authorize_url.replace(f"state={state}", "state=second"))
+request = requests.get(
+    f"{ADMIN}/admin/oauth2/auth/requests/login", params={"login_challenge": param(login_again, "login_challenge")}
+).json()
+check(request["skip"] is False, "the session is gone: the login app is asked again")
+print("all relying-party checks passed")
