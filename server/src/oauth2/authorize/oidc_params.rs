@@ -68,7 +68,11 @@ pub async fn verify_id_token_hint(
     if claims.get("iss").and_then(Value::as_str) != Some(issuer.as_str()) {
         return Err(invalid(format!("it was not issued by {issuer}")));
     }
-    if claims.get("sub").and_then(Value::as_str).is_none() {
+    if claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         return Err(invalid("it has no sub claim".to_owned()));
     }
     Ok(claims)
