@@ -7,8 +7,10 @@
 
 pub mod admin;
 pub mod authorize;
+mod consent_step;
 pub mod cookies;
 pub mod hint;
+mod login_step;
 pub mod logout;
 pub mod logout_admin;
 pub mod logout_end;

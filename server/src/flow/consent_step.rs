@@ -1,0 +1,237 @@
+//! The consent step of the browser flow: start a consent (or skip it), take the consent
+//! verifier, record the grant and answer the client with code and tokens.
+
+use std::collections::HashMap;
+
+use chrono::Duration;
+
+use super::cookies::{SetCookie, new_csrf};
+use super::sealed::{self, SealedKind};
+use super::state::{
+    AcceptedConsent, ConsentChallengeState, ConsentDetails, ConsentOutcome, ConsentVerifierState,
+    LoginResult,
+};
+use crate::client::model::Client;
+use crate::error::{ErrorKind, OAuth2Error};
+use crate::oauth2::authorize::code::{self, CodeGrant, IdTokenContext};
+use crate::oauth2::authorize::implicit;
+use crate::oauth2::authorize::request::{AuthorizeRequest, Prompt};
+use crate::oauth2::authorize::response::AuthorizeResponse;
+use crate::oidc::subject;
+use crate::state::AppState;
+use crate::storage::flows::{ConsentGrant, FlowStep};
+
+use super::authorize::{
+    AuthorizeResult, Outcome, app_url, check_verifier, to_client, verifier_invalid,
+};
+
+pub(super) async fn start_consent(
+    state: &AppState,
+    request: AuthorizeRequest,
+    login: LoginResult,
+) -> AuthorizeResult {
+    let now = state.clock.now();
+    let client: Client = match state.clients.get_client(&request.client_id).await {
+        Ok(Some(client)) => client,
+        Ok(None) => {
+            return AuthorizeResult::new(to_client(
+                OAuth2Error::new(ErrorKind::InvalidClient)
+                    .with_hint("The client no longer exists."),
+                &request,
+            ));
+        }
+        Err(err) => return AuthorizeResult::new(to_client(err.into(), &request)),
+    };
+    if client.skip_consent {
+        let consent = AcceptedConsent {
+            grant_scope: request.scope.clone(),
+            grant_audience: request.audience.clone(),
+            remember: false,
+            remember_for: 0,
+            session: Default::default(),
+            context: None,
+            handled_at: now,
+        };
+        let flow_id = uuid::Uuid::new_v4().to_string();
+        return AuthorizeResult::new(finish(state, &flow_id, &request, &login, consent).await);
+    }
+    let remembered = match state
+        .consents
+        .find_remembered_consent(&login.subject, &client.client_id, now)
+        .await
+    {
+        Ok(found) => found,
+        Err(err) => return AuthorizeResult::new(to_client(err.into(), &request)),
+    };
+    let skip = !request.has_prompt(Prompt::Consent)
+        && remembered.is_some_and(|grant| {
+            request
+                .scope
+                .iter()
+                .all(|s| grant.granted_scope.contains(s))
+                && request
+                    .audience
+                    .iter()
+                    .all(|a| grant.granted_audience.contains(a))
+        });
+    if request.has_prompt(Prompt::None) && !skip {
+        let err = OAuth2Error::new(ErrorKind::ConsentRequired).with_hint(
+            "prompt=none was requested but the user has not consented to this client and scope.",
+        );
+        return AuthorizeResult::new(to_client(err, &request));
+    }
+    let (csrf, csrf_hash) = new_csrf();
+    let challenge = ConsentChallengeState {
+        flow_id: uuid::Uuid::new_v4().to_string(),
+        request,
+        login,
+        skip,
+        csrf_hash,
+        issued_at: now,
+    };
+    let Some(sealed) = sealed::seal(&state.keys, SealedKind::ConsentChallenge, &challenge) else {
+        return AuthorizeResult::new(to_client(
+            OAuth2Error::server_error("cannot seal the consent challenge"),
+            &challenge.request,
+        ));
+    };
+    match app_url(
+        state.config.urls.consent.as_ref(),
+        "consent_challenge",
+        &sealed,
+        "urls.consent",
+    ) {
+        Ok(url) => {
+            let ttl = state.config.ttl.login_consent_request.as_std().as_secs() as i64;
+            let name = &state.config.serve.cookies.names.consent_csrf;
+            AuthorizeResult {
+                outcome: Outcome::Redirect(url),
+                cookies: vec![SetCookie::new(&state.config, name, csrf, Some(ttl))],
+            }
+        }
+        Err(err) => AuthorizeResult::new(to_client(err, &challenge.request)),
+    }
+}
+
+pub(super) async fn consent_verified(
+    state: &AppState,
+    verifier: &str,
+    cookies: &HashMap<String, String>,
+) -> AuthorizeResult {
+    let Some(ConsentVerifierState { challenge, outcome }) =
+        sealed::open::<ConsentVerifierState>(&state.keys, SealedKind::ConsentVerifier, verifier)
+    else {
+        return AuthorizeResult::new(verifier_invalid("consent"));
+    };
+    let name = &state.config.serve.cookies.names.consent_csrf;
+    if let Err(outcome) = check_verifier(
+        state,
+        &challenge.request,
+        &challenge.flow_id,
+        challenge.issued_at,
+        cookies.get(name),
+        &challenge.csrf_hash,
+        FlowStep::ConsentVerified,
+    )
+    .await
+    {
+        return AuthorizeResult::new(outcome);
+    }
+    let cookies = vec![SetCookie::delete(&state.config, name)];
+    let outcome = match outcome {
+        ConsentOutcome::Rejected(rejection) => to_client(rejection.to_error(), &challenge.request),
+        ConsentOutcome::Accepted(consent) => {
+            finish(
+                state,
+                &challenge.flow_id,
+                &challenge.request,
+                &challenge.login,
+                *consent,
+            )
+            .await
+        }
+    };
+    AuthorizeResult { outcome, cookies }
+}
+
+/// Records the consent and issues the code.
+pub(super) async fn finish(
+    state: &AppState,
+    flow_id: &str,
+    request: &AuthorizeRequest,
+    login: &LoginResult,
+    consent: AcceptedConsent,
+) -> Outcome {
+    match record_and_issue(state, flow_id, request, login, consent).await {
+        Ok(response) => Outcome::Client(response),
+        Err(err) => to_client(err, request),
+    }
+}
+
+async fn record_and_issue(
+    state: &AppState,
+    flow_id: &str,
+    request: &AuthorizeRequest,
+    login: &LoginResult,
+    consent: AcceptedConsent,
+) -> Result<AuthorizeResponse, OAuth2Error> {
+    let details = ConsentDetails {
+        session: consent.session.clone(),
+        context: consent.context.clone(),
+        remember_for: consent.remember_for,
+        requested_scope: request.scope.clone(),
+        requested_audience: request.audience.clone(),
+        acr: login.acr.clone(),
+        amr: login.amr.clone(),
+        request_url: request.request_url.clone(),
+        login_context: login.context.clone(),
+    };
+    let sealed_details = sealed::seal(&state.keys, SealedKind::ConsentChallenge, &details)
+        .ok_or_else(|| OAuth2Error::server_error("cannot seal consent details"))?;
+    state
+        .consents
+        .insert_consent(&ConsentGrant {
+            id: flow_id.to_owned(),
+            subject: login.subject.clone(),
+            client_id: request.client_id.clone(),
+            login_session_id: Some(login.session_id.clone()),
+            granted_scope: consent.grant_scope.clone(),
+            granted_audience: consent.grant_audience.clone(),
+            remember: consent.remember,
+            remember_until: (consent.remember && consent.remember_for > 0)
+                .then(|| consent.handled_at + Duration::seconds(consent.remember_for)),
+            handled_at: consent.handled_at,
+            sealed_details,
+        })
+        .await?;
+    let id_token = IdTokenContext {
+        auth_time: Some(login.authenticated_at),
+        acr: login.acr.clone(),
+        amr: login.amr.clone(),
+        sid: Some(login.session_id.clone()),
+        nonce: request.nonce.clone(),
+        claims: IdTokenContext::from_claims(consent.session.id_token),
+    };
+    let client = state
+        .clients
+        .get_client(&request.client_id)
+        .await?
+        .ok_or_else(|| {
+            OAuth2Error::new(ErrorKind::InvalidClient).with_hint("The client no longer exists.")
+        })?;
+    let client_subject = subject::for_client(&state.config, &client, &login.subject);
+    let grant = CodeGrant {
+        obfuscated_subject: (client_subject != login.subject).then_some(client_subject),
+        request,
+        subject: &login.subject,
+        scope: consent.grant_scope,
+        audience: consent.grant_audience,
+        access_token_claims: consent.session.access_token,
+        id_token,
+    };
+    if request.response_type.is_code_only() {
+        code::issue_code(state, grant).await
+    } else {
+        implicit::issue_response(state, &client, grant).await
+    }
+}
