@@ -9,11 +9,11 @@
 //! rows because diesel connects with `CLIENT_FOUND_ROWS`.)
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::clients;
-use super::{SqlStore, map_diesel};
+use super::{SqlStore, map_diesel, to_column};
 use crate::client::model::Client;
 use crate::storage::{ClientListQuery, ClientStore, StorageError};
 
@@ -27,12 +27,6 @@ struct ClientRow {
     document: String,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
-}
-
-/// PostgreSQL and MySQL keep microseconds; SQLite would keep nanoseconds. Truncating
-/// here makes all three return the same instant.
-fn to_column(at: DateTime<Utc>) -> NaiveDateTime {
-    at.trunc_subsecs(6).naive_utc()
 }
 
 impl ClientRow {

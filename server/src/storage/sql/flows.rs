@@ -2,20 +2,16 @@
 //! of one step exactly one succeeds; the others read the winner's `redirect_to`.
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::{authentication_sessions, consent_grants, oauth2_flow_steps};
-use super::{SqlStore, map_diesel};
+use super::{SqlStore, map_diesel, to_column};
 use crate::storage::StorageError;
 use crate::storage::flows::{
     ConsentGrant, ConsentListQuery, ConsentStore, FlowStep, FlowStepStore, LoginSession,
     LoginSessionStore,
 };
-
-fn column(at: DateTime<Utc>) -> NaiveDateTime {
-    at.trunc_subsecs(6).naive_utc()
-}
 
 fn json_list(values: &[String]) -> Result<String, StorageError> {
     serde_json::to_string(values).map_err(|e| StorageError::Database(format!("encode list: {e}")))
@@ -41,7 +37,7 @@ impl FlowStepStore for SqlStore {
                     oauth2_flow_steps::flow_id.eq(&flow_id),
                     oauth2_flow_steps::step.eq(step.as_str()),
                     oauth2_flow_steps::redirect_to.eq(&redirect_to),
-                    oauth2_flow_steps::expires_at.eq(column(expires_at)),
+                    oauth2_flow_steps::expires_at.eq(to_column(expires_at)),
                 ))
                 .execute(conn)
                 .map_err(map_diesel);
@@ -101,9 +97,9 @@ impl LoginSessionStore for SqlStore {
                         authentication_sessions::id.eq(&session.id),
                         authentication_sessions::subject.eq(&session.subject),
                         authentication_sessions::authenticated_at
-                            .eq(column(session.authenticated_at)),
+                            .eq(to_column(session.authenticated_at)),
                         authentication_sessions::remember.eq(session.remember),
-                        authentication_sessions::expires_at.eq(column(session.expires_at)),
+                        authentication_sessions::expires_at.eq(to_column(session.expires_at)),
                     ))
                     .execute(conn)
                     .map(|_| ())
@@ -177,8 +173,8 @@ impl ConsentRow {
             granted_scope: json_list(&grant.granted_scope)?,
             granted_audience: json_list(&grant.granted_audience)?,
             remember: grant.remember,
-            remember_until: grant.remember_until.map(column),
-            handled_at: column(grant.handled_at),
+            remember_until: grant.remember_until.map(to_column),
+            handled_at: to_column(grant.handled_at),
             sealed_details: grant.sealed_details.clone(),
         })
     }
@@ -219,7 +215,7 @@ impl ConsentStore for SqlStore {
         client_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<ConsentGrant>, StorageError> {
-        let (subject, client_id, now) = (subject.to_owned(), client_id.to_owned(), column(now));
+        let (subject, client_id, now) = (subject.to_owned(), client_id.to_owned(), to_column(now));
         let row = self
             .run(move |conn| {
                 consent_grants::table

@@ -7,12 +7,12 @@
 //! bloat the undo/WAL). Selecting keys first, rather than `DELETE … LIMIT` or
 //! `IN (SELECT … LIMIT)`, is the form all three backends accept.
 
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::connection::DbConnection;
 use super::schema::{authentication_sessions, oauth2_flow_steps, oauth2_jti, oauth2_tokens};
-use super::{SqlStore, map_diesel};
+use super::{SqlStore, count, map_diesel, to_column};
 use crate::storage::StorageError;
 
 /// What the janitor can clean.
@@ -44,14 +44,6 @@ impl ExpiredKind {
             Self::Jti => "client assertion ids",
         }
     }
-}
-
-fn to_column(at: DateTime<Utc>) -> NaiveDateTime {
-    at.trunc_subsecs(6).naive_utc()
-}
-
-fn count(affected: usize) -> u64 {
-    u64::try_from(affected).unwrap_or(u64::MAX)
 }
 
 /// The largest batch: the keys of a batch are bound as parameters of one `DELETE`, and

@@ -11,13 +11,13 @@
 //! several wait, InnoDB reports deadlocks, and the losers retry).
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::connection::DbConnection;
 use super::schema::json_web_keys;
-use super::{SqlStore, map_diesel};
+use super::{SqlStore, map_diesel, to_column};
 use crate::storage::{JsonWebKeyStore, StorageError, StoredJsonWebKey};
 
 /// The kid of the lock row; never a real key's (the jwk layer rejects empty kids).
@@ -35,11 +35,6 @@ struct KeyRow {
     created_at: NaiveDateTime,
     not_before: NaiveDateTime,
     retired_at: Option<NaiveDateTime>,
-}
-
-/// Microseconds on every backend (SQLite would keep nanoseconds).
-fn to_column(at: DateTime<Utc>) -> NaiveDateTime {
-    at.trunc_subsecs(6).naive_utc()
 }
 
 impl From<&StoredJsonWebKey> for KeyRow {

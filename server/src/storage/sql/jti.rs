@@ -6,18 +6,13 @@
 //! (A delete-then-insert transaction would deadlock on MySQL's gap locks.)
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::oauth2_jti;
-use super::{SqlStore, map_diesel};
+use super::{SqlStore, map_diesel, to_column};
 use crate::storage::StorageError;
 use crate::storage::jti::{JtiStore, jti_key};
-
-/// Microseconds on every backend, as for tokens.
-fn to_column(at: DateTime<Utc>) -> NaiveDateTime {
-    at.trunc_subsecs(6).naive_utc()
-}
 
 #[async_trait]
 impl JtiStore for SqlStore {

@@ -162,6 +162,18 @@ impl SqlStore {
     }
 }
 
+/// A timestamp as every backend stores it: PostgreSQL and MySQL keep microseconds, SQLite
+/// would keep nanoseconds, so truncating here makes all three return the same instant.
+fn to_column(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    use chrono::SubsecRound;
+    at.trunc_subsecs(6).naive_utc()
+}
+
+/// An affected-row count as the ports report it.
+fn count(affected: usize) -> u64 {
+    u64::try_from(affected).unwrap_or(u64::MAX)
+}
+
 /// Maps a diesel error onto the ports' error. The text is the database's message, which
 /// names constraints and columns but not values; callers replace the text of `Conflict`
 /// with what the conflict is about.

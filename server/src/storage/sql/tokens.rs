@@ -5,12 +5,12 @@
 //! rows, see `clients.rs`; the `active` condition makes the two the same here.)
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::schema::oauth2_tokens;
-use super::{SqlStore, map_diesel};
+use super::{SqlStore, count, map_diesel, to_column};
 use crate::storage::{StorageError, StoredToken, TokenKind, TokenStore};
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -29,11 +29,6 @@ struct TokenRow {
     expires_at: NaiveDateTime,
     active: bool,
     used_at: Option<NaiveDateTime>,
-}
-
-/// Microseconds on every backend, as for clients.
-fn to_column(at: DateTime<Utc>) -> NaiveDateTime {
-    at.trunc_subsecs(6).naive_utc()
 }
 
 impl TokenRow {
@@ -99,10 +94,6 @@ fn insert_error(err: DieselError) -> StorageError {
             mapped => mapped,
         },
     }
-}
-
-fn count(affected: usize) -> u64 {
-    u64::try_from(affected).unwrap_or(u64::MAX)
 }
 
 #[async_trait]
