@@ -15,7 +15,7 @@ use crate::error::OAuth2Error;
 use crate::oauth2::session::{self, TokenSession};
 use crate::oauth2::{jwt_access_token, scope};
 use crate::state::AppState;
-use crate::storage::TokenKind;
+use crate::storage::{StoredToken, TokenKind};
 
 /// RFC 7662 §2.2 (Hydra's `introspectedOAuth2Token`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -71,30 +71,37 @@ impl IntrospectedToken {
     }
 }
 
-/// Introspects `token`; `required_scope` is the space-separated `scope` parameter.
-/// Storage failures are errors, not inactive tokens.
-pub async fn introspect(
+/// An active token (RFC 7662 §2.2 "active"): its stored row and unsealed session.
+pub struct ActiveToken {
+    pub stored: StoredToken,
+    pub session: TokenSession,
+}
+
+/// Finds `token` if it is active and carries every scope of `required_scope`: known
+/// (MAC or JWT signature), not a code, active, unused, unexpired. Storage failures are
+/// errors, not inactive tokens.
+pub async fn find_active(
     state: &AppState,
     token: &str,
     required_scope: Option<&str>,
-) -> Result<IntrospectedToken, OAuth2Error> {
+) -> Result<Option<ActiveToken>, OAuth2Error> {
     let Some(verified) = jwt_access_token::identify(state, token).await else {
-        return Ok(IntrospectedToken::inactive());
+        return Ok(None);
     };
     if verified.kind == TokenKind::AuthorizationCode {
-        return Ok(IntrospectedToken::inactive());
+        return Ok(None);
     }
     let Some(stored) = state
         .tokens
         .get_token(verified.kind, &verified.signature_hash)
         .await?
     else {
-        return Ok(IntrospectedToken::inactive());
+        return Ok(None);
     };
     // A used refresh token may stay active during the rotation grace period, for the
     // token endpoint only; to everyone else it is spent.
     if !stored.active || stored.used_at.is_some() || stored.expires_at <= state.clock.now() {
-        return Ok(IntrospectedToken::inactive());
+        return Ok(None);
     }
     let strategy = state.config.strategies.scope;
     let granted = || stored.granted_scope.iter().map(String::as_str);
@@ -102,10 +109,24 @@ pub async fn introspect(
         .iter()
         .all(|required| scope::is_allowed(strategy, granted(), required))
     {
-        return Ok(IntrospectedToken::inactive());
+        return Ok(None);
     }
     let session: TokenSession =
         session::open(&state.keys, &stored.signature_hash, &stored.session)?;
+    Ok(Some(ActiveToken { stored, session }))
+}
+
+/// Introspects `token`; `required_scope` is the space-separated `scope` parameter.
+/// Storage failures are errors, not inactive tokens.
+pub async fn introspect(
+    state: &AppState,
+    token: &str,
+    required_scope: Option<&str>,
+) -> Result<IntrospectedToken, OAuth2Error> {
+    let Some(ActiveToken { stored, session }) = find_active(state, token, required_scope).await?
+    else {
+        return Ok(IntrospectedToken::inactive());
+    };
     let issued_at = stored.issued_at.timestamp();
     Ok(IntrospectedToken {
         active: true,

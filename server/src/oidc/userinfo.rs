@@ -16,11 +16,11 @@ use crate::error::OAuth2Error;
 use crate::jwk::{Algorithm, ID_TOKEN_SET};
 use crate::oauth2::authorize::code::IdTokenContext;
 use crate::oauth2::bearer::{insufficient_scope, invalid_token};
-use crate::oauth2::introspect::introspect;
-use crate::oauth2::jwt_access_token::identify;
-use crate::oauth2::session::{self, TokenSession};
+use crate::oauth2::introspect::{ActiveToken, find_active};
+use crate::oauth2::session::TokenSession;
 use crate::oidc::scope_claims;
 use crate::state::AppState;
+use crate::storage::TokenKind;
 
 /// OIDC Core §5.1 standard claims (Hydra's `oidcUserInfo`); other claims granted by the
 /// consent app appear beside them.
@@ -80,19 +80,7 @@ pub enum UserInfo {
 }
 
 /// The `session.id_token` claims stored with the token's grant.
-async fn consent_claims(state: &AppState, token: &str) -> Result<Map<String, Value>, OAuth2Error> {
-    let Some(verified) = identify(state, token).await else {
-        return Ok(Map::new());
-    };
-    let Some(stored) = state
-        .tokens
-        .get_token(verified.kind, &verified.signature_hash)
-        .await?
-    else {
-        return Ok(Map::new());
-    };
-    let session: TokenSession =
-        session::open(&state.keys, &stored.signature_hash, &stored.session)?;
+fn consent_claims(session: TokenSession) -> Result<Map<String, Value>, OAuth2Error> {
     let context: IdTokenContext = match session.id_token {
         Some(value) => serde_json::from_value(value)
             .map_err(|e| OAuth2Error::server_error(format!("stored ID token context: {e}")))?,
@@ -103,30 +91,33 @@ async fn consent_claims(state: &AppState, token: &str) -> Result<Map<String, Val
 
 /// OIDC Core §5.3.2 for the access token `token`.
 pub async fn userinfo(state: &AppState, token: &str) -> Result<UserInfo, OAuth2Error> {
-    let info = introspect(state, token, None).await?;
-    if !info.active {
+    // One lookup serves both the activity check and the consent claims.
+    let Some(ActiveToken { stored, session }) = find_active(state, token, None).await? else {
         return Err(invalid_token(
             "The access token is not active: it is unknown, expired or revoked.",
         ));
-    }
-    if info.token_use.as_deref() != Some("access_token") {
+    };
+    if stored.kind != TokenKind::AccessToken {
         return Err(invalid_token("Only access tokens are accepted here."));
     }
-    let scope = info.scope.unwrap_or_default();
-    let granted: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
+    let granted: Vec<&str> = stored
+        .granted_scope
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+        .collect();
     if !granted.contains(&"openid") {
         return Err(insufficient_scope(
             "The access token was not granted the scope 'openid' (OIDC Core §5.3).",
         ));
     }
     // OIDC Core §8.1: a pairwise client sees its pairwise `sub` here too.
-    let subject = info.obfuscated_subject.or(info.sub);
-    let (Some(subject), Some(client_id)) = (subject, info.client_id) else {
-        return Err(OAuth2Error::server_error(
-            "active token without sub or client_id",
-        ));
-    };
-    let mut claims = scope_claims::filter(&consent_claims(state, token).await?, &granted);
+    let subject = session
+        .obfuscated_subject
+        .clone()
+        .unwrap_or_else(|| stored.subject.clone());
+    let client_id = stored.client_id.clone();
+    let mut claims = scope_claims::filter(&consent_claims(session)?, &granted);
     claims.insert("sub".to_owned(), Value::String(subject));
 
     let client = state
