@@ -2,6 +2,7 @@
 //! operations (create, replace, patch, delete, list) independent of HTTP.
 
 pub mod admin;
+mod argon2id;
 pub mod model;
 pub mod secret;
 pub mod sector;

@@ -4,14 +4,13 @@
 //! either is constant-time. (Keying the fast hash with the system secret would tie every
 //! client to the current system secret without making a 256-bit secret any harder to find.)
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::argon2id;
 use crate::error::OAuth2Error;
 
 const SHA256_PREFIX: &str = "sha256$";
@@ -34,17 +33,12 @@ pub fn hash_generated(secret: &str) -> String {
     )
 }
 
-/// The stored form of an operator-chosen secret: an Argon2id PHC string. Costs tens of
-/// milliseconds; call it off the async workers.
+/// The stored form of an operator-chosen secret: an Argon2id PHC string
+/// (`argon2id.rs`). Costs tens of milliseconds; call it off the async workers.
 pub fn hash_chosen(secret: &str) -> Result<String, OAuth2Error> {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt)
-        .map_err(|e| OAuth2Error::server_error(format!("argon2 salt: {e}")))?;
-    Argon2::default()
-        .hash_password(secret.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| OAuth2Error::server_error(format!("argon2 hash: {e}")))
+    argon2id::hash(secret.as_bytes(), &salt).map_err(OAuth2Error::server_error)
 }
 
 /// Whether verifying against `stored` runs a slow KDF (Argon2id, tens of milliseconds):
@@ -59,12 +53,7 @@ pub fn verify(secret: &str, stored: &str) -> bool {
         let actual = STANDARD_NO_PAD.encode(Sha256::digest(secret.as_bytes()));
         return actual.as_bytes().ct_eq(expected.as_bytes()).into();
     }
-    match PasswordHash::new(stored) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(secret.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
-    }
+    argon2id::verify(secret.as_bytes(), stored)
 }
 
 #[cfg(test)]

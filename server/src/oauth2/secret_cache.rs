@@ -8,6 +8,10 @@
 //! different stored hash, so it never meets a stale entry; a wrong secret always falls
 //! through to the real verification. When the cache is full it is cleared (simple, and
 //! bounded; a burst of re-verifications after clearing is the whole cost).
+//!
+//! Slow verifications also take turns here (`slow_turn`): a burst of first requests of
+//! one client then costs one KDF run, not one per request, since each waiter checks the
+//! cache again when its turn comes; and the KDF's memory is held once (`argon2id.rs`).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -23,6 +27,7 @@ pub const DEFAULT_CAPACITY: usize = 10_000;
 pub struct SecretCache {
     capacity: usize,
     entries: Mutex<HashMap<(String, String), [u8; 32]>>,
+    slow: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for SecretCache {
@@ -42,7 +47,13 @@ impl SecretCache {
         Self {
             capacity: capacity.max(1),
             entries: Mutex::new(HashMap::new()),
+            slow: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Waits until no other slow verification runs (fair: first come, first served).
+    pub async fn slow_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.slow.lock().await
     }
 
     /// A panic cannot leave the map half-written (each use is one map call).

@@ -75,6 +75,7 @@ token_conformance!(
     delete_client_access_tokens_keeps_other_kinds_and_clients,
     mark_used_is_a_compare_and_set,
     concurrent_mark_used_has_one_winner,
+    concurrent_inserts_fail_alone,
     delete_expired_is_strictly_before,
     deleting_a_client_deletes_its_tokens,
 );
@@ -395,6 +396,55 @@ mod clauses {
                 .count();
             assert_eq!(wins, 1, "round {round}");
         }
+    }
+
+    /// Many writers at once (on SQLite they share commits, `storage/sql/writer.rs`): each
+    /// insert that conflicts fails whole and alone; every other one is stored whole.
+    pub async fn concurrent_inserts_fail_alone(stores: Stores) {
+        stores.with_clients(&["c"]).await;
+        stores
+            .tokens
+            .insert_tokens(&[token(0, TokenKind::AccessToken, "taken", "c")])
+            .await
+            .unwrap();
+        let writers = (1..=48u32).map(|i| {
+            let tokens = stores.tokens.clone();
+            tokio::spawn(async move {
+                let family = format!("f{i}");
+                let mut batch = vec![
+                    token(i * 2, TokenKind::AccessToken, &family, "c"),
+                    token(i * 2 + 1, TokenKind::RefreshToken, &family, "c"),
+                ];
+                if i % 6 == 0 {
+                    batch.push(token(0, TokenKind::AccessToken, &family, "c"));
+                }
+                tokens.insert_tokens(&batch).await
+            })
+        });
+        let outcomes = futures::future::join_all(writers).await;
+        for (i, outcome) in (1..=48u32).zip(outcomes) {
+            let outcome = outcome.unwrap();
+            let stored = (
+                is_active(&stores, i * 2, TokenKind::AccessToken).await,
+                is_active(&stores, i * 2 + 1, TokenKind::RefreshToken).await,
+            );
+            if i % 6 == 0 {
+                assert!(
+                    matches!(outcome, Err(StorageError::Conflict(_))),
+                    "writer {i}: {outcome:?}"
+                );
+                assert_eq!(stored, (None, None), "writer {i} left rows behind");
+            } else {
+                assert!(outcome.is_ok(), "writer {i}: {outcome:?}");
+                assert_eq!(stored, (Some(true), Some(true)), "writer {i}");
+            }
+        }
+        let first = stores
+            .tokens
+            .get_token(TokenKind::AccessToken, &hash(0))
+            .await
+            .unwrap();
+        assert_eq!(first.unwrap().family_id, "taken");
     }
 
     pub async fn delete_expired_is_strictly_before(stores: Stores) {

@@ -74,7 +74,7 @@ fn conflict_or(client_id: &str) -> impl FnOnce(diesel::result::Error) -> Storage
 impl ClientStore for SqlStore {
     async fn create_client(&self, client: &Client) -> Result<(), StorageError> {
         let row = ClientRow::from_client(client)?;
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::insert_into(clients::table)
                 .values(&row)
                 .execute(conn)
@@ -87,7 +87,7 @@ impl ClientStore for SqlStore {
     async fn get_client(&self, client_id: &str) -> Result<Option<Client>, StorageError> {
         let id = client_id.to_owned();
         let row = self
-            .run(move |conn| {
+            .read(move |conn| {
                 clients::table
                     .find(id)
                     .select(ClientRow::as_select())
@@ -101,7 +101,7 @@ impl ClientStore for SqlStore {
 
     async fn update_client(&self, client: &Client) -> Result<bool, StorageError> {
         let row = ClientRow::from_client(client)?;
-        self.run(move |conn| {
+        self.write(move |conn| {
             let changed = diesel::update(clients::table.find(&row.id))
                 .set((
                     clients::client_name.eq(&row.client_name),
@@ -120,7 +120,7 @@ impl ClientStore for SqlStore {
 
     async fn delete_client(&self, client_id: &str) -> Result<bool, StorageError> {
         let id = client_id.to_owned();
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::delete(clients::table.find(id))
                 .execute(conn)
                 .map(|deleted| deleted > 0)

@@ -28,6 +28,7 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
 
 /// Opens [`DbConnection`]s for an r2d2 pool. Deliberately not `Debug`: the URL may hold
 /// a password.
+#[derive(Clone)]
 pub struct ConnectionManager {
     backend: Backend,
     driver_url: String,
@@ -68,8 +69,12 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 
     /// r2d2 runs this on checkout, so a connection the server closed (restart, idle
-    /// timeout) is replaced before a request sees it.
+    /// timeout) is replaced before a request sees it. An SQLite connection is a file
+    /// handle no server can close, so it skips the round trip (one per storage call).
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Error> {
+        if matches!(conn, DbConnection::Sqlite(_)) {
+            return Ok(());
+        }
         conn.batch_execute("SELECT 1").map_err(Error::QueryError)
     }
 

@@ -31,7 +31,7 @@ impl FlowStepStore for SqlStore {
         expires_at: DateTime<Utc>,
     ) -> Result<Option<String>, StorageError> {
         let (flow_id, redirect_to) = (flow_id.to_owned(), redirect_to.to_owned());
-        self.run(move |conn| {
+        self.write(move |conn| {
             let inserted = diesel::insert_into(oauth2_flow_steps::table)
                 .values((
                     oauth2_flow_steps::flow_id.eq(&flow_id),
@@ -61,7 +61,7 @@ impl FlowStepStore for SqlStore {
         step: FlowStep,
     ) -> Result<Option<String>, StorageError> {
         let flow_id = flow_id.to_owned();
-        self.run(move |conn| {
+        self.read(move |conn| {
             oauth2_flow_steps::table
                 .find((&flow_id, step.as_str()))
                 .select(oauth2_flow_steps::redirect_to)
@@ -89,7 +89,7 @@ fn session_from(row: SessionRow) -> LoginSession {
 impl LoginSessionStore for SqlStore {
     async fn upsert_login_session(&self, session: &LoginSession) -> Result<(), StorageError> {
         let session = session.clone();
-        self.run(move |conn| {
+        self.write(move |conn| {
             conn.transaction(|conn| {
                 diesel::delete(authentication_sessions::table.find(&session.id)).execute(conn)?;
                 diesel::insert_into(authentication_sessions::table)
@@ -111,7 +111,7 @@ impl LoginSessionStore for SqlStore {
 
     async fn get_login_session(&self, id: &str) -> Result<Option<LoginSession>, StorageError> {
         let id = id.to_owned();
-        self.run(move |conn| {
+        self.read(move |conn| {
             authentication_sessions::table
                 .find(&id)
                 .first::<SessionRow>(conn)
@@ -124,7 +124,7 @@ impl LoginSessionStore for SqlStore {
 
     async fn delete_login_session(&self, id: &str) -> Result<bool, StorageError> {
         let id = id.to_owned();
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::delete(authentication_sessions::table.find(&id))
                 .execute(conn)
                 .map(|n| n > 0)
@@ -135,7 +135,7 @@ impl LoginSessionStore for SqlStore {
 
     async fn delete_login_sessions_of_subject(&self, subject: &str) -> Result<u64, StorageError> {
         let subject = subject.to_owned();
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::delete(
                 authentication_sessions::table
                     .filter(authentication_sessions::subject.eq(&subject)),
@@ -199,7 +199,7 @@ impl ConsentRow {
 impl ConsentStore for SqlStore {
     async fn insert_consent(&self, grant: &ConsentGrant) -> Result<(), StorageError> {
         let row = ConsentRow::from_grant(grant)?;
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::insert_into(consent_grants::table)
                 .values(&row)
                 .execute(conn)
@@ -217,7 +217,7 @@ impl ConsentStore for SqlStore {
     ) -> Result<Option<ConsentGrant>, StorageError> {
         let (subject, client_id, now) = (subject.to_owned(), client_id.to_owned(), to_column(now));
         let row = self
-            .run(move |conn| {
+            .read(move |conn| {
                 consent_grants::table
                     .filter(consent_grants::subject.eq(&subject))
                     .filter(consent_grants::client_id.eq(&client_id))
@@ -268,7 +268,7 @@ impl ConsentStore for SqlStore {
         client_id: Option<&str>,
     ) -> Result<Vec<String>, StorageError> {
         let (subject, client_id) = (subject.to_owned(), client_id.map(str::to_owned));
-        self.run(move |conn| {
+        self.write(move |conn| {
             conn.transaction(|conn| {
                 let mut find = consent_grants::table
                     .filter(consent_grants::subject.eq(&subject))

@@ -135,7 +135,7 @@ impl JsonWebKeyStore for SqlStore {
     ) -> Result<(), StorageError> {
         let set = set.to_owned();
         let rows = rows(keys);
-        self.run(move |conn| {
+        self.write(move |conn| {
             conn.transaction(|conn| {
                 if let Some(at) = retire_at {
                     let uses: Vec<String> = rows.iter().map(|r| r.use_.clone()).collect();
@@ -167,7 +167,7 @@ impl JsonWebKeyStore for SqlStore {
     ) -> Result<bool, StorageError> {
         let set = set.to_owned();
         let rows = rows(keys);
-        self.run(move |conn| {
+        self.write(move |conn| {
             let mut attempt = 1;
             loop {
                 match conn.transaction(|conn| insert_if_set_empty(conn, &set, &rows)) {
@@ -192,7 +192,7 @@ impl JsonWebKeyStore for SqlStore {
     ) -> Result<(), StorageError> {
         let set = set.to_owned();
         let rows = rows(keys);
-        self.run(move |conn| {
+        self.write(move |conn| {
             conn.transaction(|conn| {
                 diesel::delete(json_web_keys::table.filter(json_web_keys::set_id.eq(&set)))
                     .execute(conn)?;
@@ -210,7 +210,7 @@ impl JsonWebKeyStore for SqlStore {
 
     async fn put_json_web_key(&self, key: &StoredJsonWebKey) -> Result<(), StorageError> {
         let row = KeyRow::from(key);
-        self.run(move |conn| {
+        self.write(move |conn| {
             conn.transaction(|conn| {
                 diesel::delete(json_web_keys::table.find((&row.set_id, &row.kid))).execute(conn)?;
                 diesel::insert_into(json_web_keys::table)
@@ -234,7 +234,7 @@ impl JsonWebKeyStore for SqlStore {
     ) -> Result<Option<StoredJsonWebKey>, StorageError> {
         let (set, kid) = (set.to_owned(), kid.to_owned());
         let row = self
-            .run(move |conn| {
+            .read(move |conn| {
                 json_web_keys::table
                     .find((set, kid))
                     .select(KeyRow::as_select())
@@ -248,7 +248,7 @@ impl JsonWebKeyStore for SqlStore {
 
     async fn delete_json_web_key(&self, set: &str, kid: &str) -> Result<bool, StorageError> {
         let (set, kid) = (set.to_owned(), kid.to_owned());
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::delete(json_web_keys::table.find((set, kid)))
                 .execute(conn)
                 .map(|deleted| deleted > 0)
@@ -259,7 +259,7 @@ impl JsonWebKeyStore for SqlStore {
 
     async fn delete_json_web_key_set(&self, set: &str) -> Result<bool, StorageError> {
         let set = set.to_owned();
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::delete(json_web_keys::table.filter(json_web_keys::set_id.eq(set)))
                 .execute(conn)
                 .map(|deleted| deleted > 0)

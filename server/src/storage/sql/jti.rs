@@ -26,7 +26,7 @@ impl JtiStore for SqlStore {
         let id = jti_key(client_id, jti);
         let client_id = client_id.to_owned();
         let (expires_at, now) = (to_column(expires_at), to_column(now));
-        self.run(move |conn| {
+        self.write(move |conn| {
             let inserted = diesel::insert_into(oauth2_jti::table)
                 .values((
                     oauth2_jti::id.eq(&id),

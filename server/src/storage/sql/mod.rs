@@ -1,8 +1,11 @@
 //! The storage ports on diesel, one implementation for SQLite, PostgreSQL and MySQL
 //! (DESIGN §4). diesel is imported only below this module.
 //!
-//! r2d2 and diesel block, so every database call runs on tokio's blocking pool
-//! (`SqlStore::run`), never on an async worker (STACK.md).
+//! r2d2 and diesel block, so database calls run on tokio's blocking pool
+//! (`SqlStore::run`), with two measured exceptions for SQLite (docs/benchmarks.md):
+//! writes go to one writer thread that commits them in batches (`writer.rs`), and point
+//! reads by key run on the async worker itself when a pooled connection is idle
+//! (`SqlStore::read`).
 
 mod clients;
 mod connection;
@@ -15,6 +18,7 @@ mod jti;
 mod migrations;
 mod schema;
 mod tokens;
+mod writer;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -47,6 +51,8 @@ pub struct SqlStore {
     pool: Pool,
     backend: Backend,
     sqlite_file: Option<SqliteFile>,
+    /// SQLite only: the thread every write of this process goes through.
+    writer: Option<writer::Writer>,
 }
 
 /// The SQLite database file as it was when the store opened it; see `health.rs`.
@@ -97,6 +103,10 @@ impl SqlStore {
             None => None,
         };
         drop(first);
+        let writer = match backend {
+            Backend::Sqlite => Some(writer::Writer::start(manager.clone())?),
+            Backend::Postgres | Backend::Mysql => None,
+        };
         let options = parsed.pool;
         let pool = r2d2::Pool::builder()
             .max_size(options.max_size)
@@ -109,6 +119,7 @@ impl SqlStore {
             pool,
             backend,
             sqlite_file,
+            writer,
         })
     }
 
@@ -139,6 +150,38 @@ impl SqlStore {
         F: FnOnce(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
     {
         self.run_with_timeout(CHECKOUT_TIMEOUT, work).await
+    }
+
+    /// A point read (one row by key). On SQLite it runs right here when a pooled
+    /// connection is idle: such a read takes microseconds, WAL readers never wait for the
+    /// writer, and the hop to the blocking pool and back cost more than the read itself
+    /// (two context switches per call, the largest item in the profile). When no
+    /// connection is idle it takes the blocking pool like everything else, so an async
+    /// worker never waits for a connection.
+    async fn read<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
+    {
+        if self.backend == Backend::Sqlite
+            && let Some(mut conn) = self.pool.try_get()
+        {
+            return work(&mut conn);
+        }
+        self.run(work).await
+    }
+
+    /// A write of the server's request paths: on SQLite through the writer thread (group
+    /// commit, `writer.rs`), elsewhere on the pool.
+    async fn write<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => writer.write(work).await,
+            None => self.run(work).await,
+        }
     }
 
     async fn run_with_timeout<T, F>(&self, timeout: Duration, work: F) -> Result<T, StorageError>

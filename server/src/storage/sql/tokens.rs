@@ -103,7 +103,7 @@ impl TokenStore for SqlStore {
             .iter()
             .map(TokenRow::from_token)
             .collect::<Result<Vec<_>, _>>()?;
-        self.run(move |conn| {
+        self.write(move |conn| {
             conn.transaction(|conn| {
                 for row in &rows {
                     diesel::insert_into(oauth2_tokens::table)
@@ -124,7 +124,7 @@ impl TokenStore for SqlStore {
     ) -> Result<Option<StoredToken>, StorageError> {
         let hash = signature_hash.to_owned();
         let row = self
-            .run(move |conn| {
+            .read(move |conn| {
                 oauth2_tokens::table
                     .find(hash)
                     .filter(oauth2_tokens::kind.eq(kind.as_str()))
@@ -139,7 +139,7 @@ impl TokenStore for SqlStore {
 
     async fn revoke_family(&self, family_id: &str) -> Result<u64, StorageError> {
         let family = family_id.to_owned();
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::update(
                 oauth2_tokens::table
                     .filter(oauth2_tokens::family_id.eq(family))
@@ -159,7 +159,7 @@ impl TokenStore for SqlStore {
         client_id: &str,
     ) -> Result<u64, StorageError> {
         let (subject, client) = (subject.to_owned(), client_id.to_owned());
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::update(
                 oauth2_tokens::table
                     .filter(oauth2_tokens::client_id.eq(client))
@@ -176,7 +176,7 @@ impl TokenStore for SqlStore {
 
     async fn delete_client_access_tokens(&self, client_id: &str) -> Result<u64, StorageError> {
         let client = client_id.to_owned();
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::delete(
                 oauth2_tokens::table
                     .filter(oauth2_tokens::client_id.eq(client))
@@ -197,7 +197,7 @@ impl TokenStore for SqlStore {
     ) -> Result<bool, StorageError> {
         let hash = signature_hash.to_owned();
         let at = to_column(at);
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::update(
                 oauth2_tokens::table
                     .find(hash)
@@ -238,7 +238,7 @@ impl TokenStore for SqlStore {
             .ok_or_else(|| StorageError::Database("grace period out of range".to_owned()))?;
         let at = to_column(at);
         let with_grace = grace > Duration::zero();
-        self.run(move |conn| {
+        self.write(move |conn| {
             conn.transaction::<bool, DieselError, _>(|conn| {
                 let token = || {
                     oauth2_tokens::table

@@ -1,0 +1,190 @@
+//! SQLite's single writer with group commit (DESIGN §7).
+//!
+//! SQLite admits one writing transaction at a time. With every pooled connection writing
+//! on its own, concurrent requests queue on SQLite's file lock (`busy_timeout` sleeps and
+//! retries) and each pays for its own commit. Here one thread owns one connection and
+//! performs every write of this process: it takes whatever writes are waiting (up to
+//! [`MAX_BATCH`]), runs each inside its own savepoint within one `BEGIN IMMEDIATE`
+//! transaction, commits once, and only then answers each of them. So:
+//!
+//! - durability is unchanged: no caller hears "done" before its write is committed (WAL,
+//!   `synchronous = NORMAL`, as for every connection, `connection.rs`);
+//! - isolation is unchanged: the batch's writes run one after another, as SQLite would
+//!   have serialised them anyway; a write that fails rolls back to its savepoint and
+//!   leaves the others in the batch untouched;
+//! - a commit that fails fails every write of its batch, with the commit's error.
+//!
+//! Other processes (`portunus janitor`, a second server on the same file) still write
+//! through their own connections; `BEGIN IMMEDIATE` waits for them under `busy_timeout`
+//! rather than failing on a stale read snapshot as a deferred transaction could.
+//!
+//! PostgreSQL and MySQL have row locks and concurrent commits: they keep the pool.
+
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
+
+use diesel::Connection;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::r2d2::R2D2Connection;
+use diesel::result::Error as DieselError;
+
+use super::connection::{ConnectionManager, DbConnection};
+use crate::storage::StorageError;
+
+/// Writes committed together at most; bounds how long the first of them waits.
+const MAX_BATCH: usize = 256;
+
+/// Answers a write once its batch's commit is known: `None` when it committed, or the
+/// commit's error.
+type Reply = Box<dyn FnOnce(Option<StorageError>) + Send>;
+/// A write: runs inside the batch's transaction and returns how to answer it, or, when
+/// the batch cannot run (no connection, `BEGIN` failed), answers that error at once.
+type Job = Box<dyn FnOnce(Result<&mut DbConnection, &StorageError>) -> Option<Reply> + Send>;
+
+/// The handle the store keeps; cloning it shares the one writer thread, which ends when
+/// the last handle is dropped.
+#[derive(Clone)]
+pub struct Writer {
+    jobs: Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer thread with a connection of its own from `manager`.
+    pub fn start(manager: ConnectionManager) -> Result<Writer, StorageError> {
+        let conn = r2d2::ManageConnection::connect(&manager).map_err(|e| {
+            StorageError::Unavailable(format!("cannot open the SQLite writer: {e}"))
+        })?;
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("portunus-sqlite-writer".to_owned())
+            .spawn(move || write_loop(&manager, Some(conn), &queue))
+            .map_err(|e| {
+                StorageError::Unavailable(format!("cannot start the SQLite writer: {e}"))
+            })?;
+        Ok(Writer { jobs })
+    }
+
+    /// Runs `work` in the next batch and answers after that batch committed.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
+    {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        // The caller may have gone away (request cancelled): then there is no one to tell,
+        // and the `send`s below fail harmlessly.
+        let job: Job = Box::new(move |conn| match conn {
+            Err(error) => {
+                let _ = answer.send(Err(error.clone()));
+                None
+            }
+            Ok(conn) => {
+                let outcome = in_savepoint(conn, work);
+                Some(Box::new(move |commit_error| {
+                    let result = match (outcome, commit_error) {
+                        (Ok(_), Some(error)) => Err(error),
+                        (outcome, _) => outcome,
+                    };
+                    let _ = answer.send(result);
+                }))
+            }
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| StorageError::Unavailable("the SQLite writer has stopped".to_owned()))?;
+        answered.await.map_err(|_| {
+            StorageError::Unavailable("the SQLite writer stopped before answering".to_owned())
+        })?
+    }
+}
+
+/// Why a savepoint rolled back: the work's own error, or diesel's around it.
+enum SavepointError {
+    Work(StorageError),
+    Diesel(DieselError),
+}
+
+impl From<DieselError> for SavepointError {
+    fn from(err: DieselError) -> Self {
+        SavepointError::Diesel(err)
+    }
+}
+
+/// `work` in a savepoint: nested inside the batch's transaction, diesel's `transaction`
+/// issues `SAVEPOINT` … `RELEASE`, or `ROLLBACK TO` when `work` fails.
+fn in_savepoint<T, F>(conn: &mut DbConnection, work: F) -> Result<T, StorageError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, StorageError>,
+{
+    conn.transaction(|conn| work(conn).map_err(SavepointError::Work))
+        .map_err(|e| match e {
+            SavepointError::Work(e) => e,
+            SavepointError::Diesel(e) => super::map_diesel(e),
+        })
+}
+
+fn write_loop(manager: &ConnectionManager, mut conn: Option<DbConnection>, queue: &Receiver<Job>) {
+    // `recv` fails only once every `Writer` is gone: the store was dropped.
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        if conn.as_mut().is_some_and(|c| c.is_broken()) {
+            conn = None;
+        }
+        let connection = match conn.take() {
+            Some(c) => Ok(c),
+            None => r2d2::ManageConnection::connect(manager).map_err(|e| {
+                StorageError::Unavailable(format!("cannot reopen the SQLite writer: {e}"))
+            }),
+        };
+        match connection {
+            Ok(mut c) => {
+                run_batch(&mut c, batch);
+                conn = Some(c);
+            }
+            Err(error) => fail_batch(batch, &error),
+        }
+    }
+}
+
+/// Answers every write of a batch that could not run with `error`.
+fn fail_batch(batch: Vec<Job>, error: &StorageError) {
+    tracing::error!(%error, writes = batch.len(), "SQLite writes not run");
+    for job in batch {
+        let _ = job(Err(error));
+    }
+}
+
+fn run_batch(conn: &mut DbConnection, batch: Vec<Job>) {
+    let began = match conn {
+        DbConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
+        }
+        // The writer is only started for SQLite (`SqlStore::connect`).
+        _ => Err(DieselError::BrokenTransactionManager),
+    };
+    if let Err(e) = began {
+        fail_batch(batch, &super::map_diesel(e));
+        return;
+    }
+    let replies: Vec<Reply> = batch
+        .into_iter()
+        .filter_map(|job| job(Ok(&mut *conn)))
+        .collect();
+    let committed = <DbConnection as Connection>::TransactionManager::commit_transaction(conn);
+    let commit_error = match committed {
+        Ok(()) => None,
+        Err(e) => {
+            // diesel rolls back after a failed COMMIT; make sure nothing stays open.
+            let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+            Some(super::map_diesel(e))
+        }
+    };
+    for reply in replies {
+        reply(commit_error.clone());
+    }
+}
