@@ -212,3 +212,64 @@ async fn ready_is_503_while_postgres_refuses_connections() {
         .await
         .expect("writes work again");
 }
+
+/// PostgreSQL connections the server closed (restart, `pg_terminate_backend`, an idle
+/// timeout) are noticed and replaced: pooled connections used moments ago are handed out
+/// without a check (no round trip per storage call), so a request may meet one dead
+/// connection, but that connection is then dropped and the pool recovers by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminated_postgres_connections_are_replaced() {
+    let Some(server) = TestBackend::Postgres.server_url() else {
+        eprintln!(
+            "not run: {} is not set",
+            crate::support::test_db::POSTGRES_URL_VAR
+        );
+        return;
+    };
+    let db = TestDatabase::create(TestBackend::Postgres);
+    let name = db
+        .dsn
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let app = TestApp::builder(TestBackend::Postgres)
+        .database(db)
+        .build()
+        .await;
+    // Concurrent requests spread over several pooled connections.
+    let warm = (0..8).map(|_| get_json(&app, app.public_path("/health/ready")));
+    for (status, _) in futures::future::join_all(warm).await {
+        assert_eq!(status, 200);
+    }
+    tokio::task::spawn_blocking(move || {
+        use diesel::Connection;
+        use diesel::connection::SimpleConnection;
+        let mut conn = diesel::PgConnection::establish(&server).expect("postgres");
+        conn.batch_execute(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+        ))
+        .expect("terminate");
+    })
+    .await
+    .unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..40 {
+        statuses.push(get_json(&app, app.public_path("/health/ready")).await.0);
+    }
+    let first_ok = statuses
+        .iter()
+        .position(|s| *s == 200)
+        .unwrap_or_else(|| panic!("never ready again: {statuses:?}"));
+    assert!(
+        statuses[first_ok..].iter().all(|s| *s == 200),
+        "dead connections kept being handed out: {statuses:?}"
+    );
+    app.admin
+        .create_o_auth2_client(&Default::default())
+        .await
+        .expect("writes work");
+}

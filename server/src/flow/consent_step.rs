@@ -52,7 +52,7 @@ pub(super) async fn start_consent(
             context: None,
             handled_at: now,
         };
-        let flow_id = uuid::Uuid::new_v4().to_string();
+        let flow_id = super::new_flow_id();
         return AuthorizeResult::new(finish(state, &flow_id, &request, &login, consent).await);
     }
     let remembered = match state
@@ -82,7 +82,7 @@ pub(super) async fn start_consent(
     }
     let (csrf, csrf_hash) = new_csrf();
     let challenge = ConsentChallengeState {
-        flow_id: uuid::Uuid::new_v4().to_string(),
+        flow_id: super::new_flow_id(),
         request,
         login,
         skip,

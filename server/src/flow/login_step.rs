@@ -69,7 +69,7 @@ pub(super) async fn start_login(
     }
     let (csrf, csrf_hash) = new_csrf();
     let challenge = LoginChallengeState {
-        flow_id: uuid::Uuid::new_v4().to_string(),
+        flow_id: super::new_flow_id(),
         skip,
         subject: session
             .as_ref()

@@ -135,7 +135,7 @@ async fn start(
     let skip_ui = rp.hint.is_some() && rp.client.as_ref().is_some_and(|c| c.skip_logout_consent);
     let (csrf, csrf_hash) = new_csrf();
     let challenge = LogoutChallengeState {
-        flow_id: uuid::Uuid::new_v4().to_string(),
+        flow_id: crate::flow::new_flow_id(),
         subject: session.subject,
         sid: session.id,
         client_id: rp.client.map(|c| c.client_id),

@@ -19,3 +19,11 @@ pub mod sealed;
 pub mod sessions;
 pub mod state;
 pub mod wire;
+
+/// A new flow id. Time-ordered (UUIDv7, RFC 9562 §5.7): flow steps and consent grants
+/// are keyed by it, so new rows append to those indexes instead of dirtying a random
+/// page of them per insert. It is no secret: challenges and verifiers are sealed, and a
+/// step is only recorded after its sealed verifier opened.
+pub fn new_flow_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

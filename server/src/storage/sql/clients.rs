@@ -13,7 +13,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::clients;
-use super::{SqlStore, map_diesel, to_column};
+use super::{SqlStore, by_key, map_diesel, to_column};
 use crate::client::model::Client;
 use crate::storage::{ClientListQuery, ClientStore, StorageError};
 
@@ -91,8 +91,8 @@ impl ClientStore for SqlStore {
                 clients::table
                     .find(id)
                     .select(ClientRow::as_select())
-                    .first(conn)
-                    .optional()
+                    .load(conn)
+                    .map(by_key)
                     .map_err(map_diesel)
             })
             .await?;

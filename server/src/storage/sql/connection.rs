@@ -3,6 +3,8 @@
 //! `MultiConnection::establish` tries each backend and reports only "Invalid connection
 //! url for multiconnection", hiding e.g. a wrong password (STACK.md).
 
+use std::time::{Duration, Instant};
+
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{Error, R2D2Connection};
 use diesel::{Connection, ConnectionError, MysqlConnection, PgConnection, SqliteConnection};
@@ -20,10 +22,16 @@ pub enum DbConnection {
 /// Per-connection SQLite settings (STACK.md, DESIGN §7). `busy_timeout` comes first so
 /// that switching to WAL waits for a concurrent opener instead of failing with
 /// `SQLITE_BUSY`; WAL with `synchronous = NORMAL` is durable across application crashes
-/// and lets readers proceed during a write.
+/// and lets readers proceed during a write. `wal_autocheckpoint = 4000` pages (a 16 MB
+/// WAL instead of 4 MB) checkpoints a quarter as often: each checkpoint writes every
+/// page dirtied since the last one and syncs the file, and token inserts dirty random
+/// pages of the primary-key index, so rarer checkpoints write each hot page fewer times
+/// (measured: client_credentials +22%; a 64 MB WAL gained a little more for writes but
+/// slowed lookups, which search the WAL index first; docs/benchmarks.md).
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
                               PRAGMA journal_mode = WAL; \
                               PRAGMA synchronous = NORMAL; \
+                              PRAGMA wal_autocheckpoint = 4000; \
                               PRAGMA foreign_keys = ON;";
 
 /// Opens [`DbConnection`]s for an r2d2 pool. Deliberately not `Debug`: the URL may hold
@@ -44,7 +52,7 @@ impl ConnectionManager {
         }
     }
 
-    fn establish(&self) -> Result<DbConnection, ConnectionError> {
+    pub fn establish(&self) -> Result<DbConnection, ConnectionError> {
         match self.backend {
             Backend::Postgres => {
                 PgConnection::establish(&self.driver_url).map(DbConnection::Postgresql)
@@ -60,26 +68,78 @@ impl ConnectionManager {
     }
 }
 
+/// A pooled connection with what the pool needs to decide whether to trust it.
+pub struct PooledDb {
+    conn: DbConnection,
+    /// When it last went back to the pool; `None` before its first use.
+    returned_at: Option<Instant>,
+    /// Set when a query on it failed as only a lost connection fails (see `lose`).
+    lost: bool,
+}
+
+impl PooledDb {
+    /// Marks the connection as lost, so the pool drops it instead of handing it out
+    /// again: diesel does not report every connection the server closed as broken.
+    pub fn lose(&mut self) {
+        self.lost = true;
+    }
+}
+
+impl std::ops::Deref for PooledDb {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PooledDb {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
+/// A connection back in the pool for less than this is handed out again without a
+/// round trip to check it: under load that check (`SELECT 1`) doubled the round trips
+/// of every storage call. One idle for longer (the server may have closed it meanwhile:
+/// restart, idle timeout) is checked first.
+const TRUSTED_IDLE: Duration = Duration::from_secs(2);
+
 impl r2d2::ManageConnection for ConnectionManager {
-    type Connection = DbConnection;
+    type Connection = PooledDb;
     type Error = Error;
 
-    fn connect(&self) -> Result<DbConnection, Error> {
-        self.establish().map_err(Error::ConnectionError)
+    fn connect(&self) -> Result<PooledDb, Error> {
+        self.establish()
+            .map(|conn| PooledDb {
+                conn,
+                returned_at: None,
+                lost: false,
+            })
+            .map_err(Error::ConnectionError)
     }
 
-    /// r2d2 runs this on checkout, so a connection the server closed (restart, idle
-    /// timeout) is replaced before a request sees it. An SQLite connection is a file
-    /// handle no server can close, so it skips the round trip (one per storage call).
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Error> {
-        if matches!(conn, DbConnection::Sqlite(_)) {
+    /// Run on checkout. An SQLite connection is a file handle no server can close; a
+    /// PostgreSQL or MySQL connection that was idle a while is checked with a round
+    /// trip, one used moments ago is not (`TRUSTED_IDLE`). One the server closed anyway
+    /// fails its next query with `Unavailable`; `SqlStore::run` then marks it lost and
+    /// `has_broken` drops it (tested: `health::terminated_postgres_connections_are_replaced`,
+    /// `health::ready_is_503_while_postgres_refuses_connections`).
+    fn is_valid(&self, conn: &mut PooledDb) -> Result<(), Error> {
+        let recently_used = conn
+            .returned_at
+            .is_some_and(|at| at.elapsed() < TRUSTED_IDLE);
+        if matches!(conn.conn, DbConnection::Sqlite(_)) || recently_used {
             return Ok(());
         }
-        conn.batch_execute("SELECT 1").map_err(Error::QueryError)
+        conn.conn
+            .batch_execute("SELECT 1")
+            .map_err(Error::QueryError)
     }
 
-    /// A connection left inside a broken transaction must not be reused.
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        conn.is_broken()
+    /// Run when a connection goes back: one that broke (lost, or left inside a broken
+    /// transaction) is dropped.
+    fn has_broken(&self, conn: &mut PooledDb) -> bool {
+        conn.returned_at = Some(Instant::now());
+        conn.lost || conn.conn.is_broken()
     }
 }

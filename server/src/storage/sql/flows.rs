@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::{authentication_sessions, consent_grants, oauth2_flow_steps};
-use super::{SqlStore, map_diesel, to_column};
+use super::{SqlStore, by_key, map_diesel, to_column};
 use crate::storage::StorageError;
 use crate::storage::flows::{
     ConsentGrant, ConsentListQuery, ConsentStore, FlowStep, FlowStepStore, LoginSession,
@@ -65,8 +65,8 @@ impl FlowStepStore for SqlStore {
             oauth2_flow_steps::table
                 .find((&flow_id, step.as_str()))
                 .select(oauth2_flow_steps::redirect_to)
-                .first::<String>(conn)
-                .optional()
+                .load::<String>(conn)
+                .map(by_key)
                 .map_err(map_diesel)
         })
         .await
@@ -114,9 +114,8 @@ impl LoginSessionStore for SqlStore {
         self.read(move |conn| {
             authentication_sessions::table
                 .find(&id)
-                .first::<SessionRow>(conn)
-                .optional()
-                .map(|row| row.map(session_from))
+                .load::<SessionRow>(conn)
+                .map(|rows| by_key(rows).map(session_from))
                 .map_err(map_diesel)
         })
         .await

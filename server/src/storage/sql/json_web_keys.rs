@@ -17,7 +17,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::connection::DbConnection;
 use super::schema::json_web_keys;
-use super::{SqlStore, map_diesel, to_column};
+use super::{SqlStore, by_key, map_diesel, to_column};
 use crate::storage::{JsonWebKeyStore, StorageError, StoredJsonWebKey};
 
 /// The kid of the lock row; never a real key's (the jwk layer rejects empty kids).
@@ -238,8 +238,8 @@ impl JsonWebKeyStore for SqlStore {
                 json_web_keys::table
                     .find((set, kid))
                     .select(KeyRow::as_select())
-                    .first(conn)
-                    .optional()
+                    .load(conn)
+                    .map(by_key)
                     .map_err(map_diesel)
             })
             .await?;

@@ -198,7 +198,15 @@ impl SqlStore {
                     backend.as_str()
                 ))
             })?;
-            work(&mut conn)
+            let result = work(&mut conn);
+            // A PostgreSQL or MySQL connection that failed this way is gone (see
+            // `connection.rs`). An SQLite one is a file handle: replacing it would open
+            // (and create) whatever file is now at the path, e.g. while the health check
+            // reports the database file missing.
+            if backend != Backend::Sqlite && matches!(result, Err(StorageError::Unavailable(_))) {
+                conn.lose();
+            }
+            result
         })
         .await
         .map_err(|e| StorageError::Database(format!("storage task failed: {e}")))?
@@ -210,6 +218,16 @@ impl SqlStore {
 fn to_column(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
     use chrono::SubsecRound;
     at.trunc_subsecs(6).naive_utc()
+}
+
+/// The row of a lookup by primary key, loaded without `LIMIT`. diesel's `.first()` binds
+/// its limit (`LIMIT ?`), and SQLite (as libsqlite3-sys builds it) re-prepared such a
+/// cached statement on every execution: the profile showed `sqlite3_step` →
+/// `sqlite3Reprepare` → the SQL parser on each lookup. Without the limit the cached
+/// statement is reused (introspection 17.5k → 37k req/s, docs/benchmarks.md). A key
+/// matches one row at most, so nothing else changes.
+fn by_key<T>(rows: Vec<T>) -> Option<T> {
+    rows.into_iter().next()
 }
 
 /// An affected-row count as the ports report it.

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::schema::oauth2_tokens;
-use super::{SqlStore, count, map_diesel, to_column};
+use super::{SqlStore, by_key, count, map_diesel, to_column};
 use crate::storage::{StorageError, StoredToken, TokenKind, TokenStore};
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -129,8 +129,8 @@ impl TokenStore for SqlStore {
                     .find(hash)
                     .filter(oauth2_tokens::kind.eq(kind.as_str()))
                     .select(TokenRow::as_select())
-                    .first(conn)
-                    .optional()
+                    .load(conn)
+                    .map(by_key)
                     .map_err(map_diesel)
             })
             .await?;

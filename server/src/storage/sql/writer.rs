@@ -50,7 +50,7 @@ pub struct Writer {
 impl Writer {
     /// Starts the writer thread with a connection of its own from `manager`.
     pub fn start(manager: ConnectionManager) -> Result<Writer, StorageError> {
-        let conn = r2d2::ManageConnection::connect(&manager).map_err(|e| {
+        let conn = manager.establish().map_err(|e| {
             StorageError::Unavailable(format!("cannot open the SQLite writer: {e}"))
         })?;
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
@@ -137,7 +137,7 @@ fn write_loop(manager: &ConnectionManager, mut conn: Option<DbConnection>, queue
         }
         let connection = match conn.take() {
             Some(c) => Ok(c),
-            None => r2d2::ManageConnection::connect(manager).map_err(|e| {
+            None => manager.establish().map_err(|e| {
                 StorageError::Unavailable(format!("cannot reopen the SQLite writer: {e}"))
             }),
         };
