@@ -143,8 +143,9 @@ fn write_loop(manager: &ConnectionManager, mut conn: Option<DbConnection>, queue
         };
         match connection {
             Ok(mut c) => {
-                run_batch(&mut c, batch);
-                conn = Some(c);
+                if run_batch(&mut c, batch) {
+                    conn = Some(c);
+                }
             }
             Err(error) => fail_batch(batch, &error),
         }
@@ -159,7 +160,8 @@ fn fail_batch(batch: Vec<Job>, error: &StorageError) {
     }
 }
 
-fn run_batch(conn: &mut DbConnection, batch: Vec<Job>) {
+/// Runs one batch; returns whether the connection may be used again.
+fn run_batch(conn: &mut DbConnection, batch: Vec<Job>) -> bool {
     let began = match conn {
         DbConnection::Sqlite(inner) => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
@@ -169,12 +171,32 @@ fn run_batch(conn: &mut DbConnection, batch: Vec<Job>) {
     };
     if let Err(e) = began {
         fail_batch(batch, &super::map_diesel(e));
-        return;
+        return true;
     }
-    let replies: Vec<Reply> = batch
-        .into_iter()
-        .filter_map(|job| job(Ok(&mut *conn)))
-        .collect();
+    let mut replies: Vec<Reply> = Vec::with_capacity(batch.len());
+    let mut jobs = batch.into_iter();
+    for job in jobs.by_ref() {
+        // A panic in one write must not end the thread every write depends on. The
+        // panicking write's caller hears that the writer stopped before answering; the
+        // rest of the batch is not committed and fails with an error.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Ok(&mut *conn))));
+        match ran {
+            Ok(reply) => replies.extend(reply),
+            Err(_) => {
+                let error = StorageError::Database(
+                    "a write in the same batch failed unexpectedly; nothing was committed"
+                        .to_owned(),
+                );
+                tracing::error!("an SQLite write panicked; its batch was rolled back");
+                fail_batch(jobs.collect(), &error);
+                for reply in replies {
+                    reply(Some(error.clone()));
+                }
+                // Closing the connection rolls back whatever the batch wrote.
+                return false;
+            }
+        }
+    }
     let committed = <DbConnection as Connection>::TransactionManager::commit_transaction(conn);
     let commit_error = match committed {
         Ok(()) => None,
@@ -186,5 +208,99 @@ fn run_batch(conn: &mut DbConnection, batch: Vec<Job>) {
     };
     for reply in replies {
         reply(commit_error.clone());
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+
+    use super::*;
+    use crate::storage::sql::dsn::Backend;
+
+    fn writer(dir: &tempfile::TempDir) -> Writer {
+        let path = dir.path().join("writer.sqlite");
+        let manager = ConnectionManager::new(Backend::Sqlite, path.display().to_string());
+        Writer::start(manager).unwrap()
+    }
+
+    async fn count(writer: &Writer) -> i64 {
+        writer
+            .write(|conn| {
+                use diesel::prelude::*;
+                diesel::sql_query("SELECT COUNT(*) AS n FROM t")
+                    .get_result::<Count>(conn)
+                    .map(|c| c.n)
+                    .map_err(super::super::map_diesel)
+            })
+            .await
+            .unwrap()
+    }
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+
+    fn exec(sql: impl Into<String>) -> impl FnOnce(&mut DbConnection) -> Result<(), StorageError> {
+        let sql = sql.into();
+        move |conn| conn.batch_execute(&sql).map_err(super::super::map_diesel)
+    }
+
+    /// A write that panics fails its own caller and its batch, and the writer goes on:
+    /// later writes commit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_write_does_not_stop_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = writer(&dir);
+        writer
+            .write(exec("CREATE TABLE t (x INTEGER)"))
+            .await
+            .unwrap();
+        let panicked = writer
+            .write(|_conn| -> Result<(), StorageError> { panic!("a bug in a write") })
+            .await;
+        assert!(
+            matches!(panicked, Err(StorageError::Unavailable(_))),
+            "{panicked:?}"
+        );
+        writer
+            .write(exec("INSERT INTO t VALUES (1)"))
+            .await
+            .unwrap();
+        assert_eq!(count(&writer).await, 1);
+    }
+
+    /// A write that fails rolls back to its savepoint; the writes batched with it commit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_write_rolls_back_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = writer(&dir);
+        writer
+            .write(exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"))
+            .await
+            .unwrap();
+        let writes = (0..20).map(|i| {
+            let writer = writer.clone();
+            tokio::spawn(async move {
+                // Every fifth write inserts a row and then fails on a duplicate: both of
+                // its statements must vanish, and nothing else.
+                let sql = match i % 5 {
+                    0 => format!(
+                        "INSERT INTO t VALUES ({n}); INSERT INTO t VALUES ({n})",
+                        n = 100 + i
+                    ),
+                    _ => format!("INSERT INTO t VALUES ({i})"),
+                };
+                writer.write(exec(sql)).await
+            })
+        });
+        let outcomes = futures::future::join_all(writes).await;
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            assert_eq!(outcome.unwrap().is_ok(), i % 5 != 0, "write {i}");
+        }
+        assert_eq!(count(&writer).await, 16);
     }
 }
