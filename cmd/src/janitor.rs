@@ -32,7 +32,7 @@ pub async fn run(args: JanitorArgs) -> anyhow::Result<()> {
     if args.batch_size == 0 {
         bail!("--batch-size must be at least 1");
     }
-    let store = tokio::task::spawn_blocking(move || SqlStore::connect(&dsn)).await??;
+    let store = tokio::task::spawn_blocking(move || SqlStore::connect_for_command(&dsn)).await??;
     // One cut-off for the whole run: rows that expire while it runs wait for the next.
     let before = SystemClock.now();
     let started = Instant::now();

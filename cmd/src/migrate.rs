@@ -28,7 +28,7 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
             ),
         },
     };
-    let store = tokio::task::spawn_blocking(move || SqlStore::connect(&dsn)).await??;
+    let store = tokio::task::spawn_blocking(move || SqlStore::connect_for_command(&dsn)).await??;
     match action {
         MigrateSqlAction::Up => {
             let applied = store.migrate_up().await?;

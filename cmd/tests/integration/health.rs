@@ -154,49 +154,21 @@ async fn ready_is_503_while_the_sqlite_file_is_gone() {
 /// Readiness follows the database: PostgreSQL refusing connections is an outage.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_is_503_while_postgres_refuses_connections() {
-    let Some(server) = TestBackend::Postgres.server_url() else {
-        eprintln!(
-            "not run: {} is not set",
-            crate::support::test_db::POSTGRES_URL_VAR
-        );
+    let Some(PostgresApp { app, name, admin }) = postgres_app().await else {
         return;
     };
-    let db = TestDatabase::create(TestBackend::Postgres);
-    let name = db
-        .dsn
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
-    let app = TestApp::builder(TestBackend::Postgres)
-        .database(db)
-        .build()
-        .await;
-    let admin_sql = |sql: String| {
-        let server = server.clone();
-        async move {
-            tokio::task::spawn_blocking(move || {
-                use diesel::Connection;
-                use diesel::connection::SimpleConnection;
-                let mut conn = diesel::PgConnection::establish(&server).expect("postgres");
-                conn.batch_execute(&sql).expect("admin sql");
-            })
-            .await
-            .unwrap()
-        }
-    };
-    admin_sql(format!(
-        "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
+    admin
+        .run(format!(
+            "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
          SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
-    ))
-    .await;
+        ))
+        .await;
     let (status, body) = get_json(&app, app.public_path("/health/ready")).await;
     assert_eq!(status, 503, "{body}");
     assert!(body["errors"]["database"].is_string());
-    admin_sql(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true;")).await;
+    admin
+        .run(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true;"))
+        .await;
     let mut last = 0;
     for _ in 0..20 {
         let (status, _) = get_json(&app, app.public_path("/health/ready")).await;
@@ -219,43 +191,19 @@ async fn ready_is_503_while_postgres_refuses_connections() {
 /// connection, but that connection is then dropped and the pool recovers by itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn terminated_postgres_connections_are_replaced() {
-    let Some(server) = TestBackend::Postgres.server_url() else {
-        eprintln!(
-            "not run: {} is not set",
-            crate::support::test_db::POSTGRES_URL_VAR
-        );
+    let Some(PostgresApp { app, name, admin }) = postgres_app().await else {
         return;
     };
-    let db = TestDatabase::create(TestBackend::Postgres);
-    let name = db
-        .dsn
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
-    let app = TestApp::builder(TestBackend::Postgres)
-        .database(db)
-        .build()
-        .await;
     // Concurrent requests spread over several pooled connections.
     let warm = (0..8).map(|_| get_json(&app, app.public_path("/health/ready")));
     for (status, _) in futures::future::join_all(warm).await {
         assert_eq!(status, 200);
     }
-    tokio::task::spawn_blocking(move || {
-        use diesel::Connection;
-        use diesel::connection::SimpleConnection;
-        let mut conn = diesel::PgConnection::establish(&server).expect("postgres");
-        conn.batch_execute(&format!(
+    admin
+        .run(format!(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
         ))
-        .expect("terminate");
-    })
-    .await
-    .unwrap();
+        .await;
     let mut statuses = Vec::new();
     for _ in 0..40 {
         statuses.push(get_json(&app, app.public_path("/health/ready")).await.0);
@@ -272,4 +220,59 @@ async fn terminated_postgres_connections_are_replaced() {
         .create_o_auth2_client(&Default::default())
         .await
         .expect("writes work");
+}
+
+/// An app on a fresh PostgreSQL database, that database's name, and a way to run SQL as
+/// the server's administrator; `None` (after saying so) when PostgreSQL is not configured.
+struct PostgresApp {
+    app: TestApp,
+    name: String,
+    admin: PostgresAdmin,
+}
+
+struct PostgresAdmin {
+    server: String,
+}
+
+impl PostgresAdmin {
+    async fn run(&self, sql: String) {
+        let server = self.server.clone();
+        tokio::task::spawn_blocking(move || {
+            use diesel::Connection;
+            use diesel::connection::SimpleConnection;
+            let mut conn = diesel::PgConnection::establish(&server).expect("postgres");
+            conn.batch_execute(&sql).expect("admin sql");
+        })
+        .await
+        .unwrap();
+    }
+}
+
+async fn postgres_app() -> Option<PostgresApp> {
+    let Some(server) = TestBackend::Postgres.server_url() else {
+        eprintln!(
+            "not run: {} is not set",
+            crate::support::test_db::POSTGRES_URL_VAR
+        );
+        return None;
+    };
+    let db = TestDatabase::create(TestBackend::Postgres);
+    let name = db
+        .dsn
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let app = TestApp::builder(TestBackend::Postgres)
+        .database(db)
+        .build()
+        .await;
+    Some(PostgresApp {
+        app,
+        name,
+        admin: PostgresAdmin { server },
+    })
 }

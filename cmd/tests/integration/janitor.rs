@@ -182,7 +182,12 @@ async fn janitor_deletes_expired_rows_and_keeps_live_ones(backend: TestBackend) 
     })
     .await
     .unwrap();
-    assert!(again.status.success());
+    assert!(
+        again.status.success(),
+        "second janitor run: {:?}\n{}",
+        again.status,
+        String::from_utf8_lossy(&again.stderr)
+    );
     assert!(String::from_utf8_lossy(&again.stdout).contains("Deleted 0 row(s)"));
 }
 

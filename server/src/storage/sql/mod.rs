@@ -80,7 +80,23 @@ impl SqlStore {
     /// is missing. Does not migrate. Blocks while connecting: call it from startup code
     /// or `spawn_blocking`.
     pub fn connect(dsn: &str) -> Result<SqlStore, StorageError> {
-        let parsed = dsn::parse(dsn)?;
+        Self::open(dsn::parse(dsn)?)
+    }
+
+    /// Like [`connect`](Self::connect), for a command that runs its queries one after
+    /// another and exits (`migrate`, `janitor`): one connection, opened when first
+    /// needed. A pool that opens idle connections in the background could still be
+    /// connecting when the process exits, and libpq connecting (TLS negotiation) while
+    /// the process runs its exit handlers crashed `portunus janitor` now and then
+    /// (SIGSEGV after its work was done).
+    pub fn connect_for_command(dsn: &str) -> Result<SqlStore, StorageError> {
+        let mut parsed = dsn::parse(dsn)?;
+        parsed.pool.max_size = 1;
+        parsed.pool.min_idle = Some(0);
+        Self::open(parsed)
+    }
+
+    fn open(parsed: dsn::Dsn) -> Result<SqlStore, StorageError> {
         let backend = parsed.backend;
         let sqlite_path = parsed
             .sqlite_path
