@@ -38,7 +38,7 @@ pub struct PoolOptions {
     pub max_size: u32,
     /// `max_idle_conns`: connections kept open while idle (r2d2 `min_idle`), at most
     /// `max_size`; `None` keeps r2d2's default (the pool's full size), which is what
-    /// SQLite gets; PostgreSQL and MySQL default to `DEFAULT_IDLE_CONNS`.
+    /// SQLite gets; PostgreSQL and MySQL default to `DEFAULT_IDLE_CONNS` (none).
     pub min_idle: Option<u32>,
     /// `max_conn_lifetime`; Go's `0` (unlimited) is `None`.
     pub max_lifetime: Option<Duration>,
@@ -131,8 +131,11 @@ fn pool_options(query: &str, backend: Backend) -> Result<(PoolOptions, Vec<&str>
             _ => driver.push(pair),
         }
     }
-    // A PostgreSQL or MySQL pool opens connections as load needs them and keeps a few
-    // while idle, rather than holding `max_conns` server connections per node at rest.
+    // A PostgreSQL or MySQL pool opens connections when a query needs one and closes
+    // them after r2d2's idle timeout (10 minutes), rather than holding `max_conns`
+    // server connections per node at rest. Nothing connects in the background either:
+    // libpq negotiating TLS on a pool thread while the process runs its exit handlers
+    // crashed processes at exit (SIGSEGV), seen in the test suite.
     if pool.min_idle.is_none() && backend != Backend::Sqlite {
         pool.min_idle = Some(DEFAULT_IDLE_CONNS);
     }
@@ -149,8 +152,8 @@ fn pool_options(query: &str, backend: Backend) -> Result<(PoolOptions, Vec<&str>
 /// 4, and 30% at 32 (docs/benchmarks.md). Four per core, at least 16, stays well under
 /// PostgreSQL's default `max_connections` (100) for a few nodes.
 /// Connections a PostgreSQL or MySQL pool keeps open while idle, unless
-/// `max_idle_conns` says otherwise.
-const DEFAULT_IDLE_CONNS: u32 = 4;
+/// `max_idle_conns` says otherwise: none (see `pool_options`).
+const DEFAULT_IDLE_CONNS: u32 = 0;
 
 fn default_max_conns(backend: Backend) -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
@@ -298,7 +301,7 @@ mod tests {
     fn pool_defaults_and_clamping() {
         let dsn = parse("postgres://db/x").unwrap();
         assert!(dsn.pool.max_size >= 16);
-        assert_eq!(dsn.pool.min_idle, Some(4));
+        assert_eq!(dsn.pool.min_idle, Some(0));
         let dsn = parse("sqlite://x.db").unwrap();
         assert!(dsn.pool.max_size >= 4);
         assert_eq!(dsn.pool.min_idle, None);
