@@ -152,18 +152,16 @@ impl ClientAuthenticator {
         if !secret::is_slow(stored) {
             return Ok(secret::verify(presented, stored));
         }
-        if self
-            .cache
-            .contains(&self.keys, client_id, stored, presented)
-        {
+        let verified_before = || {
+            self.cache
+                .contains(&self.keys, client_id, stored, presented)
+        };
+        if verified_before() {
             return Ok(true);
         }
         let _turn = self.cache.slow_turn().await;
         // Another request of this client may have verified the same secret meanwhile.
-        if self
-            .cache
-            .contains(&self.keys, client_id, stored, presented)
-        {
+        if verified_before() {
             return Ok(true);
         }
         let (secret_copy, stored_copy) = (presented.to_owned(), stored.to_owned());

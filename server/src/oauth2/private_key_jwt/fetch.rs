@@ -107,8 +107,9 @@ impl JwksFetcher {
     }
 }
 
-/// reqwest's error with its causes (the resolver's refusal sits a few levels down).
-fn describe(err: &reqwest::Error) -> String {
+/// reqwest's error with its causes (the resolver's refusal sits a few levels down);
+/// also used for back-channel logout deliveries.
+pub(crate) fn describe(err: &reqwest::Error) -> String {
     let mut text = if err.is_timeout() {
         "the request timed out".to_owned()
     } else {

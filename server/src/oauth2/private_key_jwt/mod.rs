@@ -9,7 +9,7 @@
 //! Every failure is `401 invalid_client` with a hint naming the rule that failed.
 
 mod claims;
-mod fetch;
+pub(crate) mod fetch;
 mod keys;
 pub mod ssrf;
 

@@ -17,6 +17,7 @@ use reqwest::redirect;
 use super::token;
 use crate::client::model::Client;
 use crate::config::ClientsHttpConfig;
+use crate::oauth2::private_key_jwt::fetch::describe;
 use crate::oauth2::private_key_jwt::ssrf::{self, GuardedResolver};
 use crate::state::AppState;
 
@@ -113,22 +114,6 @@ impl BackChannel {
             retry: status.is_server_error() || status.as_u16() == 429,
         })
     }
-}
-
-/// reqwest's error with its causes (the resolver's refusal sits a few levels down).
-fn describe(err: &reqwest::Error) -> String {
-    let mut text = if err.is_timeout() {
-        "the request timed out".to_owned()
-    } else {
-        err.to_string()
-    };
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Signs and delivers a logout token to every client with a `backchannel_logout_uri`,
