@@ -55,6 +55,14 @@ pub struct SqlStore {
     writer: Option<writer::Writer>,
 }
 
+/// Where an SQLite store's writes run: through the writer thread (a server) or on the
+/// pool (a one-shot command).
+#[derive(Debug, Clone, Copy)]
+enum Writes {
+    Batched,
+    OnThePool,
+}
+
 /// The SQLite database file as it was when the store opened it; see `health.rs`.
 #[derive(Debug, Clone)]
 struct SqliteFile {
@@ -80,7 +88,7 @@ impl SqlStore {
     /// is missing. Does not migrate. Blocks while connecting: call it from startup code
     /// or `spawn_blocking`.
     pub fn connect(dsn: &str) -> Result<SqlStore, StorageError> {
-        Self::open(dsn::parse(dsn)?)
+        Self::open(dsn::parse(dsn)?, Writes::Batched)
     }
 
     /// Like [`connect`](Self::connect), for a command that runs its queries one after
@@ -88,15 +96,16 @@ impl SqlStore {
     /// needed. A pool that opens idle connections in the background could still be
     /// connecting when the process exits, and libpq connecting (TLS negotiation) while
     /// the process runs its exit handlers crashed `portunus janitor` now and then
-    /// (SIGSEGV after its work was done).
+    /// (SIGSEGV after its work was done). Its writes go through that connection too: a
+    /// writer thread batches concurrent writes, and a command has none.
     pub fn connect_for_command(dsn: &str) -> Result<SqlStore, StorageError> {
         let mut parsed = dsn::parse(dsn)?;
         parsed.pool.max_size = 1;
         parsed.pool.min_idle = Some(0);
-        Self::open(parsed)
+        Self::open(parsed, Writes::OnThePool)
     }
 
-    fn open(parsed: dsn::Dsn) -> Result<SqlStore, StorageError> {
+    fn open(parsed: dsn::Dsn, writes: Writes) -> Result<SqlStore, StorageError> {
         let backend = parsed.backend;
         let sqlite_path = parsed
             .sqlite_path
@@ -119,9 +128,9 @@ impl SqlStore {
             None => None,
         };
         drop(first);
-        let writer = match backend {
-            Backend::Sqlite => Some(writer::Writer::start(manager.clone())?),
-            Backend::Postgres | Backend::Mysql => None,
+        let writer = match (backend, writes) {
+            (Backend::Sqlite, Writes::Batched) => Some(writer::Writer::start(manager.clone())?),
+            _ => None,
         };
         let options = parsed.pool;
         let pool = r2d2::Pool::builder()
