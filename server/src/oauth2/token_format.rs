@@ -1,11 +1,20 @@
-//! Opaque tokens (DESIGN §4): `<prefix><random>.<mac>`, where `random` is 32 bytes from
-//! the OS RNG and `mac` the HMAC-SHA256 of `<prefix><random>` under the current system
-//! secret's token key, both base64url without padding. The prefix names the kind
-//! (`ptn_at_`, `ptn_rt_`, `ptn_ac_`), so a token of one kind never passes as another.
+//! Opaque tokens (DESIGN §4): `<prefix><body>.<mac>`, both base64url without padding.
+//! `body` is an 8-byte time-ordered id (the issue time in Unix milliseconds, 48 bits
+//! big-endian, then 16 random bits) followed by 32 bytes from the OS RNG; `mac` is the
+//! HMAC-SHA256 of `<prefix><body>` under the current system secret's token key. The
+//! prefix names the kind (`ptn_at_`, `ptn_rt_`, `ptn_ac_`), so a token of one kind
+//! never passes as another.
 //!
-//! Only the hex SHA-256 of the MAC is stored (the lookup key): a copy of the database
-//! yields no usable token, and a forged token is refused by its MAC before any query.
-//! Tokens made under an older secret still verify while it is listed in
+//! The storage key (`StoredToken::signature_hash`, 64 hex characters) is the hex id
+//! followed by the first 24 bytes of the MAC's SHA-256, in hex. A copy of the database
+//! therefore yields no usable token (it holds neither the random bytes nor the MAC),
+//! and a forged token is refused by its MAC before any query. The id leads the key so
+//! that new rows append to the primary-key index instead of dirtying a random page per
+//! insert (docs/benchmarks.md, "Optimisation log"); it tells the holder of a token when
+//! it was issued, which the token's introspection tells them anyway.
+//!
+//! Tokens of the first format (32 random bytes, key = the full SHA-256 of the MAC)
+//! still verify. Tokens made under an older secret still verify while it is listed in
 //! `secrets.system`. Tokens are secrets: never log them (`OpaqueToken`'s `Debug` hides
 //! the value).
 
@@ -18,8 +27,13 @@ use crate::error::OAuth2Error;
 use crate::secrets::{KeyRing, Purpose};
 use crate::storage::TokenKind;
 
+const ID_LEN: usize = 8;
 const RANDOM_LEN: usize = 32;
 const MAC_LEN: usize = 32;
+/// Bytes of the MAC's SHA-256 in the storage key: 192 bits, beyond any search.
+const KEY_HASH_LEN: usize = 24;
+/// The body of the first format: random bytes only.
+const FIRST_FORMAT_BODY_LEN: usize = RANDOM_LEN;
 
 /// The prefix of each kind's tokens.
 pub fn prefix(kind: TokenKind) -> &'static str {
@@ -35,7 +49,7 @@ pub fn prefix(kind: TokenKind) -> &'static str {
 pub struct OpaqueToken {
     /// The token handed to the client.
     pub value: String,
-    /// Hex SHA-256 of the MAC: `StoredToken::signature_hash`.
+    /// The storage key: `StoredToken::signature_hash`.
     pub signature_hash: String,
 }
 
@@ -54,24 +68,60 @@ pub struct VerifiedToken {
     pub signature_hash: String,
 }
 
-fn hash_of(mac: &[u8]) -> String {
-    Sha256::digest(mac)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+}
+
+/// The storage key of a token whose body is `body` (without prefix) and MAC `mac`.
+fn storage_key(body: &[u8], mac: &[u8]) -> String {
+    let digest = Sha256::digest(mac);
+    let mut key = String::with_capacity(64);
+    if body.len() == FIRST_FORMAT_BODY_LEN {
+        push_hex(&mut key, &digest);
+    } else {
+        push_hex(&mut key, &body[..ID_LEN]);
+        push_hex(&mut key, &digest[..KEY_HASH_LEN]);
+    }
+    key
+}
+
+/// The time-ordered id: issue time in Unix milliseconds (48 bits, big-endian), then
+/// 16 random bits so that ids of one millisecond rarely share a prefix.
+fn time_ordered_id(now_ms: u64, random: u16) -> [u8; ID_LEN] {
+    let mut id = [0u8; ID_LEN];
+    id[..6].copy_from_slice(&now_ms.to_be_bytes()[2..]);
+    id[6..].copy_from_slice(&random.to_be_bytes());
+    id
+}
+
+fn unix_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }
 
 /// Mints a token of `kind` under the current secret.
 pub fn generate(keys: &KeyRing, kind: TokenKind) -> Result<OpaqueToken, OAuth2Error> {
-    let mut random = [0u8; RANDOM_LEN];
-    rand::rng().fill_bytes(&mut random);
-    let body = format!("{}{}", prefix(kind), URL_SAFE_NO_PAD.encode(random));
+    let mut rng = rand::rng();
+    let mut raw = [0u8; ID_LEN + RANDOM_LEN];
+    raw[..ID_LEN].copy_from_slice(&time_ordered_id(unix_millis(), rng.next_u32() as u16));
+    rng.fill_bytes(&mut raw[ID_LEN..]);
+    mint(keys, kind, &raw)
+}
+
+fn mint(keys: &KeyRing, kind: TokenKind, raw: &[u8]) -> Result<OpaqueToken, OAuth2Error> {
+    let body = format!("{}{}", prefix(kind), URL_SAFE_NO_PAD.encode(raw));
     let mac = keys
         .sign(Purpose::OpaqueToken, body.as_bytes())
         .ok_or_else(|| OAuth2Error::server_error("no system secret to sign tokens with"))?;
     Ok(OpaqueToken {
-        value: format!("{body}.{}", URL_SAFE_NO_PAD.encode(mac)),
-        signature_hash: hash_of(&mac),
+        value: format!("{body}.{}", URL_SAFE_NO_PAD.encode(&mac)),
+        signature_hash: storage_key(raw, &mac),
     })
 }
 
@@ -82,17 +132,18 @@ pub fn verify(keys: &KeyRing, token: &str) -> Option<VerifiedToken> {
         .into_iter()
         .find(|k| token.starts_with(prefix(*k)))?;
     let (body, mac) = token.split_once('.')?;
-    let random = URL_SAFE_NO_PAD
+    let raw = URL_SAFE_NO_PAD
         .decode(body.strip_prefix(prefix(kind))?)
         .ok()?;
     let mac = URL_SAFE_NO_PAD.decode(mac).ok()?;
-    if random.len() != RANDOM_LEN || mac.len() != MAC_LEN {
+    let body_len_ok = raw.len() == ID_LEN + RANDOM_LEN || raw.len() == FIRST_FORMAT_BODY_LEN;
+    if !body_len_ok || mac.len() != MAC_LEN {
         return None;
     }
     keys.verify(Purpose::OpaqueToken, body.as_bytes(), &mac)
         .then(|| VerifiedToken {
             kind,
-            signature_hash: hash_of(&mac),
+            signature_hash: storage_key(&raw, &mac),
         })
 }
 
@@ -111,7 +162,7 @@ mod tests {
             let token = generate(&keys, kind).unwrap();
             let (body, mac) = token.value.split_once('.').unwrap();
             assert!(body.starts_with(prefix(kind)));
-            assert_eq!(body.len(), prefix(kind).len() + 43);
+            assert_eq!(body.len(), prefix(kind).len() + 54);
             assert_eq!(mac.len(), 43);
             assert_eq!(token.signature_hash.len(), 64);
             assert!(!format!("{token:?}").contains(&token.value));
@@ -154,5 +205,36 @@ mod tests {
         let rotated = ring(&["new-secret-0123456789", "old-secret-0123456789"]);
         let verified = verify(&rotated, &token.value).unwrap();
         assert_eq!(verified.signature_hash, token.signature_hash);
+    }
+
+    #[test]
+    fn storage_keys_follow_issue_order() {
+        let keys = ring(&["current-secret-0123456789"]);
+        let mut earlier = None;
+        for ms in [1_700_000_000_000u64, 1_700_000_000_001, 1_800_000_000_000] {
+            let mut raw = [7u8; ID_LEN + RANDOM_LEN];
+            raw[..ID_LEN].copy_from_slice(&time_ordered_id(ms, u16::MAX));
+            let token = mint(&keys, TokenKind::AccessToken, &raw).unwrap();
+            assert_eq!(token.signature_hash.len(), 64);
+            assert!(token.signature_hash.starts_with(&format!("{ms:012x}ffff")));
+            if let Some(earlier) = earlier.replace(token.signature_hash.clone()) {
+                assert!(earlier < token.signature_hash);
+            }
+        }
+    }
+
+    #[test]
+    fn first_format_tokens_still_verify_under_their_old_key() {
+        let keys = ring(&["current-secret-0123456789"]);
+        let token = mint(&keys, TokenKind::RefreshToken, &[9u8; RANDOM_LEN]).unwrap();
+        let (_, mac) = token.value.split_once('.').unwrap();
+        let mac = URL_SAFE_NO_PAD.decode(mac).unwrap();
+        let old_key: String = Sha256::digest(&mac)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(token.signature_hash, old_key);
+        let verified = verify(&keys, &token.value).unwrap();
+        assert_eq!(verified.signature_hash, old_key);
     }
 }
