@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use super::connection::on_native;
 use super::schema::oauth2_tokens;
 use super::{SqlStore, by_key, count, map_diesel, to_column};
 use crate::storage::{StorageError, StoredToken, TokenKind, TokenStore};
@@ -82,6 +83,15 @@ impl TokenRow {
     }
 }
 
+/// One row's `INSERT`, written once for each native connection type.
+macro_rules! insert_row {
+    ($conn:expr, $row:expr) => {
+        diesel::insert_into(oauth2_tokens::table)
+            .values($row)
+            .execute($conn)
+    };
+}
+
 fn insert_error(err: DieselError) -> StorageError {
     match err {
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
@@ -104,13 +114,13 @@ impl TokenStore for SqlStore {
             .map(TokenRow::from_token)
             .collect::<Result<Vec<_>, _>>()?;
         self.write(move |conn| {
-            conn.transaction(|conn| {
-                for row in &rows {
-                    diesel::insert_into(oauth2_tokens::table)
-                        .values(row)
-                        .execute(conn)?;
-                }
-                Ok(())
+            on_native!(conn, |conn| match rows.as_slice() {
+                // One statement is atomic by itself: no savepoint round trips.
+                [row] => insert_row!(conn, row).map(drop),
+                rows => conn.transaction(|conn| {
+                    rows.iter()
+                        .try_for_each(|row| insert_row!(conn, row).map(drop))
+                }),
             })
             .map_err(insert_error)
         })
@@ -125,13 +135,13 @@ impl TokenStore for SqlStore {
         let hash = signature_hash.to_owned();
         let row = self
             .read(move |conn| {
-                oauth2_tokens::table
+                on_native!(conn, |conn| oauth2_tokens::table
                     .find(hash)
                     .filter(oauth2_tokens::kind.eq(kind.as_str()))
                     .select(TokenRow::as_select())
-                    .load(conn)
-                    .map(by_key)
-                    .map_err(map_diesel)
+                    .load(conn))
+                .map(by_key)
+                .map_err(map_diesel)
             })
             .await?;
         row.map(TokenRow::into_token).transpose()
