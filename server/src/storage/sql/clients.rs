@@ -13,6 +13,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::clients;
+use super::connection::on_native;
 use super::{SqlStore, by_key, map_diesel, to_column};
 use crate::client::model::Client;
 use crate::storage::{ClientListQuery, ClientStore, StorageError};
@@ -88,12 +89,12 @@ impl ClientStore for SqlStore {
         let id = client_id.to_owned();
         let row = self
             .read(move |conn| {
-                clients::table
+                on_native!(conn, |conn| clients::table
                     .find(id)
                     .select(ClientRow::as_select())
-                    .load(conn)
-                    .map(by_key)
-                    .map_err(map_diesel)
+                    .load(conn))
+                .map(by_key)
+                .map_err(map_diesel)
             })
             .await?;
         row.map(ClientRow::into_client).transpose()
