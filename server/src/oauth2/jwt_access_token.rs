@@ -8,9 +8,12 @@
 //! `aud` is required by §2.2: it is the granted audience, or the client id when nothing
 //! was granted (a token always names at least the party it was issued to).
 //!
-//! Each JWT is still stored as a row, keyed by the hex SHA-256 of its signature, so
-//! introspection and revocation treat it like an opaque token: a JWT is active only
-//! while its signature verifies against our keys *and* its row is active.
+//! Each JWT is still stored as a row, so introspection and revocation treat it like an
+//! opaque token: a JWT is active only while its signature verifies against our keys
+//! *and* its row is active. The row's key leads with the first 8 bytes of the `jti`, a
+//! UUIDv7 (time-ordered, so inserts append to the index as with opaque tokens), then
+//! the first 24 bytes of the SHA-256 of the signature; JWTs issued with a random `jti`
+//! before keep their key, the full SHA-256 of the signature.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -21,16 +24,16 @@ use sha2::{Digest, Sha256};
 use crate::error::OAuth2Error;
 use crate::jwk::ACCESS_TOKEN_SET;
 use crate::oauth2::issue::Grant;
-use crate::oauth2::token_format::VerifiedToken;
+use crate::oauth2::token_format::{ID_LEN, VerifiedToken, full_hash_key, time_ordered_key};
 use crate::state::AppState;
 use crate::storage::{StoredToken, TokenKind};
 
 /// The `typ` header of RFC 9068 §2.1.
 pub const TYP: &str = "at+jwt";
 
-/// The storage key of a compact JWS: hex SHA-256 of its decoded signature; `None` when
-/// the value is not three base64url parts.
-pub fn signature_hash(jwt: &str) -> Option<String> {
+/// The storage key of a compact JWS whose `jti` claim is `jti` (see the module doc);
+/// `None` when the value is not three base64url parts.
+pub fn storage_key(jwt: &str, jti: Option<&str>) -> Option<String> {
     let mut parts = jwt.split('.');
     let (Some(_), Some(_), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -41,12 +44,17 @@ pub fn signature_hash(jwt: &str) -> Option<String> {
     if signature.is_empty() {
         return None;
     }
-    Some(
-        Sha256::digest(&signature)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-    )
+    let digest = Sha256::digest(&signature);
+    let time_ordered = jti
+        .and_then(|jti| uuid::Uuid::parse_str(jti).ok())
+        .filter(|jti| jti.get_version() == Some(uuid::Version::SortRand));
+    Some(match time_ordered {
+        Some(jti) => match jti.as_bytes().first_chunk::<ID_LEN>() {
+            Some(id) => time_ordered_key(id, &digest),
+            None => full_hash_key(&digest),
+        },
+        None => full_hash_key(&digest),
+    })
 }
 
 /// The RFC 9068 §2.2 claims of the access token of `grant`.
@@ -69,7 +77,7 @@ pub fn claims(issuer: &str, grant: &Grant, lifespan: Duration) -> Result<Value, 
         "exp": expires_at,
         "iat": issued_at,
         "nbf": issued_at,
-        "jti": uuid::Uuid::new_v4().to_string(),
+        "jti": uuid::Uuid::now_v7().to_string(),
         "client_id": grant.client_id,
         "scope": grant.scope.join(" "),
         "scp": grant.scope,
@@ -89,11 +97,12 @@ pub async fn mint(
     lifespan: Duration,
 ) -> Result<(String, StoredToken), OAuth2Error> {
     let claims = claims(&state.config.issuer(), grant, lifespan)?;
+    let jti = claims["jti"].as_str().map(str::to_owned);
     let signed = state
         .key_manager
         .sign_with(ACCESS_TOKEN_SET, claims, TYP, None)
         .await?;
-    let hash = signature_hash(&signed.token)
+    let hash = storage_key(&signed.token, jti.as_deref())
         .ok_or_else(|| OAuth2Error::server_error("the signed access token is not a JWS"))?;
     let row = grant.row(&state.keys, TokenKind::AccessToken, &hash, lifespan, None)?;
     Ok((signed.token, row))
@@ -102,12 +111,12 @@ pub async fn mint(
 /// A presented JWT whose signature verifies against the access-token set: its row's
 /// kind and key. `None` for anything else (claims are judged from the row).
 pub async fn verify(state: &AppState, token: &str) -> Option<VerifiedToken> {
-    let hash = signature_hash(token)?;
     let verified = state
         .key_manager
         .verify(ACCESS_TOKEN_SET, token)
         .await
         .ok()?;
+    let hash = storage_key(token, verified.claims.get("jti").and_then(Value::as_str))?;
     (verified.typ.as_deref() == Some(TYP)).then_some(VerifiedToken {
         kind: TokenKind::AccessToken,
         signature_hash: hash,
@@ -152,11 +161,24 @@ mod tests {
     }
 
     #[test]
-    fn signature_hash_needs_a_compact_jws() {
-        assert_eq!(signature_hash("a.b.AA").map(|h| h.len()), Some(64));
-        assert_eq!(signature_hash("a.b."), None);
-        assert_eq!(signature_hash("a.b"), None);
-        assert_eq!(signature_hash("a.b.c.d"), None);
-        assert_eq!(signature_hash("a.b.!!"), None);
+    fn storage_key_needs_a_compact_jws() {
+        assert_eq!(storage_key("a.b.AA", None).map(|h| h.len()), Some(64));
+        assert_eq!(storage_key("a.b.", None), None);
+        assert_eq!(storage_key("a.b", None), None);
+        assert_eq!(storage_key("a.b.c.d", None), None);
+        assert_eq!(storage_key("a.b.!!", None), None);
+    }
+
+    #[test]
+    fn storage_key_leads_with_a_v7_jti_and_keeps_the_old_key_otherwise() {
+        let v7 = "019a9f3c-5b2e-7abc-8def-0123456789ab";
+        let key = storage_key("a.b.AA", Some(v7)).unwrap();
+        assert_eq!(key.len(), 64);
+        assert!(key.starts_with("019a9f3c5b2e7abc"), "{key}");
+        let old = storage_key("a.b.AA", None).unwrap();
+        assert_eq!(key[16..], old[..48], "the same signature digest follows");
+        let v4 = "2f1c7a3e-9b1d-4c6e-8f00-0123456789ab";
+        assert_eq!(storage_key("a.b.AA", Some(v4)).unwrap(), old);
+        assert_eq!(storage_key("a.b.AA", Some("not-a-uuid")).unwrap(), old);
     }
 }

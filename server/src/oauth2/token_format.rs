@@ -27,7 +27,7 @@ use crate::error::OAuth2Error;
 use crate::secrets::{KeyRing, Purpose};
 use crate::storage::TokenKind;
 
-const ID_LEN: usize = 8;
+pub(crate) const ID_LEN: usize = 8;
 const RANDOM_LEN: usize = 32;
 const MAC_LEN: usize = 32;
 /// Bytes of the MAC's SHA-256 in the storage key: 192 bits, beyond any search.
@@ -79,13 +79,25 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
 /// The storage key of a token whose body is `body` (without prefix) and MAC `mac`.
 fn storage_key(body: &[u8], mac: &[u8]) -> String {
     let digest = Sha256::digest(mac);
-    let mut key = String::with_capacity(64);
-    if body.len() == FIRST_FORMAT_BODY_LEN {
-        push_hex(&mut key, &digest);
-    } else {
-        push_hex(&mut key, &body[..ID_LEN]);
-        push_hex(&mut key, &digest[..KEY_HASH_LEN]);
+    match body.first_chunk::<ID_LEN>() {
+        Some(id) if body.len() != FIRST_FORMAT_BODY_LEN => time_ordered_key(id, &digest),
+        _ => full_hash_key(&digest),
     }
+}
+
+/// A storage key that leads with a time-ordered id: the id's 8 bytes, then the first
+/// 24 bytes of `digest` (a SHA-256 binding the key to the token), both in hex.
+pub(crate) fn time_ordered_key(id: &[u8; ID_LEN], digest: &[u8]) -> String {
+    let mut key = String::with_capacity(64);
+    push_hex(&mut key, id);
+    push_hex(&mut key, &digest[..KEY_HASH_LEN.min(digest.len())]);
+    key
+}
+
+/// The storage key of the first token formats: the whole SHA-256 `digest` in hex.
+pub(crate) fn full_hash_key(digest: &[u8]) -> String {
+    let mut key = String::with_capacity(64);
+    push_hex(&mut key, digest);
     key
 }
 

@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::clients;
 use super::connection::on_native;
+use super::schema::clients;
 use super::{SqlStore, by_key, map_diesel, to_column};
 use crate::client::model::Client;
 use crate::storage::{ClientListQuery, ClientStore, StorageError};
