@@ -6,6 +6,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::{authentication_sessions, consent_grants, oauth2_flow_steps};
+use super::connection::DbConnection;
+use diesel::connection::DefaultLoadingMode;
 use super::{SqlStore, by_key, map_diesel, to_column};
 use crate::storage::StorageError;
 use crate::storage::flows::{
@@ -217,20 +219,31 @@ impl ConsentStore for SqlStore {
         let (subject, client_id, now) = (subject.to_owned(), client_id.to_owned(), to_column(now));
         let row = self
             .read(move |conn| {
-                consent_grants::table
-                    .filter(consent_grants::subject.eq(&subject))
-                    .filter(consent_grants::client_id.eq(&client_id))
-                    .filter(consent_grants::remember.eq(true))
-                    .filter(
-                        consent_grants::remember_until
-                            .is_null()
-                            .or(consent_grants::remember_until.gt(now)),
-                    )
-                    .order(consent_grants::handled_at.desc())
-                    .select(ConsentRow::as_select())
-                    .first(conn)
-                    .optional()
-                    .map_err(map_diesel)
+                macro_rules! newest_remembered {
+                    () => {
+                        consent_grants::table
+                            .filter(consent_grants::subject.eq(&subject))
+                            .filter(consent_grants::client_id.eq(&client_id))
+                            .filter(consent_grants::remember.eq(true))
+                            .filter(
+                                consent_grants::remember_until
+                                    .is_null()
+                                    .or(consent_grants::remember_until.gt(now)),
+                            )
+                            .order(consent_grants::handled_at.desc())
+                            .select(ConsentRow::as_select())
+                    };
+                }
+                match conn {
+                    // SQLite reads the first row of a stream: diesel binds `.first()`'s
+                    // `LIMIT` as a parameter, and SQLite prepares such a cached
+                    // statement again on every execution.
+                    DbConnection::Sqlite(conn) => newest_remembered!()
+                        .load_iter::<ConsentRow, DefaultLoadingMode>(conn)
+                        .and_then(|mut rows| rows.next().transpose()),
+                    conn => newest_remembered!().first(conn).optional(),
+                }
+                .map_err(map_diesel)
             })
             .await?;
         row.map(ConsentRow::into_grant).transpose()
