@@ -5,15 +5,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use super::connection::{DbConnection, on_native};
 use super::schema::{authentication_sessions, consent_grants, oauth2_flow_steps};
-use super::connection::DbConnection;
-use diesel::connection::DefaultLoadingMode;
 use super::{SqlStore, by_key, map_diesel, to_column};
 use crate::storage::StorageError;
 use crate::storage::flows::{
     ConsentGrant, ConsentListQuery, ConsentStore, FlowStep, FlowStepStore, LoginSession,
     LoginSessionStore,
 };
+use diesel::connection::DefaultLoadingMode;
 
 fn json_list(values: &[String]) -> Result<String, StorageError> {
     serde_json::to_string(values).map_err(|e| StorageError::Database(format!("encode list: {e}")))
@@ -34,25 +34,27 @@ impl FlowStepStore for SqlStore {
     ) -> Result<Option<String>, StorageError> {
         let (flow_id, redirect_to) = (flow_id.to_owned(), redirect_to.to_owned());
         self.write(move |conn| {
-            let inserted = diesel::insert_into(oauth2_flow_steps::table)
-                .values((
-                    oauth2_flow_steps::flow_id.eq(&flow_id),
-                    oauth2_flow_steps::step.eq(step.as_str()),
-                    oauth2_flow_steps::redirect_to.eq(&redirect_to),
-                    oauth2_flow_steps::expires_at.eq(to_column(expires_at)),
-                ))
-                .execute(conn)
-                .map_err(map_diesel);
-            match inserted {
-                Ok(_) => Ok(None),
-                Err(StorageError::Conflict(_)) => oauth2_flow_steps::table
-                    .find((&flow_id, step.as_str()))
-                    .select(oauth2_flow_steps::redirect_to)
-                    .first::<String>(conn)
-                    .map(Some)
-                    .map_err(map_diesel),
-                Err(other) => Err(other),
-            }
+            on_native!(conn, |conn| {
+                let inserted = diesel::insert_into(oauth2_flow_steps::table)
+                    .values((
+                        oauth2_flow_steps::flow_id.eq(&flow_id),
+                        oauth2_flow_steps::step.eq(step.as_str()),
+                        oauth2_flow_steps::redirect_to.eq(&redirect_to),
+                        oauth2_flow_steps::expires_at.eq(to_column(expires_at)),
+                    ))
+                    .execute(conn)
+                    .map_err(map_diesel);
+                match inserted {
+                    Ok(_) => Ok(None),
+                    Err(StorageError::Conflict(_)) => oauth2_flow_steps::table
+                        .find((&flow_id, step.as_str()))
+                        .select(oauth2_flow_steps::redirect_to)
+                        .first::<String>(conn)
+                        .map(Some)
+                        .map_err(map_diesel),
+                    Err(other) => Err(other),
+                }
+            })
         })
         .await
     }
@@ -64,12 +66,14 @@ impl FlowStepStore for SqlStore {
     ) -> Result<Option<String>, StorageError> {
         let flow_id = flow_id.to_owned();
         self.read(move |conn| {
-            oauth2_flow_steps::table
-                .find((&flow_id, step.as_str()))
-                .select(oauth2_flow_steps::redirect_to)
-                .load::<String>(conn)
-                .map(by_key)
-                .map_err(map_diesel)
+            on_native!(conn, |conn| {
+                oauth2_flow_steps::table
+                    .find((&flow_id, step.as_str()))
+                    .select(oauth2_flow_steps::redirect_to)
+                    .load::<String>(conn)
+                    .map(by_key)
+                    .map_err(map_diesel)
+            })
         })
         .await
     }
@@ -92,21 +96,24 @@ impl LoginSessionStore for SqlStore {
     async fn upsert_login_session(&self, session: &LoginSession) -> Result<(), StorageError> {
         let session = session.clone();
         self.write(move |conn| {
-            conn.transaction(|conn| {
-                diesel::delete(authentication_sessions::table.find(&session.id)).execute(conn)?;
-                diesel::insert_into(authentication_sessions::table)
-                    .values((
-                        authentication_sessions::id.eq(&session.id),
-                        authentication_sessions::subject.eq(&session.subject),
-                        authentication_sessions::authenticated_at
-                            .eq(to_column(session.authenticated_at)),
-                        authentication_sessions::remember.eq(session.remember),
-                        authentication_sessions::expires_at.eq(to_column(session.expires_at)),
-                    ))
-                    .execute(conn)
-                    .map(|_| ())
+            on_native!(conn, |conn| {
+                conn.transaction(|conn| {
+                    diesel::delete(authentication_sessions::table.find(&session.id))
+                        .execute(conn)?;
+                    diesel::insert_into(authentication_sessions::table)
+                        .values((
+                            authentication_sessions::id.eq(&session.id),
+                            authentication_sessions::subject.eq(&session.subject),
+                            authentication_sessions::authenticated_at
+                                .eq(to_column(session.authenticated_at)),
+                            authentication_sessions::remember.eq(session.remember),
+                            authentication_sessions::expires_at.eq(to_column(session.expires_at)),
+                        ))
+                        .execute(conn)
+                        .map(|_| ())
+                })
+                .map_err(map_diesel)
             })
-            .map_err(map_diesel)
         })
         .await
     }
@@ -114,11 +121,13 @@ impl LoginSessionStore for SqlStore {
     async fn get_login_session(&self, id: &str) -> Result<Option<LoginSession>, StorageError> {
         let id = id.to_owned();
         self.read(move |conn| {
-            authentication_sessions::table
-                .find(&id)
-                .load::<SessionRow>(conn)
-                .map(|rows| by_key(rows).map(session_from))
-                .map_err(map_diesel)
+            on_native!(conn, |conn| {
+                authentication_sessions::table
+                    .find(&id)
+                    .load::<SessionRow>(conn)
+                    .map(|rows| by_key(rows).map(session_from))
+                    .map_err(map_diesel)
+            })
         })
         .await
     }
@@ -201,11 +210,13 @@ impl ConsentStore for SqlStore {
     async fn insert_consent(&self, grant: &ConsentGrant) -> Result<(), StorageError> {
         let row = ConsentRow::from_grant(grant)?;
         self.write(move |conn| {
-            diesel::insert_into(consent_grants::table)
-                .values(&row)
-                .execute(conn)
-                .map(|_| ())
-                .map_err(map_diesel)
+            on_native!(conn, |conn| {
+                diesel::insert_into(consent_grants::table)
+                    .values(&row)
+                    .execute(conn)
+                    .map(|_| ())
+                    .map_err(map_diesel)
+            })
         })
         .await
     }

@@ -208,19 +208,21 @@ impl TokenStore for SqlStore {
         let hash = signature_hash.to_owned();
         let at = to_column(at);
         self.write(move |conn| {
-            diesel::update(
-                oauth2_tokens::table
-                    .find(hash)
-                    .filter(oauth2_tokens::kind.eq(kind.as_str()))
-                    .filter(oauth2_tokens::active.eq(true)),
-            )
-            .set((
-                oauth2_tokens::active.eq(false),
-                oauth2_tokens::used_at.eq(Some(at)),
-            ))
-            .execute(conn)
-            .map(|changed| changed == 1)
-            .map_err(map_diesel)
+            on_native!(conn, |conn| {
+                diesel::update(
+                    oauth2_tokens::table
+                        .find(hash)
+                        .filter(oauth2_tokens::kind.eq(kind.as_str()))
+                        .filter(oauth2_tokens::active.eq(true)),
+                )
+                .set((
+                    oauth2_tokens::active.eq(false),
+                    oauth2_tokens::used_at.eq(Some(at)),
+                ))
+                .execute(conn)
+                .map(|changed| changed == 1)
+                .map_err(map_diesel)
+            })
         })
         .await
     }
@@ -249,43 +251,46 @@ impl TokenStore for SqlStore {
         let at = to_column(at);
         let with_grace = grace > Duration::zero();
         self.write(move |conn| {
-            conn.transaction::<bool, DieselError, _>(|conn| {
-                let token = || {
-                    oauth2_tokens::table
-                        .find(hash.clone())
-                        .filter(oauth2_tokens::kind.eq(kind.as_str()))
-                        .filter(oauth2_tokens::active.eq(true))
-                };
-                let claimed = if with_grace {
-                    let first = diesel::update(token().filter(oauth2_tokens::used_at.is_null()))
-                        .set(oauth2_tokens::used_at.eq(Some(at)))
-                        .execute(conn)?;
-                    if first == 1 {
-                        first
+            on_native!(conn, |conn| {
+                conn.transaction::<bool, DieselError, _>(|conn| {
+                    let token = || {
+                        oauth2_tokens::table
+                            .find(hash.clone())
+                            .filter(oauth2_tokens::kind.eq(kind.as_str()))
+                            .filter(oauth2_tokens::active.eq(true))
+                    };
+                    let claimed = if with_grace {
+                        let first =
+                            diesel::update(token().filter(oauth2_tokens::used_at.is_null()))
+                                .set(oauth2_tokens::used_at.eq(Some(at)))
+                                .execute(conn)?;
+                        if first == 1 {
+                            first
+                        } else {
+                            diesel::update(token().filter(oauth2_tokens::used_at.ge(window_start)))
+                                .set(oauth2_tokens::active.eq(true))
+                                .execute(conn)?
+                        }
                     } else {
-                        diesel::update(token().filter(oauth2_tokens::used_at.ge(window_start)))
-                            .set(oauth2_tokens::active.eq(true))
+                        diesel::update(token())
+                            .set((
+                                oauth2_tokens::active.eq(false),
+                                oauth2_tokens::used_at.eq(Some(at)),
+                            ))
                             .execute(conn)?
+                    };
+                    if claimed != 1 {
+                        return Ok(false);
                     }
-                } else {
-                    diesel::update(token())
-                        .set((
-                            oauth2_tokens::active.eq(false),
-                            oauth2_tokens::used_at.eq(Some(at)),
-                        ))
-                        .execute(conn)?
-                };
-                if claimed != 1 {
-                    return Ok(false);
-                }
-                for row in &rows {
-                    diesel::insert_into(oauth2_tokens::table)
-                        .values(row)
-                        .execute(conn)?;
-                }
-                Ok(true)
+                    for row in &rows {
+                        diesel::insert_into(oauth2_tokens::table)
+                            .values(row)
+                            .execute(conn)?;
+                    }
+                    Ok(true)
+                })
+                .map_err(insert_error)
             })
-            .map_err(insert_error)
         })
         .await
     }
