@@ -7,6 +7,7 @@
 //! reads by key run on the async worker itself when a pooled connection is idle
 //! (`SqlStore::read`).
 
+mod checkpointer;
 mod clients;
 mod connection;
 mod dsn;

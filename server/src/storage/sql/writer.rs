@@ -27,6 +27,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::r2d2::R2D2Connection;
 use diesel::result::Error as DieselError;
 
+use super::checkpointer::Kick;
 use super::connection::{ConnectionManager, DbConnection};
 use crate::storage::StorageError;
 
@@ -53,10 +54,11 @@ impl Writer {
         let conn = manager.establish().map_err(|e| {
             StorageError::Unavailable(format!("cannot open the SQLite writer: {e}"))
         })?;
+        let kick = super::checkpointer::start(&manager)?;
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("portunus-sqlite-writer".to_owned())
-            .spawn(move || write_loop(&manager, Some(conn), &queue))
+            .spawn(move || write_loop(&manager, Some(conn), &queue, &kick))
             .map_err(|e| {
                 StorageError::Unavailable(format!("cannot start the SQLite writer: {e}"))
             })?;
@@ -122,7 +124,12 @@ where
         })
 }
 
-fn write_loop(manager: &ConnectionManager, mut conn: Option<DbConnection>, queue: &Receiver<Job>) {
+fn write_loop(
+    manager: &ConnectionManager,
+    mut conn: Option<DbConnection>,
+    queue: &Receiver<Job>,
+    kick: &Kick,
+) {
     // `recv` fails only once every `Writer` is gone: the store was dropped.
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -146,6 +153,7 @@ fn write_loop(manager: &ConnectionManager, mut conn: Option<DbConnection>, queue
                 if run_batch(&mut c, batch) {
                     conn = Some(c);
                 }
+                kick.after_commit();
             }
             Err(error) => fail_batch(batch, &error),
         }
