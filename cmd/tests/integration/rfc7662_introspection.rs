@@ -82,13 +82,13 @@ async fn inactive_tokens_are_exactly_active_false(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
     let token = token_for(&app, "svc", "read").await;
     let other_keys = KeyRing::new(&["some-other-system-secret-0001".to_owned()]);
-    let forged = token_format::generate(&other_keys, TokenKind::AccessToken)
+    let forged = token_format::generate(&other_keys, TokenKind::AccessToken, app.state.clock.now())
         .unwrap()
         .value;
-    let unknown = token_format::generate(&app.state.keys, TokenKind::AccessToken)
+    let unknown = token_format::generate(&app.state.keys, TokenKind::AccessToken, app.state.clock.now())
         .unwrap()
         .value;
-    let code = token_format::generate(&app.state.keys, TokenKind::AuthorizationCode)
+    let code = token_format::generate(&app.state.keys, TokenKind::AuthorizationCode, app.state.clock.now())
         .unwrap()
         .value;
     let mut tampered = token.clone();

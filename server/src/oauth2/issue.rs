@@ -96,7 +96,7 @@ impl Grant {
         lifespan: Duration,
         request_data: Option<&serde_json::Value>,
     ) -> Result<(OpaqueToken, StoredToken), OAuth2Error> {
-        let token = token_format::generate(keys, kind)?;
+        let token = token_format::generate(keys, kind, self.issued_at)?;
         let row = self.row(keys, kind, &token.signature_hash, lifespan, request_data)?;
         Ok((token, row))
     }

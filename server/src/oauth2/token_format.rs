@@ -19,6 +19,7 @@
 //! the value).
 
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -110,18 +111,16 @@ fn time_ordered_id(now_ms: u64, random: u16) -> [u8; ID_LEN] {
     id
 }
 
-fn unix_millis() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
-
-/// Mints a token of `kind` under the current secret.
-pub fn generate(keys: &KeyRing, kind: TokenKind) -> Result<OpaqueToken, OAuth2Error> {
+/// Mints a token of `kind`, issued at `issued_at`, under the current secret.
+pub fn generate(
+    keys: &KeyRing,
+    kind: TokenKind,
+    issued_at: DateTime<Utc>,
+) -> Result<OpaqueToken, OAuth2Error> {
     let mut rng = rand::rng();
     let mut raw = [0u8; ID_LEN + RANDOM_LEN];
-    raw[..ID_LEN].copy_from_slice(&time_ordered_id(unix_millis(), rng.next_u32() as u16));
+    let millis = u64::try_from(issued_at.timestamp_millis()).unwrap_or(0);
+    raw[..ID_LEN].copy_from_slice(&time_ordered_id(millis, rng.next_u32() as u16));
     rng.fill_bytes(&mut raw[ID_LEN..]);
     mint(keys, kind, &raw)
 }
@@ -132,7 +131,7 @@ fn mint(keys: &KeyRing, kind: TokenKind, raw: &[u8]) -> Result<OpaqueToken, OAut
         .sign(Purpose::OpaqueToken, body.as_bytes())
         .ok_or_else(|| OAuth2Error::server_error("no system secret to sign tokens with"))?;
     Ok(OpaqueToken {
-        value: format!("{body}.{}", URL_SAFE_NO_PAD.encode(&mac)),
+        value: format!("{body}.{}", URL_SAFE_NO_PAD.encode(mac)),
         signature_hash: storage_key(raw, &mac),
     })
 }
@@ -163,6 +162,11 @@ pub fn verify(keys: &KeyRing, token: &str) -> Option<VerifiedToken> {
 mod tests {
     use super::*;
 
+    fn at() -> DateTime<Utc> {
+        use chrono::TimeZone;
+        Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()
+    }
+
     fn ring(secrets: &[&str]) -> KeyRing {
         KeyRing::new(&secrets.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
     }
@@ -171,7 +175,7 @@ mod tests {
     fn tokens_have_the_documented_shape_and_verify() {
         let keys = ring(&["current-secret-0123456789"]);
         for kind in TokenKind::ALL {
-            let token = generate(&keys, kind).unwrap();
+            let token = generate(&keys, kind, at()).unwrap();
             let (body, mac) = token.value.split_once('.').unwrap();
             assert!(body.starts_with(prefix(kind)));
             assert_eq!(body.len(), prefix(kind).len() + 54);
@@ -182,15 +186,15 @@ mod tests {
             assert_eq!(verified.kind, kind);
             assert_eq!(verified.signature_hash, token.signature_hash);
         }
-        let a = generate(&keys, TokenKind::AccessToken).unwrap();
-        let b = generate(&keys, TokenKind::AccessToken).unwrap();
+        let a = generate(&keys, TokenKind::AccessToken, at()).unwrap();
+        let b = generate(&keys, TokenKind::AccessToken, at()).unwrap();
         assert_ne!(a, b);
     }
 
     #[test]
     fn tampered_relabelled_and_foreign_tokens_fail() {
         let keys = ring(&["current-secret-0123456789"]);
-        let token = generate(&keys, TokenKind::AccessToken).unwrap().value;
+        let token = generate(&keys, TokenKind::AccessToken, at()).unwrap().value;
         let relabelled = token.replacen("ptn_at_", "ptn_rt_", 1);
         assert_eq!(verify(&keys, &relabelled), None);
         let mut tampered = token.clone().into_bytes();
@@ -213,7 +217,7 @@ mod tests {
     #[test]
     fn tokens_survive_secret_rotation() {
         let old = ring(&["old-secret-0123456789"]);
-        let token = generate(&old, TokenKind::RefreshToken).unwrap();
+        let token = generate(&old, TokenKind::RefreshToken, at()).unwrap();
         let rotated = ring(&["new-secret-0123456789", "old-secret-0123456789"]);
         let verified = verify(&rotated, &token.value).unwrap();
         assert_eq!(verified.signature_hash, token.signature_hash);
