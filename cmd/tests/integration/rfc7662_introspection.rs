@@ -85,12 +85,20 @@ async fn inactive_tokens_are_exactly_active_false(backend: TestBackend) {
     let forged = token_format::generate(&other_keys, TokenKind::AccessToken, app.state.clock.now())
         .unwrap()
         .value;
-    let unknown = token_format::generate(&app.state.keys, TokenKind::AccessToken, app.state.clock.now())
-        .unwrap()
-        .value;
-    let code = token_format::generate(&app.state.keys, TokenKind::AuthorizationCode, app.state.clock.now())
-        .unwrap()
-        .value;
+    let unknown = token_format::generate(
+        &app.state.keys,
+        TokenKind::AccessToken,
+        app.state.clock.now(),
+    )
+    .unwrap()
+    .value;
+    let code = token_format::generate(
+        &app.state.keys,
+        TokenKind::AuthorizationCode,
+        app.state.clock.now(),
+    )
+    .unwrap()
+    .value;
     let mut tampered = token.clone();
     tampered.replace_range(8..9, if &token[8..9] == "A" { "B" } else { "A" });
     for garbage in [
