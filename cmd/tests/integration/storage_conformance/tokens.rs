@@ -76,6 +76,7 @@ token_conformance!(
     mark_used_is_a_compare_and_set,
     concurrent_mark_used_has_one_winner,
     concurrent_inserts_fail_alone,
+    concurrent_single_inserts_fail_alone,
     delete_expired_is_strictly_before,
     deleting_a_client_deletes_its_tokens,
 );
@@ -437,6 +438,61 @@ mod clauses {
             } else {
                 assert!(outcome.is_ok(), "writer {i}: {outcome:?}");
                 assert_eq!(stored, (Some(true), Some(true)), "writer {i}");
+            }
+        }
+        let first = stores
+            .tokens
+            .get_token(TokenKind::AccessToken, &hash(0))
+            .await
+            .unwrap();
+        assert_eq!(first.unwrap().family_id, "taken");
+    }
+
+    /// Many single-token inserts at once (on PostgreSQL and MySQL they share one
+    /// statement, `storage/sql/token_batch.rs`; on SQLite one commit): a duplicate key
+    /// or an unknown client fails that insert alone; every other row is stored.
+    pub async fn concurrent_single_inserts_fail_alone(stores: Stores) {
+        stores.with_clients(&["c"]).await;
+        stores
+            .tokens
+            .insert_tokens(&[token(0, TokenKind::AccessToken, "taken", "c")])
+            .await
+            .unwrap();
+        let writers = (1..=60u32).map(|i| {
+            let tokens = stores.tokens.clone();
+            tokio::spawn(async move {
+                let family = format!("f{i}");
+                let row = match i % 10 {
+                    0 => token(0, TokenKind::AccessToken, &family, "c"),
+                    5 => token(i, TokenKind::AccessToken, &family, "no-such-client"),
+                    _ => token(i, TokenKind::AccessToken, &family, "c"),
+                };
+                tokens.insert_tokens(&[row]).await
+            })
+        });
+        let outcomes = futures::future::join_all(writers).await;
+        for (i, outcome) in (1..=60u32).zip(outcomes) {
+            let outcome = outcome.unwrap();
+            match i % 10 {
+                0 | 5 => assert!(
+                    matches!(outcome, Err(StorageError::Conflict(_))),
+                    "writer {i}: {outcome:?}"
+                ),
+                _ => {
+                    assert!(outcome.is_ok(), "writer {i}: {outcome:?}");
+                    assert_eq!(
+                        is_active(&stores, i, TokenKind::AccessToken).await,
+                        Some(true),
+                        "writer {i}"
+                    );
+                }
+            }
+            if i % 10 == 5 {
+                assert_eq!(
+                    is_active(&stores, i, TokenKind::AccessToken).await,
+                    None,
+                    "writer {i} left a row for an unknown client"
+                );
             }
         }
         let first = stores

@@ -18,6 +18,7 @@ mod json_web_keys;
 mod jti;
 mod migrations;
 mod schema;
+mod token_batch;
 mod tokens;
 mod writer;
 
@@ -54,6 +55,8 @@ pub struct SqlStore {
     sqlite_file: Option<SqliteFile>,
     /// SQLite only: the thread every write of this process goes through.
     writer: Option<writer::Writer>,
+    /// PostgreSQL and MySQL: single-token inserts grouped into one statement.
+    token_batch: Option<token_batch::TokenBatch>,
 }
 
 /// Where an SQLite store's writes run: through the writer thread (a server) or on the
@@ -141,11 +144,18 @@ impl SqlStore {
             .idle_timeout(options.idle_timeout)
             .connection_timeout(CHECKOUT_TIMEOUT)
             .build_unchecked(manager);
+        let token_batch = match (backend, writes) {
+            (Backend::Postgres | Backend::Mysql, Writes::Batched) => {
+                Some(token_batch::TokenBatch::start(pool.clone())?)
+            }
+            _ => None,
+        };
         Ok(SqlStore {
             pool,
             backend,
             sqlite_file,
             writer,
+            token_batch,
         })
     }
 

@@ -16,7 +16,7 @@ use crate::storage::{StorageError, StoredToken, TokenKind, TokenStore};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = oauth2_tokens)]
-struct TokenRow {
+pub(super) struct TokenRow {
     signature_hash: String,
     kind: String,
     family_id: String,
@@ -92,7 +92,7 @@ macro_rules! insert_row {
     };
 }
 
-fn insert_error(err: DieselError) -> StorageError {
+pub(super) fn insert_error(err: DieselError) -> StorageError {
     match err {
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
             StorageError::Conflict("the token's client does not exist".to_owned())
@@ -109,10 +109,15 @@ fn insert_error(err: DieselError) -> StorageError {
 #[async_trait]
 impl TokenStore for SqlStore {
     async fn insert_tokens(&self, tokens: &[StoredToken]) -> Result<(), StorageError> {
-        let rows = tokens
+        let mut rows = tokens
             .iter()
             .map(TokenRow::from_token)
             .collect::<Result<Vec<_>, _>>()?;
+        if let (Some(batch), 1) = (&self.token_batch, rows.len())
+            && let Some(row) = rows.pop()
+        {
+            return batch.insert(row).await;
+        }
         self.write(move |conn| {
             on_native!(conn, |conn| match rows.as_slice() {
                 // One statement is atomic by itself: no savepoint round trips.
