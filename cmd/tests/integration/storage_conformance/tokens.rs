@@ -116,6 +116,26 @@ pub(super) async fn is_active(stores: &Stores, n: u32, kind: TokenKind) -> Optio
         .map(|t| t.active)
 }
 
+/// Client `c` and the access token `hash(0)` of family `taken`, which later inserts of
+/// the same key must not replace.
+async fn insert_taken_token(stores: &Stores) {
+    stores.with_clients(&["c"]).await;
+    stores
+        .tokens
+        .insert_tokens(&[token(0, TokenKind::AccessToken, "taken", "c")])
+        .await
+        .unwrap();
+}
+
+async fn assert_taken_token_kept(stores: &Stores) {
+    let first = stores
+        .tokens
+        .get_token(TokenKind::AccessToken, &hash(0))
+        .await
+        .unwrap();
+    assert_eq!(first.unwrap().family_id, "taken");
+}
+
 mod clauses {
     use super::*;
 
@@ -402,12 +422,7 @@ mod clauses {
     /// Many writers at once (on SQLite they share commits, `storage/sql/writer.rs`): each
     /// insert that conflicts fails whole and alone; every other one is stored whole.
     pub async fn concurrent_inserts_fail_alone(stores: Stores) {
-        stores.with_clients(&["c"]).await;
-        stores
-            .tokens
-            .insert_tokens(&[token(0, TokenKind::AccessToken, "taken", "c")])
-            .await
-            .unwrap();
+        insert_taken_token(&stores).await;
         let writers = (1..=48u32).map(|i| {
             let tokens = stores.tokens.clone();
             tokio::spawn(async move {
@@ -440,24 +455,14 @@ mod clauses {
                 assert_eq!(stored, (Some(true), Some(true)), "writer {i}");
             }
         }
-        let first = stores
-            .tokens
-            .get_token(TokenKind::AccessToken, &hash(0))
-            .await
-            .unwrap();
-        assert_eq!(first.unwrap().family_id, "taken");
+        assert_taken_token_kept(&stores).await;
     }
 
     /// Many single-token inserts at once (on PostgreSQL and MySQL they share one
     /// statement, `storage/sql/token_batch.rs`; on SQLite one commit): a duplicate key
     /// or an unknown client fails that insert alone; every other row is stored.
     pub async fn concurrent_single_inserts_fail_alone(stores: Stores) {
-        stores.with_clients(&["c"]).await;
-        stores
-            .tokens
-            .insert_tokens(&[token(0, TokenKind::AccessToken, "taken", "c")])
-            .await
-            .unwrap();
+        insert_taken_token(&stores).await;
         let writers = (1..=60u32).map(|i| {
             let tokens = stores.tokens.clone();
             tokio::spawn(async move {
@@ -495,12 +500,7 @@ mod clauses {
                 );
             }
         }
-        let first = stores
-            .tokens
-            .get_token(TokenKind::AccessToken, &hash(0))
-            .await
-            .unwrap();
-        assert_eq!(first.unwrap().family_id, "taken");
+        assert_taken_token_kept(&stores).await;
     }
 
     pub async fn delete_expired_is_strictly_before(stores: Stores) {

@@ -19,13 +19,14 @@
 //! Inserts of several rows at once (a grant's token family) keep their own transaction
 //! on the pool: they must commit together. SQLite batches every write in `writer.rs`.
 
-use std::sync::mpsc::{Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{Receiver, Sender};
 
 use diesel::prelude::*;
 
 use super::connection::on_native;
 use super::schema::oauth2_tokens;
 use super::tokens::{TokenRow, insert_error};
+use super::writer::take_batch;
 use super::{CHECKOUT_TIMEOUT, Pool};
 use crate::storage::StorageError;
 
@@ -66,13 +67,7 @@ impl TokenBatch {
 
 fn insert_loop(pool: &Pool, queue: &Receiver<(TokenRow, Answer)>) {
     while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(pending) => batch.push(pending),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-            }
-        }
+        let batch = take_batch(queue, first, MAX_BATCH);
         let (rows, answers): (Vec<TokenRow>, Vec<Answer>) = batch.into_iter().unzip();
         let outcomes = insert_batch(pool, &rows);
         // A caller that went away (request cancelled) has no one to tell.

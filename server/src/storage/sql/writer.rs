@@ -132,13 +132,7 @@ fn write_loop(
 ) {
     // `recv` fails only once every `Writer` is gone: the store was dropped.
     while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-            }
-        }
+        let batch = take_batch(queue, first, MAX_BATCH);
         if conn.as_mut().is_some_and(|c| c.is_broken()) {
             conn = None;
         }
@@ -158,6 +152,19 @@ fn write_loop(
             Err(error) => fail_batch(batch, &error),
         }
     }
+}
+
+/// `first` and whatever else is already waiting in `queue`, up to `max` in all: a batch
+/// never waits for more work to arrive.
+pub(super) fn take_batch<T>(queue: &Receiver<T>, first: T, max: usize) -> Vec<T> {
+    let mut batch = vec![first];
+    while batch.len() < max {
+        match queue.try_recv() {
+            Ok(item) => batch.push(item),
+            Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+        }
+    }
+    batch
 }
 
 /// Answers every write of a batch that could not run with `error`.
