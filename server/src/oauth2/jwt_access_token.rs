@@ -45,14 +45,12 @@ pub fn storage_key(jwt: &str, jti: Option<&str>) -> Option<String> {
         return None;
     }
     let digest = Sha256::digest(&signature);
-    let time_ordered = jti
+    let time_ordered_id = jti
         .and_then(|jti| uuid::Uuid::parse_str(jti).ok())
-        .filter(|jti| jti.get_version() == Some(uuid::Version::SortRand));
-    Some(match time_ordered {
-        Some(jti) => match jti.as_bytes().first_chunk::<ID_LEN>() {
-            Some(id) => time_ordered_key(id, &digest),
-            None => full_hash_key(&digest),
-        },
+        .filter(|jti| jti.get_version() == Some(uuid::Version::SortRand))
+        .and_then(|jti| jti.as_bytes().first_chunk::<ID_LEN>().copied());
+    Some(match time_ordered_id {
+        Some(id) => time_ordered_key(&id, &digest),
         None => full_hash_key(&digest),
     })
 }

@@ -82,11 +82,8 @@ mod tests {
     use std::path::Path;
     use std::time::Instant;
 
-    use diesel::connection::SimpleConnection;
-
     use super::*;
-    use crate::storage::sql::dsn::Backend;
-    use crate::storage::sql::writer::Writer;
+    use crate::storage::sql::writer::tests::{exec, writer_at};
 
     /// `mxFrame` (frames in the log) and `nBackfill` (frames copied into the database)
     /// from the WAL-index header in the `-shm` file (sqlite.org/walformat.html §2.1:
@@ -105,14 +102,7 @@ mod tests {
     async fn commits_are_copied_into_the_database_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ckpt.sqlite");
-        let manager = ConnectionManager::new(Backend::Sqlite, path.display().to_string());
-        let writer = Writer::start(manager).unwrap();
-        let exec = |sql: &'static str| {
-            move |conn: &mut DbConnection| {
-                conn.batch_execute(sql)
-                    .map_err(crate::storage::sql::map_diesel)
-            }
-        };
+        let writer = writer_at(&path);
         writer
             .write(exec("CREATE TABLE t (x INTEGER)"))
             .await

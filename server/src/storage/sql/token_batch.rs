@@ -24,8 +24,7 @@ use std::sync::mpsc::{Receiver, Sender};
 use diesel::prelude::*;
 
 use super::connection::on_native;
-use super::schema::oauth2_tokens;
-use super::tokens::{TokenRow, insert_error};
+use super::tokens::{TokenRow, insert_error, insert_row};
 use super::writer::take_batch;
 use super::{CHECKOUT_TIMEOUT, Pool};
 use crate::storage::StorageError;
@@ -86,22 +85,20 @@ fn insert_batch(pool: &Pool, rows: &[TokenRow]) -> Vec<Result<(), StorageError>>
             return rows.iter().map(|_| Err(error.clone())).collect();
         }
     };
-    let together = on_native!(&mut **conn, |c| diesel::insert_into(oauth2_tokens::table)
-        .values(rows)
-        .execute(c));
+    let together = on_native!(&mut **conn, |c| insert_row!(c, rows));
     let outcomes: Vec<Result<(), StorageError>> = match together {
         Ok(_) => rows.iter().map(|_| Ok(())).collect(),
         Err(error) => match insert_error(error) {
             lost @ StorageError::Unavailable(_) => rows.iter().map(|_| Err(lost.clone())).collect(),
+            // A batch of one has its own outcome already.
+            failed if rows.len() == 1 => vec![Err(failed)],
             // Nothing was written; find which rows fail, and write the others.
             _ => rows
                 .iter()
                 .map(|row| {
-                    on_native!(&mut **conn, |c| diesel::insert_into(oauth2_tokens::table)
-                        .values(row)
-                        .execute(c))
-                    .map(drop)
-                    .map_err(insert_error)
+                    on_native!(&mut **conn, |c| insert_row!(c, row))
+                        .map(drop)
+                        .map_err(insert_error)
                 })
                 .collect(),
         },

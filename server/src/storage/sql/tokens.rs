@@ -83,14 +83,16 @@ impl TokenRow {
     }
 }
 
-/// One row's `INSERT`, written once for each native connection type.
+/// The `INSERT` of one row (or of a slice of rows, as one statement), written once for
+/// each native connection type (`on_native!`).
 macro_rules! insert_row {
     ($conn:expr, $row:expr) => {
-        diesel::insert_into(oauth2_tokens::table)
+        diesel::insert_into($crate::storage::sql::schema::oauth2_tokens::table)
             .values($row)
             .execute($conn)
     };
 }
+pub(super) use insert_row;
 
 pub(super) fn insert_error(err: DieselError) -> StorageError {
     match err {
@@ -288,9 +290,7 @@ impl TokenStore for SqlStore {
                         return Ok(false);
                     }
                     for row in &rows {
-                        diesel::insert_into(oauth2_tokens::table)
-                            .values(row)
-                            .execute(conn)?;
+                        insert_row!(conn, row)?;
                     }
                     Ok(true)
                 })

@@ -228,14 +228,18 @@ fn run_batch(conn: &mut DbConnection, batch: Vec<Job>) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use diesel::connection::SimpleConnection;
 
     use super::*;
     use crate::storage::sql::dsn::Backend;
 
     fn writer(dir: &tempfile::TempDir) -> Writer {
-        let path = dir.path().join("writer.sqlite");
+        writer_at(&dir.path().join("writer.sqlite"))
+    }
+
+    /// A writer on the SQLite file at `path` (created when missing).
+    pub(in crate::storage::sql) fn writer_at(path: &std::path::Path) -> Writer {
         let manager = ConnectionManager::new(Backend::Sqlite, path.display().to_string());
         Writer::start(manager).unwrap()
     }
@@ -259,7 +263,10 @@ mod tests {
         n: i64,
     }
 
-    fn exec(sql: impl Into<String>) -> impl FnOnce(&mut DbConnection) -> Result<(), StorageError> {
+    /// A write that runs `sql` (statements separated by `;`).
+    pub(in crate::storage::sql) fn exec(
+        sql: impl Into<String>,
+    ) -> impl FnOnce(&mut DbConnection) -> Result<(), StorageError> {
         let sql = sql.into();
         move |conn| conn.batch_execute(&sql).map_err(super::super::map_diesel)
     }
