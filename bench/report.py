@@ -34,6 +34,11 @@ def fmt_rate(x):
     return f"{x:,.0f}"
 
 
+def steal(r):
+    """CPU the hypervisor gave to other guests during the row (older runs lack it)."""
+    return f"{r['steal_cpu_cores'] * 100:.0f}%" if "steal_cpu_cores" in r else "–"
+
+
 def ratio(a, b):
     if not a or not b:
         return "–"
@@ -81,6 +86,16 @@ def main():
         f"Each scenario: {meta['warmup_s']:g} s warm-up, then {meta['duration_s']:g} s measured, "
         f"at {', '.join(meta['connections'])} connections; wrk `-t1` (one load-generator thread)."
     )
+    steals = [r["steal_cpu_cores"] for r in rows if "steal_cpu_cores" in r]
+    if steals and max(steals) >= 0.10:
+        disturbed = sum(1 for x in steals if x >= 0.10)
+        md.append("")
+        md.append(
+            f"**The host took CPU from this VM during the run**: steal up to "
+            f"{max(steals) * 100:.0f}% of a core, ≥ 10% in {disturbed} of {len(steals)} rows "
+            "(the `steal` column); those rows understate what the machine can do, and ratios "
+            "to references measured at other moments move with it."
+        )
     if meta.get("label"):
         md.append("")
         md.append(f"**Conditions: {meta['label']}**")
@@ -91,9 +106,9 @@ def main():
         md.append("")
         md.append(
             "| scenario | conns | req/s | p50 ms | p99 ms | errors | server CPU | peak RSS MB "
-            "| other CPU | × ceiling | × peer | peer req/s |"
+            "| other CPU | steal | × ceiling | × peer | peer req/s |"
         )
-        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for scenario, title, ceiling_kind in SCENARIOS:
             for c in conns_list:
                 r = find("portunus", scenario, c, backend)
@@ -105,6 +120,7 @@ def main():
                     f"| {title} | {c} | {fmt_rate(r['rate'])} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
                     f"| {r['errors']} | {r['server_cpu_cores'] * 100:.0f}% | {r['peak_rss_mb']:.1f} "
                     f"| {r['other_cpu_cores'] * 100:.0f}% "
+                    f"| {steal(r)} "
                     f"| {ratio(r['rate'], ceil['rate']) if ceil else '–'} "
                     f"| {ratio(r['rate'], peer['rate']) if peer else '–'} "
                     f"| {fmt_rate(peer['rate']) if peer else '–'} |"
@@ -119,13 +135,13 @@ def main():
     if refs:
         md.append("#### References (same run)")
         md.append("")
-        md.append("| subject | scenario | conns | req/s | p50 ms | p99 ms | errors | CPU | peak RSS MB |")
-        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        md.append("| subject | scenario | conns | req/s | p50 ms | p99 ms | errors | CPU | peak RSS MB | steal |")
+        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in refs:
             md.append(
                 f"| {r['subject']} | {r['scenario']} | {r['connections']} | {fmt_rate(r['rate'])} "
                 f"| {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} "
-                f"| {r['server_cpu_cores'] * 100:.0f}% | {r['peak_rss_mb']:.1f} |"
+                f"| {r['server_cpu_cores'] * 100:.0f}% | {r['peak_rss_mb']:.1f} | {steal(r)} |"
             )
         md.append("")
 

@@ -18,8 +18,10 @@ use crate::oauth2::secret_cache::SecretCache;
 use crate::oidc::logout::backchannel::BackChannel;
 use crate::secrets::KeyRing;
 use crate::state::AppState;
-use crate::storage::StorageError;
+use crate::storage::client_cache::CachedClientStore;
+use crate::storage::sql::Backend;
 use crate::storage::sql::SqlStore;
+use crate::storage::{ClientStore, StorageError};
 
 /// Binds a configured `HttpServer` to its listener and starts it (a macro because
 /// `HttpServer`'s generic bounds are not nameable outside actix).
@@ -126,6 +128,11 @@ impl ApplicationBuilder {
             }
         }
         let store = Arc::new(store);
+        // SQLite: every client write of the database goes through this process.
+        let clients: Arc<dyn ClientStore> = match store.backend() {
+            Backend::Sqlite => Arc::new(CachedClientStore::new(store.clone())),
+            Backend::Postgres | Backend::Mysql => store.clone(),
+        };
         let keys = Arc::new(KeyRing::new(&self.config.secrets.system));
         let cookie_keys = if self.config.secrets.cookie.is_empty() {
             keys.clone()
@@ -135,7 +142,7 @@ impl ApplicationBuilder {
         let private_key_jwt = PrivateKeyJwt::new(&self.config, store.clone(), self.clock.clone())
             .map_err(|e| BuildError::HttpClient(e.to_string()))?;
         let client_auth = Arc::new(
-            ClientAuthenticator::new(store.clone(), keys.clone(), SecretCache::default())
+            ClientAuthenticator::new(clients.clone(), keys.clone(), SecretCache::default())
                 .with_private_key_jwt(private_key_jwt),
         );
         let key_manager = Arc::new(KeyManager::new(
@@ -156,7 +163,7 @@ impl ApplicationBuilder {
             keys,
             cookie_keys,
             key_manager,
-            clients: store.clone(),
+            clients,
             storage_health: store.clone(),
             flow_steps: store.clone(),
             login_sessions: store.clone(),

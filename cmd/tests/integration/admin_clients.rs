@@ -735,9 +735,8 @@ async fn bad_bodies_are_json_4xx(backend: TestBackend) {
             413,
             "request_too_large",
         ),
-        // Each method of a path is its own registration, so an unregistered method
-        // falls through to the JSON 404 of the default service.
-        (app.http.delete(&url), 404, "not_found"),
+        // RFC 9110 §15.5.6 (rfc9110_method_not_allowed.rs has the `Allow` header).
+        (app.http.delete(&url), 405, "method_not_allowed"),
         (
             app.http.get(app.admin_path("/admin/nothing-here")),
             404,

@@ -43,4 +43,5 @@ mod rfc7523_private_key_jwt;
 mod rfc7636_pkce;
 mod rfc7662_introspection;
 mod rfc9068_jwt_access_tokens;
+mod rfc9110_method_not_allowed;
 mod storage_conformance;

@@ -20,7 +20,10 @@ use crate::support::logout::{
 };
 use crate::support::{TestApp, TestBackend, per_backend};
 
-per_backend!(relying_parties_receive_a_verifiable_logout_token);
+per_backend!(
+    relying_parties_receive_a_verifiable_logout_token,
+    revoking_a_session_by_sid_notifies_its_relying_parties,
+);
 
 /// A relying party's back-channel endpoint on 127.0.0.1: `POST /bc/{name}` records the
 /// form's `logout_token` under `name`; the first `fail_first` calls answer 500.
@@ -174,6 +177,40 @@ async fn relying_parties_receive_a_verifiable_logout_token(backend: TestBackend)
         jtis.push(claims["jti"].as_str().unwrap().to_owned());
     }
     assert_ne!(jtis[0], jtis[1], "jti is unique");
+}
+
+/// Hydra's `DELETE /admin/oauth2/auth/sessions/login?sid=…` performs back-channel
+/// logout for that session; revoking by subject does not.
+async fn revoking_a_session_by_sid_notifies_its_relying_parties(backend: TestBackend) {
+    let receiver = Receiver::start(0);
+    let app = allowing_loopback(backend).await;
+    let a = create_client(&app, json!({"backchannel_logout_uri": receiver.url("a")})).await;
+    let ada = Browser::new();
+    let sid = sid_of(&id_token(&sign_in(&app, &ada, &a, "ada").await));
+    let bob = Browser::new();
+    sign_in(&app, &bob, &a, "bob").await;
+
+    app.admin
+        .revoke_o_auth2_login_sessions(None, Some("bob"))
+        .await
+        .unwrap();
+    app.admin
+        .revoke_o_auth2_login_sessions(Some(&sid), None)
+        .await
+        .unwrap();
+    let tokens = receiver.wait_for(1).await;
+    let claims = verify_logout_token(&app, &tokens[0].1, &a.id).await;
+    assert_eq!(
+        (claims["sub"].as_str(), claims["sid"].as_str()),
+        (Some("ada"), Some(sid.as_str()))
+    );
+    // Bob's revocation sent nothing, and revoking the gone session again sends nothing.
+    app.admin
+        .revoke_o_auth2_login_sessions(Some(&sid), None)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.tokens.lock().unwrap().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -86,6 +86,10 @@ async fn every_refresh_rotates(backend: TestBackend) {
         .collect();
     assert_eq!(scopes, ["offline", "profile"]);
     assert!(!active(&app, &refresh_of(&first)).await, "used up");
+    assert!(
+        !active(&app, first.access_token().secret()).await,
+        "the refreshed grant's earlier access token is revoked, as in Hydra"
+    );
     assert!(active(&app, second.access_token().secret()).await);
     assert!(active(&app, &refresh_of(&second)).await);
     let introspected = app.introspect(second.access_token().secret(), None).await;

@@ -78,7 +78,7 @@ pub(super) async fn start_login(
             .unwrap_or_default(),
         session_id: session
             .as_ref()
-            .map_or_else(|| uuid::Uuid::new_v4().to_string(), |s| s.id.clone()),
+            .map_or_else(super::new_session_id, |s| s.id.clone()),
         authenticated_at: session.as_ref().map(|s| s.authenticated_at),
         csrf_hash,
         issued_at: now,

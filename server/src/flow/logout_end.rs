@@ -16,20 +16,22 @@ use crate::storage::flows::ConsentListQuery;
 /// Consents listed per storage call.
 const PAGE: usize = 500;
 
-/// The clients the subject used in this session: those it consented to with this `sid`,
-/// and the RP that asked.
-async fn session_clients(
+/// The clients the subject used in the session `sid`: those it consented to with this
+/// `sid`, and `asking` (the RP that asked for the logout, if one did).
+pub(super) async fn session_clients(
     state: &AppState,
-    challenge: &LogoutChallengeState,
+    subject: &str,
+    sid: &str,
+    asking: Option<&String>,
 ) -> Result<Vec<Client>, OAuth2Error> {
-    let mut ids: Vec<String> = challenge.client_id.iter().cloned().collect();
+    let mut ids: Vec<String> = asking.into_iter().cloned().collect();
     let mut after = None;
     loop {
         let page = state
             .consents
             .list_consents(&ConsentListQuery {
-                subject: challenge.subject.clone(),
-                login_session_id: Some(challenge.sid.clone()),
+                subject: subject.to_owned(),
+                login_session_id: Some(sid.to_owned()),
                 after: after.clone(),
                 limit: PAGE,
             })
@@ -55,7 +57,13 @@ pub async fn end_session(
     state: &AppState,
     challenge: LogoutChallengeState,
 ) -> Result<LogoutOutcome, OAuth2Error> {
-    let clients = session_clients(state, &challenge).await?;
+    let clients = session_clients(
+        state,
+        &challenge.subject,
+        &challenge.sid,
+        challenge.client_id.as_ref(),
+    )
+    .await?;
     state
         .login_sessions
         .delete_login_session(&challenge.sid)

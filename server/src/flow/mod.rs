@@ -27,3 +27,11 @@ pub mod wire;
 pub fn new_flow_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
+
+/// A new authentication session id (the OIDC `sid`). Time-ordered like flow ids, for
+/// the same reason: sessions and the consents that name them are indexed by it. It is
+/// no secret either: `sid` is a claim of every ID token, the session cookie is sealed,
+/// and the time it reveals is the `auth_time` of the session's first ID token.
+pub fn new_session_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

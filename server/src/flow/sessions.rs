@@ -8,6 +8,7 @@ use super::state::ConsentDetails;
 use super::wire::{OAuth2ConsentRequest, OAuth2ConsentSession};
 use crate::client::wire::OAuth2Client;
 use crate::error::OAuth2Error;
+use crate::oidc::logout::backchannel;
 use crate::pagination;
 use crate::state::AppState;
 use crate::storage::flows::{ConsentGrant, ConsentListQuery};
@@ -142,7 +143,9 @@ pub async fn revoke_consents(
     Ok(())
 }
 
-/// Ends authentication sessions: one (`sid`) or all of a subject's.
+/// Ends authentication sessions: one (`sid`) or all of a subject's. As in Hydra, ending
+/// one session by `sid` performs OIDC Back-Channel Logout (§2.5) to the relying parties
+/// of that session; ending all of a subject's performs no logout notification.
 pub async fn revoke_login_sessions(
     state: &AppState,
     subject: Option<&str>,
@@ -153,7 +156,14 @@ pub async fn revoke_login_sessions(
         sid.filter(|s| !s.is_empty()),
     ) {
         (_, Some(sid)) => {
-            state.login_sessions.delete_login_session(sid).await?;
+            let Some(session) = state.login_sessions.get_login_session(sid).await? else {
+                return Ok(());
+            };
+            let clients =
+                super::logout_end::session_clients(state, &session.subject, sid, None).await?;
+            if state.login_sessions.delete_login_session(sid).await? {
+                backchannel::notify(state, clients, session.subject, sid.to_owned());
+            }
         }
         (Some(subject), None) => {
             state

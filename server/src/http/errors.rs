@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
+use super::allowed_methods::AllowedMethods;
 use crate::error::{ErrorKind, OAuth2Error};
 
 impl ResponseError for OAuth2Error {
@@ -95,11 +96,26 @@ fn path_error(err: &PathError) -> OAuth2Error {
     OAuth2Error::invalid_request(format!("The URL path is malformed: {err}."))
 }
 
-/// The default service: every unknown route is a JSON 404.
+/// The default service: a JSON 404 for an unknown path, a JSON 405 with `Allow` for a
+/// known path asked with another method (RFC 9110 §15.5.6, `allowed_methods.rs`).
 pub async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, OAuth2Error> {
-    Err(OAuth2Error::not_found(format!(
-        "No endpoint at {} {}.",
+    let allowed = req
+        .app_data::<web::Data<AllowedMethods>>()
+        .and_then(|table| table.of(req.path()));
+    let Some(allow) = allowed.and_then(|a| header::HeaderValue::from_str(a).ok()) else {
+        return Err(OAuth2Error::not_found(format!(
+            "No endpoint at {} {}.",
+            req.method(),
+            req.path()
+        )));
+    };
+    let err = OAuth2Error::new(ErrorKind::MethodNotAllowed).with_hint(format!(
+        "{} does not answer {}; it answers {}.",
+        req.path(),
         req.method(),
-        req.path()
-    )))
+        allowed.unwrap_or_default()
+    ));
+    let mut response = err.error_response();
+    response.headers_mut().insert(header::ALLOW, allow);
+    Ok(response)
 }

@@ -2,6 +2,7 @@
 //! apps from the same route registrations that produce the OpenAPI document.
 
 pub mod admin;
+pub mod allowed_methods;
 pub mod errors;
 pub mod health;
 pub mod middleware;
@@ -20,6 +21,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Config;
 use crate::state::AppState;
+use allowed_methods::AllowedMethods;
 
 /// Per-listener settings the middleware reads from app data.
 #[derive(Debug, Clone)]
@@ -81,7 +83,7 @@ pub fn public_app(
         api_key: None,
         expose_errors: config.oauth2.expose_internal_errors,
     };
-    let (app, _) = App::new()
+    let (app, api) = App::new()
         .into_utoipa_app()
         .app_data(state)
         .app_data(web::Data::new(settings))
@@ -91,9 +93,13 @@ pub fn public_app(
         .app_data(path)
         .configure(public::routes)
         .split_for_parts();
-    app.default_service(web::to(errors::route_not_found))
-        .wrap(from_fn(middleware::error_body::error_body))
-        .wrap(from_fn(middleware::access_log::access_log))
+    app.app_data(web::Data::new(AllowedMethods::new(
+        &api,
+        public::UNDOCUMENTED,
+    )))
+    .default_service(web::to(errors::route_not_found))
+    .wrap(from_fn(middleware::error_body::error_body))
+    .wrap(from_fn(middleware::access_log::access_log))
 }
 
 /// The admin listener's app: `/admin/*`, the unprefixed aliases, health, Swagger UI.
@@ -117,7 +123,7 @@ pub fn admin_app(
         api_key: config.serve.admin.api_key.as_deref().map(Arc::from),
         expose_errors: config.oauth2.expose_internal_errors,
     };
-    let (app, _) = App::new()
+    let (app, api) = App::new()
         .into_utoipa_app()
         .app_data(state)
         .app_data(web::Data::new(settings))
@@ -128,9 +134,11 @@ pub fn admin_app(
         .configure(admin::routes)
         .configure(admin::unprefixed_health)
         .split_for_parts();
-    app.service(
-        SwaggerUi::new("/swagger-ui/{_:.*}").external_url_unchecked("/openapi.json", document),
-    )
+    app.app_data(web::Data::new(AllowedMethods::new(
+        &api,
+        admin::UNDOCUMENTED,
+    )))
+    .service(SwaggerUi::new("/swagger-ui/{_:.*}").external_url_unchecked("/openapi.json", document))
     .route(
         "/swagger-ui",
         web::get().to(|| async {

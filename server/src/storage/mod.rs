@@ -3,6 +3,7 @@
 //! and MySQL, `memory` implements them for unit tests. One conformance suite (in the
 //! integration test binary) runs against every implementation.
 
+pub mod client_cache;
 pub mod flows;
 mod json_web_keys;
 pub mod jti;

@@ -122,6 +122,10 @@ pub trait TokenStore: Send + Sync {
     /// redemption records `used_at = at`, and later ones succeed, keeping that
     /// `used_at`, while `at <= used_at + grace`; revoking the family ends the window.
     ///
+    /// With `revoke_access_of_family`, the active access tokens of that family are made
+    /// inactive in the same transaction, before `tokens` are stored (a refresh replaces
+    /// the grant's access tokens, as fosite's refresh handler revokes them).
+    ///
     /// Returns `false`, writing nothing, when the token is unknown, of another kind,
     /// inactive, or was used more than `grace` before `at`. Fails, writing nothing,
     /// with `Conflict` when `tokens` cannot be inserted (see
@@ -132,6 +136,7 @@ pub trait TokenStore: Send + Sync {
         signature_hash: &str,
         at: DateTime<Utc>,
         grace: Duration,
+        revoke_access_of_family: Option<&str>,
         tokens: &[StoredToken],
     ) -> Result<bool, StorageError>;
 

@@ -24,6 +24,7 @@ redeem_conformance!(
     a_failed_insert_leaves_the_token_unredeemed,
     concurrent_redeems_have_one_winner,
     grace_keeps_the_token_usable_inside_its_window,
+    redeeming_can_revoke_the_family_access_tokens,
 );
 
 /// The family a code (n) is exchanged for: access (n+1) and refresh (n+2) tokens.
@@ -50,6 +51,7 @@ mod clauses {
                     &hash(10),
                     at(5),
                     zero,
+                    None,
                     &issued(10, "f")
                 )
                 .await
@@ -77,6 +79,7 @@ mod clauses {
                 &hash(10),
                 at(6),
                 zero,
+                None,
                 &issued(20, "f"),
             )
             .await
@@ -110,7 +113,7 @@ mod clauses {
             for grace in [Duration::zero(), Duration::seconds(30)] {
                 let redeemed = stores
                     .tokens
-                    .redeem(kind, &presented, at(5), grace, &issued(40, "f"))
+                    .redeem(kind, &presented, at(5), grace, None, &issued(40, "f"))
                     .await
                     .unwrap();
                 assert!(!redeemed, "{kind:?} {presented} grace {grace}");
@@ -142,6 +145,7 @@ mod clauses {
                     &hash(10),
                     at(5),
                     Duration::zero(),
+                    None,
                     &batch,
                 )
                 .await;
@@ -178,6 +182,7 @@ mod clauses {
                             &hash(base),
                             at(1),
                             Duration::zero(),
+                            None,
                             &batch,
                         )
                         .await
@@ -219,6 +224,7 @@ mod clauses {
                         &hash(10),
                         at(seconds),
                         grace,
+                        None,
                         &issued(n, "f"),
                     )
                     .await
@@ -251,6 +257,7 @@ mod clauses {
                 &hash(20),
                 at(0),
                 grace,
+                None,
                 &issued(400, "g"),
             )
             .await
@@ -263,10 +270,82 @@ mod clauses {
                 &hash(20),
                 at(1),
                 grace,
+                None,
                 &issued(500, "g"),
             )
             .await
             .unwrap();
         assert!(!after_revocation, "revoking the family ends the window");
+    }
+
+    pub async fn redeeming_can_revoke_the_family_access_tokens(stores: Stores) {
+        stores.with_clients(&["c"]).await;
+        let tokens = &stores.tokens;
+        tokens
+            .insert_tokens(&[
+                token(10, TokenKind::RefreshToken, "f", "c"),
+                token(11, TokenKind::AccessToken, "f", "c"),
+                token(12, TokenKind::AccessToken, "f", "c"),
+                token(13, TokenKind::RefreshToken, "f", "c"),
+                token(20, TokenKind::AccessToken, "g", "c"),
+            ])
+            .await
+            .unwrap();
+        let redeemed = tokens
+            .redeem(
+                TokenKind::RefreshToken,
+                &hash(10),
+                at(1),
+                Duration::zero(),
+                Some("f"),
+                &issued(30, "f"),
+            )
+            .await
+            .unwrap();
+        assert!(redeemed);
+        for earlier in [11, 12] {
+            assert_eq!(
+                is_active(&stores, earlier, TokenKind::AccessToken).await,
+                Some(false),
+                "access token {earlier} of the refreshed family"
+            );
+        }
+        assert_eq!(
+            is_active(&stores, 31, TokenKind::AccessToken).await,
+            Some(true),
+            "the new access token"
+        );
+        assert_eq!(
+            is_active(&stores, 32, TokenKind::RefreshToken).await,
+            Some(true)
+        );
+        assert_eq!(
+            is_active(&stores, 13, TokenKind::RefreshToken).await,
+            Some(true),
+            "only access tokens are revoked"
+        );
+        assert_eq!(
+            is_active(&stores, 20, TokenKind::AccessToken).await,
+            Some(true),
+            "another family"
+        );
+
+        // A refused redemption revokes nothing.
+        let again = tokens
+            .redeem(
+                TokenKind::RefreshToken,
+                &hash(10),
+                at(2),
+                Duration::zero(),
+                Some("g"),
+                &issued(40, "g"),
+            )
+            .await
+            .unwrap();
+        assert!(!again);
+        assert_eq!(
+            is_active(&stores, 20, TokenKind::AccessToken).await,
+            Some(true)
+        );
     }
 }

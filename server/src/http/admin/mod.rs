@@ -14,6 +14,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::http::health;
 
+/// The routes of this listener that the OpenAPI document leaves out, for the `Allow`
+/// header of a 405 (`allowed_methods.rs`).
+pub const UNDOCUMENTED: &[(&str, &str)] = &[
+    ("/admin/health/alive", "GET"),
+    ("/admin/health/ready", "GET"),
+    ("/health/alive", "GET"),
+    ("/health/ready", "GET"),
+];
+
 /// Documented admin routes (`/admin/...`) and the undocumented health aliases.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(

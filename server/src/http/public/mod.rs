@@ -14,6 +14,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::http::health;
 
+/// The routes below that the OpenAPI document leaves out (as Hydra's does), for the
+/// `Allow` header of a 405 (`allowed_methods.rs`).
+pub const UNDOCUMENTED: &[(&str, &str)] = &[
+    ("/oauth2/auth", "POST"),
+    ("/oauth2/sessions/logout", "POST"),
+    ("/userinfo", "POST"),
+    ("/robots.txt", "GET"),
+];
+
 /// Documented and undocumented routes of the public listener.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::is_alive)

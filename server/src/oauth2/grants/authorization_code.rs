@@ -185,6 +185,7 @@ impl GrantHandler for AuthorizationCode {
                 hash,
                 now,
                 Duration::zero(),
+                None,
                 &issuance.rows,
             )
             .await?;

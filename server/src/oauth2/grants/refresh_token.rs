@@ -1,9 +1,9 @@
 //! RFC 6749 §6: the refresh token grant, with rotation and reuse detection (RFC 6749
 //! §10.4, RFC 9700 §4.14.2) and ID tokens re-issued per OIDC Core §12.2.
 //!
-//! Every use rotates: the presented refresh token is consumed and a new access and
-//! refresh token of the same family are stored in one transaction
-//! (`TokenStore::redeem`). Presenting a consumed or revoked refresh token again revokes
+//! Every use rotates: the presented refresh token is consumed, the family's earlier
+//! access tokens are revoked (as Hydra does) and a new access and refresh token of the
+//! same family are stored, in one transaction (`TokenStore::redeem`). Presenting a consumed or revoked refresh token again revokes
 //! the whole family and fails with `invalid_grant`. With
 //! `oauth2.grant.refresh_token.rotation_grace_period` set, a used token keeps working
 //! for that long after its first use (clients racing their own refreshes); revoking the
@@ -164,6 +164,7 @@ impl GrantHandler for RefreshToken {
                 &stored.signature_hash,
                 now,
                 grace.max(Duration::zero()),
+                Some(&stored.family_id),
                 &issuance.rows,
             )
             .await?;

@@ -140,6 +140,7 @@ impl TokenStore for MemoryStore {
         signature_hash: &str,
         at: DateTime<Utc>,
         grace: Duration,
+        revoke_access_of_family: Option<&str>,
         tokens: &[StoredToken],
     ) -> Result<bool, StorageError> {
         let clients = self.clients();
@@ -162,6 +163,11 @@ impl TokenStore for MemoryStore {
             } else if token.used_at.is_none() {
                 token.used_at = Some(at);
             }
+        }
+        if let Some(family) = revoke_access_of_family {
+            map.values_mut()
+                .filter(|t| t.family_id == family && t.kind == TokenKind::AccessToken)
+                .for_each(|t| t.active = false);
         }
         for token in tokens {
             map.insert(token.signature_hash.clone(), stored(token));

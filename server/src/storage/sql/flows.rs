@@ -96,10 +96,9 @@ impl LoginSessionStore for SqlStore {
     async fn upsert_login_session(&self, session: &LoginSession) -> Result<(), StorageError> {
         let session = session.clone();
         self.write(move |conn| {
-            on_native!(conn, |conn| {
-                conn.transaction(|conn| {
-                    diesel::delete(authentication_sessions::table.find(&session.id))
-                        .execute(conn)?;
+            // One statement, atomic by itself; MySQL names the conflict differently.
+            macro_rules! upsert {
+                ($conflict:expr, $conn:expr) => {
                     diesel::insert_into(authentication_sessions::table)
                         .values((
                             authentication_sessions::id.eq(&session.id),
@@ -109,11 +108,25 @@ impl LoginSessionStore for SqlStore {
                             authentication_sessions::remember.eq(session.remember),
                             authentication_sessions::expires_at.eq(to_column(session.expires_at)),
                         ))
-                        .execute(conn)
-                        .map(|_| ())
-                })
-                .map_err(map_diesel)
-            })
+                        .on_conflict($conflict)
+                        .do_update()
+                        .set((
+                            authentication_sessions::subject.eq(&session.subject),
+                            authentication_sessions::authenticated_at
+                                .eq(to_column(session.authenticated_at)),
+                            authentication_sessions::remember.eq(session.remember),
+                            authentication_sessions::expires_at.eq(to_column(session.expires_at)),
+                        ))
+                        .execute($conn)
+                };
+            }
+            match conn {
+                DbConnection::Mysql(conn) => upsert!(diesel::dsl::DuplicatedKeys, conn),
+                DbConnection::Postgresql(conn) => upsert!(authentication_sessions::id, conn),
+                DbConnection::Sqlite(conn) => upsert!(authentication_sessions::id, conn),
+            }
+            .map(|_| ())
+            .map_err(map_diesel)
         })
         .await
     }
@@ -160,6 +173,9 @@ impl LoginSessionStore for SqlStore {
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = consent_grants)]
+// NULL is bound rather than written as DEFAULT, so the INSERT's text never varies and
+// diesel keeps it prepared (it re-parsed it on every insert before).
+#[diesel(treat_none_as_default_value = false)]
 struct ConsentRow {
     id: String,
     subject: String,

@@ -16,6 +16,9 @@ use crate::storage::{StorageError, StoredToken, TokenKind, TokenStore};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = oauth2_tokens)]
+// NULL is bound rather than written as DEFAULT, so the INSERT's text never varies and
+// diesel keeps it prepared (it re-parsed it on every insert before).
+#[diesel(treat_none_as_default_value = false)]
 pub(super) struct TokenRow {
     signature_hash: String,
     kind: String,
@@ -244,8 +247,10 @@ impl TokenStore for SqlStore {
         signature_hash: &str,
         at: DateTime<Utc>,
         grace: Duration,
+        revoke_access_of_family: Option<&str>,
         tokens: &[StoredToken],
     ) -> Result<bool, StorageError> {
+        let family = revoke_access_of_family.map(str::to_owned);
         let rows = tokens
             .iter()
             .map(TokenRow::from_token)
@@ -288,6 +293,16 @@ impl TokenStore for SqlStore {
                     };
                     if claimed != 1 {
                         return Ok(false);
+                    }
+                    if let Some(family) = &family {
+                        diesel::update(
+                            oauth2_tokens::table
+                                .filter(oauth2_tokens::family_id.eq(family))
+                                .filter(oauth2_tokens::kind.eq(TokenKind::AccessToken.as_str()))
+                                .filter(oauth2_tokens::active.eq(true)),
+                        )
+                        .set(oauth2_tokens::active.eq(false))
+                        .execute(conn)?;
                     }
                     for row in &rows {
                         insert_row!(conn, row)?;
