@@ -1,0 +1,2 @@
+DROP INDEX oauth2_tokens_family_idx;
+CREATE INDEX oauth2_tokens_family_id_idx ON oauth2_tokens (family_id);
