@@ -102,7 +102,7 @@ pub async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, OAuth2Err
     let allowed = req
         .app_data::<web::Data<AllowedMethods>>()
         .and_then(|table| table.of(req.path()));
-    let Some(allow) = allowed.and_then(|a| header::HeaderValue::from_str(a).ok()) else {
+    let Some(allowed) = allowed else {
         return Err(OAuth2Error::not_found(format!(
             "No endpoint at {} {}.",
             req.method(),
@@ -110,12 +110,14 @@ pub async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, OAuth2Err
         )));
     };
     let err = OAuth2Error::new(ErrorKind::MethodNotAllowed).with_hint(format!(
-        "{} does not answer {}; it answers {}.",
+        "{} does not answer {}; it answers {allowed}.",
         req.path(),
-        req.method(),
-        allowed.unwrap_or_default()
+        req.method()
     ));
     let mut response = err.error_response();
-    response.headers_mut().insert(header::ALLOW, allow);
+    // Method names joined by ", " always make a valid header value.
+    if let Ok(value) = header::HeaderValue::from_str(allowed) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
     Ok(response)
 }

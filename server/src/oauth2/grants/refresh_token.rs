@@ -3,11 +3,11 @@
 //!
 //! Every use rotates: the presented refresh token is consumed, the family's earlier
 //! access tokens are revoked (as Hydra does) and a new access and refresh token of the
-//! same family are stored, in one transaction (`TokenStore::redeem`). Presenting a consumed or revoked refresh token again revokes
-//! the whole family and fails with `invalid_grant`. With
-//! `oauth2.grant.refresh_token.rotation_grace_period` set, a used token keeps working
-//! for that long after its first use (clients racing their own refreshes); revoking the
-//! family ends that window. Without it, of concurrent uses exactly one succeeds and the
+//! same family are stored, in one transaction (`TokenStore::redeem`). Presenting a
+//! consumed or revoked refresh token again revokes the whole family and fails with
+//! `invalid_grant`. With `oauth2.grant.refresh_token.rotation_grace_period` set, a used
+//! token keeps working for that long after its first use (clients racing their own
+//! refreshes); revoking the family ends that window. Without it, of concurrent uses exactly one succeeds and the
 //! others fail with `invalid_grant` (and revoke the family: the race looks like reuse).
 //!
 //! `scope` may narrow the access token's scope, never widen it (`invalid_scope`); the

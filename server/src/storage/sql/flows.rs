@@ -97,26 +97,19 @@ impl LoginSessionStore for SqlStore {
         let session = session.clone();
         self.write(move |conn| {
             // One statement, atomic by itself; MySQL names the conflict differently.
+            let changes = (
+                authentication_sessions::subject.eq(&session.subject),
+                authentication_sessions::authenticated_at.eq(to_column(session.authenticated_at)),
+                authentication_sessions::remember.eq(session.remember),
+                authentication_sessions::expires_at.eq(to_column(session.expires_at)),
+            );
             macro_rules! upsert {
                 ($conflict:expr, $conn:expr) => {
                     diesel::insert_into(authentication_sessions::table)
-                        .values((
-                            authentication_sessions::id.eq(&session.id),
-                            authentication_sessions::subject.eq(&session.subject),
-                            authentication_sessions::authenticated_at
-                                .eq(to_column(session.authenticated_at)),
-                            authentication_sessions::remember.eq(session.remember),
-                            authentication_sessions::expires_at.eq(to_column(session.expires_at)),
-                        ))
+                        .values((authentication_sessions::id.eq(&session.id), changes))
                         .on_conflict($conflict)
                         .do_update()
-                        .set((
-                            authentication_sessions::subject.eq(&session.subject),
-                            authentication_sessions::authenticated_at
-                                .eq(to_column(session.authenticated_at)),
-                            authentication_sessions::remember.eq(session.remember),
-                            authentication_sessions::expires_at.eq(to_column(session.expires_at)),
-                        ))
+                        .set(changes)
                         .execute($conn)
                 };
             }
