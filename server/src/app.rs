@@ -174,7 +174,7 @@ impl ApplicationBuilder {
             backchannel,
         };
         let data = web::Data::new(state.clone());
-        let document = crate::http::openapi::document();
+        let document = web::Bytes::from(crate::http::openapi::document().to_string());
 
         let public = match self.public {
             Some(listener) => {

@@ -42,6 +42,8 @@ struct Options {
     duration: f64,
     warmup: f64,
     refresh: bool,
+    /// The `alg` every ID token must carry in its header.
+    id_token_alg: String,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -55,6 +57,7 @@ fn parse_args() -> Result<Options, String> {
         duration: 10.0,
         warmup: 2.0,
         refresh: false,
+        id_token_alg: "RS256".into(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -68,6 +71,7 @@ fn parse_args() -> Result<Options, String> {
             "--concurrency" => o.concurrency = value()?.parse().map_err(|e| format!("{e}"))?,
             "--duration" => o.duration = value()?.parse().map_err(|e| format!("{e}"))?,
             "--warmup" => o.warmup = value()?.parse().map_err(|e| format!("{e}"))?,
+            "--id-token-alg" => o.id_token_alg = value()?,
             "--mode" => match value()?.as_str() {
                 "flow" => o.refresh = false,
                 "refresh" => o.refresh = true,
@@ -237,9 +241,17 @@ async fn flow(client: &Client, o: &Options) -> Result<String, String> {
         ],
     )
     .await?;
-    if tokens["id_token"].as_str().is_none() || tokens["access_token"].as_str().is_none() {
+    let (Some(id_token), Some(_)) = (tokens["id_token"].as_str(), tokens["access_token"].as_str())
+    else {
         return Err(format!(
             "token response without id_token/access_token: {tokens}"
+        ));
+    };
+    let alg = header_alg(id_token)?;
+    if alg != o.id_token_alg {
+        return Err(format!(
+            "ID token signed with {alg}, expected {}",
+            o.id_token_alg
         ));
     }
     tokens["refresh_token"]
@@ -265,6 +277,20 @@ async fn token(client: &Client, o: &Options, form: &[(&str, &str)]) -> Result<Va
         return Err(format!("POST /oauth2/token: {status} {value}"));
     }
     Ok(value)
+}
+
+/// The `alg` of a compact JWS's protected header.
+fn header_alg(jws: &str) -> Result<String, String> {
+    let header = jws.split('.').next().unwrap_or_default();
+    let bytes = URL_SAFE_NO_PAD
+        .decode(header)
+        .map_err(|e| format!("ID token header is not base64url: {e}"))?;
+    let header: Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("ID token header is not JSON: {e}"))?;
+    header["alg"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("ID token header without alg: {header}"))
 }
 
 async fn refresh(client: &Client, o: &Options, refresh_token: &str) -> Result<String, String> {

@@ -1,19 +1,24 @@
-//! Argon2id for operator-chosen client secrets (DESIGN §5), computed in one reused memory
-//! area.
+//! Argon2id for operator-chosen client secrets (DESIGN §5), one computation at a time,
+//! each in an area given back to the system when it ends.
 //!
 //! Argon2 is memory-hard by design: every computation fills `m_cost` KiB. Allocating that
 //! per call, as `PasswordHasher` does, leaves the process's RSS at one area per blocking
-//! thread that ever ran it: glibc raises its mmap threshold after the first large free,
-//! so later areas come from per-thread arenas that are never given back (measured: 16
-//! concurrent first verifications left ~300 MB resident, docs/benchmarks.md). Here every
-//! computation takes the one area under a lock, so the process holds exactly one area,
-//! and computations run one at a time — they are CPU-bound, and the verification cache
-//! (`oauth2::secret_cache`) makes them rare.
+//! thread that ever ran it: glibc raises its mmap threshold to the size of the first
+//! large block freed (up to 32 MiB), so later areas come from per-thread arenas that are
+//! never given back (measured: 16 concurrent first verifications left ~300 MB resident,
+//! docs/benchmarks.md). Keeping one area for the process's lifetime bounded that to one
+//! area, but an idle server still held its 7 MiB (a sixth of its idle RSS). So each
+//! computation reserves more than 32 MiB of address space and touches only the `m_cost`
+//! it needs: glibc maps a request that large directly, unmaps it on free, and leaves its
+//! threshold alone, so nothing stays resident and nothing moves into an arena. Untouched
+//! reserved pages cost no memory. Computations run one at a time under a lock — they are
+//! CPU-bound, and the verification cache (`oauth2::secret_cache`) makes them rare — so
+//! at most one area exists at any moment.
 //!
 //! Parameters: OWASP's Password Storage Cheat Sheet lists m = 19 MiB, t = 2 and
 //! m = 7 MiB, t = 5 (both p = 1) as equivalent; the second holds less memory for the same
 //! work. Hashes stored with other parameters (e.g. the argon2 crate's default, 19 MiB)
-//! still verify: their parameters come from the PHC string, and the area grows to fit.
+//! still verify: their parameters come from the PHC string.
 
 use std::sync::{Mutex, PoisonError};
 
@@ -28,18 +33,22 @@ const T_COST: u32 = 5;
 const P_COST: u32 = 1;
 const OUTPUT_LEN: usize = 32;
 
-/// The one memory area every computation uses; grows to the largest `m_cost` seen.
-static MEMORY: Mutex<Vec<Block>> = Mutex::new(Vec::new());
+/// Blocks (1 KiB each) reserved per computation at least: above glibc's largest dynamic
+/// mmap threshold (`DEFAULT_MMAP_THRESHOLD_MAX`, 32 MiB on 64-bit), so the area is
+/// mapped on its own and unmapped when dropped.
+const RESERVED_BLOCKS: usize = 33 * 1024;
 
-/// Runs `compute` with the shared area sized for `params`. A panic inside cannot leave
-/// the area in a state that matters: every computation overwrites what it reads.
+/// Serialises computations, so that at most one area exists at a time.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Runs `compute` in a fresh area sized for `params`, dropped before returning. A panic
+/// inside cannot leave anything behind that matters: the lock holds no data.
 fn with_memory<R>(params: &Params, compute: impl FnOnce(&mut [Block]) -> R) -> R {
-    let mut memory = MEMORY.lock().unwrap_or_else(PoisonError::into_inner);
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let blocks = params.block_count();
-    if memory.len() < blocks {
-        memory.resize(blocks, Block::default());
-    }
-    compute(&mut memory[..blocks])
+    let mut memory: Vec<Block> = Vec::with_capacity(blocks.max(RESERVED_BLOCKS));
+    memory.resize(blocks, Block::default());
+    compute(&mut memory)
 }
 
 /// An Argon2id PHC string for `secret` with a fresh 16-byte `salt`.
@@ -118,7 +127,7 @@ mod tests {
     }
 
     /// Hashes written by `PasswordHasher` with the crate's defaults (19 MiB, t = 2: what
-    /// earlier versions stored) keep verifying, through the same shared area.
+    /// earlier versions stored) keep verifying.
     #[test]
     fn verifies_hashes_with_other_parameters() {
         let salt = SaltString::encode_b64(&[3u8; 16]).unwrap();
@@ -134,5 +143,30 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(verify(b"s3cret-chosen", &argon2i));
+    }
+
+    /// Private resident memory of this process in KiB (`RssAnon`, Linux).
+    fn anonymous_rss_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("RssAnon:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// No 7 MiB area stays resident after computations end, neither the first (mapped
+    /// by glibc on its own) nor later ones (which glibc would serve from an arena and
+    /// keep, had the first raised its mmap threshold). nextest runs each test in its own
+    /// process, so no other test's memory is counted here.
+    #[test]
+    fn computations_give_their_memory_back() {
+        let before = anonymous_rss_kib();
+        let stored = hash(b"correct horse", &[9u8; 16]).unwrap();
+        for _ in 0..3 {
+            assert!(verify(b"correct horse", &stored));
+        }
+        let grown = anonymous_rss_kib().saturating_sub(before);
+        assert!(
+            grown < u64::from(M_COST_KIB) / 2,
+            "{grown} KiB stayed resident after four computations of {M_COST_KIB} KiB"
+        );
     }
 }

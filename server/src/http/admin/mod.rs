@@ -21,6 +21,8 @@ pub const UNDOCUMENTED: &[(&str, &str)] = &[
     ("/admin/health/ready", "GET"),
     ("/health/alive", "GET"),
     ("/health/ready", "GET"),
+    (crate::http::OPENAPI_PATH, "GET"),
+    ("/swagger-ui", "GET"),
 ];
 
 /// Documented admin routes (`/admin/...`) and the undocumented health aliases.
