@@ -40,6 +40,11 @@ def steal(r):
     return f"{r['steal_cpu_cores'] * 100:.0f}%" if "steal_cpu_cores" in r else "–"
 
 
+def idle_of(rows, backend):
+    """The row carrying the backend's idle memory (bench/run puts it on its first row)."""
+    return next((r for r in rows if r.get("backend") == backend and "idle_rss_mb" in r), None)
+
+
 def ratio(a, b):
     if not a or not b:
         return "–"
@@ -126,14 +131,14 @@ def main():
                     f"| {ratio(r['rate'], peer['rate']) if peer else '–'} "
                     f"| {fmt_rate(peer['rate']) if peer else '–'} |"
                 )
-        idle_row = next((r for r in rows if r.get("backend") == backend and "idle_rss_mb" in r), None)
+        idle = idle_of(rows, backend)
         md.append("")
-        if idle_row is not None:
-            line = f"Idle RSS after start and seeding: {idle_row['idle_rss_mb']:.1f} MB"
-            if "idle_anon_mb" in idle_row:
-                anon = idle_row["idle_anon_mb"]
+        if idle is not None:
+            line = f"Idle RSS after start and seeding: {idle['idle_rss_mb']:.1f} MB"
+            if "idle_anon_mb" in idle:
+                anon = idle["idle_anon_mb"]
                 line += (f", of which {anon:.1f} MB private (RssAnon) and "
-                         f"{idle_row['idle_rss_mb'] - anon:.1f} MB file-backed code pages of the binary and shared libraries")
+                         f"{idle['idle_rss_mb'] - anon:.1f} MB file-backed code pages of the binary and shared libraries")
             md.append(line + ".")
             md.append("")
 
@@ -214,9 +219,10 @@ def main():
         loads = [r["peak_rss_mb"] for r in rows if r["subject"] == "portunus" and r["backend"] == backend]
         if loads:
             target(f"peak RSS under load ≤ 64 MB ({backend})", f"{max(loads):.1f} MB", max(loads) <= 64)
-        idle = next((r.get("idle_rss_mb") for r in rows if r.get("backend") == backend and "idle_rss_mb" in r), None)
+        idle = idle_of(rows, backend)
         if idle is not None:
-            target(f"idle RSS ≤ 25 MB ({backend})", f"{idle:.1f} MB", idle <= 25)
+            rss = idle["idle_rss_mb"]
+            target(f"idle RSS ≤ 25 MB ({backend})", f"{rss:.1f} MB", rss <= 25)
         for r in grown:
             if r["backend"] != backend:
                 continue

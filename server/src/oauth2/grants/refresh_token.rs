@@ -7,8 +7,9 @@
 //! consumed or revoked refresh token again revokes the whole family and fails with
 //! `invalid_grant`. With `oauth2.grant.refresh_token.rotation_grace_period` set, a used
 //! token keeps working for that long after its first use (clients racing their own
-//! refreshes); revoking the family ends that window. Without it, of concurrent uses exactly one succeeds and the
-//! others fail with `invalid_grant` (and revoke the family: the race looks like reuse).
+//! refreshes); revoking the family ends that window. Without it, of concurrent uses
+//! exactly one succeeds and the others fail with `invalid_grant` (and revoke the family:
+//! the race looks like reuse).
 //!
 //! `scope` may narrow the access token's scope, never widen it (`invalid_scope`); the
 //! new refresh token keeps the scope of the one presented (§6). Scopes the client may
