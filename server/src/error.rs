@@ -72,6 +72,35 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, for tests that must cover each description.
+    pub const ALL: [ErrorKind; 25] = [
+        Self::InvalidRequest,
+        Self::InvalidClient,
+        Self::InvalidGrant,
+        Self::UnauthorizedClient,
+        Self::UnsupportedGrantType,
+        Self::InvalidScope,
+        Self::AccessDenied,
+        Self::UnsupportedResponseType,
+        Self::ServerError,
+        Self::TemporarilyUnavailable,
+        Self::InvalidClientMetadata,
+        Self::InvalidRedirectUri,
+        Self::LoginRequired,
+        Self::ConsentRequired,
+        Self::InteractionRequired,
+        Self::InvalidToken,
+        Self::InsufficientScope,
+        Self::RequestForbidden,
+        Self::Unauthorized,
+        Self::NotFound,
+        Self::Conflict,
+        Self::Gone,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::MethodNotAllowed,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Self::InvalidRequest => "invalid_request",
@@ -178,6 +207,71 @@ impl ErrorKind {
     }
 }
 
+/// The longest `error_description` sent, in characters: hints may carry values from the
+/// request or from a login/consent app, and the description travels in redirect URLs.
+pub const MAX_DESCRIPTION_LEN: usize = 1024;
+/// The longest request value [`quoted`] shows.
+pub const MAX_QUOTED_LEN: usize = 80;
+
+/// RFC 6749 §5.2: `error_description` "MUST NOT include characters outside the set
+/// %x20-21 / %x23-5B / %x5D-7E".
+pub fn is_description_char(c: char) -> bool {
+    matches!(c, '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e')
+}
+
+/// A request value for a hint: in single quotes, cut to [`MAX_QUOTED_LEN`] characters
+/// (ending in `...`), each character RFC 6749 §5.2 forbids shown as `?`.
+pub fn quoted(value: &str) -> String {
+    let shown = |c: char| if is_description_char(c) { c } else { '?' };
+    let mut out = String::with_capacity(value.len().min(MAX_QUOTED_LEN) + 2);
+    out.push('\'');
+    if value.chars().count() > MAX_QUOTED_LEN {
+        out.extend(value.chars().take(MAX_QUOTED_LEN - 3).map(shown));
+        out.push_str("...");
+    } else {
+        out.extend(value.chars().map(shown));
+    }
+    out.push('\'');
+    out
+}
+
+/// Makes `text` a valid `error_description` (RFC 6749 §5.2): `"` becomes `'`, `§`
+/// becomes `Section`, typographic punctuation its ASCII form, white space and control
+/// characters a space; `\\` is dropped and any other character becomes `?`. Cut to
+/// [`MAX_DESCRIPTION_LEN`] characters, ending in `...` when cut. Applied when the error
+/// is rendered, so no hint written anywhere can break the rule.
+fn sanitize_description(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_DESCRIPTION_LEN));
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            c if is_description_char(c) => out.push(c),
+            '"' | '\u{2018}' | '\u{2019}' | '\u{201c}' | '\u{201d}' => out.push('\''),
+            '\\' => {}
+            '\u{a7}' => {
+                out.push_str("Section");
+                if chars.peek().is_some_and(|next| !next.is_whitespace()) {
+                    out.push(' ');
+                }
+            }
+            '\u{2010}'..='\u{2015}' => out.push('-'),
+            '\u{2026}' => out.push_str("..."),
+            '\u{2192}' => out.push_str("->"),
+            '\u{2264}' => out.push_str("<="),
+            '\u{2265}' => out.push_str(">="),
+            c if c.is_whitespace() || c.is_control() => out.push(' '),
+            _ => out.push('?'),
+        }
+        if out.len() > MAX_DESCRIPTION_LEN {
+            // Only ASCII was pushed, so byte lengths are character counts.
+            out.truncate(MAX_DESCRIPTION_LEN - 3);
+            out.push_str("...");
+            break;
+        }
+    }
+    out
+}
+
 /// A client-visible error: kind, optional hint (shown in `error_description`), optional
 /// debug text (shown only when internal errors are exposed, always logged for 5xx).
 #[derive(Debug, Clone)]
@@ -245,11 +339,12 @@ impl OAuth2Error {
         self.kind.status()
     }
 
-    /// `error_description`: the fixed description, then the hint.
+    /// `error_description`: the fixed description, then the hint, in RFC 6749 §5.2's
+    /// characters and at most [`MAX_DESCRIPTION_LEN`] long.
     pub fn description(&self) -> String {
         match &self.hint {
-            Some(hint) => format!("{} {}", self.kind.description(), hint),
-            None => self.kind.description().to_owned(),
+            Some(hint) => sanitize_description(&format!("{} {}", self.kind.description(), hint)),
+            None => sanitize_description(self.kind.description()),
         }
     }
 
@@ -258,7 +353,11 @@ impl OAuth2Error {
         ErrorBody {
             error: self.kind.code().to_owned(),
             error_description: self.description(),
-            error_hint: if expose { self.hint.clone() } else { None },
+            error_hint: if expose {
+                self.hint.as_deref().map(sanitize_description)
+            } else {
+                None
+            },
             error_debug: if expose { self.debug.clone() } else { None },
             status_code: None,
             redirect_to: self.redirect_to.clone(),
@@ -314,6 +413,89 @@ mod tests {
         assert!(body.error_debug.is_none() && body.error_hint.is_none());
         let exposed = err.body(true);
         assert_eq!(exposed.error_debug.as_deref(), Some("internal detail"));
+    }
+
+    /// RFC 6749 §5.2: `%x20-21 / %x23-5B / %x5D-7E` only.
+    fn assert_rfc6749_chars(text: &str) {
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|c| !matches!(c, '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e'))
+            .collect();
+        assert!(bad.is_empty(), "characters {bad:?} in {text:?}");
+    }
+
+    #[test]
+    fn every_fixed_description_uses_only_rfc6749_characters() {
+        assert_eq!(ErrorKind::ALL.len(), 25);
+        for kind in ErrorKind::ALL {
+            assert_rfc6749_chars(kind.description());
+            let err = OAuth2Error::new(kind);
+            assert_rfc6749_chars(&err.description());
+            assert_rfc6749_chars(&err.body(true).error_description);
+        }
+    }
+
+    #[test]
+    fn hints_are_sanitised_when_rendered() {
+        let err = OAuth2Error::invalid_request(
+            "The code_challenge must be 43 to 128 characters (RFC 7636 §4.2) \"x\" a\\b\tc\u{e9}",
+        );
+        let description = err.description();
+        assert_rfc6749_chars(&description);
+        assert!(
+            description.ends_with("(RFC 7636 Section 4.2) 'x' ab c?"),
+            "{description}"
+        );
+        assert_rfc6749_chars(err.body(true).error_hint.as_deref().unwrap());
+        assert_rfc6749_chars(&err.to_string());
+        // A space after the section sign is not doubled.
+        let spaced = OAuth2Error::invalid_request("see § 3").description();
+        assert!(spaced.ends_with("see Section 3"), "{spaced}");
+    }
+
+    #[test]
+    fn arbitrary_hints_render_only_rfc6749_characters() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(6749);
+        let interesting = [
+            '"',
+            '\\',
+            '§',
+            '\n',
+            '\r',
+            '\t',
+            '\0',
+            '\u{7f}',
+            '\u{2019}',
+            '\u{1F600}',
+            'é',
+            ' ',
+            'a',
+            '\'',
+        ];
+        for _ in 0..2000 {
+            let len = rng.random_range(0..64);
+            let hint: String = (0..len)
+                .map(|_| match rng.random_range(0..3) {
+                    0 => interesting[rng.random_range(0..interesting.len())],
+                    1 => char::from(rng.random_range(0u8..=127)),
+                    _ => char::from_u32(rng.random_range(0..0x11_0000)).unwrap_or('x'),
+                })
+                .collect();
+            let err = OAuth2Error::invalid_request(hint.clone());
+            assert_rfc6749_chars(&err.description());
+            assert_rfc6749_chars(err.body(true).error_hint.as_deref().unwrap_or_default());
+        }
+    }
+
+    #[test]
+    fn descriptions_are_bounded() {
+        let err = OAuth2Error::invalid_request("x".repeat(100_000));
+        let description = err.description();
+        assert_eq!(description.len(), MAX_DESCRIPTION_LEN);
+        assert!(description.ends_with("..."));
+        assert_eq!(quoted(&"y".repeat(1000)).len(), MAX_QUOTED_LEN + 2);
+        assert_eq!(quoted("a\"b\u{e9}"), "'a?b?'");
     }
 
     #[test]
