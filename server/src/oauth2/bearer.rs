@@ -56,13 +56,13 @@ pub fn extract(
     };
     match (from_header, from_body) {
         (Some(_), Some(_)) => Err(invalid_request(
-            "The access token must be sent in one place only: the Authorization header or the form body (RFC 6750 §3.1).",
+            "The access token must be sent in one place only: the Authorization header or the form body (RFC 6750 Section 3.1).",
         )),
         (Some(token), None) if !token.is_empty() => Ok(token),
         (Some(_), None) => Err(invalid_request("The Bearer authorization header is empty.")),
         (None, Some(token)) => Ok(token.to_owned()),
         (None, None) => Err(OAuth2Error::new(ErrorKind::Unauthorized)
-            .with_hint("No access token was sent: use Authorization: Bearer <token> or a form body with access_token (RFC 6750 §2).")
+            .with_hint("No access token was sent: use Authorization: Bearer <token> or a form body with access_token (RFC 6750 Section 2).")
             .with_www_authenticate(MISSING_CHALLENGE)),
     }
 }

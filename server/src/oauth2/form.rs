@@ -1,37 +1,64 @@
 //! The parameters of a form-encoded request body (RFC 6749 §3.2: token endpoint
-//! requests are `application/x-www-form-urlencoded`). Keeps every pair, so repeated
-//! parameters can be refused (RFC 6749 §3.2: "parameters MUST NOT be included more
-//! than once") or, where a specification allows repetition (`audience`), collected.
+//! requests are `application/x-www-form-urlencoded`). Keeps every value of a name, so
+//! repeated parameters can be refused (RFC 6749 §3.2: "parameters MUST NOT be included
+//! more than once") or, where a specification allows repetition (`audience`),
+//! collected. At most [`MAX_PARAMETERS`] pairs are read.
+
+use std::collections::HashMap;
 
 use crate::error::OAuth2Error;
+use crate::oauth2::limits::{self, MAX_PARAMETERS};
 
-/// The decoded name/value pairs of a form body, in order.
+/// The decoded name/value pairs of a form body or query string, indexed by name: each
+/// read is one hash lookup, so a request's reads cost what its pairs cost to index.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FormParams {
-    pairs: Vec<(String, String)>,
+    /// The non-empty values of each name, in the order they came (RFC 6749 §3.1:
+    /// "Parameters sent without a value MUST be treated as if they were omitted").
+    values: HashMap<String, Vec<String>>,
+    /// The number of pairs when it is over [`MAX_PARAMETERS`]: nothing is indexed and
+    /// every read is `invalid_request`.
+    too_many: Option<usize>,
 }
 
 impl FormParams {
     pub fn new(pairs: Vec<(String, String)>) -> Self {
-        Self { pairs }
+        if pairs.len() > MAX_PARAMETERS {
+            return Self {
+                values: HashMap::new(),
+                too_many: Some(pairs.len()),
+            };
+        }
+        let mut values: HashMap<String, Vec<String>> = HashMap::with_capacity(pairs.len());
+        for (name, value) in pairs {
+            let entry = values.entry(name).or_default();
+            if !value.is_empty() {
+                entry.push(value);
+            }
+        }
+        Self {
+            values,
+            too_many: None,
+        }
     }
 
-    /// The single value of `name`; `None` when absent or empty (RFC 6749 §3.1:
-    /// "Parameters sent without a value MUST be treated as if they were omitted").
+    fn values(&self, name: &str) -> Result<&[String], OAuth2Error> {
+        if let Some(count) = self.too_many {
+            return Err(limits::too_many_parameters(count));
+        }
+        Ok(self.values.get(name).map(Vec::as_slice).unwrap_or_default())
+    }
+
+    /// The single value of `name`; `None` when absent or empty (RFC 6749 §3.1).
     /// A parameter given more than once is `invalid_request`.
     pub fn get(&self, name: &str) -> Result<Option<&str>, OAuth2Error> {
-        let mut values = self
-            .pairs
-            .iter()
-            .filter(|(n, v)| n == name && !v.is_empty())
-            .map(|(_, v)| v.as_str());
-        let first = values.next();
-        if values.next().is_some() {
-            return Err(OAuth2Error::invalid_request(format!(
+        match self.values(name)? {
+            [] => Ok(None),
+            [one] => Ok(Some(one.as_str())),
+            _ => Err(OAuth2Error::invalid_request(format!(
                 "The request parameter '{name}' must not be included more than once."
-            )));
+            ))),
         }
-        Ok(first)
     }
 
     /// Like [`get`](Self::get), but absence is `invalid_request` too.
@@ -42,17 +69,14 @@ impl FormParams {
     }
 
     /// Every non-empty value of `name`, for parameters that may repeat.
-    pub fn all(&self, name: &str) -> Vec<&str> {
-        self.pairs
-            .iter()
-            .filter(|(n, v)| n == name && !v.is_empty())
-            .map(|(_, v)| v.as_str())
-            .collect()
+    pub fn all(&self, name: &str) -> Result<Vec<&str>, OAuth2Error> {
+        Ok(self.values(name)?.iter().map(String::as_str).collect())
     }
 
-    /// Whether `name` is present with a value.
+    /// Whether `name` is present with a value (never, when the request has too many
+    /// parameters: every read then fails).
     pub fn has(&self, name: &str) -> bool {
-        self.pairs.iter().any(|(n, v)| n == name && !v.is_empty())
+        self.values(name).is_ok_and(|values| !values.is_empty())
     }
 }
 
@@ -76,8 +100,26 @@ mod tests {
         assert_eq!(f.get("b").unwrap(), None);
         assert_eq!(f.get("missing").unwrap(), None);
         assert!(f.get("c").is_err());
-        assert_eq!(f.all("c"), vec!["x", "y"]);
+        assert_eq!(f.all("c").unwrap(), vec!["x", "y"]);
         assert!(f.require("b").is_err());
         assert!(f.has("a") && !f.has("b"));
+    }
+
+    /// Issue 12 item 2: a body of up to 1 MiB could carry half a million pairs, each
+    /// read scanning all of them.
+    #[test]
+    fn too_many_pairs_are_refused() {
+        let pairs: Vec<(String, String)> = (0..=crate::oauth2::limits::MAX_PARAMETERS)
+            .map(|i| (format!("p{i}"), "v".to_owned()))
+            .collect();
+        let f = FormParams::new(pairs);
+        let err = f.get("p0").unwrap_err();
+        assert!(
+            err.description()
+                .contains("The request has 1001 parameters; at most 1000 are accepted."),
+            "{}",
+            err.description()
+        );
+        assert!(f.require("p0").is_err() && f.all("p0").is_err() && !f.has("p0"));
     }
 }

@@ -105,7 +105,7 @@ pub async fn find_active(
     }
     let strategy = state.config.strategies.scope;
     let granted = || stored.granted_scope.iter().map(String::as_str);
-    if !scope::parse_scope(required_scope)
+    if !scope::parse_scope(required_scope)?
         .iter()
         .all(|required| scope::is_allowed(strategy, granted(), required))
     {

@@ -10,6 +10,7 @@ pub mod grants;
 pub mod introspect;
 pub mod issue;
 pub mod jwt_access_token;
+pub mod limits;
 pub mod pkce;
 pub mod private_key_jwt;
 pub mod revoke;

@@ -6,9 +6,9 @@ use serde_json::{Map, Value};
 
 use super::request::Prompt;
 use super::response_type::ResponseType;
-use crate::error::OAuth2Error;
+use crate::error::{OAuth2Error, quoted};
 use crate::jwk::ID_TOKEN_SET;
-use crate::oauth2::scope;
+use crate::oauth2::{limits, scope};
 use crate::state::AppState;
 
 /// OIDC Core §3.2.2.1 / §3.3.2.11: when the response contains an ID token, `nonce` is
@@ -23,27 +23,31 @@ pub fn check_id_token_response(
     }
     if !scope.iter().any(|s| s == "openid") {
         return Err(OAuth2Error::invalid_request(
-            "A response_type containing id_token requires the openid scope (OIDC Core §3.1.2.1).",
+            "A response_type containing id_token requires the openid scope (OIDC Core Section 3.1.2.1).",
         ));
     }
     if nonce.is_none_or(str::is_empty) {
         return Err(OAuth2Error::invalid_request(
-            "The nonce parameter is required when the response contains an ID token (OIDC Core §3.2.2.1, §3.3.2.11).",
+            "The nonce parameter is required when the response contains an ID token (OIDC Core Sections 3.2.2.1 and 3.3.2.11).",
         ));
     }
     Ok(())
 }
 
 /// OIDC Core §5.5: "The claims Authentication Request parameter ... is represented as
-/// a JSON object"; anything else is `invalid_request`.
+/// a JSON object"; anything else is `invalid_request`, and so is a value over
+/// [`limits::MAX_CLAIMS_LEN`] bytes (serde_json bounds the nesting at 128 levels).
 pub fn parse_claims(value: Option<&str>) -> Result<Option<Map<String, Value>>, OAuth2Error> {
     let Some(value) = value.filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
+    if value.len() > limits::MAX_CLAIMS_LEN {
+        return Err(limits::claims_too_long());
+    }
     match serde_json::from_str::<Value>(value) {
         Ok(Value::Object(object)) => Ok(Some(object)),
         _ => Err(OAuth2Error::invalid_request(
-            "The claims parameter must be a JSON object (OIDC Core §5.5).",
+            "The claims parameter must be a JSON object (OIDC Core Section 5.5).",
         )),
     }
 }
@@ -82,7 +86,7 @@ pub async fn verify_id_token_hint(
 /// is returned."
 pub fn parse_prompt(value: Option<&str>) -> Result<Vec<Prompt>, OAuth2Error> {
     let mut prompts = Vec::new();
-    for word in scope::parse_scope(value) {
+    for word in scope::parse_list(value, &limits::PROMPT)? {
         prompts.push(match word.as_str() {
             "none" => Prompt::None,
             "login" => Prompt::Login,
@@ -90,7 +94,8 @@ pub fn parse_prompt(value: Option<&str>) -> Result<Vec<Prompt>, OAuth2Error> {
             "select_account" => Prompt::SelectAccount,
             other => {
                 return Err(OAuth2Error::invalid_request(format!(
-                    "The prompt value {other:?} is not supported."
+                    "The prompt value {} is not supported.",
+                    quoted(other)
                 )));
             }
         });
@@ -114,6 +119,42 @@ mod tests {
         assert_eq!(parsed.unwrap()["id_token"]["email"], Value::Null);
         assert!(parse_claims(Some("[1]")).is_err());
         assert!(parse_claims(Some("{")).is_err());
+    }
+
+    /// Issue 12 item 2: the claims JSON is bounded in size (serde_json bounds its
+    /// nesting at 128 levels).
+    #[test]
+    fn claims_are_bounded() {
+        let sized = |len: usize| {
+            let frame = r#"{"id_token":{"c":{"value":""}}}"#.len();
+            format!(
+                r#"{{"id_token":{{"c":{{"value":"{}"}}}}}}"#,
+                "x".repeat(len - frame)
+            )
+        };
+        let fits = sized(limits::MAX_CLAIMS_LEN);
+        assert_eq!(fits.len(), limits::MAX_CLAIMS_LEN);
+        assert!(parse_claims(Some(&fits)).is_ok());
+        let over = sized(limits::MAX_CLAIMS_LEN + 1);
+        let err = parse_claims(Some(&over)).unwrap_err();
+        assert!(
+            err.description()
+                .contains("claims parameter is longer than 16384 bytes"),
+            "{}",
+            err.description()
+        );
+        let deep = format!("{}{}", "{\"a\":".repeat(200), "}".repeat(200));
+        assert!(parse_claims(Some(&deep)).is_err());
+    }
+
+    #[test]
+    fn prompt_is_bounded() {
+        assert!(parse_prompt(Some("login consent login")).is_ok());
+        let err = parse_prompt(Some(&"login ".repeat(9))).unwrap_err();
+        assert!(
+            err.description()
+                .contains("prompt parameter has more than 8 values")
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Which redirect URI an authorization request may use (RFC 6749 §3.1.2.3).
 
 use crate::client::model::Client;
-use crate::error::OAuth2Error;
+use crate::error::{OAuth2Error, quoted};
 
 /// RFC 6749 §3.1.2.3: without `redirect_uri`, the client must have exactly one
 /// registered; with it, it must equal a registered URI exactly (simple string
@@ -31,7 +31,8 @@ pub fn resolve(client: &Client, given: Option<&str>) -> Result<String, OAuth2Err
         return Ok(given.to_owned());
     }
     Err(OAuth2Error::invalid_request(format!(
-        "The redirect_uri {given:?} does not match any of the client's registered redirect URIs."
+        "The redirect_uri {} does not match any of the client's registered redirect URIs.",
+        quoted(given)
     )))
 }
 

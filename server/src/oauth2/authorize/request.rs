@@ -10,8 +10,9 @@ use super::oidc_params;
 use super::redirect_uri;
 use super::response_type::ResponseType;
 use crate::client::model::Client;
-use crate::error::{ErrorKind, OAuth2Error};
+use crate::error::{ErrorKind, OAuth2Error, quoted};
 use crate::oauth2::form::FormParams;
+use crate::oauth2::limits;
 use crate::oauth2::pkce::{self, PkceMethod};
 use crate::oauth2::scope;
 use crate::state::AppState;
@@ -102,10 +103,6 @@ impl AuthorizeRequest {
     }
 }
 
-fn split(value: Option<&str>) -> Vec<String> {
-    scope::parse_scope(value)
-}
-
 /// Parses and validates; returns the request and its client.
 pub async fn parse(
     state: &AppState,
@@ -121,8 +118,10 @@ pub async fn parse(
         .map_err(|e| page(e.into()))?
         .ok_or_else(|| {
             page(
-                OAuth2Error::new(ErrorKind::InvalidClient)
-                    .with_hint(format!("No client with id {client_id:?} is registered.")),
+                OAuth2Error::new(ErrorKind::InvalidClient).with_hint(format!(
+                    "No client with id {} is registered.",
+                    quoted(client_id)
+                )),
             )
         })?;
     let given_redirect = params.get("redirect_uri").map_err(page)?;
@@ -145,7 +144,8 @@ pub async fn parse(
         Some(mode) => Some(ResponseMode::parse(mode).ok_or_else(|| {
             fail(
                 OAuth2Error::invalid_request(format!(
-                    "The response_mode {mode:?} is not supported; use query, fragment or form_post."
+                    "The response_mode {} is not supported; use query, fragment or form_post.",
+                    quoted(mode)
                 )),
                 &target,
             )
@@ -158,7 +158,7 @@ pub async fn parse(
         if params.has(unsupported) {
             return Err(fail(
                 OAuth2Error::invalid_request(format!(
-                    "The {unsupported} parameter (OIDC Core §6) is not supported."
+                    "The {unsupported} parameter (OIDC Core Section 6) is not supported."
                 )),
                 &target,
             ));
@@ -177,7 +177,8 @@ pub async fn parse(
     let response_type = ResponseType::parse(response_type).ok_or_else(|| {
         fail(
             OAuth2Error::new(ErrorKind::UnsupportedResponseType).with_hint(format!(
-                "The response_type {response_type:?} is not supported; use code, or a combination of code, id_token and token."
+                "The response_type {} is not supported; use code, or a combination of code, id_token and token.",
+                quoted(response_type)
             )),
             &target,
         )
@@ -191,23 +192,26 @@ pub async fn parse(
 
     let strategy = state.config.strategies.scope;
     let client_scopes: Vec<&str> = client.scope.split(' ').filter(|s| !s.is_empty()).collect();
-    let requested_scope = split(params.get("scope").map_err(|e| fail(e, &target))?);
-    if let Some(denied) = requested_scope
-        .iter()
-        .find(|s| !scope::is_allowed(strategy, client_scopes.iter().copied(), s))
-    {
+    let requested_scope = scope::parse_scope(params.get("scope").map_err(|e| fail(e, &target))?)
+        .map_err(|e| fail(e, &target))?;
+    if let Some(denied) = scope::first_not_allowed(strategy, &client_scopes, &requested_scope) {
         return Err(fail(
             OAuth2Error::new(ErrorKind::InvalidScope).with_hint(format!(
-                "The client is not allowed to request scope {denied:?}."
+                "The client is not allowed to request scope {}.",
+                quoted(denied)
             )),
             &target,
         ));
     }
-    let audience = scope::parse_audience(&params.all("audience"));
+    let audience = params
+        .all("audience")
+        .and_then(|values| scope::parse_audience(&values))
+        .map_err(|e| fail(e, &target))?;
     if let Some(denied) = audience.iter().find(|a| !client.audience.contains(a)) {
         return Err(fail(
             OAuth2Error::invalid_request(format!(
-                "The client is not allowed to request audience {denied:?}."
+                "The client is not allowed to request audience {}.",
+                quoted(denied)
             )),
             &target,
         ));
@@ -228,7 +232,8 @@ pub async fn parse(
                 || {
                     fail(
                         OAuth2Error::invalid_request(format!(
-                            "The max_age {value:?} is not a non-negative number of seconds."
+                            "The max_age {} is not a non-negative number of seconds.",
+                            quoted(value)
                         )),
                         &target,
                     )
@@ -236,6 +241,7 @@ pub async fn parse(
             )?),
         };
     let get = |name: &str| params.get(name).map(|v| v.map(str::to_owned));
+    let list = |name: &str, limit| scope::parse_list(params.get(name)?, limit);
     let nonce = get("nonce").map_err(|e| fail(e, &target))?;
     oidc_params::check_id_token_response(response_type, &requested_scope, nonce.as_deref())
         .map_err(|e| fail(e, &target))?;
@@ -263,8 +269,8 @@ pub async fn parse(
         prompt,
         max_age,
         login_hint: get("login_hint").map_err(|e| fail(e, &target))?,
-        acr_values: split(params.get("acr_values").map_err(|e| fail(e, &target))?),
-        ui_locales: split(params.get("ui_locales").map_err(|e| fail(e, &target))?),
+        acr_values: list("acr_values", &limits::ACR_VALUES).map_err(|e| fail(e, &target))?,
+        ui_locales: list("ui_locales", &limits::UI_LOCALES).map_err(|e| fail(e, &target))?,
         display: get("display").map_err(|e| fail(e, &target))?,
         id_token_hint,
         id_token_hint_claims,
@@ -303,7 +309,8 @@ fn parse_pkce(
         None => PkceMethod::Plain,
         Some(value) => PkceMethod::parse(value).ok_or_else(|| {
             OAuth2Error::invalid_request(format!(
-                "The code_challenge_method {value:?} is not supported; use S256."
+                "The code_challenge_method {} is not supported; use S256.",
+                quoted(value)
             ))
         })?,
     };
@@ -314,7 +321,7 @@ fn parse_pkce(
     }
     if !pkce::is_well_formed(challenge) {
         return Err(OAuth2Error::invalid_request(
-            "The code_challenge must be 43 to 128 characters of [A-Za-z0-9-._~] (RFC 7636 §4.2).",
+            "The code_challenge must be 43 to 128 characters of [A-Za-z0-9-._~] (RFC 7636 Section 4.2).",
         ));
     }
     Ok((Some(challenge.to_owned()), Some(method)))

@@ -91,7 +91,7 @@ impl ResponseType {
         let plain_token = self.token && !self.code && !self.id_token;
         if plain_token && !allow_plain_token {
             return Err(OAuth2Error::new(ErrorKind::UnsupportedResponseType).with_hint(
-                "The response_type \"token\" is disabled on this server (RFC 9700 §2.1.2); use \"code\" (oauth2.allow_token_response_type).",
+                "The response_type token is disabled on this server (RFC 9700 Section 2.1.2); use code (oauth2.allow_token_response_type).",
             ));
         }
         Ok(())
@@ -111,8 +111,7 @@ impl ResponseType {
         }
         Err(
             OAuth2Error::new(ErrorKind::UnauthorizedClient).with_hint(format!(
-                "The client is not allowed to use response_type {:?}: it must register it in response_types and the grant types it uses (authorization_code for code, implicit for token and id_token).",
-                self.to_string()
+                "The client is not allowed to use response_type '{self}': it must register it in response_types and the grant types it uses (authorization_code for code, implicit for token and id_token)."
             )),
         )
     }

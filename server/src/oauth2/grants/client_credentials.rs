@@ -37,17 +37,15 @@ impl GrantHandler for ClientCredentials {
         client: &Client,
         form: &FormParams,
     ) -> Result<TokenResponse, OAuth2Error> {
-        let requested = scope::parse_scope(form.get("scope")?);
+        let requested = scope::parse_scope(form.get("scope")?)?;
         let strategy = ctx.config.strategies.scope;
-        if let Some(refused) = requested
-            .iter()
-            .find(|s| !scope::is_allowed(strategy, client.scope.split(' '), s))
-        {
+        let allowed: Vec<&str> = client.scope.split(' ').collect();
+        if let Some(refused) = scope::first_not_allowed(strategy, &allowed, &requested) {
             return Err(OAuth2Error::new(ErrorKind::InvalidScope).with_hint(format!(
                 "The OAuth 2.0 Client is not allowed to request scope '{refused}'."
             )));
         }
-        let audience = scope::parse_audience(&form.all("audience"));
+        let audience = scope::parse_audience(&form.all("audience")?)?;
         if let Some(refused) = audience.iter().find(|a| !client.audience.contains(a)) {
             return Err(OAuth2Error::invalid_request(format!(
                 "Requested audience '{refused}' has not been whitelisted by the OAuth 2.0 Client."

@@ -48,7 +48,7 @@ fn narrowed_scope(
     form: &FormParams,
 ) -> Result<Vec<String>, OAuth2Error> {
     let granted = &stored.granted_scope;
-    let requested = scope::parse_scope(form.get("scope")?);
+    let requested = scope::parse_scope(form.get("scope")?)?;
     if let Some(wider) = requested.iter().find(|s| !granted.contains(s)) {
         return Err(OAuth2Error::new(ErrorKind::InvalidScope).with_hint(format!(
             "The scope '{wider}' was not granted to the refresh token; a refresh may narrow the scope, never widen it."
