@@ -55,7 +55,8 @@ pub async fn create(
     config: &Config,
     body: OAuth2Client,
 ) -> Result<ClientWithSecret, OAuth2Error> {
-    let ValidatedClient { mut client, secret } = validate::validate(body)?;
+    let ValidatedClient { mut client, secret } =
+        validate::validate(body, validate::UriPolicy::from_config(config))?;
     sector::check(config, &client).await?;
     if client.client_id.is_empty() {
         client.client_id = uuid::Uuid::new_v4().to_string();
@@ -103,7 +104,7 @@ pub async fn replace(
             "The client_id in the body ({body_id:?}) differs from the one in the path ({id:?}); client ids cannot be changed."
         )));
     }
-    let validated = validate::validate(body)?;
+    let validated = validate::validate(body, validate::UriPolicy::from_config(config))?;
     sector::check(config, &validated.client).await?;
     store_replacement(store, clock, existing, validated).await
 }
@@ -133,7 +134,7 @@ pub async fn patch(
             "The client_id cannot be changed by a patch.",
         ));
     }
-    let validated = validate::validate(body)?;
+    let validated = validate::validate(body, validate::UriPolicy::from_config(config))?;
     sector::check(config, &validated.client).await?;
     store_replacement(store, clock, existing, validated).await
 }

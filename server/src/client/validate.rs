@@ -1,6 +1,10 @@
 //! Validation of client metadata as RFC 7591 §2 and Hydra's validator do it. Every error
 //! is `invalid_client_metadata` (or `invalid_redirect_uri`, RFC 7591 §3.2.2) with a hint
-//! naming the field and the reason.
+//! naming the field and the reason. The URL fields are checked in `uris`.
+
+mod uris;
+
+pub use uris::{Navigation, UriPolicy, check_navigation, is_loopback};
 
 use crate::client::model::{
     AccessTokenStrategy, Client, ClientLifespans, GrantType, SubjectType, TokenEndpointAuthMethod,
@@ -38,8 +42,9 @@ fn bad(hint: String) -> OAuth2Error {
     OAuth2Error::invalid_client_metadata(hint)
 }
 
-/// Validates a full client body (create, replace, and the result of a patch).
-pub fn validate(body: OAuth2Client) -> Result<ValidatedClient, OAuth2Error> {
+/// Validates a full client body (create, replace, the result of a patch, and dynamic
+/// registration); `policy` says what the configuration allows of redirect URIs.
+pub fn validate(body: OAuth2Client, policy: UriPolicy) -> Result<ValidatedClient, OAuth2Error> {
     let lifespans = validate_lifespans(&OAuth2ClientTokenLifespans::from_client_body(&body))?;
     let auth_method = match body.token_endpoint_auth_method.as_deref() {
         None | Some("") => TokenEndpointAuthMethod::ClientSecretBasic,
@@ -69,7 +74,7 @@ pub fn validate(body: OAuth2Client) -> Result<ValidatedClient, OAuth2Error> {
     check_len("owner", &owner)?;
 
     let jwks = validate_jwks(body.jwks)?;
-    let jwks_uri = optional_url("jwks_uri", body.jwks_uri)?;
+    let jwks_uri = uris::optional_web_url("jwks_uri", body.jwks_uri)?;
     if jwks.is_some() && !jwks_uri.is_empty() {
         return Err(bad(
             "Fields jwks and jwks_uri can not both be set, you must choose one.".into(),
@@ -102,10 +107,15 @@ pub fn validate(body: OAuth2Client) -> Result<ValidatedClient, OAuth2Error> {
         )));
     }
 
-    let redirect_uris = validate_redirect_uris("redirect_uris", body.redirect_uris)?;
-    let post_logout_redirect_uris =
-        validate_redirect_uris("post_logout_redirect_uris", body.post_logout_redirect_uris)?;
-    let request_uris = url_list("request_uris", body.request_uris)?;
+    let redirect_uris = uris::redirect_uris("redirect_uris", body.redirect_uris, policy)?;
+    let post_logout_redirect_uris = uris::redirect_uris(
+        "post_logout_redirect_uris",
+        body.post_logout_redirect_uris,
+        policy,
+    )?;
+    let frontchannel_logout_uri =
+        uris::frontchannel_logout_uri(body.frontchannel_logout_uri, policy)?;
+    let request_uris = uris::web_url_list("request_uris", body.request_uris)?;
     let allowed_cors_origins = validate_origins(body.allowed_cors_origins)?;
 
     let subject_type = match body.subject_type.as_deref() {
@@ -165,14 +175,17 @@ pub fn validate(body: OAuth2Client) -> Result<ValidatedClient, OAuth2Error> {
         scope,
         audience,
         owner,
-        policy_uri: optional_url("policy_uri", body.policy_uri)?,
-        tos_uri: optional_url("tos_uri", body.tos_uri)?,
-        client_uri: optional_url("client_uri", body.client_uri)?,
-        logo_uri: optional_url("logo_uri", body.logo_uri)?,
+        policy_uri: uris::optional_web_url("policy_uri", body.policy_uri)?,
+        tos_uri: uris::optional_web_url("tos_uri", body.tos_uri)?,
+        client_uri: uris::optional_web_url("client_uri", body.client_uri)?,
+        logo_uri: uris::optional_web_url("logo_uri", body.logo_uri)?,
         contacts: body.contacts.unwrap_or_default(),
         allowed_cors_origins,
         subject_type,
-        sector_identifier_uri: optional_url("sector_identifier_uri", body.sector_identifier_uri)?,
+        sector_identifier_uri: uris::optional_web_url(
+            "sector_identifier_uri",
+            body.sector_identifier_uri,
+        )?,
         jwks,
         jwks_uri,
         token_endpoint_auth_method: auth_method,
@@ -182,14 +195,11 @@ pub fn validate(body: OAuth2Client) -> Result<ValidatedClient, OAuth2Error> {
         userinfo_signed_response_alg,
         id_token_signed_response_alg,
         post_logout_redirect_uris,
-        frontchannel_logout_uri: optional_url(
-            "frontchannel_logout_uri",
-            body.frontchannel_logout_uri,
-        )?,
+        frontchannel_logout_uri,
         frontchannel_logout_session_required: body
             .frontchannel_logout_session_required
             .unwrap_or(false),
-        backchannel_logout_uri: optional_url(
+        backchannel_logout_uri: uris::optional_web_url(
             "backchannel_logout_uri",
             body.backchannel_logout_uri,
         )?,
@@ -322,58 +332,11 @@ fn validate_scope(input: Option<String>) -> Result<String, OAuth2Error> {
     Ok(scope)
 }
 
-fn parse_absolute(field: &str, value: &str) -> Result<url::Url, OAuth2Error> {
-    url::Url::parse(value).map_err(|e| {
-        bad(format!(
-            "Field {field} must be an absolute URL: {value:?} ({e})."
-        ))
-    })
-}
-
-fn optional_url(field: &str, value: Option<String>) -> Result<String, OAuth2Error> {
-    let value = value.unwrap_or_default();
-    if !value.is_empty() {
-        parse_absolute(field, &value)?;
-    }
-    Ok(value)
-}
-
-fn url_list(field: &str, values: Option<Vec<String>>) -> Result<Vec<String>, OAuth2Error> {
-    let values = values.unwrap_or_default();
-    for (i, value) in values.iter().enumerate() {
-        parse_absolute(&format!("{field}[{i}]"), value)?;
-    }
-    Ok(values)
-}
-
-/// RFC 6749 §3.1.2: redirection endpoints are absolute URIs without a fragment.
-fn validate_redirect_uris(
-    field: &str,
-    values: Option<Vec<String>>,
-) -> Result<Vec<String>, OAuth2Error> {
-    let values = values.unwrap_or_default();
-    for (i, value) in values.iter().enumerate() {
-        let parsed = url::Url::parse(value).map_err(|e| {
-            OAuth2Error::new(ErrorKind::InvalidRedirectUri).with_hint(format!(
-                "Field {field}[{i}] must be an absolute URL: {value:?} ({e})."
-            ))
-        })?;
-        if parsed.fragment().is_some() {
-            return Err(
-                OAuth2Error::new(ErrorKind::InvalidRedirectUri).with_hint(format!(
-                    "Field {field}[{i}] must not contain a fragment (RFC 6749 §3.1.2): {value:?}."
-                )),
-            );
-        }
-    }
-    Ok(values)
-}
-
 fn validate_origins(values: Option<Vec<String>>) -> Result<Vec<String>, OAuth2Error> {
     let values = values.unwrap_or_default();
     for (i, value) in values.iter().enumerate() {
         let field = format!("allowed_cors_origins[{i}]");
-        let parsed = parse_absolute(&field, value)?;
+        let parsed = uris::parse_absolute(&field, value, ErrorKind::InvalidClientMetadata)?;
         let bare = parsed.path() == "/" && !value.ends_with('/') && parsed.query().is_none();
         if !bare || parsed.host().is_none() || parsed.fragment().is_some() {
             return Err(bad(format!(

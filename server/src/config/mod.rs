@@ -254,6 +254,10 @@ pub struct OAuth2Config {
     /// Connect, RFC 6749 §4.2); off by default, as RFC 9700 §2.1.2 advises. The
     /// OpenID Connect implicit and hybrid types need no switch.
     pub allow_token_response_type: bool,
+    /// Accept `http` redirect URIs (and front-channel logout URIs) for any host, not
+    /// only loopback ones (RFC 9700 §2.1 asks for https). For development only; on in
+    /// dev mode.
+    pub allow_insecure_redirect_uris: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

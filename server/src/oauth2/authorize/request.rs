@@ -10,6 +10,7 @@ use super::oidc_params;
 use super::redirect_uri;
 use super::response_type::ResponseType;
 use crate::client::model::Client;
+use crate::client::validate::UriPolicy;
 use crate::error::{ErrorKind, OAuth2Error, quoted};
 use crate::oauth2::form::FormParams;
 use crate::oauth2::limits;
@@ -125,7 +126,8 @@ pub async fn parse(
             )
         })?;
     let given_redirect = params.get("redirect_uri").map_err(page)?;
-    let redirect_uri = redirect_uri::resolve(&client, given_redirect).map_err(page)?;
+    let policy = UriPolicy::from_config(&state.config);
+    let redirect_uri = redirect_uri::resolve(&client, given_redirect, policy).map_err(page)?;
 
     let mut target = RedirectTarget {
         redirect_uri,
