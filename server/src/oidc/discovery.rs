@@ -106,6 +106,9 @@ pub struct OidcConfiguration {
     /// OIDC Back-Channel Logout 1.0 §2.1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backchannel_logout_session_supported: Option<bool>,
+    /// RFC 9207 §3: every authorization response carries `iss`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_response_iss_parameter_supported: Option<bool>,
 }
 
 /// The scopes this server gives meaning to: `openid`, the refresh-token scopes, and the
@@ -223,6 +226,8 @@ pub async fn configuration(state: &AppState) -> Result<OidcConfiguration, OAuth2
         frontchannel_logout_session_supported: Some(true),
         backchannel_logout_supported: Some(true),
         backchannel_logout_session_supported: Some(true),
+        // RFC 9207 §2: `oauth2::authorize::response` adds `iss` to every response.
+        authorization_response_iss_parameter_supported: Some(true),
     })
 }
 

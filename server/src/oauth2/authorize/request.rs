@@ -47,12 +47,17 @@ pub enum Prompt {
     SelectAccount,
 }
 
-/// Where errors after redirect-URI validation go.
+/// Where the response (and errors after redirect-URI validation) go, and who answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RedirectTarget {
     pub redirect_uri: String,
     pub state: Option<String>,
     pub response_mode: ResponseMode,
+    /// RFC 9207 §2: the issuer identifier every authorization response carries as
+    /// `iss`, fixed when the request is validated. Empty only in a request sealed by a
+    /// version without it (a flow in progress during an upgrade).
+    #[serde(default)]
+    pub issuer: String,
 }
 
 /// A validated authorization request; travels sealed inside challenges and verifiers.
@@ -133,6 +138,7 @@ pub async fn parse(
         redirect_uri,
         state: None,
         response_mode: ResponseMode::Query,
+        issuer: state.config.issuer(),
     };
     // From here on, errors go back to the client.
     let fail =

@@ -16,15 +16,24 @@ pub enum AuthorizeResponse {
     },
 }
 
-/// The success response: `params` plus `state` for the target.
+/// The success response: `params`, then `state` (RFC 6749 §4.1.2) and `iss` for the
+/// target. RFC 9207 §2: "Authorization servers supporting this specification MUST provide
+/// their issuer identifier to the client in the iss parameter in any authorization
+/// response", so a client can tell which server answered (the mix-up defence of RFC 9700
+/// §4.4). Every response the user agent carries to the client is built here, errors
+/// included, in every response mode.
 pub fn success(target: &RedirectTarget, mut params: Vec<(String, String)>) -> AuthorizeResponse {
     if let Some(state) = &target.state {
         params.push(("state".into(), state.clone()));
     }
+    if !target.issuer.is_empty() {
+        params.push(("iss".into(), target.issuer.clone()));
+    }
     encode(target, params)
 }
 
-/// The error response: `error`, `error_description` and `state` (RFC 6749 §4.1.2.1).
+/// The error response: `error`, `error_description`, `state` (RFC 6749 §4.1.2.1) and
+/// `iss` (RFC 9207 §2).
 pub fn error(err: &OAuth2Error, target: &RedirectTarget) -> AuthorizeResponse {
     let params = vec![
         ("error".to_owned(), err.kind.code().to_owned()),
@@ -109,25 +118,29 @@ pub fn error_page(err: &OAuth2Error) -> String {
 mod tests {
     use super::*;
 
+    const ISSUER: &str = "https://auth.example.com/";
+    const ISS: &str = "iss=https%3A%2F%2Fauth.example.com%2F";
+
     fn target(mode: ResponseMode) -> RedirectTarget {
         RedirectTarget {
             redirect_uri: "https://app.example.com/cb?keep=1".into(),
             state: Some("s t&".into()),
             response_mode: mode,
+            issuer: ISSUER.into(),
         }
     }
 
     #[test]
-    fn query_keeps_the_redirect_query_and_adds_state() {
+    fn query_keeps_the_redirect_query_and_adds_state_and_iss() {
         let r = success(
             &target(ResponseMode::Query),
             vec![("code".into(), "abc".into())],
         );
         assert_eq!(
             r,
-            AuthorizeResponse::Redirect(
-                "https://app.example.com/cb?keep=1&code=abc&state=s+t%26".into()
-            )
+            AuthorizeResponse::Redirect(format!(
+                "https://app.example.com/cb?keep=1&code=abc&state=s+t%26&{ISS}"
+            ))
         );
     }
 
@@ -139,9 +152,9 @@ mod tests {
         );
         assert_eq!(
             r,
-            AuthorizeResponse::Redirect(
-                "https://app.example.com/cb?keep=1#code=abc&state=s+t%26".into()
-            )
+            AuthorizeResponse::Redirect(format!(
+                "https://app.example.com/cb?keep=1#code=abc&state=s+t%26&{ISS}"
+            ))
         );
         let AuthorizeResponse::FormPost { action, params } = error(
             &OAuth2Error::new(crate::error::ErrorKind::AccessDenied),
@@ -152,5 +165,44 @@ mod tests {
         let page = form_post_page(&action, &params);
         assert!(page.contains("name=\"error\" value=\"access_denied\""));
         assert!(page.contains("value=\"s t&amp;\""), "{page}");
+        assert!(
+            page.contains(&format!("name=\"iss\" value=\"{ISSUER}\"")),
+            "{page}"
+        );
+    }
+
+    /// RFC 9207 §2: "in any authorization response", errors included, in every mode.
+    #[test]
+    fn every_response_carries_iss_once() {
+        let err = OAuth2Error::new(crate::error::ErrorKind::InvalidScope);
+        for mode in [
+            ResponseMode::Query,
+            ResponseMode::Fragment,
+            ResponseMode::FormPost,
+        ] {
+            for response in [
+                success(&target(mode), vec![("code".into(), "abc".into())]),
+                error(&err, &target(mode)),
+            ] {
+                let pairs: Vec<(String, String)> = match response {
+                    AuthorizeResponse::FormPost { params, .. } => params,
+                    AuthorizeResponse::Redirect(url) => {
+                        let encoded = match mode {
+                            ResponseMode::Fragment => url.split_once('#').unwrap().1.to_owned(),
+                            _ => url::Url::parse(&url).unwrap().query().unwrap().to_owned(),
+                        };
+                        url::form_urlencoded::parse(encoded.as_bytes())
+                            .into_owned()
+                            .collect()
+                    }
+                };
+                let iss: Vec<&str> = pairs
+                    .iter()
+                    .filter(|(k, _)| k == "iss")
+                    .map(|(_, v)| v.as_str())
+                    .collect();
+                assert_eq!(iss, vec![ISSUER], "{mode:?}: {pairs:?}");
+            }
+        }
     }
 }
