@@ -45,5 +45,6 @@ mod rfc7662_introspection;
 mod rfc9068_jwt_access_tokens;
 mod rfc9110_method_not_allowed;
 mod rfc9207_issuer_identification;
+mod security_parameter_limits;
 mod security_redirect_uri_schemes;
 mod storage_conformance;
