@@ -12,7 +12,7 @@ use crate::client::model::{
 use crate::client::secret::MIN_CHOSEN_SECRET_LEN;
 use crate::client::wire::{OAuth2Client, OAuth2ClientTokenLifespans, for_each_lifespan};
 use crate::duration::GoDuration;
-use crate::error::{ErrorKind, OAuth2Error};
+use crate::error::{ErrorKind, OAuth2Error, quoted};
 use crate::jwk::wire::JsonWebKeySet;
 
 /// Hydra's default scope for clients registered without one.
@@ -50,7 +50,8 @@ pub fn validate(body: OAuth2Client, policy: UriPolicy) -> Result<ValidatedClient
         None | Some("") => TokenEndpointAuthMethod::ClientSecretBasic,
         Some(value) => TokenEndpointAuthMethod::parse(value).ok_or_else(|| {
             bad(format!(
-                "Field token_endpoint_auth_method has unknown value {value:?}; use one of client_secret_basic, client_secret_post, private_key_jwt, none."
+                "Field token_endpoint_auth_method has unknown value {}; use one of client_secret_basic, client_secret_post, private_key_jwt, none.",
+                quoted(value)
             ))
         })?,
     };
@@ -58,7 +59,7 @@ pub fn validate(body: OAuth2Client, policy: UriPolicy) -> Result<ValidatedClient
     if let Some(secret) = &secret {
         if !auth_method.uses_secret() {
             return Err(bad(format!(
-                "Field client_secret must not be set when token_endpoint_auth_method is {:?}: such a client has no secret.",
+                "Field client_secret must not be set when token_endpoint_auth_method is '{}': such a client has no secret.",
                 auth_method.as_str()
             )));
         }
@@ -124,7 +125,8 @@ pub fn validate(body: OAuth2Client, policy: UriPolicy) -> Result<ValidatedClient
         Some("pairwise") => SubjectType::Pairwise,
         Some(other) => {
             return Err(bad(format!(
-                "Field subject_type has unknown value {other:?}; use public or pairwise."
+                "Field subject_type has unknown value {}; use public or pairwise.",
+                quoted(other)
             )));
         }
     };
@@ -132,7 +134,8 @@ pub fn validate(body: OAuth2Client, policy: UriPolicy) -> Result<ValidatedClient
         None | Some("") => None,
         Some(value) => Some(AccessTokenStrategy::parse(value).ok_or_else(|| {
             bad(format!(
-                "Field access_token_strategy must be \"opaque\" or \"jwt\", not {value:?}."
+                "Field access_token_strategy must be 'opaque' or 'jwt', not {}.",
+                quoted(value)
             ))
         })?),
     };
@@ -237,7 +240,8 @@ pub fn validate_lifespans(
             None | Some("") => Ok(None),
             Some(text) => GoDuration::parse(text).map(Some).map_err(|_| {
                 bad(format!(
-                    "Field {field} must be a duration such as \"1h\" or \"30m0s\" (units ns, us, ms, s, m, h), not {text:?}."
+                    "Field {field} must be a duration such as '1h' or '30m0s' (units ns, us, ms, s, m, h), not {}.",
+                    quoted(text)
                 ))
             }),
         }
@@ -262,7 +266,8 @@ fn one_of_or_empty(field: &str, value: &str, allowed: &[&str]) -> Result<(), OAu
         return Ok(());
     }
     Err(bad(format!(
-        "Field {field} has unsupported value {value:?}; supported: {}.",
+        "Field {field} has unsupported value {}; supported: {}.",
+        quoted(value),
         allowed.join(", ")
     )))
 }
@@ -277,7 +282,8 @@ fn validate_grant_types(input: Option<Vec<String>>) -> Result<Vec<GrantType>, OA
         let grant = GrantType::parse(value).ok_or_else(|| {
             let known: Vec<&str> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
             bad(format!(
-                "Field grant_types[{i}] has unknown value {value:?}; known: {}.",
+                "Field grant_types[{i}] has unknown value {}; known: {}.",
+                quoted(value),
                 known.join(", ")
             ))
         })?;
@@ -304,7 +310,8 @@ fn validate_response_types(input: Option<Vec<String>>) -> Result<Vec<String>, OA
         let none_mixed = words.len() > 1 && words.contains(&"none");
         if unknown || repeated || none_mixed {
             return Err(bad(format!(
-                "Field response_types[{i}] has unknown value {value:?}; use code, token, id_token, none or a space-separated combination of code, token and id_token."
+                "Field response_types[{i}] has unknown value {}; use code, token, id_token, none or a space-separated combination of code, token and id_token.",
+                quoted(value)
             )));
         }
         if !out.contains(value) {
@@ -325,7 +332,8 @@ fn validate_scope(input: Option<String>) -> Result<String, OAuth2Error> {
     for token in scope.split(' ') {
         if token.is_empty() || !token.chars().all(valid_char) {
             return Err(bad(format!(
-                "Field scope must be space-separated scope tokens of printable ASCII without '\"' or '\\' (RFC 6749 §3.3); {token:?} is not one."
+                "Field scope must be space-separated scope tokens of printable ASCII other than the double quote and the backslash (RFC 6749 Section 3.3); {} is not one.",
+                quoted(token)
             )));
         }
     }
@@ -340,7 +348,8 @@ fn validate_origins(values: Option<Vec<String>>) -> Result<Vec<String>, OAuth2Er
         let bare = parsed.path() == "/" && !value.ends_with('/') && parsed.query().is_none();
         if !bare || parsed.host().is_none() || parsed.fragment().is_some() {
             return Err(bad(format!(
-                "Field {field} must be an origin of the form scheme://host[:port], not {value:?}."
+                "Field {field} must be an origin of the form scheme://host[:port], not {}.",
+                quoted(value)
             )));
         }
     }
@@ -356,7 +365,7 @@ fn validate_jwks(
     };
     let set: JsonWebKeySet = serde_json::from_value(value.clone()).map_err(|e| {
         bad(format!(
-            "Field jwks must be a JSON Web Key Set ({{\"keys\": [...]}}, RFC 7517 §5): {e}."
+            "Field jwks must be a JSON Web Key Set (an object with a keys array, RFC 7517 Section 5): {e}."
         ))
     })?;
     // Hydra answers `"jwks": {}` for clients without keys; an empty set is "no keys".
@@ -365,7 +374,7 @@ fn validate_jwks(
     }
     if let Some(i) = set.keys.iter().position(|k| k.kty.is_empty()) {
         return Err(bad(format!(
-            "Field jwks.keys[{i}] is missing \"kty\" (RFC 7517 §4.1)."
+            "Field jwks.keys[{i}] is missing kty (RFC 7517 Section 4.1)."
         )));
     }
     if let Some(i) = set.keys.iter().position(|k| k.d.is_some() || k.k.is_some()) {

@@ -71,7 +71,7 @@ pub fn validate_set_id(set: &str) -> Result<(), JwkError> {
     if set.is_empty() || set.chars().count() > MAX_ID_LEN || set.contains('/') {
         return Err(JwkError::invalid(
             "set",
-            format!("a set name has 1 to {MAX_ID_LEN} characters and no \"/\""),
+            format!("a set name has 1 to {MAX_ID_LEN} characters and no slash (/)"),
         ));
     }
     Ok(())
