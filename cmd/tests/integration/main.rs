@@ -36,6 +36,7 @@ mod ory_sdk_compat;
 mod rfc6749_2_3_client_authentication;
 mod rfc6749_4_1_authorization_code;
 mod rfc6749_4_4_client_credentials;
+mod rfc6749_5_2_error_characters;
 mod rfc6749_6_refresh_token;
 mod rfc7009_revocation;
 mod rfc7517_jwks_endpoint;
