@@ -92,6 +92,10 @@ accepted = requests.put(
 ).json()
 callback = follow(accepted["redirect_to"])
 check(callback.startswith(REDIRECT) and param(callback, "state") == state, "code returned with state")
+check(
+    metadata.get("authorization_response_iss_parameter_supported") is True and param(callback, "iss") == metadata["issuer"],
+    "RFC 9207: the response's iss is the discovered issuer",
+)
 
 # Authlib exchanges the code (PKCE) and validates the ID token.
 token = rp.fetch_token(metadata["token_endpoint"], authorization_response=callback, code_verifier=verifier)
