@@ -190,7 +190,7 @@ async fn invalid_assertions_are_401_with_a_precise_hint(backend: TestBackend) {
         "signature",
     )
     .await;
-    refused(&app, &unsecured(&valid()), "\"none\"").await;
+    refused(&app, &unsecured(&valid()), "'none'").await;
     refused(
         &app,
         &EC_1.sign(&with(valid(), json!({"iss": "ghost", "sub": "ghost"}))),
