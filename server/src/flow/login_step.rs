@@ -321,8 +321,16 @@ mod tests {
         // The extremes of chrono's own range, both ways.
         let oldest = DateTime::<Utc>::MIN_UTC;
         // chrono's whole range is ~1.65e13 s: longer than 1e13, shorter than i64::MAX ms.
-        assert!(too_old(oldest, Some(10_000_000_000_000), DateTime::<Utc>::MAX_UTC));
-        assert!(!too_old(oldest, Some(i64::MAX / 1000), DateTime::<Utc>::MAX_UTC));
+        assert!(too_old(
+            oldest,
+            Some(10_000_000_000_000),
+            DateTime::<Utc>::MAX_UTC
+        ));
+        assert!(!too_old(
+            oldest,
+            Some(i64::MAX / 1000),
+            DateTime::<Utc>::MAX_UTC
+        ));
         assert!(!too_old(DateTime::<Utc>::MAX_UTC, Some(0), oldest));
         assert!(!too_old(oldest, Some(i64::MAX), DateTime::<Utc>::MAX_UTC));
     }

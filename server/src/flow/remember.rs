@@ -2,26 +2,30 @@
 //! session cookie) or a consent: bounded where the app gives it, and turned into an
 //! expiry with checked arithmetic where the verifier is redeemed.
 //!
-//! The bound is what Hydra can represent: it multiplies `remember_for` into a Go
-//! `time.Duration` (`i64` nanoseconds, about 292 years). Anything an app sends that
-//! Hydra would accept is accepted; anything longer is a 400 naming the field, before a
-//! verifier exists, so no flow is lost to it. The bound keeps every expiry made from it
-//! inside chrono's range and every backend's timestamp range (MySQL ends in 9999).
+//! The bound is ten years (3650 days). A value beyond it is a 400 naming the field,
+//! given to the app at the accept call, before a verifier exists, so no flow is lost to
+//! it. Why ten years: a remembered login lives in a cookie, and browsers keep cookies at
+//! most 400 days whatever `Max-Age` says (RFC 6265bis §5.5), so a longer session cannot
+//! be remembered anyway; a remembered consent that outlasts a decade is a grant nobody
+//! reviews (0 remembers a consent for ever, as in Hydra, for those who mean it). And
+//! every expiry made from it stays inside every backend's timestamp range: chrono's and
+//! PostgreSQL's are vast, but timestamps bound on MySQL/MariaDB currently end at
+//! 2038-01-19 (see docs/login-consent.md). Hydra takes any `int64` and overflows Go's
+//! `time.Duration` past 292 years.
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::duration::GoDuration;
 use crate::error::OAuth2Error;
 
-/// The largest `remember_for`, in seconds: [`GoDuration::MAX`] in whole seconds.
-pub const MAX_REMEMBER_FOR: i64 = 9_223_372_036;
+/// The largest `remember_for`, in seconds: ten years of 365 days.
+pub const MAX_REMEMBER_FOR: i64 = 3650 * 86_400;
 
 /// The app's `remember_for` (absent: 0), checked against `0..=MAX_REMEMBER_FOR`.
 pub fn checked(value: Option<i64>) -> Result<i64, OAuth2Error> {
     let seconds = value.unwrap_or(0);
     if !(0..=MAX_REMEMBER_FOR).contains(&seconds) {
         return Err(OAuth2Error::invalid_request(format!(
-            "Field 'remember_for' must be a number of seconds from 0 to {MAX_REMEMBER_FOR} (about 292 years, the longest Go time.Duration), not {seconds}."
+            "Field 'remember_for' must be a number of seconds from 0 to {MAX_REMEMBER_FOR} (ten years), not {seconds}."
         )));
     }
     Ok(seconds)
@@ -42,9 +46,6 @@ pub fn until(from: DateTime<Utc>, lifespan: TimeDelta) -> Result<DateTime<Utc>, 
 fn out_of_range() -> OAuth2Error {
     OAuth2Error::invalid_request("Field 'remember_for' is out of range.")
 }
-
-// The bound is GoDuration::MAX in whole seconds (checked at compile time).
-const _: () = assert!(MAX_REMEMBER_FOR as u64 == GoDuration::MAX.0.as_secs());
 
 #[cfg(test)]
 mod tests {
