@@ -44,6 +44,7 @@ mod rfc7636_pkce;
 mod rfc7662_introspection;
 mod rfc9068_jwt_access_tokens;
 mod rfc9110_method_not_allowed;
+mod security_client_authentication;
 mod security_session_fixation;
 mod security_time_overflow;
 mod storage_conformance;
