@@ -214,11 +214,12 @@ struct SessionChoice {
 
 /// Which session an accepted login belongs to. A skipped login continues the browser's
 /// session (its subject is the session's: `accept_login` checks). A new login by the
-/// session's own subject re-authenticates it and keeps its `sid`, as Hydra does. A login
-/// by a different subject starts a new session with a new `sid`: reusing the browser's
-/// would rewrite the other subject's session, and its `sid` (in that subject's ID tokens
-/// and consents) would name this subject's session in ID tokens and front- and
-/// back-channel logout (session fixation across subjects).
+/// session's own subject re-authenticates it and keeps its `sid`, so logging out still
+/// reaches the relying parties of the earlier logins (Hydra gives every login that is
+/// not skipped a new id). A login by a different subject starts a new session with a
+/// new `sid`: reusing the browser's would rewrite the other subject's session, and its
+/// `sid` (in that subject's ID tokens and consents) would name this subject's session
+/// in ID tokens and front- and back-channel logout (session fixation across subjects).
 async fn session_for(
     state: &AppState,
     challenge: &LoginChallengeState,

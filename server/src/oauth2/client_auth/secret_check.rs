@@ -190,3 +190,45 @@ impl SecretVerifier {
         Ok(verified)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ConfigError, load};
+
+    fn with_env(name: &'static str, value: &'static str) -> Result<Settings, ConfigError> {
+        let env = move |key: &str| (key == name).then(|| value.to_owned());
+        let config = load(None, &env)?;
+        Ok(Settings::from_config(
+            &config.oauth2.client_secret_verification,
+        ))
+    }
+
+    /// The keys load from the environment; a zero queue or an over-long TTL is a
+    /// configuration error naming the key.
+    #[test]
+    fn settings_come_from_configuration() {
+        assert_eq!(Settings::default().limits.max_waiting.get(), 32);
+        assert_eq!(Settings::default().limits.max_waiting_per_client.get(), 4);
+        assert_eq!(Settings::default().failure_ttl, TimeDelta::seconds(5));
+        let set = with_env("OAUTH2_CLIENT_SECRET_VERIFICATION_MAX_WAITING", "7").unwrap();
+        assert_eq!(set.limits.max_waiting.get(), 7);
+        let set = with_env("OAUTH2_CLIENT_SECRET_VERIFICATION_FAILURE_CACHE_TTL", "0s").unwrap();
+        assert_eq!(set.failure_ttl, TimeDelta::zero());
+        for (name, value, key) in [
+            (
+                "OAUTH2_CLIENT_SECRET_VERIFICATION_MAX_WAITING_PER_CLIENT",
+                "0",
+                "oauth2.client_secret_verification.max_waiting_per_client",
+            ),
+            (
+                "OAUTH2_CLIENT_SECRET_VERIFICATION_FAILURE_CACHE_TTL",
+                "2562048h",
+                "oauth2.client_secret_verification.failure_cache_ttl",
+            ),
+        ] {
+            let err = with_env(name, value).unwrap_err().to_string();
+            assert!(err.contains(key), "{err}");
+        }
+    }
+}
