@@ -11,10 +11,9 @@ use actix_web::{HttpServer, web};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::jwk::{JwkError, KeyManager, KeySettings};
-use crate::oauth2::client_auth::ClientAuthenticator;
+use crate::oauth2::client_auth::{ClientAuthenticator, SecretSettings, SecretVerifier};
 use crate::oauth2::grants::GrantRegistry;
 use crate::oauth2::private_key_jwt::PrivateKeyJwt;
-use crate::oauth2::secret_cache::SecretCache;
 use crate::oidc::logout::backchannel::BackChannel;
 use crate::secrets::KeyRing;
 use crate::state::AppState;
@@ -141,8 +140,13 @@ impl ApplicationBuilder {
         };
         let private_key_jwt = PrivateKeyJwt::new(&self.config, store.clone(), self.clock.clone())
             .map_err(|e| BuildError::HttpClient(e.to_string()))?;
+        let secrets = SecretVerifier::new(
+            keys.clone(),
+            self.clock.clone(),
+            SecretSettings::from_config(&self.config.oauth2.client_secret_verification),
+        );
         let client_auth = Arc::new(
-            ClientAuthenticator::new(clients.clone(), keys.clone(), SecretCache::default())
+            ClientAuthenticator::new(clients.clone(), secrets)
                 .with_private_key_jwt(private_key_jwt),
         );
         let key_manager = Arc::new(KeyManager::new(

@@ -48,4 +48,7 @@ mod rfc9110_method_not_allowed;
 mod rfc9207_issuer_identification;
 mod security_parameter_limits;
 mod security_redirect_uri_schemes;
+mod security_client_authentication;
+mod security_session_fixation;
+mod security_time_overflow;
 mod storage_conformance;

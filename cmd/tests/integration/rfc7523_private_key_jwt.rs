@@ -194,7 +194,7 @@ async fn invalid_assertions_are_401_with_a_precise_hint(backend: TestBackend) {
     refused(
         &app,
         &EC_1.sign(&with(valid(), json!({"iss": "ghost", "sub": "ghost"}))),
-        "does not exist",
+        "The client is unknown, is registered for another authentication method",
     )
     .await;
 
@@ -212,7 +212,7 @@ async fn invalid_assertions_are_401_with_a_precise_hint(backend: TestBackend) {
     refused(
         &app,
         &EC_1.sign(&claims(&app, "secretive")),
-        "client_secret_basic",
+        "is registered for another authentication method",
     )
     .await;
 }

@@ -13,7 +13,9 @@
 //! threshold alone, so nothing stays resident and nothing moves into an arena. Untouched
 //! reserved pages cost no memory. Computations run one at a time under a lock — they are
 //! CPU-bound, and the verification cache (`oauth2::secret_cache`) makes them rare — so
-//! at most one area exists at any moment.
+//! at most one area exists at any moment. Who waits for that lock, and how many, is
+//! decided before it: `oauth2::client_auth::admission` bounds the queue of token
+//! requests (per client, and in all) and answers the rest at once with 503.
 //!
 //! Parameters: OWASP's Password Storage Cheat Sheet lists m = 19 MiB, t = 2 and
 //! m = 7 MiB, t = 5 (both p = 1) as equivalent; the second holds less memory for the same
@@ -24,6 +26,8 @@ use std::sync::{Mutex, PoisonError};
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
 use subtle::ConstantTimeEq;
 
 /// m = 7 MiB (in KiB), t = 5, p = 1: OWASP's lower-memory equivalent of Argon2id's
@@ -73,6 +77,20 @@ pub fn hash(secret: &[u8], salt: &[u8; 16]) -> Result<String, String> {
         hash: Some(output),
     };
     Ok(phc.to_string())
+}
+
+/// An Argon2id PHC string with this module's parameters, `salt` and `output` as the hash:
+/// built without computing anything. Given a random `output`, no secret verifies
+/// against it (a 2^-256 chance), yet verifying one costs exactly what verifying against
+/// a real hash of [`hash`] costs: the stand-in for a client that does not exist
+/// (`oauth2::client_auth::secret_check`).
+pub fn unmatchable(salt: &[u8; 16], output: &[u8; OUTPUT_LEN]) -> String {
+    // The PHC string format, written out: PHC's B64 is standard base64 without padding.
+    format!(
+        "$argon2id$v=19$m={M_COST_KIB},t={T_COST},p={P_COST}${}${}",
+        STANDARD_NO_PAD.encode(salt),
+        STANDARD_NO_PAD.encode(output)
+    )
 }
 
 /// Whether `secret` matches the Argon2 PHC string `stored` (any Argon2 variant, version
@@ -143,6 +161,23 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(verify(b"s3cret-chosen", &argon2i));
+    }
+
+    /// The stand-in hash has the parameters of a real one and matches nothing.
+    #[test]
+    fn unmatchable_hashes_look_real_and_match_nothing() {
+        let real = hash(b"correct horse", &[5u8; 16]).unwrap();
+        let stand_in = unmatchable(&[5u8; 16], &[1u8; 32]);
+        assert!(PasswordHash::new(&stand_in).is_ok(), "{stand_in}");
+        let head = |phc: &str| phc.rsplit_once('$').map(|(head, _)| head.to_owned());
+        assert_eq!(
+            head(&real),
+            head(&stand_in),
+            "same algorithm, parameters and salt"
+        );
+        assert_ne!(real, stand_in);
+        assert!(!verify(b"correct horse", &stand_in));
+        assert!(!verify(b"", &stand_in));
     }
 
     /// Private resident memory of this process in KiB (`RssAnon`, Linux).

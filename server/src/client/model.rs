@@ -144,22 +144,37 @@ impl SubjectType {
 }
 
 /// Per-client token lifespans (Hydra's `oAuth2ClientTokenLifespans`); `None` falls back
-/// to the matching `ttl.*` key.
+/// to the matching `ttl.*` key. Each is at most [`GoDuration::MAX`] (Go's
+/// `time.Duration`, ~292 years): the admin API refuses longer ones, and one stored
+/// before that bound loads as `MAX`, so no `issued_at + lifespan` can overflow.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ClientLifespans {
+    #[serde(deserialize_with = "crate::duration::deserialize_stored")]
     pub authorization_code_grant_access_token_lifespan: Option<GoDuration>,
+    #[serde(deserialize_with = "crate::duration::deserialize_stored")]
     pub authorization_code_grant_id_token_lifespan: Option<GoDuration>,
+    #[serde(deserialize_with = "crate::duration::deserialize_stored")]
     pub authorization_code_grant_refresh_token_lifespan: Option<GoDuration>,
+    #[serde(deserialize_with = "crate::duration::deserialize_stored")]
     pub client_credentials_grant_access_token_lifespan: Option<GoDuration>,
+    #[serde(deserialize_with = "crate::duration::deserialize_stored")]
     pub device_authorization_grant_access_token_lifespan: Option<GoDuration>,
+    #[serde(deserialize_with = "crate::duration::deserialize_stored")]
     pub device_authorization_grant_id_token_lifespan: Option<GoDuration>,
+    #[serde(deserialize_with = "crate::duration::deserialize_stored")]
     pub device_authorization_grant_refresh_token_lifespan: Option<GoDuration>,
+    #[serde(deserialize_with = "crate::duration::deserialize_stored")]
     pub implicit_grant_access_token_lifespan: Option<GoDuration>,
+    #[serde(deserialize_with = "crate::duration::deserialize_stored")]
     pub implicit_grant_id_token_lifespan: Option<GoDuration>,
+    #[serde(deserialize_with = "crate::duration::deserialize_stored")]
     pub jwt_bearer_grant_access_token_lifespan: Option<GoDuration>,
+    #[serde(deserialize_with = "crate::duration::deserialize_stored")]
     pub refresh_token_grant_access_token_lifespan: Option<GoDuration>,
+    #[serde(deserialize_with = "crate::duration::deserialize_stored")]
     pub refresh_token_grant_id_token_lifespan: Option<GoDuration>,
+    #[serde(deserialize_with = "crate::duration::deserialize_stored")]
     pub refresh_token_grant_refresh_token_lifespan: Option<GoDuration>,
 }
 

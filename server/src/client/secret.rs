@@ -25,6 +25,47 @@ pub fn generate_secret() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Whether `secret` has the form of a secret this server generates: 43 characters of
+/// the base64url alphabet. Only such a secret can match a fast (SHA-256) hash.
+pub fn looks_generated(secret: &str) -> bool {
+    secret.len() == 43
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Stored hashes no secret matches, one of each kind, made with fresh random values
+/// at startup: what a presented secret is verified against when there is no real
+/// hash to verify it against (an unknown client), so that costs the same.
+#[derive(Debug, Clone)]
+pub struct StandIns {
+    /// A SHA-256 hash, as of a generated secret.
+    pub fast: String,
+    /// An Argon2id hash with the parameters `hash_chosen` uses.
+    pub slow: String,
+}
+
+impl StandIns {
+    pub fn new() -> Self {
+        let mut salt = [0u8; 16];
+        let mut output = [0u8; 32];
+        rand::rng().fill_bytes(&mut salt);
+        rand::rng().fill_bytes(&mut output);
+        let fast = format!("{SHA256_PREFIX}{}", STANDARD_NO_PAD.encode(output));
+        rand::rng().fill_bytes(&mut output);
+        Self {
+            fast,
+            slow: argon2id::unmatchable(&salt, &output),
+        }
+    }
+}
+
+impl Default for StandIns {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The stored form of a secret this server generated.
 pub fn hash_generated(secret: &str) -> String {
     format!(
@@ -66,6 +107,30 @@ mod tests {
         let b = generate_secret();
         assert_eq!(a.len(), 43);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn generated_secrets_are_recognised_by_form() {
+        for _ in 0..20 {
+            assert!(looks_generated(&generate_secret()));
+        }
+        let almost = "a".repeat(42);
+        for other in ["", "short", &almost, &"a".repeat(44), &format!("{almost}=")] {
+            assert!(!looks_generated(other), "{other:?}");
+        }
+        assert!(!looks_generated(&format!("{almost}+")));
+        assert!(looks_generated(&format!("{almost}-")));
+    }
+
+    #[test]
+    fn stand_ins_are_of_each_kind_and_match_nothing() {
+        let stand_ins = StandIns::new();
+        assert!(!is_slow(&stand_ins.fast));
+        assert!(is_slow(&stand_ins.slow));
+        assert!(stand_ins.slow.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"));
+        let secret = generate_secret();
+        assert!(!verify(&secret, &stand_ins.fast));
+        assert!(!verify("correct horse", &stand_ins.slow));
     }
 
     #[test]

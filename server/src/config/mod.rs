@@ -258,6 +258,32 @@ pub struct OAuth2Config {
     /// only loopback ones (RFC 9700 §2.1 asks for https). For development only; on in
     /// dev mode.
     pub allow_insecure_redirect_uris: bool,
+    pub client_secret_verification: ClientSecretVerificationConfig,
+}
+
+/// Slow (Argon2id) client secret verifications at the token and revocation endpoints:
+/// the bounded queue in front of them and the cache of recent failures
+/// (`oauth2::client_auth::admission`, `oauth2::secret_cache`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientSecretVerificationConfig {
+    /// Verifications queued (waiting or running) at most; more get 503.
+    pub max_waiting: std::num::NonZeroUsize,
+    /// Verifications of one client queued at most; more get 503.
+    pub max_waiting_per_client: std::num::NonZeroUsize,
+    /// How long a wrong secret is remembered as wrong; `0s` turns this off.
+    pub failure_cache_ttl: GoDuration,
+}
+
+impl Default for ClientSecretVerificationConfig {
+    fn default() -> Self {
+        Self {
+            max_waiting: std::num::NonZeroUsize::new(32).unwrap_or(std::num::NonZeroUsize::MIN),
+            max_waiting_per_client: std::num::NonZeroUsize::new(4)
+                .unwrap_or(std::num::NonZeroUsize::MIN),
+            failure_cache_ttl: GoDuration::from_secs(5),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -14,6 +14,7 @@ use super::wire::{
     OidcContext, RejectOAuth2Request,
 };
 use crate::client::wire::OAuth2Client;
+use crate::duration::later;
 use crate::error::OAuth2Error;
 use crate::oauth2::authorize::request::AuthorizeRequest;
 use crate::oauth2::scope;
@@ -32,7 +33,7 @@ pub(super) fn expired(
     what: &str,
 ) -> Result<(), OAuth2Error> {
     let ttl = state.config.ttl.login_consent_request.as_chrono();
-    if state.clock.now() > issued_at + ttl {
+    if state.clock.now() > later(issued_at, ttl) {
         return Err(OAuth2Error::not_found(format!(
             "The {what} request has expired (ttl.login_consent_request); the user must start again."
         )));
@@ -44,7 +45,8 @@ fn expires_at(
     state: &AppState,
     issued_at: chrono::DateTime<chrono::Utc>,
 ) -> chrono::DateTime<chrono::Utc> {
-    issued_at + state.config.ttl.login_consent_request.as_chrono() + Duration::hours(1)
+    let ttl = state.config.ttl.login_consent_request.as_chrono();
+    later(later(issued_at, ttl), Duration::hours(1))
 }
 
 fn oidc_context(request: &AuthorizeRequest) -> OidcContext {
@@ -178,12 +180,7 @@ pub async fn accept_login(
             "Field 'subject' does not match subject from previous authentication.",
         ));
     }
-    let remember_for = body.remember_for.unwrap_or(0);
-    if remember_for < 0 {
-        return Err(OAuth2Error::invalid_request(
-            "Field 'remember_for' must not be negative.",
-        ));
-    }
+    let remember_for = super::remember::checked(body.remember_for)?;
     let accepted = AcceptedLogin {
         subject: body.subject,
         remember: body.remember.unwrap_or(false),
@@ -304,12 +301,7 @@ pub async fn accept_consent(
             )));
         }
     }
-    let remember_for = body.remember_for.unwrap_or(0);
-    if remember_for < 0 {
-        return Err(OAuth2Error::invalid_request(
-            "Field 'remember_for' must not be negative.",
-        ));
-    }
+    let remember_for = super::remember::checked(body.remember_for)?;
     let accepted = AcceptedConsent {
         grant_scope,
         grant_audience,

@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::cookies::{SetCookie, csrf_matches};
 use super::{consent_step, login_step};
+use crate::duration::later;
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::authorize::request::{self, AuthorizeError, AuthorizeRequest};
 use crate::oauth2::authorize::response::{self, AuthorizeResponse};
@@ -103,7 +104,7 @@ pub(super) async fn check_verifier(
     step: FlowStep,
 ) -> Result<(), Outcome> {
     let ttl = state.config.ttl.login_consent_request.as_chrono();
-    if state.clock.now() > issued_at + ttl {
+    if state.clock.now() > later(issued_at, ttl) {
         let err = OAuth2Error::invalid_request(
             "The login/consent flow took longer than ttl.login_consent_request; start again.",
         );
@@ -115,7 +116,7 @@ pub(super) async fn check_verifier(
         );
         return Err(to_client(err, request));
     }
-    let expires_at = issued_at + ttl + Duration::hours(1);
+    let expires_at = later(later(issued_at, ttl), Duration::hours(1));
     match state
         .flow_steps
         .record_step(flow_id, step, "", expires_at)

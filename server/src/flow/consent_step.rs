@@ -3,8 +3,6 @@
 
 use std::collections::HashMap;
 
-use chrono::Duration;
-
 use super::cookies::{SetCookie, new_csrf};
 use super::sealed::{self, SealedKind};
 use super::state::{
@@ -102,7 +100,7 @@ pub(super) async fn start_consent(
         "urls.consent",
     ) {
         Ok(url) => {
-            let ttl = state.config.ttl.login_consent_request.as_std().as_secs() as i64;
+            let ttl = state.config.ttl.login_consent_request.as_secs_i64();
             let name = &state.config.serve.cookies.names.consent_csrf;
             AuthorizeResult {
                 outcome: Outcome::Redirect(url),
@@ -188,6 +186,13 @@ async fn record_and_issue(
     };
     let sealed_details = sealed::seal(&state.keys, SealedKind::ConsentChallenge, &details)
         .ok_or_else(|| OAuth2Error::server_error("cannot seal consent details"))?;
+    // Hydra: remember_for 0 remembers for ever.
+    let remember_until = if consent.remember && consent.remember_for > 0 {
+        let lifespan = super::remember::lifespan(consent.remember_for)?;
+        Some(super::remember::until(consent.handled_at, lifespan)?)
+    } else {
+        None
+    };
     state
         .consents
         .insert_consent(&ConsentGrant {
@@ -198,8 +203,7 @@ async fn record_and_issue(
             granted_scope: consent.grant_scope.clone(),
             granted_audience: consent.grant_audience.clone(),
             remember: consent.remember,
-            remember_until: (consent.remember && consent.remember_for > 0)
-                .then(|| consent.handled_at + Duration::seconds(consent.remember_for)),
+            remember_until,
             handled_at: consent.handled_at,
             sealed_details,
         })

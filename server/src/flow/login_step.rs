@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::cookies::{SetCookie, new_csrf};
 use super::sealed::{self, SealedKind};
@@ -38,8 +38,14 @@ async fn current_session(
 }
 
 /// OIDC Core §3.1.2.1 `max_age`: re-authenticate when the last authentication is older.
+/// The age is compared with `max_age`, never `max_age` added to a time, so any
+/// non-negative value is valid (§3.1.2.1 sets no upper bound; some RPs send `i32::MAX`
+/// for "any age"): one beyond chrono's range is longer than any session's age.
 fn too_old(authenticated_at: DateTime<Utc>, max_age: Option<i64>, now: DateTime<Utc>) -> bool {
-    max_age.is_some_and(|max| now - authenticated_at > Duration::seconds(max))
+    max_age.is_some_and(|max| match TimeDelta::try_seconds(max) {
+        Some(limit) => now.signed_duration_since(authenticated_at) > limit,
+        None => max < 0,
+    })
 }
 
 pub(super) async fn start_login(
@@ -99,12 +105,12 @@ pub(super) async fn start_login(
         "urls.login",
     ) {
         Ok(url) => {
-            let ttl = state.config.ttl.login_consent_request.as_std().as_secs();
+            let ttl = state.config.ttl.login_consent_request.as_secs_i64();
             let cookie = SetCookie::new(
                 &state.config,
                 &state.config.serve.cookies.names.login_csrf,
                 csrf,
-                Some(ttl as i64),
+                Some(ttl),
             );
             AuthorizeResult {
                 outcome: Outcome::Redirect(url),
@@ -156,19 +162,37 @@ pub(super) async fn login_verified(
     } else {
         now
     };
-    match remember_session(state, &challenge, &accepted, authenticated_at, now).await {
+    let fail = |err: OAuth2Error, cookies: Vec<SetCookie>| AuthorizeResult {
+        outcome: to_client(err, request),
+        cookies,
+    };
+    let session = match session_for(state, &challenge, &accepted.subject).await {
+        Ok(session) => session,
+        Err(err) => return fail(err, result_cookies),
+    };
+    match remember_session(
+        state,
+        &challenge,
+        &accepted,
+        &session.id,
+        authenticated_at,
+        now,
+    )
+    .await
+    {
         Ok(Some(cookie)) => result_cookies.push(cookie),
-        Ok(None) => {}
-        Err(err) => {
-            return AuthorizeResult {
-                outcome: to_client(err, request),
-                cookies: result_cookies,
-            };
+        // The browser's remembered session is another subject's: this login does not
+        // continue it, and not remembering this one must not leave the other signed in.
+        Ok(None) if session.replaces_other_subject => {
+            let name = &state.config.serve.cookies.names.session;
+            result_cookies.push(SetCookie::delete(&state.config, name));
         }
+        Ok(None) => {}
+        Err(err) => return fail(err, result_cookies),
     }
     let login = LoginResult {
         subject: accepted.subject,
-        session_id: challenge.session_id.clone(),
+        session_id: session.id,
         authenticated_at,
         acr: accepted.acr,
         amr: accepted.amr,
@@ -180,12 +204,57 @@ pub(super) async fn login_verified(
     result
 }
 
+/// The authentication session (`sid`) a login belongs to.
+struct SessionChoice {
+    id: String,
+    /// The browser holds a remembered session of another subject, which this login
+    /// does not continue.
+    replaces_other_subject: bool,
+}
+
+/// Which session an accepted login belongs to. A skipped login continues the browser's
+/// session (its subject is the session's: `accept_login` checks). A new login by the
+/// session's own subject re-authenticates it and keeps its `sid`, so logging out still
+/// reaches the relying parties of the earlier logins (Hydra gives every login that is
+/// not skipped a new id). A login by a different subject starts a new session with a
+/// new `sid`: reusing the browser's would rewrite the other subject's session, and its
+/// `sid` (in that subject's ID tokens and consents) would name this subject's session
+/// in ID tokens and front- and back-channel logout (session fixation across subjects).
+async fn session_for(
+    state: &AppState,
+    challenge: &LoginChallengeState,
+    subject: &str,
+) -> Result<SessionChoice, OAuth2Error> {
+    let continued = || SessionChoice {
+        id: challenge.session_id.clone(),
+        replaces_other_subject: false,
+    };
+    // `authenticated_at` is set exactly when the browser had a session at the start.
+    if challenge.skip || challenge.authenticated_at.is_none() {
+        return Ok(continued());
+    }
+    let existing = state
+        .login_sessions
+        .get_login_session(&challenge.session_id)
+        .await?;
+    Ok(match existing {
+        Some(session) if session.subject == subject => continued(),
+        // Another subject's, or ended (e.g. logged out) since the login started: a
+        // session that ended is not brought back under its old id.
+        other => SessionChoice {
+            id: super::new_session_id(),
+            replaces_other_subject: other.is_some(),
+        },
+    })
+}
+
 /// Keeps the authentication session: remembered ones get a cookie; unremembered ones are
 /// kept without a cookie so `sid` and logout can refer to them.
 async fn remember_session(
     state: &AppState,
     challenge: &LoginChallengeState,
     accepted: &super::state::AcceptedLogin,
+    session_id: &str,
     authenticated_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Option<SetCookie>, OAuth2Error> {
@@ -193,17 +262,17 @@ async fn remember_session(
         return Ok(None);
     }
     let lifespan = if accepted.remember_for > 0 {
-        Duration::seconds(accepted.remember_for)
+        super::remember::lifespan(accepted.remember_for)?
     } else {
         state.config.ttl.authentication_session.as_chrono()
     };
     let remember = accepted.remember || challenge.skip;
     let session = LoginSession {
-        id: challenge.session_id.clone(),
+        id: session_id.to_owned(),
         subject: accepted.subject.clone(),
         authenticated_at,
         remember,
-        expires_at: now + lifespan,
+        expires_at: super::remember::until(now, lifespan)?,
     };
     state.login_sessions.upsert_login_session(&session).await?;
     if !remember {
@@ -222,4 +291,48 @@ async fn remember_session(
         value,
         Some(lifespan.num_seconds()),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `max_age` a request can carry (any `i64`; the parser admits the
+    /// non-negative ones) is compared without panicking, and exactly.
+    #[test]
+    fn max_age_is_compared_never_added() {
+        let now = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        let hour_ago = now - TimeDelta::hours(1);
+        let extremes = [
+            (i64::MIN, true),
+            (-1, true),
+            (0, true),
+            (3599, true),
+            (3600, false),
+            (i64::from(i32::MAX), false),
+            (i64::MAX / 1000, false),
+            (9_223_372_036_854_776, false),
+            (i64::MAX - 1, false),
+            (i64::MAX, false),
+        ];
+        for (max_age, expected) in extremes {
+            assert_eq!(too_old(hour_ago, Some(max_age), now), expected, "{max_age}");
+        }
+        assert!(!too_old(hour_ago, None, now));
+        // The extremes of chrono's own range, both ways.
+        let oldest = DateTime::<Utc>::MIN_UTC;
+        // chrono's whole range is ~1.65e13 s: longer than 1e13, shorter than i64::MAX ms.
+        assert!(too_old(
+            oldest,
+            Some(10_000_000_000_000),
+            DateTime::<Utc>::MAX_UTC
+        ));
+        assert!(!too_old(
+            oldest,
+            Some(i64::MAX / 1000),
+            DateTime::<Utc>::MAX_UTC
+        ));
+        assert!(!too_old(DateTime::<Utc>::MAX_UTC, Some(0), oldest));
+        assert!(!too_old(oldest, Some(i64::MAX), DateTime::<Utc>::MAX_UTC));
+    }
 }

@@ -17,6 +17,7 @@ use super::logout_end::end_session;
 use super::logout_state::{LogoutChallengeState, LogoutVerifierState};
 use super::sealed::{self, SealedKind};
 use super::state::SessionCookie;
+use crate::duration::later;
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::form::FormParams;
 use crate::oidc::logout::{frontchannel, request};
@@ -160,7 +161,7 @@ async fn start(
     };
     let separator = if logout_app.contains('?') { '&' } else { '?' };
     let value: String = url::form_urlencoded::byte_serialize(sealed.as_bytes()).collect();
-    let ttl = state.config.ttl.login_consent_request.as_std().as_secs() as i64;
+    let ttl = state.config.ttl.login_consent_request.as_secs_i64();
     let name = &state.config.serve.cookies.names.logout_csrf;
     LogoutResult {
         outcome: LogoutOutcome::Redirect(format!(
@@ -177,7 +178,7 @@ async fn check_verifier(
     cookies: &HashMap<String, String>,
 ) -> Result<(), OAuth2Error> {
     let ttl = state.config.ttl.login_consent_request.as_chrono();
-    if state.clock.now() > challenge.issued_at + ttl {
+    if state.clock.now() > later(challenge.issued_at, ttl) {
         return Err(OAuth2Error::invalid_request(
             "The logout took longer than ttl.login_consent_request; start again.",
         ));
@@ -188,7 +189,7 @@ async fn check_verifier(
             "The CSRF cookie is missing or does not match: the logout must finish in the browser that started it.",
         ));
     }
-    let expires_at = challenge.issued_at + ttl + Duration::hours(1);
+    let expires_at = later(later(challenge.issued_at, ttl), Duration::hours(1));
     match state
         .flow_steps
         .record_step(&challenge.flow_id, FlowStep::LogoutVerified, "", expires_at)

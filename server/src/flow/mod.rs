@@ -15,6 +15,7 @@ pub mod logout;
 pub mod logout_admin;
 pub mod logout_end;
 pub mod logout_state;
+pub mod remember;
 pub mod sealed;
 pub mod sessions;
 pub mod state;

@@ -35,6 +35,13 @@ impl ResponseError for OAuth2Error {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, value);
         }
+        // RFC 9110 §10.2.3: when to retry a 503 (a full queue of secret verifications,
+        // an unavailable database); a second is long enough for either to drain.
+        if self.kind == ErrorKind::TemporarilyUnavailable {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
         // Kept for the middleware that adds `error_hint`/`error_debug` when exposed.
         response.extensions_mut().insert(self.clone());
         response

@@ -7,26 +7,35 @@
 //!
 //! `private_key_jwt` assertions are verified by [`PrivateKeyJwt`] (RFC 7523).
 //!
-//! Secrets the server generated verify with one SHA-256; operator-chosen ones use
-//! Argon2id, which runs on the blocking pool and, once it succeeded, is remembered in a
-//! [`SecretCache`] so the token endpoint does not become CPU-bound (DESIGN §5).
+//! Secrets are checked by [`SecretVerifier`]: one SHA-256 for secrets the server
+//! generated; Argon2id for operator-chosen ones, on the blocking pool behind a bounded,
+//! fair queue, with successes and recent failures cached (DESIGN §5, `secret_check.rs`).
+//!
+//! Client enumeration: an unknown client, a client registered for another method, and
+//! a wrong secret get one and the same answer, and a presented secret costs the same
+//! work whether or not the client exists (`secret_check.rs`). The specific reason is
+//! kept in the error's debug text (shown only with `oauth2.expose_internal_errors`).
 
 use std::sync::Arc;
 
 use crate::client::model::Client;
-use crate::client::secret;
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::form::FormParams;
 use crate::oauth2::private_key_jwt::{Assertion, PrivateKeyJwt};
-use crate::oauth2::secret_cache::SecretCache;
-use crate::secrets::KeyRing;
 use crate::storage::ClientStore;
 
+pub mod admission;
 mod credentials;
+pub mod secret_check;
 #[cfg(test)]
 mod tests;
 
 pub use credentials::Credentials;
+pub use secret_check::{SecretVerifier, Settings as SecretSettings};
+
+/// The one answer to a client that is unknown, registered for another method, or
+/// presented a wrong secret (issue 12 item 8: nothing tells them apart).
+pub const AUTHENTICATION_FAILED: &str = "The client is unknown, is registered for another authentication method, or the credentials did not match.";
 
 /// The challenge sent with `invalid_client` after an HTTP Basic attempt.
 pub const BASIC_CHALLENGE: &str = "Basic realm=\"portunus\"";
@@ -34,8 +43,7 @@ pub const BASIC_CHALLENGE: &str = "Basic realm=\"portunus\"";
 /// Authenticates clients against the client store.
 pub struct ClientAuthenticator {
     clients: Arc<dyn ClientStore>,
-    keys: Arc<KeyRing>,
-    cache: SecretCache,
+    secrets: SecretVerifier,
     /// `private_key_jwt`; without it such requests are refused as not enabled.
     private_key_jwt: Option<PrivateKeyJwt>,
 }
@@ -43,18 +51,16 @@ pub struct ClientAuthenticator {
 impl std::fmt::Debug for ClientAuthenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientAuthenticator")
-            .field("cache", &self.cache)
+            .field("secrets", &self.secrets)
             .finish_non_exhaustive()
     }
 }
 
 impl ClientAuthenticator {
-    /// `keys` keys the cache's HMACs; the cache holds [`SecretCache::new`]'s `capacity`.
-    pub fn new(clients: Arc<dyn ClientStore>, keys: Arc<KeyRing>, cache: SecretCache) -> Self {
+    pub fn new(clients: Arc<dyn ClientStore>, secrets: SecretVerifier) -> Self {
         Self {
             clients,
-            keys,
-            cache,
+            secrets,
             private_key_jwt: None,
         }
     }
@@ -65,9 +71,9 @@ impl ClientAuthenticator {
         self
     }
 
-    /// The cache of verified secrets (for tests and metrics).
-    pub fn cache(&self) -> &SecretCache {
-        &self.cache
+    /// The secret verifier and its caches (for tests and metrics).
+    pub fn secrets(&self) -> &SecretVerifier {
+        &self.secrets
     }
 
     /// Authenticates the request's client (RFC 6749 §2.3) and returns it.
@@ -113,65 +119,39 @@ impl ClientAuthenticator {
                 return Err(fail("The request carries no client_id.".to_owned()));
             }
         };
-        let client = self
-            .clients
-            .get_client(client_id)
-            .await?
-            .ok_or_else(|| fail("The requested OAuth 2.0 Client does not exist.".to_owned()))?;
-        let registered = client.token_endpoint_auth_method;
-        if registered != credentials.method() {
-            return Err(fail(format!(
-                "The OAuth 2.0 Client supports client authentication method '{}', but method '{}' was requested.",
-                registered.as_str(),
-                credentials.method().as_str()
+        let client = self.clients.get_client(client_id).await?;
+        let method = credentials.method();
+        let registered = client.as_ref().map(|c| c.token_endpoint_auth_method);
+        // The secret is checked whatever else is wrong, and against a stand-in when
+        // there is nothing to check it against, so every failure costs the same.
+        let secret_matches = match credentials.secret() {
+            Some(presented) => {
+                let stored = client
+                    .as_ref()
+                    .filter(|_| registered == Some(method))
+                    .and_then(|c| c.secret_hash.as_deref());
+                self.secrets.verify(client_id, stored, presented).await?
+            }
+            None => true,
+        };
+        let Some(client) = client else {
+            return Err(fail(AUTHENTICATION_FAILED.to_owned()).with_debug("unknown client"));
+        };
+        if client.token_endpoint_auth_method != method {
+            return Err(fail(AUTHENTICATION_FAILED.to_owned()).with_debug(format!(
+                "the client is registered for {}, the request used {}",
+                client.token_endpoint_auth_method.as_str(),
+                method.as_str()
             )));
+        }
+        if !secret_matches {
+            return Err(
+                fail(AUTHENTICATION_FAILED.to_owned()).with_debug("the secret did not match")
+            );
         }
         if let (Some(assertion), Some(verifier)) = (&assertion, &self.private_key_jwt) {
             verifier.authenticate(&client, assertion).await?;
         }
-        if let Some(presented) = credentials.secret() {
-            let verified = match client.secret_hash.as_deref() {
-                Some(stored) => self.verify(&client.client_id, stored, presented).await?,
-                None => false,
-            };
-            if !verified {
-                return Err(fail("The provided client secret did not match.".to_owned()));
-            }
-        }
         Ok(client)
-    }
-
-    /// Fast hashes are checked directly; slow ones through the cache, computing off the
-    /// async workers on a miss.
-    async fn verify(
-        &self,
-        client_id: &str,
-        stored: &str,
-        presented: &str,
-    ) -> Result<bool, OAuth2Error> {
-        if !secret::is_slow(stored) {
-            return Ok(secret::verify(presented, stored));
-        }
-        let verified_before = || {
-            self.cache
-                .contains(&self.keys, client_id, stored, presented)
-        };
-        if verified_before() {
-            return Ok(true);
-        }
-        let _turn = self.cache.slow_turn().await;
-        // Another request of this client may have verified the same secret meanwhile.
-        if verified_before() {
-            return Ok(true);
-        }
-        let (secret_copy, stored_copy) = (presented.to_owned(), stored.to_owned());
-        let verified =
-            tokio::task::spawn_blocking(move || secret::verify(&secret_copy, &stored_copy))
-                .await
-                .map_err(|e| OAuth2Error::server_error(format!("secret verification: {e}")))?;
-        if verified {
-            self.cache.insert(&self.keys, client_id, stored, presented);
-        }
-        Ok(verified)
     }
 }

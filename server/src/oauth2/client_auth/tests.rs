@@ -5,7 +5,12 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::*;
 use crate::client::model::TokenEndpointAuthMethod;
+use crate::client::secret;
+use crate::clock::SystemClock;
+use crate::secrets::KeyRing;
 use crate::storage::memory::MemoryStore;
+
+mod load;
 
 fn form(pairs: &[(&str, &str)]) -> FormParams {
     FormParams::new(
@@ -101,7 +106,8 @@ async fn authenticator_with(client: Client) -> ClientAuthenticator {
     let store = Arc::new(MemoryStore::new());
     store.create_client(&client).await.unwrap();
     let keys = Arc::new(KeyRing::new(&["client-auth-secret-0123456789".to_owned()]));
-    ClientAuthenticator::new(store, keys, SecretCache::new(10))
+    let secrets = SecretVerifier::new(keys, Arc::new(SystemClock), SecretSettings::default());
+    ClientAuthenticator::new(store, secrets)
 }
 
 #[tokio::test]
@@ -118,7 +124,8 @@ async fn slow_hashes_verify_once_then_hit_the_cache() {
         .unwrap_err();
     assert_eq!(wrong.kind, ErrorKind::InvalidClient);
     assert_eq!(wrong.www_authenticate.as_deref(), Some(BASIC_CHALLENGE));
-    assert!(auth.cache().is_empty());
+    assert!(auth.secrets().verified().is_empty());
+    assert_eq!(auth.secrets().failed().len(), 1);
     for _ in 0..2 {
         let ok = auth
             .authenticate(Some(&basic("chosen", "correct+horse")), &form(&[]))
@@ -126,7 +133,7 @@ async fn slow_hashes_verify_once_then_hit_the_cache() {
             .unwrap();
         assert_eq!(ok.client_id, "chosen");
     }
-    assert_eq!(auth.cache().len(), 1);
+    assert_eq!(auth.secrets().verified().len(), 1);
 }
 
 #[tokio::test]
@@ -141,7 +148,11 @@ async fn the_registered_method_must_be_used() {
     let auth = authenticator_with(client).await;
     let by_post = form(&[("client_id", "post-client"), ("client_secret", &generated)]);
     assert!(auth.authenticate(None, &by_post).await.is_ok());
-    assert!(auth.cache().is_empty(), "fast hashes are not cached");
+    assert!(
+        auth.secrets().verified().is_empty(),
+        "fast hashes are not cached"
+    );
+    assert!(auth.secrets().failed().is_empty());
     let by_basic = auth
         .authenticate(Some(&basic("post-client", &generated)), &form(&[]))
         .await
@@ -162,4 +173,42 @@ async fn the_registered_method_must_be_used() {
     let err = auth.authenticate(None, &jwt).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidClient);
     assert!(err.description().contains("private_key_jwt"));
+}
+
+/// Issue 12 item 8: unknown client, other method, wrong secret: one description.
+#[tokio::test]
+async fn every_failure_reads_the_same() {
+    let generated = secret::generate_secret();
+    let client = Client {
+        client_id: "known".into(),
+        secret_hash: Some(secret::hash_generated(&generated)),
+        ..Client::default()
+    };
+    let auth = authenticator_with(client).await;
+    let attempts = [
+        (Some(basic("unknown", &generated)), form(&[])),
+        (Some(basic("known", &secret::generate_secret())), form(&[])),
+        (
+            None,
+            form(&[("client_id", "known"), ("client_secret", &generated)]),
+        ),
+        (
+            None,
+            form(&[("client_id", "unknown"), ("client_secret", "x")]),
+        ),
+        (None, form(&[("client_id", "known")])),
+    ];
+    let mut descriptions = Vec::new();
+    for (header, body) in attempts {
+        let err = auth
+            .authenticate(header.as_deref(), &body)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidClient);
+        assert_eq!(err.www_authenticate.is_some(), header.is_some());
+        descriptions.push(err.description());
+    }
+    descriptions.dedup();
+    assert_eq!(descriptions.len(), 1, "{descriptions:#?}");
+    assert!(descriptions[0].contains(AUTHENTICATION_FAILED));
 }

@@ -138,9 +138,9 @@ impl GrantHandler for RefreshToken {
             .refresh_token
             .rotation_grace_period
             .as_chrono();
-        let outside_grace = stored
-            .used_at
-            .is_some_and(|used| grace <= Duration::zero() || now > used + grace);
+        let outside_grace = stored.used_at.is_some_and(|used| {
+            grace <= Duration::zero() || now > crate::duration::later(used, grace)
+        });
         if !stored.active || outside_grace {
             return Err(presented::reused(ctx, &stored).await);
         }

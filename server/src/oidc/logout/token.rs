@@ -38,7 +38,7 @@ pub fn claims(of: LogoutOf<'_>) -> Value {
         "iss": of.issuer,
         "aud": [of.client_id],
         "iat": of.issued_at.timestamp(),
-        "exp": (of.issued_at + LOGOUT_TOKEN_LIFESPAN).timestamp(),
+        "exp": crate::duration::later(of.issued_at, LOGOUT_TOKEN_LIFESPAN).timestamp(),
         "jti": uuid::Uuid::new_v4().to_string(),
         "events": { BACKCHANNEL_LOGOUT_EVENT: {} },
         "sub": of.subject,
