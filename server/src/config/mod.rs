@@ -3,10 +3,12 @@
 //! validated (`validate.rs`), then passed by value. Every key is documented in
 //! `docs/configuration.md`.
 
+mod cidr;
 mod dev;
 mod load;
 mod validate;
 
+pub use cidr::{Cidr, CidrError};
 pub use dev::{DEV_DSN, DEV_SECRET_FILE, DevNotes};
 pub use load::{ConfigError, env_name, load};
 
@@ -42,6 +44,8 @@ pub struct ServeConfig {
     pub cookies: CookiesConfig,
     /// Largest request body accepted on either listener, in bytes.
     pub request_body_limit: usize,
+    /// Hydra's `serve.tls`; only `allow_termination_from` is read.
+    pub tls: TlsConfig,
 }
 
 impl Default for ServeConfig {
@@ -51,8 +55,18 @@ impl Default for ServeConfig {
             admin: AdminListenerConfig::default(),
             cookies: CookiesConfig::default(),
             request_body_limit: 1024 * 1024,
+            tls: TlsConfig::default(),
         }
     }
+}
+
+/// Hydra's `serve.tls`. Portunus serves plain HTTP and leaves TLS to a reverse proxy.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// Hydra's name for trusted proxies: CIDR ranges added to the `trusted_proxies`
+    /// of both listeners.
+    pub allow_termination_from: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -62,6 +76,10 @@ pub struct PublicListenerConfig {
     pub host: Option<String>,
     pub port: u16,
     pub request_log: RequestLogConfig,
+    /// CIDR ranges of reverse proxies whose `Forwarded` / `X-Forwarded-For` /
+    /// `X-Forwarded-Proto` headers are believed (client address in the access log,
+    /// `Secure` cookies). Empty: no forwarded header counts. URLs never come from them.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for PublicListenerConfig {
@@ -70,6 +88,7 @@ impl Default for PublicListenerConfig {
             host: None,
             port: 4444,
             request_log: RequestLogConfig::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -84,6 +103,8 @@ pub struct AdminListenerConfig {
     /// When set, every admin call but health and the API documentation (`/swagger-ui/`,
     /// `/openapi.json`) needs `Authorization: Bearer <api_key>`.
     pub api_key: Option<String>,
+    /// As `serve.public.trusted_proxies`, for the admin listener.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for AdminListenerConfig {
@@ -93,6 +114,7 @@ impl Default for AdminListenerConfig {
             port: 4445,
             request_log: RequestLogConfig::default(),
             api_key: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -394,18 +416,21 @@ impl Config {
         }
     }
 
-    /// The issuer URL: `urls.self.issuer`, else `urls.self.public`, else
-    /// `http://localhost:<public port>/`.
+    /// The issuer URL: `urls.self.issuer`, else `urls.self.public`, else (dev mode;
+    /// outside it one of the two is required) `http://127.0.0.1:<public port>/`, the
+    /// address the dev server listens on.
     pub fn issuer(&self) -> String {
         self.urls
             .self_
             .issuer
             .clone()
             .or_else(|| self.urls.self_.public.clone())
-            .unwrap_or_else(|| format!("http://localhost:{}/", self.serve.public.port))
+            .unwrap_or_else(|| format!("http://127.0.0.1:{}/", self.serve.public.port))
     }
 
-    /// The public base URL, with no trailing slash.
+    /// The public base URL, with no trailing slash: `urls.self.public`, else the
+    /// issuer. Every URL the server hands out for its public listener starts with it;
+    /// it never comes from a request's `Host` or forwarded headers.
     pub fn public_url(&self) -> String {
         self.urls
             .self_
@@ -414,5 +439,28 @@ impl Config {
             .unwrap_or_else(|| self.issuer())
             .trim_end_matches('/')
             .to_owned()
+    }
+
+    /// Whether `url` is on the public base URL (same origin, under its path): the
+    /// check a URL must pass before it is handed to the login, consent or logout app.
+    pub fn is_public_url(&self, url: &str) -> bool {
+        let base = self.public_url();
+        url.strip_prefix(base.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']))
+    }
+
+    /// The trusted proxy ranges of the public (`admin == false`) or admin listener:
+    /// `serve.<listener>.trusted_proxies` plus `serve.tls.allow_termination_from`.
+    /// Entries that do not parse are left out; `validate` refuses them at startup.
+    pub fn trusted_proxies(&self, admin: bool) -> Vec<Cidr> {
+        let own = if admin {
+            &self.serve.admin.trusted_proxies
+        } else {
+            &self.serve.public.trusted_proxies
+        };
+        own.iter()
+            .chain(&self.serve.tls.allow_termination_from)
+            .filter_map(|text| text.parse().ok())
+            .collect()
     }
 }

@@ -1,7 +1,7 @@
 //! Startup checks that serde cannot express: required keys outside dev mode, secret
 //! lengths, URL syntax. Each error names the key.
 
-use super::{Config, ConfigError, env_name};
+use super::{Cidr, Config, ConfigError, env_name};
 
 /// Hydra's rule: "The system secret must be at least 16 characters long."
 pub const MIN_SECRET_LEN: usize = 16;
@@ -26,6 +26,40 @@ impl Config {
                         "each secret must be at least {MIN_SECRET_LEN} characters long"
                     ),
                 });
+            }
+        }
+        // Hydra: the issuer "must be specified … unless --dev is set". Without it every
+        // token would name a loopback issuer no client outside this host can use.
+        if !self.dev && self.urls.self_.issuer.is_none() && self.urls.self_.public.is_none() {
+            return Err(ConfigError::Invalid {
+                key: "urls.self.issuer".into(),
+                message: format!(
+                    "is required outside dev mode: set it (or urls.self.public) to the URL clients reach the public listener at, in the configuration file or as environment variable {}",
+                    env_name("urls.self.issuer")
+                ),
+            });
+        }
+        for (name, list) in [
+            (
+                "serve.public.trusted_proxies",
+                &self.serve.public.trusted_proxies,
+            ),
+            (
+                "serve.admin.trusted_proxies",
+                &self.serve.admin.trusted_proxies,
+            ),
+            (
+                "serve.tls.allow_termination_from",
+                &self.serve.tls.allow_termination_from,
+            ),
+        ] {
+            for (index, value) in list.iter().enumerate() {
+                if let Err(err) = value.parse::<Cidr>() {
+                    return Err(ConfigError::Invalid {
+                        key: format!("{name}[{index}]"),
+                        message: err.to_string(),
+                    });
+                }
             }
         }
         let urls = [
@@ -119,13 +153,81 @@ mod tests {
     use super::*;
 
     fn valid() -> Config {
-        Config {
+        let mut config = Config {
             dsn: Some("sqlite://x.db".into()),
             secrets: crate::config::SecretsConfig {
                 system: vec!["0123456789abcdef".into()],
                 cookie: vec![],
             },
             ..Config::default()
+        };
+        config.urls.self_.issuer = Some("https://auth.example.com/".into());
+        config
+    }
+
+    fn error_of(config: &Config) -> String {
+        config.validate().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_issuer_is_required_outside_dev_mode() {
+        let mut config = valid();
+        config.urls.self_.issuer = None;
+        let err = error_of(&config);
+        assert!(
+            err.contains("urls.self.issuer") && err.contains("URLS_SELF_ISSUER"),
+            "{err}"
+        );
+        config.urls.self_.public = Some("https://auth.example.com/".into());
+        assert!(config.validate().is_ok(), "urls.self.public is enough");
+        config.urls.self_.public = None;
+        config.dev = true;
+        assert!(config.validate().is_ok(), "dev mode has a default");
+        assert_eq!(config.issuer(), "http://127.0.0.1:4444/");
+        assert_eq!(config.public_url(), "http://127.0.0.1:4444");
+    }
+
+    #[test]
+    fn trusted_proxies_must_be_cidr_ranges() {
+        let mut config = valid();
+        config.serve.public.trusted_proxies = vec!["10.0.0.0/8".into(), "::1".into()];
+        config.serve.admin.trusted_proxies = vec!["127.0.0.1/32".into()];
+        config.serve.tls.allow_termination_from = vec!["192.168.0.0/16".into()];
+        assert!(config.validate().is_ok());
+        assert_eq!(config.trusted_proxies(false).len(), 3);
+        assert_eq!(config.trusted_proxies(true).len(), 2);
+        config
+            .serve
+            .public
+            .trusted_proxies
+            .push("10.0.0.0/33".into());
+        let err = error_of(&config);
+        assert!(err.contains("serve.public.trusted_proxies[2]"), "{err}");
+        config.serve.public.trusted_proxies.pop();
+        config.serve.admin.trusted_proxies = vec!["proxy.internal".into()];
+        let err = error_of(&config);
+        assert!(err.contains("serve.admin.trusted_proxies[0]"), "{err}");
+        config.serve.admin.trusted_proxies.clear();
+        config.serve.tls.allow_termination_from = vec!["10.0.0.0/".into()];
+        let err = error_of(&config);
+        assert!(err.contains("serve.tls.allow_termination_from[0]"), "{err}");
+    }
+
+    #[test]
+    fn public_urls_are_recognised_by_origin_and_path() {
+        let mut config = valid();
+        config.urls.self_.public = Some("https://auth.example.com/".into());
+        assert!(config.is_public_url("https://auth.example.com/oauth2/auth?x=1"));
+        assert!(config.is_public_url("https://auth.example.com"));
+        for foreign in [
+            "https://auth.example.com.evil.example/oauth2/auth",
+            "https://auth.example.com:8443/oauth2/auth",
+            "http://auth.example.com/oauth2/auth",
+            "javascript://auth.example.com/%0Aalert(1)",
+            "https://evil.example/oauth2/auth",
+            "https://auth.example.com@evil.example/",
+        ] {
+            assert!(!config.is_public_url(foreign), "{foreign}");
         }
     }
 

@@ -10,6 +10,8 @@ pub struct Browser {
     http: reqwest::Client,
     /// host → cookie name → value
     jar: Mutex<HashMap<String, HashMap<String, String>>>,
+    /// Sent with every request from now on (see `send_also`).
+    extra: Mutex<reqwest::header::HeaderMap>,
 }
 
 pub struct Page {
@@ -35,7 +37,14 @@ impl Browser {
                 .build()
                 .unwrap(),
             jar: Mutex::default(),
+            extra: Mutex::default(),
         }
+    }
+
+    /// Sends `headers` with every later request: what an attacker's user agent, or a
+    /// proxy passing headers through, can add (forged `Host`, `X-Forwarded-*`).
+    pub fn send_also(&self, headers: reqwest::header::HeaderMap) {
+        *self.extra.lock().unwrap() = headers;
     }
 
     /// The value of a cookie the browser holds for `url`'s host.
@@ -71,6 +80,7 @@ impl Browser {
                     .join("; ")
             })
             .unwrap_or_default();
+        let request = request.headers(self.extra.lock().unwrap().clone());
         let request = if header.is_empty() {
             request
         } else {

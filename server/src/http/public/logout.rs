@@ -6,14 +6,15 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use super::authorize::{cookie, cookies_of, pairs, public_base};
+use super::authorize::{cookie, cookies_of, pairs, request_url};
 use crate::error::ErrorBody;
 use crate::flow::logout::{self, LogoutOutcome, LogoutResult};
+use crate::http::forwarded::ClientOrigin;
 use crate::oauth2::authorize::response::error_page;
 use crate::oauth2::form::FormParams;
 use crate::state::AppState;
 
-fn respond(result: LogoutResult) -> HttpResponse {
+fn respond(req: &HttpRequest, result: LogoutResult) -> HttpResponse {
     let (mut builder, body) = match result.outcome {
         LogoutOutcome::Redirect(url) => {
             let mut b = HttpResponse::SeeOther();
@@ -27,21 +28,13 @@ fn respond(result: LogoutResult) -> HttpResponse {
         ),
     };
     builder.insert_header(CacheControl(vec![CacheDirective::NoStore]));
+    let https = ClientOrigin::of(req).https;
     for spec in &result.cookies {
-        builder.cookie(cookie(spec));
+        builder.cookie(cookie(spec, https));
     }
     match body {
         Some(html) => builder.content_type("text/html; charset=utf-8").body(html),
         None => builder.finish(),
-    }
-}
-
-/// The logout URL as the user agent requested it (the verifier comes back to it).
-fn request_url(state: &AppState, req: &HttpRequest, query: &str) -> String {
-    let base = public_base(state, req);
-    match query {
-        "" => format!("{base}{}", req.path()),
-        query => format!("{base}{}?{query}", req.path()),
     }
 }
 
@@ -65,7 +58,10 @@ pub async fn revoke_oidc_session(state: web::Data<AppState>, req: HttpRequest) -
     let query = req.query_string();
     let params = FormParams::new(pairs(query));
     let url = request_url(&state, &req, query);
-    respond(logout::handle(&state, &params, &cookies_of(&req), &url).await)
+    respond(
+        &req,
+        logout::handle(&state, &params, &cookies_of(&req), &url).await,
+    )
 }
 
 /// RP-Initiated Logout 1.0 §2: POST with form-encoded parameters.
@@ -78,5 +74,8 @@ pub async fn revoke_oidc_session_post(
     all.extend(pairs(&body));
     let params = FormParams::new(all);
     let url = request_url(&state, &req, "");
-    respond(logout::handle(&state, &params, &cookies_of(&req), &url).await)
+    respond(
+        &req,
+        logout::handle(&state, &params, &cookies_of(&req), &url).await,
+    )
 }
