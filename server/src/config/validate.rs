@@ -6,6 +6,11 @@ use super::{Cidr, Config, ConfigError, env_name};
 /// Hydra's rule: "The system secret must be at least 16 characters long."
 pub const MIN_SECRET_LEN: usize = 16;
 
+/// The shortest `serve.admin.api_key` accepted: the admin API serves private keys, so
+/// its key must not be guessable (32 characters of a random base64/hex string are
+/// 128 bits or more).
+pub const MIN_API_KEY_LEN: usize = 32;
+
 impl Config {
     /// Checks the configuration after `--dev` defaults have been applied.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -36,6 +41,16 @@ impl Config {
                 message: format!(
                     "is required outside dev mode: set it (or urls.self.public) to the URL clients reach the public listener at, in the configuration file or as environment variable {}",
                     env_name("urls.self.issuer")
+                ),
+            });
+        }
+        if let Some(key) = &self.serve.admin.api_key
+            && key.chars().count() < MIN_API_KEY_LEN
+        {
+            return Err(ConfigError::Invalid {
+                key: "serve.admin.api_key".into(),
+                message: format!(
+                    "must be at least {MIN_API_KEY_LEN} characters long when set (an empty value does not turn the key off: remove the key instead)"
                 ),
             });
         }
@@ -185,6 +200,21 @@ mod tests {
         assert!(config.validate().is_ok(), "dev mode has a default");
         assert_eq!(config.issuer(), "http://127.0.0.1:4444/");
         assert_eq!(config.public_url(), "http://127.0.0.1:4444");
+    }
+
+    #[test]
+    fn short_or_empty_admin_api_keys_are_refused() {
+        let mut config = valid();
+        for short in ["", "secret", &"k".repeat(MIN_API_KEY_LEN - 1)] {
+            config.serve.admin.api_key = Some(short.to_owned());
+            let err = error_of(&config);
+            assert!(err.contains("serve.admin.api_key"), "{short:?}: {err}");
+            assert!(!err.contains(short) || short.is_empty(), "never echoed");
+        }
+        config.serve.admin.api_key = Some("k".repeat(MIN_API_KEY_LEN));
+        assert!(config.validate().is_ok());
+        config.serve.admin.api_key = None;
+        assert!(config.validate().is_ok(), "no key: Hydra's open admin API");
     }
 
     #[test]
