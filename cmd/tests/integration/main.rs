@@ -46,5 +46,6 @@ mod rfc9068_jwt_access_tokens;
 mod rfc9110_method_not_allowed;
 mod security_admin_api;
 mod security_forwarded_headers;
+mod security_headers;
 mod security_trusted_proxies;
 mod storage_conformance;

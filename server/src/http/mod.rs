@@ -108,6 +108,7 @@ pub fn public_app(
     )))
     .default_service(web::to(errors::route_not_found))
     .wrap(from_fn(middleware::error_body::error_body))
+    .wrap(from_fn(middleware::security_headers::security_headers))
     .wrap(from_fn(middleware::access_log::access_log))
 }
 
@@ -175,5 +176,6 @@ pub fn admin_app(
     .wrap(from_fn(middleware::error_body::error_body))
     .wrap(from_fn(middleware::api_key::require_api_key))
     .wrap(from_fn(middleware::admin_prefix::admin_prefix))
+    .wrap(from_fn(middleware::security_headers::security_headers))
     .wrap(from_fn(middleware::access_log::access_log))
 }

@@ -17,6 +17,7 @@ pub struct Browser {
 pub struct Page {
     pub status: u16,
     pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
     pub body: String,
 }
 
@@ -104,6 +105,7 @@ impl Browser {
         }
         Page {
             status: response.status().as_u16(),
+            headers: response.headers().clone(),
             location: response
                 .headers()
                 .get("location")

@@ -12,6 +12,7 @@ use crate::error::ErrorBody;
 use crate::flow::authorize::{self, Outcome};
 use crate::flow::cookies::SetCookie;
 use crate::http::forwarded::ClientOrigin;
+use crate::http::middleware::security_headers::html_response;
 use crate::oauth2::authorize::response::{AuthorizeResponse, error_page, form_post_page};
 use crate::oauth2::form::FormParams;
 use crate::state::AppState;
@@ -77,9 +78,9 @@ fn respond(
         builder.cookie(cookie(spec, https));
     }
     match result.outcome {
-        Outcome::Client(AuthorizeResponse::FormPost { action, params }) => builder
-            .content_type("text/html; charset=utf-8")
-            .body(form_post_page(&action, &params)),
+        Outcome::Client(AuthorizeResponse::FormPost { action, params }) => {
+            html_response(builder, form_post_page(&action, &params))
+        }
         Outcome::ErrorPage(err) if state.config.urls.error.is_none() => builder
             .content_type("text/html; charset=utf-8")
             .body(error_page(&err)),

@@ -10,21 +10,25 @@ use super::authorize::{cookie, cookies_of, pairs, request_url};
 use crate::error::ErrorBody;
 use crate::flow::logout::{self, LogoutOutcome, LogoutResult};
 use crate::http::forwarded::ClientOrigin;
-use crate::oauth2::authorize::response::error_page;
+use crate::http::middleware::security_headers::html_response;
+use crate::oauth2::authorize::response::{DEFAULT_HTML_CSP, HtmlPage, error_page};
 use crate::oauth2::form::FormParams;
 use crate::state::AppState;
 
 fn respond(req: &HttpRequest, result: LogoutResult) -> HttpResponse {
-    let (mut builder, body) = match result.outcome {
+    let (mut builder, page) = match result.outcome {
         LogoutOutcome::Redirect(url) => {
             let mut b = HttpResponse::SeeOther();
             b.insert_header((header::LOCATION, url));
             (b, None)
         }
-        LogoutOutcome::Page(html) => (HttpResponse::Ok(), Some(html)),
+        LogoutOutcome::Page(page) => (HttpResponse::Ok(), Some(page)),
         LogoutOutcome::ErrorPage(err) => (
             HttpResponse::build(StatusCode::from_u16(err.status()).unwrap_or_default()),
-            Some(error_page(&err)),
+            Some(HtmlPage {
+                body: error_page(&err),
+                csp: DEFAULT_HTML_CSP.to_owned(),
+            }),
         ),
     };
     builder.insert_header(CacheControl(vec![CacheDirective::NoStore]));
@@ -32,8 +36,8 @@ fn respond(req: &HttpRequest, result: LogoutResult) -> HttpResponse {
     for spec in &result.cookies {
         builder.cookie(cookie(spec, https));
     }
-    match body {
-        Some(html) => builder.content_type("text/html; charset=utf-8").body(html),
+    match page {
+        Some(page) => html_response(builder, page),
         None => builder.finish(),
     }
 }
