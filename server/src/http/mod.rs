@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod allowed_methods;
 pub mod errors;
+pub mod form_body;
 pub mod forwarded;
 pub mod health;
 pub mod middleware;

@@ -8,7 +8,6 @@ use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, web};
 
 use crate::config::SameSiteMode;
-use crate::error::ErrorBody;
 use crate::flow::authorize::{self, Outcome};
 use crate::flow::cookies::SetCookie;
 use crate::http::forwarded::ClientOrigin;
@@ -124,8 +123,12 @@ pub(crate) fn pairs(text: &str) -> Vec<(String, String)> {
 #[utoipa::path(
     tag = "oidc",
     responses(
-        (status = 303, description = "On to the login app, the consent app, or the client."),
-        (status = 400, description = "An error page (the client or redirect URI is invalid).", body = ErrorBody)
+        (status = 200, description = "The form_post response page (response_mode=form_post).", content_type = "text/html", body = String),
+        (status = 303, description = "On to the login app, the consent app, the client, or urls.error."),
+        (status = 400, description = "An error page (e.g. the client or redirect URI is invalid).", content_type = "text/html", body = String),
+        (status = 401, description = "An error page (the client is unknown).", content_type = "text/html", body = String),
+        (status = 500, description = "An error page (internal error).", content_type = "text/html", body = String),
+        (status = 503, description = "An error page (database unavailable).", content_type = "text/html", body = String)
     )
 )]
 #[get("/oauth2/auth")]

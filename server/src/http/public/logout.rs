@@ -7,7 +7,6 @@ use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use super::authorize::{cookie, cookies_of, pairs, request_url};
-use crate::error::ErrorBody;
 use crate::flow::logout::{self, LogoutOutcome, LogoutResult};
 use crate::http::forwarded::ClientOrigin;
 use crate::http::middleware::security_headers::html_response;
@@ -52,9 +51,12 @@ fn respond(req: &HttpRequest, result: LogoutResult) -> HttpResponse {
 #[utoipa::path(
     tag = "oidc",
     responses(
+        (status = 200, description = "The front-channel logout page, or a logged-out page.", content_type = "text/html", body = String),
         (status = 303, description = "On to the logout app or the post-logout redirect."),
-        (status = 200, description = "The front-channel logout page, or a logged-out page."),
-        (status = 400, description = "An error page (e.g. an unregistered post_logout_redirect_uri).", body = ErrorBody)
+        (status = 400, description = "An error page (e.g. an unregistered post_logout_redirect_uri).", content_type = "text/html", body = String),
+        (status = 403, description = "An error page (the logout CSRF cookie is missing or wrong).", content_type = "text/html", body = String),
+        (status = 500, description = "An error page (internal error, or urls.logout not configured).", content_type = "text/html", body = String),
+        (status = 503, description = "An error page (database unavailable).", content_type = "text/html", body = String)
     )
 )]
 #[get("/oauth2/sessions/logout")]
