@@ -193,7 +193,19 @@ impl ApplicationBuilder {
                 let data = data.clone();
                 let server =
                     HttpServer::new(move || crate::http::admin_app(data.clone(), document.clone()));
-                Some(start_server!(server, listener, self.workers, "admin"))
+                let (server, addr) = start_server!(server, listener, self.workers, "admin");
+                if admin_open_to_the_network(&state.config, addr) {
+                    tracing::warn!(
+                        listener = "admin",
+                        address = %addr,
+                        "the admin API listens on a non-loopback address without serve.admin.api_key: \
+                         whoever reaches it can manage clients and read private signing keys; \
+                         bind serve.admin.host to 127.0.0.1 or a private network, set \
+                         serve.admin.api_key, or put an authenticating proxy in front \
+                         (docs/operations.md)"
+                    );
+                }
+                Some((server, addr))
             }
             None => None,
         };
@@ -203,6 +215,12 @@ impl ApplicationBuilder {
             state,
         })
     }
+}
+
+/// Whether the admin listener at `addr` is reachable beyond this host with no API key
+/// (issue 12, item 5): allowed, as in Hydra, but warned about at startup.
+fn admin_open_to_the_network(config: &Config, addr: SocketAddr) -> bool {
+    config.serve.admin.api_key.is_none() && !addr.ip().to_canonical().is_loopback()
 }
 
 /// Both listeners, running. Await `run_until_stopped`; stop with `handle().stop(true)`.
@@ -278,5 +296,27 @@ impl Application {
         };
         let (public, admin) = futures::join!(public, admin);
         public.and(admin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_admin_api_beyond_loopback_without_a_key_is_flagged() {
+        let mut config = Config::default();
+        let addr = |text: &str| text.parse::<SocketAddr>().unwrap();
+        assert!(admin_open_to_the_network(&config, addr("0.0.0.0:4445")));
+        assert!(admin_open_to_the_network(&config, addr("10.1.2.3:4445")));
+        assert!(admin_open_to_the_network(&config, addr("[::]:4445")));
+        assert!(!admin_open_to_the_network(&config, addr("127.0.0.1:4445")));
+        assert!(!admin_open_to_the_network(&config, addr("[::1]:4445")));
+        assert!(!admin_open_to_the_network(
+            &config,
+            addr("[::ffff:127.0.0.1]:4445")
+        ));
+        config.serve.admin.api_key = Some("k".repeat(32));
+        assert!(!admin_open_to_the_network(&config, addr("0.0.0.0:4445")));
     }
 }

@@ -725,7 +725,7 @@ async fn bad_bodies_are_json_4xx(backend: TestBackend) {
                 .header("content-type", "text/plain")
                 .body("{}"),
             415,
-            "unsupported_media_type",
+            "invalid_request",
         ),
         (
             app.http

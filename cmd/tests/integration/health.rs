@@ -90,7 +90,7 @@ async fn created_at_comes_from_the_clock(backend: TestBackend) {
 
 async fn api_key_guards_admin_but_not_health(backend: TestBackend) {
     let app = TestApp::builder(backend)
-        .config(|c| c.serve.admin.api_key = Some("admin-key-0123456789".into()))
+        .config(|c| c.serve.admin.api_key = Some("admin-key-0123456789-abcdefghijkl".into()))
         .build()
         .await;
     // The SDK client carries the key.

@@ -383,8 +383,11 @@ async fn remembered_consent_skips_and_skip_consent_clients_skip(backend: TestBac
 
 async fn flow_started_on_one_node_finishes_on_another(backend: TestBackend) {
     let first = TestApp::spawn(backend).await;
+    // Nodes behind one name share one configured public URL (here: the first node's).
+    let shared_public_url = format!("{}/", first.public_url);
     let second = TestApp::builder(backend)
         .same_database_as(&first)
+        .config(move |c| c.urls.self_.public = Some(shared_public_url))
         .build()
         .await;
     let client = create_client(&first, json!({})).await;
@@ -537,12 +540,14 @@ async fn untrusted_redirects_get_an_error_page() {
     );
 }
 
-/// Dev mode has no `urls.self.public`: a flow started on 127.0.0.1 must come back to
-/// 127.0.0.1 (not `localhost`), or the browser would not send the CSRF cookie.
+/// Dev mode has no `urls.self.*`: the default issuer is `http://127.0.0.1:<port>/`,
+/// where the dev server listens, so a flow started on 127.0.0.1 comes back to
+/// 127.0.0.1 (not `localhost`), or the browser would not send the CSRF cookie. (The URL
+/// comes from configuration, never from the request: security_forwarded_headers.rs.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_public_url_verifiers_return_to_the_host_the_flow_started_on() {
     let app = TestApp::builder(TestBackend::Sqlite)
-        .config(|c| c.urls.self_.public = None)
+        .self_urls(crate::support::test_app::SelfUrls::Neither)
         .build()
         .await;
     let client = create_client(&app, json!({})).await;

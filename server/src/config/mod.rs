@@ -3,10 +3,13 @@
 //! validated (`validate.rs`), then passed by value. Every key is documented in
 //! `docs/configuration.md`.
 
+mod cidr;
+mod derived;
 mod dev;
 mod load;
 mod validate;
 
+pub use cidr::{Cidr, CidrError};
 pub use dev::{DEV_DSN, DEV_SECRET_FILE, DevNotes};
 pub use load::{ConfigError, env_name, load};
 
@@ -42,6 +45,8 @@ pub struct ServeConfig {
     pub cookies: CookiesConfig,
     /// Largest request body accepted on either listener, in bytes.
     pub request_body_limit: usize,
+    /// Hydra's `serve.tls`; only `allow_termination_from` is read.
+    pub tls: TlsConfig,
 }
 
 impl Default for ServeConfig {
@@ -51,8 +56,18 @@ impl Default for ServeConfig {
             admin: AdminListenerConfig::default(),
             cookies: CookiesConfig::default(),
             request_body_limit: 1024 * 1024,
+            tls: TlsConfig::default(),
         }
     }
+}
+
+/// Hydra's `serve.tls`. Portunus serves plain HTTP and leaves TLS to a reverse proxy.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// Hydra's name for trusted proxies: CIDR ranges added to the `trusted_proxies`
+    /// of both listeners.
+    pub allow_termination_from: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -62,6 +77,10 @@ pub struct PublicListenerConfig {
     pub host: Option<String>,
     pub port: u16,
     pub request_log: RequestLogConfig,
+    /// CIDR ranges of reverse proxies whose `Forwarded` / `X-Forwarded-For` /
+    /// `X-Forwarded-Proto` headers are believed (client address in the access log,
+    /// `Secure` cookies). Empty: no forwarded header counts. URLs never come from them.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for PublicListenerConfig {
@@ -70,6 +89,7 @@ impl Default for PublicListenerConfig {
             host: None,
             port: 4444,
             request_log: RequestLogConfig::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -84,6 +104,8 @@ pub struct AdminListenerConfig {
     /// When set, every admin call but health and the API documentation (`/swagger-ui/`,
     /// `/openapi.json`) needs `Authorization: Bearer <api_key>`.
     pub api_key: Option<String>,
+    /// As `serve.public.trusted_proxies`, for the admin listener.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for AdminListenerConfig {
@@ -93,6 +115,7 @@ impl Default for AdminListenerConfig {
             port: 4445,
             request_log: RequestLogConfig::default(),
             api_key: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -410,39 +433,5 @@ impl Default for ClientsHttpConfig {
             disallow_private_ip_ranges: true,
             private_ip_exception_urls: Vec::new(),
         }
-    }
-}
-
-impl Config {
-    /// The bind host of a listener: the configured one, else loopback in dev mode and
-    /// all interfaces otherwise.
-    pub fn bind_host(&self, configured: &Option<String>) -> String {
-        match configured {
-            Some(host) => host.clone(),
-            None if self.dev => "127.0.0.1".into(),
-            None => "0.0.0.0".into(),
-        }
-    }
-
-    /// The issuer URL: `urls.self.issuer`, else `urls.self.public`, else
-    /// `http://localhost:<public port>/`.
-    pub fn issuer(&self) -> String {
-        self.urls
-            .self_
-            .issuer
-            .clone()
-            .or_else(|| self.urls.self_.public.clone())
-            .unwrap_or_else(|| format!("http://localhost:{}/", self.serve.public.port))
-    }
-
-    /// The public base URL, with no trailing slash.
-    pub fn public_url(&self) -> String {
-        self.urls
-            .self_
-            .public
-            .clone()
-            .unwrap_or_else(|| self.issuer())
-            .trim_end_matches('/')
-            .to_owned()
     }
 }

@@ -1,10 +1,15 @@
 //! Startup checks that serde cannot express: required keys outside dev mode, secret
 //! lengths, URL syntax. Each error names the key.
 
-use super::{Config, ConfigError, env_name};
+use super::{Cidr, Config, ConfigError, env_name};
 
 /// Hydra's rule: "The system secret must be at least 16 characters long."
 pub const MIN_SECRET_LEN: usize = 16;
+
+/// The shortest `serve.admin.api_key` accepted: the admin API serves private keys, so
+/// its key must not be guessable (32 characters of a random base64/hex string are
+/// 128 bits or more).
+pub const MIN_API_KEY_LEN: usize = 32;
 
 impl Config {
     /// Checks the configuration after `--dev` defaults have been applied.
@@ -26,6 +31,50 @@ impl Config {
                         "each secret must be at least {MIN_SECRET_LEN} characters long"
                     ),
                 });
+            }
+        }
+        // Hydra: the issuer "must be specified … unless --dev is set". Without it every
+        // token would name a loopback issuer no client outside this host can use.
+        if !self.dev && self.urls.self_.issuer.is_none() && self.urls.self_.public.is_none() {
+            return Err(ConfigError::Invalid {
+                key: "urls.self.issuer".into(),
+                message: format!(
+                    "is required outside dev mode: set it (or urls.self.public) to the URL clients reach the public listener at, in the configuration file or as environment variable {}",
+                    env_name("urls.self.issuer")
+                ),
+            });
+        }
+        if let Some(key) = &self.serve.admin.api_key
+            && key.chars().count() < MIN_API_KEY_LEN
+        {
+            return Err(ConfigError::Invalid {
+                key: "serve.admin.api_key".into(),
+                message: format!(
+                    "must be at least {MIN_API_KEY_LEN} characters long when set (an empty value does not turn the key off: remove the key instead)"
+                ),
+            });
+        }
+        for (name, list) in [
+            (
+                "serve.public.trusted_proxies",
+                &self.serve.public.trusted_proxies,
+            ),
+            (
+                "serve.admin.trusted_proxies",
+                &self.serve.admin.trusted_proxies,
+            ),
+            (
+                "serve.tls.allow_termination_from",
+                &self.serve.tls.allow_termination_from,
+            ),
+        ] {
+            for (index, value) in list.iter().enumerate() {
+                if let Err(err) = value.parse::<Cidr>() {
+                    return Err(ConfigError::Invalid {
+                        key: format!("{name}[{index}]"),
+                        message: err.to_string(),
+                    });
+                }
             }
         }
         let urls = [
@@ -119,14 +168,79 @@ mod tests {
     use super::*;
 
     fn valid() -> Config {
-        Config {
+        let mut config = Config {
             dsn: Some("sqlite://x.db".into()),
             secrets: crate::config::SecretsConfig {
                 system: vec!["0123456789abcdef".into()],
                 cookie: vec![],
             },
             ..Config::default()
+        };
+        config.urls.self_.issuer = Some("https://auth.example.com/".into());
+        config
+    }
+
+    fn error_of(config: &Config) -> String {
+        config.validate().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_issuer_is_required_outside_dev_mode() {
+        let mut config = valid();
+        config.urls.self_.issuer = None;
+        let err = error_of(&config);
+        assert!(
+            err.contains("urls.self.issuer") && err.contains("URLS_SELF_ISSUER"),
+            "{err}"
+        );
+        config.urls.self_.public = Some("https://auth.example.com/".into());
+        assert!(config.validate().is_ok(), "urls.self.public is enough");
+        config.urls.self_.public = None;
+        config.dev = true;
+        assert!(config.validate().is_ok(), "dev mode has a default");
+        assert_eq!(config.issuer(), "http://127.0.0.1:4444/");
+        assert_eq!(config.public_url(), "http://127.0.0.1:4444");
+    }
+
+    #[test]
+    fn short_or_empty_admin_api_keys_are_refused() {
+        let mut config = valid();
+        for short in ["", "secret", &"k".repeat(MIN_API_KEY_LEN - 1)] {
+            config.serve.admin.api_key = Some(short.to_owned());
+            let err = error_of(&config);
+            assert!(err.contains("serve.admin.api_key"), "{short:?}: {err}");
+            assert!(!err.contains(short) || short.is_empty(), "never echoed");
         }
+        config.serve.admin.api_key = Some("k".repeat(MIN_API_KEY_LEN));
+        assert!(config.validate().is_ok());
+        config.serve.admin.api_key = None;
+        assert!(config.validate().is_ok(), "no key: Hydra's open admin API");
+    }
+
+    #[test]
+    fn trusted_proxies_must_be_cidr_ranges() {
+        let mut config = valid();
+        config.serve.public.trusted_proxies = vec!["10.0.0.0/8".into(), "::1".into()];
+        config.serve.admin.trusted_proxies = vec!["127.0.0.1/32".into()];
+        config.serve.tls.allow_termination_from = vec!["192.168.0.0/16".into()];
+        assert!(config.validate().is_ok());
+        assert_eq!(config.trusted_proxies(false).len(), 3);
+        assert_eq!(config.trusted_proxies(true).len(), 2);
+        config
+            .serve
+            .public
+            .trusted_proxies
+            .push("10.0.0.0/33".into());
+        let err = error_of(&config);
+        assert!(err.contains("serve.public.trusted_proxies[2]"), "{err}");
+        config.serve.public.trusted_proxies.pop();
+        config.serve.admin.trusted_proxies = vec!["proxy.internal".into()];
+        let err = error_of(&config);
+        assert!(err.contains("serve.admin.trusted_proxies[0]"), "{err}");
+        config.serve.admin.trusted_proxies.clear();
+        config.serve.tls.allow_termination_from = vec!["10.0.0.0/".into()];
+        let err = error_of(&config);
+        assert!(err.contains("serve.tls.allow_termination_from[0]"), "{err}");
     }
 
     #[test]

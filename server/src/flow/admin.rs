@@ -61,14 +61,23 @@ fn oidc_context(request: &AuthorizeRequest) -> OidcContext {
     }
 }
 
-/// Where the user agent returns with a verifier: the authorization endpoint it used (the
-/// base of the request URL, so the browser's cookies go along), with the original query
-/// (as Hydra does) and the verifier.
-fn verifier_url(request: &AuthorizeRequest, name: &str, verifier: &str) -> String {
+/// Where the user agent returns with a verifier: the authorization endpoint it used
+/// (the request URL, built on `urls.self.public`), with the original query (as Hydra
+/// does) and the verifier. The login and consent apps send the user agent wherever
+/// this says, so a URL not under the configured public base is refused rather than
+/// handed out (defence in depth: the HTTP layer builds request URLs from configuration
+/// only; a foreign one means the configuration changed mid-flow or a bug).
+fn verifier_url(
+    state: &AppState,
+    request: &AuthorizeRequest,
+    name: &str,
+    verifier: &str,
+) -> Result<String, OAuth2Error> {
     let (endpoint, query) = request
         .request_url
         .split_once('?')
         .unwrap_or((request.request_url.as_str(), ""));
+    ensure_public_url(state, endpoint)?;
     let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .filter(|(k, _)| k != "login_verifier" && k != "consent_verifier")
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -77,7 +86,18 @@ fn verifier_url(request: &AuthorizeRequest, name: &str, verifier: &str) -> Strin
     let query = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish();
-    format!("{endpoint}?{query}")
+    Ok(format!("{endpoint}?{query}"))
+}
+
+/// Refuses to hand out `url` as a `redirect_to` unless it is under `urls.self.public`.
+pub(super) fn ensure_public_url(state: &AppState, url: &str) -> Result<(), OAuth2Error> {
+    if state.config.is_public_url(url) {
+        return Ok(());
+    }
+    Err(OAuth2Error::server_error(
+        "The request URL of this flow is not under urls.self.public; the flow must start again.",
+    )
+    .with_hint("urls.self.public (or urls.self.issuer) changed while the flow was running."))
 }
 
 pub(super) async fn client_wire(
@@ -222,7 +242,7 @@ async fn decide_login(
             outcome,
         },
     )?;
-    let redirect_to = verifier_url(&request, "login_verifier", &verifier);
+    let redirect_to = verifier_url(state, &request, "login_verifier", &verifier)?;
     record(
         state,
         &flow_id,
@@ -343,7 +363,7 @@ async fn decide_consent(
             outcome,
         },
     )?;
-    let redirect_to = verifier_url(&request, "consent_verifier", &verifier);
+    let redirect_to = verifier_url(state, &request, "consent_verifier", &verifier)?;
     record(
         state,
         &flow_id,

@@ -19,6 +19,7 @@ use super::sealed::{self, SealedKind};
 use super::state::SessionCookie;
 use crate::duration::later;
 use crate::error::{ErrorKind, OAuth2Error};
+use crate::oauth2::authorize::response::HtmlPage;
 use crate::oauth2::form::FormParams;
 use crate::oidc::logout::{frontchannel, request};
 use crate::oidc::subject;
@@ -30,8 +31,8 @@ use crate::storage::flows::{FlowStep, LoginSession};
 pub enum LogoutOutcome {
     /// 303 to the logout app or the post-logout redirect.
     Redirect(String),
-    /// A 200 page: the front-channel iframes, or "logged out".
-    Page(String),
+    /// A 200 page: the front-channel iframes, or "logged out" (with its CSP).
+    Page(HtmlPage),
     /// The request cannot be honoured; never a redirect to an unvalidated URI.
     ErrorPage(OAuth2Error),
 }

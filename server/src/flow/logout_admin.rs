@@ -3,7 +3,7 @@
 //! the session ends) or rejects it (the user stays logged in). Each decision is
 //! recorded once; a second one, or a read after it, answers 410 with `redirect_to`.
 
-use super::admin::{client_wire, ensure_unhandled, expired, record, seal};
+use super::admin::{client_wire, ensure_public_url, ensure_unhandled, expired, record, seal};
 use super::logout_state::{LogoutChallengeState, LogoutVerifierState, OAuth2LogoutRequest};
 use super::sealed::{self, SealedKind};
 use crate::error::OAuth2Error;
@@ -44,15 +44,21 @@ pub async fn get_logout_request(
     })
 }
 
-/// The logout endpoint the user agent used (the request URL without its query), so
-/// the verifier returns to the same host and its cookies go along.
-fn verifier_url(logout: &LogoutChallengeState, verifier: &str) -> String {
+/// The logout endpoint the user agent used (the request URL, built on
+/// `urls.self.public`, without its query). Refused unless it is under the configured
+/// public base: the logout app sends the user agent wherever this says.
+fn verifier_url(
+    state: &AppState,
+    logout: &LogoutChallengeState,
+    verifier: &str,
+) -> Result<String, OAuth2Error> {
     let endpoint = logout
         .request_url
         .split_once('?')
         .map_or(logout.request_url.as_str(), |(endpoint, _)| endpoint);
+    ensure_public_url(state, endpoint)?;
     let verifier: String = url::form_urlencoded::byte_serialize(verifier.as_bytes()).collect();
-    format!("{endpoint}?logout_verifier={verifier}")
+    Ok(format!("{endpoint}?logout_verifier={verifier}"))
 }
 
 /// Accepts the logout: returns where the user agent goes to end its session.
@@ -66,7 +72,7 @@ pub async fn accept_logout(state: &AppState, challenge: &str) -> Result<String, 
             challenge: logout.clone(),
         },
     )?;
-    let redirect_to = verifier_url(&logout, &verifier);
+    let redirect_to = verifier_url(state, &logout, &verifier)?;
     record(
         state,
         &flow_id,

@@ -1,13 +1,22 @@
 //! How `OAuth2Error` becomes an HTTP response, and the handlers that turn actix's
 //! extractor failures (bad JSON, query, path, form; wrong content type; huge bodies) into
 //! the same JSON shape instead of actix's plain-text 400.
+//!
+//! A body of the wrong media type is HTTP's 415 (RFC 9110 §15.5.16) with the RFC 6749
+//! §5.2 code `invalid_request` (there is no `unsupported_media_type` code). A JSON
+//! endpoint called with no body at all (no `Content-Type`, no length) gets 400
+//! `invalid_request` saying the body is missing, as Hydra answers; the form endpoints
+//! read that as an empty form (`form_body.rs`).
 
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError, UrlencodedError};
+use actix_web::error::{
+    InternalError, JsonPayloadError, PathError, QueryPayloadError, UrlencodedError,
+};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use super::allowed_methods::AllowedMethods;
+use super::form_body::declares_no_body;
 use crate::error::{ErrorKind, OAuth2Error};
 
 impl ResponseError for OAuth2Error {
@@ -51,13 +60,13 @@ impl ResponseError for OAuth2Error {
 pub fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(limit)
-        .error_handler(|err, _req| json_error(&err).into())
+        .error_handler(|err, req| json_error(&err, req))
 }
 
 pub fn form_config(limit: usize) -> web::FormConfig {
     web::FormConfig::default()
         .limit(limit)
-        .error_handler(|err, _req| form_error(&err).into())
+        .error_handler(|err, _req| form_error(&err))
 }
 
 pub fn query_config() -> web::QueryConfig {
@@ -68,30 +77,52 @@ pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err, _req| path_error(&err).into())
 }
 
-fn json_error(err: &JsonPayloadError) -> OAuth2Error {
+/// `invalid_request` (RFC 6749 §5.2) with status 415: the body is not of `expected`.
+pub fn unsupported_media_type(expected: &str) -> actix_web::Error {
+    let err = OAuth2Error::invalid_request(format!(
+        "The request body must be sent as {expected} (Content-Type)."
+    ));
+    let mut response = err.error_response();
+    *response.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+    InternalError::from_response(err, response).into()
+}
+
+fn json_error(err: &JsonPayloadError, req: &HttpRequest) -> actix_web::Error {
     match err {
-        JsonPayloadError::ContentType => OAuth2Error::new(ErrorKind::UnsupportedMediaType)
-            .with_hint("Send the body as application/json."),
+        JsonPayloadError::ContentType
+            if !req.headers().contains_key(header::CONTENT_TYPE) && declares_no_body(req) =>
+        {
+            OAuth2Error::invalid_request(
+                "The request body is missing: send a JSON object as application/json.",
+            )
+            .into()
+        }
+        JsonPayloadError::ContentType => unsupported_media_type("application/json"),
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-            OAuth2Error::new(ErrorKind::PayloadTooLarge).with_hint(err.to_string())
+            OAuth2Error::new(ErrorKind::PayloadTooLarge)
+                .with_hint(err.to_string())
+                .into()
         }
         JsonPayloadError::Deserialize(inner) => OAuth2Error::invalid_request(format!(
             "The request body is not valid JSON for this endpoint: {inner}."
-        )),
+        ))
+        .into(),
         other => {
             OAuth2Error::invalid_request(format!("The request body could not be read: {other}."))
+                .into()
         }
     }
 }
 
-fn form_error(err: &UrlencodedError) -> OAuth2Error {
+fn form_error(err: &UrlencodedError) -> actix_web::Error {
     match err {
-        UrlencodedError::ContentType => OAuth2Error::new(ErrorKind::UnsupportedMediaType)
-            .with_hint("Send the body as application/x-www-form-urlencoded."),
-        UrlencodedError::Overflow { .. } => {
-            OAuth2Error::new(ErrorKind::PayloadTooLarge).with_hint(err.to_string())
+        UrlencodedError::ContentType => unsupported_media_type("application/x-www-form-urlencoded"),
+        UrlencodedError::Overflow { .. } => OAuth2Error::new(ErrorKind::PayloadTooLarge)
+            .with_hint(err.to_string())
+            .into(),
+        other => {
+            OAuth2Error::invalid_request(format!("The form body is malformed: {other}.")).into()
         }
-        other => OAuth2Error::invalid_request(format!("The form body is malformed: {other}.")),
     }
 }
 

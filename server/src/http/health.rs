@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, Responder, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::error::ErrorBody;
 use crate::state::AppState;
 
 /// The health status of the service.
@@ -82,7 +83,10 @@ pub async fn is_ready(state: web::Data<AppState>) -> impl Responder {
 /// Also served as `/version` on the admin listener.
 #[utoipa::path(
     tag = "metadata",
-    responses((status = 200, description = "The version of this server.", body = Version))
+    responses(
+        (status = 200, description = "The version of this server.", body = Version),
+        (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody)
+    )
 )]
 #[get("/version")]
 pub async fn get_version() -> impl Responder {

@@ -4,6 +4,8 @@
 pub mod admin;
 pub mod allowed_methods;
 pub mod errors;
+pub mod form_body;
+pub mod forwarded;
 pub mod health;
 pub mod middleware;
 pub mod openapi;
@@ -20,7 +22,7 @@ use actix_web::{App, Error, HttpResponse, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
-use crate::config::Config;
+use crate::config::{Cidr, Config};
 use crate::state::AppState;
 use allowed_methods::AllowedMethods;
 
@@ -34,6 +36,8 @@ pub struct ListenerSettings {
     pub skip_health_in_access_log: bool,
     pub api_key: Option<Arc<str>>,
     pub expose_errors: bool,
+    /// Peers whose forwarded headers count (`forwarded.rs`).
+    pub trusted_proxies: Arc<[Cidr]>,
 }
 
 impl ListenerSettings {
@@ -46,6 +50,7 @@ impl ListenerSettings {
                 skip_health_in_access_log: false,
                 api_key: None,
                 expose_errors: false,
+                trusted_proxies: Arc::from([]),
             })
     }
 }
@@ -86,6 +91,7 @@ pub fn public_app(
         skip_health_in_access_log: config.serve.public.request_log.disable_for_health,
         api_key: None,
         expose_errors: config.oauth2.expose_internal_errors,
+        trusted_proxies: Arc::from(config.trusted_proxies(false)),
     };
     let (app, api) = App::new()
         .into_utoipa_app()
@@ -103,6 +109,7 @@ pub fn public_app(
     )))
     .default_service(web::to(errors::route_not_found))
     .wrap(from_fn(middleware::error_body::error_body))
+    .wrap(from_fn(middleware::security_headers::security_headers))
     .wrap(from_fn(middleware::access_log::access_log))
 }
 
@@ -129,6 +136,7 @@ pub fn admin_app(
         skip_health_in_access_log: config.serve.admin.request_log.disable_for_health,
         api_key: config.serve.admin.api_key.as_deref().map(Arc::from),
         expose_errors: config.oauth2.expose_internal_errors,
+        trusted_proxies: Arc::from(config.trusted_proxies(true)),
     };
     let (app, api) = App::new()
         .into_utoipa_app()
@@ -169,5 +177,6 @@ pub fn admin_app(
     .wrap(from_fn(middleware::error_body::error_body))
     .wrap(from_fn(middleware::api_key::require_api_key))
     .wrap(from_fn(middleware::admin_prefix::admin_prefix))
+    .wrap(from_fn(middleware::security_headers::security_headers))
     .wrap(from_fn(middleware::access_log::access_log))
 }

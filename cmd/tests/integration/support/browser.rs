@@ -10,11 +10,14 @@ pub struct Browser {
     http: reqwest::Client,
     /// host → cookie name → value
     jar: Mutex<HashMap<String, HashMap<String, String>>>,
+    /// Sent with every request from now on (see `send_also`).
+    extra: Mutex<reqwest::header::HeaderMap>,
 }
 
 pub struct Page {
     pub status: u16,
     pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
     pub body: String,
 }
 
@@ -35,7 +38,14 @@ impl Browser {
                 .build()
                 .unwrap(),
             jar: Mutex::default(),
+            extra: Mutex::default(),
         }
+    }
+
+    /// Sends `headers` with every later request: what an attacker's user agent, or a
+    /// proxy passing headers through, can add (forged `Host`, `X-Forwarded-*`).
+    pub fn send_also(&self, headers: reqwest::header::HeaderMap) {
+        *self.extra.lock().unwrap() = headers;
     }
 
     /// The value of a cookie the browser holds for `url`'s host.
@@ -71,6 +81,7 @@ impl Browser {
                     .join("; ")
             })
             .unwrap_or_default();
+        let request = request.headers(self.extra.lock().unwrap().clone());
         let request = if header.is_empty() {
             request
         } else {
@@ -94,6 +105,7 @@ impl Browser {
         }
         Page {
             status: response.status().as_u16(),
+            headers: response.headers().clone(),
             location: response
                 .headers()
                 .get("location")

@@ -32,11 +32,24 @@ pub struct TestApp {
 
 type ConfigChange = Box<dyn FnOnce(&mut Config)>;
 
+/// Which of `urls.self.*` the app is configured with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelfUrls {
+    /// `urls.self.public` set to the listener (the default).
+    Public,
+    /// Only `urls.self.issuer` set (to the listener); the public URL falls back to it.
+    IssuerOnly,
+    /// Neither: a dev-mode server (`serve --dev`) whose `serve.public.port` is the
+    /// listener's, so everything falls back to the default issuer.
+    Neither,
+}
+
 pub struct TestAppBuilder {
     backend: TestBackend,
     db: Option<Arc<TestDatabase>>,
     clock: Option<Arc<dyn Clock>>,
     configure: Vec<ConfigChange>,
+    self_urls: SelfUrls,
 }
 
 impl TestApp {
@@ -46,6 +59,7 @@ impl TestApp {
             db: None,
             clock: None,
             configure: Vec::new(),
+            self_urls: SelfUrls::Public,
         }
     }
 
@@ -66,6 +80,13 @@ impl TestAppBuilder {
     /// Changes the configuration before the app is built.
     pub fn config(mut self, f: impl FnOnce(&mut Config) + 'static) -> Self {
         self.configure.push(Box::new(f));
+        self
+    }
+
+    /// Which `urls.self.*` keys are set (the URL-from-headers tests leave
+    /// `urls.self.public` unset).
+    pub fn self_urls(mut self, self_urls: SelfUrls) -> Self {
+        self.self_urls = self_urls;
         self
     }
 
@@ -99,7 +120,16 @@ impl TestAppBuilder {
         let public = TcpListener::bind("127.0.0.1:0").expect("bind public");
         let admin = TcpListener::bind("127.0.0.1:0").expect("bind admin");
         let public_addr = public.local_addr().expect("public addr");
-        config.urls.self_.public = Some(format!("http://{public_addr}/"));
+        match self.self_urls {
+            SelfUrls::Public => config.urls.self_.public = Some(format!("http://{public_addr}/")),
+            SelfUrls::IssuerOnly => {
+                config.urls.self_.issuer = Some(format!("http://{public_addr}/"))
+            }
+            SelfUrls::Neither => {
+                config.dev = true;
+                config.serve.public.port = public_addr.port();
+            }
+        }
         config.urls.login = Some(LOGIN_APP_URL.to_owned());
         config.urls.consent = Some(CONSENT_APP_URL.to_owned());
         config.urls.logout = Some(LOGOUT_APP_URL.to_owned());

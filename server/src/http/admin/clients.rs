@@ -119,6 +119,8 @@ pub async fn list_o_auth2_clients(
         (status = 400, description = "Invalid client metadata.", body = ErrorBody),
         (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
         (status = 409, description = "A client with this id exists.", body = ErrorBody),
+        (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
+        (status = 415, description = "A body that is not application/json (error invalid_request).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
         (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
@@ -180,6 +182,8 @@ pub async fn get_o_auth2_client(
         (status = 400, description = "Invalid client metadata.", body = ErrorBody),
         (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
         (status = 404, description = "No such client.", body = ErrorBody),
+        (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
+        (status = 415, description = "A body that is not application/json (error invalid_request).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
         (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
@@ -214,6 +218,8 @@ pub async fn set_o_auth2_client(
         (status = 400, description = "Invalid patch or resulting metadata.", body = ErrorBody),
         (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
         (status = 404, description = "No such client.", body = ErrorBody),
+        (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
+        (status = 415, description = "A body that is not application/json (error invalid_request).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
         (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
@@ -271,6 +277,8 @@ pub async fn delete_o_auth2_client(
         (status = 400, description = "Invalid duration.", body = ErrorBody),
         (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
         (status = 404, description = "No such client.", body = ErrorBody),
+        (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
+        (status = 415, description = "A body that is not application/json (error invalid_request).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
         (status = 503, description = "Database unavailable.", body = ErrorBody)
     )

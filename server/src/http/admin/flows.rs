@@ -41,9 +41,11 @@ fn redirect(redirect_to: String) -> HttpResponse {
     responses(
         (status = 200, description = "The login request.", body = OAuth2LoginRequest),
         (status = 400, description = "Bad request.", body = ErrorBody),
+        (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
         (status = 404, description = "Unknown, tampered or expired challenge.", body = ErrorBody),
         (status = 410, description = "Already handled; `redirect_to` says where the user goes.", body = ErrorBody),
-        (status = 500, description = "Internal error.", body = ErrorBody)
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
 )]
 #[get("/oauth2/auth/requests/login")]
@@ -65,9 +67,13 @@ pub async fn get_o_auth2_login_request(
     responses(
         (status = 200, description = "Where the user agent goes next.", body = OAuth2RedirectTo),
         (status = 400, description = "Bad request.", body = ErrorBody),
+        (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
         (status = 404, description = "Unknown, tampered or expired challenge.", body = ErrorBody),
         (status = 410, description = "Already handled.", body = ErrorBody),
-        (status = 500, description = "Internal error.", body = ErrorBody)
+        (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
+        (status = 415, description = "A body that is not application/json (error invalid_request).", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
 )]
 #[put("/oauth2/auth/requests/login/accept")]
@@ -91,9 +97,13 @@ pub async fn accept_o_auth2_login_request(
     responses(
         (status = 200, description = "Where the user agent goes next.", body = OAuth2RedirectTo),
         (status = 400, description = "Bad request.", body = ErrorBody),
+        (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
         (status = 404, description = "Unknown, tampered or expired challenge.", body = ErrorBody),
         (status = 410, description = "Already handled.", body = ErrorBody),
-        (status = 500, description = "Internal error.", body = ErrorBody)
+        (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
+        (status = 415, description = "A body that is not application/json (error invalid_request).", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
 )]
 #[put("/oauth2/auth/requests/login/reject")]
@@ -117,9 +127,11 @@ pub async fn reject_o_auth2_login_request(
     responses(
         (status = 200, description = "The consent request.", body = OAuth2ConsentRequest),
         (status = 400, description = "Bad request.", body = ErrorBody),
+        (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
         (status = 404, description = "Unknown, tampered or expired challenge.", body = ErrorBody),
         (status = 410, description = "Already handled; `redirect_to` says where the user goes.", body = ErrorBody),
-        (status = 500, description = "Internal error.", body = ErrorBody)
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
 )]
 #[get("/oauth2/auth/requests/consent")]
@@ -142,9 +154,13 @@ pub async fn get_o_auth2_consent_request(
     responses(
         (status = 200, description = "Where the user agent goes next.", body = OAuth2RedirectTo),
         (status = 400, description = "Bad request.", body = ErrorBody),
+        (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
         (status = 404, description = "Unknown, tampered or expired challenge.", body = ErrorBody),
         (status = 410, description = "Already handled.", body = ErrorBody),
-        (status = 500, description = "Internal error.", body = ErrorBody)
+        (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
+        (status = 415, description = "A body that is not application/json (error invalid_request).", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
 )]
 #[put("/oauth2/auth/requests/consent/accept")]
@@ -168,9 +184,13 @@ pub async fn accept_o_auth2_consent_request(
     responses(
         (status = 200, description = "Where the user agent goes next.", body = OAuth2RedirectTo),
         (status = 400, description = "Bad request.", body = ErrorBody),
+        (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
         (status = 404, description = "Unknown, tampered or expired challenge.", body = ErrorBody),
         (status = 410, description = "Already handled.", body = ErrorBody),
-        (status = 500, description = "Internal error.", body = ErrorBody)
+        (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
+        (status = 415, description = "A body that is not application/json (error invalid_request).", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
 )]
 #[put("/oauth2/auth/requests/consent/reject")]

@@ -30,6 +30,8 @@ fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
         (status = 400, description = "Unsupported alg or use.", body = ErrorBody),
         (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
         (status = 409, description = "A key with this kid exists in the set.", body = ErrorBody),
+        (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
+        (status = 415, description = "A body that is not application/json (error invalid_request).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
         (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
@@ -85,6 +87,8 @@ pub async fn get_json_web_key_set(
         (status = 200, description = "The stored set.", body = JsonWebKeySet),
         (status = 400, description = "Invalid key; the message names the member.", body = ErrorBody),
         (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
+        (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
+        (status = 415, description = "A body that is not application/json (error invalid_request).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
         (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
@@ -169,6 +173,8 @@ pub async fn get_json_web_key(
         (status = 200, description = "The stored key.", body = JsonWebKey),
         (status = 400, description = "Invalid key; the message names the member.", body = ErrorBody),
         (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
+        (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
+        (status = 415, description = "A body that is not application/json (error invalid_request).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
         (status = 503, description = "Database unavailable.", body = ErrorBody)
     )

@@ -28,9 +28,11 @@ pub struct LogoutChallengeQuery {
     responses(
         (status = 200, description = "The logout request.", body = OAuth2LogoutRequest),
         (status = 400, description = "Bad request.", body = ErrorBody),
+        (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
         (status = 404, description = "Unknown, tampered or expired challenge.", body = ErrorBody),
         (status = 410, description = "Already handled; `redirect_to` says where the user goes.", body = ErrorBody),
-        (status = 500, description = "Internal error.", body = ErrorBody)
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
 )]
 #[get("/oauth2/auth/requests/logout")]
@@ -52,9 +54,11 @@ pub async fn get_o_auth2_logout_request(
     responses(
         (status = 200, description = "Where the user agent goes next.", body = OAuth2RedirectTo),
         (status = 400, description = "Bad request.", body = ErrorBody),
+        (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
         (status = 404, description = "Unknown, tampered or expired challenge.", body = ErrorBody),
         (status = 410, description = "Already handled.", body = ErrorBody),
-        (status = 500, description = "Internal error.", body = ErrorBody)
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
 )]
 #[put("/oauth2/auth/requests/logout/accept")]
@@ -76,9 +80,11 @@ pub async fn accept_o_auth2_logout_request(
     responses(
         (status = 204, description = "Rejected; the session is kept."),
         (status = 400, description = "Bad request.", body = ErrorBody),
+        (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
         (status = 404, description = "Unknown, tampered or expired challenge.", body = ErrorBody),
         (status = 410, description = "Already handled.", body = ErrorBody),
-        (status = 500, description = "Internal error.", body = ErrorBody)
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
 )]
 #[put("/oauth2/auth/requests/logout/reject")]

@@ -56,7 +56,9 @@ pub struct RevokeLoginSessionsQuery {
         (status = 200, description = "A page of consent sessions.", body = Vec<OAuth2ConsentSession>,
             headers(("Link" = String, description = "RFC 8288 links to the first and next page"))),
         (status = 400, description = "Bad request.", body = ErrorBody),
-        (status = 500, description = "Internal error.", body = ErrorBody)
+        (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
 )]
 #[get("/oauth2/auth/sessions/consent")]
@@ -97,7 +99,9 @@ pub async fn list_o_auth2_consent_sessions(
     responses(
         (status = 204, description = "Revoked."),
         (status = 400, description = "Bad request.", body = ErrorBody),
-        (status = 500, description = "Internal error.", body = ErrorBody)
+        (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
 )]
 #[delete("/oauth2/auth/sessions/consent")]
@@ -125,7 +129,9 @@ pub async fn revoke_o_auth2_consent_sessions(
     responses(
         (status = 204, description = "Revoked."),
         (status = 400, description = "Bad request.", body = ErrorBody),
-        (status = 500, description = "Internal error.", body = ErrorBody)
+        (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
 )]
 #[delete("/oauth2/auth/sessions/login")]

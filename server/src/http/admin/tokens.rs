@@ -7,12 +7,14 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ErrorBody, OAuth2Error};
+use crate::http::form_body::FormPairs;
+use crate::oauth2::form::FormParams;
 use crate::oauth2::introspect::{self, IntrospectedToken};
 use crate::oauth2::revoke;
 use crate::state::AppState;
 
 /// The introspection request (RFC 7662 §2.1).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, ToSchema)]
 pub struct IntrospectForm {
     /// The access or refresh token.
     pub token: String,
@@ -45,6 +47,8 @@ pub struct DeleteTokensQuery {
         (status = 200, description = "The token's state.", body = IntrospectedToken),
         (status = 400, description = "Invalid request.", body = ErrorBody),
         (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
+        (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
+        (status = 415, description = "A body that is not application/x-www-form-urlencoded (error invalid_request).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
         (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
@@ -52,9 +56,17 @@ pub struct DeleteTokensQuery {
 #[post("/oauth2/introspect")]
 pub async fn introspect_o_auth2_token(
     state: web::Data<AppState>,
-    form: web::Form<IntrospectForm>,
+    FormPairs(form): FormPairs,
 ) -> Result<HttpResponse, OAuth2Error> {
-    let result = introspect::introspect(&state, &form.token, form.scope.as_deref()).await?;
+    // An empty `token=` is a token that is not active (RFC 7662 §2.2), not a missing one.
+    let sent = form.iter().any(|(name, _)| name == "token");
+    let form = FormParams::new(form);
+    let token = match form.get("token")? {
+        Some(token) => token,
+        None if sent => "",
+        None => form.require("token")?,
+    };
+    let result = introspect::introspect(&state, token, form.get("scope")?).await?;
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .json(result))

@@ -1,6 +1,7 @@
 //! One log line per request: method, route, status, latency and request id. The id comes
 //! from `X-Request-Id` when the caller sent a sane one, else a new UUID, and is echoed
-//! back. Query strings are never logged (they carry codes, tokens and challenges).
+//! back. Query strings are never logged (they carry codes, tokens and challenges). The
+//! client address is the socket peer, or what a trusted proxy forwarded (`forwarded.rs`).
 
 use std::time::Instant;
 
@@ -12,6 +13,7 @@ use actix_web::middleware::Next;
 use tracing::Instrument;
 
 use crate::http::ListenerSettings;
+use crate::http::forwarded::ClientOrigin;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -27,6 +29,8 @@ pub async fn access_log(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let settings = ListenerSettings::of(&req);
+    let origin = ClientOrigin::attach(&req);
+    let client_ip = origin.ip.map(|ip| ip.to_string()).unwrap_or_default();
     let method = req.method().to_string();
     let path = req.path().to_owned();
     let is_health = path.starts_with("/health/") || path.starts_with("/admin/health/");
@@ -48,6 +52,7 @@ pub async fn access_log(
                 method = %method,
                 route = %route,
                 status,
+                client_ip = %client_ip,
                 latency_ms = started.elapsed().as_secs_f64() * 1000.0,
                 "request completed"
             );

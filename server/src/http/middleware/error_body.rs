@@ -19,7 +19,8 @@ fn kind_for_status(status: u16) -> ErrorKind {
         405 => ErrorKind::MethodNotAllowed,
         409 => ErrorKind::Conflict,
         413 => ErrorKind::PayloadTooLarge,
-        415 => ErrorKind::UnsupportedMediaType,
+        // RFC 6749 §5.2 has no media-type code; 415 stays the status.
+        415 => ErrorKind::InvalidRequest,
         503 => ErrorKind::TemporarilyUnavailable,
         500..=599 => ErrorKind::ServerError,
         _ => ErrorKind::InvalidRequest,

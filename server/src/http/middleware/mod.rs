@@ -1,7 +1,9 @@
-//! Middleware shared by both listeners (access log, JSON error bodies) and the admin
+//! Middleware shared by both listeners (access log, JSON error bodies, security
+//! headers) and the admin
 //! listener's own (path prefix, API key).
 
 pub mod access_log;
 pub mod admin_prefix;
 pub mod api_key;
 pub mod error_body;
+pub mod security_headers;

@@ -8,18 +8,22 @@ use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, web};
 
 use crate::config::SameSiteMode;
-use crate::error::ErrorBody;
 use crate::flow::authorize::{self, Outcome};
 use crate::flow::cookies::SetCookie;
+use crate::http::forwarded::ClientOrigin;
+use crate::http::middleware::security_headers::html_response;
 use crate::oauth2::authorize::response::{AuthorizeResponse, error_page, form_post_page};
 use crate::oauth2::form::FormParams;
 use crate::state::AppState;
 
-pub(crate) fn cookie(spec: &SetCookie) -> Cookie<'static> {
+/// The cookie `spec` describes. `https`: a trusted proxy says the user agent used
+/// HTTPS, which turns `Secure` on even where the configuration leaves it off (dev mode
+/// behind a TLS proxy); nothing in a request turns it off.
+pub(crate) fn cookie(spec: &SetCookie, https: bool) -> Cookie<'static> {
     let mut cookie = Cookie::build(spec.name.clone(), spec.value.clone())
         .path("/")
         .http_only(true)
-        .secure(spec.secure)
+        .secure(spec.secure || https)
         .same_site(match spec.same_site {
             SameSiteMode::Strict => SameSite::Strict,
             SameSiteMode::Lax => SameSite::Lax,
@@ -35,7 +39,11 @@ pub(crate) fn cookie(spec: &SetCookie) -> Cookie<'static> {
     cookie
 }
 
-fn respond(state: &AppState, result: authorize::AuthorizeResult) -> HttpResponse {
+fn respond(
+    state: &AppState,
+    req: &HttpRequest,
+    result: authorize::AuthorizeResult,
+) -> HttpResponse {
     let mut builder: HttpResponseBuilder = match &result.outcome {
         Outcome::Redirect(url) | Outcome::Client(AuthorizeResponse::Redirect(url)) => {
             let mut b = HttpResponse::SeeOther();
@@ -64,13 +72,14 @@ fn respond(state: &AppState, result: authorize::AuthorizeResult) -> HttpResponse
         },
     };
     builder.insert_header(CacheControl(vec![CacheDirective::NoStore]));
+    let https = ClientOrigin::of(req).https;
     for spec in &result.cookies {
-        builder.cookie(cookie(spec));
+        builder.cookie(cookie(spec, https));
     }
     match result.outcome {
-        Outcome::Client(AuthorizeResponse::FormPost { action, params }) => builder
-            .content_type("text/html; charset=utf-8")
-            .body(form_post_page(&action, &params)),
+        Outcome::Client(AuthorizeResponse::FormPost { action, params }) => {
+            html_response(builder, form_post_page(&action, &params))
+        }
         Outcome::ErrorPage(err) if state.config.urls.error.is_none() => builder
             .content_type("text/html; charset=utf-8")
             .body(error_page(&err)),
@@ -88,20 +97,14 @@ pub(crate) fn cookies_of(req: &HttpRequest) -> HashMap<String, String> {
         .unwrap_or_default()
 }
 
-/// The public base URL the user agent used: `urls.self.public` when configured, else the
-/// request's own origin, so a dev-mode flow started on `127.0.0.1` continues there and
-/// not on `localhost` (cookies are per host).
-pub(crate) fn public_base(state: &AppState, req: &HttpRequest) -> String {
-    if state.config.urls.self_.public.is_some() {
-        return state.config.public_url();
-    }
-    let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
-}
-
-fn request_url(state: &AppState, req: &HttpRequest) -> String {
-    let base = public_base(state, req);
-    match req.query_string() {
+/// The URL of this request as the login, consent and logout apps see it (and send
+/// the user agent back to): the configured public base URL (`Config::public_url`) with
+/// the request's path and `query`. Never the request's `Host` or forwarded headers:
+/// they are the sender's to choose, and a base taken from them sent verifiers to the
+/// sender's host (issue 12, item 1).
+pub(crate) fn request_url(state: &AppState, req: &HttpRequest, query: &str) -> String {
+    let base = state.config.public_url();
+    match query {
         "" => format!("{base}{}", req.path()),
         query => format!("{base}{}?{query}", req.path()),
     }
@@ -120,8 +123,12 @@ pub(crate) fn pairs(text: &str) -> Vec<(String, String)> {
 #[utoipa::path(
     tag = "oidc",
     responses(
-        (status = 303, description = "On to the login app, the consent app, or the client."),
-        (status = 400, description = "An error page (the client or redirect URI is invalid).", body = ErrorBody)
+        (status = 200, description = "The form_post response page (response_mode=form_post).", content_type = "text/html", body = String),
+        (status = 303, description = "On to the login app, the consent app, the client, or urls.error."),
+        (status = 400, description = "An error page (e.g. the client or redirect URI is invalid).", content_type = "text/html", body = String),
+        (status = 401, description = "An error page (the client is unknown).", content_type = "text/html", body = String),
+        (status = 500, description = "An error page (internal error).", content_type = "text/html", body = String),
+        (status = 503, description = "An error page (database unavailable).", content_type = "text/html", body = String)
     )
 )]
 #[get("/oauth2/auth")]
@@ -131,10 +138,10 @@ pub async fn o_auth2_authorize(state: web::Data<AppState>, req: HttpRequest) -> 
         &state,
         &params,
         &cookies_of(&req),
-        &request_url(&state, &req),
+        &request_url(&state, &req, req.query_string()),
     )
     .await;
-    respond(&state, result)
+    respond(&state, &req, result)
 }
 
 /// RFC 6749 §3.1: "The authorization server MUST support the use of the HTTP GET method
@@ -148,11 +155,10 @@ pub async fn o_auth2_authorize_post(
     let mut all = pairs(req.query_string());
     all.extend(pairs(&body));
     let params = FormParams::new(all);
-    let url = format!("{}{}?{}", public_base(&state, &req), req.path(), {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        s.extend_pairs(pairs(&body));
-        s.finish()
-    });
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs(&body))
+        .finish();
+    let url = request_url(&state, &req, &query);
     let result = authorize::handle(&state, &params, &cookies_of(&req), &url).await;
-    respond(&state, result)
+    respond(&state, &req, result)
 }

@@ -6,42 +6,38 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use super::authorize::{cookie, cookies_of, pairs, public_base};
-use crate::error::ErrorBody;
+use super::authorize::{cookie, cookies_of, pairs, request_url};
 use crate::flow::logout::{self, LogoutOutcome, LogoutResult};
-use crate::oauth2::authorize::response::error_page;
+use crate::http::forwarded::ClientOrigin;
+use crate::http::middleware::security_headers::html_response;
+use crate::oauth2::authorize::response::{DEFAULT_HTML_CSP, HtmlPage, error_page};
 use crate::oauth2::form::FormParams;
 use crate::state::AppState;
 
-fn respond(result: LogoutResult) -> HttpResponse {
-    let (mut builder, body) = match result.outcome {
+fn respond(req: &HttpRequest, result: LogoutResult) -> HttpResponse {
+    let (mut builder, page) = match result.outcome {
         LogoutOutcome::Redirect(url) => {
             let mut b = HttpResponse::SeeOther();
             b.insert_header((header::LOCATION, url));
             (b, None)
         }
-        LogoutOutcome::Page(html) => (HttpResponse::Ok(), Some(html)),
+        LogoutOutcome::Page(page) => (HttpResponse::Ok(), Some(page)),
         LogoutOutcome::ErrorPage(err) => (
             HttpResponse::build(StatusCode::from_u16(err.status()).unwrap_or_default()),
-            Some(error_page(&err)),
+            Some(HtmlPage {
+                body: error_page(&err),
+                csp: DEFAULT_HTML_CSP.to_owned(),
+            }),
         ),
     };
     builder.insert_header(CacheControl(vec![CacheDirective::NoStore]));
+    let https = ClientOrigin::of(req).https;
     for spec in &result.cookies {
-        builder.cookie(cookie(spec));
+        builder.cookie(cookie(spec, https));
     }
-    match body {
-        Some(html) => builder.content_type("text/html; charset=utf-8").body(html),
+    match page {
+        Some(page) => html_response(builder, page),
         None => builder.finish(),
-    }
-}
-
-/// The logout URL as the user agent requested it (the verifier comes back to it).
-fn request_url(state: &AppState, req: &HttpRequest, query: &str) -> String {
-    let base = public_base(state, req);
-    match query {
-        "" => format!("{base}{}", req.path()),
-        query => format!("{base}{}?{query}", req.path()),
     }
 }
 
@@ -55,9 +51,12 @@ fn request_url(state: &AppState, req: &HttpRequest, query: &str) -> String {
 #[utoipa::path(
     tag = "oidc",
     responses(
+        (status = 200, description = "The front-channel logout page, or a logged-out page.", content_type = "text/html", body = String),
         (status = 303, description = "On to the logout app or the post-logout redirect."),
-        (status = 200, description = "The front-channel logout page, or a logged-out page."),
-        (status = 400, description = "An error page (e.g. an unregistered post_logout_redirect_uri).", body = ErrorBody)
+        (status = 400, description = "An error page (e.g. an unregistered post_logout_redirect_uri).", content_type = "text/html", body = String),
+        (status = 403, description = "An error page (the logout CSRF cookie is missing or wrong).", content_type = "text/html", body = String),
+        (status = 500, description = "An error page (internal error, or urls.logout not configured).", content_type = "text/html", body = String),
+        (status = 503, description = "An error page (database unavailable).", content_type = "text/html", body = String)
     )
 )]
 #[get("/oauth2/sessions/logout")]
@@ -65,7 +64,10 @@ pub async fn revoke_oidc_session(state: web::Data<AppState>, req: HttpRequest) -
     let query = req.query_string();
     let params = FormParams::new(pairs(query));
     let url = request_url(&state, &req, query);
-    respond(logout::handle(&state, &params, &cookies_of(&req), &url).await)
+    respond(
+        &req,
+        logout::handle(&state, &params, &cookies_of(&req), &url).await,
+    )
 }
 
 /// RP-Initiated Logout 1.0 §2: POST with form-encoded parameters.
@@ -78,5 +80,8 @@ pub async fn revoke_oidc_session_post(
     all.extend(pairs(&body));
     let params = FormParams::new(all);
     let url = request_url(&state, &req, "");
-    respond(logout::handle(&state, &params, &cookies_of(&req), &url).await)
+    respond(
+        &req,
+        logout::handle(&state, &params, &cookies_of(&req), &url).await,
+    )
 }

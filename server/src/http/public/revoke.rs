@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use super::token::authorization_header;
 use crate::error::{ErrorBody, OAuth2Error};
+use crate::http::form_body::FormPairs;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::revoke;
 use crate::state::AppState;
@@ -39,6 +40,8 @@ pub struct RevokeForm {
         (status = 200, description = "Revoked, or nothing to revoke."),
         (status = 400, description = "Invalid request, or the token belongs to another client.", body = ErrorBody),
         (status = 401, description = "Client authentication failed.", body = ErrorBody),
+        (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
+        (status = 415, description = "A body that is not application/x-www-form-urlencoded (error invalid_request).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
         (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
@@ -47,9 +50,9 @@ pub struct RevokeForm {
 pub async fn revoke_o_auth2_token(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<Vec<(String, String)>>,
+    FormPairs(form): FormPairs,
 ) -> Result<HttpResponse, OAuth2Error> {
-    let form = FormParams::new(form.into_inner());
+    let form = FormParams::new(form);
     let token = form.require("token")?;
     let client = state
         .client_auth

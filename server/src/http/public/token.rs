@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use utoipa::ToSchema;
 
 use crate::error::{ErrorBody, OAuth2Error};
+use crate::http::form_body::FormPairs;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::issue::TokenResponse;
 use crate::state::AppState;
@@ -67,6 +68,8 @@ pub fn authorization_header(req: &HttpRequest) -> Result<Option<&str>, OAuth2Err
         (status = 200, description = "The issued tokens.", body = TokenResponse),
         (status = 400, description = "The request or grant is invalid.", body = ErrorBody),
         (status = 401, description = "Client authentication failed.", body = ErrorBody),
+        (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
+        (status = 415, description = "A body that is not application/x-www-form-urlencoded (error invalid_request).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
         (status = 503, description = "Database unavailable.", body = ErrorBody)
     )
@@ -75,9 +78,9 @@ pub fn authorization_header(req: &HttpRequest) -> Result<Option<&str>, OAuth2Err
 pub async fn oauth2_token_exchange(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<Vec<(String, String)>>,
+    FormPairs(form): FormPairs,
 ) -> Result<HttpResponse, OAuth2Error> {
-    let form = FormParams::new(form.into_inner());
+    let form = FormParams::new(form);
     let authorization = authorization_header(&req)?;
     let response = state.grants.exchange(&state, authorization, &form).await?;
     Ok(HttpResponse::Ok()

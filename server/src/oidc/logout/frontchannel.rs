@@ -6,7 +6,9 @@
 //! Logout §3) once the iframes have loaded, with a link for user agents without script.
 
 use crate::client::model::Client;
-use crate::oauth2::authorize::response::html_escape;
+use crate::oauth2::authorize::response::{
+    HtmlPage, html_escape, origin_source, script_hash_source,
+};
 
 /// The iframe URL of one client, or `None` when it has no front-channel URI.
 pub fn iframe_url(client: &Client, issuer: &str, sid: &str) -> Option<String> {
@@ -22,13 +24,15 @@ pub fn iframe_url(client: &Client, issuer: &str, sid: &str) -> Option<String> {
     Some(url.into())
 }
 
-/// The logout page: one hidden iframe per URL, then on to `next` when given.
-pub fn page(iframes: &[String], next: Option<&str>) -> String {
+/// The logout page: one hidden iframe per URL, then on to `next` when given. Its
+/// policy frames only the iframes' origins and runs only its own script (by hash);
+/// `hidden` rather than an inline style keeps styles out of the policy.
+pub fn page(iframes: &[String], next: Option<&str>) -> HtmlPage {
     let frames: String = iframes
         .iter()
         .map(|src| {
             format!(
-                "<iframe src=\"{}\" style=\"display:none\" width=\"0\" height=\"0\"></iframe>",
+                "<iframe src=\"{}\" hidden width=\"0\" height=\"0\"></iframe>",
                 html_escape(src)
             )
         })
@@ -41,21 +45,38 @@ pub fn page(iframes: &[String], next: Option<&str>) -> String {
             let target = target.replace('<', "\\u003c");
             (
                 format!(
-                    "<script>window.addEventListener(\"load\",function(){{window.location.replace({target});}});</script>"
+                    "window.addEventListener(\"load\",function(){{window.location.replace({target});}});"
                 ),
                 format!("<p><a href=\"{}\">Continue</a></p>", html_escape(next)),
             )
         }
         None => (String::new(), String::new()),
     };
-    format!(
-        "<!DOCTYPE html><html><head><title>Logged out</title></head><body>\
-         <h1>You have been logged out.</h1>{link}{frames}{script}</body></html>"
-    )
+    let mut csp = vec!["default-src 'none'".to_owned()];
+    let mut origins: Vec<String> = iframes.iter().filter_map(|u| origin_source(u)).collect();
+    origins.sort();
+    origins.dedup();
+    if !origins.is_empty() {
+        csp.push(format!("frame-src {}", origins.join(" ")));
+    }
+    let script_element = if script.is_empty() {
+        String::new()
+    } else {
+        csp.push(format!("script-src {}", script_hash_source(&script)));
+        format!("<script>{script}</script>")
+    };
+    csp.push("base-uri 'none'; form-action 'none'; frame-ancestors 'none'".to_owned());
+    HtmlPage {
+        body: format!(
+            "<!DOCTYPE html><html><head><title>Logged out</title></head><body>\
+             <h1>You have been logged out.</h1>{link}{frames}{script_element}</body></html>"
+        ),
+        csp: csp.join("; "),
+    }
 }
 
 /// The plain page shown when there is nowhere to go after logout.
-pub fn logged_out_page() -> String {
+pub fn logged_out_page() -> HtmlPage {
     page(&[], None)
 }
 
@@ -81,7 +102,47 @@ mod tests {
             "https://rp.test/fc?x=1"
         );
         let html = page(&[url], Some("https://rp.test/bye?a=1&b=</script>"));
-        assert!(html.contains("<iframe src=\"https://rp.test/fc?x=1&amp;iss="));
-        assert!(!html.contains("b=</script>"));
+        assert!(
+            html.body
+                .contains("<iframe src=\"https://rp.test/fc?x=1&amp;iss=")
+        );
+        assert!(!html.body.contains("b=</script>"));
+    }
+
+    #[test]
+    fn the_policy_frames_the_rps_and_runs_only_the_page_script() {
+        let html = page(
+            &[
+                "https://rp.test/fc?sid=1".to_owned(),
+                "https://rp.test/fc2".to_owned(),
+                "http://other.test:8080/logout".to_owned(),
+            ],
+            Some("https://rp.test/bye"),
+        );
+        assert!(
+            html.csp
+                .contains("frame-src http://other.test:8080 https://rp.test;"),
+            "{}",
+            html.csp
+        );
+        let script = html
+            .body
+            .split("<script>")
+            .nth(1)
+            .and_then(|rest| rest.split("</script>").next())
+            .unwrap();
+        assert!(
+            html.csp.contains(&script_hash_source(script)),
+            "{}",
+            html.csp
+        );
+        assert!(html.csp.contains("frame-ancestors 'none'"));
+        assert!(!html.body.contains("style="), "no inline styles");
+        let plain = logged_out_page();
+        assert!(!plain.body.contains("<script"));
+        assert_eq!(
+            plain.csp,
+            "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        );
     }
 }
