@@ -222,7 +222,8 @@ fn fuzz_sealed_flow_state() {
         // A changed text never opens (AEAD), whatever the kind.
         let changed = g.mutate_text(&text);
         *input = changed.clone().into_bytes();
-        if changed.trim() != text {
+        // (A splice may copy a whole sample, which is validly sealed.)
+        if changed.trim() != text && !samples.contains(&changed.trim().as_bytes().to_vec()) {
             assert!(!open_as(&keys, *kind, &changed), "a changed text opened");
             g.reached();
         }

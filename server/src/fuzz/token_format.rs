@@ -60,7 +60,8 @@ fn fuzz_opaque_tokens() {
         // A changed token never verifies.
         let changed = g.mutate_text(&token.value);
         *input = changed.clone().into_bytes();
-        if changed != token.value {
+        // (A splice may copy a whole sample token, which is valid.)
+        if changed != token.value && !samples.contains(&changed.clone().into_bytes()) {
             assert_eq!(verify(&current, &changed), None, "a changed token verified");
         }
         // Arbitrary input near the format: no panic.

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use rand::Rng;
 
 use super::{check_rejection, run, seeds};
+use crate::client::admin::apply_patch;
 use crate::client::validate::{validate, validate_lifespans};
 use crate::client::wire::{OAuth2Client, OAuth2ClientTokenLifespans};
 use crate::flow::wire::{
@@ -87,7 +88,8 @@ fn fuzz_client_json_patch() {
             return;
         };
         let mut doc = base.clone();
-        if json_patch::patch(&mut doc, &patch).is_err() {
+        if let Err(err) = apply_patch(&mut doc, &patch) {
+            check_rejection(&err);
             return;
         }
         if let Ok(client) = serde_json::from_value::<OAuth2Client>(doc) {
