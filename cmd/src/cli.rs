@@ -41,7 +41,7 @@ pub enum Command {
     Rotate(RotateCommand),
     /// Import resources from JSON files (`import client <file…>`).
     Import(ImportArgs),
-    /// Delete expired tokens, used flow steps and expired sessions from the database.
+    /// Delete expired tokens, flow steps, sessions, assertion ids and consents.
     Janitor(JanitorArgs),
 }
 
@@ -121,12 +121,15 @@ pub struct JanitorArgs {
     /// Rows deleted per statement (at most 30000; larger values are cut to it).
     #[arg(long = "batch-size", default_value_t = 10_000)]
     pub batch_size: usize,
-    /// Delete only expired tokens.
-    #[arg(long = "only-tokens", conflicts_with = "skip_tokens")]
-    pub only_tokens: bool,
-    /// Leave tokens alone; clean flow steps, sessions and assertion ids.
-    #[arg(long = "skip-tokens")]
-    pub skip_tokens: bool,
+    /// Clean token data: expired access and refresh tokens, authorization codes and
+    /// client-assertion ids (Hydra's `--tokens`). Without `--tokens` and `--requests`,
+    /// both are cleaned.
+    #[arg(long = "tokens", alias = "only-tokens")]
+    pub tokens: bool,
+    /// Clean login/consent data: used flow steps, expired authentication sessions and
+    /// the consents nothing needs any more (Hydra's `--requests`).
+    #[arg(long = "requests", alias = "skip-tokens")]
+    pub requests: bool,
 }
 
 /// Connection to the admin API and output format, shared by the client commands.

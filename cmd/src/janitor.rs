@@ -1,5 +1,7 @@
-//! `portunus janitor [DSN] [-e] [-c config]`: deletes expired tokens, used flow steps,
-//! expired authentication sessions and client-assertion ids (Hydra's `hydra janitor`).
+//! `portunus janitor [DSN] [-e] [-c config] [--tokens] [--requests]`: deletes expired
+//! tokens, used flow steps, expired authentication sessions, client-assertion ids and
+//! the consents nothing needs any more (Hydra's `hydra janitor`; each table's rule is in
+//! docs/architecture.md, "Retention").
 //!
 //! Deletes in batches (`--batch-size`), each its own statement, so a run over millions
 //! of rows never holds one long write transaction against a live server.
@@ -37,10 +39,15 @@ pub async fn run(args: JanitorArgs) -> anyhow::Result<()> {
     let before = SystemClock.now();
     let started = Instant::now();
     let mut total = 0u64;
+    // Hydra's selection: --tokens, --requests, or both; neither means both here.
+    let all = !args.tokens && !args.requests;
     for kind in ExpiredKind::ALL {
-        if (kind == ExpiredKind::Tokens && args.skip_tokens)
-            || (kind != ExpiredKind::Tokens && args.only_tokens)
-        {
+        let wanted = if is_token_data(kind) {
+            args.tokens
+        } else {
+            args.requests
+        };
+        if !(all || wanted) {
             continue;
         }
         let kind_started = Instant::now();
@@ -67,4 +74,12 @@ pub async fn run(args: JanitorArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Token data (`--tokens`) as opposed to login/consent requests (`--requests`).
+fn is_token_data(kind: ExpiredKind) -> bool {
+    match kind {
+        ExpiredKind::Tokens | ExpiredKind::Jti => true,
+        ExpiredKind::FlowSteps | ExpiredKind::LoginSessions | ExpiredKind::Consents => false,
+    }
 }

@@ -7,6 +7,8 @@ pub mod config;
 pub mod duration;
 pub mod error;
 pub mod flow;
+#[cfg(test)]
+pub(crate) mod fuzz;
 pub mod health;
 pub mod http;
 pub mod jwk;

@@ -1,12 +1,16 @@
-//! `portunus janitor`: deletes expired tokens, flow steps, authentication sessions and
-//! client-assertion ids, in batches, and keeps every row that has not expired.
+//! `portunus janitor`: deletes expired tokens, flow steps, authentication sessions,
+//! client-assertion ids and the consents nothing needs any more, in batches, and keeps
+//! every row that has not expired or is still needed (docs/architecture.md, "Retention").
 
 use std::process::Command;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use portunus_server::client::model::Client;
 use portunus_server::clock::{Clock, SystemClock};
-use portunus_server::storage::flows::{FlowStep, FlowStepStore, LoginSession, LoginSessionStore};
+use portunus_server::storage::flows::{
+    ConsentGrant, ConsentListQuery, ConsentStore, FlowStep, FlowStepStore, LoginSession,
+    LoginSessionStore,
+};
 use portunus_server::storage::sql::SqlStore;
 use portunus_server::storage::{ClientStore, JtiStore, StoredToken, TokenKind, TokenStore};
 
@@ -192,3 +196,232 @@ async fn janitor_deletes_expired_rows_and_keeps_live_ones(backend: TestBackend) 
 }
 
 per_backend!(janitor_deletes_expired_rows_and_keeps_live_ones);
+
+/// Runs `portunus janitor <dsn> <args…>` and returns its standard output.
+async fn run_janitor(dsn: &str, args: &[&str]) -> String {
+    let mut all = vec!["janitor".to_owned(), dsn.to_owned()];
+    all.extend(args.iter().map(|a| (*a).to_owned()));
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_portunus"))
+            .args(&all)
+            .env_remove("DSN")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "janitor failed: {}{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+struct ConsentCase {
+    id: &'static str,
+    subject: &'static str,
+    session: Option<&'static str>,
+    remember: bool,
+    /// `remember_until` relative to now; `None`: forever (`remember_for` 0).
+    remember_for: Option<Duration>,
+    kept: bool,
+}
+
+async fn janitor_deletes_consents_nothing_needs(backend: TestBackend) {
+    let db = TestDatabase::create(backend);
+    let dsn = db.dsn.clone();
+    let store = tokio::task::spawn_blocking(move || SqlStore::connect(&dsn))
+        .await
+        .unwrap()
+        .unwrap();
+    store.migrate_up().await.unwrap();
+    let client = Client {
+        client_id: "janitor-client".to_owned(),
+        ..Client::default()
+    };
+    store.create_client(&client).await.unwrap();
+    let now = SystemClock.now();
+
+    store
+        .upsert_login_session(&session("sid-expired", now, -Duration::minutes(5)))
+        .await
+        .unwrap();
+    store
+        .upsert_login_session(&session("sid-live", now, Duration::hours(1)))
+        .await
+        .unwrap();
+    // "token-holder" still holds a live refresh token of the client; "token-expired"
+    // holds only an expired one (its row not yet deleted when the consents go).
+    let mut live = token(200, now, Duration::days(30));
+    live.kind = TokenKind::RefreshToken;
+    live.subject = "token-holder".to_owned();
+    let mut expired = token(201, now, -Duration::minutes(5));
+    expired.subject = "token-expired".to_owned();
+    store.insert_tokens(&[live, expired]).await.unwrap();
+
+    let cases = [
+        // Not remembered, its session expired, no live token: nothing needs it.
+        ConsentCase {
+            id: "plain-session-expired",
+            subject: "alice",
+            session: Some("sid-expired"),
+            remember: false,
+            remember_for: None,
+            kept: false,
+        },
+        // Its session was deleted (logout) or never stored.
+        ConsentCase {
+            id: "plain-session-gone",
+            subject: "alice",
+            session: Some("sid-gone"),
+            remember: false,
+            remember_for: None,
+            kept: false,
+        },
+        ConsentCase {
+            id: "plain-no-session",
+            subject: "alice",
+            session: None,
+            remember: false,
+            remember_for: None,
+            kept: false,
+        },
+        // Remembered until five minutes ago.
+        ConsentCase {
+            id: "remembered-expired",
+            subject: "alice",
+            session: Some("sid-expired"),
+            remember: true,
+            remember_for: Some(-Duration::minutes(5)),
+            kept: false,
+        },
+        // Only an expired token of the subject and client.
+        ConsentCase {
+            id: "plain-token-expired",
+            subject: "token-expired",
+            session: None,
+            remember: false,
+            remember_for: None,
+            kept: false,
+        },
+        // remember_for 0: skips the consent screen until revoked.
+        ConsentCase {
+            id: "remembered-forever",
+            subject: "alice",
+            session: Some("sid-expired"),
+            remember: true,
+            remember_for: None,
+            kept: true,
+        },
+        ConsentCase {
+            id: "remembered-live",
+            subject: "alice",
+            session: None,
+            remember: true,
+            remember_for: Some(Duration::hours(1)),
+            kept: true,
+        },
+        // Logout finds the relying parties of a live session through its consents.
+        ConsentCase {
+            id: "plain-session-live",
+            subject: "bob",
+            session: Some("sid-live"),
+            remember: false,
+            remember_for: None,
+            kept: true,
+        },
+        // Revoking the subject's consents revokes the tokens of the clients it finds.
+        ConsentCase {
+            id: "plain-token-live",
+            subject: "token-holder",
+            session: Some("sid-expired"),
+            remember: false,
+            remember_for: None,
+            kept: true,
+        },
+        ConsentCase {
+            id: "remembered-expired-token-live",
+            subject: "token-holder",
+            session: None,
+            remember: true,
+            remember_for: Some(-Duration::minutes(5)),
+            kept: true,
+        },
+    ];
+    for case in &cases {
+        let handled_at = (now - Duration::hours(2)).trunc_subsecs(6);
+        store
+            .insert_consent(&ConsentGrant {
+                id: case.id.to_owned(),
+                subject: case.subject.to_owned(),
+                client_id: "janitor-client".to_owned(),
+                login_session_id: case.session.map(str::to_owned),
+                granted_scope: vec!["openid".to_owned()],
+                granted_audience: Vec::new(),
+                remember: case.remember,
+                remember_until: case.remember_for.map(|d| (now + d).trunc_subsecs(6)),
+                handled_at,
+                sealed_details: "sealed".to_owned(),
+            })
+            .await
+            .unwrap();
+    }
+
+    // --requests (Hydra's flag) with batches of 3: the five deletable rows take two
+    // batches; the expired token's row is still there and keeps nothing.
+    let stdout = run_janitor(&db.dsn, &["--requests", "--batch-size", "3"]).await;
+    assert!(
+        stdout.contains("Deleted 5 expired consents") && !stdout.contains("tokens"),
+        "unexpected output: {stdout}"
+    );
+    let left = consent_ids(&store).await;
+    for case in &cases {
+        assert_eq!(
+            left.contains(&case.id.to_owned()),
+            case.kept,
+            "consent {} kept: {left:?}",
+            case.id
+        );
+    }
+    // The remembered consent still skips the consent screen.
+    assert!(
+        store
+            .find_remembered_consent("alice", "janitor-client", SystemClock.now())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // --tokens leaves consents alone.
+    let stdout = run_janitor(&db.dsn, &["--tokens"]).await;
+    assert!(
+        stdout.contains("Deleted 1 expired tokens") && !stdout.contains("consents"),
+        "unexpected output: {stdout}"
+    );
+    assert_eq!(consent_ids(&store).await, left);
+    let again = run_janitor(&db.dsn, &[]).await;
+    assert!(
+        again.contains("Deleted 0 expired consents"),
+        "unexpected output: {again}"
+    );
+}
+
+async fn consent_ids(store: &SqlStore) -> Vec<String> {
+    let mut ids = Vec::new();
+    for subject in ["alice", "bob", "token-holder", "token-expired"] {
+        let page = store
+            .list_consents(&ConsentListQuery {
+                subject: subject.to_owned(),
+                login_session_id: None,
+                after: None,
+                limit: 100,
+            })
+            .await
+            .unwrap();
+        ids.extend(page.into_iter().map(|g| g.id));
+    }
+    ids
+}
+
+per_backend!(janitor_deletes_consents_nothing_needs);

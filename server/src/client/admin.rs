@@ -121,9 +121,7 @@ pub async fn patch(
     let existing = get(store, id).await?;
     let mut document = serde_json::to_value(OAuth2Client::from_model(&existing, None))
         .map_err(|e| OAuth2Error::server_error(format!("serialize client: {e}")))?;
-    json_patch::patch(&mut document, &operations).map_err(|e| {
-        OAuth2Error::invalid_request(format!("The JSON Patch could not be applied: {e}."))
-    })?;
+    apply_patch(&mut document, &operations)?;
     let body: OAuth2Client = serde_json::from_value(document).map_err(|e| {
         OAuth2Error::invalid_client_metadata(format!(
             "The patched client is not a valid client: {e}."
@@ -137,6 +135,19 @@ pub async fn patch(
     let validated = validate::validate(body, validate::UriPolicy::from_config(config))?;
     sector::check(config, &validated.client).await?;
     store_replacement(store, clock, existing, validated).await
+}
+
+/// RFC 6902 §5: the patch applies whole or not at all. The document is a copy that an
+/// error discards, so the operations run without json-patch's undo log: undoing a
+/// `move` to the root panics in json-patch 4.2 ("unable to undo applied patches"),
+/// which a patch like `move /metadata → ""` then a failing operation reached.
+pub(crate) fn apply_patch(
+    document: &mut serde_json::Value,
+    operations: &json_patch::Patch,
+) -> Result<(), OAuth2Error> {
+    json_patch::patch_unsafe(document, operations).map_err(|e| {
+        OAuth2Error::invalid_request(format!("The JSON Patch could not be applied: {e}."))
+    })
 }
 
 /// Sets only the 13 lifespans (Hydra `setOAuth2ClientLifespans`).
@@ -235,3 +246,21 @@ async fn assign_secret(
 
 /// Page tokens of the client list.
 const PAGE_TOKEN_KIND: &str = "c1";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by `fuzz_client_json_patch`: json-patch's own undo panicked.
+    #[test]
+    fn a_patch_that_fails_after_moving_to_the_root_is_a_400() {
+        let mut document = serde_json::json!({"client_id": "app", "metadata": {"a": 1}});
+        let operations: json_patch::Patch = serde_json::from_value(serde_json::json!([
+            {"op": "move", "from": "/metadata", "path": ""},
+            {"op": "remove", "path": "/missing"}
+        ]))
+        .unwrap();
+        let err = apply_patch(&mut document, &operations).unwrap_err();
+        assert_eq!(err.status(), 400);
+    }
+}

@@ -27,6 +27,8 @@ pub mod verifier;
 pub mod wire;
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod tests;
 
 pub use alg::{Algorithm, KeyUse};

@@ -14,6 +14,8 @@ mod keys;
 pub mod ssrf;
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod tests;
 
 use std::sync::Arc;

@@ -67,10 +67,22 @@ pub fn parse(dsn: &str) -> Result<Dsn, StorageError> {
         "sqlite" | "sqlite3" => Backend::Sqlite,
         "postgres" | "postgresql" => Backend::Postgres,
         "mysql" => Backend::Mysql,
-        other => {
+        // RFC 3986 §3.1 scheme characters only: text before a later "://" (a DSN
+        // with a typo in its scheme) could hold the password, which errors never echo.
+        other
+            if other.len() <= 32
+                && other
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')) =>
+        {
             return Err(invalid(&format!(
                 "unsupported scheme {other:?}; expected sqlite, postgres, postgresql or mysql"
             )));
+        }
+        _ => {
+            return Err(invalid(
+                "it must start with sqlite://, postgres://, postgresql:// or mysql://",
+            ));
         }
     };
     let (location, query) = rest.split_once('?').unwrap_or((rest, ""));

@@ -1,5 +1,6 @@
 //! Batched deletion of expired rows for `portunus janitor`: tokens, used flow steps,
-//! authentication sessions and client-assertion ids past their expiry.
+//! authentication sessions, client-assertion ids and consents past their expiry (the
+//! rule for each table: `docs/architecture.md`, "Retention").
 //!
 //! Each batch selects at most `batch` keys of expired rows and deletes them by key, in
 //! its own statement, so a janitor run over millions of rows never holds one huge write
@@ -8,10 +9,14 @@
 //! `IN (SELECT … LIMIT)`, is the form all three backends accept.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Timestamp};
 
 use super::connection::DbConnection;
-use super::schema::{authentication_sessions, oauth2_flow_steps, oauth2_jti, oauth2_tokens};
+use super::schema::{
+    authentication_sessions, consent_grants, oauth2_flow_steps, oauth2_jti, oauth2_tokens,
+};
 use super::{SqlStore, count, map_diesel, to_column};
 use crate::storage::StorageError;
 
@@ -26,14 +31,21 @@ pub enum ExpiredKind {
     LoginSessions,
     /// Used client-assertion ids past the assertion's `exp`.
     Jti,
+    /// Granted consents nothing needs any more: not remembered (or remembered until a
+    /// time before the cut-off), handled before the cut-off, their authentication
+    /// session gone or expired, and no unexpired token of the same subject and client.
+    Consents,
 }
 
 impl ExpiredKind {
-    pub const ALL: [Self; 4] = [
+    /// In the order a run cleans them: tokens and sessions before the consents whose
+    /// retention depends on them.
+    pub const ALL: [Self; 5] = [
         Self::Tokens,
         Self::FlowSteps,
         Self::LoginSessions,
         Self::Jti,
+        Self::Consents,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +54,7 @@ impl ExpiredKind {
             Self::FlowSteps => "flow steps",
             Self::LoginSessions => "authentication sessions",
             Self::Jti => "client assertion ids",
+            Self::Consents => "consents",
         }
     }
 }
@@ -136,5 +149,77 @@ fn delete_batch(
             }
             diesel::delete(oauth2_jti::table.filter(oauth2_jti::id.eq_any(&keys))).execute(conn)
         }
+        ExpiredKind::Consents => delete_consent_batch(conn, before, n),
     }
+}
+
+/// A consent row is kept while anything can still use it:
+/// - a remembered consent until `remember_until` (forever when `remember_for` was 0:
+///   it skips the consent screen until revoked, as in Hydra);
+/// - any consent while its authentication session lives: logout finds the relying
+///   parties to notify (back- and front-channel) through the consents naming the `sid`;
+/// - any consent while the subject holds an unexpired token of the client: revoking the
+///   subject's consents to all clients revokes the tokens of the clients it finds here.
+///
+/// Two passes, each a range of `consent_grants_retention_idx`: unremembered consents
+/// (oldest first), then remembered ones whose `remember_until` passed.
+fn delete_consent_batch(
+    conn: &mut DbConnection,
+    before: NaiveDateTime,
+    n: i64,
+) -> QueryResult<usize> {
+    // Correlated NOT EXISTS: diesel's typed DSL has no correlated subqueries. The same
+    // text runs on all three backends; the joined columns share type and collation.
+    let no_live_session = || {
+        sql::<Bool>(
+            "NOT EXISTS (SELECT 1 FROM authentication_sessions \
+             WHERE authentication_sessions.id = consent_grants.login_session_id \
+             AND authentication_sessions.expires_at >= ",
+        )
+        .bind::<Timestamp, _>(before)
+        .sql(")")
+    };
+    let no_live_token = || {
+        sql::<Bool>(
+            "NOT EXISTS (SELECT 1 FROM oauth2_tokens \
+             WHERE oauth2_tokens.client_id = consent_grants.client_id \
+             AND oauth2_tokens.subject = consent_grants.subject \
+             AND oauth2_tokens.expires_at >= ",
+        )
+        .bind::<Timestamp, _>(before)
+        .sql(")")
+    };
+    let mut keys: Vec<String> = consent_grants::table
+        .select(consent_grants::id)
+        .filter(consent_grants::remember.eq(false))
+        .filter(consent_grants::handled_at.lt(before))
+        .filter(no_live_session())
+        .filter(no_live_token())
+        .limit(n)
+        .load(conn)?;
+    let left = n - i64::try_from(keys.len()).unwrap_or(n);
+    if left > 0 {
+        keys.extend(
+            consent_grants::table
+                .select(consent_grants::id)
+                .filter(consent_grants::remember.eq(true))
+                .filter(consent_grants::remember_until.lt(before))
+                .filter(consent_grants::handled_at.lt(before))
+                .filter(no_live_session())
+                .filter(no_live_token())
+                .limit(left)
+                .load::<String>(conn)?,
+        );
+    }
+    if keys.is_empty() {
+        return Ok(0);
+    }
+    // The conditions again: a row that became needed since the SELECT stays.
+    diesel::delete(
+        consent_grants::table
+            .filter(consent_grants::id.eq_any(&keys))
+            .filter(no_live_session())
+            .filter(no_live_token()),
+    )
+    .execute(conn)
 }

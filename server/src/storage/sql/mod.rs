@@ -11,6 +11,8 @@ mod checkpointer;
 mod clients;
 mod connection;
 mod dsn;
+#[cfg(test)]
+mod dsn_fuzz;
 mod flows;
 mod health;
 mod janitor;

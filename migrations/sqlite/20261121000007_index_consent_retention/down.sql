@@ -1,0 +1,1 @@
+DROP INDEX consent_grants_retention_idx;
