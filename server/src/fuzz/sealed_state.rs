@@ -39,6 +39,7 @@ fn request() -> AuthorizeRequest {
             redirect_uri: "https://app.example/cb".into(),
             state: Some("xyz".into()),
             response_mode: ResponseMode::Query,
+            issuer: "https://issuer.example/".into(),
         },
         redirect_uri_given: true,
         scope: vec!["openid".into(), "offline_access".into()],

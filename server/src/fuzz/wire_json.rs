@@ -9,7 +9,7 @@ use rand::Rng;
 
 use super::{check_rejection, run, seeds};
 use crate::client::admin::apply_patch;
-use crate::client::validate::{validate, validate_lifespans};
+use crate::client::validate::{UriPolicy, validate, validate_lifespans};
 use crate::client::wire::{OAuth2Client, OAuth2ClientTokenLifespans};
 use crate::flow::wire::{
     AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, RejectOAuth2Request,
@@ -53,7 +53,7 @@ fn fuzz_client_json() {
         *input = g.mutated();
         if let Ok(client) = serde_json::from_slice::<OAuth2Client>(input) {
             g.reached();
-            if let Err(err) = validate(client) {
+            if let Err(err) = validate(client, UriPolicy::default()) {
                 check_rejection(&err);
             }
         }
@@ -94,7 +94,7 @@ fn fuzz_client_json_patch() {
         }
         if let Ok(client) = serde_json::from_value::<OAuth2Client>(doc) {
             g.reached();
-            if let Err(err) = validate(client) {
+            if let Err(err) = validate(client, UriPolicy::default()) {
                 check_rejection(&err);
             }
         }

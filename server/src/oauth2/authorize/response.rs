@@ -238,7 +238,8 @@ mod tests {
         );
         assert!(!page.body.contains("onload="), "no inline handlers");
         assert!(
-            page.body.contains(&format!("name=\"iss\" value=\"{ISSUER}\"")),
+            page.body
+                .contains(&format!("name=\"iss\" value=\"{ISSUER}\"")),
             "{page:?}"
         );
     }
