@@ -156,7 +156,7 @@ async fn the_front_channel_page_frames_only_the_relying_parties(backend: TestBac
     .await;
     let other = create_client(
         &app,
-        json!({"frontchannel_logout_uri": "http://rp-b.test:8080/fc"}),
+        json!({"frontchannel_logout_uri": "http://127.0.0.1:8080/fc"}),
     )
     .await;
     let browser = Browser::new();
@@ -175,7 +175,7 @@ async fn the_front_channel_page_frames_only_the_relying_parties(backend: TestBac
     assert_eq!(page.status, 200, "{}", page.body);
     let csp = assert_html_headers(&page.headers, "front-channel logout page");
     assert!(
-        csp.contains("frame-src http://rp-b.test:8080 https://rp-a.test;"),
+        csp.contains("frame-src http://127.0.0.1:8080 https://rp-a.test;"),
         "{csp}"
     );
     let (script, hash) = only_script(&page.body);

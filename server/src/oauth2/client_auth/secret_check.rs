@@ -173,13 +173,15 @@ impl SecretVerifier {
         }
         let hasher = self.hasher.clone();
         let (presented_copy, target_copy) = (presented.to_owned(), target.to_owned());
-        let matches = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            hasher.verify(&presented_copy, &target_copy)
+        // The permit comes back out of the blocking task so that the next turn starts
+        // only after the answer is cached (a waiter for the same secret then reads it
+        // instead of computing again); if this request is dropped meanwhile, the permit
+        // is still released only when the computation ends.
+        let (matches, permit) = tokio::task::spawn_blocking(move || {
+            (hasher.verify(&presented_copy, &target_copy), permit)
         })
         .await
         .map_err(|e| OAuth2Error::server_error(format!("secret verification: {e}")))?;
-        drop(place);
         let verified = own && matches;
         if verified {
             self.verified.insert(keys, client_id, target, presented);
@@ -187,6 +189,8 @@ impl SecretVerifier {
             let now = self.clock.now();
             self.failed.insert(keys, client_id, target, presented, now);
         }
+        drop(permit);
+        drop(place);
         Ok(verified)
     }
 }
