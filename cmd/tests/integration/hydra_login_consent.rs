@@ -131,8 +131,12 @@ async fn login_request_shows_the_authorization_request(backend: TestBackend) {
     );
 
     // Tampered and unknown challenges are JSON 404s, never 500s.
+    // Two characters replaced by others than they were (a fixed "AA" left the challenge
+    // unchanged whenever it already held "AA" there).
     let mut tampered = challenge.clone();
-    tampered.replace_range(10..12, "AA");
+    let replacement = if &challenge[10..12] == "AA" { "BB" } else { "AA" };
+    tampered.replace_range(10..12, replacement);
+    assert_ne!(tampered, challenge);
     let (status, error) = status_of(app.admin.get_o_auth2_login_request(&tampered).await);
     assert_eq!((status, error.error.as_str()), (404, "not_found"));
     let (status, _) = status_of(app.admin.get_o_auth2_consent_request(&challenge).await);
