@@ -134,7 +134,11 @@ async fn login_request_shows_the_authorization_request(backend: TestBackend) {
     // Two characters replaced by others than they were (a fixed "AA" left the challenge
     // unchanged whenever it already held "AA" there).
     let mut tampered = challenge.clone();
-    let replacement = if &challenge[10..12] == "AA" { "BB" } else { "AA" };
+    let replacement = if &challenge[10..12] == "AA" {
+        "BB"
+    } else {
+        "AA"
+    };
     tampered.replace_range(10..12, replacement);
     assert_ne!(tampered, challenge);
     let (status, error) = status_of(app.admin.get_o_auth2_login_request(&tampered).await);
