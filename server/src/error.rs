@@ -65,15 +65,13 @@ pub enum ErrorKind {
     Gone,
     /// 413
     PayloadTooLarge,
-    /// 415
-    UnsupportedMediaType,
     /// 405
     MethodNotAllowed,
 }
 
 impl ErrorKind {
     /// Every kind, for tests that must cover each description.
-    pub const ALL: [ErrorKind; 25] = [
+    pub const ALL: [ErrorKind; 24] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -97,7 +95,6 @@ impl ErrorKind {
         Self::Conflict,
         Self::Gone,
         Self::PayloadTooLarge,
-        Self::UnsupportedMediaType,
         Self::MethodNotAllowed,
     ];
 
@@ -126,7 +123,6 @@ impl ErrorKind {
             Self::Conflict => "conflict",
             Self::Gone => "request_already_handled",
             Self::PayloadTooLarge => "request_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::MethodNotAllowed => "method_not_allowed",
         }
     }
@@ -140,7 +136,6 @@ impl ErrorKind {
             Self::Conflict => 409,
             Self::Gone => 410,
             Self::PayloadTooLarge => 413,
-            Self::UnsupportedMediaType => 415,
             Self::ServerError => 500,
             Self::TemporarilyUnavailable => 503,
             _ => 400,
@@ -199,9 +194,6 @@ impl ErrorKind {
                 "Unable to process the requested resource because of conflict in the current state."
             }
             Self::PayloadTooLarge => "The request body is larger than the server accepts.",
-            Self::UnsupportedMediaType => {
-                "The request body has a content type this endpoint does not accept."
-            }
             Self::MethodNotAllowed => "The HTTP method is not allowed on this resource.",
         }
     }
@@ -426,7 +418,7 @@ mod tests {
 
     #[test]
     fn every_fixed_description_uses_only_rfc6749_characters() {
-        assert_eq!(ErrorKind::ALL.len(), 25);
+        assert_eq!(ErrorKind::ALL.len(), 24);
         for kind in ErrorKind::ALL {
             assert_rfc6749_chars(kind.description());
             let err = OAuth2Error::new(kind);

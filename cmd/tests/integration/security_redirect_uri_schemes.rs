@@ -224,3 +224,28 @@ async fn a_stored_script_redirect_uri_is_never_used() {
         assert!(body.contains("invalid_request"), "{mode}: {body}");
     }
 }
+
+/// The same for a stored `post_logout_redirect_uri`: RP-initiated logout naming it gets
+/// an error page, never a redirect to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_script_post_logout_redirect_uri_is_never_used() {
+    let app = TestApp::spawn(TestBackend::Sqlite).await;
+    let uri = "javascript:alert(document.domain)//";
+    let legacy = portunus_server::client::model::Client {
+        client_id: "legacy-logout".into(),
+        post_logout_redirect_uris: vec![uri.into()],
+        ..Default::default()
+    };
+    app.state.clients.create_client(&legacy).await.unwrap();
+    let mut url = url::Url::parse(&app.public_path("/oauth2/sessions/logout")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", "legacy-logout")
+        .append_pair("post_logout_redirect_uri", uri)
+        .append_pair("state", "s1");
+    let response = app.http.get(url.as_str()).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    assert!(response.headers().get("location").is_none());
+    let body = response.text().await.unwrap();
+    assert!(body.contains("invalid_request"), "{body}");
+    assert!(body.contains("never allowed"), "{body}");
+}

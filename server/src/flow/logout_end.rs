@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use super::logout::{LogoutOutcome, after_logout, finish_without_notifications};
 use super::logout_state::LogoutChallengeState;
 use crate::client::model::Client;
+use crate::client::validate::UriPolicy;
 use crate::error::OAuth2Error;
 use crate::oidc::logout::{backchannel, frontchannel};
 use crate::state::AppState;
@@ -69,9 +70,10 @@ pub async fn end_session(
         .delete_login_session(&challenge.sid)
         .await?;
     let issuer = state.config.issuer();
+    let policy = UriPolicy::from_config(&state.config);
     let iframes: Vec<String> = clients
         .iter()
-        .filter_map(|c| frontchannel::iframe_url(c, &issuer, &challenge.sid))
+        .filter_map(|c| frontchannel::iframe_url(c, &issuer, &challenge.sid, policy))
         .collect();
     backchannel::notify(
         state,

@@ -26,6 +26,7 @@ use crate::storage::ClientStore;
 
 pub mod admission;
 mod credentials;
+pub mod in_flight;
 pub mod secret_check;
 #[cfg(test)]
 mod tests;

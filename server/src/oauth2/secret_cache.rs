@@ -94,6 +94,26 @@ impl SecretCache {
     }
 }
 
+/// The HMAC naming one verification, (client id, stored hash, presented secret): the
+/// failure cache's key and the in-flight map's (`client_auth::in_flight`). Lengths
+/// first, so no two different triples share an encoding, and a label of its own, so it
+/// is never the MAC `SecretCache` keeps of a bare secret.
+pub fn verification_key(
+    keys: &KeyRing,
+    client_id: &str,
+    stored: &str,
+    secret: &str,
+) -> Option<[u8; 32]> {
+    let mut message = Vec::with_capacity(32 + client_id.len() + stored.len() + secret.len());
+    message.extend_from_slice(b"portunus/v1/failed-client-secret\0");
+    for part in [client_id, stored] {
+        message.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        message.extend_from_slice(part.as_bytes());
+    }
+    message.extend_from_slice(secret.as_bytes());
+    keys.sign(Purpose::ClientSecretCache, &message)
+}
+
 /// HMAC of (client id, stored hash, presented secret) → when the failure is forgotten.
 pub struct FailureCache {
     capacity: usize,
@@ -122,19 +142,6 @@ impl FailureCache {
         }
     }
 
-    /// The key: lengths first, so no two different triples share an encoding, and a
-    /// label of its own, so it is never the MAC `SecretCache` keeps of a bare secret.
-    fn key(keys: &KeyRing, client_id: &str, stored: &str, secret: &str) -> Option<[u8; 32]> {
-        let mut message = Vec::with_capacity(32 + client_id.len() + stored.len() + secret.len());
-        message.extend_from_slice(b"portunus/v1/failed-client-secret\0");
-        for part in [client_id, stored] {
-            message.extend_from_slice(&(part.len() as u64).to_be_bytes());
-            message.extend_from_slice(part.as_bytes());
-        }
-        message.extend_from_slice(secret.as_bytes());
-        keys.sign(Purpose::ClientSecretCache, &message)
-    }
-
     /// Whether `secret` failed to verify for this client and stored hash within the
     /// last `ttl` before `now`.
     pub fn contains(
@@ -145,7 +152,7 @@ impl FailureCache {
         secret: &str,
         now: DateTime<Utc>,
     ) -> bool {
-        let Some(key) = Self::key(keys, client_id, stored, secret) else {
+        let Some(key) = verification_key(keys, client_id, stored, secret) else {
             return false;
         };
         locked(&self.entries)
@@ -165,7 +172,7 @@ impl FailureCache {
         if self.ttl <= TimeDelta::zero() {
             return;
         }
-        let Some(key) = Self::key(keys, client_id, stored, secret) else {
+        let Some(key) = verification_key(keys, client_id, stored, secret) else {
             return;
         };
         let until = crate::duration::later(now, self.ttl);

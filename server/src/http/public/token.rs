@@ -71,7 +71,7 @@ pub fn authorization_header(req: &HttpRequest) -> Result<Option<&str>, OAuth2Err
         (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
         (status = 415, description = "A body that is not application/x-www-form-urlencoded (error invalid_request).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
-        (status = 503, description = "Database unavailable.", body = ErrorBody)
+        (status = 503, description = "Database unavailable, or the queue of client secret verifications is full (error temporarily_unavailable, Retry-After; oauth2.client_secret_verification).", body = ErrorBody)
     )
 )]
 #[post("/oauth2/token")]

@@ -19,11 +19,12 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 
 use super::admission::{Admission, Limits};
+use super::in_flight::{InFlight, Role, answer_of};
 use crate::client::secret::{self, StandIns};
 use crate::clock::Clock;
 use crate::config::ClientSecretVerificationConfig;
 use crate::error::OAuth2Error;
-use crate::oauth2::secret_cache::{DEFAULT_CAPACITY, FailureCache, SecretCache};
+use crate::oauth2::secret_cache::{DEFAULT_CAPACITY, FailureCache, SecretCache, verification_key};
 use crate::secrets::KeyRing;
 
 /// Checks a presented secret against a stored hash; `client::secret::verify` in
@@ -77,6 +78,7 @@ pub struct SecretVerifier {
     verified: SecretCache,
     failed: FailureCache,
     admission: Admission,
+    in_flight: InFlight,
 }
 
 impl std::fmt::Debug for SecretVerifier {
@@ -110,6 +112,7 @@ impl SecretVerifier {
             verified: SecretCache::new(DEFAULT_CAPACITY),
             failed: FailureCache::new(DEFAULT_CAPACITY, settings.failure_ttl),
             admission: Admission::new(settings.limits),
+            in_flight: InFlight::default(),
         }
     }
 
@@ -165,6 +168,18 @@ impl SecretVerifier {
         if let Some(answer) = known() {
             return Ok(answer);
         }
+        // Requests presenting the same secret share one computation (`in_flight.rs`).
+        let leader = match verification_key(keys, client_id, target, presented)
+            .map(|key| self.in_flight.join(key))
+        {
+            Some(Role::Follow(follower)) => match answer_of(follower).await {
+                Some(verified) => return Ok(verified),
+                // The leader went away without an answer: queue like any request.
+                None => None,
+            },
+            Some(Role::Lead(leader)) => Some(leader),
+            None => None,
+        };
         let place = self.admission.enter(client_id)?;
         let permit = self.admission.turn(&place).await?;
         // A request ahead of this one may have verified the same secret meanwhile.
@@ -188,6 +203,9 @@ impl SecretVerifier {
         } else {
             let now = self.clock.now();
             self.failed.insert(keys, client_id, target, presented, now);
+        }
+        if let Some(leader) = leader {
+            leader.finish(verified);
         }
         drop(permit);
         drop(place);

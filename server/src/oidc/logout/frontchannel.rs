@@ -6,16 +6,23 @@
 //! Logout §3) once the iframes have loaded, with a link for user agents without script.
 
 use crate::client::model::Client;
+use crate::client::validate::{Navigation, UriPolicy, check_navigation};
 use crate::oauth2::authorize::response::{
     HtmlPage, html_escape, origin_source, script_hash_source,
 };
 
-/// The iframe URL of one client, or `None` when it has no front-channel URI.
-pub fn iframe_url(client: &Client, issuer: &str, sid: &str) -> Option<String> {
+/// The iframe URL of one client, or `None` when it has no front-channel URI or one
+/// whose scheme registration no longer allows under `policy` (a client stored before
+/// the rule of `client::validate::uris` existed: its `javascript:` URI is not framed).
+pub fn iframe_url(client: &Client, issuer: &str, sid: &str, policy: UriPolicy) -> Option<String> {
     if client.frontchannel_logout_uri.is_empty() {
         return None;
     }
     let mut url = url::Url::parse(&client.frontchannel_logout_uri).ok()?;
+    if let Err(why) = check_navigation(&url, Navigation::Frame, policy) {
+        tracing::warn!(client_id = %client.client_id, "front-channel logout URI skipped: it {why}");
+        return None;
+    }
     if client.frontchannel_logout_session_required {
         url.query_pairs_mut()
             .append_pair("iss", issuer)
@@ -91,14 +98,14 @@ mod tests {
             frontchannel_logout_session_required: true,
             ..Client::default()
         };
-        let url = iframe_url(&client, "https://op.test/", "s-1").unwrap();
+        let url = iframe_url(&client, "https://op.test/", "s-1", UriPolicy::default()).unwrap();
         assert_eq!(
             url,
             "https://rp.test/fc?x=1&iss=https%3A%2F%2Fop.test%2F&sid=s-1"
         );
         client.frontchannel_logout_session_required = false;
         assert_eq!(
-            iframe_url(&client, "https://op.test/", "s-1").unwrap(),
+            iframe_url(&client, "https://op.test/", "s-1", UriPolicy::default()).unwrap(),
             "https://rp.test/fc?x=1"
         );
         let html = page(&[url], Some("https://rp.test/bye?a=1&b=</script>"));
@@ -107,6 +114,29 @@ mod tests {
                 .contains("<iframe src=\"https://rp.test/fc?x=1&amp;iss=")
         );
         assert!(!html.body.contains("b=</script>"));
+    }
+
+    /// A URI stored before the scheme rules existed is not framed; non-loopback http
+    /// only with `oauth2.allow_insecure_redirect_uris`.
+    #[test]
+    fn uris_registration_no_longer_allows_are_not_framed() {
+        let mut client = Client {
+            frontchannel_logout_uri: "javascript:alert(1)".into(),
+            ..Client::default()
+        };
+        let insecure = UriPolicy {
+            allow_insecure_http: true,
+        };
+        assert_eq!(iframe_url(&client, "https://op.test/", "s", insecure), None);
+        client.frontchannel_logout_uri = "http://rp.test/fc".into();
+        assert_eq!(
+            iframe_url(&client, "https://op.test/", "s", UriPolicy::default()),
+            None
+        );
+        assert_eq!(
+            iframe_url(&client, "https://op.test/", "s", insecure).as_deref(),
+            Some("http://rp.test/fc")
+        );
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! page: never an open redirect.
 
 use crate::client::model::Client;
-use crate::error::OAuth2Error;
+use crate::client::validate::{Navigation, UriPolicy, check_navigation};
+use crate::error::{OAuth2Error, quoted};
 use crate::oauth2::form::FormParams;
 use crate::state::AppState;
 
@@ -58,6 +59,7 @@ pub async fn validate(state: &AppState, params: &FormParams) -> Result<RpLogout,
             client.as_ref(),
             uri,
             non_empty(params, "state")?,
+            UriPolicy::from_config(&state.config),
         )?),
     };
     Ok(RpLogout {
@@ -68,11 +70,14 @@ pub async fn validate(state: &AppState, params: &FormParams) -> Result<RpLogout,
 }
 
 /// RP-Initiated Logout §3: exact match against the client's registration; `state` is
-/// passed back as a query parameter.
+/// passed back as a query parameter. The URI must also have a scheme registration
+/// allows under `policy` today, so that a client stored before the rule existed
+/// (`client::validate::uris`) does not send the user agent to a `javascript:` URI.
 fn registered_uri(
     client: Option<&Client>,
     uri: &str,
     rp_state: Option<&str>,
+    policy: UriPolicy,
 ) -> Result<String, OAuth2Error> {
     let client = client.ok_or_else(|| {
         OAuth2Error::invalid_request(
@@ -86,6 +91,12 @@ fn registered_uri(
     }
     let mut url = url::Url::parse(uri).map_err(|_| {
         OAuth2Error::invalid_request("The post_logout_redirect_uri is not an absolute URL.")
+    })?;
+    check_navigation(&url, Navigation::Redirect, policy).map_err(|why| {
+        OAuth2Error::invalid_request(format!(
+            "The post_logout_redirect_uri {} {why}; the client must register another.",
+            quoted(uri)
+        ))
     })?;
     if let Some(rp_state) = rp_state {
         url.query_pairs_mut().append_pair("state", rp_state);

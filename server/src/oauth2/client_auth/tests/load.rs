@@ -208,7 +208,12 @@ async fn a_repeated_wrong_secret_is_computed_once_within_the_ttl() {
 
     rig.hasher.set_closed(true);
     let together: Vec<_> = (0..3).map(|_| spawn_basic(&rig, "a", "again")).collect();
-    until("all three queued", || rig.auth.secrets().queued() == 3).await;
+    until("the first of them computes", || rig.hasher.counts().1 == 3).await;
+    assert_eq!(
+        rig.auth.secrets().queued(),
+        1,
+        "the others wait for its answer without a place of their own"
+    );
     rig.hasher.set_closed(false);
     for task in together {
         assert!(task.await.unwrap().is_err());
@@ -236,6 +241,33 @@ async fn a_repeated_wrong_secret_is_computed_once_within_the_ttl() {
     rig.store.update_client(&client).await.unwrap();
     assert_eq!(basic_now(&rig, "a", "wrong").await.unwrap().client_id, "a");
     assert_eq!(rig.hasher.counts(), (0, 6));
+}
+
+/// A burst of requests presenting the same right secret before it is cached (a service
+/// starting its workers at once) shares one computation and one place: none is refused,
+/// even with a share of one place per client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_the_same_right_secret_shares_one_computation() {
+    let rig = rig(2, 1, &[("a", "$fake$right".into())]).await;
+    rig.hasher.set_closed(true);
+    let burst: Vec<_> = (0..16).map(|_| spawn_basic(&rig, "a", "right")).collect();
+    until("the first of them computes", || rig.hasher.counts().1 == 1).await;
+    assert_eq!(rig.auth.secrets().queued(), 1);
+    let other = basic_now(&rig, "a", "another").await;
+    assert!(
+        is_busy(&other),
+        "a different secret still needs a place: {other:?}"
+    );
+    rig.hasher.set_closed(false);
+    for task in burst {
+        assert_eq!(task.await.unwrap().unwrap().client_id, "a");
+    }
+    assert_eq!(
+        rig.hasher.counts(),
+        (0, 1),
+        "one computation for sixteen requests"
+    );
+    assert_eq!(rig.auth.secrets().queued(), 0);
 }
 
 /// Issue 12 item 8: an unknown client costs a verification of the kind the presented
