@@ -63,7 +63,7 @@ fn generate() -> Result<(), String> {
 
     let mut settings = progenitor::GenerationSettings::new();
     settings
-        .with_interface(progenitor::InterfaceStyle::Positional)
+        .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged);
     let mut generator = progenitor::Generator::new(&settings);
 

@@ -84,7 +84,12 @@ fn login_form(challenge: &str, error: &str) -> HttpResponse {
 
 /// The login app's entry: Portunus sends the browser here with a login challenge.
 async fn show_login(api: web::Data<Client>, query: web::Query<LoginQuery>) -> HttpResponse {
-    let request = match api.get_o_auth2_login_request(&query.login_challenge).await {
+    let request = match api
+        .get_o_auth2_login_request()
+        .login_challenge(&query.login_challenge)
+        .send()
+        .await
+    {
         Ok(request) => request.into_inner(),
         Err(err) => return failure(err),
     };
@@ -105,7 +110,13 @@ async fn accept_login(api: &Client, challenge: &str, body: serde_json::Value) ->
         Ok(body) => body,
         Err(err) => return failure(err),
     };
-    match api.accept_o_auth2_login_request(challenge, &body).await {
+    match api
+        .accept_o_auth2_login_request()
+        .login_challenge(challenge)
+        .body(body)
+        .send()
+        .await
+    {
         Ok(answer) => redirect(answer.into_inner().redirect_to),
         Err(err) => failure(err),
     }
@@ -119,7 +130,10 @@ async fn submit_login(api: web::Data<Client>, form: web::Form<LoginForm>) -> Htt
             ..Default::default()
         };
         return match api
-            .reject_o_auth2_login_request(&form.challenge, &body)
+            .reject_o_auth2_login_request()
+            .login_challenge(&form.challenge)
+            .body(body)
+            .send()
             .await
         {
             Ok(answer) => redirect(answer.into_inner().redirect_to),
@@ -137,7 +151,9 @@ async fn submit_login(api: web::Data<Client>, form: web::Form<LoginForm>) -> Htt
 /// The consent app's entry: Portunus sends the browser here with a consent challenge.
 async fn show_consent(api: web::Data<Client>, query: web::Query<ConsentQuery>) -> HttpResponse {
     let request = match api
-        .get_o_auth2_consent_request(&query.consent_challenge)
+        .get_o_auth2_consent_request()
+        .consent_challenge(&query.consent_challenge)
+        .send()
         .await
     {
         Ok(request) => request.into_inner(),
@@ -193,7 +209,13 @@ async fn accept_consent(
         Ok(body) => body,
         Err(err) => return failure(err),
     };
-    match api.accept_o_auth2_consent_request(challenge, &body).await {
+    match api
+        .accept_o_auth2_consent_request()
+        .consent_challenge(challenge)
+        .body(body)
+        .send()
+        .await
+    {
         Ok(answer) => redirect(answer.into_inner().redirect_to),
         Err(err) => failure(err),
     }
@@ -202,14 +224,22 @@ async fn accept_consent(
 async fn submit_consent(api: web::Data<Client>, form: web::Form<ConsentForm>) -> HttpResponse {
     if form.action != "accept" {
         return match api
-            .reject_o_auth2_consent_request(&form.challenge, &RejectOAuth2Request::default())
+            .reject_o_auth2_consent_request()
+            .consent_challenge(&form.challenge)
+            .body(RejectOAuth2Request::default())
+            .send()
             .await
         {
             Ok(answer) => redirect(answer.into_inner().redirect_to),
             Err(err) => failure(err),
         };
     }
-    let request = match api.get_o_auth2_consent_request(&form.challenge).await {
+    let request = match api
+        .get_o_auth2_consent_request()
+        .consent_challenge(&form.challenge)
+        .send()
+        .await
+    {
         Ok(request) => request.into_inner(),
         Err(err) => return failure(err),
     };

@@ -4,8 +4,11 @@
 //! `openapi/openapi.json`, the OpenAPI 3.0.3 document the server exports
 //! (`cargo run -p portunus-server --example export_openapi`). Every operation of the
 //! document is one `async` method of [`Client`], named after its `operationId` (Hydra's
-//! operation ids in snake case, e.g. `Client::create_o_auth2_client`), with the path
-//! and query parameters and the request body as positional arguments. Request and
+//! operation ids in snake case, e.g. `Client::create_o_auth2_client`). The interface is
+//! progenitor's builder style: the method returns a request builder with one setter per
+//! path or query parameter and `body(..)`, and `send()` sends it. Unset optional
+//! parameters are not sent, so a parameter added to the document in a later release
+//! does not change existing calls (`tests/optional_parameter_compat.rs`). Request and
 //! response bodies are the structs of [`types`].
 //!
 //! # One client per listener
@@ -27,8 +30,8 @@
 //! and then, for example (the operations and types depend on the document):
 //!
 //! ```ignore
-//! let created = admin.create_o_auth2_client(&new_client).await?.into_inner();
-//! let page = admin.list_o_auth2_clients(Some(100), None).await?;
+//! let created = admin.create_o_auth2_client().body(new_client).send().await?.into_inner();
+//! let page = admin.list_o_auth2_clients().page_size(100u64).send().await?;
 //! let next = page.headers().get("link"); // RFC 8288 pagination
 //! let clients: Vec<portunus_sdk::types::OAuth2Client> = page.into_inner();
 //! ```
