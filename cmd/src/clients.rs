@@ -10,11 +10,12 @@ use crate::cli::{
 use crate::output::render;
 
 pub(crate) fn sdk(remote: &Remote) -> anyhow::Result<Client> {
-    portunus_sdk::client_with_api_key(
-        remote.endpoint.trim_end_matches('/'),
-        remote.api_key.as_deref(),
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))
+    let mut builder = portunus_sdk::Portunus::builder().admin_url(&remote.endpoint);
+    if let Some(key) = &remote.api_key {
+        builder = builder.admin_api_key(key);
+    }
+    let portunus = builder.build().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(portunus.admin().clone())
 }
 
 /// The server's `error_description` when it sent one, else the transport error.

@@ -4,14 +4,15 @@
 //! Run: `cargo run -p portunus-sdk --example login_consent_app`, then start Portunus with
 //! `URLS_LOGIN=http://127.0.0.1:3000/login URLS_CONSENT=http://127.0.0.1:3000/consent`.
 //! The demo user is `ada@example.com` / `lovelace`. Environment: `PORTUNUS_ADMIN_URL`
-//! (default http://127.0.0.1:4445), `LISTEN` (default 127.0.0.1:3000).
+//! (default http://127.0.0.1:4445), `PORTUNUS_ADMIN_API_KEY` (when the admin API has
+//! one), `LISTEN` (default 127.0.0.1:3000).
 
 use actix_web::http::header::LOCATION;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use portunus_sdk::Client;
 use portunus_sdk::types::{
     AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, RejectOAuth2Request,
 };
+use portunus_sdk::{Client, Portunus};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -264,7 +265,12 @@ async fn main() -> std::io::Result<()> {
     let admin =
         std::env::var("PORTUNUS_ADMIN_URL").unwrap_or_else(|_| "http://127.0.0.1:4445".into());
     let listen = std::env::var("LISTEN").unwrap_or_else(|_| "127.0.0.1:3000".into());
-    let api = web::Data::new(Client::new(&admin));
+    let mut portunus = Portunus::builder().admin_url(&admin);
+    if let Ok(key) = std::env::var("PORTUNUS_ADMIN_API_KEY") {
+        portunus = portunus.admin_api_key(key);
+    }
+    let portunus = portunus.build().map_err(std::io::Error::other)?;
+    let api = web::Data::new(portunus.admin().clone());
     println!("login/consent app on http://{listen} (admin API {admin})");
     HttpServer::new(move || {
         App::new()

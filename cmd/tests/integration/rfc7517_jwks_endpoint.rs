@@ -22,7 +22,7 @@ const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
 
 /// The public JWKS through the SDK, and its Cache-Control header.
 async fn fetch_jwks(app: &TestApp) -> (JsonWebKeySet, Value, String) {
-    let public = portunus_sdk::Client::new(&app.public_url);
+    let public = app.sdk.public();
     let response = public.discover_json_web_keys().send().await.expect("jwks");
     let cache_control = response
         .headers()

@@ -69,7 +69,7 @@ async fn discovery_advertises_the_iss_parameter(backend: TestBackend) {
         .unwrap();
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
     // The SDK's typed document has the field too.
-    let public = portunus_sdk::Client::new(&app.public_url);
+    let public = app.sdk.public();
     let typed = public
         .discover_oidc_configuration()
         .send()
