@@ -53,12 +53,26 @@
 //!
 //! # Responses and errors
 //!
-//! A method returns `Ok(ResponseValue<T>)` for the documented success status;
-//! `ResponseValue` dereferences to `T` and exposes the status and the headers (read the
-//! RFC 8288 `Link` pagination header of list operations with
-//! [`ResponseValue::headers`]). A documented error status yields
-//! `Err(Error::ErrorResponse(ResponseValue<types::ErrorOAuth2>))`; an undocumented one
-//! `Err(Error::UnexpectedResponse(..))` (for example the 302 of a browser endpoint).
+//! A call returns `Ok(ResponseValue<T>)` for the documented success status;
+//! `ResponseValue` dereferences to `T` and exposes the status and the headers. A
+//! documented error status yields `Err(Error::ErrorResponse(ResponseValue<types::ErrorOAuth2>))`;
+//! an undocumented one `Err(Error::UnexpectedResponse(..))` (for example the 302 of a
+//! browser endpoint). [`OAuth2ErrorExt::oauth2`] reads the server's error body out of
+//! either in one call, and `?` turns the error into an [`ApiError`], whose `Display` is
+//! the status and `error: error_description`:
+//!
+//! ```no_run
+//! # async fn example(admin: &portunus_sdk::Client) {
+//! use portunus_sdk::{ApiError, OAuth2ErrorExt};
+//!
+//! match admin.get_o_auth2_client().id("no-such-client").send().await {
+//!     Ok(client) => println!("{:?}", client.client_name),
+//!     Err(err) if err.oauth2().is_some_and(|e| e.error == "not_found") => println!("gone"),
+//!     // e.g. "404 Not Found: not_found: Unable to locate the resource. …"
+//!     Err(err) => println!("{}", ApiError::from(err)),
+//! }
+//! # }
+//! ```
 //!
 //! [progenitor]: https://github.com/oxidecomputer/progenitor
 
@@ -86,7 +100,10 @@ mod generated {
 
 pub use generated::*;
 
+mod error;
 mod portunus;
+
+pub use error::{ApiError, OAuth2ErrorExt, RawError};
 
 pub use portunus::{
     ClientBuildError, DEFAULT_ADMIN_URL, DEFAULT_PUBLIC_URL, DEFAULT_TIMEOUT, Portunus,

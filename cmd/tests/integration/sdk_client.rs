@@ -1,11 +1,15 @@
 //! The SDK's hand-written layer against a running server: the one entry point
-//! (`Portunus::builder`) with its two listeners and the admin API key.
+//! (`Portunus::builder`) with its two listeners and the admin API key, and the error
+//! helpers (`OAuth2ErrorExt::oauth2`, `ApiError`'s `Display`).
 
-use portunus_sdk::Portunus;
+use portunus_sdk::{ApiError, OAuth2ErrorExt, Portunus};
 
 use crate::support::{TestApp, TestBackend, per_backend};
 
-per_backend!(one_entry_point_reaches_both_listeners);
+per_backend!(
+    one_entry_point_reaches_both_listeners,
+    errors_show_the_status_and_the_oauth2_error,
+);
 
 const API_KEY: &str = "admin-key-0123456789-abcdefghijkl";
 
@@ -69,4 +73,55 @@ async fn one_entry_point_reaches_both_listeners(backend: TestBackend) {
         refused.err().and_then(|e| e.status()).map(|s| s.as_u16()),
         Some(401)
     );
+}
+
+async fn errors_show_the_status_and_the_oauth2_error(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let err = app
+        .sdk
+        .admin()
+        .get_o_auth2_client()
+        .id("no-such-client")
+        .send()
+        .await
+        .unwrap_err();
+    let body = err.oauth2().expect("a documented error status has a body");
+    assert_eq!(body.error, "not_found");
+    assert!(!body.error_description.is_empty());
+    let description = body.error_description.clone();
+    let shown = ApiError::from(err).to_string();
+    assert_eq!(shown, format!("404 Not Found: not_found: {description}"));
+
+    // A 400 with the RFC 6749 error code, through `?` into ApiError.
+    async fn create_with_bad_grant(app: &TestApp) -> Result<(), ApiError> {
+        let body = portunus_sdk::types::OAuth2Client {
+            grant_types: Some(vec!["no-such-grant".into()]),
+            ..Default::default()
+        };
+        app.sdk
+            .admin()
+            .create_o_auth2_client()
+            .body(body)
+            .send()
+            .await?;
+        Ok(())
+    }
+    let err = create_with_bad_grant(&app).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
+    let code = err.oauth2().map(|e| e.error.clone()).unwrap_or_default();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("400 Bad Request: {code}: ")),
+        "{err}"
+    );
+
+    // A transport failure has no OAuth 2.0 body and says so.
+    let unreachable = Portunus::builder()
+        .admin_url("http://127.0.0.1:9")
+        .build()
+        .unwrap();
+    let err = unreachable.admin().get_version().send().await.unwrap_err();
+    assert!(err.oauth2().is_none());
+    let shown = ApiError::from(err).to_string();
+    assert!(shown.starts_with("cannot reach the server: "), "{shown}");
 }
