@@ -101,6 +101,7 @@ mod generated {
 pub use generated::*;
 
 mod error;
+mod pagination;
 mod portunus;
 
 pub use error::{ApiError, OAuth2ErrorExt, RawError};

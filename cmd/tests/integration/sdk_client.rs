@@ -1,7 +1,12 @@
 //! The SDK's hand-written layer against a running server: the one entry point
 //! (`Portunus::builder`) with its two listeners and the admin API key, and the error
-//! helpers (`OAuth2ErrorExt::oauth2`, `ApiError`'s `Display`).
+//! helpers (`OAuth2ErrorExt::oauth2`, `ApiError`'s `Display`), and the pagination
+//! stream that follows RFC 8288 `Link: <…>; rel="next"`.
 
+use std::collections::BTreeSet;
+
+use futures::{StreamExt, TryStreamExt};
+use portunus_sdk::types::OAuth2Client;
 use portunus_sdk::{ApiError, OAuth2ErrorExt, Portunus};
 
 use crate::support::{TestApp, TestBackend, per_backend};
@@ -9,6 +14,7 @@ use crate::support::{TestApp, TestBackend, per_backend};
 per_backend!(
     one_entry_point_reaches_both_listeners,
     errors_show_the_status_and_the_oauth2_error,
+    stream_follows_next_links_across_pages,
 );
 
 const API_KEY: &str = "admin-key-0123456789-abcdefghijkl";
@@ -124,4 +130,79 @@ async fn errors_show_the_status_and_the_oauth2_error(backend: TestBackend) {
     assert!(err.oauth2().is_none());
     let shown = ApiError::from(err).to_string();
     assert!(shown.starts_with("cannot reach the server: "), "{shown}");
+}
+
+async fn stream_follows_next_links_across_pages(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.sdk.admin();
+    let mut all = BTreeSet::new();
+    let mut owned = BTreeSet::new();
+    for i in 0..7 {
+        let id = format!("stream-client-{i}");
+        let owner = if i % 3 == 0 { "other" } else { "team-a" };
+        let body = OAuth2Client {
+            client_id: Some(id.clone()),
+            owner: Some(owner.into()),
+            ..Default::default()
+        };
+        admin
+            .create_o_auth2_client()
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        all.insert(id.clone());
+        if owner == "team-a" {
+            owned.insert(id);
+        }
+    }
+
+    // One page really is two clients with a next link: the stream below needs four
+    // requests for seven clients.
+    let first = admin
+        .list_o_auth2_clients()
+        .page_size(2u64)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    let link = first
+        .headers()
+        .get("link")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(link.contains("rel=\"next\""), "{link}");
+
+    let streamed: Vec<OAuth2Client> = admin
+        .list_o_auth2_clients()
+        .page_size(2u64)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: Vec<String> = streamed.into_iter().filter_map(|c| c.client_id).collect();
+    assert_eq!(ids.len(), 7, "every client once: {ids:?}");
+    assert_eq!(ids.iter().cloned().collect::<BTreeSet<_>>(), all);
+
+    // The caller's filters apply to every page (5 clients of team-a: 3 pages of 2).
+    let team_a: BTreeSet<String> = admin
+        .list_o_auth2_clients()
+        .owner("team-a")
+        .page_size(2u64)
+        .stream()
+        .map_ok(|c| c.client_id.unwrap_or_default())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(team_a, owned);
+
+    // An error ends the stream after yielding it once: the public listener has no
+    // admin paths.
+    let mut wrong_listener = app.sdk.public().list_o_auth2_clients().stream();
+    let first = wrong_listener.next().await.expect("one item");
+    assert_eq!(
+        first.err().and_then(|e| e.status()).map(|s| s.as_u16()),
+        Some(404)
+    );
+    assert!(wrong_listener.next().await.is_none());
 }
