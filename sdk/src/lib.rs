@@ -100,6 +100,11 @@ mod generated {
 
 pub use generated::*;
 
+/// The README's example compiles (`cargo test --doc`), without adding it to the docs.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 mod error;
 mod pagination;
 mod portunus;
