@@ -9,10 +9,8 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use portunus_sdk::types::{
-    AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, RejectOAuth2Request,
-};
-use portunus_sdk::{Client, Portunus};
+use portunus_sdk::types::{AcceptOAuth2ConsentRequest, RejectOAuth2Request};
+use portunus_sdk::{ApiError, Client, Portunus};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -92,34 +90,37 @@ async fn show_login(api: web::Data<Client>, query: web::Query<LoginQuery>) -> Ht
         .await
     {
         Ok(request) => request.into_inner(),
-        Err(err) => return failure(err),
+        Err(err) => return failure(ApiError::from(err)),
     };
     if request.skip {
         // The user has a session: accept without asking again (Hydra's contract).
-        return accept_login(
-            &api,
-            &query.login_challenge,
-            json!({"subject": request.subject}),
-        )
-        .await;
+        return accept_login(&api, &query.login_challenge, request.subject, None).await;
     }
     login_form(&query.login_challenge, "")
 }
 
-async fn accept_login(api: &Client, challenge: &str, body: serde_json::Value) -> HttpResponse {
-    let body: AcceptOAuth2LoginRequest = match serde_json::from_value(body) {
-        Ok(body) => body,
-        Err(err) => return failure(err),
-    };
+/// Accepts the login of `subject`; `remember` (when the user chose) keeps the session
+/// for an hour so that the next login request comes with `skip`.
+async fn accept_login(
+    api: &Client,
+    challenge: &str,
+    subject: String,
+    remember: Option<bool>,
+) -> HttpResponse {
     match api
         .accept_o_auth2_login_request()
         .login_challenge(challenge)
-        .body(body)
+        // The body's generated builder: required fields are checked at `send()`.
+        .body_map(|body| {
+            body.subject(subject)
+                .remember(remember)
+                .remember_for(remember.map(|_| 3600_i64))
+        })
         .send()
         .await
     {
         Ok(answer) => redirect(answer.into_inner().redirect_to),
-        Err(err) => failure(err),
+        Err(err) => failure(ApiError::from(err)),
     }
 }
 
@@ -138,15 +139,14 @@ async fn submit_login(api: web::Data<Client>, form: web::Form<LoginForm>) -> Htt
             .await
         {
             Ok(answer) => redirect(answer.into_inner().redirect_to),
-            Err(err) => failure(err),
+            Err(err) => failure(ApiError::from(err)),
         };
     }
     if (form.email.as_str(), form.password.as_str()) != DEMO_USER {
         return login_form(&form.challenge, "Wrong email or password.");
     }
-    let body =
-        json!({"subject": form.email, "remember": form.remember.is_some(), "remember_for": 3600});
-    accept_login(&api, &form.challenge, body).await
+    let remember = Some(form.remember.is_some());
+    accept_login(&api, &form.challenge, form.email.clone(), remember).await
 }
 
 /// The consent app's entry: Portunus sends the browser here with a consent challenge.
@@ -158,7 +158,7 @@ async fn show_consent(api: web::Data<Client>, query: web::Query<ConsentQuery>) -
         .await
     {
         Ok(request) => request.into_inner(),
-        Err(err) => return failure(err),
+        Err(err) => return failure(ApiError::from(err)),
     };
     let scopes = request.requested_scope.clone().unwrap_or_default();
     if request.skip == Some(true) {
@@ -218,7 +218,7 @@ async fn accept_consent(
         .await
     {
         Ok(answer) => redirect(answer.into_inner().redirect_to),
-        Err(err) => failure(err),
+        Err(err) => failure(ApiError::from(err)),
     }
 }
 
@@ -232,7 +232,7 @@ async fn submit_consent(api: web::Data<Client>, form: web::Form<ConsentForm>) ->
             .await
         {
             Ok(answer) => redirect(answer.into_inner().redirect_to),
-            Err(err) => failure(err),
+            Err(err) => failure(ApiError::from(err)),
         };
     }
     let request = match api
@@ -242,7 +242,7 @@ async fn submit_consent(api: web::Data<Client>, form: web::Form<ConsentForm>) ->
         .await
     {
         Ok(request) => request.into_inner(),
-        Err(err) => return failure(err),
+        Err(err) => return failure(ApiError::from(err)),
     };
     let scopes = form
         .scopes
