@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use futures::TryStreamExt;
 use portunus_sdk::Error;
 use portunus_server::oauth2::token_format;
 use portunus_server::storage::TokenKind;
@@ -134,6 +135,18 @@ async fn consent_sessions_are_listed_in_pages_and_revoked_with_their_tokens(back
         }
     }
     assert_eq!(seen.len(), 3);
+    // The SDK's stream follows the same links: three pages of one.
+    let streamed: BTreeSet<String> = app
+        .admin
+        .list_o_auth2_consent_sessions()
+        .page_size(1u64)
+        .subject("ada")
+        .stream()
+        .map_ok(|session| session.consent_request_id.unwrap())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(streamed, seen);
     let unknown = app
         .admin
         .list_o_auth2_consent_sessions()
