@@ -1,4 +1,5 @@
-//! The one error type every client-visible failure becomes (CONVENTIONS habit 6).
+//! The one error type every client-visible failure becomes, so every endpoint answers errors in the one
+//! shape Hydra and RFC 6749 §5.2 give them.
 //!
 //! Which type to use where:
 //! - protocol and admin handlers return [`OAuth2Error`]; its [`ErrorKind`] fixes the RFC

@@ -1,5 +1,6 @@
-//! The one integration test binary (CONVENTIONS habit 12). Files are named by what they
-//! check; `support/` holds the `TestApp` builder and the per-test databases.
+//! The one integration test binary (one link instead of one per file: build time on 2
+//! cores). Files are named by what they check;
+//! `support/` holds the `TestApp` builder and the per-test databases.
 #![recursion_limit = "256"]
 #![allow(
     clippy::unwrap_used,

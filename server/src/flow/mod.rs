@@ -1,4 +1,4 @@
-//! Hydra's login → consent state machine (DESIGN §3). The authorization endpoint hands
+//! Hydra's login → consent state machine (docs/login-consent.md). The authorization endpoint hands
 //! the user agent to the operator's login app with a sealed login challenge; the app
 //! accepts or rejects it over the admin API and sends the user agent back with a sealed
 //! verifier; the same happens for consent; then the authorization code is issued.

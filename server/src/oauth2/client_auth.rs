@@ -9,7 +9,7 @@
 //!
 //! Secrets are checked by [`SecretVerifier`]: one SHA-256 for secrets the server
 //! generated; Argon2id for operator-chosen ones, on the blocking pool behind a bounded,
-//! fair queue, with successes and recent failures cached (DESIGN §5, `secret_check.rs`).
+//! fair queue, with successes and recent failures cached (docs/security.md, `secret_check.rs`).
 //!
 //! Client enumeration: an unknown client, a client registered for another method, and
 //! a wrong secret get one and the same answer, and a presented secret costs the same

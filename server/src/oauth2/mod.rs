@@ -1,4 +1,4 @@
-//! The OAuth 2.0 protocol core, independent of HTTP (DESIGN §2): opaque tokens, client
+//! The OAuth 2.0 protocol core, independent of HTTP (docs/architecture.md, "Layer rules"): opaque tokens, client
 //! authentication, the token endpoint's grants, introspection and revocation. Handlers
 //! in `http/` extract the request, call in here and write the response.
 

@@ -1,4 +1,4 @@
-//! OpenID Connect on top of the OAuth 2.0 core (DESIGN §2): ID tokens, and (from their
+//! OpenID Connect on top of the OAuth 2.0 core: ID tokens, and (from their
 //! own files) discovery and userinfo.
 
 pub mod discovery;

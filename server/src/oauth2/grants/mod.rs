@@ -2,7 +2,7 @@
 //! `grant_type` to one [`GrantHandler`], one file per grant. Adding a grant is adding a
 //! file and registering it in [`GrantRegistry::standard`].
 //!
-//! [`GrantRegistry::exchange`] runs the steps every grant shares (DESIGN §3): parse
+//! [`GrantRegistry::exchange`] runs the steps every grant shares: parse
 //! `grant_type` (missing → `invalid_request`, unknown or not served →
 //! `unsupported_grant_type`), authenticate the client (RFC 6749 §2.3), refuse public
 //! clients where the grant needs a confidential one and clients not registered for the
