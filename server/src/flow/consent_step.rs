@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 
-use super::cookies::{SetCookie, new_csrf};
-use super::sealed::{self, SealedKind};
-use super::state::{
+use super::challenge_state::{
     AcceptedConsent, ConsentChallengeState, ConsentDetails, ConsentOutcome, ConsentVerifierState,
     LoginResult,
 };
+use super::cookies::{SetCookie, new_csrf};
+use super::sealed::{self, SealedKind};
 use crate::client::model::Client;
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::authorize::code::{self, CodeGrant, IdTokenContext};

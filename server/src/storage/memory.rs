@@ -12,6 +12,8 @@ use chrono::SubsecRound;
 use crate::client::model::Client;
 use crate::storage::{ClientListQuery, ClientStore, StorageError, StorageHealth};
 
+mod flows;
+pub use flows::MemoryFlowStore;
 mod json_web_keys;
 mod jti;
 mod tokens;
