@@ -15,6 +15,7 @@ pub mod jwk;
 pub mod oauth2;
 pub mod oidc;
 pub mod openapi_v30;
+pub mod outbound;
 pub mod pagination;
 pub mod secrets;
 pub mod state;

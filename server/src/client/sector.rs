@@ -7,8 +7,8 @@
 use crate::client::model::{Client, SubjectType};
 use crate::config::Config;
 use crate::error::OAuth2Error;
-use crate::oauth2::private_key_jwt::JwksFetcher;
 use crate::oidc::subject;
+use crate::outbound::GuardedFetcher;
 
 /// Checks `client` as registered (after [`super::validate::validate`]).
 pub async fn check(config: &Config, client: &Client) -> Result<(), OAuth2Error> {
@@ -47,7 +47,7 @@ async fn check_sector_document(config: &Config, client: &Client) -> Result<(), O
             "Field sector_identifier_uri must be an https URL (OIDC Registration §2).".to_owned(),
         ));
     }
-    let fetcher = JwksFetcher::new(&config.clients.http)
+    let fetcher = GuardedFetcher::new(&config.clients.http)
         .map_err(|e| OAuth2Error::server_error(format!("HTTP client: {e}")))?;
     let body = fetcher.fetch(uri).await.map_err(|why| {
         bad(format!(

@@ -17,8 +17,8 @@ use reqwest::redirect;
 use super::token;
 use crate::client::model::Client;
 use crate::config::ClientsHttpConfig;
-use crate::oauth2::private_key_jwt::fetch::describe;
-use crate::oauth2::private_key_jwt::ssrf::{self, GuardedResolver};
+use crate::outbound::describe;
+use crate::outbound::ssrf::{self, GuardedResolver};
 use crate::state::AppState;
 
 /// How long one delivery attempt may take, connection included.
