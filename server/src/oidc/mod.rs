@@ -3,6 +3,7 @@
 
 pub mod discovery;
 pub mod id_token;
+pub mod id_token_hint;
 pub mod logout;
 pub mod scope_claims;
 pub mod subject;

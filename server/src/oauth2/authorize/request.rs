@@ -258,7 +258,7 @@ pub async fn parse(
     let id_token_hint = get("id_token_hint").map_err(|e| fail(e, &target))?;
     let id_token_hint_claims = match &id_token_hint {
         Some(hint) => Some(
-            oidc_params::verify_id_token_hint(state, hint)
+            crate::oidc::id_token_hint::verify_id_token_hint(state, hint)
                 .await
                 .map_err(|e| fail(e, &target))?,
         ),
