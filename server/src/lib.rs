@@ -10,6 +10,7 @@ pub mod flow;
 #[cfg(test)]
 pub(crate) mod fuzz;
 pub mod health;
+pub mod html;
 pub mod http;
 pub mod jwk;
 pub mod oauth2;

@@ -19,7 +19,7 @@ use crate::error::{ErrorKind, OAuth2Error};
 use crate::flow::challenge_state::SessionCookie;
 use crate::flow::cookies::{SetCookie, csrf_matches, new_csrf};
 use crate::flow::sealed::{self, SealedKind};
-use crate::oauth2::authorize::response::HtmlPage;
+use crate::html::HtmlPage;
 use crate::oauth2::form::FormParams;
 use crate::oidc::logout::{frontchannel, request};
 use crate::oidc::subject;

@@ -17,7 +17,7 @@ use actix_web::http::header::{
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, HttpResponseBuilder};
 
-use crate::oauth2::authorize::response::{DEFAULT_HTML_CSP, HtmlPage};
+use crate::html::{DEFAULT_HTML_CSP, HtmlPage};
 
 /// Swagger UI (admin listener): its scripts, styles, images and the document are its
 /// own files; it sets inline styles and uses `data:` images. Nothing from elsewhere,
