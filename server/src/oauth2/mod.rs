@@ -1,5 +1,6 @@
-//! The OAuth 2.0 protocol core, independent of HTTP (docs/architecture.md, "Layer rules"): opaque tokens, client
-//! authentication, the token endpoint's grants, introspection and revocation. Handlers
+//! The OAuth 2.0 protocol core, independent of HTTP (docs/architecture.md, "Layer
+//! rules"): opaque tokens, client authentication, the token endpoint's grants,
+//! introspection, revocation and the UserInfo endpoint. Handlers
 //! in `http/` extract the request, call in here and write the response.
 
 pub mod authorize;
@@ -18,3 +19,4 @@ pub mod scope;
 pub mod secret_cache;
 pub mod session;
 pub mod token_format;
+pub mod userinfo;

@@ -14,6 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::challenge_state::{LogoutChallengeState, LogoutVerifierState};
 use super::end::end_session;
+use super::request;
 use crate::duration::later;
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::flow::challenge_state::SessionCookie;
@@ -21,7 +22,7 @@ use crate::flow::cookies::{SetCookie, csrf_matches, new_csrf};
 use crate::flow::sealed::{self, SealedKind};
 use crate::html::HtmlPage;
 use crate::oauth2::form::FormParams;
-use crate::oidc::logout::{frontchannel, request};
+use crate::oidc::logout::frontchannel;
 use crate::oidc::subject;
 use crate::state::AppState;
 use crate::storage::flows::{FlowStep, LoginSession};

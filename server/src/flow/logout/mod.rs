@@ -8,3 +8,4 @@ pub mod admin;
 pub mod browser;
 pub mod challenge_state;
 pub mod end;
+pub mod request;
