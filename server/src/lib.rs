@@ -13,6 +13,8 @@ pub mod health;
 pub mod html;
 pub mod http;
 pub mod jwk;
+#[cfg(test)]
+mod module_graph;
 pub mod oauth2;
 pub mod oidc;
 pub mod openapi_v30;
