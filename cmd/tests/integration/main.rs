@@ -12,6 +12,7 @@ mod support;
 
 mod admin_clients;
 mod cli;
+mod cli_perform;
 mod health;
 mod hydra_login_consent;
 mod hydra_sessions;
