@@ -43,6 +43,10 @@ pub enum Command {
     Import(ImportArgs),
     /// Delete expired tokens, flow steps, sessions, assertion ids and consents.
     Janitor(JanitorArgs),
+    /// Get a token as a client would (`perform client-credentials`,
+    /// `perform authorization-code`).
+    #[command(subcommand)]
+    Perform(crate::cli_perform::PerformCommand),
 }
 
 #[derive(Debug, Args)]

@@ -3,11 +3,13 @@
 
 mod cli;
 mod cli_keys;
+mod cli_perform;
 mod clients;
 mod janitor;
 mod keys;
 mod migrate;
 mod output;
+mod perform;
 mod serve;
 
 use std::process::ExitCode;
@@ -15,6 +17,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command, CreateCommand, DeleteCommand, GetCommand, RotateCommand};
+use cli_perform::PerformCommand;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -44,6 +47,12 @@ async fn main() -> ExitCode {
         Command::Rotate(RotateCommand::Jwk(args)) => keys::rotate(args).await,
         Command::Import(args) => clients::import(args).await,
         Command::Janitor(args) => janitor::run(args).await,
+        Command::Perform(PerformCommand::ClientCredentials(args)) => {
+            perform::client_credentials(args).await
+        }
+        Command::Perform(PerformCommand::AuthorizationCode(args)) => {
+            perform::authorization_code(args).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -68,6 +68,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // SIGTERM that arrives meanwhile stops the server cleanly instead of killing it.
     let shutdown = shutdown_signal();
     let app = builder.build().await?;
+    if config.dev {
+        // Where a new user goes next (issue 21): the links page, Swagger UI, the tour.
+        let public = config.public_url();
+        let admin = portunus_server::http::public::home::admin_base_url(&config);
+        tracing::info!(
+            "dev mode: ready. Links: {public}/ · Swagger UI: {admin}/swagger-ui/ · \
+             a token in two minutes: README.md, \"A five-minute tour\" \
+             (`portunus perform client-credentials`)"
+        );
+    }
     let handle = app.handle();
     tokio::spawn(async move {
         shutdown.await;

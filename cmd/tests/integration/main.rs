@@ -13,6 +13,8 @@ mod support;
 
 mod admin_clients;
 mod cli;
+mod cli_perform;
+mod dev_home;
 mod health;
 mod hydra_login_consent;
 mod hydra_sessions;

@@ -103,14 +103,19 @@ pub fn public_app(
         .app_data(path)
         .configure(public::routes)
         .split_for_parts();
-    app.app_data(web::Data::new(AllowedMethods::new(
-        &api,
-        public::UNDOCUMENTED,
-    )))
-    .default_service(web::to(errors::route_not_found))
-    .wrap(from_fn(middleware::error_body::error_body))
-    .wrap(from_fn(middleware::security_headers::security_headers))
-    .wrap(from_fn(middleware::access_log::access_log))
+    // `GET /` only in dev mode (public/home.rs); elsewhere `/` is an unknown path.
+    let mut undocumented = public::UNDOCUMENTED.to_vec();
+    let app = if config.dev {
+        undocumented.push(("/", "GET"));
+        app.route("/", web::get().to(public::home::dev_home))
+    } else {
+        app
+    };
+    app.app_data(web::Data::new(AllowedMethods::new(&api, &undocumented)))
+        .default_service(web::to(errors::route_not_found))
+        .wrap(from_fn(middleware::error_body::error_body))
+        .wrap(from_fn(middleware::security_headers::security_headers))
+        .wrap(from_fn(middleware::access_log::access_log))
 }
 
 /// The admin listener's app: `/admin/*`, the unprefixed aliases, health, Swagger UI.
