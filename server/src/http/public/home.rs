@@ -9,8 +9,8 @@
 use actix_web::{HttpResponse, web};
 
 use crate::config::Config;
+use crate::html::{DEFAULT_HTML_CSP, HtmlPage};
 use crate::http::middleware::security_headers::html_response;
-use crate::oauth2::authorize::response::{DEFAULT_HTML_CSP, HtmlPage};
 use crate::state::AppState;
 
 /// The admin listener's base URL as a local browser reaches it: its configured host,
