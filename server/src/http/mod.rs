@@ -11,6 +11,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod pagination;
 pub mod public;
+pub mod request_context;
 
 use std::sync::Arc;
 

@@ -5,8 +5,8 @@
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use super::token::authorization_header;
 use crate::error::{ErrorBody, OAuth2Error};
+use crate::http::request_context::authorization_header;
 use crate::oauth2::bearer;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::userinfo::{self, OidcUserInfo, UserInfo};
