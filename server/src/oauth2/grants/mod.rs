@@ -12,6 +12,8 @@ mod authorization_code;
 mod client_credentials;
 mod presented;
 mod refresh_token;
+#[cfg(test)]
+mod tests;
 
 pub use authorization_code::AuthorizationCode;
 pub use client_credentials::ClientCredentials;
