@@ -1,6 +1,6 @@
 # Portunus container image: `docker build -t portunus .`
 #
-# Build stage: the whole workspace (the SDK's build script reads openapi/openapi.json,
+# Build stage: the whole workspace (the SDK's build script reads sdk/openapi.json,
 # migrations are embedded into the binary at compile time).
 FROM rust:1-bookworm AS builder
 RUN apt-get update \

@@ -1,7 +1,10 @@
-//! Generates the Portunus client from `../openapi/openapi.json` with progenitor.
+//! Generates the Portunus client from `openapi.json` (this crate's copy of the
+//! workspace's `openapi/openapi.json`) with progenitor.
 //!
 //! The document is the one the server exports (`portunus openapi`), already downgraded
-//! to OpenAPI 3.0.3 — progenitor 0.15 reads 3.0.x only. Nothing here knows the
+//! to OpenAPI 3.0.3 — progenitor 0.15 reads 3.0.x only. It lives inside the crate so
+//! that `cargo package` ships it and the packaged crate builds on its own; the export
+//! command writes both copies and the server's freshness test checks both. Nothing here knows the
 //! document's operations: any valid 3.0.x document generates a client.
 //!
 //! Output: `$OUT_DIR/codegen.rs`, included by `src/lib.rs`.
@@ -30,7 +33,7 @@ fn generate() -> Result<(), String> {
     let out_dir = env::var_os("OUT_DIR")
         .map(PathBuf::from)
         .ok_or("OUT_DIR is not set (run this build script through cargo)")?;
-    let spec_path = manifest_dir.join("..").join("openapi").join("openapi.json");
+    let spec_path = manifest_dir.join("openapi.json");
     let shown = display_path(&spec_path);
 
     // Also when the file is missing, so that creating it re-runs the script.
@@ -63,7 +66,7 @@ fn generate() -> Result<(), String> {
 
     let mut settings = progenitor::GenerationSettings::new();
     settings
-        .with_interface(progenitor::InterfaceStyle::Positional)
+        .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged);
     let mut generator = progenitor::Generator::new(&settings);
 
@@ -94,7 +97,7 @@ fn generate() -> Result<(), String> {
     Ok(())
 }
 
-/// The path with `..` resolved, for messages.
+/// The path with any `..` resolved, for messages.
 fn display_path(path: &Path) -> String {
     let normalized = path.components().fold(PathBuf::new(), |mut acc, c| {
         match c {

@@ -10,11 +10,12 @@ use crate::cli::{
 use crate::output::render;
 
 pub(crate) fn sdk(remote: &Remote) -> anyhow::Result<Client> {
-    portunus_sdk::client_with_api_key(
-        remote.endpoint.trim_end_matches('/'),
-        remote.api_key.as_deref(),
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))
+    let mut builder = portunus_sdk::Portunus::builder().admin_url(&remote.endpoint);
+    if let Some(key) = &remote.api_key {
+        builder = builder.admin_api_key(key);
+    }
+    let portunus = builder.build().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(portunus.admin().clone())
 }
 
 /// The server's `error_description` when it sent one, else the transport error.
@@ -76,7 +77,9 @@ pub async fn create(args: CreateArgs) -> anyhow::Result<()> {
     let api = sdk(&args.remote)?;
     let body = body_from_flags(&args.flags)?;
     let created = api
-        .create_o_auth2_client(&body)
+        .create_o_auth2_client()
+        .body(body)
+        .send()
         .await
         .map_err(describe)?
         .into_inner();
@@ -89,7 +92,10 @@ pub async fn update(args: UpdateArgs) -> anyhow::Result<()> {
     let mut body = body_from_flags(&args.flags)?;
     body.client_id = Some(args.target_id.clone());
     let updated = api
-        .set_o_auth2_client(&args.target_id, &body)
+        .set_o_auth2_client()
+        .id(&args.target_id)
+        .body(body)
+        .send()
         .await
         .map_err(describe)?
         .into_inner();
@@ -102,7 +108,9 @@ pub async fn get(args: GetArgs) -> anyhow::Result<()> {
     let mut clients = Vec::with_capacity(args.ids.len());
     for id in &args.ids {
         clients.push(
-            api.get_o_auth2_client(id)
+            api.get_o_auth2_client()
+                .id(id)
+                .send()
                 .await
                 .map_err(describe)?
                 .into_inner(),
@@ -121,15 +129,17 @@ pub async fn list(args: ListArgs) -> anyhow::Result<()> {
         .ok()
         .and_then(std::num::NonZeroU64::new)
         .context("--page-size must be between 1 and 1000")?;
-    let response = api
-        .list_o_auth2_clients(
-            args.name.as_deref(),
-            args.owner.as_deref(),
-            Some(page_size),
-            args.page_token.as_deref(),
-        )
-        .await
-        .map_err(describe)?;
+    let mut request = api.list_o_auth2_clients().page_size(page_size);
+    if let Some(name) = &args.name {
+        request = request.client_name(name);
+    }
+    if let Some(owner) = &args.owner {
+        request = request.owner(owner);
+    }
+    if let Some(token) = &args.page_token {
+        request = request.page_token(token);
+    }
+    let response = request.send().await.map_err(describe)?;
     let next = response
         .headers()
         .get("link")
@@ -147,7 +157,7 @@ pub async fn delete(args: DeleteArgs) -> anyhow::Result<()> {
     let api = sdk(&args.remote)?;
     let mut failures = Vec::new();
     for id in &args.ids {
-        match api.delete_o_auth2_client(id).await {
+        match api.delete_o_auth2_client().id(id).send().await {
             Ok(_) => println!("{id}"),
             Err(err) => failures.push(format!("{id}: {}", describe(err))),
         }
@@ -177,7 +187,9 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
         .with_context(|| format!("{} does not hold client objects", file.display()))?;
         for body in bodies {
             let client = api
-                .create_o_auth2_client(&body)
+                .create_o_auth2_client()
+                .body(body)
+                .send()
                 .await
                 .map_err(describe)
                 .with_context(|| format!("importing from {}", file.display()))?;

@@ -57,7 +57,10 @@ pub async fn create(args: CreateJwkArgs) -> anyhow::Result<()> {
         use_: args.use_,
     };
     let created = api
-        .create_json_web_key_set(&args.set, &body)
+        .create_json_web_key_set()
+        .set(&args.set)
+        .body(body)
+        .send()
         .await
         .map_err(describe)?
         .into_inner();
@@ -68,8 +71,8 @@ pub async fn create(args: CreateJwkArgs) -> anyhow::Result<()> {
 pub async fn get(args: JwkTargetArgs) -> anyhow::Result<()> {
     let api = sdk(&args.remote)?;
     let keys = match &args.kid {
-        Some(kid) => api.get_json_web_key(&args.set, kid).await,
-        None => api.get_json_web_key_set(&args.set).await,
+        Some(kid) => api.get_json_web_key().set(&args.set).kid(kid).send().await,
+        None => api.get_json_web_key_set().set(&args.set).send().await,
     }
     .map_err(describe)?
     .into_inner();
@@ -80,8 +83,19 @@ pub async fn get(args: JwkTargetArgs) -> anyhow::Result<()> {
 pub async fn delete(args: JwkTargetArgs) -> anyhow::Result<()> {
     let api = sdk(&args.remote)?;
     match &args.kid {
-        Some(kid) => api.delete_json_web_key(&args.set, kid).await.map(|_| ()),
-        None => api.delete_json_web_key_set(&args.set).await.map(|_| ()),
+        Some(kid) => api
+            .delete_json_web_key()
+            .set(&args.set)
+            .kid(kid)
+            .send()
+            .await
+            .map(|_| ()),
+        None => api
+            .delete_json_web_key_set()
+            .set(&args.set)
+            .send()
+            .await
+            .map(|_| ()),
     }
     .map_err(describe)?;
     println!("{}", args.kid.as_deref().unwrap_or(&args.set));
@@ -97,7 +111,9 @@ pub async fn rotate(args: RotateJwkArgs) -> anyhow::Result<()> {
         Some(alg) => alg,
         None => {
             let current = api
-                .get_json_web_key_set(&args.set)
+                .get_json_web_key_set()
+                .set(&args.set)
+                .send()
                 .await
                 .map_err(describe)
                 .with_context(|| format!("reading set {:?} to rotate it", args.set))?
@@ -117,7 +133,10 @@ pub async fn rotate(args: RotateJwkArgs) -> anyhow::Result<()> {
         use_: "sig".to_owned(),
     };
     let created = api
-        .create_json_web_key_set(&args.set, &body)
+        .create_json_web_key_set()
+        .set(&args.set)
+        .body(body)
+        .send()
         .await
         .map_err(describe)?
         .into_inner();

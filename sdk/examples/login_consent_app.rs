@@ -4,14 +4,13 @@
 //! Run: `cargo run -p portunus-sdk --example login_consent_app`, then start Portunus with
 //! `URLS_LOGIN=http://127.0.0.1:3000/login URLS_CONSENT=http://127.0.0.1:3000/consent`.
 //! The demo user is `ada@example.com` / `lovelace`. Environment: `PORTUNUS_ADMIN_URL`
-//! (default http://127.0.0.1:4445), `LISTEN` (default 127.0.0.1:3000).
+//! (default http://127.0.0.1:4445), `PORTUNUS_ADMIN_API_KEY` (when the admin API has
+//! one), `LISTEN` (default 127.0.0.1:3000).
 
 use actix_web::http::header::LOCATION;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use portunus_sdk::Client;
-use portunus_sdk::types::{
-    AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, RejectOAuth2Request,
-};
+use portunus_sdk::types::{AcceptOAuth2ConsentRequest, RejectOAuth2Request};
+use portunus_sdk::{ApiError, Client, Portunus};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -84,30 +83,44 @@ fn login_form(challenge: &str, error: &str) -> HttpResponse {
 
 /// The login app's entry: Portunus sends the browser here with a login challenge.
 async fn show_login(api: web::Data<Client>, query: web::Query<LoginQuery>) -> HttpResponse {
-    let request = match api.get_o_auth2_login_request(&query.login_challenge).await {
+    let request = match api
+        .get_o_auth2_login_request()
+        .login_challenge(&query.login_challenge)
+        .send()
+        .await
+    {
         Ok(request) => request.into_inner(),
-        Err(err) => return failure(err),
+        Err(err) => return failure(ApiError::from(err)),
     };
     if request.skip {
         // The user has a session: accept without asking again (Hydra's contract).
-        return accept_login(
-            &api,
-            &query.login_challenge,
-            json!({"subject": request.subject}),
-        )
-        .await;
+        return accept_login(&api, &query.login_challenge, request.subject, None).await;
     }
     login_form(&query.login_challenge, "")
 }
 
-async fn accept_login(api: &Client, challenge: &str, body: serde_json::Value) -> HttpResponse {
-    let body: AcceptOAuth2LoginRequest = match serde_json::from_value(body) {
-        Ok(body) => body,
-        Err(err) => return failure(err),
-    };
-    match api.accept_o_auth2_login_request(challenge, &body).await {
+/// Accepts the login of `subject`; `remember` (when the user chose) keeps the session
+/// for an hour so that the next login request comes with `skip`.
+async fn accept_login(
+    api: &Client,
+    challenge: &str,
+    subject: String,
+    remember: Option<bool>,
+) -> HttpResponse {
+    match api
+        .accept_o_auth2_login_request()
+        .login_challenge(challenge)
+        // The body's generated builder: required fields are checked at `send()`.
+        .body_map(|body| {
+            body.subject(subject)
+                .remember(remember)
+                .remember_for(remember.map(|_| 3600_i64))
+        })
+        .send()
+        .await
+    {
         Ok(answer) => redirect(answer.into_inner().redirect_to),
-        Err(err) => failure(err),
+        Err(err) => failure(ApiError::from(err)),
     }
 }
 
@@ -119,29 +132,33 @@ async fn submit_login(api: web::Data<Client>, form: web::Form<LoginForm>) -> Htt
             ..Default::default()
         };
         return match api
-            .reject_o_auth2_login_request(&form.challenge, &body)
+            .reject_o_auth2_login_request()
+            .login_challenge(&form.challenge)
+            .body(body)
+            .send()
             .await
         {
             Ok(answer) => redirect(answer.into_inner().redirect_to),
-            Err(err) => failure(err),
+            Err(err) => failure(ApiError::from(err)),
         };
     }
     if (form.email.as_str(), form.password.as_str()) != DEMO_USER {
         return login_form(&form.challenge, "Wrong email or password.");
     }
-    let body =
-        json!({"subject": form.email, "remember": form.remember.is_some(), "remember_for": 3600});
-    accept_login(&api, &form.challenge, body).await
+    let remember = Some(form.remember.is_some());
+    accept_login(&api, &form.challenge, form.email.clone(), remember).await
 }
 
 /// The consent app's entry: Portunus sends the browser here with a consent challenge.
 async fn show_consent(api: web::Data<Client>, query: web::Query<ConsentQuery>) -> HttpResponse {
     let request = match api
-        .get_o_auth2_consent_request(&query.consent_challenge)
+        .get_o_auth2_consent_request()
+        .consent_challenge(&query.consent_challenge)
+        .send()
         .await
     {
         Ok(request) => request.into_inner(),
-        Err(err) => return failure(err),
+        Err(err) => return failure(ApiError::from(err)),
     };
     let scopes = request.requested_scope.clone().unwrap_or_default();
     if request.skip == Some(true) {
@@ -193,25 +210,39 @@ async fn accept_consent(
         Ok(body) => body,
         Err(err) => return failure(err),
     };
-    match api.accept_o_auth2_consent_request(challenge, &body).await {
+    match api
+        .accept_o_auth2_consent_request()
+        .consent_challenge(challenge)
+        .body(body)
+        .send()
+        .await
+    {
         Ok(answer) => redirect(answer.into_inner().redirect_to),
-        Err(err) => failure(err),
+        Err(err) => failure(ApiError::from(err)),
     }
 }
 
 async fn submit_consent(api: web::Data<Client>, form: web::Form<ConsentForm>) -> HttpResponse {
     if form.action != "accept" {
         return match api
-            .reject_o_auth2_consent_request(&form.challenge, &RejectOAuth2Request::default())
+            .reject_o_auth2_consent_request()
+            .consent_challenge(&form.challenge)
+            .body(RejectOAuth2Request::default())
+            .send()
             .await
         {
             Ok(answer) => redirect(answer.into_inner().redirect_to),
-            Err(err) => failure(err),
+            Err(err) => failure(ApiError::from(err)),
         };
     }
-    let request = match api.get_o_auth2_consent_request(&form.challenge).await {
+    let request = match api
+        .get_o_auth2_consent_request()
+        .consent_challenge(&form.challenge)
+        .send()
+        .await
+    {
         Ok(request) => request.into_inner(),
-        Err(err) => return failure(err),
+        Err(err) => return failure(ApiError::from(err)),
     };
     let scopes = form
         .scopes
@@ -234,7 +265,12 @@ async fn main() -> std::io::Result<()> {
     let admin =
         std::env::var("PORTUNUS_ADMIN_URL").unwrap_or_else(|_| "http://127.0.0.1:4445".into());
     let listen = std::env::var("LISTEN").unwrap_or_else(|_| "127.0.0.1:3000".into());
-    let api = web::Data::new(Client::new(&admin));
+    let mut portunus = Portunus::builder().admin_url(&admin);
+    if let Ok(key) = std::env::var("PORTUNUS_ADMIN_API_KEY") {
+        portunus = portunus.admin_api_key(key);
+    }
+    let portunus = portunus.build().map_err(std::io::Error::other)?;
+    let api = web::Data::new(portunus.admin().clone());
     println!("login/consent app on http://{listen} (admin API {admin})");
     HttpServer::new(move || {
         App::new()

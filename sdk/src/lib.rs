@@ -4,22 +4,31 @@
 //! `openapi/openapi.json`, the OpenAPI 3.0.3 document the server exports
 //! (`cargo run -p portunus-server --example export_openapi`). Every operation of the
 //! document is one `async` method of [`Client`], named after its `operationId` (Hydra's
-//! operation ids in snake case, e.g. `Client::create_o_auth2_client`), with the path
-//! and query parameters and the request body as positional arguments. Request and
+//! operation ids in snake case, e.g. `Client::create_o_auth2_client`). The interface is
+//! progenitor's builder style: the method returns a request builder with one setter per
+//! path or query parameter and `body(..)`, and `send()` sends it. Unset optional
+//! parameters are not sent, so a parameter added to the document in a later release
+//! does not change existing calls (`tests/optional_parameter_compat.rs`). Request and
 //! response bodies are the structs of [`types`].
 //!
-//! # One client per listener
+//! # One entry point for both listeners
 //!
 //! One document, and so one `Client` type, covers both of the server's listeners: the
 //! admin API (every path starts with `/admin`, as in Hydra) and the public API
 //! (`/oauth2/…`, `/.well-known/…`, `/userinfo`, …). A `Client` sends every request to
-//! the base URL it was built with, so construct one per listener and call the admin
-//! methods on the admin one:
+//! its one base URL, so [`Portunus`] configures both at once and hands out one client
+//! per listener:
 //!
 //! ```no_run
 //! # fn example() -> Result<(), portunus_sdk::ClientBuildError> {
-//! let public = portunus_sdk::client_with_api_key("http://127.0.0.1:4444", None)?;
-//! let admin = portunus_sdk::client_with_api_key("http://127.0.0.1:4445", Some("s3cret"))?;
+//! let portunus = portunus_sdk::Portunus::builder()
+//!     .public_url("http://127.0.0.1:4444")
+//!     .admin_url("http://127.0.0.1:4445")
+//!     .admin_api_key("s3cret")
+//!     .timeout(std::time::Duration::from_secs(10))
+//!     .build()?;
+//! let admin = portunus.admin();
+//! let public = portunus.public();
 //! # Ok(())
 //! # }
 //! ```
@@ -27,8 +36,8 @@
 //! and then, for example (the operations and types depend on the document):
 //!
 //! ```ignore
-//! let created = admin.create_o_auth2_client(&new_client).await?.into_inner();
-//! let page = admin.list_o_auth2_clients(Some(100), None).await?;
+//! let created = admin.create_o_auth2_client().body(new_client).send().await?.into_inner();
+//! let page = admin.list_o_auth2_clients().page_size(100u64).send().await?;
 //! let next = page.headers().get("link"); // RFC 8288 pagination
 //! let clients: Vec<portunus_sdk::types::OAuth2Client> = page.into_inner();
 //! ```
@@ -37,20 +46,33 @@
 //!
 //! When `serve.admin.api_key` is set, the admin listener requires
 //! `Authorization: Bearer <api key>`. progenitor ignores the document's security
-//! schemes, so the header is set on the underlying `reqwest::Client` as a default
-//! header and the generated client is built with `Client::new_with_client(base_url,
-//! reqwest_client)`. [`client_with_api_key`] does exactly that (and sets the same
-//! 15 s timeouts as `Client::new`); build the `reqwest::Client` yourself for anything
-//! else (TLS roots, proxies, other timeouts).
+//! schemes, so [`PortunusBuilder::admin_api_key`] sets the header as a default header
+//! of the admin client's `reqwest::Client` (marked sensitive, never on the public
+//! client). Timeouts, TLS roots, proxies and the `portunus-sdk/<version>` user agent
+//! are set on both.
 //!
 //! # Responses and errors
 //!
-//! A method returns `Ok(ResponseValue<T>)` for the documented success status;
-//! `ResponseValue` dereferences to `T` and exposes the status and the headers (read the
-//! RFC 8288 `Link` pagination header of list operations with
-//! [`ResponseValue::headers`]). A documented error status yields
-//! `Err(Error::ErrorResponse(ResponseValue<types::ErrorOAuth2>))`; an undocumented one
-//! `Err(Error::UnexpectedResponse(..))` (for example the 302 of a browser endpoint).
+//! A call returns `Ok(ResponseValue<T>)` for the documented success status;
+//! `ResponseValue` dereferences to `T` and exposes the status and the headers. A
+//! documented error status yields `Err(Error::ErrorResponse(ResponseValue<types::ErrorOAuth2>))`;
+//! an undocumented one `Err(Error::UnexpectedResponse(..))` (for example the 302 of a
+//! browser endpoint). [`OAuth2ErrorExt::oauth2`] reads the server's error body out of
+//! either in one call, and `?` turns the error into an [`ApiError`], whose `Display` is
+//! the status and `error: error_description`:
+//!
+//! ```no_run
+//! # async fn example(admin: &portunus_sdk::Client) {
+//! use portunus_sdk::{ApiError, OAuth2ErrorExt};
+//!
+//! match admin.get_o_auth2_client().id("no-such-client").send().await {
+//!     Ok(client) => println!("{:?}", client.client_name),
+//!     Err(err) if err.oauth2().is_some_and(|e| e.error == "not_found") => println!("gone"),
+//!     // e.g. "404 Not Found: not_found: Unable to locate the resource. …"
+//!     Err(err) => println!("{}", ApiError::from(err)),
+//! }
+//! # }
+//! ```
 //!
 //! [progenitor]: https://github.com/oxidecomputer/progenitor
 
@@ -78,165 +100,18 @@ mod generated {
 
 pub use generated::*;
 
-use std::fmt;
-use std::time::Duration;
+/// The README's example compiles (`cargo test --doc`), without adding it to the docs.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, InvalidHeaderValue};
+mod error;
+mod pagination;
+mod portunus;
 
-/// Connect and request timeout of [`client_with_api_key`]; the one progenitor's
-/// `Client::new` uses.
-const TIMEOUT: Duration = Duration::from_secs(15);
+pub use error::{ApiError, OAuth2ErrorExt, RawError};
 
-/// Builds a [`Client`] for `base_url` (scheme, host, port and any path prefix, without
-/// a trailing slash, e.g. `http://127.0.0.1:4445`).
-///
-/// With `Some(api_key)` every request carries `Authorization: Bearer <api_key>` (the
-/// value is marked sensitive, so it is not printed in `Debug` output); with `None` no
-/// `Authorization` header is added. Connect and request timeouts are 15 s, as with
-/// `Client::new`.
-///
-/// # Errors
-///
-/// [`ClientBuildError::InvalidApiKey`] when the key cannot be sent in a header (it
-/// contains control characters such as a newline); [`ClientBuildError::Http`] when
-/// reqwest cannot build its client (e.g. the TLS backend fails to initialise).
-pub fn client_with_api_key(
-    base_url: &str,
-    api_key: Option<&str>,
-) -> Result<Client, ClientBuildError> {
-    let mut headers = HeaderMap::new();
-    if let Some(key) = api_key {
-        let mut value = HeaderValue::from_str(&format!("Bearer {key}"))
-            .map_err(ClientBuildError::InvalidApiKey)?;
-        value.set_sensitive(true);
-        headers.insert(AUTHORIZATION, value);
-    }
-    let http = reqwest::Client::builder()
-        .default_headers(headers)
-        .connect_timeout(TIMEOUT)
-        .timeout(TIMEOUT)
-        .build()
-        .map_err(ClientBuildError::Http)?;
-    Ok(Client::new_with_client(base_url, http))
-}
-
-/// Why [`client_with_api_key`] could not build a client.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum ClientBuildError {
-    /// The API key is not a valid HTTP header value.
-    InvalidApiKey(InvalidHeaderValue),
-    /// reqwest could not build its HTTP client.
-    Http(reqwest::Error),
-}
-
-impl fmt::Display for ClientBuildError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            // Never print the key itself.
-            Self::InvalidApiKey(_) => f.write_str(
-                "the admin API key cannot be sent in an Authorization header \
-                 (it contains control characters)",
-            ),
-            Self::Http(_) => f.write_str("cannot build the HTTP client"),
-        }
-    }
-}
-
-impl std::error::Error for ClientBuildError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::InvalidApiKey(e) => Some(e),
-            Self::Http(e) => Some(e),
-        }
-    }
-}
-
-impl From<reqwest::Error> for ClientBuildError {
-    fn from(e: reqwest::Error) -> Self {
-        Self::Http(e)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Serves one HTTP request on a local port with `body` as a JSON 200 response and
-    /// returns the raw request head the client sent.
-    fn serve_once(body: &'static str) -> (String, std::thread::JoinHandle<String>) {
-        use std::io::{Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let handle = std::thread::spawn(move || {
-            let (mut stream, _) = listener.accept().unwrap();
-            let mut head = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                let n = stream.read(&mut buf).unwrap();
-                assert!(n > 0, "connection closed before the request head ended");
-                head.extend_from_slice(&buf[..n]);
-            }
-            write!(
-                stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            )
-            .unwrap();
-            String::from_utf8(head).unwrap()
-        });
-        (url, handle)
-    }
-
-    // The requests go through the underlying reqwest client (`ClientInfo::client`), not
-    // a generated operation, so these tests do not depend on the document's contents.
-
-    #[tokio::test]
-    async fn api_key_is_sent_as_bearer_header() {
-        let (url, server) = serve_once(r#"{"status":"ok"}"#);
-        let client = client_with_api_key(&url, Some("s3cret")).unwrap();
-        let response = client
-            .client()
-            .get(format!("{}/probe", client.baseurl()))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        let head = server.join().unwrap().to_ascii_lowercase();
-        assert!(head.starts_with("get /probe "), "{head}");
-        assert!(
-            head.contains("\r\nauthorization: bearer s3cret\r\n"),
-            "{head}"
-        );
-    }
-
-    #[tokio::test]
-    async fn no_api_key_sends_no_authorization_header() {
-        let (url, server) = serve_once(r#"{"status":"ok"}"#);
-        let client = client_with_api_key(&url, None).unwrap();
-        let response = client
-            .client()
-            .get(format!("{}/probe", client.baseurl()))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        let head = server.join().unwrap().to_ascii_lowercase();
-        assert!(!head.contains("authorization:"), "{head}");
-    }
-
-    #[test]
-    fn api_key_with_control_characters_is_rejected_without_echoing_it() {
-        let err = client_with_api_key("http://127.0.0.1:4445", Some("s3cret\nx"))
-            .err()
-            .unwrap();
-        assert!(matches!(err, ClientBuildError::InvalidApiKey(_)));
-        assert!(!err.to_string().contains("s3cret"));
-    }
-
-    #[test]
-    fn base_url_is_kept() {
-        let client = client_with_api_key("http://127.0.0.1:4445", None).unwrap();
-        assert_eq!(client.baseurl(), "http://127.0.0.1:4445");
-    }
-}
+pub use portunus::{
+    ClientBuildError, DEFAULT_ADMIN_URL, DEFAULT_PUBLIC_URL, DEFAULT_TIMEOUT, Portunus,
+    PortunusBuilder, USER_AGENT,
+};

@@ -85,7 +85,9 @@ async fn create_round_trips_every_field_and_shows_the_secret_once(backend: TestB
     let body = full_client("full-client");
     let created = app
         .admin
-        .create_o_auth2_client(&body)
+        .create_o_auth2_client()
+        .body(body.clone())
+        .send()
         .await
         .expect("create");
     assert_eq!(created.status().as_u16(), 201);
@@ -101,7 +103,9 @@ async fn create_round_trips_every_field_and_shows_the_secret_once(backend: TestB
 
     let fetched = app
         .admin
-        .get_o_auth2_client("full-client")
+        .get_o_auth2_client()
+        .id("full-client")
+        .send()
         .await
         .expect("get")
         .into_inner();
@@ -154,7 +158,8 @@ async fn create_round_trips_every_field_and_shows_the_secret_once(backend: TestB
 
     let listed = app
         .admin
-        .list_o_auth2_clients(None, None, None, None)
+        .list_o_auth2_clients()
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -165,7 +170,9 @@ async fn generated_ids_and_secrets(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
     let created = app
         .admin
-        .create_o_auth2_client(&OAuth2Client::default())
+        .create_o_auth2_client()
+        .body(OAuth2Client::default())
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -194,7 +201,9 @@ async fn generated_ids_and_secrets(backend: TestBackend) {
         serde_json::from_value(json!({"token_endpoint_auth_method": "none"})).unwrap();
     let public = app
         .admin
-        .create_o_auth2_client(&public)
+        .create_o_auth2_client()
+        .body(public)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -208,16 +217,23 @@ async fn duplicate_ids_conflict(backend: TestBackend) {
         client_name: Some("first".into()),
         ..Default::default()
     };
-    app.admin.create_o_auth2_client(&first).await.unwrap();
+    app.admin
+        .create_o_auth2_client()
+        .body(first.clone())
+        .send()
+        .await
+        .unwrap();
     let mut second = first.clone();
     second.client_name = Some("second".into());
-    let (status, error) = error_of(app.admin.create_o_auth2_client(&second).await);
+    let (status, error) = error_of(app.admin.create_o_auth2_client().body(second).send().await);
     assert_eq!(status, 409);
     assert_eq!(error.error, "conflict");
     assert!(error.error_description.contains("dup"));
     let kept = app
         .admin
-        .get_o_auth2_client("dup")
+        .get_o_auth2_client()
+        .id("dup")
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -253,18 +269,23 @@ async fn pagination_walks_every_page_once(backend: TestBackend) {
             token_endpoint_auth_method: Some("none".into()),
             ..Default::default()
         };
-        app.admin.create_o_auth2_client(&body).await.unwrap();
+        app.admin
+            .create_o_auth2_client()
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         expected.insert(format!("page-client-{i:02}"));
     }
     let mut seen = Vec::new();
     let mut token: Option<String> = None;
     let mut pages = 0;
     loop {
-        let response = app
-            .admin
-            .list_o_auth2_clients(None, None, std::num::NonZeroU64::new(2), token.as_deref())
-            .await
-            .unwrap();
+        let mut request = app.admin.list_o_auth2_clients().page_size(2u64);
+        if let Some(token) = &token {
+            request = request.page_token(token);
+        }
+        let response = request.send().await.unwrap();
         pages += 1;
         let link = response
             .headers()
@@ -311,7 +332,12 @@ async fn list_filters_by_name_and_owner(backend: TestBackend) {
         let body: OAuth2Client =
             serde_json::from_value(json!({"client_id": id, "client_name": name, "owner": owner}))
                 .unwrap();
-        app.admin.create_o_auth2_client(&body).await.unwrap();
+        app.admin
+            .create_o_auth2_client()
+            .body(body)
+            .send()
+            .await
+            .unwrap();
     }
     let ids = |clients: Vec<OAuth2Client>| {
         clients
@@ -321,21 +347,28 @@ async fn list_filters_by_name_and_owner(backend: TestBackend) {
     };
     let by_name = app
         .admin
-        .list_o_auth2_clients(Some("alpha"), None, None, None)
+        .list_o_auth2_clients()
+        .client_name("alpha")
+        .send()
         .await
         .unwrap()
         .into_inner();
     assert_eq!(ids(by_name), ["f1", "f3"]);
     let by_owner = app
         .admin
-        .list_o_auth2_clients(None, Some("o1"), None, None)
+        .list_o_auth2_clients()
+        .owner("o1")
+        .send()
         .await
         .unwrap()
         .into_inner();
     assert_eq!(ids(by_owner), ["f1", "f2"]);
     let both = app
         .admin
-        .list_o_auth2_clients(Some("alpha"), Some("o2"), None, None)
+        .list_o_auth2_clients()
+        .client_name("alpha")
+        .owner("o2")
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -346,7 +379,9 @@ async fn put_replaces_and_keeps_the_secret(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
     let created = app
         .admin
-        .create_o_auth2_client(&full_client("put-me"))
+        .create_o_auth2_client()
+        .body(full_client("put-me"))
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -357,7 +392,10 @@ async fn put_replaces_and_keeps_the_secret(backend: TestBackend) {
     };
     let replaced = app
         .admin
-        .set_o_auth2_client("put-me", &replacement)
+        .set_o_auth2_client()
+        .id("put-me")
+        .body(replacement.clone())
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -385,7 +423,10 @@ async fn put_replaces_and_keeps_the_secret(backend: TestBackend) {
     replacement.client_secret = Some("another-secret".into());
     let with_secret = app
         .admin
-        .set_o_auth2_client("put-me", &replacement)
+        .set_o_auth2_client()
+        .id("put-me")
+        .body(replacement.clone())
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -407,7 +448,14 @@ async fn put_replaces_and_keeps_the_secret(backend: TestBackend) {
     ));
 
     replacement.client_id = Some("other-id".into());
-    let (status, error) = error_of(app.admin.set_o_auth2_client("put-me", &replacement).await);
+    let (status, error) = error_of(
+        app.admin
+            .set_o_auth2_client()
+            .id("put-me")
+            .body(replacement)
+            .send()
+            .await,
+    );
     assert_eq!((status, error.error.as_str()), (400, "invalid_request"));
 }
 
@@ -418,7 +466,9 @@ fn op(op: &str, path: &str, value: Option<serde_json::Value>) -> JsonPatch {
 async fn patch_adds_replaces_and_removes(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
     app.admin
-        .create_o_auth2_client(&full_client("patch-me"))
+        .create_o_auth2_client()
+        .body(full_client("patch-me"))
+        .send()
         .await
         .unwrap();
     let patch = vec![
@@ -433,7 +483,10 @@ async fn patch_adds_replaces_and_removes(backend: TestBackend) {
     ];
     let patched = app
         .admin
-        .patch_o_auth2_client("patch-me", &patch)
+        .patch_o_auth2_client()
+        .id("patch-me")
+        .body(patch)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -454,7 +507,9 @@ async fn patch_adds_replaces_and_removes(backend: TestBackend) {
     assert_eq!(patched.client_secret, None);
     let fetched = app
         .admin
-        .get_o_auth2_client("patch-me")
+        .get_o_auth2_client()
+        .id("patch-me")
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -462,10 +517,14 @@ async fn patch_adds_replaces_and_removes(backend: TestBackend) {
 
     let secret = app
         .admin
-        .patch_o_auth2_client(
-            "patch-me",
-            &vec![op("add", "/client_secret", Some(json!("patched-secret")))],
-        )
+        .patch_o_auth2_client()
+        .id("patch-me")
+        .body(vec![op(
+            "add",
+            "/client_secret",
+            Some(json!("patched-secret")),
+        )])
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -473,29 +532,32 @@ async fn patch_adds_replaces_and_removes(backend: TestBackend) {
 
     let (status, error) = error_of(
         app.admin
-            .patch_o_auth2_client(
-                "patch-me",
-                &vec![op("replace", "/client_id", Some(json!("stolen")))],
-            )
+            .patch_o_auth2_client()
+            .id("patch-me")
+            .body(vec![op("replace", "/client_id", Some(json!("stolen")))])
+            .send()
             .await,
     );
     assert_eq!((status, error.error.as_str()), (400, "invalid_request"));
     let (status, _) = error_of(
         app.admin
-            .patch_o_auth2_client("patch-me", &vec![op("remove", "/does_not_exist", None)])
+            .patch_o_auth2_client()
+            .id("patch-me")
+            .body(vec![op("remove", "/does_not_exist", None)])
+            .send()
             .await,
     );
     assert_eq!(status, 400);
     let (status, error) = error_of(
         app.admin
-            .patch_o_auth2_client(
-                "patch-me",
-                &vec![op(
-                    "replace",
-                    "/redirect_uris",
-                    Some(json!(["relative/cb"])),
-                )],
-            )
+            .patch_o_auth2_client()
+            .id("patch-me")
+            .body(vec![op(
+                "replace",
+                "/redirect_uris",
+                Some(json!(["relative/cb"])),
+            )])
+            .send()
             .await,
     );
     assert_eq!(status, 400);
@@ -506,7 +568,9 @@ async fn patch_adds_replaces_and_removes(backend: TestBackend) {
     );
     let unchanged = app
         .admin
-        .get_o_auth2_client("patch-me")
+        .get_o_auth2_client()
+        .id("patch-me")
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -520,7 +584,9 @@ async fn lifespans_are_set_alone(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
     let created = app
         .admin
-        .create_o_auth2_client(&full_client("life"))
+        .create_o_auth2_client()
+        .body(full_client("life"))
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -531,7 +597,10 @@ async fn lifespans_are_set_alone(backend: TestBackend) {
     };
     let updated = app
         .admin
-        .set_o_auth2_client_lifespans("life", &lifespans)
+        .set_o_auth2_client_lifespans()
+        .id("life")
+        .body(lifespans.clone())
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -557,7 +626,10 @@ async fn lifespans_are_set_alone(backend: TestBackend) {
     lifespans.implicit_grant_id_token_lifespan = Some("forever".into());
     let (status, error) = error_of(
         app.admin
-            .set_o_auth2_client_lifespans("life", &lifespans)
+            .set_o_auth2_client_lifespans()
+            .id("life")
+            .body(lifespans)
+            .send()
             .await,
     );
     assert_eq!(status, 400);
@@ -639,7 +711,13 @@ async fn validation_errors_name_the_field(backend: TestBackend) {
     ];
     for (body, code, needle) in cases {
         let body: OAuth2Client = serde_json::from_value(body.clone()).unwrap();
-        let (status, error) = error_of(app.admin.create_o_auth2_client(&body).await);
+        let (status, error) = error_of(
+            app.admin
+                .create_o_auth2_client()
+                .body(body.clone())
+                .send()
+                .await,
+        );
         assert_eq!(status, 400, "[{backend}] {body:?}");
         assert_eq!(error.error, code, "[{backend}] {body:?}");
         assert!(
@@ -650,7 +728,8 @@ async fn validation_errors_name_the_field(backend: TestBackend) {
     }
     let listed = app
         .admin
-        .list_o_auth2_clients(None, None, None, None)
+        .list_o_auth2_clients()
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -659,32 +738,53 @@ async fn validation_errors_name_the_field(backend: TestBackend) {
 
 async fn unknown_ids_are_json_404s(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
-    let (status, error) = error_of(app.admin.get_o_auth2_client("nope").await);
+    let (status, error) = error_of(app.admin.get_o_auth2_client().id("nope").send().await);
     assert_eq!((status, error.error.as_str()), (404, "not_found"));
     let (status, _) = error_of(
         app.admin
-            .set_o_auth2_client("nope", &OAuth2Client::default())
+            .set_o_auth2_client()
+            .id("nope")
+            .body(OAuth2Client::default())
+            .send()
             .await,
     );
     assert_eq!(status, 404);
-    let (status, _) = error_of(app.admin.patch_o_auth2_client("nope", &vec![]).await);
+    let (status, _) = error_of(
+        app.admin
+            .patch_o_auth2_client()
+            .id("nope")
+            .body(vec![])
+            .send()
+            .await,
+    );
     assert_eq!(status, 404);
-    let (status, _) = error_of(app.admin.delete_o_auth2_client("nope").await);
+    let (status, _) = error_of(app.admin.delete_o_auth2_client().id("nope").send().await);
     assert_eq!(status, 404);
     let (status, _) = error_of(
         app.admin
-            .set_o_auth2_client_lifespans("nope", &OAuth2ClientTokenLifespans::default())
+            .set_o_auth2_client_lifespans()
+            .id("nope")
+            .body(OAuth2ClientTokenLifespans::default())
+            .send()
             .await,
     );
     assert_eq!(status, 404);
 
     app.admin
-        .create_o_auth2_client(&full_client("gone"))
+        .create_o_auth2_client()
+        .body(full_client("gone"))
+        .send()
         .await
         .unwrap();
-    let deleted = app.admin.delete_o_auth2_client("gone").await.unwrap();
+    let deleted = app
+        .admin
+        .delete_o_auth2_client()
+        .id("gone")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(deleted.status().as_u16(), 204);
-    let (status, _) = error_of(app.admin.get_o_auth2_client("gone").await);
+    let (status, _) = error_of(app.admin.get_o_auth2_client().id("gone").send().await);
     assert_eq!(status, 404);
 }
 

@@ -99,7 +99,9 @@ async fn client_commands_round_trip_through_the_admin_api() {
     assert_eq!(by_curl["metadata"]["k"], "v");
     let by_sdk = app
         .admin
-        .get_o_auth2_client(&id)
+        .get_o_auth2_client()
+        .id(&id)
+        .send()
         .await
         .unwrap()
         .into_inner();

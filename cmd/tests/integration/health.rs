@@ -80,7 +80,9 @@ async fn created_at_comes_from_the_clock(backend: TestBackend) {
         .await;
     let created = app
         .admin
-        .create_o_auth2_client(&Default::default())
+        .create_o_auth2_client()
+        .body(portunus_sdk::types::OAuth2Client::default())
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -95,7 +97,8 @@ async fn api_key_guards_admin_but_not_health(backend: TestBackend) {
         .await;
     // The SDK client carries the key.
     app.admin
-        .list_o_auth2_clients(None, None, None, None)
+        .list_o_auth2_clients()
+        .send()
         .await
         .expect("with key");
     let without = app
@@ -180,7 +183,9 @@ async fn ready_is_503_while_postgres_refuses_connections() {
     }
     assert_eq!(last, 200, "ready again once the database is back");
     app.admin
-        .create_o_auth2_client(&Default::default())
+        .create_o_auth2_client()
+        .body(portunus_sdk::types::OAuth2Client::default())
+        .send()
         .await
         .expect("writes work again");
 }
@@ -217,7 +222,9 @@ async fn terminated_postgres_connections_are_replaced() {
         "dead connections kept being handed out: {statuses:?}"
     );
     app.admin
-        .create_o_auth2_client(&Default::default())
+        .create_o_auth2_client()
+        .body(portunus_sdk::types::OAuth2Client::default())
+        .send()
         .await
         .expect("writes work");
 }

@@ -89,7 +89,9 @@ async fn login_request_shows_the_authorization_request(backend: TestBackend) {
     let challenge = login_challenge(&browser, &url).await;
     let request = app
         .admin
-        .get_o_auth2_login_request(&challenge)
+        .get_o_auth2_login_request()
+        .login_challenge(&challenge)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -119,7 +121,9 @@ async fn login_request_shows_the_authorization_request(backend: TestBackend) {
     let consent = consent_challenge(&browser, &redirect).await;
     let request = app
         .admin
-        .get_o_auth2_consent_request(&consent)
+        .get_o_auth2_consent_request()
+        .consent_challenge(&consent)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -141,9 +145,21 @@ async fn login_request_shows_the_authorization_request(backend: TestBackend) {
     };
     tampered.replace_range(10..12, replacement);
     assert_ne!(tampered, challenge);
-    let (status, error) = status_of(app.admin.get_o_auth2_login_request(&tampered).await);
+    let (status, error) = status_of(
+        app.admin
+            .get_o_auth2_login_request()
+            .login_challenge(&tampered)
+            .send()
+            .await,
+    );
     assert_eq!((status, error.error.as_str()), (404, "not_found"));
-    let (status, _) = status_of(app.admin.get_o_auth2_consent_request(&challenge).await);
+    let (status, _) = status_of(
+        app.admin
+            .get_o_auth2_consent_request()
+            .consent_challenge(&challenge)
+            .send()
+            .await,
+    );
     assert_eq!(status, 404, "a login challenge is not a consent challenge");
 }
 
@@ -157,7 +173,13 @@ async fn handled_requests_answer_410_and_verifiers_are_single_use(backend: TestB
     )
     .await;
     let redirect = accept_login(&app, &challenge, "ada", false).await;
-    let (status, error) = status_of(app.admin.get_o_auth2_login_request(&challenge).await);
+    let (status, error) = status_of(
+        app.admin
+            .get_o_auth2_login_request()
+            .login_challenge(&challenge)
+            .send()
+            .await,
+    );
     assert_eq!(status, 410);
     assert_eq!(
         error.redirect_to.as_deref(),
@@ -167,7 +189,10 @@ async fn handled_requests_answer_410_and_verifiers_are_single_use(backend: TestB
     let body = login_body("mallory", false);
     let (status, error) = status_of(
         app.admin
-            .accept_o_auth2_login_request(&challenge, &body)
+            .accept_o_auth2_login_request()
+            .login_challenge(&challenge)
+            .body(body)
+            .send()
             .await,
     );
     assert_eq!(status, 410);
@@ -181,7 +206,13 @@ async fn handled_requests_answer_410_and_verifiers_are_single_use(backend: TestB
     assert!(param(&location, "error").is_some(), "{location}");
 
     let redirect = accept_consent(&app, &consent, &["openid"], false).await;
-    let (status, _) = status_of(app.admin.get_o_auth2_consent_request(&consent).await);
+    let (status, _) = status_of(
+        app.admin
+            .get_o_auth2_consent_request()
+            .consent_challenge(&consent)
+            .send()
+            .await,
+    );
     assert_eq!(status, 410);
     let callback = to_client(&browser, &redirect).await;
     assert!(param(&callback, "code").is_some());
@@ -221,7 +252,10 @@ async fn rejections_reach_the_client(backend: TestBackend) {
     };
     let redirect = app
         .admin
-        .reject_o_auth2_login_request(&challenge, &body)
+        .reject_o_auth2_login_request()
+        .login_challenge(&challenge)
+        .body(body)
+        .send()
         .await
         .unwrap()
         .into_inner()
@@ -238,7 +272,10 @@ async fn rejections_reach_the_client(backend: TestBackend) {
     let consent = consent_challenge(&browser, &redirect).await;
     let redirect = app
         .admin
-        .reject_o_auth2_consent_request(&consent, &RejectOAuth2Request::default())
+        .reject_o_auth2_consent_request()
+        .consent_challenge(&consent)
+        .body(RejectOAuth2Request::default())
+        .send()
         .await
         .unwrap()
         .into_inner()
@@ -274,7 +311,9 @@ async fn remembered_login_skips_and_prompt_login_forces(backend: TestBackend) {
     let challenge = login_challenge(&browser, &url).await;
     let request = app
         .admin
-        .get_o_auth2_login_request(&challenge)
+        .get_o_auth2_login_request()
+        .login_challenge(&challenge)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -283,7 +322,10 @@ async fn remembered_login_skips_and_prompt_login_forces(backend: TestBackend) {
     let body = login_body("bob", false);
     let (status, error) = status_of(
         app.admin
-            .accept_o_auth2_login_request(&challenge, &body)
+            .accept_o_auth2_login_request()
+            .login_challenge(&challenge)
+            .body(body)
+            .send()
             .await,
     );
     assert_eq!(status, 400);
@@ -304,7 +346,9 @@ async fn remembered_login_skips_and_prompt_login_forces(backend: TestBackend) {
     .await;
     assert!(
         !app.admin
-            .get_o_auth2_login_request(&forced)
+            .get_o_auth2_login_request()
+            .login_challenge(&forced)
+            .send()
             .await
             .unwrap()
             .into_inner()
@@ -348,7 +392,9 @@ async fn remembered_consent_skips_and_skip_consent_clients_skip(backend: TestBac
     let consent = consent_challenge(&browser, &redirect).await;
     let request = app
         .admin
-        .get_o_auth2_consent_request(&consent)
+        .get_o_auth2_consent_request()
+        .consent_challenge(&consent)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -419,7 +465,14 @@ async fn flow_started_on_one_node_finishes_on_another(backend: TestBackend) {
         .location
         .unwrap();
     assert!(param(&location, "code").is_some(), "{location}");
-    let (status, _) = status_of(first.admin.get_o_auth2_login_request(&challenge).await);
+    let (status, _) = status_of(
+        first
+            .admin
+            .get_o_auth2_login_request()
+            .login_challenge(&challenge)
+            .send()
+            .await,
+    );
     assert_eq!(status, 410, "both nodes know the request was handled");
 }
 
@@ -441,7 +494,13 @@ async fn expired_challenges_are_refused() {
     )
     .await;
     clock.advance(chrono::Duration::minutes(31));
-    let (status, error) = status_of(app.admin.get_o_auth2_login_request(&challenge).await);
+    let (status, error) = status_of(
+        app.admin
+            .get_o_auth2_login_request()
+            .login_challenge(&challenge)
+            .send()
+            .await,
+    );
     assert_eq!(status, 404);
     assert!(
         error.error_description.contains("expired"),

@@ -64,7 +64,9 @@ async fn consent_sessions_are_listed_in_pages_and_revoked_with_their_tokens(back
 
     let all = app
         .admin
-        .list_o_auth2_consent_sessions(None, None, None, "ada")
+        .list_o_auth2_consent_sessions()
+        .subject("ada")
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -94,16 +96,15 @@ async fn consent_sessions_are_listed_in_pages_and_revoked_with_their_tokens(back
     let mut seen = BTreeSet::new();
     let mut token: Option<String> = None;
     loop {
-        let response = app
+        let mut request = app
             .admin
-            .list_o_auth2_consent_sessions(
-                None,
-                std::num::NonZeroU64::new(1),
-                token.as_deref(),
-                "ada",
-            )
-            .await
-            .unwrap();
+            .list_o_auth2_consent_sessions()
+            .page_size(1u64)
+            .subject("ada");
+        if let Some(token) = &token {
+            request = request.page_token(token);
+        }
+        let response = request.send().await.unwrap();
         let link = response
             .headers()
             .get("link")
@@ -135,7 +136,9 @@ async fn consent_sessions_are_listed_in_pages_and_revoked_with_their_tokens(back
     assert_eq!(seen.len(), 3);
     let unknown = app
         .admin
-        .list_o_auth2_consent_sessions(None, None, None, "nobody")
+        .list_o_auth2_consent_sessions()
+        .subject("nobody")
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -143,7 +146,10 @@ async fn consent_sessions_are_listed_in_pages_and_revoked_with_their_tokens(back
 
     // Revoking ada's consent for client b revokes b's tokens for ada only.
     app.admin
-        .revoke_o_auth2_consent_sessions(None, Some(&b.id), "ada")
+        .revoke_o_auth2_consent_sessions()
+        .client(&b.id)
+        .subject("ada")
+        .send()
         .await
         .unwrap();
     assert!(!code_is_active(&app, &code_b).await);
@@ -154,20 +160,27 @@ async fn consent_sessions_are_listed_in_pages_and_revoked_with_their_tokens(back
     );
     let left = app
         .admin
-        .list_o_auth2_consent_sessions(None, None, None, "ada")
+        .list_o_auth2_consent_sessions()
+        .subject("ada")
+        .send()
         .await
         .unwrap()
         .into_inner();
     assert_eq!(left.len(), 1);
 
     app.admin
-        .revoke_o_auth2_consent_sessions(Some(true), None, "ada")
+        .revoke_o_auth2_consent_sessions()
+        .all(true)
+        .subject("ada")
+        .send()
         .await
         .unwrap();
     assert!(!code_is_active(&app, &code_a).await);
     assert!(
         app.admin
-            .list_o_auth2_consent_sessions(None, None, None, "ada")
+            .list_o_auth2_consent_sessions()
+            .subject("ada")
+            .send()
             .await
             .unwrap()
             .into_inner()
@@ -184,7 +197,9 @@ async fn consent_sessions_are_listed_in_pages_and_revoked_with_their_tokens(back
     let consent = consent_challenge(&browser, &redirect).await;
     let request = app
         .admin
-        .get_o_auth2_consent_request(&consent)
+        .get_o_auth2_consent_request()
+        .consent_challenge(&consent)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -192,7 +207,9 @@ async fn consent_sessions_are_listed_in_pages_and_revoked_with_their_tokens(back
 
     match app
         .admin
-        .revoke_o_auth2_consent_sessions(None, None, "ada")
+        .revoke_o_auth2_consent_sessions()
+        .subject("ada")
+        .send()
         .await
     {
         Err(Error::ErrorResponse(r)) => {
@@ -218,7 +235,9 @@ async fn login_sessions_are_revoked_by_subject_or_sid(backend: TestBackend) {
     let challenge = login_challenge(&browser, &url).await;
     let request = app
         .admin
-        .get_o_auth2_login_request(&challenge)
+        .get_o_auth2_login_request()
+        .login_challenge(&challenge)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -226,13 +245,17 @@ async fn login_sessions_are_revoked_by_subject_or_sid(backend: TestBackend) {
     let sid = request.session_id.unwrap();
 
     app.admin
-        .revoke_o_auth2_login_sessions(Some(&sid), None)
+        .revoke_o_auth2_login_sessions()
+        .sid(&sid)
+        .send()
         .await
         .unwrap();
     let challenge = login_challenge(&browser, &url).await;
     assert!(
         !app.admin
-            .get_o_auth2_login_request(&challenge)
+            .get_o_auth2_login_request()
+            .login_challenge(&challenge)
+            .send()
             .await
             .unwrap()
             .into_inner()
@@ -245,20 +268,26 @@ async fn login_sessions_are_revoked_by_subject_or_sid(backend: TestBackend) {
     let challenge = login_challenge(&other, &url).await;
     assert!(
         app.admin
-            .get_o_auth2_login_request(&challenge)
+            .get_o_auth2_login_request()
+            .login_challenge(&challenge)
+            .send()
             .await
             .unwrap()
             .into_inner()
             .skip
     );
     app.admin
-        .revoke_o_auth2_login_sessions(None, Some("bob"))
+        .revoke_o_auth2_login_sessions()
+        .subject("bob")
+        .send()
         .await
         .unwrap();
     let challenge = login_challenge(&other, &url).await;
     assert!(
         !app.admin
-            .get_o_auth2_login_request(&challenge)
+            .get_o_auth2_login_request()
+            .login_challenge(&challenge)
+            .send()
             .await
             .unwrap()
             .into_inner()

@@ -60,7 +60,10 @@ async fn every_algorithm_is_generated_with_its_private_part(backend: TestBackend
         let set = format!("set-{alg}");
         let created = app
             .admin
-            .create_json_web_key_set(&set, &create_body(alg, &format!("kid-{alg}")))
+            .create_json_web_key_set()
+            .set(&set)
+            .body(create_body(alg, &format!("kid-{alg}")))
+            .send()
             .await
             .unwrap_or_else(|e| panic!("[{backend}] create {alg}: {e:?}"));
         assert_eq!(created.status().as_u16(), 201);
@@ -79,7 +82,9 @@ async fn every_algorithm_is_generated_with_its_private_part(backend: TestBackend
 
         let fetched = app
             .admin
-            .get_json_web_key_set(&set)
+            .get_json_web_key_set()
+            .set(&set)
+            .send()
             .await
             .unwrap()
             .into_inner();
@@ -90,7 +95,10 @@ async fn every_algorithm_is_generated_with_its_private_part(backend: TestBackend
         );
         let one = app
             .admin
-            .get_json_web_key(&set, &format!("kid-{alg}"))
+            .get_json_web_key()
+            .set(&set)
+            .kid(format!("kid-{alg}"))
+            .send()
             .await
             .unwrap()
             .into_inner();
@@ -99,7 +107,10 @@ async fn every_algorithm_is_generated_with_its_private_part(backend: TestBackend
     // Without a kid, a UUID is assigned; a second key joins the same set.
     let generated = app
         .admin
-        .create_json_web_key_set("set-ES256", &create_body("ES256", ""))
+        .create_json_web_key_set()
+        .set("set-ES256")
+        .body(create_body("ES256", ""))
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -107,14 +118,19 @@ async fn every_algorithm_is_generated_with_its_private_part(backend: TestBackend
     assert!(uuid::Uuid::parse_str(&kid).is_ok(), "{kid}");
     let set = app
         .admin
-        .get_json_web_key_set("set-ES256")
+        .get_json_web_key_set()
+        .set("set-ES256")
+        .send()
         .await
         .unwrap()
         .into_inner();
     assert_eq!(set.keys.len(), 2);
     let (status, error) = error_of(
         app.admin
-            .create_json_web_key_set("set-ES256", &create_body("ES256", &kid))
+            .create_json_web_key_set()
+            .set("set-ES256")
+            .body(create_body("ES256", &kid))
+            .send()
             .await,
     );
     assert_eq!((status, error.error.as_str()), (409, "conflict"));
@@ -126,7 +142,10 @@ async fn sets_and_keys_are_replaced_and_deleted(backend: TestBackend) {
     for (alg, kid) in [("RS256", "a"), ("EdDSA", "b"), ("ES256", "c")] {
         let made = app
             .admin
-            .create_json_web_key_set("source", &create_body(alg, kid))
+            .create_json_web_key_set()
+            .set("source")
+            .body(create_body(alg, kid))
+            .send()
             .await
             .unwrap()
             .into_inner();
@@ -137,14 +156,19 @@ async fn sets_and_keys_are_replaced_and_deleted(backend: TestBackend) {
     };
     let stored = app
         .admin
-        .set_json_web_key_set("target", &body)
+        .set_json_web_key_set()
+        .set("target")
+        .body(body.clone())
+        .send()
         .await
         .unwrap()
         .into_inner();
     assert_eq!(json(&stored), json(&body));
     let fetched = app
         .admin
-        .get_json_web_key_set("target")
+        .get_json_web_key_set()
+        .set("target")
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -155,12 +179,17 @@ async fn sets_and_keys_are_replaced_and_deleted(backend: TestBackend) {
         keys: vec![material[2].clone()],
     };
     app.admin
-        .set_json_web_key_set("target", &replacement)
+        .set_json_web_key_set()
+        .set("target")
+        .body(replacement.clone())
+        .send()
         .await
         .unwrap();
     let fetched = app
         .admin
-        .get_json_web_key_set("target")
+        .get_json_web_key_set()
+        .set("target")
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -174,21 +203,32 @@ async fn sets_and_keys_are_replaced_and_deleted(backend: TestBackend) {
     (public_only.dp, public_only.dq, public_only.qi) = (None, None, None);
     let put = app
         .admin
-        .set_json_web_key("target", "a", &public_only)
+        .set_json_web_key()
+        .set("target")
+        .kid("a")
+        .body(public_only.clone())
+        .send()
         .await
         .unwrap()
         .into_inner();
     assert_eq!(json(&put), json(&public_only));
     let fetched = app
         .admin
-        .get_json_web_key("target", "a")
+        .get_json_web_key()
+        .set("target")
+        .kid("a")
+        .send()
         .await
         .unwrap()
         .into_inner();
     assert_eq!(json(&fetched.keys), json(&vec![public_only.clone()]));
     let (status, error) = error_of(
         app.admin
-            .set_json_web_key("target", "other", &public_only)
+            .set_json_web_key()
+            .set("target")
+            .kid("other")
+            .body(public_only)
+            .send()
             .await,
     );
     assert_eq!((status, error.error.as_str()), (400, "invalid_request"));
@@ -198,27 +238,57 @@ async fn sets_and_keys_are_replaced_and_deleted(backend: TestBackend) {
         error.error_description
     );
 
-    let deleted = app.admin.delete_json_web_key("target", "a").await.unwrap();
+    let deleted = app
+        .admin
+        .delete_json_web_key()
+        .set("target")
+        .kid("a")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(deleted.status().as_u16(), 204);
     assert_eq!(
-        error_of(app.admin.delete_json_web_key("target", "a").await).0,
+        error_of(
+            app.admin
+                .delete_json_web_key()
+                .set("target")
+                .kid("a")
+                .send()
+                .await
+        )
+        .0,
         404
     );
     let fetched = app
         .admin
-        .get_json_web_key_set("target")
+        .get_json_web_key_set()
+        .set("target")
+        .send()
         .await
         .unwrap()
         .into_inner();
     assert_eq!(json(&fetched), json(&replacement));
-    let deleted = app.admin.delete_json_web_key_set("target").await.unwrap();
+    let deleted = app
+        .admin
+        .delete_json_web_key_set()
+        .set("target")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(deleted.status().as_u16(), 204);
     assert_eq!(
-        error_of(app.admin.get_json_web_key_set("target").await).0,
+        error_of(app.admin.get_json_web_key_set().set("target").send().await).0,
         404
     );
     assert_eq!(
-        error_of(app.admin.delete_json_web_key_set("target").await).0,
+        error_of(
+            app.admin
+                .delete_json_web_key_set()
+                .set("target")
+                .send()
+                .await
+        )
+        .0,
         404
     );
 }

@@ -13,18 +13,35 @@ per_backend!(
 
 async fn unknown_sets_and_kids_are_json_404s(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
-    let (status, error) = error_of(app.admin.get_json_web_key_set("nope").await);
+    let (status, error) = error_of(app.admin.get_json_web_key_set().set("nope").send().await);
     assert_eq!((status, error.error.as_str()), (404, "not_found"));
     assert!(error.error_description.contains("nope"));
     for result in [
-        error_of(app.admin.get_json_web_key("nope", "kid").await),
         error_of(
             app.admin
-                .get_json_web_key("hydra.openid.id-token", "nope")
+                .get_json_web_key()
+                .set("nope")
+                .kid("kid")
+                .send()
                 .await,
         ),
-        error_of(app.admin.delete_json_web_key("nope", "kid").await),
-        error_of(app.admin.delete_json_web_key_set("nope").await),
+        error_of(
+            app.admin
+                .get_json_web_key()
+                .set("hydra.openid.id-token")
+                .kid("nope")
+                .send()
+                .await,
+        ),
+        error_of(
+            app.admin
+                .delete_json_web_key()
+                .set("nope")
+                .kid("kid")
+                .send()
+                .await,
+        ),
+        error_of(app.admin.delete_json_web_key_set().set("nope").send().await),
     ] {
         assert_eq!((result.0, result.1.error.as_str()), (404, "not_found"));
     }
@@ -46,7 +63,14 @@ async fn bad_alg_use_and_keys_are_400s_naming_the_field(backend: TestBackend) {
         (create_body("RS256", &"k".repeat(256)), "kid"),
     ];
     for (body, field) in cases {
-        let (status, error) = error_of(app.admin.create_json_web_key_set("s", &body).await);
+        let (status, error) = error_of(
+            app.admin
+                .create_json_web_key_set()
+                .set("s")
+                .body(body)
+                .send()
+                .await,
+        );
         assert_eq!(
             (status, error.error.as_str()),
             (400, "invalid_request"),
@@ -60,7 +84,10 @@ async fn bad_alg_use_and_keys_are_400s_naming_the_field(backend: TestBackend) {
     }
     let good = app
         .admin
-        .create_json_web_key_set("s", &create_body("ES256", "good"))
+        .create_json_web_key_set()
+        .set("s")
+        .body(create_body("ES256", "good"))
+        .send()
         .await
         .unwrap()
         .into_inner()
@@ -105,7 +132,14 @@ async fn bad_alg_use_and_keys_are_400s_naming_the_field(backend: TestBackend) {
     ];
     for (key, field) in bad_keys {
         let body = JsonWebKeySet { keys: vec![key] };
-        let (status, error) = error_of(app.admin.set_json_web_key_set("s", &body).await);
+        let (status, error) = error_of(
+            app.admin
+                .set_json_web_key_set()
+                .set("s")
+                .body(body)
+                .send()
+                .await,
+        );
         assert_eq!(
             (status, error.error.as_str()),
             (400, "invalid_request"),
@@ -120,7 +154,9 @@ async fn bad_alg_use_and_keys_are_400s_naming_the_field(backend: TestBackend) {
     // Nothing was replaced by the refused bodies.
     let kept = app
         .admin
-        .get_json_web_key_set("s")
+        .get_json_web_key_set()
+        .set("s")
+        .send()
         .await
         .unwrap()
         .into_inner();

@@ -22,7 +22,9 @@ async fn private_keys_are_encrypted_at_rest(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
     let admin_view = app
         .admin
-        .get_json_web_key_set(ID_TOKEN_SET)
+        .get_json_web_key_set()
+        .set(ID_TOKEN_SET)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -61,7 +63,9 @@ async fn keys_sealed_under_an_old_secret_still_sign_after_secret_rotation(backen
         .await;
     let before = first
         .admin
-        .get_json_web_key_set(ACCESS_TOKEN_SET)
+        .get_json_web_key_set()
+        .set(ACCESS_TOKEN_SET)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -85,7 +89,9 @@ async fn keys_sealed_under_an_old_secret_still_sign_after_secret_rotation(backen
         .await;
     let after = rotated
         .admin
-        .get_json_web_key_set(ACCESS_TOKEN_SET)
+        .get_json_web_key_set()
+        .set(ACCESS_TOKEN_SET)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -112,7 +118,12 @@ async fn keys_sealed_under_an_old_secret_still_sign_after_secret_rotation(backen
         .config(|c| c.secrets.system = vec!["portunus-test-system-secret-0002".to_owned()])
         .build()
         .await;
-    let err = without_a.admin.get_json_web_key_set(ACCESS_TOKEN_SET).await;
+    let err = without_a
+        .admin
+        .get_json_web_key_set()
+        .set(ACCESS_TOKEN_SET)
+        .send()
+        .await;
     assert!(err.is_err(), "opened a key sealed under a removed secret");
     assert!(
         without_a
@@ -148,13 +159,17 @@ async fn bootstrap_is_idempotent_across_two_apps_on_one_database(backend: TestBa
         assert_eq!(rows.len(), 1, "[{backend}] {set}: exactly one key");
         let from_one = one
             .admin
-            .get_json_web_key_set(set)
+            .get_json_web_key_set()
+            .set(set)
+            .send()
             .await
             .unwrap()
             .into_inner();
         let from_two = two
             .admin
-            .get_json_web_key_set(set)
+            .get_json_web_key_set()
+            .set(set)
+            .send()
             .await
             .unwrap()
             .into_inner();

@@ -51,6 +51,7 @@ mod rfc7662_introspection;
 mod rfc9068_jwt_access_tokens;
 mod rfc9110_method_not_allowed;
 mod rfc9207_issuer_identification;
+mod sdk_client;
 mod security_admin_api;
 mod security_client_authentication;
 mod security_forwarded_headers;

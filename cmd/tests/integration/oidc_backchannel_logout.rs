@@ -191,11 +191,15 @@ async fn revoking_a_session_by_sid_notifies_its_relying_parties(backend: TestBac
     sign_in(&app, &bob, &a, "bob").await;
 
     app.admin
-        .revoke_o_auth2_login_sessions(None, Some("bob"))
+        .revoke_o_auth2_login_sessions()
+        .subject("bob")
+        .send()
         .await
         .unwrap();
     app.admin
-        .revoke_o_auth2_login_sessions(Some(&sid), None)
+        .revoke_o_auth2_login_sessions()
+        .sid(&sid)
+        .send()
         .await
         .unwrap();
     let tokens = receiver.wait_for(1).await;
@@ -206,7 +210,9 @@ async fn revoking_a_session_by_sid_notifies_its_relying_parties(backend: TestBac
     );
     // Bob's revocation sent nothing, and revoking the gone session again sends nothing.
     app.admin
-        .revoke_o_auth2_login_sessions(Some(&sid), None)
+        .revoke_o_auth2_login_sessions()
+        .sid(&sid)
+        .send()
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -107,7 +107,10 @@ async fn code_with_claims(app: &TestApp, client: &FlowClient, claims: Value) -> 
     .unwrap();
     let redirect = app
         .admin
-        .accept_o_auth2_consent_request(&consent, &body)
+        .accept_o_auth2_consent_request()
+        .consent_challenge(&consent)
+        .body(body)
+        .send()
         .await
         .unwrap()
         .into_inner()
@@ -233,7 +236,10 @@ async fn the_client_picks_the_signing_algorithm(backend: TestBackend) {
 
     // Rotating to an ES256 key retires the RS256 one.
     app.admin
-        .create_json_web_key_set(ID_TOKEN_SET, &create_body("ES256", "es-1"))
+        .create_json_web_key_set()
+        .set(ID_TOKEN_SET)
+        .body(create_body("ES256", "es-1"))
+        .send()
         .await
         .unwrap();
     let (status, body) = app.token_request(&es256, &form).await;

@@ -60,7 +60,10 @@ async fn flow_tokens(app: &TestApp, client_extra: Value, scopes: &[&str]) -> (St
     .unwrap();
     let redirect = app
         .admin
-        .accept_o_auth2_consent_request(&consent, &body)
+        .accept_o_auth2_consent_request()
+        .consent_challenge(&consent)
+        .body(body)
+        .send()
         .await
         .unwrap()
         .into_inner()

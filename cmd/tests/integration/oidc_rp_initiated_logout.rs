@@ -68,7 +68,9 @@ async fn logout_with_a_hint_ends_the_session_and_echoes_state(backend: TestBacke
     let challenge = logout_challenge(&browser, &url).await;
     let request = app
         .admin
-        .get_o_auth2_logout_request(&challenge)
+        .get_o_auth2_logout_request()
+        .logout_challenge(&challenge)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -206,19 +208,48 @@ async fn decisions_are_final_and_verifiers_single_use(backend: TestBackend) {
     let browser = Browser::new();
     sign_in(&app, &browser, &client, "ada").await;
     let challenge = logout_challenge(&browser, &logout_url(&app, &[])).await;
-    let request = app.admin.get_o_auth2_logout_request(&challenge).await;
+    let request = app
+        .admin
+        .get_o_auth2_logout_request()
+        .logout_challenge(&challenge)
+        .send()
+        .await;
     let request = request.unwrap().into_inner();
     assert_eq!(request.rp_initiated, Some(false));
     assert!(request.client.is_none());
     let redirect = accept_logout(&app, &challenge).await;
-    let (status, error) = status_of(app.admin.accept_o_auth2_logout_request(&challenge).await);
+    let (status, error) = status_of(
+        app.admin
+            .accept_o_auth2_logout_request()
+            .logout_challenge(&challenge)
+            .send()
+            .await,
+    );
     assert_eq!(status, 410);
     assert_eq!(error.redirect_to.as_deref(), Some(redirect.as_str()));
-    let (status, _) = status_of(app.admin.get_o_auth2_logout_request(&challenge).await);
+    let (status, _) = status_of(
+        app.admin
+            .get_o_auth2_logout_request()
+            .logout_challenge(&challenge)
+            .send()
+            .await,
+    );
     assert_eq!(status, 410);
-    let (status, _) = status_of(app.admin.reject_o_auth2_logout_request(&challenge).await);
+    let (status, _) = status_of(
+        app.admin
+            .reject_o_auth2_logout_request()
+            .logout_challenge(&challenge)
+            .send()
+            .await,
+    );
     assert_eq!(status, 410);
-    let (status, _) = status_of(app.admin.get_o_auth2_logout_request("forged").await);
+    let (status, _) = status_of(
+        app.admin
+            .get_o_auth2_logout_request()
+            .logout_challenge("forged")
+            .send()
+            .await,
+    );
     assert_eq!(status, 404);
 
     let csrf_name = &app.state.config.serve.cookies.names.logout_csrf;
@@ -252,10 +283,18 @@ async fn rejected_logout_keeps_the_session(backend: TestBackend) {
     ];
     let challenge = logout_challenge(&browser, &logout_url(&app, &params)).await;
     app.admin
-        .reject_o_auth2_logout_request(&challenge)
+        .reject_o_auth2_logout_request()
+        .logout_challenge(&challenge)
+        .send()
         .await
         .expect("204");
-    let (status, error) = status_of(app.admin.accept_o_auth2_logout_request(&challenge).await);
+    let (status, error) = status_of(
+        app.admin
+            .accept_o_auth2_logout_request()
+            .logout_challenge(&challenge)
+            .send()
+            .await,
+    );
     assert_eq!(status, 410);
     assert_eq!(
         error.redirect_to.as_deref(),
@@ -344,7 +383,12 @@ async fn a_pairwise_hint_names_the_sessions_subject(backend: TestBackend) {
     let hint = id_token(&sign_in(&app, &browser, &client, "ada").await);
     let params = [("id_token_hint", hint.as_str())];
     let challenge = logout_challenge(&browser, &logout_url(&app, &params)).await;
-    let request = app.admin.get_o_auth2_logout_request(&challenge).await;
+    let request = app
+        .admin
+        .get_o_auth2_logout_request()
+        .logout_challenge(&challenge)
+        .send()
+        .await;
     assert_eq!(
         request.unwrap().into_inner().subject.as_deref(),
         Some("ada")

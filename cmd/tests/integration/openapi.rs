@@ -1,23 +1,31 @@
-//! The checked-in `openapi/openapi.json` is the server's document, and the document is
-//! one progenitor can read and Hydra's SDKs recognise.
+//! The checked-in `openapi/openapi.json` and its copy `sdk/openapi.json` (the one the
+//! SDK is generated from, inside the SDK crate so that it is packaged) are the server's
+//! document, and the document is one progenitor can read and Hydra's SDKs recognise.
 
 use std::collections::BTreeSet;
 
 const REFRESH: &str = "cargo run -p portunus-server --example export_openapi";
 
-fn checked_in_path() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/openapi.json")
+/// The checked-in copies, relative to the workspace root.
+const CHECKED_IN: [&str; 2] = ["openapi/openapi.json", "sdk/openapi.json"];
+
+fn checked_in_path(relative: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(relative)
 }
 
 #[test]
 fn checked_in_document_is_fresh() {
-    let checked_in =
-        std::fs::read_to_string(checked_in_path()).expect("openapi/openapi.json exists");
     let current = portunus_server::http::openapi::document_pretty();
-    assert!(
-        checked_in == current,
-        "openapi/openapi.json is stale: the server's routes changed. Refresh it with:\n  {REFRESH}"
-    );
+    for relative in CHECKED_IN {
+        let checked_in = std::fs::read_to_string(checked_in_path(relative))
+            .unwrap_or_else(|e| panic!("{relative}: {e}"));
+        assert!(
+            checked_in == current,
+            "{relative} is stale: the server's routes changed. Refresh it with:\n  {REFRESH}"
+        );
+    }
 }
 
 #[test]

@@ -246,7 +246,10 @@ async fn chosen_secrets_are_verified_once_and_changes_take_effect(backend: TestB
     body["client_secret"] = json!("second-chosen-secret");
     let replaced: portunus_sdk::types::OAuth2Client = serde_json::from_value(body).unwrap();
     app.admin
-        .set_o_auth2_client("chosen", &replaced)
+        .set_o_auth2_client()
+        .id("chosen")
+        .body(replaced)
+        .send()
         .await
         .unwrap();
     assert_eq!(

@@ -60,7 +60,10 @@ async fn descriptions_on_the_wire_use_only_the_allowed_characters() {
     };
     let redirect = app
         .admin
-        .reject_o_auth2_login_request(&challenge, &rejection)
+        .reject_o_auth2_login_request()
+        .login_challenge(&challenge)
+        .body(rejection)
+        .send()
         .await
         .unwrap()
         .into_inner()

@@ -230,7 +230,13 @@ async fn admin_deletes_a_clients_access_tokens(backend: TestBackend) {
         access_token(&app, &b).await,
     );
     let (a3, a_refresh) = app.issue_family("client-a", &[]).await;
-    let response = app.admin.delete_o_auth2_token("client-a").await.unwrap();
+    let response = app
+        .admin
+        .delete_o_auth2_token()
+        .client_id("client-a")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 204);
     for token in [&a1, &a2, &a3] {
         assert!(!active(&app, token).await);
@@ -241,7 +247,9 @@ async fn admin_deletes_a_clients_access_tokens(backend: TestBackend) {
         "refresh tokens are not access tokens"
     );
     app.admin
-        .delete_o_auth2_token("no-such-client")
+        .delete_o_auth2_token()
+        .client_id("no-such-client")
+        .send()
         .await
         .unwrap();
 
@@ -254,7 +262,7 @@ async fn admin_deletes_a_clients_access_tokens(backend: TestBackend) {
     assert_eq!(response.status().as_u16(), 400);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid_request");
-    match app.admin.delete_o_auth2_token("").await {
+    match app.admin.delete_o_auth2_token().client_id("").send().await {
         Err(Error::ErrorResponse(err)) => assert_eq!(err.status().as_u16(), 400),
         other => panic!("expected 400, got {other:?}"),
     }
@@ -265,7 +273,12 @@ async fn deleting_a_client_deletes_its_tokens(backend: TestBackend) {
     let svc = service(&app, "svc").await;
     let token = access_token(&app, &svc).await;
     let (_, refresh) = app.issue_family("svc", &[]).await;
-    app.admin.delete_o_auth2_client("svc").await.unwrap();
+    app.admin
+        .delete_o_auth2_client()
+        .id("svc")
+        .send()
+        .await
+        .unwrap();
     assert!(!active(&app, &token).await);
     assert!(!active(&app, &refresh).await);
 }

@@ -22,8 +22,8 @@ const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
 
 /// The public JWKS through the SDK, and its Cache-Control header.
 async fn fetch_jwks(app: &TestApp) -> (JsonWebKeySet, Value, String) {
-    let public = portunus_sdk::Client::new(&app.public_url);
-    let response = public.discover_json_web_keys().await.expect("jwks");
+    let public = app.sdk.public();
+    let response = public.discover_json_web_keys().send().await.expect("jwks");
     let cache_control = response
         .headers()
         .get("cache-control")
@@ -48,13 +48,19 @@ async fn jwks_publishes_public_parts_only(backend: TestBackend) {
     for (alg, _, _) in GENERATED {
         for set in [ID_TOKEN_SET, ACCESS_TOKEN_SET] {
             app.admin
-                .create_json_web_key_set(set, &create_body(alg, &format!("{set}-{alg}")))
+                .create_json_web_key_set()
+                .set(set)
+                .body(create_body(alg, &format!("{set}-{alg}")))
+                .send()
                 .await
                 .unwrap();
         }
     }
     app.admin
-        .create_json_web_key_set("unpublished", &create_body("ES256", "hidden"))
+        .create_json_web_key_set()
+        .set("unpublished")
+        .body(create_body("ES256", "hidden"))
+        .send()
         .await
         .unwrap();
     let (jwks, raw, cache_control) = fetch_jwks(&app).await;
@@ -99,7 +105,10 @@ async fn tokens_signed_before_rotation_verify_after_it(backend: TestBackend) {
             "ES256"
         };
         app.admin
-            .create_json_web_key_set(set, &create_body(alg, ""))
+            .create_json_web_key_set()
+            .set(set)
+            .body(create_body(alg, ""))
+            .send()
             .await
             .unwrap();
     }
@@ -144,7 +153,10 @@ async fn rotated_keys_are_published_before_they_sign(backend: TestBackend) {
 
     let rotated = app
         .admin
-        .create_json_web_key_set(ACCESS_TOKEN_SET, &create_body("ES256", "next"))
+        .create_json_web_key_set()
+        .set(ACCESS_TOKEN_SET)
+        .body(create_body("ES256", "next"))
+        .send()
         .await
         .unwrap()
         .into_inner();

@@ -69,9 +69,10 @@ async fn discovery_advertises_the_iss_parameter(backend: TestBackend) {
         .unwrap();
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
     // The SDK's typed document has the field too.
-    let public = portunus_sdk::Client::new(&app.public_url);
+    let public = app.sdk.public();
     let typed = public
         .discover_oidc_configuration()
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -118,7 +119,10 @@ async fn query_responses_carry_iss(backend: TestBackend) {
     let challenge = login_challenge(&browser, &url).await;
     let redirect = app
         .admin
-        .reject_o_auth2_login_request(&challenge, &RejectOAuth2Request::default())
+        .reject_o_auth2_login_request()
+        .login_challenge(&challenge)
+        .body(RejectOAuth2Request::default())
+        .send()
         .await
         .unwrap()
         .into_inner()
@@ -133,7 +137,10 @@ async fn query_responses_carry_iss(backend: TestBackend) {
     let consent = consent_challenge(&browser, &redirect).await;
     let redirect = app
         .admin
-        .reject_o_auth2_consent_request(&consent, &RejectOAuth2Request::default())
+        .reject_o_auth2_consent_request()
+        .consent_challenge(&consent)
+        .body(RejectOAuth2Request::default())
+        .send()
         .await
         .unwrap()
         .into_inner()

@@ -123,7 +123,9 @@ async fn authorization_flow(app: &TestApp, forged: &[(&'static str, &'static str
     let challenge = login_challenge(&browser, &authorize_url(app, &client.id, &params)).await;
     let login = app
         .admin
-        .get_o_auth2_login_request(&challenge)
+        .get_o_auth2_login_request()
+        .login_challenge(&challenge)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -134,7 +136,9 @@ async fn authorization_flow(app: &TestApp, forged: &[(&'static str, &'static str
     let consent = consent_challenge(&browser, &redirect).await;
     let request = app
         .admin
-        .get_o_auth2_consent_request(&consent)
+        .get_o_auth2_consent_request()
+        .consent_challenge(&consent)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -163,7 +167,10 @@ async fn authorization_flow(app: &TestApp, forged: &[(&'static str, &'static str
     let challenge = param(&location, "login_challenge").expect("login_challenge");
     let rejected = app
         .admin
-        .reject_o_auth2_login_request(&challenge, &RejectOAuth2Request::default())
+        .reject_o_auth2_login_request()
+        .login_challenge(&challenge)
+        .body(RejectOAuth2Request::default())
+        .send()
         .await
         .unwrap()
         .into_inner()
@@ -183,7 +190,10 @@ async fn authorization_flow(app: &TestApp, forged: &[(&'static str, &'static str
     let consent = consent_challenge(&browser, &redirect).await;
     let rejected = app
         .admin
-        .reject_o_auth2_consent_request(&consent, &RejectOAuth2Request::default())
+        .reject_o_auth2_consent_request()
+        .consent_challenge(&consent)
+        .body(RejectOAuth2Request::default())
+        .send()
         .await
         .unwrap()
         .into_inner()
@@ -217,7 +227,9 @@ async fn logout_flow(app: &TestApp, forged: &[(&'static str, &'static str)]) {
     let challenge = logout_challenge(&browser, &url).await;
     let request = app
         .admin
-        .get_o_auth2_logout_request(&challenge)
+        .get_o_auth2_logout_request()
+        .logout_challenge(&challenge)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -270,7 +282,10 @@ async fn a_foreign_request_url_is_never_handed_out(backend: TestBackend) {
     let body = crate::support::flow::login_body("victim", false);
     let err = second
         .admin
-        .accept_o_auth2_login_request(&challenge, &body)
+        .accept_o_auth2_login_request()
+        .login_challenge(&challenge)
+        .body(body)
+        .send()
         .await
         .expect_err("a foreign request URL is refused");
     let portunus_sdk::Error::ErrorResponse(response) = err else {

@@ -69,7 +69,9 @@ fn assert_refused(
 async fn forbidden_schemes_are_refused_on_create_replace_and_patch() {
     let app = TestApp::spawn(TestBackend::Sqlite).await;
     app.admin
-        .create_o_auth2_client(&client(json!({"client_id": "existing"})))
+        .create_o_auth2_client()
+        .body(client(json!({"client_id": "existing"})))
+        .send()
         .await
         .unwrap();
     for uri in FORBIDDEN {
@@ -77,16 +79,20 @@ async fn forbidden_schemes_are_refused_on_create_replace_and_patch() {
             let value = field_value(is_list, uri);
             let created = app
                 .admin
-                .create_o_auth2_client(&client(json!({ field: value.clone() })))
+                .create_o_auth2_client()
+                .body(client(json!({ field: value.clone() })))
+                .send()
                 .await;
             assert_refused(error_of(created), code, field, uri);
 
             let replaced = app
                 .admin
-                .set_o_auth2_client(
-                    "existing",
-                    &client(json!({"client_id": "existing", field: value.clone()})),
-                )
+                .set_o_auth2_client()
+                .id("existing")
+                .body(client(
+                    json!({"client_id": "existing", field: value.clone()}),
+                ))
+                .send()
                 .await;
             assert_refused(error_of(replaced), code, field, uri);
 
@@ -96,14 +102,19 @@ async fn forbidden_schemes_are_refused_on_create_replace_and_patch() {
             .unwrap();
             let patched = app
                 .admin
-                .patch_o_auth2_client("existing", &vec![patch])
+                .patch_o_auth2_client()
+                .id("existing")
+                .body(vec![patch])
+                .send()
                 .await;
             assert_refused(error_of(patched), code, field, uri);
         }
     }
     let stored = app
         .admin
-        .get_o_auth2_client("existing")
+        .get_o_auth2_client()
+        .id("existing")
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -136,9 +147,11 @@ async fn http_is_for_loopback_hosts_and_private_schemes_are_reverse_domains() {
         "https://app.example.com/cb",
     ] {
         app.admin
-            .create_o_auth2_client(&client(
+            .create_o_auth2_client()
+            .body(client(
                 json!({"redirect_uris": [uri], "post_logout_redirect_uris": [uri]}),
             ))
+            .send()
             .await
             .unwrap_or_else(|e| panic!("{uri}: {e:?}"));
     }
@@ -161,7 +174,9 @@ async fn http_is_for_loopback_hosts_and_private_schemes_are_reverse_domains() {
         let code = FIELDS.iter().find(|(f, ..)| *f == field).unwrap().2;
         let created = app
             .admin
-            .create_o_auth2_client(&client(json!({ field: field_value(is_list, uri) })))
+            .create_o_auth2_client()
+            .body(client(json!({ field: field_value(is_list, uri) })))
+            .send()
             .await;
         assert_refused(error_of(created), code, field, uri);
     }
@@ -176,15 +191,19 @@ async fn insecure_http_only_when_configured() {
         .build()
         .await;
     app.admin
-        .create_o_auth2_client(&client(json!({
+        .create_o_auth2_client()
+        .body(client(json!({
             "redirect_uris": ["http://app.example.com/cb"],
             "frontchannel_logout_uri": "http://app.example.com/fc",
         })))
+        .send()
         .await
         .unwrap();
     let created = app
         .admin
-        .create_o_auth2_client(&client(json!({"redirect_uris": ["javascript:alert(1)"]})))
+        .create_o_auth2_client()
+        .body(client(json!({"redirect_uris": ["javascript:alert(1)"]})))
+        .send()
         .await;
     assert_refused(
         error_of(created),

@@ -120,7 +120,9 @@ async fn log_in_again(
     let challenge = login_challenge(browser, &url).await;
     let request = app
         .admin
-        .get_o_auth2_login_request(&challenge)
+        .get_o_auth2_login_request()
+        .login_challenge(&challenge)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -144,7 +146,10 @@ async fn log_in_again(
 /// logout of that session notify.
 async fn consents_in(app: &TestApp, subject: &str, sid: &str) -> Vec<String> {
     app.admin
-        .list_o_auth2_consent_sessions(Some(sid), None, None, subject)
+        .list_o_auth2_consent_sessions()
+        .login_session_id(sid)
+        .subject(subject)
+        .send()
         .await
         .unwrap()
         .into_inner()
@@ -211,7 +216,9 @@ async fn another_subject_on_the_same_browser_gets_a_new_sid(backend: TestBackend
     let url = authorize_url(&app, &bob_rp.id, &[("scope", "openid")]);
     let request = app
         .admin
-        .get_o_auth2_login_request(&login_challenge(&browser, &url).await)
+        .get_o_auth2_login_request()
+        .login_challenge(&login_challenge(&browser, &url).await)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -223,7 +230,9 @@ async fn another_subject_on_the_same_browser_gets_a_new_sid(backend: TestBackend
 
     // Ending Ada's session notifies Ada's relying party only, about Ada's sid.
     app.admin
-        .revoke_o_auth2_login_sessions(Some(&sid_ada), None)
+        .revoke_o_auth2_login_sessions()
+        .sid(&sid_ada)
+        .send()
         .await
         .unwrap();
     let received = receiver.settled(1).await;
@@ -263,7 +272,9 @@ async fn another_subject_not_remembered_ends_the_browsers_session(backend: TestB
     let url = authorize_url(&app, &client.id, &[("scope", "openid")]);
     let request = app
         .admin
-        .get_o_auth2_login_request(&login_challenge(&browser, &url).await)
+        .get_o_auth2_login_request()
+        .login_challenge(&login_challenge(&browser, &url).await)
+        .send()
         .await
         .unwrap()
         .into_inner();

@@ -82,7 +82,9 @@ async fn remember_for_extremes_are_refused_and_the_flow_completes(backend: TestB
     let challenge = login_challenge(&browser, &url).await;
     let sid = app
         .admin
-        .get_o_auth2_login_request(&challenge)
+        .get_o_auth2_login_request()
+        .login_challenge(&challenge)
+        .send()
         .await
         .unwrap()
         .into_inner()
@@ -137,7 +139,9 @@ async fn remember_for_extremes_are_refused_and_the_flow_completes(backend: TestB
     let challenge = login_challenge(&browser, &url).await;
     let login = app
         .admin
-        .get_o_auth2_login_request(&challenge)
+        .get_o_auth2_login_request()
+        .login_challenge(&challenge)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -146,7 +150,9 @@ async fn remember_for_extremes_are_refused_and_the_flow_completes(backend: TestB
     let consent = consent_challenge(&browser, &redirect).await;
     let request = app
         .admin
-        .get_o_auth2_consent_request(&consent)
+        .get_o_auth2_consent_request()
+        .consent_challenge(&consent)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -198,7 +204,9 @@ async fn max_age_extremes_with_a_session_are_honoured_or_refused(backend: TestBa
         let challenge = login_challenge(&browser, &url).await;
         let login = app
             .admin
-            .get_o_auth2_login_request(&challenge)
+            .get_o_auth2_login_request()
+            .login_challenge(&challenge)
+            .send()
             .await
             .unwrap()
             .into_inner();
@@ -249,7 +257,9 @@ async fn max_age_extremes_with_a_session_are_honoured_or_refused(backend: TestBa
     let challenge = login_challenge(&browser, &url).await;
     let login = app
         .admin
-        .get_o_auth2_login_request(&challenge)
+        .get_o_auth2_login_request()
+        .login_challenge(&challenge)
+        .send()
         .await
         .unwrap()
         .into_inner();

@@ -35,7 +35,9 @@ pub async fn create_client(app: &TestApp, extra: serde_json::Value) -> FlowClien
     let body: OAuth2Client = serde_json::from_value(body).unwrap();
     let created = app
         .admin
-        .create_o_auth2_client(&body)
+        .create_o_auth2_client()
+        .body(body)
+        .send()
         .await
         .unwrap()
         .into_inner();
@@ -79,7 +81,10 @@ pub fn login_body(subject: &str, remember: bool) -> AcceptOAuth2LoginRequest {
 pub async fn accept_login(app: &TestApp, challenge: &str, subject: &str, remember: bool) -> String {
     let body = login_body(subject, remember);
     app.admin
-        .accept_o_auth2_login_request(challenge, &body)
+        .accept_o_auth2_login_request()
+        .login_challenge(challenge)
+        .body(body)
+        .send()
         .await
         .unwrap()
         .into_inner()
@@ -112,7 +117,10 @@ pub async fn accept_consent(
     }))
     .unwrap();
     app.admin
-        .accept_o_auth2_consent_request(challenge, &body)
+        .accept_o_auth2_consent_request()
+        .consent_challenge(challenge)
+        .body(body)
+        .send()
         .await
         .unwrap()
         .into_inner()

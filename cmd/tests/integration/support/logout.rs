@@ -84,7 +84,9 @@ pub async fn logout_challenge(browser: &Browser, url: &str) -> String {
 
 pub async fn accept_logout(app: &TestApp, challenge: &str) -> String {
     app.admin
-        .accept_o_auth2_logout_request(challenge)
+        .accept_o_auth2_logout_request()
+        .logout_challenge(challenge)
+        .send()
         .await
         .unwrap()
         .into_inner()
@@ -96,7 +98,9 @@ pub async fn login_skipped(app: &TestApp, browser: &Browser, client_id: &str) ->
     let url = authorize_url(app, client_id, &[("scope", "openid")]);
     let challenge = login_challenge(browser, &url).await;
     app.admin
-        .get_o_auth2_login_request(&challenge)
+        .get_o_auth2_login_request()
+        .login_challenge(&challenge)
+        .send()
         .await
         .unwrap()
         .into_inner()

@@ -68,7 +68,9 @@ impl TestApp {
         let body: OAuth2Client = serde_json::from_value(body).expect("client body");
         let created = self
             .admin
-            .create_o_auth2_client(&body)
+            .create_o_auth2_client()
+            .body(body)
+            .send()
             .await
             .expect("create client")
             .into_inner();
@@ -103,7 +105,9 @@ impl TestApp {
             scope: scope.map(str::to_owned),
         };
         self.admin
-            .introspect_o_auth2_token(&body)
+            .introspect_o_auth2_token()
+            .body(body)
+            .send()
             .await
             .expect("introspect")
             .into_inner()

@@ -20,7 +20,9 @@ pub const LOGOUT_APP_URL: &str = "https://logout.test/logout";
 pub struct TestApp {
     pub public_url: String,
     pub admin_url: String,
-    /// SDK client for the admin listener.
+    /// The SDK for both listeners (the one entry point users have).
+    pub sdk: portunus_sdk::Portunus,
+    /// `sdk.admin()`, the SDK client for the admin listener.
     pub admin: portunus_sdk::Client,
     /// Plain HTTP client for probing the wire (no redirects followed).
     pub http: reqwest::Client,
@@ -154,8 +156,14 @@ impl TestAppBuilder {
         let state = app.state().clone();
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
-        let admin =
-            portunus_sdk::client_with_api_key(&admin_url, api_key.as_deref()).expect("sdk client");
+        let mut sdk = portunus_sdk::Portunus::builder()
+            .public_url(&public_url)
+            .admin_url(&admin_url);
+        if let Some(key) = &api_key {
+            sdk = sdk.admin_api_key(key);
+        }
+        let sdk = sdk.build().expect("sdk client");
+        let admin = sdk.admin().clone();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -163,6 +171,7 @@ impl TestAppBuilder {
         TestApp {
             public_url,
             admin_url,
+            sdk,
             admin,
             http,
             state,
