@@ -12,6 +12,14 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
         read_from_env,
         config,
     }) = args.target;
+    // How to name the same database again in the suggested `migrate sql up` (never the
+    // DSN itself: it may hold a password).
+    let again = match (&dsn, read_from_env, &config) {
+        (Some(_), _, _) => " <DSN>".to_owned(),
+        (None, true, _) => " -e".to_owned(),
+        (None, false, Some(file)) => format!(" -c {}", file.display()),
+        (None, false, None) => String::new(),
+    };
     let dsn = match (dsn, read_from_env) {
         (Some(dsn), false) => dsn,
         (None, true) => std::env::var("DSN")
@@ -21,7 +29,9 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
             Some(file) => {
                 let config =
                     portunus_server::config::load(Some(&file), &|name| std::env::var(name).ok())?;
-                config.dsn.context("the configuration file sets no `dsn`")?
+                config
+                    .dsn
+                    .with_context(|| format!("{} sets no `dsn`", file.display()))?
             }
             None => bail!(
                 "give the DSN as an argument, with -e (environment variable DSN), or with -c <config file>"
@@ -54,7 +64,7 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
             }
             let pending = status.iter().filter(|m| !m.applied).count();
             if pending > 0 {
-                println!("{pending} migration(s) pending: run `portunus migrate sql up`.");
+                println!("{pending} migration(s) pending: run `portunus migrate sql up{again}`.");
             }
         }
     }
