@@ -178,7 +178,9 @@ impl ApplicationBuilder {
             backchannel,
         };
         let data = web::Data::new(state.clone());
-        let document = web::Bytes::from(crate::http::openapi::document().to_string());
+        let document = web::Bytes::from(
+            crate::http::openapi::document_for(&state.config.public_url()).to_string(),
+        );
 
         let public = match self.public {
             Some(listener) => {
