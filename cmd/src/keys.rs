@@ -1,5 +1,6 @@
 //! `create|get|delete|rotate jwk` over the admin API (`/admin/keys`), through our SDK.
 
+use crate::output::out;
 use anyhow::Context;
 use portunus_sdk::types::{CreateJsonWebKeySet, JsonWebKey, JsonWebKeySet};
 
@@ -61,7 +62,7 @@ pub async fn create(args: CreateJwkArgs) -> anyhow::Result<()> {
         .await
         .map_err(describe)?
         .into_inner();
-    println!("{}", render(&args.set, &created, args.remote.format)?);
+    out!("{}", render(&args.set, &created, args.remote.format)?);
     Ok(())
 }
 
@@ -73,7 +74,7 @@ pub async fn get(args: JwkTargetArgs) -> anyhow::Result<()> {
     }
     .map_err(describe)?
     .into_inner();
-    println!("{}", render(&args.set, &keys, args.remote.format)?);
+    out!("{}", render(&args.set, &keys, args.remote.format)?);
     Ok(())
 }
 
@@ -84,7 +85,7 @@ pub async fn delete(args: JwkTargetArgs) -> anyhow::Result<()> {
         None => api.delete_json_web_key_set(&args.set).await.map(|_| ()),
     }
     .map_err(describe)?;
-    println!("{}", args.kid.as_deref().unwrap_or(&args.set));
+    out!("{}", args.kid.as_deref().unwrap_or(&args.set));
     Ok(())
 }
 
@@ -121,6 +122,6 @@ pub async fn rotate(args: RotateJwkArgs) -> anyhow::Result<()> {
         .await
         .map_err(describe)?
         .into_inner();
-    println!("{}", render(&args.set, &created, args.remote.format)?);
+    out!("{}", render(&args.set, &created, args.remote.format)?);
     Ok(())
 }

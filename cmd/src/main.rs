@@ -30,10 +30,7 @@ async fn main() -> ExitCode {
             match args.output {
                 Some(path) => std::fs::write(&path, document)
                     .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
-                None => {
-                    print!("{document}");
-                    Ok(())
-                }
+                None => output::print_text(&document),
             }
         }
         Command::Create(CreateCommand::Client(args)) => clients::create(args).await,

@@ -1,5 +1,6 @@
 //! `portunus migrate sql up|status [DSN] [-e]`.
 
+use crate::output::out;
 use anyhow::{Context, bail};
 use portunus_server::storage::sql::SqlStore;
 
@@ -43,28 +44,28 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
         MigrateSqlAction::Up => {
             let applied = store.migrate_up().await?;
             if applied.is_empty() {
-                println!("The database is up to date.");
+                out!("The database is up to date.");
             } else {
                 for name in &applied {
-                    println!("Applied {name}");
+                    out!("Applied {name}");
                 }
-                println!("Applied {} migration(s).", applied.len());
+                out!("Applied {} migration(s).", applied.len());
             }
         }
         MigrateSqlAction::Status => {
             let status = store.migration_status().await?;
-            println!("{:<12} MIGRATION", "STATUS");
+            out!("{:<12} MIGRATION", "STATUS");
             for migration in &status {
                 let state = if migration.applied {
                     "applied"
                 } else {
                     "pending"
                 };
-                println!("{state:<12} {}", migration.name);
+                out!("{state:<12} {}", migration.name);
             }
             let pending = status.iter().filter(|m| !m.applied).count();
             if pending > 0 {
-                println!("{pending} migration(s) pending: run `portunus migrate sql up{again}`.");
+                out!("{pending} migration(s) pending: run `portunus migrate sql up{again}`.");
             }
         }
     }

@@ -393,3 +393,23 @@ fn migrate_status_suggests_a_command_that_works() {
     let output = portunus(&["migrate", "sql", "status", "-e"], &[("DSN", &dsn)]);
     assert!(!String::from_utf8_lossy(&output.stdout).contains("pending:"));
 }
+
+/// A reader that stops early (`portunus openapi | head`) ends the output quietly: no
+/// panic message, a successful exit. The document is larger than a pipe's buffer.
+#[test]
+fn closed_stdout_is_not_a_panic() {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portunus"))
+        .arg("openapi")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The read end is dropped here, before the rest of the document is written.
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.status.success(), "{stderr}");
+}
