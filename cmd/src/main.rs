@@ -30,10 +30,7 @@ async fn main() -> ExitCode {
             match args.output {
                 Some(path) => std::fs::write(&path, document)
                     .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
-                None => {
-                    print!("{document}");
-                    Ok(())
-                }
+                None => output::print_text(&document),
             }
         }
         Command::Create(CreateCommand::Client(args)) => clients::create(args).await,
@@ -57,8 +54,26 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", message(&err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, each said once: many errors already include their source
+/// in their own message ("cannot read …: No such file (os error 2)"), which `{:#}`
+/// would repeat.
+fn message(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

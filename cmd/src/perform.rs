@@ -2,6 +2,7 @@
 //! the way a client gets one (Hydra's `hydra perform …`). Plain HTTP with reqwest: the
 //! token endpoint is not in the SDK, which speaks the admin API's JSON.
 
+use crate::output::out;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -242,8 +243,8 @@ async fn token_request(
 /// The token response as Hydra prints it (a table), or its JSON.
 fn print_tokens(response: &Value, format: OutputFormat) -> anyhow::Result<()> {
     match format {
-        OutputFormat::Json => println!("{}", serde_json::to_string(response)?),
-        OutputFormat::JsonPretty => println!("{}", serde_json::to_string_pretty(response)?),
+        OutputFormat::Json => out!("{}", serde_json::to_string(response)?),
+        OutputFormat::JsonPretty => out!("{}", serde_json::to_string_pretty(response)?),
         OutputFormat::Table => {
             let rows = [
                 ("ACCESS TOKEN", "access_token"),
@@ -259,7 +260,7 @@ fn print_tokens(response: &Value, format: OutputFormat) -> anyhow::Result<()> {
                     Some(Value::Null) | None => continue,
                     Some(other) => other.to_string(),
                 };
-                println!("{title:<14}{value}");
+                out!("{title:<14}{value}");
             }
         }
     }

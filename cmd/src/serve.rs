@@ -44,10 +44,26 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             tracing::info!(file = %file, "dev mode: using the system secret saved earlier");
         }
     }
+    // A bind failure names the settings that choose the address (issue 21).
     let bind = |host: &Option<String>, port: u16, name: &str| -> anyhow::Result<TcpListener> {
         let host = config.bind_host(host);
-        TcpListener::bind((host.as_str(), port))
-            .with_context(|| format!("cannot listen on {host}:{port} for the {name} listener"))
+        TcpListener::bind((host.as_str(), port)).map_err(|err| {
+            let settings = format!(
+                "serve.{name}.port / serve.{name}.host (environment SERVE_{upper}_PORT / \
+                 SERVE_{upper}_HOST)",
+                upper = name.to_ascii_uppercase()
+            );
+            match err.kind() {
+                std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
+                    "cannot listen on {host}:{port} for the {name} listener: the address is \
+                     in use (another server running?); choose another with {settings}"
+                ),
+                _ => anyhow::anyhow!(
+                    "cannot listen on {host}:{port} for the {name} listener: {err}; the \
+                     address comes from {settings}"
+                ),
+            }
+        })
     };
     let mut builder = Application::builder(config.clone());
     if matches!(args.what, ServeWhat::All | ServeWhat::Public) {

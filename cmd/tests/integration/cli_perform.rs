@@ -13,10 +13,12 @@ use crate::support::flow::{accept_consent, accept_login, consent_challenge, logi
 use crate::support::{TestApp, TestBackend};
 
 async fn create_client(app: &TestApp, body: Value) -> (String, String) {
-    let body = serde_json::from_value(body).unwrap();
+    let body: portunus_sdk::types::OAuth2Client = serde_json::from_value(body).unwrap();
     let created = app
         .admin
-        .create_o_auth2_client(&body)
+        .create_o_auth2_client()
+        .body(body)
+        .send()
         .await
         .unwrap()
         .into_inner();

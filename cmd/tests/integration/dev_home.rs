@@ -45,3 +45,60 @@ async fn home_page_is_a_json_404_outside_dev_mode() {
         assert_eq!(body["error"], "not_found", "{url}");
     }
 }
+
+/// Dev mode: the public listener answers CORS for the admin listener's origin only, so
+/// Swagger UI there can call the public paths (the document's per-path `servers`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_mode_public_listener_allows_swagger_ui_on_the_admin_origin() {
+    const ADMIN_ORIGIN: &str = "http://127.0.0.1:9";
+    let dev = TestApp::builder(TestBackend::Sqlite)
+        .config(|c| {
+            c.dev = true;
+            c.urls.self_.admin = Some(format!("{ADMIN_ORIGIN}/"));
+        })
+        .build()
+        .await;
+    let preflight = dev
+        .http
+        .request(reqwest::Method::OPTIONS, dev.public_path("/oauth2/token"))
+        .header("origin", ADMIN_ORIGIN)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        ADMIN_ORIGIN
+    );
+    let get = dev
+        .http
+        .get(dev.public_path("/.well-known/jwks.json"))
+        .header("origin", ADMIN_ORIGIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.headers()["access-control-allow-origin"], ADMIN_ORIGIN);
+    let other = dev
+        .http
+        .get(dev.public_path("/.well-known/jwks.json"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(!other.headers().contains_key("access-control-allow-origin"));
+
+    let production = TestApp::builder(TestBackend::Sqlite)
+        .config(|c| c.urls.self_.admin = Some(format!("{ADMIN_ORIGIN}/")))
+        .build()
+        .await;
+    let get = production
+        .http
+        .get(production.public_path("/.well-known/jwks.json"))
+        .header("origin", ADMIN_ORIGIN)
+        .send()
+        .await
+        .unwrap();
+    assert!(!get.headers().contains_key("access-control-allow-origin"));
+}

@@ -115,6 +115,7 @@ pub fn public_app(
     app.app_data(web::Data::new(AllowedMethods::new(&api, &undocumented)))
         .default_service(web::to(errors::route_not_found))
         .wrap(from_fn(middleware::error_body::error_body))
+        .wrap(from_fn(middleware::dev_cors::dev_cors))
         .wrap(from_fn(middleware::security_headers::security_headers))
         .wrap(from_fn(middleware::access_log::access_log))
 }
