@@ -231,6 +231,19 @@ fn http_get(port: u16, path: &str) -> String {
     response.lines().next().unwrap_or_default().to_owned()
 }
 
+/// A minimal HTTP/1.0 GET; returns the body.
+fn http_get_body(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -268,6 +281,12 @@ fn dev_mode_serves_migrates_and_stops_gracefully_on_sigterm() {
         let status = http_get(public, path);
         assert!(status.starts_with("HTTP/1.1 200"), "{path}: {status}");
     }
+    // Issue 21: one dev host everywhere: the issuer is 127.0.0.1, as every doc says.
+    let discovery = http_get_body(public, "/.well-known/openid-configuration");
+    assert!(
+        discovery.contains(&format!("\"issuer\":\"http://127.0.0.1:{public}/\"")),
+        "{discovery}"
+    );
     assert!(dir.path().join("portunus.sqlite").exists());
     assert!(dir.path().join("portunus.dev-secret").exists());
     let migrate = portunus(
@@ -299,6 +318,13 @@ fn dev_mode_serves_migrates_and_stops_gracefully_on_sigterm() {
     let mut log = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
     assert!(log.contains("generated a random system secret"), "{log}");
+    // The start message says where to go next (issue 21).
+    assert!(
+        log.contains(&format!("http://127.0.0.1:{admin}/swagger-ui/"))
+            && log.contains(&format!("http://127.0.0.1:{public}/"))
+            && log.contains("perform client-credentials"),
+        "{log}"
+    );
     assert!(
         log.contains("\"route\":\"/.well-known/jwks.json\""),
         "requests are logged: {log}"

@@ -7,4 +7,5 @@ pub mod admin_prefix;
 pub mod api_key;
 pub mod dev_cors;
 pub mod error_body;
+pub mod json_newline;
 pub mod security_headers;
