@@ -1,5 +1,6 @@
 //! `create|get|list|update|delete|import client` over the admin API, through our SDK.
 
+use crate::output::out;
 use anyhow::{Context, bail};
 use portunus_sdk::types::{ErrorOAuth2, OAuth2Client};
 use portunus_sdk::{Client, Error};
@@ -83,7 +84,7 @@ pub async fn create(args: CreateArgs) -> anyhow::Result<()> {
         .await
         .map_err(describe)?
         .into_inner();
-    println!("{}", render(&[created], args.remote.format, true)?);
+    out!("{}", render(&[created], args.remote.format, true)?);
     Ok(())
 }
 
@@ -99,7 +100,7 @@ pub async fn update(args: UpdateArgs) -> anyhow::Result<()> {
         .await
         .map_err(describe)?
         .into_inner();
-    println!("{}", render(&[updated], args.remote.format, true)?);
+    out!("{}", render(&[updated], args.remote.format, true)?);
     Ok(())
 }
 
@@ -116,7 +117,7 @@ pub async fn get(args: GetArgs) -> anyhow::Result<()> {
                 .into_inner(),
         );
     }
-    println!(
+    out!(
         "{}",
         render(&clients, args.remote.format, args.ids.len() == 1)?
     );
@@ -146,7 +147,7 @@ pub async fn list(args: ListArgs) -> anyhow::Result<()> {
         .and_then(|v| v.to_str().ok())
         .and_then(next_page_token);
     let clients = response.into_inner();
-    println!("{}", render(&clients, args.remote.format, false)?);
+    out!("{}", render(&clients, args.remote.format, false)?);
     if let Some(token) = next {
         eprintln!("NEXT PAGE TOKEN\t{token}");
     }
@@ -158,7 +159,7 @@ pub async fn delete(args: DeleteArgs) -> anyhow::Result<()> {
     let mut failures = Vec::new();
     for id in &args.ids {
         match api.delete_o_auth2_client().id(id).send().await {
-            Ok(_) => println!("{id}"),
+            Ok(_) => out!("{id}"),
             Err(err) => failures.push(format!("{id}: {}", describe(err))),
         }
     }
@@ -196,7 +197,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
             created.push(client.into_inner());
         }
     }
-    println!("{}", render(&created, args.remote.format, false)?);
+    out!("{}", render(&created, args.remote.format, false)?);
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 //! Deletes in batches (`--batch-size`), each its own statement, so a run over millions
 //! of rows never holds one long write transaction against a live server.
 
+use crate::output::out;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -63,13 +64,13 @@ pub async fn run(args: JanitorArgs) -> anyhow::Result<()> {
             }
         }
         total += deleted;
-        println!(
+        out!(
             "Deleted {deleted} expired {} in {:.2} s.",
             kind.as_str(),
             kind_started.elapsed().as_secs_f64()
         );
     }
-    println!(
+    out!(
         "Deleted {total} row(s) in {:.2} s.",
         started.elapsed().as_secs_f64()
     );

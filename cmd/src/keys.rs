@@ -1,5 +1,6 @@
 //! `create|get|delete|rotate jwk` over the admin API (`/admin/keys`), through our SDK.
 
+use crate::output::out;
 use anyhow::Context;
 use portunus_sdk::types::{CreateJsonWebKeySet, JsonWebKey, JsonWebKeySet};
 
@@ -64,7 +65,7 @@ pub async fn create(args: CreateJwkArgs) -> anyhow::Result<()> {
         .await
         .map_err(describe)?
         .into_inner();
-    println!("{}", render(&args.set, &created, args.remote.format)?);
+    out!("{}", render(&args.set, &created, args.remote.format)?);
     Ok(())
 }
 
@@ -76,7 +77,7 @@ pub async fn get(args: JwkTargetArgs) -> anyhow::Result<()> {
     }
     .map_err(describe)?
     .into_inner();
-    println!("{}", render(&args.set, &keys, args.remote.format)?);
+    out!("{}", render(&args.set, &keys, args.remote.format)?);
     Ok(())
 }
 
@@ -98,7 +99,7 @@ pub async fn delete(args: JwkTargetArgs) -> anyhow::Result<()> {
             .map(|_| ()),
     }
     .map_err(describe)?;
-    println!("{}", args.kid.as_deref().unwrap_or(&args.set));
+    out!("{}", args.kid.as_deref().unwrap_or(&args.set));
     Ok(())
 }
 
@@ -140,6 +141,6 @@ pub async fn rotate(args: RotateJwkArgs) -> anyhow::Result<()> {
         .await
         .map_err(describe)?
         .into_inner();
-    println!("{}", render(&args.set, &created, args.remote.format)?);
+    out!("{}", render(&args.set, &created, args.remote.format)?);
     Ok(())
 }

@@ -3,11 +3,13 @@
 
 mod cli;
 mod cli_keys;
+mod cli_perform;
 mod clients;
 mod janitor;
 mod keys;
 mod migrate;
 mod output;
+mod perform;
 mod serve;
 
 use std::process::ExitCode;
@@ -15,6 +17,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command, CreateCommand, DeleteCommand, GetCommand, RotateCommand};
+use cli_perform::PerformCommand;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -27,10 +30,7 @@ async fn main() -> ExitCode {
             match args.output {
                 Some(path) => std::fs::write(&path, document)
                     .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
-                None => {
-                    print!("{document}");
-                    Ok(())
-                }
+                None => output::print_text(&document),
             }
         }
         Command::Create(CreateCommand::Client(args)) => clients::create(args).await,
@@ -44,12 +44,36 @@ async fn main() -> ExitCode {
         Command::Rotate(RotateCommand::Jwk(args)) => keys::rotate(args).await,
         Command::Import(args) => clients::import(args).await,
         Command::Janitor(args) => janitor::run(args).await,
+        Command::Perform(PerformCommand::ClientCredentials(args)) => {
+            perform::client_credentials(args).await
+        }
+        Command::Perform(PerformCommand::AuthorizationCode(args)) => {
+            perform::authorization_code(args).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", message(&err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, each said once: many errors already include their source
+/// in their own message ("cannot read …: No such file (os error 2)"), which `{:#}`
+/// would repeat.
+fn message(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

@@ -1,5 +1,6 @@
 //! `portunus migrate sql up|status [DSN] [-e]`.
 
+use crate::output::out;
 use anyhow::{Context, bail};
 use portunus_server::storage::sql::SqlStore;
 
@@ -12,6 +13,14 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
         read_from_env,
         config,
     }) = args.target;
+    // How to name the same database again in the suggested `migrate sql up` (never the
+    // DSN itself: it may hold a password).
+    let again = match (&dsn, read_from_env, &config) {
+        (Some(_), _, _) => " <DSN>".to_owned(),
+        (None, true, _) => " -e".to_owned(),
+        (None, false, Some(file)) => format!(" -c {}", file.display()),
+        (None, false, None) => String::new(),
+    };
     let dsn = match (dsn, read_from_env) {
         (Some(dsn), false) => dsn,
         (None, true) => std::env::var("DSN")
@@ -21,7 +30,9 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
             Some(file) => {
                 let config =
                     portunus_server::config::load(Some(&file), &|name| std::env::var(name).ok())?;
-                config.dsn.context("the configuration file sets no `dsn`")?
+                config
+                    .dsn
+                    .with_context(|| format!("{} sets no `dsn`", file.display()))?
             }
             None => bail!(
                 "give the DSN as an argument, with -e (environment variable DSN), or with -c <config file>"
@@ -33,28 +44,28 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
         MigrateSqlAction::Up => {
             let applied = store.migrate_up().await?;
             if applied.is_empty() {
-                println!("The database is up to date.");
+                out!("The database is up to date.");
             } else {
                 for name in &applied {
-                    println!("Applied {name}");
+                    out!("Applied {name}");
                 }
-                println!("Applied {} migration(s).", applied.len());
+                out!("Applied {} migration(s).", applied.len());
             }
         }
         MigrateSqlAction::Status => {
             let status = store.migration_status().await?;
-            println!("{:<12} MIGRATION", "STATUS");
+            out!("{:<12} MIGRATION", "STATUS");
             for migration in &status {
                 let state = if migration.applied {
                     "applied"
                 } else {
                     "pending"
                 };
-                println!("{state:<12} {}", migration.name);
+                out!("{state:<12} {}", migration.name);
             }
             let pending = status.iter().filter(|m| !m.applied).count();
             if pending > 0 {
-                println!("{pending} migration(s) pending: run `portunus migrate sql up`.");
+                out!("{pending} migration(s) pending: run `portunus migrate sql up{again}`.");
             }
         }
     }

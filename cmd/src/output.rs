@@ -76,3 +76,22 @@ pub fn render(
         }
     }
 }
+
+/// Writes `text` to standard output. A closed pipe (`portunus list clients | head -n 1`)
+/// ends the output quietly instead of panicking, as `print!` does.
+pub fn print_text(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// `println!` through `print_text`: returns early with the error, if any.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::print_text(&format!("{}\n", format_args!($($arg)*)))?
+    };
+}
+pub(crate) use out;

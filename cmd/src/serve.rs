@@ -44,10 +44,26 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             tracing::info!(file = %file, "dev mode: using the system secret saved earlier");
         }
     }
+    // A bind failure names the settings that choose the address (issue 21).
     let bind = |host: &Option<String>, port: u16, name: &str| -> anyhow::Result<TcpListener> {
         let host = config.bind_host(host);
-        TcpListener::bind((host.as_str(), port))
-            .with_context(|| format!("cannot listen on {host}:{port} for the {name} listener"))
+        TcpListener::bind((host.as_str(), port)).map_err(|err| {
+            let settings = format!(
+                "serve.{name}.port / serve.{name}.host (environment SERVE_{upper}_PORT / \
+                 SERVE_{upper}_HOST)",
+                upper = name.to_ascii_uppercase()
+            );
+            match err.kind() {
+                std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
+                    "cannot listen on {host}:{port} for the {name} listener: the address is \
+                     in use (another server running?); choose another with {settings}"
+                ),
+                _ => anyhow::anyhow!(
+                    "cannot listen on {host}:{port} for the {name} listener: {err}; the \
+                     address comes from {settings}"
+                ),
+            }
+        })
     };
     let mut builder = Application::builder(config.clone());
     if matches!(args.what, ServeWhat::All | ServeWhat::Public) {
@@ -68,6 +84,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // SIGTERM that arrives meanwhile stops the server cleanly instead of killing it.
     let shutdown = shutdown_signal();
     let app = builder.build().await?;
+    if config.dev {
+        // Where a new user goes next (issue 21): the links page, Swagger UI, the tour.
+        let public = config.public_url();
+        let admin = portunus_server::http::public::home::admin_base_url(&config);
+        tracing::info!(
+            "dev mode: ready. Links: {public}/ · Swagger UI: {admin}/swagger-ui/ · \
+             a token in two minutes: README.md, \"A five-minute tour\" \
+             (`portunus perform client-credentials`)"
+        );
+    }
     let handle = app.handle();
     tokio::spawn(async move {
         shutdown.await;

@@ -53,7 +53,7 @@ pub enum BuildError {
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
     #[error(
-        "the database has {0} pending migration(s); run `portunus migrate sql up` (or start with --dev)"
+        "the database has {0} pending migration(s): apply them with `portunus migrate sql up -e` (DSN from the environment variable DSN), `portunus migrate sql up -c <configuration file>` or `portunus migrate sql up <DSN>` (dev mode applies them itself)"
     )]
     PendingMigrations(usize),
     #[error("JSON Web Keys: {0}")]
@@ -178,7 +178,9 @@ impl ApplicationBuilder {
             backchannel,
         };
         let data = web::Data::new(state.clone());
-        let document = web::Bytes::from(crate::http::openapi::document().to_string());
+        let document = web::Bytes::from(
+            crate::http::openapi::document_for(&state.config.public_url()).to_string(),
+        );
 
         let public = match self.public {
             Some(listener) => {

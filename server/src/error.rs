@@ -1,10 +1,12 @@
-//! The one error type every client-visible failure becomes (CONVENTIONS habit 6).
+//! The one error type every client-visible failure becomes, so every endpoint answers
+//! errors in the one shape Hydra and RFC 6749 §5.2 give them.
 //!
 //! Which type to use where:
 //! - protocol and admin handlers return [`OAuth2Error`]; its [`ErrorKind`] fixes the RFC
 //!   code, the HTTP status and a fixed description, the hint names the bad value;
 //! - storage returns [`crate::storage::StorageError`], which converts into `OAuth2Error`
-//!   (`NotFound` → 404, `Conflict` → 409, `Unavailable` → 503, the rest → 500);
+//!   (`Conflict` → 409, `Unavailable` → 503, the rest → 500); a missing row is not a
+//!   storage error but an `Option`, which the caller turns into its own 404;
 //! - startup code (config, migrations) returns `anyhow`-style errors in `cmd/`.
 //!
 //! The wire shape is Hydra's `errorOAuth2`: `{"error","error_description"}`, where the

@@ -10,11 +10,15 @@ pub mod flow;
 #[cfg(test)]
 pub(crate) mod fuzz;
 pub mod health;
+pub mod html;
 pub mod http;
 pub mod jwk;
+#[cfg(test)]
+mod module_graph;
 pub mod oauth2;
 pub mod oidc;
 pub mod openapi_v30;
+pub mod outbound;
 pub mod pagination;
 pub mod secrets;
 pub mod state;

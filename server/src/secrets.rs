@@ -1,4 +1,4 @@
-//! The key ring derived from `secrets.system` (DESIGN §5): one independent 256-bit key per
+//! The key ring derived from `secrets.system` (docs/security.md): one independent 256-bit key per
 //! purpose and per secret (HKDF-SHA256, RFC 5869), so a MAC made for tokens can never pass
 //! as a flow-state MAC. The first secret signs and encrypts; every secret verifies and
 //! decrypts, so the system secret can rotate without downtime.

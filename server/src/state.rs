@@ -39,3 +39,63 @@ pub struct AppState {
     /// Delivers Back-Channel Logout tokens (behind the SSRF guard).
     pub backchannel: Arc<BackChannel>,
 }
+
+#[cfg(test)]
+impl AppState {
+    /// Every port on [`MemoryStore`] and [`MemoryFlowStore`], time from `clock`: protocol
+    /// code runs as in the server, without a database (unit tests of grants,
+    /// introspection, revocation). The ID-token and access-token key sets are generated
+    /// as at startup (ES256 and RS256: a few milliseconds).
+    pub(crate) async fn in_memory(
+        config: Config,
+        clock: Arc<crate::clock::FixedClock>,
+    ) -> (Self, Arc<crate::storage::memory::MemoryStore>) {
+        use crate::jwk::KeySettings;
+        use crate::oauth2::client_auth::{SecretSettings, SecretVerifier};
+        use crate::oauth2::private_key_jwt::PrivateKeyJwt;
+        use crate::storage::memory::{MemoryFlowStore, MemoryStore};
+
+        let store = Arc::new(MemoryStore::new());
+        let flows = Arc::new(MemoryFlowStore::new());
+        let clock: Arc<dyn Clock> = clock;
+        let keys = Arc::new(KeyRing::new(&config.secrets.system));
+        let secrets = SecretVerifier::new(
+            keys.clone(),
+            clock.clone(),
+            SecretSettings::from_config(&config.oauth2.client_secret_verification),
+        );
+        let private_key_jwt = PrivateKeyJwt::new(&config, store.clone(), clock.clone())
+            .expect("an HTTP client for jwks_uri");
+        let client_auth =
+            ClientAuthenticator::new(store.clone(), secrets).with_private_key_jwt(private_key_jwt);
+        let key_manager = Arc::new(KeyManager::new(
+            store.clone(),
+            keys.clone(),
+            clock.clone(),
+            KeySettings::from_config(&config),
+        ));
+        key_manager
+            .ensure_default_sets()
+            .await
+            .expect("the default key sets");
+        let backchannel =
+            BackChannel::new(&config.clients.http).expect("an HTTP client for back-channel");
+        let state = Self {
+            config: Arc::new(config),
+            clock,
+            cookie_keys: keys.clone(),
+            keys,
+            key_manager,
+            clients: store.clone(),
+            storage_health: store.clone(),
+            flow_steps: flows.clone(),
+            login_sessions: flows.clone(),
+            consents: flows,
+            tokens: store.clone(),
+            client_auth: Arc::new(client_auth),
+            grants: Arc::new(GrantRegistry::standard()),
+            backchannel: Arc::new(backchannel),
+        };
+        (state, store)
+    }
+}

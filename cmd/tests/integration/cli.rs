@@ -178,13 +178,18 @@ async fn client_commands_round_trip_through_the_admin_api() {
 
 #[test]
 fn serve_refuses_to_start_without_dsn_or_secret() {
+    // Every missing key at once, each named once (issue 21).
     let output = portunus(&["serve", "all"], &[]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("`dsn`") && stderr.lines().count() == 1,
+        stderr.starts_with("error: 3 configuration errors:"),
         "{stderr}"
     );
+    for key in ["`dsn`", "`secrets.system`", "`urls.self.issuer`"] {
+        assert_eq!(stderr.matches(key).count(), 1, "{key} in {stderr}");
+    }
+    assert_eq!(stderr.lines().count(), 4, "{stderr}");
 
     let output = portunus(
         &["serve", "all"],
@@ -226,6 +231,19 @@ fn http_get(port: u16, path: &str) -> String {
     response.lines().next().unwrap_or_default().to_owned()
 }
 
+/// A minimal HTTP/1.0 GET; returns the body.
+fn http_get_body(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -263,6 +281,12 @@ fn dev_mode_serves_migrates_and_stops_gracefully_on_sigterm() {
         let status = http_get(public, path);
         assert!(status.starts_with("HTTP/1.1 200"), "{path}: {status}");
     }
+    // Issue 21: one dev host everywhere: the issuer is 127.0.0.1, as every doc says.
+    let discovery = http_get_body(public, "/.well-known/openid-configuration");
+    assert!(
+        discovery.contains(&format!("\"issuer\":\"http://127.0.0.1:{public}/\"")),
+        "{discovery}"
+    );
     assert!(dir.path().join("portunus.sqlite").exists());
     assert!(dir.path().join("portunus.dev-secret").exists());
     let migrate = portunus(
@@ -294,6 +318,13 @@ fn dev_mode_serves_migrates_and_stops_gracefully_on_sigterm() {
     let mut log = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
     assert!(log.contains("generated a random system secret"), "{log}");
+    // The start message says where to go next (issue 21).
+    assert!(
+        log.contains(&format!("http://127.0.0.1:{admin}/swagger-ui/"))
+            && log.contains(&format!("http://127.0.0.1:{public}/"))
+            && log.contains("perform client-credentials"),
+        "{log}"
+    );
     assert!(
         log.contains("\"route\":\"/.well-known/jwks.json\""),
         "requests are logged: {log}"
@@ -316,4 +347,97 @@ fn dev_mode_serves_migrates_and_stops_gracefully_on_sigterm() {
         log.contains("\"stopped\"") || log.contains("stopped"),
         "{log}"
     );
+}
+
+/// Issue 21: a missing configuration file is one clear line, the OS error said once.
+#[test]
+fn missing_config_file_is_one_message() {
+    let output = portunus(&["serve", "all", "-c", "/nonexistent/portunus.yaml"], &[]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("/nonexistent/portunus.yaml"), "{stderr}");
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
+}
+
+/// Issue 21: `--help` leads a new user to `--dev` and the documentation; every flag
+/// of `create client` says what it does (`cli.rs` unit tests check all commands).
+#[test]
+fn help_mentions_dev_mode_and_the_docs() {
+    let output = portunus(&["--help"], &[]);
+    let help = String::from_utf8_lossy(&output.stdout);
+    for needle in ["--dev", "README.md", "docs/", "perform"] {
+        assert!(help.contains(needle), "{needle} in {help}");
+    }
+    let output = portunus(&["create", "client", "--help"], &[]);
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        help.contains("default: offline_access, offline, openid"),
+        "{help}"
+    );
+}
+
+/// Issue 21: a port in use names the settings that choose it.
+#[test]
+fn address_in_use_names_the_setting() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_portunus"))
+        .args(["serve", "all", "--dev"])
+        .current_dir(dir.path())
+        .env("SERVE_PUBLIC_PORT", &port)
+        .env("SERVE_ADMIN_PORT", free_port().to_string())
+        .env("LOG_LEVEL", "error")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("in use") && stderr.contains("serve.public.port"),
+        "{stderr}"
+    );
+}
+
+/// Issue 21: the command `migrate sql status` suggests works as printed.
+#[test]
+fn migrate_status_suggests_a_command_that_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let dsn = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let output = portunus(&["migrate", "sql", "status", "-e"], &[("DSN", &dsn)]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let suggested = stdout
+        .split('`')
+        .nth(1)
+        .unwrap_or_else(|| panic!("a suggestion in {stdout}"));
+    assert_eq!(suggested, "portunus migrate sql up -e");
+    let args: Vec<&str> = suggested.split(' ').skip(1).collect();
+    let output = portunus(&args, &[("DSN", &dsn)]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = portunus(&["migrate", "sql", "status", "-e"], &[("DSN", &dsn)]);
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("pending:"));
+}
+
+/// A reader that stops early (`portunus openapi | head`) ends the output quietly: no
+/// panic message, a successful exit. The document is larger than a pipe's buffer.
+#[test]
+fn closed_stdout_is_not_a_panic() {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portunus"))
+        .arg("openapi")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The read end is dropped here, before the rest of the document is written.
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.status.success(), "{stderr}");
 }

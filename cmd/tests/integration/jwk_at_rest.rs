@@ -1,4 +1,4 @@
-//! Keys at rest (DESIGN §5): private parts sealed with `secrets.system`, still usable
+//! Keys at rest (docs/security.md, "A stolen copy of the database"): private parts sealed with `secrets.system`, still usable
 //! after the secret rotates; startup bootstrap generates each set's key exactly once,
 //! also when two nodes start on one database at the same time.
 

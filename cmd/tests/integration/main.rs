@@ -1,5 +1,6 @@
-//! The one integration test binary (CONVENTIONS habit 12). Files are named by what they
-//! check; `support/` holds the `TestApp` builder and the per-test databases.
+//! The one integration test binary (one link instead of one per file: build time on 2
+//! cores). Files are named by what they check;
+//! `support/` holds the `TestApp` builder and the per-test databases.
 #![recursion_limit = "256"]
 #![allow(
     clippy::unwrap_used,
@@ -12,10 +13,13 @@ mod support;
 
 mod admin_clients;
 mod cli;
+mod cli_perform;
+mod dev_home;
 mod health;
 mod hydra_login_consent;
 mod hydra_sessions;
 mod janitor;
+mod json_newline;
 mod jwk_admin_api;
 mod jwk_admin_api_errors;
 mod jwk_at_rest;

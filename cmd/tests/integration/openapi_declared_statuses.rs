@@ -15,6 +15,9 @@ fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
     let mut out = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
+            if method == "servers" {
+                continue; // the public paths' listener, not an operation
+            }
             out.push((path.clone(), method.to_uppercase(), operation));
         }
     }

@@ -1,4 +1,4 @@
-//! Argon2id for operator-chosen client secrets (DESIGN §5), one computation at a time,
+//! Argon2id for operator-chosen client secrets (docs/security.md), one computation at a time,
 //! each in an area given back to the system when it ends.
 //!
 //! Argon2 is memory-hard by design: every computation fills `m_cost` KiB. Allocating that

@@ -1,4 +1,4 @@
-//! Client secrets (DESIGN §5). Generated secrets carry 256 bits of entropy, so a single
+//! Client secrets (docs/security.md). Generated secrets carry 256 bits of entropy, so a single
 //! SHA-256 is as strong as any KDF against them and costs well under a microsecond to
 //! verify; secrets an operator chose may be guessable and get Argon2id. Verification of
 //! either is constant-time. (Keying the fast hash with the system secret would tie every

@@ -7,8 +7,7 @@
 use crate::client::model::{Client, SubjectType};
 use crate::config::Config;
 use crate::error::OAuth2Error;
-use crate::oauth2::private_key_jwt::JwksFetcher;
-use crate::oidc::subject;
+use crate::outbound::GuardedFetcher;
 
 /// Checks `client` as registered (after [`super::validate::validate`]).
 pub async fn check(config: &Config, client: &Client) -> Result<(), OAuth2Error> {
@@ -23,7 +22,7 @@ pub async fn check(config: &Config, client: &Client) -> Result<(), OAuth2Error> 
     if !client.sector_identifier_uri.is_empty() {
         return check_sector_document(config, client).await;
     }
-    if client.subject_type == SubjectType::Pairwise && subject::sector(client).is_none() {
+    if client.subject_type == SubjectType::Pairwise && sector_identifier_host(client).is_none() {
         return Err(bad(
             "A pairwise client whose redirect_uris have more than one host needs a sector_identifier_uri (OIDC Core §8.1).".to_owned(),
         ));
@@ -47,7 +46,7 @@ async fn check_sector_document(config: &Config, client: &Client) -> Result<(), O
             "Field sector_identifier_uri must be an https URL (OIDC Registration §2).".to_owned(),
         ));
     }
-    let fetcher = JwksFetcher::new(&config.clients.http)
+    let fetcher = GuardedFetcher::new(&config.clients.http)
         .map_err(|e| OAuth2Error::server_error(format!("HTTP client: {e}")))?;
     let body = fetcher.fetch(uri).await.map_err(|why| {
         bad(format!(
@@ -65,4 +64,48 @@ async fn check_sector_document(config: &Config, client: &Client) -> Result<(), O
         )));
     }
     Ok(())
+}
+
+/// The sector identifier host of `client` (OIDC Core §8.1), if it has one: the host of
+/// its `sector_identifier_uri`, else the one host all its redirect URIs share.
+pub fn sector_identifier_host(client: &Client) -> Option<String> {
+    if !client.sector_identifier_uri.is_empty() {
+        return host(&client.sector_identifier_uri);
+    }
+    let mut hosts = client.redirect_uris.iter().filter_map(|uri| host(uri));
+    let first = hosts.next()?;
+    hosts.all(|h| h == first).then_some(first)
+}
+
+fn host(uri: &str) -> Option<String> {
+    url::Url::parse(uri)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sector_is_the_sector_uri_host_or_the_one_redirect_host() {
+        let mut client = Client {
+            redirect_uris: vec![
+                "https://a.example.com/cb".into(),
+                "https://a.example.com/other".into(),
+            ],
+            ..Client::default()
+        };
+        assert_eq!(
+            sector_identifier_host(&client).as_deref(),
+            Some("a.example.com")
+        );
+        client.redirect_uris.push("https://b.example.com/cb".into());
+        assert_eq!(sector_identifier_host(&client), None);
+        client.sector_identifier_uri = "https://sector.example.com/uris.json".into();
+        assert_eq!(
+            sector_identifier_host(&client).as_deref(),
+            Some("sector.example.com")
+        );
+    }
 }

@@ -23,6 +23,28 @@ pub enum ConfigError {
     },
     #[error("configuration key `{key}`: {message}")]
     Invalid { key: String, message: String },
+    /// More than one problem: all of them, one a line.
+    #[error("{} configuration errors:\n  {}", .0.len(), join_lines(.0))]
+    Several(Vec<ConfigError>),
+}
+
+fn join_lines(errors: &[ConfigError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n  ")
+}
+
+impl ConfigError {
+    /// `Ok` for none, the error itself for one, `Several` for more.
+    pub fn from_all(mut errors: Vec<ConfigError>) -> Result<(), ConfigError> {
+        match errors.len() {
+            0 => Ok(()),
+            1 => Err(errors.remove(0)),
+            _ => Err(ConfigError::Several(errors)),
+        }
+    }
 }
 
 /// The environment variable that sets a key.
@@ -57,12 +79,17 @@ pub fn load(
     }
     let mut leaves = Vec::new();
     collect_leaves(&defaults, String::new(), &mut leaves);
+    // Every bad variable is reported, not only the first (issue 21).
+    let mut errors = Vec::new();
     for (key, default) in leaves {
         if let Some(raw) = env(&env_name(&key)) {
-            let value = env_value(&key, default, &raw)?;
-            set_path(&mut merged, &key, value);
+            match env_value(&key, default, &raw) {
+                Ok(value) => set_path(&mut merged, &key, value),
+                Err(err) => errors.push(err),
+            }
         }
     }
+    ConfigError::from_all(errors)?;
     serde_path_to_error::deserialize::<_, Config>(merged).map_err(|err| {
         let key = err.path().to_string();
         ConfigError::Invalid {

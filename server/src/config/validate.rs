@@ -14,18 +14,20 @@ pub const MIN_API_KEY_LEN: usize = 32;
 impl Config {
     /// Checks the configuration after `--dev` defaults have been applied.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        // Every problem is collected, so one run reports them all (issue 21).
+        let mut errors = Vec::new();
         if self.dsn.as_deref().is_none_or(str::is_empty) {
-            return Err(missing("dsn"));
+            errors.push(missing("dsn"));
         }
         if self.secrets.system.is_empty() {
-            return Err(missing("secrets.system"));
+            errors.push(missing("secrets.system"));
         }
         for (name, list) in [
             ("secrets.system", &self.secrets.system),
             ("secrets.cookie", &self.secrets.cookie),
         ] {
             if let Some(index) = list.iter().position(|s| s.chars().count() < MIN_SECRET_LEN) {
-                return Err(ConfigError::Invalid {
+                errors.push(ConfigError::Invalid {
                     key: format!("{name}[{index}]"),
                     message: format!(
                         "each secret must be at least {MIN_SECRET_LEN} characters long"
@@ -36,7 +38,7 @@ impl Config {
         // Hydra: the issuer "must be specified … unless --dev is set". Without it every
         // token would name a loopback issuer no client outside this host can use.
         if !self.dev && self.urls.self_.issuer.is_none() && self.urls.self_.public.is_none() {
-            return Err(ConfigError::Invalid {
+            errors.push(ConfigError::Invalid {
                 key: "urls.self.issuer".into(),
                 message: format!(
                     "is required outside dev mode: set it (or urls.self.public) to the URL clients reach the public listener at, in the configuration file or as environment variable {}",
@@ -47,7 +49,7 @@ impl Config {
         if let Some(key) = &self.serve.admin.api_key
             && key.chars().count() < MIN_API_KEY_LEN
         {
-            return Err(ConfigError::Invalid {
+            errors.push(ConfigError::Invalid {
                 key: "serve.admin.api_key".into(),
                 message: format!(
                     "must be at least {MIN_API_KEY_LEN} characters long when set (an empty value does not turn the key off: remove the key instead)"
@@ -70,7 +72,7 @@ impl Config {
         ] {
             for (index, value) in list.iter().enumerate() {
                 if let Err(err) = value.parse::<Cidr>() {
-                    return Err(ConfigError::Invalid {
+                    errors.push(ConfigError::Invalid {
                         key: format!("{name}[{index}]"),
                         message: err.to_string(),
                     });
@@ -89,12 +91,18 @@ impl Config {
         ];
         for (key, value) in urls {
             if let Some(value) = value {
-                let parsed = url::Url::parse(value).map_err(|e| ConfigError::Invalid {
-                    key: key.to_owned(),
-                    message: format!("{value:?} is not an absolute URL: {e}"),
-                })?;
+                let parsed = match url::Url::parse(value) {
+                    Ok(parsed) => parsed,
+                    Err(e) => {
+                        errors.push(ConfigError::Invalid {
+                            key: key.to_owned(),
+                            message: format!("{value:?} is not an absolute URL: {e}"),
+                        });
+                        continue;
+                    }
+                };
                 if !matches!(parsed.scheme(), "http" | "https") {
-                    return Err(ConfigError::Invalid {
+                    errors.push(ConfigError::Invalid {
                         key: key.to_owned(),
                         message: format!("{value:?} must be an http or https URL"),
                     });
@@ -110,7 +118,7 @@ impl Config {
             .as_secs()
             > 300
         {
-            return Err(ConfigError::Invalid {
+            errors.push(ConfigError::Invalid {
                 key: "oauth2.grant.refresh_token.rotation_grace_period".into(),
                 message: "must not exceed 5m".into(),
             });
@@ -118,7 +126,7 @@ impl Config {
         let exceptions = &self.clients.http.private_ip_exception_urls;
         for (index, value) in exceptions.iter().enumerate() {
             if url::Url::parse(value).is_err() {
-                return Err(ConfigError::Invalid {
+                errors.push(ConfigError::Invalid {
                     key: format!("clients.http.private_ip_exception_urls[{index}]"),
                     message: format!("{value:?} is not an absolute URL"),
                 });
@@ -127,7 +135,7 @@ impl Config {
         let subjects = &self.oidc.subject_identifiers;
         for (index, value) in subjects.supported_types.iter().enumerate() {
             if !matches!(value.as_str(), "public" | "pairwise") {
-                return Err(ConfigError::Invalid {
+                errors.push(ConfigError::Invalid {
                     key: format!("oidc.subject_identifiers.supported_types[{index}]"),
                     message: format!("{value:?} is not public or pairwise"),
                 });
@@ -136,7 +144,7 @@ impl Config {
         if subjects.supported_types.iter().any(|t| t == "pairwise")
             && subjects.pairwise.salt.chars().count() < MIN_SECRET_LEN
         {
-            return Err(ConfigError::Invalid {
+            errors.push(ConfigError::Invalid {
                 key: "oidc.subject_identifiers.pairwise.salt".into(),
                 message: format!(
                     "must be at least {MIN_SECRET_LEN} characters long when pairwise is supported"
@@ -144,12 +152,12 @@ impl Config {
             });
         }
         if self.serve.request_body_limit < 1024 {
-            return Err(ConfigError::Invalid {
+            errors.push(ConfigError::Invalid {
                 key: "serve.request_body_limit".into(),
                 message: "must be at least 1024 bytes".into(),
             });
         }
-        Ok(())
+        ConfigError::from_all(errors)
     }
 }
 
@@ -182,6 +190,27 @@ mod tests {
 
     fn error_of(config: &Config) -> String {
         config.validate().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let mut config = valid();
+        config.dsn = None;
+        config.urls.login = Some("not a url".into());
+        config.serve.request_body_limit = 1;
+        let err = error_of(&config);
+        assert!(err.starts_with("3 configuration errors:"), "{err}");
+        for key in ["`dsn`", "`urls.login`", "`serve.request_body_limit`"] {
+            assert!(err.contains(key), "{key} in {err}");
+        }
+        let env = |name: &str| {
+            matches!(name, "SERVE_PUBLIC_PORT" | "SERVE_ADMIN_PORT").then(|| "abc".to_owned())
+        };
+        let err = crate::config::load(None, &env).unwrap_err().to_string();
+        assert!(
+            err.contains("serve.public.port") && err.contains("serve.admin.port"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -4,11 +4,11 @@
 
 use chrono::Duration;
 
-use super::sealed::{self, SealedKind};
-use super::state::{
+use super::challenge_state::{
     AcceptedConsent, AcceptedLogin, ConsentChallengeState, ConsentOutcome, ConsentVerifierState,
     LoginChallengeState, LoginOutcome, LoginVerifierState, Rejection,
 };
+use super::sealed::{self, SealedKind};
 use super::wire::{
     AcceptOAuth2ConsentRequest, AcceptOAuth2LoginRequest, OAuth2ConsentRequest, OAuth2LoginRequest,
     OidcContext, RejectOAuth2Request,

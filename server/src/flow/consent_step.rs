@@ -3,18 +3,19 @@
 
 use std::collections::HashMap;
 
-use super::cookies::{SetCookie, new_csrf};
-use super::sealed::{self, SealedKind};
-use super::state::{
+use super::challenge_state::{
     AcceptedConsent, ConsentChallengeState, ConsentDetails, ConsentOutcome, ConsentVerifierState,
     LoginResult,
 };
+use super::cookies::{SetCookie, new_csrf};
+use super::sealed::{self, SealedKind};
 use crate::client::model::Client;
 use crate::error::{ErrorKind, OAuth2Error};
-use crate::oauth2::authorize::code::{self, CodeGrant, IdTokenContext};
+use crate::oauth2::authorize::code::{self, CodeGrant};
 use crate::oauth2::authorize::implicit;
 use crate::oauth2::authorize::request::{AuthorizeRequest, Prompt};
 use crate::oauth2::authorize::response::AuthorizeResponse;
+use crate::oidc::id_token::IdTokenContext;
 use crate::oidc::subject;
 use crate::state::AppState;
 use crate::storage::flows::{ConsentGrant, FlowStep};

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::cookies::{SetCookie, new_csrf};
-use super::sealed::{self, SealedKind};
-use super::state::{
+use super::challenge_state::{
     LoginChallengeState, LoginOutcome, LoginResult, LoginVerifierState, SessionCookie,
 };
+use super::cookies::{SetCookie, new_csrf};
+use super::sealed::{self, SealedKind};
 use crate::client::model::Client;
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::authorize::request::{AuthorizeRequest, Prompt};
@@ -253,7 +253,7 @@ async fn session_for(
 async fn remember_session(
     state: &AppState,
     challenge: &LoginChallengeState,
-    accepted: &super::state::AcceptedLogin,
+    accepted: &super::challenge_state::AcceptedLogin,
     session_id: &str,
     authenticated_at: DateTime<Utc>,
     now: DateTime<Utc>,

@@ -1,24 +1,22 @@
-//! Hydra's login → consent state machine (DESIGN §3). The authorization endpoint hands
-//! the user agent to the operator's login app with a sealed login challenge; the app
-//! accepts or rejects it over the admin API and sends the user agent back with a sealed
-//! verifier; the same happens for consent; then the authorization code is issued.
-//! Challenges and verifiers carry the whole flow state; the database only records
-//! single-use steps, authentication sessions and granted consents.
+//! Hydra's login → consent state machine (docs/login-consent.md). The authorization
+//! endpoint hands the user agent to the operator's login app with a sealed login
+//! challenge; the app accepts or rejects it over the admin API and sends the user agent
+//! back with a sealed verifier; the same happens for consent; then the authorization code
+//! is issued. Challenges and verifiers carry the whole flow state; the database only
+//! records single-use steps, authentication sessions and granted consents. Logout, with
+//! its own challenge, is in `logout/`.
 
 pub mod admin;
 pub mod authorize;
+pub mod challenge_state;
 mod consent_step;
 pub mod cookies;
 pub mod hint;
 mod login_step;
 pub mod logout;
-pub mod logout_admin;
-pub mod logout_end;
-pub mod logout_state;
 pub mod remember;
 pub mod sealed;
 pub mod sessions;
-pub mod state;
 pub mod wire;
 
 /// A new flow id. Time-ordered (UUIDv7, RFC 9562 §5.7): flow steps and consent grants

@@ -1,4 +1,4 @@
-//! Self-contained flow state (DESIGN §3): challenges and verifiers are the flow's state,
+//! Self-contained flow state (docs/security.md, "A malicious login, consent or logout app"): challenges and verifiers are the flow's state,
 //! serialized and sealed with XChaCha20-Poly1305 under a key derived from the system
 //! secret. The kind is bound as associated data, so a login challenge can never be
 //! replayed as a consent verifier. Any node sharing the secret can continue a flow.

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
+use super::challenge_state::ConsentDetails;
 use super::sealed::{self, SealedKind};
-use super::state::ConsentDetails;
 use super::wire::{OAuth2ConsentRequest, OAuth2ConsentSession};
 use crate::client::wire::OAuth2Client;
 use crate::error::OAuth2Error;
@@ -160,7 +160,7 @@ pub async fn revoke_login_sessions(
                 return Ok(());
             };
             let clients =
-                super::logout_end::session_clients(state, &session.subject, sid, None).await?;
+                super::logout::end::session_clients(state, &session.subject, sid, None).await?;
             if state.login_sessions.delete_login_session(sid).await? {
                 backchannel::notify(state, clients, session.subject, sid.to_owned());
             }

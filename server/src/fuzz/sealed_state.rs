@@ -1,7 +1,8 @@
 //! Fuzz target: challenges, verifiers and the session cookie (`flow/sealed.rs`,
-//! `flow/state.rs`, `flow/logout_state.rs`). Sealed state round-trips; no change to a
-//! sealed text opens; no kind opens as another; and the JSON behind the seal, changed
-//! (as a leaked-secret attacker could), deserializes or is refused without a panic.
+//! `flow/challenge_state.rs`, `flow/logout/challenge_state.rs`). Sealed state round-trips;
+//! no change to a sealed text opens; no kind opens as another; and the JSON behind the
+//! seal, changed (as a leaked-secret attacker could), deserializes or is refused without
+//! a panic.
 
 use chrono::{TimeZone, Utc};
 use rand::Rng;
@@ -9,12 +10,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{Gen, run};
-use crate::flow::logout_state::{LogoutChallengeState, LogoutVerifierState};
-use crate::flow::sealed::{SealedKind, open, seal};
-use crate::flow::state::{
+use crate::flow::challenge_state::{
     AcceptedConsent, AcceptedLogin, ConsentChallengeState, ConsentOutcome, ConsentVerifierState,
     LoginChallengeState, LoginOutcome, LoginResult, LoginVerifierState, SessionCookie,
 };
+use crate::flow::logout::challenge_state::{LogoutChallengeState, LogoutVerifierState};
+use crate::flow::sealed::{SealedKind, open, seal};
 use crate::flow::wire::ConsentSessionData;
 use crate::oauth2::authorize::request::{AuthorizeRequest, Prompt, RedirectTarget, ResponseMode};
 use crate::oauth2::authorize::response_type::ResponseType;

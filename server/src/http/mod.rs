@@ -11,6 +11,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod pagination;
 pub mod public;
+pub mod request_context;
 
 use std::sync::Arc;
 
@@ -103,14 +104,21 @@ pub fn public_app(
         .app_data(path)
         .configure(public::routes)
         .split_for_parts();
-    app.app_data(web::Data::new(AllowedMethods::new(
-        &api,
-        public::UNDOCUMENTED,
-    )))
-    .default_service(web::to(errors::route_not_found))
-    .wrap(from_fn(middleware::error_body::error_body))
-    .wrap(from_fn(middleware::security_headers::security_headers))
-    .wrap(from_fn(middleware::access_log::access_log))
+    // `GET /` only in dev mode (public/home.rs); elsewhere `/` is an unknown path.
+    let mut undocumented = public::UNDOCUMENTED.to_vec();
+    let app = if config.dev {
+        undocumented.push(("/", "GET"));
+        app.route("/", web::get().to(public::home::dev_home))
+    } else {
+        app
+    };
+    app.app_data(web::Data::new(AllowedMethods::new(&api, &undocumented)))
+        .default_service(web::to(errors::route_not_found))
+        .wrap(from_fn(middleware::error_body::error_body))
+        .wrap(from_fn(middleware::json_newline::json_newline))
+        .wrap(from_fn(middleware::dev_cors::dev_cors))
+        .wrap(from_fn(middleware::security_headers::security_headers))
+        .wrap(from_fn(middleware::access_log::access_log))
 }
 
 /// The admin listener's app: `/admin/*`, the unprefixed aliases, health, Swagger UI.
@@ -175,6 +183,7 @@ pub fn admin_app(
     )
     .default_service(web::to(errors::route_not_found))
     .wrap(from_fn(middleware::error_body::error_body))
+    .wrap(from_fn(middleware::json_newline::json_newline))
     .wrap(from_fn(middleware::api_key::require_api_key))
     .wrap(from_fn(middleware::admin_prefix::admin_prefix))
     .wrap(from_fn(middleware::security_headers::security_headers))

@@ -36,13 +36,56 @@ pub fn document_v31() -> utoipa::openapi::OpenApi {
     document
 }
 
+/// The public listener in the published document: the dev server's address. A running
+/// server serves the document with its own public URL instead (`document_for`).
+pub const DOCUMENT_PUBLIC_URL: &str = "http://127.0.0.1:4444";
+
 /// The published document: OpenAPI 3.0.3-compatible JSON.
 pub fn document() -> serde_json::Value {
+    document_for(DOCUMENT_PUBLIC_URL)
+}
+
+/// The document with `public_url` as the server of the public listener's paths.
+pub fn document_for(public_url: &str) -> serde_json::Value {
     let mut document = document_v31();
     document.info.version = env!("CARGO_PKG_VERSION").to_owned();
     match serde_json::to_value(&document) {
-        Ok(value) => crate::openapi_v30::downgrade_to_3_0(value),
+        Ok(value) => {
+            let mut value = crate::openapi_v30::downgrade_to_3_0(value);
+            add_servers(&mut value, public_url);
+            value
+        }
         Err(_) => serde_json::Value::Null,
+    }
+}
+
+/// One document, two listeners (OpenAPI 3.0.3 §4.7.9 Path Item `servers`): the
+/// document-wide server is `/`, the listener that serves the document and Swagger UI
+/// (the admin one); each public path names the public listener, so Swagger UI's "Try it
+/// out" calls the right one. The SDK takes its base URL from its caller.
+fn add_servers(document: &mut serde_json::Value, public_url: &str) {
+    use serde_json::json;
+    let public_url = public_url.trim_end_matches('/');
+    if let Some(object) = document.as_object_mut() {
+        object.insert(
+            "servers".into(),
+            json!([{"url": "/", "description": "the admin listener (serves this document)"}]),
+        );
+    }
+    let Some(paths) = document
+        .get_mut("paths")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let admin = path == "/admin" || path.starts_with("/admin/");
+        if let (false, Some(item)) = (admin, item.as_object_mut()) {
+            item.insert(
+                "servers".into(),
+                json!([{"url": public_url, "description": "the public listener"}]),
+            );
+        }
     }
 }
 

@@ -16,7 +16,7 @@ pub const ACCESS_TOKEN_SET: &str = "hydra.jwt.access-token";
 
 /// The sets ensured at startup and their algorithms. ID tokens use RS256, the one
 /// algorithm every relying party must support (OIDC Core §15.1); JWT access tokens use
-/// ES256, ~10× cheaper to sign than RS256 (STACK.md).
+/// ES256, ~10× cheaper to sign than RS256 (docs/benchmarks.md: ES256 vs RS256 JWT access tokens).
 pub const DEFAULT_SETS: [(&str, Algorithm); 2] = [
     (ID_TOKEN_SET, Algorithm::RS256),
     (ACCESS_TOKEN_SET, Algorithm::ES256),

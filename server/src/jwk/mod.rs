@@ -1,5 +1,5 @@
 //! JSON Web Keys (RFC 7517), JWS signing and verification (RFC 7515, RFC 7518). josekit
-//! is imported only below this module (DESIGN §2).
+//! is imported only below this module (docs/architecture.md, "Layer rules").
 //!
 //! - `wire`: the RFC 7517 JSON shapes with Hydra's schema names;
 //! - `alg`: algorithms and key uses, parsed at the edge;

@@ -1,6 +1,6 @@
 //! Signing JWTs (RFC 7519 §7.1) as compact JWS (RFC 7515 §7.1) with the newest key of
 //! a set that may sign now. Signers are parsed once per set load (`KeyManager` caches
-//! them); parsing an RSA key per request is the slow path STACK.md measures.
+//! them); parsing an RSA key per request would cost more than the signature itself.
 
 use chrono::{DateTime, Utc};
 use josekit::jws::{self, JwsHeader, JwsSigner};

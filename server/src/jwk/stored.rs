@@ -1,4 +1,4 @@
-//! Keys at rest (DESIGN §5): the private JWK is sealed with the key ring's
+//! Keys at rest (docs/security.md, "A stolen copy of the database"): the private JWK is sealed with the key ring's
 //! `Purpose::JsonWebKey` key (XChaCha20-Poly1305 from `secrets.system`), bound to
 //! `"<set>/<kid>"` as associated data so a sealed key cannot be moved to another row.
 //! Only the public part (or, for `oct`, the metadata) is stored in the clear.

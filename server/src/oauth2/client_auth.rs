@@ -9,7 +9,7 @@
 //!
 //! Secrets are checked by [`SecretVerifier`]: one SHA-256 for secrets the server
 //! generated; Argon2id for operator-chosen ones, on the blocking pool behind a bounded,
-//! fair queue, with successes and recent failures cached (DESIGN §5, `secret_check.rs`).
+//! fair queue, with successes and recent failures cached (docs/security.md, `secret_check.rs`).
 //!
 //! Client enumeration: an unknown client, a client registered for another method, and
 //! a wrong secret get one and the same answer, and a presented secret costs the same
@@ -22,6 +22,7 @@ use crate::client::model::Client;
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::form::FormParams;
 use crate::oauth2::private_key_jwt::{Assertion, PrivateKeyJwt};
+use crate::oauth2::request_context::RequestContext;
 use crate::storage::ClientStore;
 
 pub mod admission;
@@ -80,10 +81,10 @@ impl ClientAuthenticator {
     /// Authenticates the request's client (RFC 6749 §2.3) and returns it.
     pub async fn authenticate(
         &self,
-        authorization: Option<&str>,
+        http: &RequestContext,
         form: &FormParams,
     ) -> Result<Client, OAuth2Error> {
-        let credentials = Credentials::extract(authorization, form)?;
+        let credentials = Credentials::extract(http.authorization()?, form)?;
         let basic = matches!(credentials, Credentials::ClientSecretBasic { .. });
         let fail = |hint: String| {
             let err = OAuth2Error::new(ErrorKind::InvalidClient).with_hint(hint);

@@ -14,6 +14,7 @@ use crate::error::OAuth2Error;
 use crate::oauth2::jwt_access_token;
 use crate::oauth2::session::{self, TokenSession};
 use crate::oauth2::token_format::{self, OpaqueToken};
+use crate::oauth2::token_type::TokenType;
 use crate::oidc::id_token::{self, IdTokenPlan};
 use crate::secrets::KeyRing;
 use crate::state::AppState;
@@ -145,6 +146,8 @@ pub struct Plan {
     pub refresh: Option<RefreshPlan>,
     /// An ID token (OIDC Core §3.1.3.3), when `openid` was granted.
     pub id_token: Option<IdTokenPlan>,
+    /// How the access token is presented (the request's, `grants::TokenRequest`).
+    pub token_type: TokenType,
 }
 
 /// The refresh token of a [`Plan`].
@@ -225,7 +228,7 @@ pub async fn prepare(
             id_token,
             refresh_token,
             scope: (!grant.scope.is_empty()).then(|| grant.scope.join(" ")),
-            token_type: "bearer".to_owned(),
+            token_type: plan.token_type.as_str().to_owned(),
         },
     })
 }
@@ -258,6 +261,7 @@ pub async fn issue(
             scope: grant.scope.clone(),
         }),
         id_token: None,
+        token_type: TokenType::Bearer,
     };
     issue_plan(state, grant, &plan).await
 }

@@ -1,5 +1,6 @@
-//! The OAuth 2.0 protocol core, independent of HTTP (DESIGN §2): opaque tokens, client
-//! authentication, the token endpoint's grants, introspection and revocation. Handlers
+//! The OAuth 2.0 protocol core, independent of HTTP (docs/architecture.md, "Layer
+//! rules"): opaque tokens, client authentication, the token endpoint's grants,
+//! introspection, revocation and the UserInfo endpoint. Handlers
 //! in `http/` extract the request, call in here and write the response.
 
 pub mod authorize;
@@ -13,8 +14,11 @@ pub mod jwt_access_token;
 pub mod limits;
 pub mod pkce;
 pub mod private_key_jwt;
+pub mod request_context;
 pub mod revoke;
 pub mod scope;
 pub mod secret_cache;
 pub mod session;
 pub mod token_format;
+pub mod token_type;
+pub mod userinfo;

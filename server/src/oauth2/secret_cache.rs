@@ -1,4 +1,4 @@
-//! Bounded in-process caches of slow (Argon2id) client secret verifications (DESIGN §5):
+//! Bounded in-process caches of slow (Argon2id) client secret verifications (docs/security.md):
 //! the successes, so the KDF runs once per client and process rather than on every
 //! token request, and the recent failures, so a flood repeating one wrong secret does
 //! not recompute it.

@@ -1,4 +1,4 @@
-//! Data stored with a token that must be encrypted at rest (DESIGN §4): the token's
+//! Data stored with a token that must be encrypted at rest (docs/security.md, "A stolen copy of the database"): the token's
 //! session (extra claims, later the ID token's claims) and, for authorization codes,
 //! the authorization request. Sealed with XChaCha20-Poly1305 under the system secret's
 //! session key, bound to the token's `signature_hash` (so a sealed value cannot be

@@ -1,4 +1,4 @@
-//! Opaque tokens (DESIGN §4): `<prefix><body>.<mac>`, both base64url without padding.
+//! Opaque tokens (docs/architecture.md, "Storage"): `<prefix><body>.<mac>`, both base64url without padding.
 //! `body` is an 8-byte time-ordered id (the issue time in Unix milliseconds, 48 bits
 //! big-endian, then 16 random bits) followed by 32 bytes from the OS RNG; `mac` is the
 //! HMAC-SHA256 of `<prefix><body>` under the current system secret's token key. The

@@ -23,13 +23,13 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use crate::client::model::Client;
 use crate::error::OAuth2Error;
 use crate::jwk::{Algorithm, ID_TOKEN_SET};
-use crate::oauth2::authorize::code::IdTokenContext;
 use crate::state::AppState;
 
 /// Claims the consent app's `session.id_token` cannot set (OIDC Core §2, RFC 7519 §4.1,
@@ -51,6 +51,31 @@ pub const RESERVED_CLAIMS: [&str; 15] = [
     "sid",
     "jti",
 ];
+
+/// What an ID token of this grant states about the authentication (OIDC Core §2),
+/// sealed with the code or refresh token until the token endpoint signs it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IdTokenContext {
+    pub auth_time: Option<DateTime<Utc>>,
+    pub acr: Option<String>,
+    pub amr: Vec<String>,
+    pub sid: Option<String>,
+    pub nonce: Option<String>,
+    /// The consent app's `session.id_token` claims.
+    pub claims: serde_json::Map<String, serde_json::Value>,
+}
+
+impl IdTokenContext {
+    /// The consent app's `session.id_token`: its members when it is an object, else none.
+    pub fn from_claims(
+        claims: Option<serde_json::Value>,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        match claims {
+            Some(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        }
+    }
+}
 
 /// What an ID token of one token response states.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,6 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 use crate::client::model::{Client, SubjectType};
+use crate::client::sector::sector_identifier_host;
 use crate::config::Config;
 
 /// The `sub` that `client` sees for the local `subject`.
@@ -19,27 +20,11 @@ pub fn for_client(config: &Config, client: &Client, subject: &str) -> String {
         SubjectType::Pairwise => {
             // Registration guarantees a sector; the client id is a last resort that
             // still never reveals the local subject.
-            let sector = sector(client).unwrap_or_else(|| client.client_id.clone());
+            let sector = sector_identifier_host(client).unwrap_or_else(|| client.client_id.clone());
             let salt = &config.oidc.subject_identifiers.pairwise.salt;
             pairwise(&sector, subject, salt)
         }
     }
-}
-
-/// The sector identifier host of `client` (OIDC Core §8.1), if it has one.
-pub fn sector(client: &Client) -> Option<String> {
-    if !client.sector_identifier_uri.is_empty() {
-        return host(&client.sector_identifier_uri);
-    }
-    let mut hosts = client.redirect_uris.iter().filter_map(|uri| host(uri));
-    let first = hosts.next()?;
-    hosts.all(|h| h == first).then_some(first)
-}
-
-fn host(uri: &str) -> Option<String> {
-    url::Url::parse(uri)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
 }
 
 /// OIDC Core §8.1: "sub = SHA-256 ( sector_identifier || local_sub || salt )", in
@@ -55,22 +40,6 @@ pub fn pairwise(sector: &str, subject: &str, salt: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sector_is_the_sector_uri_host_or_the_one_redirect_host() {
-        let mut client = Client {
-            redirect_uris: vec![
-                "https://a.example.com/cb".into(),
-                "https://a.example.com/other".into(),
-            ],
-            ..Client::default()
-        };
-        assert_eq!(sector(&client).as_deref(), Some("a.example.com"));
-        client.redirect_uris.push("https://b.example.com/cb".into());
-        assert_eq!(sector(&client), None);
-        client.sector_identifier_uri = "https://sector.example.com/uris.json".into();
-        assert_eq!(sector(&client).as_deref(), Some("sector.example.com"));
-    }
 
     #[test]
     fn pairwise_subjects_differ_per_sector_and_hide_the_local_one() {

@@ -1,4 +1,4 @@
-//! The storage ports in memory, for unit tests of protocol logic (DESIGN §4). It keeps
+//! The storage ports in memory, for unit tests of protocol logic (docs/architecture.md, "Tests"). It keeps
 //! the contract of every port exactly, including the SQL stores' microsecond timestamps,
 //! so a test that passes here passes on a database; the conformance suite runs on it too.
 
@@ -12,6 +12,8 @@ use chrono::SubsecRound;
 use crate::client::model::Client;
 use crate::storage::{ClientListQuery, ClientStore, StorageError, StorageHealth};
 
+mod flows;
+pub use flows::MemoryFlowStore;
 mod json_web_keys;
 mod jti;
 mod tokens;

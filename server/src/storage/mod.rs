@@ -8,7 +8,6 @@ pub mod flows;
 mod json_web_keys;
 pub mod jti;
 pub mod memory;
-pub mod memory_flows;
 pub mod sql;
 mod tokens;
 

@@ -1,5 +1,5 @@
 //! The `TokenStore` port: opaque tokens (access, refresh, authorization code) as rows
-//! keyed by a hash of the token's MAC, grouped in families (DESIGN §4).
+//! keyed by a hash of the token's MAC, grouped in families (docs/architecture.md, "Storage").
 //!
 //! A *family* is every token one grant issued (the authorization code, the access and
 //! refresh tokens it was exchanged for, and the tokens refreshes derive from it): they
@@ -112,8 +112,8 @@ pub trait TokenStore: Send + Sync {
     ) -> Result<bool, StorageError>;
 
     /// Redeems a single-use token and stores what it is exchanged for, in one
-    /// transaction (DESIGN §3: "consume a code and issue its tokens in one
-    /// transaction"): either both happen or neither does.
+    /// transaction: either both happen or neither does, so a code can never be redeemed
+    /// without its tokens being stored, nor its tokens stored twice.
     ///
     /// With `grace` zero the token must be active; it is marked inactive and used at
     /// `at`, exactly as [`mark_used`](Self::mark_used) does, and of concurrent calls on

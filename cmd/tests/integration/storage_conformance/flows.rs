@@ -11,8 +11,8 @@ use portunus_server::storage::flows::{
     ConsentGrant, ConsentListQuery, ConsentStore, FlowStep, FlowStepStore, LoginSession,
     LoginSessionStore,
 };
+use portunus_server::storage::memory::MemoryFlowStore;
 use portunus_server::storage::memory::MemoryStore;
-use portunus_server::storage::memory_flows::MemoryFlowStore;
 
 use super::migrated;
 use crate::support::test_db::{catch_failure, for_each_backend};

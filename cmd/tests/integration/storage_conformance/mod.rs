@@ -1,4 +1,4 @@
-//! The storage conformance suite (DESIGN §4, CONVENTIONS habit 9): every clause of the
+//! The storage conformance suite (docs/architecture.md, "Storage"): every clause of the
 //! port contracts in `portunus_server::storage`, run on `MemoryStore` and on `SqlStore`
 //! over every configured backend, each clause on a fresh, migrated database.
 

@@ -151,14 +151,24 @@ impl Drop for TestDatabase {
     }
 }
 
-/// Runs `f` on a fresh database of every backend, one after the other. A failure names
-/// its backend; every backend runs even when an earlier one failed.
+/// Runs `f` on a fresh database of every configured backend, one after the other. A
+/// failure names its backend; every backend runs even when an earlier one failed.
 pub async fn for_each_backend<F, Fut>(f: F)
 where
     F: Fn(TestDatabase) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let mut failures = Vec::new();
+    // Say which backends this test did not cover, so its pass claims only what ran
+    // (`.ci/run` counts the `storage test on <backend>` lines, not these).
+    for (backend, var) in [
+        (TestBackend::Postgres, POSTGRES_URL_VAR),
+        (TestBackend::Mysql, MYSQL_URL_VAR),
+    ] {
+        if backend.server_url().is_none() {
+            eprintln!("not run: storage test on {backend}: {var} is not set");
+        }
+    }
     for backend in backends() {
         eprintln!("storage test on {backend}");
         if let Err(message) = catch_failure(f(TestDatabase::create(backend))).await {

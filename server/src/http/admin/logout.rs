@@ -6,8 +6,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::error::{ErrorBody, OAuth2Error};
-use crate::flow::logout_admin;
-use crate::flow::logout_state::OAuth2LogoutRequest;
+use crate::flow::logout::admin as logout_admin;
+use crate::flow::logout::challenge_state::OAuth2LogoutRequest;
 use crate::flow::wire::OAuth2RedirectTo;
 use crate::state::AppState;
 

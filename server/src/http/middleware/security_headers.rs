@@ -17,7 +17,7 @@ use actix_web::http::header::{
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, HttpResponseBuilder};
 
-use crate::oauth2::authorize::response::{DEFAULT_HTML_CSP, HtmlPage};
+use crate::html::{DEFAULT_HTML_CSP, HtmlPage};
 
 /// Swagger UI (admin listener): its scripts, styles, images and the document are its
 /// own files; it sets inline styles and uses `data:` images. Nothing from elsewhere,
@@ -61,13 +61,41 @@ pub fn add_security_headers(path: &str, headers: &mut HeaderMap) {
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
 }
 
+/// `SWAGGER_UI_CSP` that may also connect to the public listener's origin (the
+/// document's public paths name it: `http/openapi.rs`).
+pub fn swagger_ui_csp(public_url: &str) -> String {
+    let origin = url::Url::parse(public_url)
+        .ok()
+        .map(|u| u.origin())
+        .filter(url::Origin::is_tuple)
+        .map(|o| o.ascii_serialization());
+    match origin {
+        Some(origin) => SWAGGER_UI_CSP.replace(
+            "connect-src 'self'",
+            &format!("connect-src 'self' {origin}"),
+        ),
+        None => SWAGGER_UI_CSP.to_owned(),
+    }
+}
+
 pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, Error> {
     let path = req.path().to_owned();
+    let swagger_csp = (path == "/swagger-ui" || path.starts_with("/swagger-ui/"))
+        .then(|| req.app_data::<actix_web::web::Data<crate::state::AppState>>())
+        .flatten()
+        .map(|state| swagger_ui_csp(&state.config.public_url()));
     let mut response = next.call(req).await?;
-    add_security_headers(&path, response.headers_mut());
+    let headers = response.headers_mut();
+    if let Some(csp) = swagger_csp.and_then(|csp| HeaderValue::from_str(&csp).ok())
+        && is_html(headers)
+        && !headers.contains_key(CONTENT_SECURITY_POLICY)
+    {
+        headers.insert(CONTENT_SECURITY_POLICY, csp);
+    }
+    add_security_headers(&path, headers);
     Ok(response)
 }
 

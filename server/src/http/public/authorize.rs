@@ -10,9 +10,10 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, web};
 use crate::config::SameSiteMode;
 use crate::flow::authorize::{self, Outcome};
 use crate::flow::cookies::SetCookie;
+use crate::html::error_page;
 use crate::http::forwarded::ClientOrigin;
 use crate::http::middleware::security_headers::html_response;
-use crate::oauth2::authorize::response::{AuthorizeResponse, error_page, form_post_page};
+use crate::oauth2::authorize::response::{AuthorizeResponse, form_post_page};
 use crate::oauth2::form::FormParams;
 use crate::state::AppState;
 

@@ -7,10 +7,10 @@ use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use super::authorize::{cookie, cookies_of, pairs, request_url};
-use crate::flow::logout::{self, LogoutOutcome, LogoutResult};
+use crate::flow::logout::browser::{self as logout, LogoutOutcome, LogoutResult};
+use crate::html::{DEFAULT_HTML_CSP, HtmlPage, error_page};
 use crate::http::forwarded::ClientOrigin;
 use crate::http::middleware::security_headers::html_response;
-use crate::oauth2::authorize::response::{DEFAULT_HTML_CSP, HtmlPage, error_page};
 use crate::oauth2::form::FormParams;
 use crate::state::AppState;
 

@@ -3,6 +3,7 @@
 
 pub mod authorize;
 pub mod discovery;
+pub mod home;
 pub mod jwks;
 pub mod logout;
 pub mod revoke;

@@ -4,9 +4,9 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use utoipa::ToSchema;
 
-use super::token::authorization_header;
 use crate::error::{ErrorBody, OAuth2Error};
 use crate::http::form_body::FormPairs;
+use crate::http::request_context::request_context;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::revoke;
 use crate::state::AppState;
@@ -56,7 +56,10 @@ pub async fn revoke_o_auth2_token(
     let token = form.require("token")?;
     let client = state
         .client_auth
-        .authenticate(authorization_header(&req)?, &form)
+        .authenticate(
+            &request_context(&req, &state.config, "/oauth2/revoke"),
+            &form,
+        )
         .await?;
     revoke::revoke(&state, &client, token).await?;
     Ok(HttpResponse::Ok().finish())

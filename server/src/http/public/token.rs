@@ -1,5 +1,5 @@
-//! `POST /oauth2/token`: the OAuth 2.0 token endpoint (RFC 6749 §3.2). Thin: reads the
-//! `Authorization` header and the form pairs, hands them to the grant registry, and
+//! `POST /oauth2/token`: the OAuth 2.0 token endpoint (RFC 6749 §3.2). Thin: builds the
+//! request's context and the form pairs, hands them to the grant registry, and
 //! writes the response with `Cache-Control: no-store` (RFC 6749 §5.1).
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ErrorBody, OAuth2Error};
 use crate::http::form_body::FormPairs;
+use crate::http::request_context::request_context;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::issue::TokenResponse;
 use crate::state::AppState;
@@ -34,19 +35,6 @@ pub struct TokenRequestForm {
     pub code_verifier: Option<String>,
     /// The refresh token (`refresh_token`).
     pub refresh_token: Option<String>,
-}
-
-/// The `Authorization` header's value; a value that is not visible ASCII is
-/// `invalid_request`.
-pub fn authorization_header(req: &HttpRequest) -> Result<Option<&str>, OAuth2Error> {
-    req.headers()
-        .get(header::AUTHORIZATION)
-        .map(|value| {
-            value.to_str().map_err(|_| {
-                OAuth2Error::invalid_request("The Authorization header is not valid ASCII.")
-            })
-        })
-        .transpose()
 }
 
 /// The OAuth 2.0 Token Endpoint
@@ -81,8 +69,8 @@ pub async fn oauth2_token_exchange(
     FormPairs(form): FormPairs,
 ) -> Result<HttpResponse, OAuth2Error> {
     let form = FormParams::new(form);
-    let authorization = authorization_header(&req)?;
-    let response = state.grants.exchange(&state, authorization, &form).await?;
+    let http = request_context(&req, &state.config, "/oauth2/token");
+    let response = state.grants.exchange(&state, &http, &form).await?;
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .insert_header((header::PRAGMA, "no-cache"))

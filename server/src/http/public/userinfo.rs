@@ -1,15 +1,15 @@
 //! `GET|POST /userinfo` (OIDC Core §5.3). Thin: reads the bearer token from the
 //! `Authorization` header or, on POST, from a form body (RFC 6750 §2.1, §2.2), hands it
-//! to `oidc::userinfo`, and writes JSON or a signed JWT, never cached.
+//! to `oauth2::userinfo`, and writes JSON or a signed JWT, never cached.
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use super::token::authorization_header;
 use crate::error::{ErrorBody, OAuth2Error};
+use crate::http::request_context::authorization_header;
 use crate::oauth2::bearer;
 use crate::oauth2::form::FormParams;
-use crate::oidc::userinfo::{self, OidcUserInfo, UserInfo};
+use crate::oauth2::userinfo::{self, OidcUserInfo, UserInfo};
 use crate::state::AppState;
 
 fn respond(info: UserInfo) -> HttpResponse {

@@ -11,6 +11,7 @@ use crate::error::OAuth2Error;
 use crate::oauth2::issue::Grant;
 use crate::oauth2::pkce::PkceMethod;
 use crate::oauth2::session::TokenSession;
+use crate::oidc::id_token::IdTokenContext;
 use crate::state::AppState;
 use crate::storage::{StoredToken, TokenKind};
 
@@ -22,18 +23,6 @@ pub struct CodeRequestData {
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<PkceMethod>,
     pub requested_at: DateTime<Utc>,
-}
-
-/// What an ID token of this grant states about the authentication (OIDC Core §2).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct IdTokenContext {
-    pub auth_time: Option<DateTime<Utc>>,
-    pub acr: Option<String>,
-    pub amr: Vec<String>,
-    pub sid: Option<String>,
-    pub nonce: Option<String>,
-    /// The consent app's `session.id_token` claims.
-    pub claims: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The authenticated, consented facts the code is issued for.
@@ -112,12 +101,4 @@ pub fn mint_code(
         Some(&data),
     )?;
     Ok((code.value, row))
-}
-
-impl IdTokenContext {
-    pub fn from_claims(
-        claims: Option<serde_json::Value>,
-    ) -> serde_json::Map<String, serde_json::Value> {
-        object(claims)
-    }
 }

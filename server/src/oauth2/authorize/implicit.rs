@@ -19,6 +19,7 @@ use crate::duration::GoDuration;
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::issue::{self, Grant};
 use crate::oauth2::jwt_access_token;
+use crate::oauth2::token_type::TokenType;
 use crate::oidc::id_token::{self, IdTokenPlan};
 use crate::state::AppState;
 use crate::storage::{StoredToken, TokenKind};
@@ -51,7 +52,10 @@ pub async fn issue_response(
         let (token, row) = mint_access_token(state, client, &family, lifespan).await?;
         rows.push(row);
         params.push(("access_token".to_owned(), token.clone()));
-        params.push(("token_type".to_owned(), "bearer".to_owned()));
+        params.push((
+            "token_type".to_owned(),
+            TokenType::Bearer.as_str().to_owned(),
+        ));
         params.push(("expires_in".to_owned(), lifespan.num_seconds().to_string()));
         Some(token)
     } else {

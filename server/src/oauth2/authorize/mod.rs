@@ -1,5 +1,6 @@
-//! The authorization endpoint (RFC 6749 §3.1, §4.1): request validation, where errors
-//! go, and how responses are encoded. The login/consent state machine is `crate::flow`.
+//! The authorization endpoint (RFC 6749 §3.1, §4.1): where a request's parameters come
+//! from (`source`), their validation by concern (`validate`), where errors go
+//! (`request`), and how responses are encoded. The login/consent state machine is `crate::flow`.
 
 pub mod code;
 pub mod implicit;
@@ -8,3 +9,5 @@ pub mod redirect_uri;
 pub mod request;
 pub mod response;
 pub mod response_type;
+pub mod source;
+pub mod validate;

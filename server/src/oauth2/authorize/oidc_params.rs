@@ -7,9 +7,7 @@ use serde_json::{Map, Value};
 use super::request::Prompt;
 use super::response_type::ResponseType;
 use crate::error::{OAuth2Error, quoted};
-use crate::jwk::ID_TOKEN_SET;
 use crate::oauth2::{limits, scope};
-use crate::state::AppState;
 
 /// OIDC Core §3.2.2.1 / §3.3.2.11: when the response contains an ID token, `nonce` is
 /// REQUIRED, and every OpenID Connect request has the `openid` scope (§3.1.2.1).
@@ -50,36 +48,6 @@ pub fn parse_claims(value: Option<&str>) -> Result<Option<Map<String, Value>>, O
             "The claims parameter must be a JSON object (OIDC Core Section 5.5).",
         )),
     }
-}
-
-/// OIDC Core §3.1.2.1 `id_token_hint`: "ID Token previously issued by the Authorization
-/// Server". Its signature must verify with the ID-token key set and its `iss` be ours;
-/// an expired hint is accepted ("the OP SHOULD accept it even if it has expired").
-pub async fn verify_id_token_hint(
-    state: &AppState,
-    hint: &str,
-) -> Result<Map<String, Value>, OAuth2Error> {
-    let invalid = |why: String| {
-        OAuth2Error::invalid_request(format!("The id_token_hint is not valid: {why}."))
-    };
-    let verified = state
-        .key_manager
-        .verify(ID_TOKEN_SET, hint)
-        .await
-        .map_err(|e| invalid(e.to_string()))?;
-    let claims = verified.claims;
-    let issuer = state.config.issuer();
-    if claims.get("iss").and_then(Value::as_str) != Some(issuer.as_str()) {
-        return Err(invalid(format!("it was not issued by {issuer}")));
-    }
-    if claims
-        .get("sub")
-        .and_then(Value::as_str)
-        .is_none_or(str::is_empty)
-    {
-        return Err(invalid("it has no sub claim".to_owned()));
-    }
-    Ok(claims)
 }
 
 /// OIDC Core §3.1.2.1: "If this parameter contains none with any other value, an error

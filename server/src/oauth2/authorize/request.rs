@@ -6,16 +6,15 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::oidc_params;
 use super::redirect_uri;
 use super::response_type::ResponseType;
+use super::source::RequestSource;
+use super::validate;
 use crate::client::model::Client;
 use crate::client::validate::UriPolicy;
 use crate::error::{ErrorKind, OAuth2Error, quoted};
 use crate::oauth2::form::FormParams;
-use crate::oauth2::limits;
-use crate::oauth2::pkce::{self, PkceMethod};
-use crate::oauth2::scope;
+use crate::oauth2::pkce::PkceMethod;
 use crate::state::AppState;
 
 /// How the response parameters travel (OAuth 2.0 Multiple Response Type Encoding
@@ -109,228 +108,104 @@ impl AuthorizeRequest {
     }
 }
 
-/// Parses and validates; returns the request and its client.
+/// Parses and validates; returns the request and its client. The client and the
+/// redirect URI come first, and their errors are shown, never redirected; the request's
+/// source is resolved (`source.rs`); then every concern of `validate.rs` in turn, each
+/// error sent to the redirect target as far as it is known at that point.
 pub async fn parse(
     state: &AppState,
     params: &FormParams,
     request_url: &str,
 ) -> Result<(AuthorizeRequest, Client), AuthorizeError> {
-    let page = AuthorizeError::Page;
-    let client_id = params.require("client_id").map_err(page)?;
-    let client = state
-        .clients
-        .get_client(client_id)
+    let (client, redirect_uri) = client_and_redirect_uri(state, params)
         .await
-        .map_err(|e| page(e.into()))?
-        .ok_or_else(|| {
-            page(
-                OAuth2Error::new(ErrorKind::InvalidClient).with_hint(format!(
-                    "No client with id {} is registered.",
-                    quoted(client_id)
-                )),
-            )
-        })?;
-    let given_redirect = params.get("redirect_uri").map_err(page)?;
-    let policy = UriPolicy::from_config(&state.config);
-    let redirect_uri = redirect_uri::resolve(&client, given_redirect, policy).map_err(page)?;
-
+        .map_err(AuthorizeError::Page)?;
     let mut target = RedirectTarget {
         redirect_uri,
         state: None,
         response_mode: ResponseMode::Query,
         issuer: state.config.issuer(),
     };
-    // From here on, errors go back to the client.
-    let fail =
-        |err: OAuth2Error, target: &RedirectTarget| AuthorizeError::Redirect(err, target.clone());
-    target.state = params
-        .get("state")
-        .map_err(|e| fail(e, &target))?
-        .map(str::to_owned);
-    let given_mode = match params.get("response_mode").map_err(|e| fail(e, &target))? {
-        None => None,
-        Some(mode) => Some(ResponseMode::parse(mode).ok_or_else(|| {
-            fail(
-                OAuth2Error::invalid_request(format!(
-                    "The response_mode {} is not supported; use query, fragment or form_post.",
-                    quoted(mode)
-                )),
-                &target,
-            )
-        })?),
-    };
-    if let Some(mode) = given_mode {
-        target.response_mode = mode;
-    }
-    for unsupported in ["request", "request_uri"] {
-        if params.has(unsupported) {
-            return Err(fail(
-                OAuth2Error::invalid_request(format!(
-                    "The {unsupported} parameter (OIDC Core Section 6) is not supported."
-                )),
-                &target,
-            ));
+    match validate(state, &client, params, &mut target).await {
+        Ok(mut request) => {
+            request.target = target;
+            request.request_url = request_url.to_owned();
+            Ok((request, client))
         }
+        Err(err) => Err(AuthorizeError::Redirect(err, target)),
     }
-
-    let response_type = params
-        .get("response_type")
-        .map_err(|e| fail(e, &target))?
-        .ok_or_else(|| {
-            fail(
-                OAuth2Error::invalid_request("The request parameter 'response_type' is missing."),
-                &target,
-            )
-        })?;
-    let response_type = ResponseType::parse(response_type).ok_or_else(|| {
-        fail(
-            OAuth2Error::new(ErrorKind::UnsupportedResponseType).with_hint(format!(
-                "The response_type {} is not supported; use code, or a combination of code, id_token and token.",
-                quoted(response_type)
-            )),
-            &target,
-        )
-    })?;
-    target.response_mode = given_mode.unwrap_or(response_type.default_mode());
-    response_type
-        .check_mode(target.response_mode)
-        .and_then(|()| response_type.check_supported(state.config.oauth2.allow_token_response_type))
-        .and_then(|()| response_type.check_client(&client))
-        .map_err(|e| fail(e, &target))?;
-
-    let strategy = state.config.strategies.scope;
-    let client_scopes: Vec<&str> = client.scope.split(' ').filter(|s| !s.is_empty()).collect();
-    let requested_scope = scope::parse_scope(params.get("scope").map_err(|e| fail(e, &target))?)
-        .map_err(|e| fail(e, &target))?;
-    if let Some(denied) = scope::first_not_allowed(strategy, &client_scopes, &requested_scope) {
-        return Err(fail(
-            OAuth2Error::new(ErrorKind::InvalidScope).with_hint(format!(
-                "The client is not allowed to request scope {}.",
-                quoted(denied)
-            )),
-            &target,
-        ));
-    }
-    let audience = params
-        .all("audience")
-        .and_then(|values| scope::parse_audience(&values))
-        .map_err(|e| fail(e, &target))?;
-    if let Some(denied) = audience.iter().find(|a| !client.audience.contains(a)) {
-        return Err(fail(
-            OAuth2Error::invalid_request(format!(
-                "The client is not allowed to request audience {}.",
-                quoted(denied)
-            )),
-            &target,
-        ));
-    }
-
-    // RFC 7636 protects the code: a response without one needs no challenge.
-    let (code_challenge, code_challenge_method) = if response_type.code {
-        parse_pkce(state, &client, params).map_err(|e| fail(e, &target))?
-    } else {
-        (None, None)
-    };
-    let prompt = oidc_params::parse_prompt(params.get("prompt").map_err(|e| fail(e, &target))?)
-        .map_err(|e| fail(e, &target))?;
-    let max_age =
-        match params.get("max_age").map_err(|e| fail(e, &target))? {
-            None => None,
-            Some(value) => Some(value.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(
-                || {
-                    fail(
-                        OAuth2Error::invalid_request(format!(
-                            "The max_age {} is not a non-negative number of seconds.",
-                            quoted(value)
-                        )),
-                        &target,
-                    )
-                },
-            )?),
-        };
-    let get = |name: &str| params.get(name).map(|v| v.map(str::to_owned));
-    let list = |name: &str, limit| scope::parse_list(params.get(name)?, limit);
-    let nonce = get("nonce").map_err(|e| fail(e, &target))?;
-    oidc_params::check_id_token_response(response_type, &requested_scope, nonce.as_deref())
-        .map_err(|e| fail(e, &target))?;
-    let claims = oidc_params::parse_claims(params.get("claims").map_err(|e| fail(e, &target))?)
-        .map_err(|e| fail(e, &target))?;
-    let id_token_hint = get("id_token_hint").map_err(|e| fail(e, &target))?;
-    let id_token_hint_claims = match &id_token_hint {
-        Some(hint) => Some(
-            oidc_params::verify_id_token_hint(state, hint)
-                .await
-                .map_err(|e| fail(e, &target))?,
-        ),
-        None => None,
-    };
-    let request = AuthorizeRequest {
-        client_id: client.client_id.clone(),
-        response_type,
-        target: target.clone(),
-        redirect_uri_given: given_redirect.is_some(),
-        scope: requested_scope,
-        audience,
-        nonce,
-        code_challenge,
-        code_challenge_method,
-        prompt,
-        max_age,
-        login_hint: get("login_hint").map_err(|e| fail(e, &target))?,
-        acr_values: list("acr_values", &limits::ACR_VALUES).map_err(|e| fail(e, &target))?,
-        ui_locales: list("ui_locales", &limits::UI_LOCALES).map_err(|e| fail(e, &target))?,
-        display: get("display").map_err(|e| fail(e, &target))?,
-        id_token_hint,
-        id_token_hint_claims,
-        claims,
-        request_url: request_url.to_owned(),
-        requested_at: state.clock.now(),
-    };
-    Ok((request, client))
 }
 
-/// RFC 7636 §4.3/§4.4.1 and RFC 9700 §2.1.1: required of public clients (and of all
-/// when `oauth2.pkce.enforced`); `plain` only when configured.
-fn parse_pkce(
+/// The registered client of `client_id` and the redirect URI the response may go to
+/// (RFC 6749 §3.1.2.3, exact matching).
+async fn client_and_redirect_uri(
+    state: &AppState,
+    params: &FormParams,
+) -> Result<(Client, String), OAuth2Error> {
+    let client_id = params.require("client_id")?;
+    let client = state.clients.get_client(client_id).await?.ok_or_else(|| {
+        OAuth2Error::new(ErrorKind::InvalidClient).with_hint(format!(
+            "No client with id {} is registered.",
+            quoted(client_id)
+        ))
+    })?;
+    let given = params.get("redirect_uri")?;
+    let policy = UriPolicy::from_config(&state.config);
+    let redirect_uri = redirect_uri::resolve(&client, given, policy)?;
+    Ok((client, redirect_uri))
+}
+
+/// Everything after the redirect URI, in order; `target` follows what is known (the
+/// `state` to echo, the response mode) so that an error goes where the response would.
+/// The request's `target` and `request_url` are filled in by [`parse`].
+async fn validate(
     state: &AppState,
     client: &Client,
     params: &FormParams,
-) -> Result<(Option<String>, Option<PkceMethod>), OAuth2Error> {
-    let pkce = &state.config.oauth2.pkce;
-    let challenge = params.get("code_challenge")?;
-    let method = params.get("code_challenge_method")?;
-    let Some(challenge) = challenge else {
-        if method.is_some() {
-            return Err(OAuth2Error::invalid_request(
-                "code_challenge_method was given without code_challenge.",
-            ));
-        }
-        if pkce.enforced || (client.is_public() && pkce.enforced_for_public_clients) {
-            return Err(OAuth2Error::invalid_request(
-                "Clients must include a code_challenge when performing the authorize code flow (PKCE, RFC 7636).",
-            ));
-        }
-        return Ok((None, None));
-    };
-    // RFC 7636 §4.3: "Defaults to "plain" if not present in the request."
-    let method = match method {
-        None => PkceMethod::Plain,
-        Some(value) => PkceMethod::parse(value).ok_or_else(|| {
-            OAuth2Error::invalid_request(format!(
-                "The code_challenge_method {} is not supported; use S256.",
-                quoted(value)
-            ))
-        })?,
-    };
-    if method == PkceMethod::Plain && !pkce.allow_plain {
-        return Err(OAuth2Error::invalid_request(
-            "The code_challenge_method plain is not allowed on this server; use S256.",
-        ));
+    target: &mut RedirectTarget,
+) -> Result<AuthorizeRequest, OAuth2Error> {
+    target.state = params.get("state")?.map(str::to_owned);
+    let given_mode = validate::response_mode(params)?;
+    if let Some(mode) = given_mode {
+        target.response_mode = mode;
     }
-    if !pkce::is_well_formed(challenge) {
-        return Err(OAuth2Error::invalid_request(
-            "The code_challenge must be 43 to 128 characters of [A-Za-z0-9-._~] (RFC 7636 Section 4.2).",
-        ));
-    }
-    Ok((Some(challenge.to_owned()), Some(method)))
+    let params = RequestSource::of(params)?.resolve(params);
+    let params = params.as_ref();
+    let response_type = validate::response_type(params)?;
+    target.response_mode = given_mode.unwrap_or(response_type.default_mode());
+    validate::response_type_allowed(&state.config, client, response_type, target.response_mode)?;
+    let (scope, audience) = validate::scope_and_audience(&state.config, client, params)?;
+    // RFC 7636 protects the code: a response without one needs no challenge.
+    let (code_challenge, code_challenge_method) = if response_type.code {
+        validate::pkce(&state.config.oauth2.pkce, client, params)?
+    } else {
+        (None, None)
+    };
+    let oidc = validate::oidc_parameters(params, response_type, &scope)?;
+    let id_token_hint_claims = match &oidc.id_token_hint {
+        Some(hint) => Some(crate::oidc::id_token_hint::verify_id_token_hint(state, hint).await?),
+        None => None,
+    };
+    Ok(AuthorizeRequest {
+        client_id: client.client_id.clone(),
+        response_type,
+        target: target.clone(),
+        redirect_uri_given: params.has("redirect_uri"),
+        scope,
+        audience,
+        nonce: oidc.nonce,
+        code_challenge,
+        code_challenge_method,
+        prompt: oidc.prompt,
+        max_age: oidc.max_age,
+        login_hint: oidc.login_hint,
+        acr_values: oidc.acr_values,
+        ui_locales: oidc.ui_locales,
+        display: oidc.display,
+        id_token_hint: oidc.id_token_hint,
+        id_token_hint_claims,
+        claims: oidc.claims,
+        request_url: String::new(),
+        requested_at: state.clock.now(),
+    })
 }

@@ -25,6 +25,15 @@ fn basic(id: &str, secret: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
 }
 
+/// A token request's context with `authorization` as its `Authorization` header.
+fn http(authorization: Option<&str>) -> RequestContext {
+    let context = RequestContext::new("POST", "https://auth.example.com/oauth2/token".into(), None);
+    match authorization {
+        Some(value) => context.with_header("authorization", value.as_bytes()),
+        None => context,
+    }
+}
+
 #[test]
 fn basic_credentials_are_form_decoded() {
     let creds =
@@ -119,7 +128,7 @@ async fn slow_hashes_verify_once_then_hit_the_cache() {
     };
     let auth = authenticator_with(client).await;
     let wrong = auth
-        .authenticate(Some(&basic("chosen", "wrong")), &form(&[]))
+        .authenticate(&http(Some(&basic("chosen", "wrong"))), &form(&[]))
         .await
         .unwrap_err();
     assert_eq!(wrong.kind, ErrorKind::InvalidClient);
@@ -128,7 +137,7 @@ async fn slow_hashes_verify_once_then_hit_the_cache() {
     assert_eq!(auth.secrets().failed().len(), 1);
     for _ in 0..2 {
         let ok = auth
-            .authenticate(Some(&basic("chosen", "correct+horse")), &form(&[]))
+            .authenticate(&http(Some(&basic("chosen", "correct+horse"))), &form(&[]))
             .await
             .unwrap();
         assert_eq!(ok.client_id, "chosen");
@@ -147,19 +156,19 @@ async fn the_registered_method_must_be_used() {
     };
     let auth = authenticator_with(client).await;
     let by_post = form(&[("client_id", "post-client"), ("client_secret", &generated)]);
-    assert!(auth.authenticate(None, &by_post).await.is_ok());
+    assert!(auth.authenticate(&http(None), &by_post).await.is_ok());
     assert!(
         auth.secrets().verified().is_empty(),
         "fast hashes are not cached"
     );
     assert!(auth.secrets().failed().is_empty());
     let by_basic = auth
-        .authenticate(Some(&basic("post-client", &generated)), &form(&[]))
+        .authenticate(&http(Some(&basic("post-client", &generated))), &form(&[]))
         .await
         .unwrap_err();
     assert_eq!(by_basic.kind, ErrorKind::InvalidClient);
     let wrong = form(&[("client_id", "post-client"), ("client_secret", "nope")]);
-    let err = auth.authenticate(None, &wrong).await.unwrap_err();
+    let err = auth.authenticate(&http(None), &wrong).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidClient);
     assert_eq!(err.www_authenticate, None);
     let jwt = form(&[
@@ -170,7 +179,7 @@ async fn the_registered_method_must_be_used() {
         ),
         ("client_id", "post-client"),
     ]);
-    let err = auth.authenticate(None, &jwt).await.unwrap_err();
+    let err = auth.authenticate(&http(None), &jwt).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidClient);
     assert!(err.description().contains("private_key_jwt"));
 }
@@ -201,7 +210,7 @@ async fn every_failure_reads_the_same() {
     let mut descriptions = Vec::new();
     for (header, body) in attempts {
         let err = auth
-            .authenticate(header.as_deref(), &body)
+            .authenticate(&http(header.as_deref()), &body)
             .await
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidClient);

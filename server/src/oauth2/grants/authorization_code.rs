@@ -16,14 +16,15 @@
 use async_trait::async_trait;
 use chrono::Duration;
 
-use super::{GrantHandler, presented};
+use super::{GrantHandler, TokenRequest, presented};
 use crate::client::model::{Client, GrantType};
 use crate::error::{ErrorKind, OAuth2Error};
-use crate::oauth2::authorize::code::{CodeRequestData, IdTokenContext};
-use crate::oauth2::form::FormParams;
+use crate::oauth2::authorize::code::CodeRequestData;
 use crate::oauth2::issue::{self, Grant, Plan, RefreshPlan, TokenResponse};
 use crate::oauth2::pkce;
 use crate::oauth2::session::{self, TokenSession};
+use crate::oauth2::token_type::TokenType;
+use crate::oidc::id_token::IdTokenContext;
 use crate::oidc::id_token::IdTokenPlan;
 use crate::state::AppState;
 use crate::storage::TokenKind;
@@ -93,6 +94,7 @@ fn plan(
     client: &Client,
     scope: &[String],
     session: &TokenSession,
+    token_type: TokenType,
 ) -> Result<Plan, OAuth2Error> {
     let ttl = &ctx.config.ttl;
     let lifespans = &client.lifespans;
@@ -129,6 +131,7 @@ fn plan(
         ),
         refresh,
         id_token,
+        token_type,
     })
 }
 
@@ -147,8 +150,9 @@ impl GrantHandler for AuthorizationCode {
         &self,
         ctx: &AppState,
         client: &Client,
-        form: &FormParams,
+        request: TokenRequest<'_>,
     ) -> Result<TokenResponse, OAuth2Error> {
+        let form = request.form;
         let code = form.require("code")?;
         let redirect_uri = form.get("redirect_uri")?;
         let verifier = form.get("code_verifier")?;
@@ -166,7 +170,13 @@ impl GrantHandler for AuthorizationCode {
         check_pkce(&data, verifier)?;
 
         let session: TokenSession = session::open(&ctx.keys, hash, &stored.session)?;
-        let plan = plan(ctx, client, &stored.granted_scope, &session)?;
+        let plan = plan(
+            ctx,
+            client,
+            &stored.granted_scope,
+            &session,
+            request.token_type,
+        )?;
         let now = ctx.clock.now();
         let grant = Grant {
             family_id: stored.family_id.clone(),

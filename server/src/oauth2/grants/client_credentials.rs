@@ -7,10 +7,9 @@
 
 use async_trait::async_trait;
 
-use super::GrantHandler;
+use super::{GrantHandler, TokenRequest};
 use crate::client::model::{Client, GrantType};
 use crate::error::{ErrorKind, OAuth2Error};
-use crate::oauth2::form::FormParams;
 use crate::oauth2::issue::{self, Grant, Plan, TokenResponse};
 use crate::oauth2::scope;
 use crate::oauth2::session::TokenSession;
@@ -35,8 +34,9 @@ impl GrantHandler for ClientCredentials {
         &self,
         ctx: &AppState,
         client: &Client,
-        form: &FormParams,
+        request: TokenRequest<'_>,
     ) -> Result<TokenResponse, OAuth2Error> {
+        let form = request.form;
         let requested = scope::parse_scope(form.get("scope")?)?;
         let strategy = ctx.config.strategies.scope;
         let allowed: Vec<&str> = client.scope.split(' ').collect();
@@ -69,6 +69,7 @@ impl GrantHandler for ClientCredentials {
             access_lifespan: lifespan,
             refresh: None,
             id_token: None,
+            token_type: request.token_type,
         };
         issue::issue_plan(ctx, &grant, &plan).await
     }

@@ -2,7 +2,7 @@
 //! `grant_type` to one [`GrantHandler`], one file per grant. Adding a grant is adding a
 //! file and registering it in [`GrantRegistry::standard`].
 //!
-//! [`GrantRegistry::exchange`] runs the steps every grant shares (DESIGN §3): parse
+//! [`GrantRegistry::exchange`] runs the steps every grant shares: parse
 //! `grant_type` (missing → `invalid_request`, unknown or not served →
 //! `unsupported_grant_type`), authenticate the client (RFC 6749 §2.3), refuse public
 //! clients where the grant needs a confidential one and clients not registered for the
@@ -12,6 +12,8 @@ mod authorization_code;
 mod client_credentials;
 mod presented;
 mod refresh_token;
+#[cfg(test)]
+mod tests;
 
 pub use authorization_code::AuthorizationCode;
 pub use client_credentials::ClientCredentials;
@@ -23,7 +25,19 @@ use crate::client::model::{Client, GrantType};
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::form::FormParams;
 use crate::oauth2::issue::TokenResponse;
+use crate::oauth2::request_context::RequestContext;
+use crate::oauth2::token_type::TokenType;
 use crate::state::AppState;
+
+/// A token request as a grant sees it: the HTTP request's context (method, URL, the
+/// headers the protocol reads, the client's address), the form, and the type of the
+/// access token to issue, decided once by [`GrantRegistry::exchange`].
+#[derive(Debug, Clone, Copy)]
+pub struct TokenRequest<'a> {
+    pub http: &'a RequestContext,
+    pub form: &'a FormParams,
+    pub token_type: TokenType,
+}
 
 /// One grant type's handling of a token request whose client is authenticated and
 /// registered for the grant.
@@ -40,7 +54,7 @@ pub trait GrantHandler: Send + Sync {
         &self,
         ctx: &AppState,
         client: &Client,
-        form: &FormParams,
+        request: TokenRequest<'_>,
     ) -> Result<TokenResponse, OAuth2Error>;
 }
 
@@ -87,12 +101,12 @@ impl GrantRegistry {
             .map(|h| h.as_ref())
     }
 
-    /// The token endpoint (RFC 6749 §3.2): one token request, from the `Authorization`
-    /// header value and the form body, to its response.
+    /// The token endpoint (RFC 6749 §3.2): one token request, from the HTTP request's
+    /// context and the form body, to its response.
     pub async fn exchange(
         &self,
         ctx: &AppState,
-        authorization: Option<&str>,
+        http: &RequestContext,
         form: &FormParams,
     ) -> Result<TokenResponse, OAuth2Error> {
         let name = form.require("grant_type")?;
@@ -104,7 +118,7 @@ impl GrantRegistry {
                 ))
             })?;
         let grant = handler.grant_type();
-        let client = ctx.client_auth.authenticate(authorization, form).await?;
+        let client = ctx.client_auth.authenticate(http, form).await?;
         if client.is_public() && !handler.allows_public_clients() {
             return Err(
                 OAuth2Error::new(ErrorKind::UnauthorizedClient).with_hint(format!(
@@ -121,6 +135,13 @@ impl GrantRegistry {
                 )),
             );
         }
-        handler.handle(ctx, &client, form).await
+        // The one place the token type is decided: bearer, until a DPoP proof (RFC 9449
+        // §5) can bind the token.
+        let request = TokenRequest {
+            http,
+            form,
+            token_type: TokenType::Bearer,
+        };
+        handler.handle(ctx, &client, request).await
     }
 }

@@ -21,15 +21,16 @@
 use async_trait::async_trait;
 use chrono::Duration;
 
-use super::{GrantHandler, presented};
+use super::{GrantHandler, TokenRequest, presented};
 use crate::client::model::{Client, GrantType};
 use crate::duration::GoDuration;
 use crate::error::{ErrorKind, OAuth2Error};
-use crate::oauth2::authorize::code::IdTokenContext;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::issue::{self, Grant, Plan, RefreshPlan, TokenResponse};
 use crate::oauth2::scope;
 use crate::oauth2::session::{self, TokenSession};
+use crate::oauth2::token_type::TokenType;
+use crate::oidc::id_token::IdTokenContext;
 use crate::oidc::id_token::IdTokenPlan;
 use crate::state::AppState;
 use crate::storage::{StoredToken, TokenKind};
@@ -77,6 +78,7 @@ fn plan(
     stored: &StoredToken,
     scope: &[String],
     session: &TokenSession,
+    token_type: TokenType,
 ) -> Result<Plan, OAuth2Error> {
     let ttl = &ctx.config.ttl;
     let lifespans = &client.lifespans;
@@ -107,6 +109,7 @@ fn plan(
             scope: stored.granted_scope.clone(),
         }),
         id_token,
+        token_type,
     })
 }
 
@@ -126,8 +129,9 @@ impl GrantHandler for RefreshToken {
         &self,
         ctx: &AppState,
         client: &Client,
-        form: &FormParams,
+        request: TokenRequest<'_>,
     ) -> Result<TokenResponse, OAuth2Error> {
+        let form = request.form;
         let value = form.require("refresh_token")?;
         let stored = presented::load(ctx, client, TokenKind::RefreshToken, value).await?;
         let now = ctx.clock.now();
@@ -147,7 +151,7 @@ impl GrantHandler for RefreshToken {
         let scope = narrowed_scope(ctx, client, &stored, form)?;
         let session: TokenSession =
             session::open(&ctx.keys, &stored.signature_hash, &stored.session)?;
-        let plan = plan(ctx, client, &stored, &scope, &session)?;
+        let plan = plan(ctx, client, &stored, &scope, &session, request.token_type)?;
         let grant = Grant {
             family_id: stored.family_id.clone(),
             client_id: client.client_id.clone(),

@@ -12,10 +12,10 @@ use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
 use super::claims::invalid;
-use super::fetch::JwksFetcher;
 use crate::client::model::Client;
 use crate::error::OAuth2Error;
 use crate::jwk::{JsonWebKeySet, Verifier};
+use crate::outbound::GuardedFetcher;
 
 /// How long a parsed key set is used before it is read (or fetched) again.
 pub const KEYS_TTL: Duration = Duration::minutes(5);
@@ -32,7 +32,7 @@ struct Entry {
 
 /// Cached verifiers of client key sets.
 pub struct ClientKeys {
-    fetcher: JwksFetcher,
+    fetcher: GuardedFetcher,
     cache: Mutex<HashMap<String, Entry>>,
     /// One fetch per URL at a time.
     fetching: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -52,7 +52,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl ClientKeys {
-    pub fn new(fetcher: JwksFetcher) -> Self {
+    pub fn new(fetcher: GuardedFetcher) -> Self {
         Self {
             fetcher,
             cache: Mutex::new(HashMap::new()),

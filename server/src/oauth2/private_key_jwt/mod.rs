@@ -4,14 +4,12 @@
 //!
 //! - `claims`: decoding the assertion and the RFC 7523 §3 claim rules;
 //! - `keys`: the client's key set, inline or from its `jwks_uri`, cached;
-//! - `fetch` and `ssrf`: fetching `jwks_uri` safely.
+//! - `jwks_uri` is fetched through `crate::outbound` (SSRF guard, timeout, size cap).
 //!
 //! Every failure is `401 invalid_client` with a hint naming the rule that failed.
 
 mod claims;
-pub(crate) mod fetch;
 mod keys;
-pub mod ssrf;
 
 #[cfg(test)]
 mod fuzz;
@@ -21,13 +19,13 @@ mod tests;
 use std::sync::Arc;
 
 pub use claims::{Assertion, CLOCK_SKEW};
-pub use fetch::{FETCH_TIMEOUT, JwksFetcher, MAX_JWKS_BYTES};
 pub use keys::{ClientKeys, KEYS_TTL, REFETCH_INTERVAL};
 
 use crate::client::model::Client;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::OAuth2Error;
+use crate::outbound::GuardedFetcher;
 use crate::storage::JtiStore;
 
 /// RFC 7523 §2.2: the one `client_assertion_type` accepted.
@@ -60,7 +58,7 @@ impl PrivateKeyJwt {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, reqwest::Error> {
         Ok(Self {
-            keys: ClientKeys::new(JwksFetcher::new(&config.clients.http)?),
+            keys: ClientKeys::new(GuardedFetcher::new(&config.clients.http)?),
             jtis,
             clock,
             audiences: vec![

@@ -2,7 +2,7 @@
 //! an HTTP POST request to the RP's back-channel logout URI … application/x-www-form-
 //! urlencoded … logout_token". Deliveries run concurrently, in the background (the user
 //! agent does not wait, §2.8 asks only that the OP "make a best effort"), each with a
-//! timeout and a few retries with exponential backoff on transport errors and 5xx.
+//! timeout and a few retries with exponential backoff on transport errors, 5xx and 429.
 //!
 //! The URIs are registered by clients, so calls go through the SSRF guard of
 //! `clients.http.disallow_private_ip_ranges` (shared with `jwks_uri` fetching): IP
@@ -17,8 +17,8 @@ use reqwest::redirect;
 use super::token;
 use crate::client::model::Client;
 use crate::config::ClientsHttpConfig;
-use crate::oauth2::private_key_jwt::fetch::describe;
-use crate::oauth2::private_key_jwt::ssrf::{self, GuardedResolver};
+use crate::outbound::describe;
+use crate::outbound::ssrf::{self, GuardedResolver};
 use crate::state::AppState;
 
 /// How long one delivery attempt may take, connection included.

@@ -7,9 +7,7 @@
 
 use crate::client::model::Client;
 use crate::client::validate::{Navigation, UriPolicy, check_navigation};
-use crate::oauth2::authorize::response::{
-    HtmlPage, html_escape, origin_source, script_hash_source,
-};
+use crate::html::{HtmlPage, html_escape, origin_source, script_hash_source};
 
 /// The iframe URL of one client, or `None` when it has no front-channel URI or one
 /// whose scheme registration no longer allows under `policy` (a client stored before

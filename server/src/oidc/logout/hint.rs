@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::error::OAuth2Error;
-use crate::oauth2::authorize::oidc_params::verify_id_token_hint;
+use crate::oidc::id_token_hint::verify_id_token_hint;
 use crate::state::AppState;
 
 /// What logout needs of a verified hint.

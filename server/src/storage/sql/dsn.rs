@@ -197,7 +197,7 @@ fn duration(key: &str, value: &str) -> Result<Option<Duration>, StorageError> {
 }
 
 /// `sqlite://relative/path` and `sqlite:///absolute/path`. In-memory databases are
-/// refused: every pooled connection would open its own empty database (STACK.md).
+/// refused: every pooled connection would open its own empty database.
 fn sqlite_location(location: &str, params: &[&str]) -> Result<(String, PathBuf), StorageError> {
     if location.is_empty() {
         return Err(invalid(

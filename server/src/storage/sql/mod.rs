@@ -1,5 +1,5 @@
 //! The storage ports on diesel, one implementation for SQLite, PostgreSQL and MySQL
-//! (DESIGN §4). diesel is imported only below this module.
+//! (docs/architecture.md, "Storage"). diesel is imported only below this module.
 //!
 //! r2d2 and diesel block, so database calls run on tokio's blocking pool
 //! (`SqlStore::run`), with two measured exceptions for SQLite (docs/benchmarks.md):

@@ -1,5 +1,5 @@
-//! The one diesel schema for all three backends (DESIGN §4, CONVENTIONS habit 10). Only
-//! SQL types every backend of the `MultiConnection` supports appear here (STACK.md): JSON
+//! The one diesel schema for all three backends (docs/architecture.md, "Storage"). Only
+//! SQL types every backend of diesel's `MultiConnection` supports appear here: JSON
 //! is `Text`, timestamps are UTC `Timestamp` (`NaiveDateTime`). The DDL lives in
 //! `migrations/{sqlite,postgres,mysql}`.
 

@@ -1,4 +1,4 @@
-//! Group inserts of single tokens for PostgreSQL and MySQL (DESIGN §7).
+//! Group inserts of single tokens for PostgreSQL and MySQL.
 //!
 //! Issuing one token (client_credentials, an authorization code) inserts one row. On
 //! PostgreSQL and MySQL each insert is a round trip that wakes a server process, and its

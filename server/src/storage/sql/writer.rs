@@ -1,4 +1,4 @@
-//! SQLite's single writer with group commit (DESIGN §7).
+//! SQLite's single writer with group commit (docs/benchmarks.md).
 //!
 //! SQLite admits one writing transaction at a time. With every pooled connection writing
 //! on its own, concurrent requests queue on SQLite's file lock (`busy_timeout` sleeps and

@@ -93,12 +93,12 @@ type Outcome = Result<Client, OAuth2Error>;
 
 fn spawn_basic(rig: &Rig, id: &str, secret: &str) -> tokio::task::JoinHandle<Outcome> {
     let (auth, header) = (rig.auth.clone(), basic(id, secret));
-    tokio::spawn(async move { auth.authenticate(Some(&header), &form(&[])).await })
+    tokio::spawn(async move { auth.authenticate(&http(Some(&header)), &form(&[])).await })
 }
 
 async fn basic_now(rig: &Rig, id: &str, secret: &str) -> Outcome {
     rig.auth
-        .authenticate(Some(&basic(id, secret)), &form(&[]))
+        .authenticate(&http(Some(&basic(id, secret))), &form(&[]))
         .await
 }
 
@@ -308,7 +308,7 @@ async fn unknown_clients_cost_the_same_verification() {
     // Registered for client_secret_basic, presented with client_secret_post.
     let before = rig.hasher.counts();
     let post = form(&[("client_id", "slow"), ("client_secret", "correct horse")]);
-    let err = rig.auth.authenticate(None, &post).await.unwrap_err();
+    let err = rig.auth.authenticate(&http(None), &post).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidClient);
     assert_eq!(
         rig.hasher.counts().1 - before.1,

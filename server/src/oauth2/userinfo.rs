@@ -14,10 +14,10 @@ use utoipa::ToSchema;
 
 use crate::error::OAuth2Error;
 use crate::jwk::{Algorithm, ID_TOKEN_SET};
-use crate::oauth2::authorize::code::IdTokenContext;
 use crate::oauth2::bearer::{insufficient_scope, invalid_token};
 use crate::oauth2::introspect::{ActiveToken, find_active};
 use crate::oauth2::session::TokenSession;
+use crate::oidc::id_token::IdTokenContext;
 use crate::oidc::scope_claims;
 use crate::state::AppState;
 use crate::storage::TokenKind;

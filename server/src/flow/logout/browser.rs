@@ -12,16 +12,17 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::cookies::{SetCookie, csrf_matches, new_csrf};
-use super::logout_end::end_session;
-use super::logout_state::{LogoutChallengeState, LogoutVerifierState};
-use super::sealed::{self, SealedKind};
-use super::state::SessionCookie;
+use super::challenge_state::{LogoutChallengeState, LogoutVerifierState};
+use super::end::end_session;
+use super::request;
 use crate::duration::later;
 use crate::error::{ErrorKind, OAuth2Error};
-use crate::oauth2::authorize::response::HtmlPage;
+use crate::flow::challenge_state::SessionCookie;
+use crate::flow::cookies::{SetCookie, csrf_matches, new_csrf};
+use crate::flow::sealed::{self, SealedKind};
+use crate::html::HtmlPage;
 use crate::oauth2::form::FormParams;
-use crate::oidc::logout::{frontchannel, request};
+use crate::oidc::logout::frontchannel;
 use crate::oidc::subject;
 use crate::state::AppState;
 use crate::storage::flows::{FlowStep, LoginSession};

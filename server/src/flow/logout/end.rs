@@ -5,8 +5,8 @@
 
 use std::collections::HashSet;
 
-use super::logout::{LogoutOutcome, after_logout, finish_without_notifications};
-use super::logout_state::LogoutChallengeState;
+use super::browser::{LogoutOutcome, after_logout, finish_without_notifications};
+use super::challenge_state::LogoutChallengeState;
 use crate::client::model::Client;
 use crate::client::validate::UriPolicy;
 use crate::error::OAuth2Error;
@@ -19,7 +19,7 @@ const PAGE: usize = 500;
 
 /// The clients the subject used in the session `sid`: those it consented to with this
 /// `sid`, and `asking` (the RP that asked for the logout, if one did).
-pub(super) async fn session_clients(
+pub(in crate::flow) async fn session_clients(
     state: &AppState,
     subject: &str,
     sid: &str,

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::StorageError;
-use super::flows::{
+use crate::storage::StorageError;
+use crate::storage::flows::{
     ConsentGrant, ConsentListQuery, ConsentStore, FlowStep, FlowStepStore, LoginSession,
     LoginSessionStore,
 };

@@ -3,10 +3,10 @@
 //! the session ends) or rejects it (the user stays logged in). Each decision is
 //! recorded once; a second one, or a read after it, answers 410 with `redirect_to`.
 
-use super::admin::{client_wire, ensure_public_url, ensure_unhandled, expired, record, seal};
-use super::logout_state::{LogoutChallengeState, LogoutVerifierState, OAuth2LogoutRequest};
-use super::sealed::{self, SealedKind};
+use super::challenge_state::{LogoutChallengeState, LogoutVerifierState, OAuth2LogoutRequest};
 use crate::error::OAuth2Error;
+use crate::flow::admin::{client_wire, ensure_public_url, ensure_unhandled, expired, record, seal};
+use crate::flow::sealed::{self, SealedKind};
 use crate::state::AppState;
 use crate::storage::flows::FlowStep;
 

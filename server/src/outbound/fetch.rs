@@ -1,7 +1,8 @@
-//! Fetching a client's JWK Set from its `jwks_uri` (RFC 7591 §2, OIDC Core §10.1.1):
-//! one GET with a timeout and a size cap, no proxy, at most a few redirects, and the
-//! SSRF guard of `ssrf.rs` unless `clients.http.disallow_private_ip_ranges` is off or
-//! the URL is listed in `clients.http.private_ip_exception_urls`.
+//! Fetching a JSON document from a URL a client registered: its JWK Set at `jwks_uri`
+//! (RFC 7591 §2, OIDC Core §10.1.1), its `sector_identifier_uri` (OIDC Core §8.1). One
+//! GET with a timeout and a size cap, no proxy, at most a few redirects, and the SSRF
+//! guard of `ssrf.rs` unless `clients.http.disallow_private_ip_ranges` is off or the URL
+//! is listed in `clients.http.private_ip_exception_urls`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,14 +14,14 @@ use crate::config::ClientsHttpConfig;
 
 /// How long one fetch may take, connection included.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-/// The largest JWK Set accepted, in bytes.
-pub const MAX_JWKS_BYTES: usize = 256 * 1024;
+/// The largest document accepted, in bytes.
+pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 /// Redirects followed before giving up.
 const MAX_REDIRECTS: usize = 3;
 
-/// The HTTP clients used for `jwks_uri`: one guarded, one for the exempt URLs.
+/// The HTTP clients for registered URLs: one guarded, one for the exempt URLs.
 #[derive(Debug, Clone)]
-pub struct JwksFetcher {
+pub struct GuardedFetcher {
     guarded: Option<reqwest::Client>,
     open: reqwest::Client,
     exceptions: Arc<[String]>,
@@ -34,7 +35,7 @@ fn builder() -> reqwest::ClientBuilder {
         .user_agent(concat!("portunus/", env!("CARGO_PKG_VERSION")))
 }
 
-impl JwksFetcher {
+impl GuardedFetcher {
     pub fn new(config: &ClientsHttpConfig) -> Result<Self, reqwest::Error> {
         let guarded = if config.disallow_private_ip_ranges {
             let policy = redirect::Policy::custom(|attempt| {
@@ -88,17 +89,17 @@ impl JwksFetcher {
         }
         if response
             .content_length()
-            .is_some_and(|len| len > MAX_JWKS_BYTES as u64)
+            .is_some_and(|len| len > MAX_DOCUMENT_BYTES as u64)
         {
             return Err(format!(
-                "the document is larger than {MAX_JWKS_BYTES} bytes"
+                "the document is larger than {MAX_DOCUMENT_BYTES} bytes"
             ));
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
-            if body.len() + chunk.len() > MAX_JWKS_BYTES {
+            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
                 return Err(format!(
-                    "the document is larger than {MAX_JWKS_BYTES} bytes"
+                    "the document is larger than {MAX_DOCUMENT_BYTES} bytes"
                 ));
             }
             body.extend_from_slice(&chunk);
@@ -109,7 +110,7 @@ impl JwksFetcher {
 
 /// reqwest's error with its causes (the resolver's refusal sits a few levels down);
 /// also used for back-channel logout deliveries.
-pub(crate) fn describe(err: &reqwest::Error) -> String {
+pub fn describe(err: &reqwest::Error) -> String {
     let mut text = if err.is_timeout() {
         "the request timed out".to_owned()
     } else {

@@ -14,7 +14,7 @@ use crate::error::{OAuth2Error, quoted};
 use crate::oauth2::form::FormParams;
 use crate::state::AppState;
 
-use super::hint::{self, IdTokenHint};
+use crate::oidc::logout::hint::{self, IdTokenHint};
 
 /// A validated logout request.
 #[derive(Debug, Clone)]
