@@ -1,0 +1,209 @@
+//! MySQL and MariaDB connections without a C client library: diesel-async's pure-Rust
+//! driver (mysql_async) behind diesel's blocking `Connection` API, so it is one more
+//! variant of [`super::connection::DbConnection`] and every query, migration and pool
+//! check is written once. diesel-async's `AsyncConnectionWrapper` does the blocking; the
+//! newtype [`MysqlConnection`] only forwards to it, because `#[derive(MultiConnection)]`
+//! needs diesel's `MultiConnectionHelper`, which no crate implements for the wrapper and
+//! the orphan rule lets us implement only for a type of ours. diesel's own `MysqlConnection` links libmysqlclient, which
+//! needs `libmariadb-dev` to build, and its bundled build is GPL-2.0-only and needs cmake
+//! (docs/building.md).
+//!
+//! Each connection owns a single-threaded tokio runtime that only it uses, and every
+//! call blocks on that runtime from the calling thread, so the socket's I/O runs on the
+//! thread that asked for it. diesel-async's default instead borrows the runtime that is
+//! current when the connection opens: a pooled connection would then depend on that
+//! runtime staying alive (a test's runtime ends with the test) and on another thread to
+//! drive its I/O, and its `block_on` from inside a runtime's worker panics. Ours runs on
+//! tokio's blocking pool and on plain threads (r2d2, the token batcher), never on an
+//! async worker: `SqlStore` documents that its connections block.
+//!
+//! TLS is rustls (`?require_ssl=true`, docs/configuration.md): mysql_async's default,
+//! native-tls, would link the system's OpenSSL again.
+
+use std::cell::RefCell;
+use std::future::Future;
+
+use diesel::connection::{
+    CacheSize, Connection, ConnectionSealed, DefaultLoadingMode, Instrumentation, LoadConnection,
+    MultiConnectionHelper, SimpleConnection, TransactionManager, TransactionManagerStatus,
+};
+use diesel::expression::QueryMetadata;
+use diesel::migration::MigrationConnection;
+use diesel::mysql::Mysql;
+use diesel::query_builder::{Query, QueryFragment, QueryId};
+use diesel::r2d2::R2D2Connection;
+use diesel::result::{ConnectionError, ConnectionResult, QueryResult};
+use diesel::sql_types::TypeMetadata;
+use diesel_async::AsyncMysqlConnection;
+use diesel_async::async_connection_wrapper::{AsyncConnectionWrapper, BlockOn};
+
+/// What does the work: the async connection, blocked on with the connection's runtime.
+type Wrapped = AsyncConnectionWrapper<AsyncMysqlConnection, OwnRuntime>;
+
+/// A blocking MySQL connection: `diesel::Connection<Backend = Mysql>`.
+pub struct MysqlConnection(Wrapped);
+
+/// The connection's own runtime (see the module docs).
+pub struct OwnRuntime(tokio::runtime::Runtime);
+
+thread_local! {
+    /// The runtime [`establish`] built for the connection it is opening. diesel-async
+    /// asks for the runtime through an infallible constructor (`BlockOn::get_runtime`),
+    /// so building it, which can fail (no file descriptor left), happens before, where
+    /// the failure can be reported as a connection error.
+    static PREPARED: RefCell<Option<tokio::runtime::Runtime>> = const { RefCell::new(None) };
+}
+
+fn new_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    // I/O for the socket, time for mysql_async's timeouts.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+impl BlockOn for OwnRuntime {
+    fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.0.block_on(f)
+    }
+
+    /// Takes the runtime [`establish`] prepared on this thread. `Connection::establish`
+    /// called directly, which this crate never does, finds none and builds one here.
+    #[expect(
+        clippy::expect_used,
+        reason = "unreachable through `establish`, the only way this crate connects"
+    )]
+    fn get_runtime() -> Self {
+        let prepared = PREPARED.with(|slot| slot.borrow_mut().take());
+        Self(prepared.unwrap_or_else(|| new_runtime().expect("a tokio runtime")))
+    }
+}
+
+/// Opens a connection to `url` (`mysql://user:password@host:port/database`).
+pub fn establish(url: &str) -> ConnectionResult<MysqlConnection> {
+    let runtime = new_runtime().map_err(|e| {
+        ConnectionError::BadConnection(format!("cannot start the MySQL driver's runtime: {e}"))
+    })?;
+    PREPARED.with(|slot| *slot.borrow_mut() = Some(runtime));
+    // Takes the runtime out of the slot (`get_runtime`) before it connects.
+    Wrapped::establish(url).map(MysqlConnection)
+}
+
+// Everything below forwards to `Wrapped`.
+
+impl SimpleConnection for MysqlConnection {
+    fn batch_execute(&mut self, query: &str) -> QueryResult<()> {
+        self.0.batch_execute(query)
+    }
+}
+
+impl ConnectionSealed for MysqlConnection {}
+
+impl Connection for MysqlConnection {
+    type Backend = Mysql;
+    type TransactionManager = Transactions;
+
+    fn establish(database_url: &str) -> ConnectionResult<Self> {
+        establish(database_url)
+    }
+
+    fn execute_returning_count<T>(&mut self, source: &T) -> QueryResult<usize>
+    where
+        T: QueryFragment<Mysql> + QueryId,
+    {
+        self.0.execute_returning_count(source)
+    }
+
+    fn transaction_state(
+        &mut self,
+    ) -> &mut <Transactions as TransactionManager<Self>>::TransactionStateData {
+        self.0.transaction_state()
+    }
+
+    fn instrumentation(&mut self) -> &mut dyn Instrumentation {
+        self.0.instrumentation()
+    }
+
+    fn set_instrumentation(&mut self, instrumentation: impl Instrumentation) {
+        self.0.set_instrumentation(instrumentation);
+    }
+
+    fn set_prepared_statement_cache_size(&mut self, size: CacheSize) {
+        self.0.set_prepared_statement_cache_size(size);
+    }
+}
+
+impl LoadConnection<DefaultLoadingMode> for MysqlConnection {
+    type Cursor<'conn, 'query> = <Wrapped as LoadConnection>::Cursor<'conn, 'query>;
+    type Row<'conn, 'query> = <Wrapped as LoadConnection>::Row<'conn, 'query>;
+
+    fn load<'conn, 'query, T>(
+        &'conn mut self,
+        source: T,
+    ) -> QueryResult<Self::Cursor<'conn, 'query>>
+    where
+        T: Query + QueryFragment<Mysql> + QueryId + 'query,
+        Mysql: QueryMetadata<T::SqlType>,
+    {
+        self.0.load(source)
+    }
+}
+
+/// `Wrapped`'s transaction manager, for the newtype.
+pub struct Transactions;
+
+type Inner = <Wrapped as Connection>::TransactionManager;
+
+impl TransactionManager<MysqlConnection> for Transactions {
+    type TransactionStateData = <Inner as TransactionManager<Wrapped>>::TransactionStateData;
+
+    fn begin_transaction(conn: &mut MysqlConnection) -> QueryResult<()> {
+        Inner::begin_transaction(&mut conn.0)
+    }
+
+    fn rollback_transaction(conn: &mut MysqlConnection) -> QueryResult<()> {
+        Inner::rollback_transaction(&mut conn.0)
+    }
+
+    fn commit_transaction(conn: &mut MysqlConnection) -> QueryResult<()> {
+        Inner::commit_transaction(&mut conn.0)
+    }
+
+    fn transaction_manager_status_mut(conn: &mut MysqlConnection) -> &mut TransactionManagerStatus {
+        Inner::transaction_manager_status_mut(&mut conn.0)
+    }
+
+    fn is_broken_transaction_manager(conn: &mut MysqlConnection) -> bool {
+        Inner::is_broken_transaction_manager(&mut conn.0)
+    }
+}
+
+impl R2D2Connection for MysqlConnection {
+    fn ping(&mut self) -> QueryResult<()> {
+        self.0.ping()
+    }
+
+    fn is_broken(&mut self) -> bool {
+        R2D2Connection::is_broken(&mut self.0)
+    }
+}
+
+impl MigrationConnection for MysqlConnection {
+    fn setup(&mut self) -> QueryResult<usize> {
+        self.0.setup()
+    }
+}
+
+/// What diesel's own `MysqlConnection` does: MySQL has no type metadata to look up (`()`).
+impl MultiConnectionHelper for MysqlConnection {
+    fn to_any<'a>(
+        lookup: &mut <Mysql as TypeMetadata>::MetadataLookup,
+    ) -> &mut (dyn std::any::Any + 'a) {
+        lookup
+    }
+
+    fn from_any(
+        lookup: &mut dyn std::any::Any,
+    ) -> Option<&mut <Mysql as TypeMetadata>::MetadataLookup> {
+        lookup.downcast_mut()
+    }
+}
