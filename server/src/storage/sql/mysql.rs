@@ -43,8 +43,22 @@ type Wrapped = AsyncConnectionWrapper<AsyncMysqlConnection, OwnRuntime>;
 /// A blocking MySQL connection: `diesel::Connection<Backend = Mysql>`.
 pub struct MysqlConnection(Wrapped);
 
-/// The connection's own runtime (see the module docs).
-pub struct OwnRuntime(tokio::runtime::Runtime);
+/// The connection's own runtime (see the module docs). `None` only while it is dropped.
+pub struct OwnRuntime(Option<tokio::runtime::Runtime>);
+
+/// A runtime dropped the ordinary way waits for its blocking threads, and tokio panics
+/// when that happens on an async worker ("Cannot drop a runtime in a context where
+/// blocking is not allowed"); a pool, and so its connections, is dropped wherever its
+/// last owner ends, e.g. at the end of `portunus janitor`'s async main. This one never
+/// spawns blocking work of its own that could be lost, so it is shut down without
+/// waiting.
+impl Drop for OwnRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
 
 thread_local! {
     /// The runtime [`establish`] built for the connection it is opening. diesel-async
@@ -63,7 +77,11 @@ fn new_runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 impl BlockOn for OwnRuntime {
     fn block_on<F: Future>(&self, f: F) -> F::Output {
-        self.0.block_on(f)
+        match &self.0 {
+            Some(runtime) => runtime.block_on(f),
+            // `&self` cannot outlive the value, and only its `drop` empties it.
+            None => unreachable!("a MySQL connection used while it is dropped"),
+        }
     }
 
     /// Takes the runtime [`establish`] prepared on this thread. `Connection::establish`
@@ -74,7 +92,9 @@ impl BlockOn for OwnRuntime {
     )]
     fn get_runtime() -> Self {
         let prepared = PREPARED.with(|slot| slot.borrow_mut().take());
-        Self(prepared.unwrap_or_else(|| new_runtime().expect("a tokio runtime")))
+        Self(Some(
+            prepared.unwrap_or_else(|| new_runtime().expect("a tokio runtime")),
+        ))
     }
 }
 
