@@ -32,7 +32,9 @@ use diesel::migration::MigrationConnection;
 use diesel::mysql::Mysql;
 use diesel::query_builder::{Query, QueryFragment, QueryId};
 use diesel::r2d2::R2D2Connection;
-use diesel::result::{ConnectionError, ConnectionResult, QueryResult};
+use diesel::result::{
+    ConnectionError, ConnectionResult, DatabaseErrorKind, Error as DieselError, QueryResult,
+};
 use diesel::sql_types::TypeMetadata;
 use diesel_async::AsyncMysqlConnection;
 use diesel_async::async_connection_wrapper::{AsyncConnectionWrapper, BlockOn};
@@ -100,19 +102,107 @@ impl BlockOn for OwnRuntime {
 
 /// Opens a connection to `url` (`mysql://user:password@host:port/database`).
 pub fn establish(url: &str) -> ConnectionResult<MysqlConnection> {
+    let url = where_the_url_says(url)?;
     let runtime = new_runtime().map_err(|e| {
         ConnectionError::BadConnection(format!("cannot start the MySQL driver's runtime: {e}"))
     })?;
     PREPARED.with(|slot| *slot.borrow_mut() = Some(runtime));
     // Takes the runtime out of the slot (`get_runtime`) before it connects.
-    Wrapped::establish(url).map(MysqlConnection)
+    Wrapped::establish(&url).map(MysqlConnection)
+}
+
+/// mysql_async's `prefer_socket` defaults to on: after connecting to 127.0.0.1 over
+/// TCP it asks the server for its Unix socket and reconnects there, so a server that
+/// authenticates `root@localhost` by the process's Unix user (MariaDB's `unix_socket`
+/// plugin) would see a different account than the URL names. Off unless the URL asks,
+/// as libmysqlclient behaved.
+fn where_the_url_says(url: &str) -> ConnectionResult<String> {
+    let mut parsed = url::Url::parse(url)
+        .map_err(|e| ConnectionError::InvalidConnectionUrl(format!("not a URL: {e}")))?;
+    if !parsed.query_pairs().any(|(key, _)| key == "prefer_socket") {
+        parsed
+            .query_pairs_mut()
+            .append_pair("prefer_socket", "false");
+    }
+    Ok(parsed.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DEADLOCK, DatabaseErrorKind, DieselError, where_the_url_says, with_kind};
+
+    fn unknown(message: &str) -> diesel::QueryResult<()> {
+        Err(DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new(message.to_owned()),
+        ))
+    }
+
+    #[test]
+    fn a_deadlock_is_a_serialization_failure_as_diesel_reports_it() {
+        assert!(matches!(
+            with_kind(unknown(DEADLOCK)),
+            Err(DieselError::DatabaseError(
+                DatabaseErrorKind::SerializationFailure,
+                _
+            ))
+        ));
+        assert!(matches!(
+            with_kind(unknown("Table 'x' doesn't exist")),
+            Err(DieselError::DatabaseError(DatabaseErrorKind::Unknown, _))
+        ));
+    }
+
+    #[test]
+    fn the_socket_is_used_only_when_the_url_asks() {
+        assert_eq!(
+            where_the_url_says("mysql://u:p@127.0.0.1:3306/db")
+                .ok()
+                .as_deref(),
+            Some("mysql://u:p@127.0.0.1:3306/db?prefer_socket=false")
+        );
+        assert_eq!(
+            where_the_url_says("mysql://u@db/x?require_ssl=true")
+                .ok()
+                .as_deref(),
+            Some("mysql://u@db/x?require_ssl=true&prefer_socket=false")
+        );
+        assert_eq!(
+            where_the_url_says("mysql://u@127.0.0.1/x?prefer_socket=true")
+                .ok()
+                .as_deref(),
+            Some("mysql://u@127.0.0.1/x?prefer_socket=true")
+        );
+    }
+}
+
+/// MySQL's message for error 1213 (`ER_LOCK_DEADLOCK`) in its default language.
+const DEADLOCK: &str = "Deadlock found when trying to get lock; try restarting transaction";
+
+/// diesel maps error 1213, a deadlock victim whose transaction the server rolled back,
+/// to `SerializationFailure`, which callers retry (`json_web_keys.rs`); diesel-async
+/// reports it as `Unknown` and keeps only the message, not the code, so the message
+/// is recognised here. A server whose `lc_messages` is not English sends another text:
+/// such a deadlock then fails the request instead of being retried.
+fn with_kind<T>(result: QueryResult<T>) -> QueryResult<T> {
+    match result {
+        Err(DieselError::DatabaseError(DatabaseErrorKind::Unknown, info))
+            if info.message() == DEADLOCK =>
+        {
+            Err(DieselError::DatabaseError(
+                DatabaseErrorKind::SerializationFailure,
+                info,
+            ))
+        }
+        other => other,
+    }
 }
 
 // Everything below forwards to `Wrapped`.
 
 impl SimpleConnection for MysqlConnection {
     fn batch_execute(&mut self, query: &str) -> QueryResult<()> {
-        self.0.batch_execute(query)
+        with_kind(self.0.batch_execute(query))
     }
 }
 
@@ -130,7 +220,7 @@ impl Connection for MysqlConnection {
     where
         T: QueryFragment<Mysql> + QueryId,
     {
-        self.0.execute_returning_count(source)
+        with_kind(self.0.execute_returning_count(source))
     }
 
     fn transaction_state(
@@ -164,7 +254,7 @@ impl LoadConnection<DefaultLoadingMode> for MysqlConnection {
         T: Query + QueryFragment<Mysql> + QueryId + 'query,
         Mysql: QueryMetadata<T::SqlType>,
     {
-        self.0.load(source)
+        with_kind(self.0.load(source))
     }
 }
 
@@ -185,7 +275,7 @@ impl TransactionManager<MysqlConnection> for Transactions {
     }
 
     fn commit_transaction(conn: &mut MysqlConnection) -> QueryResult<()> {
-        Inner::commit_transaction(&mut conn.0)
+        with_kind(Inner::commit_transaction(&mut conn.0))
     }
 
     fn transaction_manager_status_mut(conn: &mut MysqlConnection) -> &mut TransactionManagerStatus {
