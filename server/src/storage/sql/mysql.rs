@@ -127,55 +127,6 @@ fn where_the_url_says(url: &str) -> ConnectionResult<String> {
     Ok(parsed.into())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::{DEADLOCK, DatabaseErrorKind, DieselError, where_the_url_says, with_kind};
-
-    fn unknown(message: &str) -> diesel::QueryResult<()> {
-        Err(DieselError::DatabaseError(
-            DatabaseErrorKind::Unknown,
-            Box::new(message.to_owned()),
-        ))
-    }
-
-    #[test]
-    fn a_deadlock_is_a_serialization_failure_as_diesel_reports_it() {
-        assert!(matches!(
-            with_kind(unknown(DEADLOCK)),
-            Err(DieselError::DatabaseError(
-                DatabaseErrorKind::SerializationFailure,
-                _
-            ))
-        ));
-        assert!(matches!(
-            with_kind(unknown("Table 'x' doesn't exist")),
-            Err(DieselError::DatabaseError(DatabaseErrorKind::Unknown, _))
-        ));
-    }
-
-    #[test]
-    fn the_socket_is_used_only_when_the_url_asks() {
-        assert_eq!(
-            where_the_url_says("mysql://u:p@127.0.0.1:3306/db")
-                .ok()
-                .as_deref(),
-            Some("mysql://u:p@127.0.0.1:3306/db?prefer_socket=false")
-        );
-        assert_eq!(
-            where_the_url_says("mysql://u@db/x?require_ssl=true")
-                .ok()
-                .as_deref(),
-            Some("mysql://u@db/x?require_ssl=true&prefer_socket=false")
-        );
-        assert_eq!(
-            where_the_url_says("mysql://u@127.0.0.1/x?prefer_socket=true")
-                .ok()
-                .as_deref(),
-            Some("mysql://u@127.0.0.1/x?prefer_socket=true")
-        );
-    }
-}
-
 /// MySQL's message for error 1213 (`ER_LOCK_DEADLOCK`) in its default language.
 const DEADLOCK: &str = "Deadlock found when trying to get lock; try restarting transaction";
 
@@ -315,5 +266,54 @@ impl MultiConnectionHelper for MysqlConnection {
         lookup: &mut dyn std::any::Any,
     ) -> Option<&mut <Mysql as TypeMetadata>::MetadataLookup> {
         lookup.downcast_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DEADLOCK, DatabaseErrorKind, DieselError, where_the_url_says, with_kind};
+
+    fn unknown(message: &str) -> diesel::QueryResult<()> {
+        Err(DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new(message.to_owned()),
+        ))
+    }
+
+    #[test]
+    fn a_deadlock_is_a_serialization_failure_as_diesel_reports_it() {
+        assert!(matches!(
+            with_kind(unknown(DEADLOCK)),
+            Err(DieselError::DatabaseError(
+                DatabaseErrorKind::SerializationFailure,
+                _
+            ))
+        ));
+        assert!(matches!(
+            with_kind(unknown("Table 'x' doesn't exist")),
+            Err(DieselError::DatabaseError(DatabaseErrorKind::Unknown, _))
+        ));
+    }
+
+    #[test]
+    fn the_socket_is_used_only_when_the_url_asks() {
+        assert_eq!(
+            where_the_url_says("mysql://u:p@127.0.0.1:3306/db")
+                .ok()
+                .as_deref(),
+            Some("mysql://u:p@127.0.0.1:3306/db?prefer_socket=false")
+        );
+        assert_eq!(
+            where_the_url_says("mysql://u@db/x?require_ssl=true")
+                .ok()
+                .as_deref(),
+            Some("mysql://u@db/x?require_ssl=true&prefer_socket=false")
+        );
+        assert_eq!(
+            where_the_url_says("mysql://u@127.0.0.1/x?prefer_socket=true")
+                .ok()
+                .as_deref(),
+            Some("mysql://u@127.0.0.1/x?prefer_socket=true")
+        );
     }
 }
