@@ -1,24 +1,26 @@
 //! MySQL and MariaDB connections without a C client library: diesel-async's pure-Rust
 //! driver (mysql_async) behind diesel's blocking `Connection` API, so it is one more
 //! variant of [`super::connection::DbConnection`] and every query, migration and pool
-//! check is written once. diesel-async's `AsyncConnectionWrapper` does the blocking; the
-//! newtype [`MysqlConnection`] only forwards to it, because `#[derive(MultiConnection)]`
-//! needs diesel's `MultiConnectionHelper`, which no crate implements for the wrapper and
-//! the orphan rule lets us implement only for a type of ours. diesel's own `MysqlConnection` links libmysqlclient, which
-//! needs `libmariadb-dev` to build, and its bundled build is GPL-2.0-only and needs cmake
+//! check is written once. diesel's own `MysqlConnection` links libmysqlclient, which
+//! needs `libmariadb-dev` to build; its bundled build is GPL-2.0-only and needs cmake
 //! (docs/building.md).
+//!
+//! diesel-async's `AsyncConnectionWrapper` does the blocking; the newtype
+//! [`MysqlConnection`] only forwards to it, because `#[derive(MultiConnection)]` needs
+//! diesel's `MultiConnectionHelper`, which no crate implements for the wrapper and which
+//! the orphan rule lets us implement only for a type of ours.
 //!
 //! Each connection owns a single-threaded tokio runtime that only it uses, and every
 //! call blocks on that runtime from the calling thread, so the socket's I/O runs on the
 //! thread that asked for it. diesel-async's default instead borrows the runtime that is
 //! current when the connection opens: a pooled connection would then depend on that
 //! runtime staying alive (a test's runtime ends with the test) and on another thread to
-//! drive its I/O, and its `block_on` from inside a runtime's worker panics. Ours runs on
-//! tokio's blocking pool and on plain threads (r2d2, the token batcher), never on an
-//! async worker: `SqlStore` documents that its connections block.
+//! drive its I/O. Blocking from an async worker panics either way; these connections
+//! are used on tokio's blocking pool and on plain threads (r2d2, the token batcher),
+//! as `SqlStore` documents.
 //!
-//! TLS is rustls (`?require_ssl=true`, docs/configuration.md): mysql_async's default,
-//! native-tls, would link the system's OpenSSL again.
+//! TLS is rustls (`?require_ssl=true`; docs/building.md for what it verifies):
+//! mysql_async's default, native-tls, would link the system's OpenSSL again.
 
 use std::cell::RefCell;
 use std::future::Future;
