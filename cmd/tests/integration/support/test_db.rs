@@ -13,7 +13,14 @@ use std::fmt;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
-use diesel::{Connection, MysqlConnection, PgConnection};
+use diesel::{Connection, PgConnection};
+
+/// The server's MySQL driver (pure Rust, no libmysqlclient), blocking. It blocks on a
+/// runtime of its own, which tokio refuses inside a test's runtime: `try_execute` runs it
+/// on a thread of its own.
+type MysqlConnection = diesel_async::async_connection_wrapper::AsyncConnectionWrapper<
+    diesel_async::AsyncMysqlConnection,
+>;
 
 pub const POSTGRES_URL_VAR: &str = "PORTUNUS_TEST_POSTGRES_URL";
 pub const MYSQL_URL_VAR: &str = "PORTUNUS_TEST_MYSQL_URL";
@@ -221,7 +228,12 @@ fn try_execute(
     }
     match backend {
         TestBackend::Postgres => run::<PgConnection>(server_url, statements),
-        TestBackend::Mysql => run::<MysqlConnection>(server_url, statements),
+        TestBackend::Mysql => std::thread::scope(|scope| {
+            scope
+                .spawn(|| run::<MysqlConnection>(server_url, statements))
+                .join()
+                .unwrap_or_else(|_| Err("the MySQL set-up thread panicked".to_owned()))
+        }),
         TestBackend::Sqlite => Err("SQLite has no server".to_owned()),
     }
 }

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{Error, R2D2Connection};
-use diesel::{Connection, ConnectionError, MysqlConnection, PgConnection, SqliteConnection};
+use diesel::{Connection, ConnectionError, PgConnection, SqliteConnection};
 
 use super::dsn::Backend;
+use super::mysql::{self, MysqlConnection};
 
 /// A connection to whichever backend the DSN names; queries are written once against it.
 #[derive(diesel::MultiConnection)]
@@ -75,7 +76,7 @@ impl ConnectionManager {
             Backend::Postgres => {
                 PgConnection::establish(&self.driver_url).map(DbConnection::Postgresql)
             }
-            Backend::Mysql => MysqlConnection::establish(&self.driver_url).map(DbConnection::Mysql),
+            Backend::Mysql => mysql::establish(&self.driver_url).map(DbConnection::Mysql),
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.driver_url)?;
                 conn.batch_execute(SQLITE_PRAGMAS)

@@ -19,6 +19,7 @@ mod janitor;
 mod json_web_keys;
 mod jti;
 mod migrations;
+mod mysql;
 mod schema;
 mod token_batch;
 mod tokens;
