@@ -4,10 +4,9 @@
 #
 # Build stage. The toolchain is pinned (the version Portunus is developed with); bump it
 # deliberately.
+# The image's gcc, make and perl are all the build needs: SQLite, libpq and OpenSSL are
+# compiled from source, MySQL is a pure-Rust driver (docs/building.md).
 FROM rust:1.95-bookworm AS builder
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends libmariadb-dev libpq-dev libssl-dev pkg-config \
-    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 
 # 1. Dependencies only. The manifests and the lock file, with empty stand-ins for our own
@@ -37,11 +36,11 @@ RUN cargo build --release --locked -p portunus \
     && install -s target/release/portunus /usr/local/bin/portunus \
     && install -s target/release/examples/login_consent_app /usr/local/bin/portunus-login-example
 
-# Runtime stage: the binaries and the shared libraries they link (libpq, libmariadb,
-# OpenSSL), running as an unprivileged user.
+# Runtime stage: the binaries (they link only the C library) and the CA certificates the
+# outgoing HTTP client needs, running as an unprivileged user.
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpq5 libmariadb3 libssl3 ca-certificates \
+    && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --user-group --home-dir /var/lib/portunus --create-home portunus
 COPY --from=builder /usr/local/bin/portunus /usr/local/bin/portunus-login-example /usr/local/bin/
