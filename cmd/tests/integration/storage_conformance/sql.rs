@@ -1,4 +1,4 @@
-//! What only the SQL store has: migrations (same names on every backend, DESIGN §4),
+//! What only the SQL store has: migrations (same names on every backend),
 //! readiness, and connection errors that say what went wrong.
 
 use std::path::Path;
@@ -122,7 +122,7 @@ async fn connect_error(dsn: String) -> StorageError {
 }
 
 /// The pool's own connection manager reports the driver's error, not diesel's generic
-/// "Invalid connection url for multiconnection" (STACK.md).
+/// "Invalid connection url for multiconnection", which hides a wrong password.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_reports_the_driver_error() {
     let dir = tempfile::tempdir().unwrap();

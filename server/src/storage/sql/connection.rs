@@ -1,7 +1,7 @@
-//! One connection type over the three backends (DESIGN §4) and the r2d2 manager that opens
-//! it. The manager dispatches on the DSN's scheme itself: the derived
-//! `MultiConnection::establish` tries each backend and reports only "Invalid connection
-//! url for multiconnection", hiding e.g. a wrong password (STACK.md).
+//! One connection type over the three backends (docs/architecture.md, "Storage") and the
+//! r2d2 manager that opens it. The manager dispatches on the DSN's scheme itself: the
+//! derived `MultiConnection::establish` tries each backend and reports only "Invalid
+//! connection url for multiconnection", hiding e.g. a wrong password.
 
 use std::time::{Duration, Instant};
 
@@ -36,17 +36,16 @@ macro_rules! on_native {
 }
 pub(super) use on_native;
 
-/// Per-connection SQLite settings (STACK.md, DESIGN §7). `busy_timeout` comes first so
+/// Per-connection SQLite settings (docs/benchmarks.md). `busy_timeout` comes first so
 /// that switching to WAL waits for a concurrent opener instead of failing with
 /// `SQLITE_BUSY`; WAL with `synchronous = NORMAL` is durable across application crashes
 /// and lets readers proceed during a write. `wal_autocheckpoint = 1000` pages (SQLite's
 /// default, a 4 MB WAL) is set explicitly because it was tuned both ways: it bounds the
-/// log, and a checkpoint run by the one writer stalls every write of the process. While
-/// token keys were random each insert dirtied its own index page and 4000 paid (+22%);
-/// with time-ordered keys 1000 keeps the throughput and halves the p99, and with
-/// `checkpointer.rs` copying the log in the background the writer's own checkpoints
-/// only copy the tail (client_credentials p99 at 64 connections 24 → 10.5 → 7 ms;
-/// docs/benchmarks.md, "Optimisation log").
+/// log, and a checkpoint run by the one writer stalls every write of the process. With
+/// time-ordered token keys a checkpoint copies few distinct pages, so a larger WAL does
+/// not pay, and `checkpointer.rs` copies the log in the background so that the writer's
+/// own checkpoints only copy the tail (the measurements: docs/benchmarks.md,
+/// "Optimisation log").
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
                               PRAGMA journal_mode = WAL; \
                               PRAGMA synchronous = NORMAL; \

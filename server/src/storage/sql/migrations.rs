@@ -1,6 +1,6 @@
-//! Migrations embedded per backend (DESIGN §4): `migrations/<backend>/<version>_<name>`,
-//! the same directory names in all three (a test checks it). diesel records applied
-//! versions in `__diesel_schema_migrations`.
+//! Migrations embedded per backend (docs/architecture.md, "Storage"):
+//! `migrations/<backend>/<version>_<name>`, the same directory names in all three (a
+//! test checks it). diesel records applied versions in `__diesel_schema_migrations`.
 
 use diesel::backend::Backend as DieselBackend;
 use diesel::migration::{Migration, MigrationSource};
