@@ -59,8 +59,8 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct OpenapiArgs {
     /// Write the document to this file instead of standard output (safe for
-    /// `openapi/openapi.json`, which the SDK is built from: a shell redirect would empty
-    /// it before cargo builds the SDK).
+    /// `sdk/openapi.json`, which the SDK is built from: a shell redirect would empty it
+    /// before cargo builds the SDK).
     #[arg(short = 'o', long = "output")]
     pub output: Option<PathBuf>,
 }
