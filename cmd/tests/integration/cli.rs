@@ -304,8 +304,10 @@ fn dev_mode_serves_migrates_and_stops_gracefully_on_sigterm() {
         "{status}"
     );
 
-    let kill = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+    // The shell's own `kill` (a builtin of every POSIX sh): a minimal system has no
+    // /bin/kill (procps), and the test must not need more than the build does.
+    let kill = Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
         .status()
         .unwrap();
     assert!(kill.success());
