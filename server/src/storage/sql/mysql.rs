@@ -19,7 +19,7 @@
 //! are used on tokio's blocking pool and on plain threads (r2d2, the token batcher),
 //! as `SqlStore` documents.
 //!
-//! TLS is rustls (`?require_ssl=true`; docs/building.md for what it verifies):
+//! TLS is rustls (`require_ssl=true`, `ssl_ca=`; docs/building.md for what it verifies):
 //! mysql_async's default, native-tls, would link the system's OpenSSL again.
 
 use std::cell::RefCell;
@@ -104,29 +104,68 @@ impl BlockOn for OwnRuntime {
 
 /// Opens a connection to `url` (`mysql://user:password@host:port/database`).
 pub fn establish(url: &str) -> ConnectionResult<MysqlConnection> {
-    let url = where_the_url_says(url)?;
+    let (url, ssl_ca) = where_the_url_says(url)?;
     let runtime = new_runtime().map_err(|e| {
         ConnectionError::BadConnection(format!("cannot start the MySQL driver's runtime: {e}"))
     })?;
+    let Some(ssl_ca) = ssl_ca else {
+        PREPARED.with(|slot| *slot.borrow_mut() = Some(runtime));
+        // Takes the runtime out of the slot (`get_runtime`) before it connects.
+        return Wrapped::establish(&url).map(MysqlConnection);
+    };
+    let inner = runtime.block_on(with_ca(&url, ssl_ca))?;
     PREPARED.with(|slot| *slot.borrow_mut() = Some(runtime));
-    // Takes the runtime out of the slot (`get_runtime`) before it connects.
-    Wrapped::establish(&url).map(MysqlConnection)
+    Ok(MysqlConnection(Wrapped::from(inner)))
 }
 
-/// mysql_async's `prefer_socket` defaults to on: after connecting to 127.0.0.1 over
-/// TCP it asks the server for its Unix socket and reconnects there, so a server that
+/// `ssl_ca=/path/ca.pem` (libmysqlclient's name; mysql_async's URL has no way to name a
+/// CA): TLS, verified against that CA instead of the built-in web roots. mysql_async
+/// takes the CA only through its options, so the connection is opened here with the
+/// options diesel-async's `establish` sets (no statement cache of the driver's own,
+/// found rather than changed rows) and handed to diesel-async, which runs its session
+/// set-up (UTC, utf8mb4) as `establish` does.
+async fn with_ca(url: &str, ssl_ca: String) -> ConnectionResult<AsyncMysqlConnection> {
+    let opts = mysql_async::Opts::from_url(url)
+        .map_err(|e| ConnectionError::InvalidConnectionUrl(e.to_string()))?;
+    let ssl = opts
+        .ssl_opts()
+        .cloned()
+        .unwrap_or_default()
+        .with_root_certs(vec![std::path::PathBuf::from(ssl_ca).into()]);
+    let opts = mysql_async::OptsBuilder::from_opts(opts)
+        .stmt_cache_size(0)
+        .client_found_rows(true)
+        .ssl_opts(ssl);
+    let conn = mysql_async::Conn::new(opts)
+        .await
+        .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+    AsyncMysqlConnection::try_from(conn).await
+}
+
+/// The URL mysql_async gets, and the `ssl_ca` parameter taken out of it.
+///
+/// mysql_async's `prefer_socket` defaults to on: after connecting to 127.0.0.1 over TCP
+/// it asks the server for its Unix socket and reconnects there, so a server that
 /// authenticates `root@localhost` by the process's Unix user (MariaDB's `unix_socket`
 /// plugin) would see a different account than the URL names. Off unless the URL asks,
 /// as libmysqlclient behaved.
-fn where_the_url_says(url: &str) -> ConnectionResult<String> {
+fn where_the_url_says(url: &str) -> ConnectionResult<(String, Option<String>)> {
     let mut parsed = url::Url::parse(url)
         .map_err(|e| ConnectionError::InvalidConnectionUrl(format!("not a URL: {e}")))?;
-    if !parsed.query_pairs().any(|(key, _)| key == "prefer_socket") {
-        parsed
-            .query_pairs_mut()
-            .append_pair("prefer_socket", "false");
+    let mut ssl_ca = None;
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (key, value) in parsed.query_pairs() {
+        if key == "ssl_ca" {
+            ssl_ca = Some(value.into_owned());
+        } else {
+            pairs.push((key.into_owned(), value.into_owned()));
+        }
     }
-    Ok(parsed.into())
+    if !pairs.iter().any(|(key, _)| key == "prefer_socket") {
+        pairs.push(("prefer_socket".to_owned(), "false".to_owned()));
+    }
+    parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    Ok((parsed.into(), ssl_ca))
 }
 
 /// MySQL's message for error 1213 (`ER_LOCK_DEADLOCK`) in its default language.
@@ -297,25 +336,34 @@ mod tests {
         ));
     }
 
+    fn url(dsn: &str) -> Option<(String, Option<String>)> {
+        where_the_url_says(dsn).ok()
+    }
+
     #[test]
     fn the_socket_is_used_only_when_the_url_asks() {
+        let plain = "mysql://u:p@127.0.0.1:3306/db?prefer_socket=false";
         assert_eq!(
-            where_the_url_says("mysql://u:p@127.0.0.1:3306/db")
-                .ok()
-                .as_deref(),
-            Some("mysql://u:p@127.0.0.1:3306/db?prefer_socket=false")
+            url("mysql://u:p@127.0.0.1:3306/db"),
+            Some((plain.to_owned(), None))
         );
+        let tls = "mysql://u@db/x?require_ssl=true&prefer_socket=false";
         assert_eq!(
-            where_the_url_says("mysql://u@db/x?require_ssl=true")
-                .ok()
-                .as_deref(),
-            Some("mysql://u@db/x?require_ssl=true&prefer_socket=false")
+            url("mysql://u@db/x?require_ssl=true"),
+            Some((tls.to_owned(), None))
         );
+        let socket = "mysql://u@127.0.0.1/x?prefer_socket=true";
+        assert_eq!(url(socket), Some((socket.to_owned(), None)));
+    }
+
+    #[test]
+    fn ssl_ca_is_taken_out_of_the_url() {
         assert_eq!(
-            where_the_url_says("mysql://u@127.0.0.1/x?prefer_socket=true")
-                .ok()
-                .as_deref(),
-            Some("mysql://u@127.0.0.1/x?prefer_socket=true")
+            url("mysql://u@db/x?require_ssl=true&ssl_ca=%2Fetc%2Fca.pem"),
+            Some((
+                "mysql://u@db/x?require_ssl=true&prefer_socket=false".to_owned(),
+                Some("/etc/ca.pem".to_owned())
+            ))
         );
     }
 }
