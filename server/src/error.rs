@@ -4,9 +4,10 @@
 //! Which type to use where:
 //! - protocol and admin handlers return [`OAuth2Error`]; its [`ErrorKind`] fixes the RFC
 //!   code, the HTTP status and a fixed description, the hint names the bad value;
-//! - storage returns [`crate::storage::StorageError`], which converts into `OAuth2Error`
-//!   (`Conflict` → 409, `Unavailable` → 503, the rest → 500); a missing row is not a
-//!   storage error but an `Option`, which the caller turns into its own 404;
+//! - the storage ports return [`StorageError`] (defined here, so that `client` and `jwk`,
+//!   whose ports they are, need not depend on `storage`), which converts into
+//!   `OAuth2Error` (`Conflict` → 409, `Unavailable` → 503, the rest → 500); a missing
+//!   row is not a storage error but an `Option`, which the caller turns into its own 404;
 //! - startup code (config, migrations) returns `anyhow`-style errors in `cmd/`.
 //!
 //! The wire shape is Hydra's `errorOAuth2`: `{"error","error_description"}`, where the
@@ -388,6 +389,36 @@ pub struct ErrorBody {
     /// Where the user agent goes next (410 on an already handled request).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect_to: Option<String>,
+}
+
+/// What can go wrong below the ports. "Not found" is not an error: lookups return
+/// `Option`, updates and deletes return whether a row was affected.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StorageError {
+    /// A unique key already exists.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database cannot be reached (pool timeout, connection refused, file missing).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Any other database failure.
+    #[error("database error: {0}")]
+    Database(String),
+    /// A stored value could not be decoded.
+    #[error("stored data could not be decoded: {0}")]
+    Corrupt(String),
+}
+
+impl From<StorageError> for OAuth2Error {
+    fn from(err: StorageError) -> Self {
+        match err {
+            StorageError::Conflict(what) => OAuth2Error::new(ErrorKind::Conflict).with_hint(what),
+            StorageError::Unavailable(why) => {
+                OAuth2Error::new(ErrorKind::TemporarilyUnavailable).with_debug(why)
+            }
+            other => OAuth2Error::server_error(other.to_string()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! (RFC 6902), delete, set lifespans, list (keyset pages). Handlers in `http/admin`
 //! only extract, call and respond.
 
+use super::store::{ClientListQuery, ClientStore};
 use crate::client::model::Client;
 use crate::client::secret;
 use crate::client::sector;
@@ -10,8 +11,8 @@ use crate::client::wire::{OAuth2Client, OAuth2ClientTokenLifespans};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::OAuth2Error;
+use crate::error::StorageError;
 use crate::pagination;
-use crate::storage::{ClientListQuery, ClientStore, StorageError};
 
 /// A client together with the plaintext secret, present only when this call set it.
 #[derive(Debug)]

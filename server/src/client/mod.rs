@@ -6,5 +6,6 @@ mod argon2id;
 pub mod model;
 pub mod secret;
 pub mod sector;
+pub mod store;
 pub mod validate;
 pub mod wire;

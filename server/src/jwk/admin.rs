@@ -11,9 +11,10 @@ use super::alg::{parse_alg, parse_use};
 use super::generate::generate_off_thread;
 use super::key::{ValidKey, validate, validate_kid, validate_set_id};
 use super::manager::KeyManager;
+use super::store::StoredJsonWebKey;
 use super::stored::{Schedule, open, to_stored};
 use super::{JsonWebKey, JsonWebKeySet, JwkError};
-use crate::storage::{StorageError, StoredJsonWebKey};
+use crate::error::StorageError;
 
 /// Hydra's `createJsonWebKeySet` body, parsed by the caller's wire type.
 #[derive(Debug, Clone, Default)]

@@ -1,7 +1,7 @@
 //! What can go wrong with keys, and how each case reaches a client as `OAuth2Error`.
 
+use crate::error::StorageError;
 use crate::error::{ErrorKind, OAuth2Error};
-use crate::storage::StorageError;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum JwkError {

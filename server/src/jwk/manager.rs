@@ -16,12 +16,12 @@ use std::time::{Duration, Instant};
 use super::alg::{Algorithm, KeyUse};
 use super::key::to_josekit;
 use super::signer::{SignedJwt, Signer, SigningKey};
+use super::store::{JsonWebKeyStore, StoredJsonWebKey};
 use super::stored::{open, public_of};
 use super::verifier::{VerifiedJwt, Verifier, header_kid};
 use super::{JsonWebKey, JsonWebKeySet, JwkError};
 use crate::clock::Clock;
 use crate::secrets::KeyRing;
-use crate::storage::{JsonWebKeyStore, StoredJsonWebKey};
 
 /// How the manager makes and caches keys.
 #[derive(Debug, Clone)]

@@ -22,6 +22,7 @@ pub mod generate;
 pub mod key;
 pub mod manager;
 pub mod signer;
+pub mod store;
 pub mod stored;
 pub mod verifier;
 pub mod wire;

@@ -8,9 +8,9 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 
 use super::key::{is_private, metadata_part, public_part};
+use super::store::StoredJsonWebKey;
 use super::{JsonWebKey, JwkError};
 use crate::secrets::{KeyRing, Purpose};
-use crate::storage::StoredJsonWebKey;
 
 /// The associated data of a sealed key. Set names cannot contain `/`
 /// (`key::validate_set_id`), so the first `/` separates the two unambiguously.

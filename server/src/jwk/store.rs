@@ -1,4 +1,6 @@
-//! The `JsonWebKeyStore` port: JSON Web Key Sets (RFC 7517 §5) as rows of one key each.
+//! The `JsonWebKeyStore` port: JSON Web Key Sets (RFC 7517 §5) as rows of one key each,
+//! defined beside the keys (as Hydra's `jwk.Manager`) so `jwk` does not depend on
+//! `storage`; `storage/sql` and `storage/memory` implement it.
 //!
 //! A set exists while it has at least one key. Private key material never reaches this
 //! port in the clear: `private_jwk_sealed` is the AEAD-sealed private JWK (see
@@ -7,7 +9,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::StorageError;
+use crate::error::StorageError;
 
 /// One key of a set, as stored. Timestamps are kept at microsecond precision.
 #[derive(Debug, Clone, PartialEq, Eq)]
