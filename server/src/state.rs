@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::jwk::KeyManager;
 use crate::oauth2::client_auth::ClientAuthenticator;
 use crate::oauth2::grants::GrantRegistry;
+use crate::oidc::OidcContext;
 use crate::oidc::logout::backchannel::BackChannel;
 use crate::secrets::KeyRing;
 use crate::storage::flows::{ConsentStore, FlowStepStore, LoginSessionStore};
@@ -38,6 +39,18 @@ pub struct AppState {
     pub grants: Arc<GrantRegistry>,
     /// Delivers Back-Channel Logout tokens (behind the SSRF guard).
     pub backchannel: Arc<BackChannel>,
+}
+
+impl AppState {
+    /// What OpenID Connect code needs of the state ([`OidcContext`]).
+    pub fn oidc(&self) -> OidcContext {
+        OidcContext {
+            config: self.config.clone(),
+            clock: self.clock.clone(),
+            key_manager: self.key_manager.clone(),
+            backchannel: self.backchannel.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

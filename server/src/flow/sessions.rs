@@ -162,7 +162,7 @@ pub async fn revoke_login_sessions(
             let clients =
                 super::logout::end::session_clients(state, &session.subject, sid, None).await?;
             if state.login_sessions.delete_login_session(sid).await? {
-                backchannel::notify(state, clients, session.subject, sid.to_owned());
+                backchannel::notify(&state.oidc(), clients, session.subject, sid.to_owned());
             }
         }
         (Some(subject), None) => {

@@ -210,7 +210,7 @@ pub async fn prepare(
     let id_token = match &plan.id_token {
         Some(id) => Some(
             id_token::sign(
-                state,
+                &state.oidc(),
                 &grant.client_id,
                 grant.session.client_subject(&grant.subject),
                 id,

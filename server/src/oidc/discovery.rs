@@ -12,11 +12,12 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::client::model::GrantType;
 use crate::client::model::TokenEndpointAuthMethod;
 use crate::error::OAuth2Error;
 use crate::jwk::{Algorithm, ID_TOKEN_SET};
+use crate::oidc::OidcContext;
 use crate::oidc::scope_claims;
-use crate::state::AppState;
 
 /// OIDC Discovery 1.0 §3 / RFC 8414 §2 metadata (Hydra's `oidcConfiguration`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -143,14 +144,17 @@ fn strings<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<String> {
 }
 
 /// The metadata of this instance.
-pub async fn configuration(state: &AppState) -> Result<OidcConfiguration, OAuth2Error> {
-    let public = state.config.public_url();
+pub async fn configuration(
+    ctx: &OidcContext,
+    grant_types: &[GrantType],
+) -> Result<OidcConfiguration, OAuth2Error> {
+    let public = ctx.config.public_url();
     let url = |path: &str| format!("{public}{path}");
-    let id_token_algs: Vec<String> = state
+    let id_token_algs: Vec<String> = ctx
         .key_manager
         .signer(ID_TOKEN_SET)
         .await?
-        .algorithms(state.clock.now())
+        .algorithms(ctx.clock.now())
         .into_iter()
         .map(|alg| alg.name().to_owned())
         .collect();
@@ -170,7 +174,7 @@ pub async fn configuration(state: &AppState) -> Result<OidcConfiguration, OAuth2
         .map(TokenEndpointAuthMethod::as_str),
     );
     let mut pkce = vec!["S256".to_owned()];
-    if state.config.oauth2.pkce.allow_plain {
+    if ctx.config.oauth2.pkce.allow_plain {
         pkce.push("plain".to_owned());
     }
     let claims = TOKEN_CLAIMS.iter().chain(
@@ -179,7 +183,7 @@ pub async fn configuration(state: &AppState) -> Result<OidcConfiguration, OAuth2
             .flat_map(|(_, claims)| claims.iter()),
     );
     Ok(OidcConfiguration {
-        issuer: state.config.issuer(),
+        issuer: ctx.config.issuer(),
         authorization_endpoint: url("/oauth2/auth"),
         token_endpoint: url("/oauth2/token"),
         jwks_uri: url("/.well-known/jwks.json"),
@@ -188,20 +192,13 @@ pub async fn configuration(state: &AppState) -> Result<OidcConfiguration, OAuth2
         end_session_endpoint: Some(url("/oauth2/sessions/logout")),
         device_authorization_endpoint: None,
         registration_endpoint: None,
-        response_types_supported: response_types_supported(state),
+        response_types_supported: response_types_supported(ctx),
         response_modes_supported: strings(["query", "fragment", "form_post"]),
-        grant_types_supported: state
-            .grants
-            .grant_types()
-            .into_iter()
+        grant_types_supported: grant_types
+            .iter()
             .map(|grant| grant.as_str().to_owned())
             .collect(),
-        subject_types_supported: state
-            .config
-            .oidc
-            .subject_identifiers
-            .supported_types
-            .clone(),
+        subject_types_supported: ctx.config.oidc.subject_identifiers.supported_types.clone(),
         id_token_signed_response_alg: id_token_algs.clone(),
         userinfo_signed_response_alg: id_token_algs.clone(),
         userinfo_signing_alg_values_supported: std::iter::once("none".to_owned())
@@ -233,7 +230,7 @@ pub async fn configuration(state: &AppState) -> Result<OidcConfiguration, OAuth2
 
 /// OIDC Core §3 and OAuth 2.0 Multiple Response Type Encoding Practices §5: the code,
 /// implicit and hybrid flows; plain `token` only with `oauth2.allow_token_response_type`.
-fn response_types_supported(state: &AppState) -> Vec<String> {
+fn response_types_supported(ctx: &OidcContext) -> Vec<String> {
     let mut types = strings([
         "code",
         "id_token",
@@ -242,7 +239,7 @@ fn response_types_supported(state: &AppState) -> Vec<String> {
         "code token",
         "code id_token token",
     ]);
-    if state.config.oauth2.allow_token_response_type {
+    if ctx.config.oauth2.allow_token_response_type {
         types.push("token".to_owned());
     }
     types

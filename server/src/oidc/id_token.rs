@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 use crate::client::model::Client;
 use crate::error::OAuth2Error;
 use crate::jwk::{Algorithm, ID_TOKEN_SET};
-use crate::state::AppState;
+use crate::oidc::OidcContext;
 
 /// Claims the consent app's `session.id_token` cannot set (OIDC Core §2, RFC 7519 §4.1,
 /// OIDC Front-/Back-Channel Logout `sid`).
@@ -201,26 +201,26 @@ pub fn claims(
 
 /// Signs the ID token of `plan` for `client_id`/`subject` (OIDC Core §3.1.3.3).
 pub async fn sign(
-    state: &AppState,
+    ctx: &OidcContext,
     client_id: &str,
     subject: &str,
     plan: &IdTokenPlan,
     access_token: Option<&str>,
 ) -> Result<String, OAuth2Error> {
-    sign_with_code(state, client_id, subject, plan, access_token, None).await
+    sign_with_code(ctx, client_id, subject, plan, access_token, None).await
 }
 
 /// [`sign`] for an authorization response that also returns `code`: the ID token then
 /// carries `c_hash` (OIDC Core §3.3.2.11), computed like `at_hash`.
 pub async fn sign_with_code(
-    state: &AppState,
+    ctx: &OidcContext,
     client_id: &str,
     subject: &str,
     plan: &IdTokenPlan,
     access_token: Option<&str>,
     code: Option<&str>,
 ) -> Result<String, OAuth2Error> {
-    let keys = &state.key_manager;
+    let keys = &ctx.key_manager;
     let alg = match plan.alg {
         Some(alg) => keys
             .signing_alg(ID_TOKEN_SET, Some(alg))
@@ -236,12 +236,12 @@ pub async fn sign_with_code(
             })?,
         },
     };
-    let issuer = state.config.issuer();
+    let issuer = ctx.config.issuer();
     let who = Subject {
         issuer: &issuer,
         client_id,
         subject,
-        issued_at: state.clock.now(),
+        issued_at: ctx.clock.now(),
     };
     let mut claims = claims(who, plan, alg, access_token)?;
     if let (Some(code), Value::Object(map)) = (code, &mut claims) {

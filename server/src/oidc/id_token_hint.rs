@@ -5,25 +5,25 @@ use serde_json::{Map, Value};
 
 use crate::error::OAuth2Error;
 use crate::jwk::ID_TOKEN_SET;
-use crate::state::AppState;
+use crate::oidc::OidcContext;
 
 /// OIDC Core §3.1.2.1 `id_token_hint`: "ID Token previously issued by the Authorization
 /// Server". Its signature must verify with the ID-token key set and its `iss` be ours;
 /// an expired hint is accepted ("the OP SHOULD accept it even if it has expired").
 pub async fn verify_id_token_hint(
-    state: &AppState,
+    ctx: &OidcContext,
     hint: &str,
 ) -> Result<Map<String, Value>, OAuth2Error> {
     let invalid = |why: String| {
         OAuth2Error::invalid_request(format!("The id_token_hint is not valid: {why}."))
     };
-    let verified = state
+    let verified = ctx
         .key_manager
         .verify(ID_TOKEN_SET, hint)
         .await
         .map_err(|e| invalid(e.to_string()))?;
     let claims = verified.claims;
-    let issuer = state.config.issuer();
+    let issuer = ctx.config.issuer();
     if claims.get("iss").and_then(Value::as_str) != Some(issuer.as_str()) {
         return Err(invalid(format!("it was not issued by {issuer}")));
     }

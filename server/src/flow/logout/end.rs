@@ -76,7 +76,7 @@ pub async fn end_session(
         .filter_map(|c| frontchannel::iframe_url(c, &issuer, &challenge.sid, policy))
         .collect();
     backchannel::notify(
-        state,
+        &state.oidc(),
         clients,
         challenge.subject.clone(),
         challenge.sid.clone(),

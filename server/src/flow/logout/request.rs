@@ -34,7 +34,7 @@ fn non_empty<'a>(params: &'a FormParams, name: &str) -> Result<Option<&'a str>, 
 /// ignored: the logout app has its own UI).
 pub async fn validate(state: &AppState, params: &FormParams) -> Result<RpLogout, OAuth2Error> {
     let hint = match non_empty(params, "id_token_hint")? {
-        Some(token) => Some(hint::verify(state, token).await?),
+        Some(token) => Some(hint::verify(&state.oidc(), token).await?),
         None => None,
     };
     let client_id = match (non_empty(params, "client_id")?, &hint) {

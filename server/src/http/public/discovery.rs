@@ -14,7 +14,7 @@ use crate::state::AppState;
 pub const DISCOVERY_MAX_AGE_SECS: u32 = 3600;
 
 async fn document(state: &AppState) -> Result<HttpResponse, OAuth2Error> {
-    let metadata = discovery::configuration(state).await?;
+    let metadata = discovery::configuration(&state.oidc(), &state.grants.grant_types()).await?;
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![
             CacheDirective::Public,

@@ -76,7 +76,7 @@ pub async fn issue_response(
             ),
         )?;
         let signed = id_token::sign_with_code(
-            state,
+            &state.oidc(),
             &client.client_id,
             family.session.client_subject(grant.subject),
             &plan,

@@ -183,7 +183,9 @@ async fn validate(
     };
     let oidc = validate::oidc_parameters(params, response_type, &scope)?;
     let id_token_hint_claims = match &oidc.id_token_hint {
-        Some(hint) => Some(crate::oidc::id_token_hint::verify_id_token_hint(state, hint).await?),
+        Some(hint) => {
+            Some(crate::oidc::id_token_hint::verify_id_token_hint(&state.oidc(), hint).await?)
+        }
         None => None,
     };
     Ok(AuthorizeRequest {

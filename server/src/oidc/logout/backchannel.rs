@@ -17,9 +17,9 @@ use reqwest::redirect;
 use super::token;
 use crate::client::model::Client;
 use crate::config::ClientsHttpConfig;
+use crate::oidc::OidcContext;
 use crate::outbound::describe;
 use crate::outbound::ssrf::{self, GuardedResolver};
-use crate::state::AppState;
 
 /// How long one delivery attempt may take, connection included.
 pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -118,7 +118,7 @@ impl BackChannel {
 
 /// Signs and delivers a logout token to every client with a `backchannel_logout_uri`,
 /// concurrently, on a background task; returns at once. Outcomes are logged.
-pub fn notify(state: &AppState, clients: Vec<Client>, subject: String, sid: String) {
+pub fn notify(ctx: &OidcContext, clients: Vec<Client>, subject: String, sid: String) {
     let clients: Vec<Client> = clients
         .into_iter()
         .filter(|c| !c.backchannel_logout_uri.is_empty())
@@ -126,14 +126,14 @@ pub fn notify(state: &AppState, clients: Vec<Client>, subject: String, sid: Stri
     if clients.is_empty() {
         return;
     }
-    let state = state.clone();
+    let ctx = ctx.clone();
     tokio::spawn(async move {
         let deliveries = clients.iter().map(|client| {
-            let (state, subject, sid) = (&state, &subject, &sid);
+            let (ctx, subject, sid) = (&ctx, &subject, &sid);
             async move {
                 let uri = &client.backchannel_logout_uri;
-                let result = match token::sign(state, client, subject, sid).await {
-                    Ok(token) => state.backchannel.deliver(uri, &token).await,
+                let result = match token::sign(ctx, client, subject, sid).await {
+                    Ok(token) => ctx.backchannel.deliver(uri, &token).await,
                     Err(err) => Err(format!("the logout token cannot be signed: {err}")),
                 };
                 match result {

@@ -6,8 +6,8 @@
 use serde_json::Value;
 
 use crate::error::OAuth2Error;
+use crate::oidc::OidcContext;
 use crate::oidc::id_token_hint::verify_id_token_hint;
-use crate::state::AppState;
 
 /// What logout needs of a verified hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,8 +31,8 @@ fn invalid(why: &str) -> OAuth2Error {
 
 /// Verifies `token` as an ID token this server issued (signature, `iss`, `sub`: the
 /// same check as the authorization endpoint's hint) and that it names its client.
-pub async fn verify(state: &AppState, token: &str) -> Result<IdTokenHint, OAuth2Error> {
-    let claims = verify_id_token_hint(state, token).await?;
+pub async fn verify(ctx: &OidcContext, token: &str) -> Result<IdTokenHint, OAuth2Error> {
+    let claims = verify_id_token_hint(ctx, token).await?;
     let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
     let subject = text("sub").unwrap_or_default();
     let audience: Vec<String> = match claims.get("aud") {

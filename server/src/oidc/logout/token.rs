@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use crate::client::model::Client;
 use crate::error::OAuth2Error;
 use crate::jwk::{Algorithm, ID_TOKEN_SET};
+use crate::oidc::OidcContext;
 use crate::oidc::subject;
-use crate::state::AppState;
 
 /// The event member of §2.4.
 pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
@@ -48,12 +48,12 @@ pub fn claims(of: LogoutOf<'_>) -> Value {
 
 /// Signs the logout token for `client`; `subject` is the local subject.
 pub async fn sign(
-    state: &AppState,
+    ctx: &OidcContext,
     client: &Client,
     subject: &str,
     sid: &str,
 ) -> Result<String, OAuth2Error> {
-    let keys = &state.key_manager;
+    let keys = &ctx.key_manager;
     let wanted = match client.id_token_signed_response_alg.as_str() {
         "" => Some(Algorithm::RS256),
         name => Some(Algorithm::parse(name).ok_or_else(|| {
@@ -64,15 +64,15 @@ pub async fn sign(
         Some(alg) => Some(alg),
         None => keys.signing_alg(ID_TOKEN_SET, None).await?,
     };
-    let issuer = state.config.issuer();
+    let issuer = ctx.config.issuer();
     // §2.4: `sub` as in the client's ID tokens (pairwise for pairwise clients).
-    let sub = subject::for_client(&state.config, client, subject);
+    let sub = subject::for_client(&ctx.config, client, subject);
     let claims = claims(LogoutOf {
         issuer: &issuer,
         client_id: &client.client_id,
         subject: &sub,
         sid,
-        issued_at: state.clock.now(),
+        issued_at: ctx.clock.now(),
     });
     let signed = keys
         .sign_with(ID_TOKEN_SET, claims, LOGOUT_TOKEN_TYP, alg)
