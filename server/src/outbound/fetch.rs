@@ -4,12 +4,9 @@
 //! guard of `ssrf.rs` unless `clients.http.disallow_private_ip_ranges` is off or the URL
 //! is listed in `clients.http.private_ip_exception_urls`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::redirect;
-
-use super::ssrf::{self, GuardedResolver};
+use super::clients::{GuardedClients, Redirects};
 use crate::config::ClientsHttpConfig;
 
 /// How long one fetch may take, connection included.
@@ -19,62 +16,22 @@ pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 /// Redirects followed before giving up.
 const MAX_REDIRECTS: usize = 3;
 
-/// The HTTP clients for registered URLs: one guarded, one for the exempt URLs.
+/// Fetches documents from registered URLs through [`GuardedClients`].
 #[derive(Debug, Clone)]
 pub struct GuardedFetcher {
-    guarded: Option<reqwest::Client>,
-    open: reqwest::Client,
-    exceptions: Arc<[String]>,
-}
-
-fn builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
-        .timeout(FETCH_TIMEOUT)
-        .connect_timeout(FETCH_TIMEOUT)
-        .no_proxy()
-        .user_agent(concat!("portunus/", env!("CARGO_PKG_VERSION")))
+    clients: GuardedClients,
 }
 
 impl GuardedFetcher {
     pub fn new(config: &ClientsHttpConfig) -> Result<Self, reqwest::Error> {
-        let guarded = if config.disallow_private_ip_ranges {
-            let policy = redirect::Policy::custom(|attempt| {
-                if attempt.previous().len() >= MAX_REDIRECTS {
-                    attempt.error("too many redirects")
-                } else if let Err(why) = ssrf::check_url(attempt.url()) {
-                    attempt.error(why)
-                } else {
-                    attempt.follow()
-                }
-            });
-            Some(
-                builder()
-                    .dns_resolver(GuardedResolver)
-                    .redirect(policy)
-                    .build()?,
-            )
-        } else {
-            None
-        };
         Ok(Self {
-            guarded,
-            open: builder()
-                .redirect(redirect::Policy::limited(MAX_REDIRECTS))
-                .build()?,
-            exceptions: config.private_ip_exception_urls.clone().into(),
+            clients: GuardedClients::new(config, FETCH_TIMEOUT, Redirects::Checked(MAX_REDIRECTS))?,
         })
     }
 
     /// GETs `uri` and returns the body; the error says why, for the client's hint.
     pub async fn fetch(&self, uri: &str) -> Result<String, String> {
-        let url = url::Url::parse(uri).map_err(|e| format!("it is not a URL: {e}"))?;
-        let client = match &self.guarded {
-            Some(guarded) if !self.exceptions.iter().any(|e| e == uri) => {
-                ssrf::check_url(&url)?;
-                guarded
-            }
-            _ => &self.open,
-        };
+        let (url, client) = self.clients.for_uri(uri)?;
         let mut response = client
             .get(url)
             .header(

@@ -4,7 +4,9 @@
 //! guard here (`clients.http.disallow_private_ip_ranges`), with a timeout and a size
 //! cap; the modules that make them depend on this one, never on each other.
 
+mod clients;
 mod fetch;
 pub mod ssrf;
 
+pub use clients::{GuardedClients, Redirects};
 pub use fetch::{FETCH_TIMEOUT, GuardedFetcher, MAX_DOCUMENT_BYTES, describe};

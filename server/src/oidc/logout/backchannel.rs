@@ -9,17 +9,13 @@
 //! literals are checked before the call, names are resolved by our own resolver that
 //! checks every resolved address, and redirects are not followed (§2.5 expects 200).
 
-use std::sync::Arc;
 use std::time::Duration;
-
-use reqwest::redirect;
 
 use super::token;
 use crate::client::model::Client;
 use crate::config::ClientsHttpConfig;
 use crate::oidc::OidcContext;
-use crate::outbound::describe;
-use crate::outbound::ssrf::{self, GuardedResolver};
+use crate::outbound::{GuardedClients, Redirects, describe};
 
 /// How long one delivery attempt may take, connection included.
 pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -28,21 +24,11 @@ pub const MAX_ATTEMPTS: u32 = 3;
 /// The wait before the second attempt; doubled for each later one.
 pub const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 
-/// The HTTP clients for back-channel logout: one guarded, one for exempt URLs.
+/// Delivers logout tokens through [`GuardedClients`], following no redirect: the token
+/// goes to the registered URI or nowhere.
 #[derive(Debug, Clone)]
 pub struct BackChannel {
-    guarded: Option<reqwest::Client>,
-    open: reqwest::Client,
-    exceptions: Arc<[String]>,
-}
-
-fn builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
-        .timeout(DELIVERY_TIMEOUT)
-        .connect_timeout(DELIVERY_TIMEOUT)
-        .no_proxy()
-        .redirect(redirect::Policy::none())
-        .user_agent(concat!("portunus/", env!("CARGO_PKG_VERSION")))
+    clients: GuardedClients,
 }
 
 /// Why one attempt failed, and whether another may succeed.
@@ -53,28 +39,14 @@ struct Failure {
 
 impl BackChannel {
     pub fn new(config: &ClientsHttpConfig) -> Result<Self, reqwest::Error> {
-        let guarded = if config.disallow_private_ip_ranges {
-            Some(builder().dns_resolver(GuardedResolver).build()?)
-        } else {
-            None
-        };
         Ok(Self {
-            guarded,
-            open: builder().build()?,
-            exceptions: config.private_ip_exception_urls.clone().into(),
+            clients: GuardedClients::new(config, DELIVERY_TIMEOUT, Redirects::None)?,
         })
     }
 
     /// POSTs `logout_token` to `uri`, retrying; the error says why it was given up.
     pub async fn deliver(&self, uri: &str, logout_token: &str) -> Result<(), String> {
-        let url = url::Url::parse(uri).map_err(|e| format!("it is not a URL: {e}"))?;
-        let client = match &self.guarded {
-            Some(guarded) if !self.exceptions.iter().any(|e| e == uri) => {
-                ssrf::check_url(&url)?;
-                guarded
-            }
-            _ => &self.open,
-        };
+        let (url, client) = self.clients.for_uri(uri)?;
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 1;
         loop {
