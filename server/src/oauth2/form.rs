@@ -22,6 +22,17 @@ pub struct FormParams {
 }
 
 impl FormParams {
+    /// The parameters `pairs`, in order (tests).
+    #[cfg(test)]
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        Self::new(
+            pairs
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
     pub fn new(pairs: Vec<(String, String)>) -> Self {
         if pairs.len() > MAX_PARAMETERS {
             return Self {
@@ -84,18 +95,9 @@ impl FormParams {
 mod tests {
     use super::*;
 
-    fn form(pairs: &[(&str, &str)]) -> FormParams {
-        FormParams::new(
-            pairs
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
-    }
-
     #[test]
     fn single_values_empty_values_and_repeats() {
-        let f = form(&[("a", "1"), ("b", ""), ("c", "x"), ("c", "y")]);
+        let f = FormParams::from_pairs(&[("a", "1"), ("b", ""), ("c", "x"), ("c", "y")]);
         assert_eq!(f.get("a").unwrap(), Some("1"));
         assert_eq!(f.get("b").unwrap(), None);
         assert_eq!(f.get("missing").unwrap(), None);

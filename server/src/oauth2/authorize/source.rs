@@ -45,12 +45,7 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> FormParams {
-        FormParams::new(
-            pairs
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
+        FormParams::from_pairs(pairs)
     }
 
     #[test]

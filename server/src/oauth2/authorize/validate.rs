@@ -188,12 +188,7 @@ mod tests {
     use crate::client::model::TokenEndpointAuthMethod;
 
     fn params(pairs: &[(&str, &str)]) -> FormParams {
-        FormParams::new(
-            pairs
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
+        FormParams::from_pairs(pairs)
     }
 
     fn client() -> Client {

@@ -13,12 +13,7 @@ use crate::storage::memory::MemoryStore;
 mod load;
 
 fn form(pairs: &[(&str, &str)]) -> FormParams {
-    FormParams::new(
-        pairs
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-            .collect(),
-    )
+    FormParams::from_pairs(pairs)
 }
 
 fn basic(id: &str, secret: &str) -> String {

@@ -76,12 +76,7 @@ impl Rig {
         let http =
             RequestContext::new("POST", "https://auth.example.com/oauth2/token".into(), None)
                 .with_header("authorization", basic.as_bytes());
-        let form = FormParams::new(
-            pairs
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect(),
-        );
+        let form = FormParams::from_pairs(pairs);
         self.state.grants.exchange(&self.state, &http, &form).await
     }
 
