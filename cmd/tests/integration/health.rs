@@ -247,6 +247,7 @@ impl PostgresAdmin {
         tokio::task::spawn_blocking(move || {
             use diesel::Connection;
             use diesel::connection::SimpleConnection;
+            portunus_server::storage::sql::init_openssl();
             let mut conn = diesel::PgConnection::establish(&server).expect("postgres");
             conn.batch_execute(&sql).expect("admin sql");
         })

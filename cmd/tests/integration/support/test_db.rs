@@ -227,7 +227,10 @@ fn try_execute(
         Ok(())
     }
     match backend {
-        TestBackend::Postgres => run::<PgConnection>(server_url, statements),
+        TestBackend::Postgres => {
+            portunus_server::storage::sql::init_openssl();
+            run::<PgConnection>(server_url, statements)
+        }
         TestBackend::Mysql => std::thread::scope(|scope| {
             scope
                 .spawn(|| run::<MysqlConnection>(server_url, statements))

@@ -60,6 +60,17 @@ pub struct ConnectionManager {
     driver_url: String,
 }
 
+/// Initialises OpenSSL, which libpq and josekit share (one static copy, `openssl-sys`
+/// vendored), without the exit handler libpq's own first call would register: at
+/// process exit that handler frees OpenSSL's state while other threads (pooled
+/// connections, their TLS sessions) may still use it, and the process ends in SIGSEGV
+/// after its work is done (seen once in CI). `openssl_sys::init` asks for
+/// `OPENSSL_INIT_NO_ATEXIT`, and OpenSSL keeps the choice of the first call. Idempotent
+/// and cheap after the first call; call it before any PostgreSQL connection.
+pub fn init_openssl() {
+    openssl_sys::init();
+}
+
 impl ConnectionManager {
     /// `driver_url` is [`super::dsn::Dsn::driver_url`]: pool parameters removed, and for
     /// SQLite a path rather than a `sqlite://` URL, which SQLite's `establish` rejects.
@@ -73,6 +84,7 @@ impl ConnectionManager {
     pub fn establish(&self) -> Result<DbConnection, ConnectionError> {
         match self.backend {
             Backend::Postgres => {
+                init_openssl();
                 PgConnection::establish(&self.driver_url).map(DbConnection::Postgresql)
             }
             Backend::Mysql => mysql::establish(&self.driver_url).map(DbConnection::Mysql),

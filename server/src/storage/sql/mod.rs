@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+pub use connection::init_openssl;
 pub use dsn::Backend;
 pub use janitor::ExpiredKind;
 
