@@ -36,7 +36,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "pagination",
         ],
     ),
-    ("storage", &["client", "clock", "duration", "error", "jwk"]),
+    ("trust", &["clock", "error", "jwk", "pagination"]),
+    (
+        "storage",
+        &["client", "clock", "duration", "error", "jwk", "trust"],
+    ),
     ("health", &["storage"]),
     (
         "oidc",
@@ -48,13 +52,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "oauth2",
         &[
             "client", "clock", "config", "duration", "error", "html", "jwk", "oidc", "outbound",
-            "secrets", "storage",
+            "secrets", "storage", "trust",
         ],
     ),
     (
         "state",
         &[
-            "clock", "config", "jwk", "oauth2", "oidc", "secrets", "storage",
+            "clock", "config", "jwk", "oauth2", "oidc", "secrets", "storage", "trust",
         ],
     ),
     (
@@ -92,6 +96,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "pagination",
             "state",
             "storage",
+            "trust",
         ],
     ),
     (
