@@ -172,6 +172,8 @@ impl ApplicationBuilder {
             flow_steps: store.clone(),
             login_sessions: store.clone(),
             consents: store.clone(),
+            trusts: store.clone(),
+            jtis: store.clone(),
             tokens: store,
             client_auth,
             grants: Arc::new(GrantRegistry::standard()),

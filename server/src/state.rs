@@ -11,7 +11,7 @@ use crate::oidc::OidcContext;
 use crate::oidc::logout::backchannel::BackChannel;
 use crate::secrets::KeyRing;
 use crate::storage::flows::{ConsentStore, FlowStepStore, LoginSessionStore};
-use crate::storage::{ClientStore, StorageHealth, TokenStore};
+use crate::storage::{ClientStore, JtiStore, StorageHealth, TokenStore, TrustStore};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -33,6 +33,10 @@ pub struct AppState {
     pub consents: Arc<dyn ConsentStore>,
     /// Opaque tokens (access, refresh, authorization code).
     pub tokens: Arc<dyn TokenStore>,
+    /// Trusted issuers of JWT authorization grants (RFC 7523 §2.1).
+    pub trusts: Arc<dyn TrustStore>,
+    /// Used assertion ids (client assertions and JWT grants), shared by every node.
+    pub jtis: Arc<dyn JtiStore>,
     /// Client authentication at the token and revocation endpoints, with its cache.
     pub client_auth: Arc<ClientAuthenticator>,
     /// The token endpoint's grants.
@@ -105,6 +109,8 @@ impl AppState {
             login_sessions: flows.clone(),
             consents: flows,
             tokens: store.clone(),
+            trusts: store.clone(),
+            jtis: store.clone(),
             client_auth: Arc::new(client_auth),
             grants: Arc::new(GrantRegistry::standard()),
             backchannel: Arc::new(backchannel),
