@@ -10,11 +10,9 @@ use serde_json::{Map, Value};
 
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::jwk::Algorithm;
+use crate::oauth2::limits::MAX_ASSERTION_LEN;
 use crate::oauth2::private_key_jwt::CLOCK_SKEW;
 
-/// The longest assertion accepted: a JWS with a few kilobytes of claims and an RSA-4096
-/// signature is far below this.
-pub const MAX_ASSERTION_LEN: usize = 16 * 1024;
 /// Longest `iss`, `sub` and `kid`: what a trust relationship can hold.
 const MAX_ID_LEN: usize = 255;
 
