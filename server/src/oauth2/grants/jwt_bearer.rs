@@ -27,10 +27,10 @@ use super::{GrantHandler, TokenRequest};
 use crate::client::model::{Client, GrantType};
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::jwk::Verifier;
+use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::issue::{self, Grant, Plan, TokenResponse};
 use crate::oauth2::scope;
 use crate::oauth2::session::TokenSession;
-use crate::state::AppState;
 use crate::trust::TrustRelationship;
 
 use assertion::{Rules, Unverified, invalid};
@@ -75,7 +75,7 @@ fn verify(
 }
 
 fn check_scope(
-    ctx: &AppState,
+    ctx: &OAuth2Context,
     client: &Client,
     trust: &TrustRelationship,
     requested: &[String],
@@ -110,7 +110,7 @@ impl GrantHandler for JwtBearer {
 
     async fn handle(
         &self,
-        ctx: &AppState,
+        ctx: &OAuth2Context,
         client: &Client,
         request: TokenRequest<'_>,
     ) -> Result<TokenResponse, OAuth2Error> {
