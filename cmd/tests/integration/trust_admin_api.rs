@@ -2,7 +2,7 @@
 //! RFC 7523 §2.1), driven through our SDK: create, get, list pages with `Link` headers
 //! and the issuer filter, delete, `409` on duplicates, and each refused input.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use portunus_sdk::types::TrustOAuth2JwtGrantIssuer;
 use serde_json::{Value, json};
 
@@ -17,12 +17,12 @@ per_backend!(
     invalid_relationships_are_400_naming_the_field,
 );
 
-fn body(issuer: &str, subject: Option<&str>, jwk: Value) -> Value {
+fn body(app: &TestApp, issuer: &str, subject: Option<&str>, jwk: Value) -> Value {
     let mut body = json!({
         "issuer": issuer,
         "scope": ["read", "write"],
         "jwk": jwk,
-        "expires_at": (Utc::now() + Duration::days(1)).to_rfc3339(),
+        "expires_at": (app.state.clock.now() + Duration::days(1)).to_rfc3339(),
     });
     match subject {
         Some(subject) => body["subject"] = json!(subject),
@@ -41,6 +41,7 @@ async fn relationships_are_created_read_and_deleted(backend: TestBackend) {
         .admin
         .trust_o_auth2_jwt_grant_issuer()
         .body(sdk_body(body(
+            &app,
             "https://idp.example",
             Some("alice"),
             EC_1.jwk(),
@@ -87,7 +88,12 @@ async fn relationships_are_created_read_and_deleted(backend: TestBackend) {
     let any = app
         .admin
         .trust_o_auth2_jwt_grant_issuer()
-        .body(sdk_body(body("https://idp.example", None, RSA_1.jwk())))
+        .body(sdk_body(body(
+            &app,
+            "https://idp.example",
+            None,
+            RSA_1.jwk(),
+        )))
         .send()
         .await
         .unwrap()
@@ -130,23 +136,23 @@ async fn a_duplicate_issuer_subject_kid_is_409(backend: TestBackend) {
             .body(sdk_body(value));
         async move { request.send().await }
     };
-    create(body("https://idp.example", Some("alice"), EC_1.jwk()))
+    create(body(&app, "https://idp.example", Some("alice"), EC_1.jwk()))
         .await
         .unwrap();
     let (status, error) =
-        error_of(create(body("https://idp.example", Some("alice"), EC_1.jwk())).await);
+        error_of(create(body(&app, "https://idp.example", Some("alice"), EC_1.jwk())).await);
     assert_eq!((status, error.error.as_str()), (409, "conflict"));
     // Another subject, another kid, or "any subject" are other relationships.
-    create(body("https://idp.example", Some("bob"), EC_1.jwk()))
+    create(body(&app, "https://idp.example", Some("bob"), EC_1.jwk()))
         .await
         .unwrap();
-    create(body("https://idp.example", Some("alice"), EC_2.jwk()))
+    create(body(&app, "https://idp.example", Some("alice"), EC_2.jwk()))
         .await
         .unwrap();
-    create(body("https://idp.example", None, EC_1.jwk()))
+    create(body(&app, "https://idp.example", None, EC_1.jwk()))
         .await
         .unwrap();
-    let (status, _) = error_of(create(body("https://idp.example", None, EC_1.jwk())).await);
+    let (status, _) = error_of(create(body(&app, "https://idp.example", None, EC_1.jwk())).await);
     assert_eq!(status, 409);
 }
 
@@ -163,6 +169,7 @@ async fn lists_are_paged_with_link_headers_and_filtered_by_issuer(backend: TestB
             .admin
             .trust_o_auth2_jwt_grant_issuer()
             .body(sdk_body(body(
+                &app,
                 issuer,
                 Some(&format!("user-{i}")),
                 EC_1.jwk(),
@@ -216,18 +223,21 @@ async fn lists_are_paged_with_link_headers_and_filtered_by_issuer(backend: TestB
 
 async fn invalid_relationships_are_400_naming_the_field(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
-    let good = || body("https://idp.example", Some("alice"), EC_1.jwk());
+    let good = || body(&app, "https://idp.example", Some("alice"), EC_1.jwk());
     let private_ec = {
         let mut jwk = EC_1.jwk();
         jwk["d"] = json!("JOlKBCRJm7cW75EnR4o2ffsjzA4P_Oj1ud_2aoR897I");
         jwk
     };
-    let past = (Utc::now() - Duration::minutes(1)).to_rfc3339();
+    let past = (app.state.clock.now() - Duration::minutes(1)).to_rfc3339();
     let cases: Vec<(Value, &str)> = vec![
-        (body("", Some("alice"), EC_1.jwk()), "issuer"),
-        (body(&"i".repeat(256), Some("alice"), EC_1.jwk()), "issuer"),
+        (body(&app, "", Some("alice"), EC_1.jwk()), "issuer"),
         (
-            body("https://idp.example", Some("a\u{7}"), EC_1.jwk()),
+            body(&app, &"i".repeat(256), Some("alice"), EC_1.jwk()),
+            "issuer",
+        ),
+        (
+            body(&app, "https://idp.example", Some("a\u{7}"), EC_1.jwk()),
             "subject",
         ),
         (
@@ -271,11 +281,12 @@ async fn invalid_relationships_are_400_naming_the_field(backend: TestBackend) {
             "expires_at",
         ),
         (
-            body("https://idp.example", Some("alice"), private_ec),
+            body(&app, "https://idp.example", Some("alice"), private_ec),
             "public key",
         ),
         (
             body(
+                &app,
                 "https://idp.example",
                 Some("alice"),
                 json!({"kty": "oct", "kid": "h", "alg": "HS256", "use": "sig", "k": "c2VjcmV0"}),
