@@ -20,6 +20,8 @@
 //! allows it, but only clients registered for the grant type.
 
 mod assertion;
+#[cfg(test)]
+mod fuzz;
 
 use async_trait::async_trait;
 
