@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::jwk::{JwkError, KeyManager, KeySettings};
 use crate::oauth2::client_auth::{ClientAuthenticator, SecretSettings, SecretVerifier};
 use crate::oauth2::grants::GrantRegistry;
+use crate::oauth2::dpop::DpopVerifier;
 use crate::oauth2::private_key_jwt::PrivateKeyJwt;
 use crate::oidc::logout::backchannel::BackChannel;
 use crate::secrets::KeyRing;
@@ -161,7 +162,14 @@ impl ApplicationBuilder {
             BackChannel::new(&self.config.clients.http)
                 .map_err(|e| BuildError::HttpClient(e.to_string()))?,
         );
+        let dpop = Arc::new(DpopVerifier::new(
+            &self.config.oauth2.dpop,
+            keys.clone(),
+            store.clone(),
+            self.clock.clone(),
+        ));
         let state = AppState {
+            dpop,
             config: Arc::new(self.config),
             clock: self.clock,
             keys,

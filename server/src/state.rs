@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::jwk::KeyManager;
 use crate::oauth2::client_auth::ClientAuthenticator;
+use crate::oauth2::dpop::DpopVerifier;
 use crate::oauth2::grants::GrantRegistry;
 use crate::oidc::OidcContext;
 use crate::oidc::logout::backchannel::BackChannel;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub client_auth: Arc<ClientAuthenticator>,
     /// The token endpoint's grants.
     pub grants: Arc<GrantRegistry>,
+    /// DPoP proofs (RFC 9449): replay checks through the shared `JtiStore`.
+    pub dpop: Arc<DpopVerifier>,
     /// Delivers Back-Channel Logout tokens (behind the SSRF guard).
     pub backchannel: Arc<BackChannel>,
 }
@@ -93,7 +96,14 @@ impl AppState {
             .expect("the default key sets");
         let backchannel =
             BackChannel::new(&config.clients.http).expect("an HTTP client for back-channel");
+        let dpop = Arc::new(DpopVerifier::new(
+            &config.oauth2.dpop,
+            keys.clone(),
+            store.clone(),
+            clock.clone(),
+        ));
         let state = Self {
+            dpop,
             config: Arc::new(config),
             clock,
             cookie_keys: keys.clone(),
