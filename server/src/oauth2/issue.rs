@@ -167,7 +167,12 @@ pub struct RefreshPlan {
 impl RefreshPlan {
     /// A refresh plan whose binding follows RFC 9449 §5: the access token's key for a
     /// public client, none for a confidential one.
-    pub fn new(lifespan: Duration, scope: Vec<String>, client: &Client, token_type: &TokenType) -> Self {
+    pub fn new(
+        lifespan: Duration,
+        scope: Vec<String>,
+        client: &Client,
+        token_type: &TokenType,
+    ) -> Self {
         Self {
             lifespan,
             scope,

@@ -71,6 +71,7 @@ pub fn family(state: &AppState, grant: &CodeGrant<'_>) -> Result<Grant, OAuth2Er
         ext: object(grant.access_token_claims.clone()),
         id_token: Some(id_token),
         obfuscated_subject: grant.obfuscated_subject.clone(),
+        dpop_jkt: None,
     };
     Ok(Grant::new(
         &grant.request.client_id,

@@ -141,13 +141,21 @@ impl DpopVerifier {
         }
     }
 
-    /// A proof error as a resource answers it: 401 and the challenge (§7.1, §9).
+    /// An error as a resource answers a request with the `DPoP` scheme (§7.1, §9):
+    /// proof errors are 401, and every challenge is a `DPoP` one.
     pub fn for_resource(&self, mut err: OAuth2Error) -> OAuth2Error {
         if matches!(
             err.kind,
-            ErrorKind::InvalidDpopProof | ErrorKind::UseDpopNonce | ErrorKind::InvalidToken
+            ErrorKind::InvalidDpopProof | ErrorKind::UseDpopNonce
         ) {
             err.status_override = Some(401);
+        }
+        if err.www_authenticate.is_some()
+            || matches!(
+                err.kind,
+                ErrorKind::InvalidDpopProof | ErrorKind::UseDpopNonce
+            )
+        {
             err.www_authenticate = Some(self.challenge(Some(err.kind)));
         }
         err
@@ -162,9 +170,9 @@ impl DpopVerifier {
         if http.header_count("dpop") > 1 {
             return Err(proof::invalid("More than one DPoP header was sent."));
         }
-        let Some(value) = http.header("dpop").map_err(|_| {
-            proof::invalid("The DPoP header is not a JWT.")
-        })?
+        let Some(value) = http
+            .header("dpop")
+            .map_err(|_| proof::invalid("The DPoP header is not a JWT."))?
         else {
             return Ok(None);
         };
@@ -185,13 +193,12 @@ impl DpopVerifier {
                 .as_deref()
                 .is_some_and(|n| nonce::is_valid(&self.keys, n, now, self.nonce_lifespan));
             if !fresh {
-                let mut err = OAuth2Error::new(ErrorKind::UseDpopNonce).with_hint(
-                    if proof.nonce.is_some() {
+                let mut err =
+                    OAuth2Error::new(ErrorKind::UseDpopNonce).with_hint(if proof.nonce.is_some() {
                         "The DPoP proof's nonce is not valid or has expired."
                     } else {
                         "The DPoP proof has no nonce."
-                    },
-                );
+                    });
                 err.dpop_nonce = self.current_nonce();
                 return Err(err);
             }

@@ -131,7 +131,9 @@ pub fn verify(proof: &str, expected: &Expected<'_>) -> Result<Proof, OAuth2Error
     let (Some(header), Some(_), Some(_), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(invalid("The DPoP proof is not a compact JWS (three parts)."));
+        return Err(invalid(
+            "The DPoP proof is not a compact JWS (three parts).",
+        ));
     };
     let header = decode_json(header, "header")?;
     if string(&header, "typ", "header")? != TYP {
@@ -193,7 +195,10 @@ pub fn verify(proof: &str, expected: &Expected<'_>) -> Result<Proof, OAuth2Error
 }
 
 /// §4.3 step 11: `iat` no older than `max_age` and no further ahead than `skew`.
-fn check_iat(claims: &Map<String, Value>, expected: &Expected<'_>) -> Result<DateTime<Utc>, OAuth2Error> {
+fn check_iat(
+    claims: &Map<String, Value>,
+    expected: &Expected<'_>,
+) -> Result<DateTime<Utc>, OAuth2Error> {
     let iat = claims
         .get("iat")
         .ok_or_else(|| invalid("The DPoP proof has no 'iat' claim (RFC 9449 Section 4.2)."))?

@@ -111,8 +111,14 @@ mod tests {
 
     #[test]
     fn rfc9449_10_dpop_jkt_shape() {
-        assert!(is_well_formed("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"));
-        assert!(!is_well_formed("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9X"));
-        assert!(!is_well_formed("NzbLsXh8uDCcd+6MNwXF4W/7noWXFZAfHkxZsRGC9Xs"));
+        assert!(is_well_formed(
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        ));
+        assert!(!is_well_formed(
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9X"
+        ));
+        assert!(!is_well_formed(
+            "NzbLsXh8uDCcd+6MNwXF4W/7noWXFZAfHkxZsRGC9Xs"
+        ));
     }
 }

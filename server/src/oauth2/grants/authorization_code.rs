@@ -238,6 +238,7 @@ mod tests {
             code_challenge: challenge.map(str::to_owned),
             code_challenge_method: challenge.map(|_| PkceMethod::S256),
             requested_at: chrono::DateTime::UNIX_EPOCH,
+            dpop_jkt: None,
         }
     }
 
