@@ -15,12 +15,12 @@ use utoipa::ToSchema;
 use crate::error::OAuth2Error;
 use crate::jwk::{Algorithm, ID_TOKEN_SET};
 use crate::oauth2::bearer::{Scheme, insufficient_scope, invalid_token};
+use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::introspect::{ActiveToken, find_active};
 use crate::oauth2::request_context::RequestContext;
 use crate::oauth2::session::TokenSession;
 use crate::oidc::id_token::IdTokenContext;
 use crate::oidc::scope_claims;
-use crate::state::AppState;
 use crate::storage::TokenKind;
 
 /// OIDC Core §5.1 standard claims (Hydra's `oidcUserInfo`); other claims granted by the
@@ -94,22 +94,22 @@ fn consent_claims(session: TokenSession) -> Result<Map<String, Value>, OAuth2Err
 /// request `http`. With the `DPoP` scheme every error carries a `DPoP` challenge
 /// (RFC 9449 §7.1).
 pub async fn userinfo(
-    state: &AppState,
+    ctx: &OAuth2Context,
     http: &RequestContext,
     token: &str,
     scheme: Scheme,
 ) -> Result<UserInfo, OAuth2Error> {
-    let answer = claims_for(state, http, token, scheme).await;
+    let answer = claims_for(ctx, http, token, scheme).await;
     match scheme {
         Scheme::Bearer => answer,
-        Scheme::DPoP => answer.map_err(|err| state.dpop.for_resource(err)),
+        Scheme::DPoP => answer.map_err(|err| ctx.dpop.for_resource(err)),
     }
 }
 
 /// RFC 9449 §7: a DPoP-bound token is accepted only with the `DPoP` scheme and a proof
 /// by its key over it (`ath`); an unbound token only as `Bearer`.
 async fn check_binding(
-    state: &AppState,
+    ctx: &OAuth2Context,
     http: &RequestContext,
     token: &str,
     scheme: Scheme,
@@ -117,14 +117,14 @@ async fn check_binding(
 ) -> Result<(), OAuth2Error> {
     match (scheme, bound) {
         (Scheme::Bearer, None) => Ok(()),
-        (Scheme::Bearer, Some(_)) => Err(state.dpop.for_resource(invalid_token(
+        (Scheme::Bearer, Some(_)) => Err(ctx.dpop.for_resource(invalid_token(
             "The access token is DPoP-bound: present it with the DPoP authorization scheme and a DPoP proof (RFC 9449 Section 7.1).",
         ))),
         (Scheme::DPoP, None) => Err(invalid_token(
             "The access token is not DPoP-bound: present it with the Bearer authorization scheme.",
         )),
         (Scheme::DPoP, Some(jkt)) => {
-            let proof = state.dpop.at_resource(http, token).await?;
+            let proof = ctx.dpop.at_resource(http, token).await?;
             if proof.jkt == jkt {
                 Ok(())
             } else {
@@ -137,18 +137,18 @@ async fn check_binding(
 }
 
 async fn claims_for(
-    state: &AppState,
+    ctx: &OAuth2Context,
     http: &RequestContext,
     token: &str,
     scheme: Scheme,
 ) -> Result<UserInfo, OAuth2Error> {
     // One lookup serves both the activity check and the consent claims.
-    let Some(ActiveToken { stored, session }) = find_active(state, token, None).await? else {
+    let Some(ActiveToken { stored, session }) = find_active(ctx, token, None).await? else {
         return Err(invalid_token(
             "The access token is not active: it is unknown, expired or revoked.",
         ));
     };
-    check_binding(state, http, token, scheme, session.dpop_jkt.as_deref()).await?;
+    check_binding(ctx, http, token, scheme, session.dpop_jkt.as_deref()).await?;
     if stored.kind != TokenKind::AccessToken {
         return Err(invalid_token("Only access tokens are accepted here."));
     }
@@ -172,7 +172,7 @@ async fn claims_for(
     let mut claims = scope_claims::filter(&consent_claims(session)?, &granted);
     claims.insert("sub".to_owned(), Value::String(subject));
 
-    let client = state
+    let client = ctx
         .clients
         .get_client(&client_id)
         .await?
@@ -184,17 +184,17 @@ async fn claims_for(
     let alg = Algorithm::parse(registered).ok_or_else(|| {
         OAuth2Error::server_error(format!("unknown userinfo_signed_response_alg {registered}"))
     })?;
-    claims.insert("iss".to_owned(), Value::String(state.config.issuer()));
+    claims.insert("iss".to_owned(), Value::String(ctx.config.issuer()));
     claims.insert(
         "aud".to_owned(),
         Value::Array(vec![Value::String(client_id)]),
     );
-    claims.insert("iat".to_owned(), Value::from(state.clock.now().timestamp()));
+    claims.insert("iat".to_owned(), Value::from(ctx.clock.now().timestamp()));
     claims.insert(
         "jti".to_owned(),
         Value::String(uuid::Uuid::new_v4().to_string()),
     );
-    let signed = state
+    let signed = ctx
         .key_manager
         .sign_with(ID_TOKEN_SET, Value::Object(claims), "JWT", Some(alg))
         .await

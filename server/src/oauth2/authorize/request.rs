@@ -13,9 +13,9 @@ use super::validate;
 use crate::client::model::Client;
 use crate::client::validate::UriPolicy;
 use crate::error::{ErrorKind, OAuth2Error, quoted};
+use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::pkce::PkceMethod;
-use crate::state::AppState;
 
 /// How the response parameters travel (OAuth 2.0 Multiple Response Type Encoding
 /// Practices §2.1, Form Post Response Mode).
@@ -116,20 +116,20 @@ impl AuthorizeRequest {
 /// source is resolved (`source.rs`); then every concern of `validate.rs` in turn, each
 /// error sent to the redirect target as far as it is known at that point.
 pub async fn parse(
-    state: &AppState,
+    ctx: &OAuth2Context,
     params: &FormParams,
     request_url: &str,
 ) -> Result<(AuthorizeRequest, Client), AuthorizeError> {
-    let (client, redirect_uri) = client_and_redirect_uri(state, params)
+    let (client, redirect_uri) = client_and_redirect_uri(ctx, params)
         .await
         .map_err(AuthorizeError::Page)?;
     let mut target = RedirectTarget {
         redirect_uri,
         state: None,
         response_mode: ResponseMode::Query,
-        issuer: state.config.issuer(),
+        issuer: ctx.config.issuer(),
     };
-    match validate(state, &client, params, &mut target).await {
+    match validate(ctx, &client, params, &mut target).await {
         Ok(mut request) => {
             request.target = target;
             request.request_url = request_url.to_owned();
@@ -142,18 +142,18 @@ pub async fn parse(
 /// The registered client of `client_id` and the redirect URI the response may go to
 /// (RFC 6749 §3.1.2.3, exact matching).
 async fn client_and_redirect_uri(
-    state: &AppState,
+    ctx: &OAuth2Context,
     params: &FormParams,
 ) -> Result<(Client, String), OAuth2Error> {
     let client_id = params.require("client_id")?;
-    let client = state.clients.get_client(client_id).await?.ok_or_else(|| {
+    let client = ctx.clients.get_client(client_id).await?.ok_or_else(|| {
         OAuth2Error::new(ErrorKind::InvalidClient).with_hint(format!(
             "No client with id {} is registered.",
             quoted(client_id)
         ))
     })?;
     let given = params.get("redirect_uri")?;
-    let policy = UriPolicy::from_config(&state.config);
+    let policy = UriPolicy::from_config(&ctx.config);
     let redirect_uri = redirect_uri::resolve(&client, given, policy)?;
     Ok((client, redirect_uri))
 }
@@ -162,7 +162,7 @@ async fn client_and_redirect_uri(
 /// `state` to echo, the response mode) so that an error goes where the response would.
 /// The request's `target` and `request_url` are filled in by [`parse`].
 async fn validate(
-    state: &AppState,
+    ctx: &OAuth2Context,
     client: &Client,
     params: &FormParams,
     target: &mut RedirectTarget,
@@ -176,18 +176,18 @@ async fn validate(
     let params = params.as_ref();
     let response_type = validate::response_type(params)?;
     target.response_mode = given_mode.unwrap_or(response_type.default_mode());
-    validate::response_type_allowed(&state.config, client, response_type, target.response_mode)?;
-    let (scope, audience) = validate::scope_and_audience(&state.config, client, params)?;
+    validate::response_type_allowed(&ctx.config, client, response_type, target.response_mode)?;
+    let (scope, audience) = validate::scope_and_audience(&ctx.config, client, params)?;
     // RFC 7636 protects the code: a response without one needs no challenge.
     let (code_challenge, code_challenge_method) = if response_type.code {
-        validate::pkce(&state.config.oauth2.pkce, client, params)?
+        validate::pkce(&ctx.config.oauth2.pkce, client, params)?
     } else {
         (None, None)
     };
     let oidc = validate::oidc_parameters(params, response_type, &scope)?;
     let id_token_hint_claims = match &oidc.id_token_hint {
         Some(hint) => {
-            Some(crate::oidc::id_token_hint::verify_id_token_hint(&state.oidc(), hint).await?)
+            Some(crate::oidc::id_token_hint::verify_id_token_hint(&ctx.oidc(), hint).await?)
         }
         None => None,
     };
@@ -212,6 +212,6 @@ async fn validate(
         claims: oidc.claims,
         dpop_jkt: validate::dpop_jkt(params)?,
         request_url: String::new(),
-        requested_at: state.clock.now(),
+        requested_at: ctx.clock.now(),
     })
 }
