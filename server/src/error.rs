@@ -292,7 +292,7 @@ pub struct OAuth2Error {
     /// Where the user agent goes next (the 410 of an already handled flow request).
     pub redirect_to: Option<String>,
     /// RFC 9449 §8: the `DPoP-Nonce` header to send with the error.
-    pub dpop_nonce: Option<String>,
+    pub dpop_nonce: Option<Box<str>>,
     /// The status where the code's own does not apply: a resource server answers
     /// `invalid_dpop_proof` and `use_dpop_nonce` with 401 (RFC 9449 §7.1, §9).
     pub status_override: Option<u16>,

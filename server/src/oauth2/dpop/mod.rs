@@ -199,7 +199,7 @@ impl DpopVerifier {
                     } else {
                         "The DPoP proof has no nonce."
                     });
-                err.dpop_nonce = self.current_nonce();
+                err.dpop_nonce = self.current_nonce().map(String::into_boxed_str);
                 return Err(err);
             }
         }

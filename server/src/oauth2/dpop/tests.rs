@@ -305,7 +305,11 @@ async fn rfc9449_8_use_dpop_nonce_until_the_proof_carries_the_servers_nonce() {
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::UseDpopNonce);
     assert_eq!(err.status(), 400);
-    let nonce = err.dpop_nonce.clone().expect("a DPoP-Nonce header");
+    let nonce = err
+        .dpop_nonce
+        .clone()
+        .expect("a DPoP-Nonce header")
+        .to_string();
     assert_eq!(verifier.current_nonce().as_deref(), Some(nonce.as_str()));
     let with_nonce = with(claims(), json!({"nonce": nonce}));
     let ok = verifier
