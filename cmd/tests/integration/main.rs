@@ -54,6 +54,8 @@ mod rfc7662_introspection;
 mod rfc9068_jwt_access_tokens;
 mod rfc9110_method_not_allowed;
 mod rfc9207_issuer_identification;
+mod rfc9449_dpop;
+mod rfc9449_dpop_userinfo;
 mod sdk_client;
 mod security_admin_api;
 mod security_client_authentication;
