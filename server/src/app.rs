@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::jwk::{JwkError, KeyManager, KeySettings};
 use crate::oauth2::client_auth::{ClientAuthenticator, SecretSettings, SecretVerifier};
 use crate::oauth2::context::OAuth2Context;
+use crate::oauth2::dpop::DpopVerifier;
 use crate::oauth2::grants::GrantRegistry;
 use crate::oauth2::private_key_jwt::PrivateKeyJwt;
 use crate::oidc::logout::backchannel::BackChannel;
@@ -162,7 +163,14 @@ impl ApplicationBuilder {
             BackChannel::new(&self.config.clients.http)
                 .map_err(|e| BuildError::HttpClient(e.to_string()))?,
         );
+        let dpop = Arc::new(DpopVerifier::new(
+            &self.config.oauth2.dpop,
+            keys.clone(),
+            store.clone(),
+            self.clock.clone(),
+        ));
         let oauth2 = OAuth2Context {
+            dpop,
             config: Arc::new(self.config),
             clock: self.clock,
             keys,

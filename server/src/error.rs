@@ -70,11 +70,15 @@ pub enum ErrorKind {
     PayloadTooLarge,
     /// 405
     MethodNotAllowed,
+    /// RFC 9449 §5, §7.1: a DPoP proof that is missing where required or invalid.
+    InvalidDpopProof,
+    /// RFC 9449 §8: the proof must carry the server's nonce (`DPoP-Nonce` header).
+    UseDpopNonce,
 }
 
 impl ErrorKind {
     /// Every kind, for tests that must cover each description.
-    pub const ALL: [ErrorKind; 24] = [
+    pub const ALL: [ErrorKind; 26] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -99,6 +103,8 @@ impl ErrorKind {
         Self::Gone,
         Self::PayloadTooLarge,
         Self::MethodNotAllowed,
+        Self::InvalidDpopProof,
+        Self::UseDpopNonce,
     ];
 
     pub fn code(self) -> &'static str {
@@ -127,6 +133,8 @@ impl ErrorKind {
             Self::Gone => "request_already_handled",
             Self::PayloadTooLarge => "request_too_large",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
         }
     }
 
@@ -198,6 +206,10 @@ impl ErrorKind {
             }
             Self::PayloadTooLarge => "The request body is larger than the server accepts.",
             Self::MethodNotAllowed => "The HTTP method is not allowed on this resource.",
+            Self::InvalidDpopProof => "The DPoP proof is missing, malformed or invalid.",
+            Self::UseDpopNonce => {
+                "The authorization server requires a nonce in the DPoP proof: use the one of the DPoP-Nonce header."
+            }
         }
     }
 }
@@ -279,6 +291,11 @@ pub struct OAuth2Error {
     pub www_authenticate: Option<String>,
     /// Where the user agent goes next (the 410 of an already handled flow request).
     pub redirect_to: Option<String>,
+    /// RFC 9449 §8: the `DPoP-Nonce` header to send with the error.
+    pub dpop_nonce: Option<Box<str>>,
+    /// The status where the code's own does not apply: a resource server answers
+    /// `invalid_dpop_proof` and `use_dpop_nonce` with 401 (RFC 9449 §7.1, §9).
+    pub status_override: Option<u16>,
 }
 
 impl OAuth2Error {
@@ -289,6 +306,8 @@ impl OAuth2Error {
             debug: None,
             www_authenticate: None,
             redirect_to: None,
+            dpop_nonce: None,
+            status_override: None,
         }
     }
 
@@ -331,7 +350,7 @@ impl OAuth2Error {
     }
 
     pub fn status(&self) -> u16 {
-        self.kind.status()
+        self.status_override.unwrap_or(self.kind.status())
     }
 
     /// `error_description`: the fixed description, then the hint, in RFC 6749 §5.2's

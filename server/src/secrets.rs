@@ -26,16 +26,19 @@ pub enum Purpose {
     Cookie,
     /// HMAC of presented client secrets in the in-process cache of verified secrets.
     ClientSecretCache,
+    /// HMAC of the time slot a DPoP server nonce is valid in (RFC 9449 §8).
+    DpopNonce,
 }
 
 impl Purpose {
-    const ALL: [Purpose; 6] = [
+    const ALL: [Purpose; 7] = [
         Self::OpaqueToken,
         Self::FlowState,
         Self::SessionData,
         Self::JsonWebKey,
         Self::Cookie,
         Self::ClientSecretCache,
+        Self::DpopNonce,
     ];
 
     fn label(self) -> &'static [u8] {
@@ -46,6 +49,7 @@ impl Purpose {
             Self::JsonWebKey => b"portunus/v1/jwk-at-rest-aead",
             Self::Cookie => b"portunus/v1/cookie-aead",
             Self::ClientSecretCache => b"portunus/v1/client-secret-cache-hmac",
+            Self::DpopNonce => b"portunus/v1/dpop-nonce-hmac",
         }
     }
 

@@ -104,7 +104,14 @@ impl AppState {
             .expect("the default key sets");
         let backchannel =
             BackChannel::new(&config.clients.http).expect("an HTTP client for back-channel");
+        let dpop = Arc::new(crate::oauth2::dpop::DpopVerifier::new(
+            &config.oauth2.dpop,
+            keys.clone(),
+            store.clone(),
+            clock.clone(),
+        ));
         let oauth2 = OAuth2Context {
+            dpop,
             config: Arc::new(config),
             clock,
             keys: keys.clone(),

@@ -221,8 +221,14 @@ pub struct Client {
     /// Free-form JSON object owned by the operator.
     pub metadata: serde_json::Value,
     pub access_token_strategy: Option<AccessTokenStrategy>,
+    /// RFC 9449 §5.2: token requests must carry a DPoP proof.
+    pub dpop_bound_access_tokens: bool,
     #[serde(flatten)]
     pub lifespans: ClientLifespans,
+    /// SHA-256 of the RFC 7592 registration access token of a dynamically registered
+    /// client (`client::registration`); kept in the document, never on the wire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_access_token_hash: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -264,7 +270,9 @@ impl Default for Client {
             skip_logout_consent: false,
             metadata: serde_json::Value::Object(serde_json::Map::new()),
             access_token_strategy: None,
+            dpop_bound_access_tokens: false,
             lifespans: ClientLifespans::default(),
+            registration_access_token_hash: None,
             created_at: DateTime::<Utc>::UNIX_EPOCH,
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
         }

@@ -213,6 +213,7 @@ pub fn validate(body: OAuth2Client, policy: UriPolicy) -> Result<ValidatedClient
         skip_logout_consent: body.skip_logout_consent.unwrap_or(false),
         metadata,
         access_token_strategy,
+        dpop_bound_access_tokens: body.dpop_bound_access_tokens.unwrap_or(false),
         lifespans,
         ..Client::default()
     };

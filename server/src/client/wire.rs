@@ -71,6 +71,10 @@ pub struct OAuth2Client {
     pub metadata: Option<serde_json::Value>,
     /// `opaque` or `jwt`; overrides `strategies.access_token`.
     pub access_token_strategy: Option<String>,
+    /// RFC 9449 §5.2: when true, every token request of this client must carry a DPoP
+    /// proof, so its access tokens are always DPoP-bound. Default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_bound_access_tokens: Option<bool>,
     /// Dynamic client registration only; never set by the admin API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_access_token: Option<String>,
@@ -215,6 +219,7 @@ impl OAuth2Client {
                     .map(|s| s.as_str().to_owned())
                     .unwrap_or_default(),
             ),
+            dpop_bound_access_tokens: Some(client.dpop_bound_access_tokens),
             registration_access_token: None,
             registration_client_uri: None,
             created_at: Some(client.created_at),

@@ -282,6 +282,40 @@ pub struct OAuth2Config {
     /// dev mode.
     pub allow_insecure_redirect_uris: bool,
     pub client_secret_verification: ClientSecretVerificationConfig,
+    pub dpop: DpopConfig,
+}
+
+/// DPoP proofs (RFC 9449) at the token and UserInfo endpoints (`oauth2::dpop`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DpopConfig {
+    /// The `alg` values a proof may use (RFC 9449 §5.1
+    /// `dpop_signing_alg_values_supported`): asymmetric JWS algorithms only.
+    pub signing_algorithms: Vec<String>,
+    /// How old a proof's `iat` may be (RFC 9449 §11.1); its `jti` is remembered as long.
+    pub proof_max_age: GoDuration,
+    /// How far in the future a proof's `iat` may lie (clients' clocks run ahead).
+    pub clock_skew: GoDuration,
+    /// Require a server nonce in every proof (RFC 9449 §8): `use_dpop_nonce` and a
+    /// `DPoP-Nonce` header until the client sends one.
+    pub nonce: bool,
+    /// How long a server nonce stays valid; nonces are a MAC over a time slot of this
+    /// length, so every node verifies them without shared state.
+    pub nonce_lifespan: GoDuration,
+}
+
+impl Default for DpopConfig {
+    fn default() -> Self {
+        Self {
+            signing_algorithms: ["ES256", "PS256", "RS256", "EdDSA"]
+                .map(str::to_owned)
+                .to_vec(),
+            proof_max_age: GoDuration::from_secs(60),
+            clock_skew: GoDuration::from_secs(5),
+            nonce: false,
+            nonce_lifespan: GoDuration::from_secs(300),
+        }
+    }
 }
 
 /// Slow (Argon2id) client secret verifications at the token and revocation endpoints:
@@ -399,6 +433,21 @@ pub struct StrategiesConfig {
 pub struct OidcConfig {
     pub jwks: JwksConfig,
     pub subject_identifiers: SubjectIdentifiersConfig,
+    pub dynamic_client_registration: DynamicClientRegistrationConfig,
+}
+
+/// Hydra's `oidc.dynamic_client_registration` (RFC 7591, RFC 7592, OIDC Dynamic Client
+/// Registration 1.0): `POST /oauth2/register` on the public listener. Off by default.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct DynamicClientRegistrationConfig {
+    pub enabled: bool,
+    /// The scope a client gets when its registration names none (Hydra's key).
+    pub default_scope: Vec<String>,
+    /// RFC 7591 §3 initial access tokens (a Portunus addition): when any is set, a
+    /// registration must present one as `Authorization: Bearer`; when none is, anyone
+    /// may register (Hydra's behaviour).
+    pub initial_access_tokens: Vec<String>,
 }
 
 /// Hydra's `oidc.subject_identifiers` (OIDC Core §8): which `subject_type`s clients may

@@ -56,6 +56,20 @@ impl Config {
                 ),
             });
         }
+        if let Some(index) = self
+            .oidc
+            .dynamic_client_registration
+            .initial_access_tokens
+            .iter()
+            .position(|t| t.chars().count() < MIN_API_KEY_LEN)
+        {
+            errors.push(ConfigError::Invalid {
+                key: format!("oidc.dynamic_client_registration.initial_access_tokens[{index}]"),
+                message: format!(
+                    "each initial access token must be at least {MIN_API_KEY_LEN} characters long: it lets its holder register clients"
+                ),
+            });
+        }
         for (name, list) in [
             (
                 "serve.public.trusted_proxies",
@@ -129,6 +143,7 @@ impl Config {
                 message: "must be longer than 0s".into(),
             });
         }
+        self.validate_dpop(&mut errors);
         let exceptions = &self.clients.http.private_ip_exception_urls;
         for (index, value) in exceptions.iter().enumerate() {
             if url::Url::parse(value).is_err() {
@@ -165,7 +180,49 @@ impl Config {
         }
         ConfigError::from_all(errors)
     }
+
+    /// `oauth2.dpop`: asymmetric JWS algorithms only (RFC 9449 §4.2: "MUST NOT be none
+    /// or an identifier for a symmetric algorithm"), at least one; windows that are
+    /// not zero and not absurd.
+    fn validate_dpop(&self, errors: &mut Vec<ConfigError>) {
+        let dpop = &self.oauth2.dpop;
+        if dpop.signing_algorithms.is_empty() {
+            errors.push(ConfigError::Invalid {
+                key: "oauth2.dpop.signing_algorithms".into(),
+                message: "must name at least one algorithm".into(),
+            });
+        }
+        for (index, alg) in dpop.signing_algorithms.iter().enumerate() {
+            if !DPOP_ALGORITHMS.contains(&alg.as_str()) {
+                errors.push(ConfigError::Invalid {
+                    key: format!("oauth2.dpop.signing_algorithms[{index}]"),
+                    message: format!(
+                        "{alg:?} is not an asymmetric JWS algorithm ({})",
+                        DPOP_ALGORITHMS.join(", ")
+                    ),
+                });
+            }
+        }
+        for (key, value, max) in [
+            ("oauth2.dpop.proof_max_age", dpop.proof_max_age, 3600),
+            ("oauth2.dpop.clock_skew", dpop.clock_skew, 300),
+            ("oauth2.dpop.nonce_lifespan", dpop.nonce_lifespan, 86_400),
+        ] {
+            let secs = value.as_std().as_secs();
+            if secs > max || (secs == 0 && key != "oauth2.dpop.clock_skew") {
+                errors.push(ConfigError::Invalid {
+                    key: key.into(),
+                    message: format!("must be between 1s and {max}s"),
+                });
+            }
+        }
+    }
 }
+
+/// The JWS algorithms a DPoP proof may use (RFC 7518 §3.3 to §3.5, RFC 8037 §3.1).
+pub const DPOP_ALGORITHMS: [&str; 10] = [
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+];
 
 fn missing(key: &str) -> ConfigError {
     ConfigError::Invalid {
@@ -250,6 +307,24 @@ mod tests {
         assert!(config.validate().is_ok());
         config.serve.admin.api_key = None;
         assert!(config.validate().is_ok(), "no key: Hydra's open admin API");
+    }
+
+    #[test]
+    fn short_initial_access_tokens_are_refused() {
+        let mut config = valid();
+        let dcr = &mut config.oidc.dynamic_client_registration;
+        dcr.initial_access_tokens = vec!["t".repeat(MIN_API_KEY_LEN), "short".into()];
+        let err = error_of(&config);
+        assert!(
+            err.contains("oidc.dynamic_client_registration.initial_access_tokens[1]"),
+            "{err}"
+        );
+        assert!(!err.contains("short\""), "never echoed: {err}");
+        config
+            .oidc
+            .dynamic_client_registration
+            .initial_access_tokens = vec!["t".repeat(MIN_API_KEY_LEN)];
+        assert!(config.validate().is_ok());
     }
 
     #[test]

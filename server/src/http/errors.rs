@@ -44,6 +44,14 @@ impl ResponseError for OAuth2Error {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, value);
         }
+        if let Some(nonce) = &self.dpop_nonce
+            && let Ok(value) = header::HeaderValue::from_str(nonce)
+        {
+            response.headers_mut().insert(
+                header::HeaderName::from_static(crate::oauth2::dpop::NONCE_HEADER),
+                value,
+            );
+        }
         // RFC 9110 §10.2.3: when to retry a 503 (a full queue of secret verifications,
         // an unavailable database); a second is long enough for either to drain.
         if self.kind == ErrorKind::TemporarilyUnavailable {

@@ -28,6 +28,9 @@ pub mod verifier;
 pub mod wire;
 
 #[cfg(test)]
+pub mod test_support;
+
+#[cfg(test)]
 mod fuzz;
 #[cfg(test)]
 mod tests;

@@ -33,6 +33,40 @@ pub fn insufficient_scope(hint: impl Into<String>) -> OAuth2Error {
         .with_www_authenticate(INSUFFICIENT_SCOPE_CHALLENGE)
 }
 
+/// How an access token was presented: RFC 6750 `Bearer` (header or form body) or RFC
+/// 9449 §7.1 `DPoP` (header only, with a proof).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Bearer,
+    DPoP,
+}
+
+/// [`extract`], and `Authorization: DPoP <token>` (RFC 9449 §7.1, scheme
+/// case-insensitive) beside it: the token and how it came.
+pub fn extract_with_scheme(
+    authorization: Option<&str>,
+    form: Option<&FormParams>,
+) -> Result<(String, Scheme), OAuth2Error> {
+    let dpop = authorization.and_then(|value| {
+        let (scheme, token) = value.trim().split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("dpop")
+            .then(|| token.trim().to_owned())
+    });
+    let Some(token) = dpop else {
+        return extract(authorization, form).map(|token| (token, Scheme::Bearer));
+    };
+    if form.is_some_and(|form| form.has("access_token")) {
+        return Err(invalid_request(
+            "The access token must be sent in one place only: the Authorization header or the form body (RFC 6750 Section 3.1).",
+        ));
+    }
+    if token.is_empty() {
+        return Err(invalid_request("The DPoP authorization header is empty."));
+    }
+    Ok((token, Scheme::DPoP))
+}
+
 /// The token of `Authorization: Bearer <token>` (§2.1; the scheme is case-insensitive,
 /// RFC 9110 §11.1) or of the form body's `access_token` (§2.2). Another scheme in the
 /// header counts as no token. Both at once is `invalid_request` (§3.1: "uses more than
@@ -42,12 +76,7 @@ pub fn extract(
     authorization: Option<&str>,
     form: Option<&FormParams>,
 ) -> Result<String, OAuth2Error> {
-    let from_header = authorization.and_then(|value| {
-        let (scheme, token) = value.trim().split_once(' ')?;
-        scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim().to_owned())
-    });
+    let from_header = from_header(authorization);
     let from_body = match form {
         Some(form) => form
             .get("access_token")
@@ -65,6 +94,17 @@ pub fn extract(
             .with_hint("No access token was sent: use Authorization: Bearer <token> or a form body with access_token (RFC 6750 Section 2).")
             .with_www_authenticate(MISSING_CHALLENGE)),
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1; the scheme is
+/// case-insensitive), possibly empty; `None` for no header or another scheme.
+pub fn from_header(authorization: Option<&str>) -> Option<String> {
+    authorization.and_then(|value| {
+        let (scheme, token) = value.trim().split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned())
+    })
 }
 
 #[cfg(test)]

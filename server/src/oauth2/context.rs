@@ -11,6 +11,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::jwk::KeyManager;
 use crate::oauth2::client_auth::ClientAuthenticator;
+use crate::oauth2::dpop::DpopVerifier;
 use crate::oidc::OidcContext;
 use crate::oidc::logout::backchannel::BackChannel;
 use crate::secrets::KeyRing;
@@ -38,6 +39,8 @@ pub struct OAuth2Context {
     /// Delivers Back-Channel Logout tokens (behind the SSRF guard): revoking a session's
     /// tokens and ending sessions notify relying parties through it.
     pub backchannel: Arc<BackChannel>,
+    /// DPoP proofs (RFC 9449), their replay checks through the shared `JtiStore`.
+    pub dpop: Arc<DpopVerifier>,
 }
 
 impl OAuth2Context {

@@ -29,6 +29,11 @@ pub struct IntrospectedToken {
     /// The client the token was issued to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// RFC 7800 §3.1 confirmation: `{"jkt": …}`, the JWK SHA-256 thumbprint of the key a
+    /// DPoP-bound token is bound to (RFC 9449 §6.2). A resource server accepts the
+    /// token only with a DPoP proof by that key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
     /// Expiry, seconds since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exp: Option<i64>,
@@ -53,7 +58,7 @@ pub struct IntrospectedToken {
     /// The subject: the resource owner, or the client for client credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub: Option<String>,
-    /// `Bearer`.
+    /// `Bearer`, or `DPoP` for a DPoP-bound token (RFC 9449 §6.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_type: Option<String>,
     /// `access_token` or `refresh_token`.
@@ -62,6 +67,14 @@ pub struct IntrospectedToken {
     /// A human-readable identifier of the resource owner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+}
+
+/// RFC 7800 §3.1 `cnf` of a DPoP-bound token (RFC 9449 §6).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = tokenConfirmation)]
+pub struct Confirmation {
+    /// RFC 9449 §6.1: the base64url SHA-256 JWK thumbprint (RFC 7638) of the DPoP key.
+    pub jkt: String,
 }
 
 impl IntrospectedToken {
@@ -127,10 +140,16 @@ pub async fn introspect(
         return Ok(IntrospectedToken::inactive());
     };
     let issued_at = stored.issued_at.timestamp();
+    let token_type = if session.dpop_jkt.is_some() {
+        "DPoP"
+    } else {
+        "Bearer"
+    };
     Ok(IntrospectedToken {
         active: true,
         aud: Some(stored.granted_audience),
         client_id: Some(stored.client_id),
+        cnf: session.dpop_jkt.map(|jkt| Confirmation { jkt }),
         exp: Some(stored.expires_at.timestamp()),
         ext: (!session.ext.is_empty()).then(|| session.ext.into_iter().collect()),
         iat: Some(issued_at),
@@ -139,7 +158,7 @@ pub async fn introspect(
         obfuscated_subject: session.obfuscated_subject,
         scope: Some(stored.granted_scope.join(" ")),
         sub: Some(stored.subject),
-        token_type: Some("Bearer".to_owned()),
+        token_type: Some(token_type.to_owned()),
         token_use: Some(stored.kind.as_str().to_owned()),
         username: None,
     })

@@ -37,7 +37,8 @@ pub struct TokenResponse {
     /// The granted scope, space-separated (omitted when nothing was granted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
-    /// The type of the token issued: `bearer` (RFC 6750).
+    /// The type of the token issued: `bearer` (RFC 6750), or `DPoP` when a DPoP proof
+    /// bound it to the client's key (RFC 9449 §5).
     pub token_type: String,
 }
 
@@ -158,6 +159,29 @@ pub struct RefreshPlan {
     /// token included by the client in the request", even when the access token's
     /// scope was narrowed.
     pub scope: Vec<String>,
+    /// RFC 9449 §5: the key a public client's refresh token is bound to (confidential
+    /// clients' refresh tokens are bound by client authentication instead).
+    pub dpop_jkt: Option<String>,
+}
+
+impl RefreshPlan {
+    /// A refresh plan whose binding follows RFC 9449 §5: the access token's key for a
+    /// public client, none for a confidential one.
+    pub fn new(
+        lifespan: Duration,
+        scope: Vec<String>,
+        client: &Client,
+        token_type: &TokenType,
+    ) -> Self {
+        Self {
+            lifespan,
+            scope,
+            dpop_jkt: client
+                .is_public()
+                .then(|| token_type.jkt().map(str::to_owned))
+                .flatten(),
+        }
+    }
 }
 
 /// The minted tokens of a [`Plan`], not yet stored, and the response that hands them
@@ -186,14 +210,22 @@ pub async fn prepare(
     plan: &Plan,
 ) -> Result<Issuance, OAuth2Error> {
     let keys = ctx.keys.as_ref();
+    let bound = |jkt: Option<&str>| Grant {
+        session: TokenSession {
+            dpop_jkt: jkt.map(str::to_owned),
+            ..grant.session.clone()
+        },
+        ..grant.clone()
+    };
+    let access = bound(plan.token_type.jkt());
     let (access_token, access_row) = match plan.access_format {
         AccessTokenStrategy::Opaque => {
             let (token, row) =
-                grant.mint(keys, TokenKind::AccessToken, plan.access_lifespan, None)?;
+                access.mint(keys, TokenKind::AccessToken, plan.access_lifespan, None)?;
             (token.value, row)
         }
         AccessTokenStrategy::Jwt => {
-            jwt_access_token::mint(ctx, grant, plan.access_lifespan).await?
+            jwt_access_token::mint(ctx, &access, plan.access_lifespan).await?
         }
     };
     let mut rows = vec![access_row];
@@ -201,7 +233,7 @@ pub async fn prepare(
     if let Some(refresh) = &plan.refresh {
         let family = Grant {
             scope: refresh.scope.clone(),
-            ..grant.clone()
+            ..bound(refresh.dpop_jkt.as_deref())
         };
         let (token, row) = family.mint(keys, TokenKind::RefreshToken, refresh.lifespan, None)?;
         rows.push(row);
@@ -259,6 +291,7 @@ pub async fn issue(
         refresh: refresh_lifespan.map(|lifespan| RefreshPlan {
             lifespan,
             scope: grant.scope.clone(),
+            dpop_jkt: None,
         }),
         id_token: None,
         token_type: TokenType::Bearer,

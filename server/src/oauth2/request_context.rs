@@ -80,6 +80,11 @@ impl RequestContext {
             })
     }
 
+    /// How many values of header `name` (lower case) were received.
+    pub fn header_count(&self, name: &str) -> usize {
+        self.headers.iter().filter(|(n, _)| *n == name).count()
+    }
+
     /// The `Authorization` header (RFC 6749 §2.3.1 client credentials).
     pub fn authorization(&self) -> Result<Option<&str>, OAuth2Error> {
         self.header("authorization")

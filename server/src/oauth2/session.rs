@@ -27,6 +27,10 @@ pub struct TokenSession {
     /// `obfuscated_subject` (as Hydra).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub obfuscated_subject: Option<String>,
+    /// RFC 9449 §6: the JWK thumbprint the token is bound to (DPoP), shown as
+    /// `cnf.jkt`. Set per token by `issue::prepare`, never inherited by a family.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 impl TokenSession {

@@ -14,9 +14,10 @@ use utoipa::ToSchema;
 
 use crate::error::OAuth2Error;
 use crate::jwk::{Algorithm, ID_TOKEN_SET};
-use crate::oauth2::bearer::{insufficient_scope, invalid_token};
+use crate::oauth2::bearer::{Scheme, insufficient_scope, invalid_token};
 use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::introspect::{ActiveToken, find_active};
+use crate::oauth2::request_context::RequestContext;
 use crate::oauth2::session::TokenSession;
 use crate::oidc::id_token::IdTokenContext;
 use crate::oidc::scope_claims;
@@ -89,14 +90,65 @@ fn consent_claims(session: TokenSession) -> Result<Map<String, Value>, OAuth2Err
     Ok(context.claims)
 }
 
-/// OIDC Core §5.3.2 for the access token `token`.
-pub async fn userinfo(ctx: &OAuth2Context, token: &str) -> Result<UserInfo, OAuth2Error> {
+/// OIDC Core §5.3.2 for the access token `token`, presented with `scheme` in the
+/// request `http`. With the `DPoP` scheme every error carries a `DPoP` challenge
+/// (RFC 9449 §7.1).
+pub async fn userinfo(
+    ctx: &OAuth2Context,
+    http: &RequestContext,
+    token: &str,
+    scheme: Scheme,
+) -> Result<UserInfo, OAuth2Error> {
+    let answer = claims_for(ctx, http, token, scheme).await;
+    match scheme {
+        Scheme::Bearer => answer,
+        Scheme::DPoP => answer.map_err(|err| ctx.dpop.for_resource(err)),
+    }
+}
+
+/// RFC 9449 §7: a DPoP-bound token is accepted only with the `DPoP` scheme and a proof
+/// by its key over it (`ath`); an unbound token only as `Bearer`.
+async fn check_binding(
+    ctx: &OAuth2Context,
+    http: &RequestContext,
+    token: &str,
+    scheme: Scheme,
+    bound: Option<&str>,
+) -> Result<(), OAuth2Error> {
+    match (scheme, bound) {
+        (Scheme::Bearer, None) => Ok(()),
+        (Scheme::Bearer, Some(_)) => Err(ctx.dpop.for_resource(invalid_token(
+            "The access token is DPoP-bound: present it with the DPoP authorization scheme and a DPoP proof (RFC 9449 Section 7.1).",
+        ))),
+        (Scheme::DPoP, None) => Err(invalid_token(
+            "The access token is not DPoP-bound: present it with the Bearer authorization scheme.",
+        )),
+        (Scheme::DPoP, Some(jkt)) => {
+            let proof = ctx.dpop.at_resource(http, token).await?;
+            if proof.jkt == jkt {
+                Ok(())
+            } else {
+                Err(invalid_token(
+                    "The DPoP proof's key is not the key the access token is bound to (RFC 9449 Section 7.1).",
+                ))
+            }
+        }
+    }
+}
+
+async fn claims_for(
+    ctx: &OAuth2Context,
+    http: &RequestContext,
+    token: &str,
+    scheme: Scheme,
+) -> Result<UserInfo, OAuth2Error> {
     // One lookup serves both the activity check and the consent claims.
     let Some(ActiveToken { stored, session }) = find_active(ctx, token, None).await? else {
         return Err(invalid_token(
             "The access token is not active: it is unknown, expired or revoked.",
         ));
     };
+    check_binding(ctx, http, token, scheme, session.dpop_jkt.as_deref()).await?;
     if stored.kind != TokenKind::AccessToken {
         return Err(invalid_token("Only access tokens are accepted here."));
     }

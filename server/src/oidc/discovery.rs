@@ -110,6 +110,10 @@ pub struct OidcConfiguration {
     /// RFC 9207 §3: every authorization response carries `iss`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_response_iss_parameter_supported: Option<bool>,
+    /// RFC 9449 §5.1: the JWS algorithms DPoP proofs may use
+    /// (`oauth2.dpop.signing_algorithms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 /// The scopes this server gives meaning to: `openid`, the refresh-token scopes, and the
@@ -191,7 +195,12 @@ pub async fn configuration(
         revocation_endpoint: Some(url("/oauth2/revoke")),
         end_session_endpoint: Some(url("/oauth2/sessions/logout")),
         device_authorization_endpoint: None,
-        registration_endpoint: None,
+        registration_endpoint: ctx
+            .config
+            .oidc
+            .dynamic_client_registration
+            .enabled
+            .then(|| url("/oauth2/register")),
         response_types_supported: response_types_supported(ctx),
         response_modes_supported: strings(["query", "fragment", "form_post"]),
         grant_types_supported: grant_types
@@ -225,6 +234,17 @@ pub async fn configuration(
         backchannel_logout_session_supported: Some(true),
         // RFC 9207 §2: `oauth2::authorize::response` adds `iss` to every response.
         authorization_response_iss_parameter_supported: Some(true),
+        // RFC 9449 §5.1: what `oauth2::dpop::DpopVerifier` accepts, from the same list.
+        dpop_signing_alg_values_supported: Some(strings(
+            ctx.config
+                .oauth2
+                .dpop
+                .signing_algorithms
+                .iter()
+                .filter_map(|name| Algorithm::parse(name))
+                .filter(|alg| !alg.is_symmetric())
+                .map(|alg| alg.name()),
+        )),
     })
 }
 

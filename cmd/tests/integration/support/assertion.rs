@@ -108,6 +108,53 @@ impl TestKey {
         jsonwebtoken::encode(&header, claims, &key).expect("sign assertion")
     }
 
+    /// A DPoP proof (RFC 9449 §4.2) of `claims`: header `typ` (`dpop+jwt` unless
+    /// given), `alg` and this key's public `jwk`, signed by the `jsonwebtoken` crate.
+    pub fn sign_dpop(&self, typ: Option<&str>, claims: &Value) -> String {
+        let mut header = Header::new(self.alg);
+        header.typ = Some(typ.unwrap_or("dpop+jwt").to_owned());
+        header.jwk = Some(serde_json::from_value(self.jwk()).expect("a JWK"));
+        self.sign_header(header, claims)
+    }
+
+    /// A DPoP proof signed by this key whose `jwk` header names `jwk` instead.
+    pub fn sign_dpop_naming(&self, jwk: Value, claims: &Value) -> String {
+        let mut header = Header::new(self.alg);
+        header.typ = Some("dpop+jwt".to_owned());
+        header.jwk = Some(serde_json::from_value(jwk).expect("a JWK"));
+        self.sign_header(header, claims)
+    }
+
+    fn sign_header(&self, header: Header, claims: &Value) -> String {
+        let key = match self.alg {
+            Algorithm::RS256 => EncodingKey::from_rsa_pem(self.pem.as_bytes()),
+            _ => EncodingKey::from_ec_pem(self.pem.as_bytes()),
+        }
+        .expect("test key");
+        jsonwebtoken::encode(&header, claims, &key).expect("sign")
+    }
+
+    /// The RFC 7638 SHA-256 thumbprint of the public key, computed here (not by the
+    /// server's code).
+    pub fn thumbprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let jwk = self.jwk();
+        let canonical = match jwk["kty"].as_str() {
+            Some("EC") => format!(
+                r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+                jwk["crv"].as_str().unwrap(),
+                jwk["x"].as_str().unwrap(),
+                jwk["y"].as_str().unwrap()
+            ),
+            _ => format!(
+                r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+                jwk["e"].as_str().unwrap(),
+                jwk["n"].as_str().unwrap()
+            ),
+        };
+        URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+    }
+
     /// Signs `claims` with this key and its own kid.
     pub fn sign(&self, claims: &Value) -> String {
         self.sign_with_kid(Some(self.kid), claims)

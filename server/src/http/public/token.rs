@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use crate::error::{ErrorBody, OAuth2Error};
 use crate::http::form_body::FormPairs;
 use crate::http::request_context::request_context;
+use crate::oauth2::dpop::NONCE_HEADER;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::issue::TokenResponse;
 use crate::state::AppState;
@@ -44,6 +45,8 @@ pub struct TokenRequestForm {
 /// `refresh_token` (RFC 6749 §6, rotating the refresh token on every use) and
 /// `client_credentials` (RFC 6749 §4.4). Access tokens are opaque or RFC 9068 JWTs, as
 /// configured. Clients authenticate as registered; public clients send `client_id`.
+/// With a valid `DPoP` proof header (RFC 9449 §5) the access token (and a public
+/// client's refresh token) is bound to the proof's key and `token_type` is `DPoP`.
 /// Use an OAuth 2.0 library rather than this SDK method.
 #[utoipa::path(
     tag = "oAuth2",
@@ -54,7 +57,7 @@ pub struct TokenRequestForm {
     ),
     responses(
         (status = 200, description = "The issued tokens.", body = TokenResponse),
-        (status = 400, description = "The request or grant is invalid.", body = ErrorBody),
+        (status = 400, description = "The request or grant is invalid, or the DPoP proof is (error invalid_dpop_proof; use_dpop_nonce with a DPoP-Nonce header when a server nonce is required).", body = ErrorBody),
         (status = 401, description = "Client authentication failed.", body = ErrorBody),
         (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
         (status = 415, description = "A body that is not application/x-www-form-urlencoded (error invalid_request).", body = ErrorBody),
@@ -71,8 +74,14 @@ pub async fn oauth2_token_exchange(
     let form = FormParams::new(form);
     let http = request_context(&req, &state.config, "/oauth2/token");
     let response = state.grants.exchange(&state, &http, &form).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
-        .insert_header((header::PRAGMA, "no-cache"))
-        .json(response))
+    let mut ok = HttpResponse::Ok();
+    ok.insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .insert_header((header::PRAGMA, "no-cache"));
+    // RFC 9449 §8.2: the nonce to use next, with every DPoP answer.
+    if http.header_count("dpop") > 0
+        && let Some(nonce) = state.dpop.current_nonce()
+    {
+        ok.insert_header((NONCE_HEADER, nonce));
+    }
+    Ok(ok.json(response))
 }

@@ -6,7 +6,7 @@ use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use crate::error::{ErrorBody, OAuth2Error};
-use crate::http::request_context::authorization_header;
+use crate::http::request_context::{authorization_header, request_context};
 use crate::oauth2::bearer;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::userinfo::{self, OidcUserInfo, UserInfo};
@@ -30,7 +30,10 @@ fn respond(info: UserInfo) -> HttpResponse {
 /// claims only with their scope (§5.4: `profile`, `email`, `address`, `phone`). The
 /// token must be an active access token granted `openid`; send it as
 /// `Authorization: Bearer <token>` (or, with POST, as the form parameter
-/// `access_token`). Errors carry a `WWW-Authenticate` challenge (RFC 6750 §3). Clients
+/// `access_token`). A DPoP-bound token (RFC 9449) must come as
+/// `Authorization: DPoP <token>` with a `DPoP` proof header whose `ath` is the token's
+/// hash; presented as `Bearer` it is refused. Errors carry a `WWW-Authenticate`
+/// challenge (RFC 6750 §3; `DPoP` with `algs`, RFC 9449 §7.1). Clients
 /// that registered `userinfo_signed_response_alg` receive a signed JWT
 /// (`application/jwt`) instead of JSON.
 #[utoipa::path(
@@ -38,7 +41,7 @@ fn respond(info: UserInfo) -> HttpResponse {
     responses(
         (status = 200, description = "The End-User's claims.", body = OidcUserInfo),
         (status = 400, description = "The token was sent in more than one place.", body = ErrorBody),
-        (status = 401, description = "No token, or not an active access token.", body = ErrorBody),
+        (status = 401, description = "No token, not an active access token, a DPoP-bound token without a valid DPoP proof (error invalid_token, invalid_dpop_proof or use_dpop_nonce with a DPoP-Nonce header).", body = ErrorBody),
         (status = 403, description = "The token was not granted `openid`.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
         (status = 503, description = "Database unavailable.", body = ErrorBody)
@@ -49,8 +52,11 @@ pub async fn get_oidc_user_info(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, OAuth2Error> {
-    let token = bearer::extract(authorization_header(&req)?, None)?;
-    Ok(respond(userinfo::userinfo(&state, &token).await?))
+    let (token, scheme) = bearer::extract_with_scheme(authorization_header(&req)?, None)?;
+    let http = request_context(&req, &state.config, "/userinfo");
+    Ok(respond(
+        userinfo::userinfo(&state, &http, &token, scheme).await?,
+    ))
 }
 
 /// `POST /userinfo` (OIDC Core §5.3.1: "MUST support the use of the HTTP GET and HTTP
@@ -78,6 +84,9 @@ pub async fn get_oidc_user_info_post(
                 .collect(),
         )
     });
-    let token = bearer::extract(authorization_header(&req)?, form.as_ref())?;
-    Ok(respond(userinfo::userinfo(&state, &token).await?))
+    let (token, scheme) = bearer::extract_with_scheme(authorization_header(&req)?, form.as_ref())?;
+    let http = request_context(&req, &state.config, "/userinfo");
+    Ok(respond(
+        userinfo::userinfo(&state, &http, &token, scheme).await?,
+    ))
 }

@@ -23,6 +23,9 @@ pub struct CodeRequestData {
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<PkceMethod>,
     pub requested_at: DateTime<Utc>,
+    /// RFC 9449 §10: the thumbprint of the key the code's token request must prove.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 /// The authenticated, consented facts the code is issued for.
@@ -68,6 +71,7 @@ pub fn family(ctx: &OAuth2Context, grant: &CodeGrant<'_>) -> Result<Grant, OAuth
         ext: object(grant.access_token_claims.clone()),
         id_token: Some(id_token),
         obfuscated_subject: grant.obfuscated_subject.clone(),
+        dpop_jkt: None,
     };
     Ok(Grant::new(
         &grant.request.client_id,
@@ -91,6 +95,7 @@ pub fn mint_code(
         code_challenge: request.code_challenge.clone(),
         code_challenge_method: request.code_challenge_method,
         requested_at: request.requested_at,
+        dpop_jkt: request.dpop_jkt.clone(),
     })
     .map_err(|e| OAuth2Error::server_error(format!("code request data: {e}")))?;
     let lifespan = ctx.config.ttl.auth_code.as_chrono();

@@ -88,6 +88,9 @@ pub struct AuthorizeRequest {
     /// The `claims` request parameter (OIDC Core §5.5), a JSON object.
     #[serde(default)]
     pub claims: Option<serde_json::Map<String, serde_json::Value>>,
+    /// RFC 9449 §10: binds the authorization code to this DPoP key thumbprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
     /// The URL the user agent asked for, for the login and consent apps.
     pub request_url: String,
     pub requested_at: DateTime<Utc>,
@@ -207,6 +210,7 @@ async fn validate(
         id_token_hint: oidc.id_token_hint,
         id_token_hint_claims,
         claims: oidc.claims,
+        dpop_jkt: validate::dpop_jkt(params)?,
         request_url: String::new(),
         requested_at: ctx.clock.now(),
     })

@@ -129,6 +129,21 @@ pub fn pkce(
     Ok((Some(challenge.to_owned()), Some(method)))
 }
 
+/// RFC 9449 §10: `dpop_jkt`, the base64url SHA-256 JWK thumbprint (RFC 7638) of the
+/// key the authorization code is bound to.
+pub fn dpop_jkt(params: &FormParams) -> Result<Option<String>, OAuth2Error> {
+    match params.get("dpop_jkt")? {
+        None => Ok(None),
+        Some(jkt) if crate::oauth2::dpop::thumbprint::is_well_formed(jkt) => {
+            Ok(Some(jkt.to_owned()))
+        }
+        Some(jkt) => Err(OAuth2Error::invalid_request(format!(
+            "The dpop_jkt {} is not a JWK SHA-256 thumbprint (43 base64url characters, RFC 9449 Section 10).",
+            quoted(jkt)
+        ))),
+    }
+}
+
 /// The OpenID Connect parameters of the request (OIDC Core §3.1.2.1, §5.5); the
 /// `id_token_hint` is verified by the caller, which holds the keys.
 #[derive(Debug, Clone, Default, PartialEq)]

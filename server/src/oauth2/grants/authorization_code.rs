@@ -80,6 +80,21 @@ fn check_pkce(data: &CodeRequestData, verifier: Option<&str>) -> Result<(), OAut
 }
 
 /// The ID token context stored with the code, if the flow recorded one.
+/// RFC 9449 §10: a code whose authorization request carried `dpop_jkt` is redeemed
+/// only with a proof by that key.
+fn check_dpop_jkt(data: &CodeRequestData, token_type: &TokenType) -> Result<(), OAuth2Error> {
+    match (&data.dpop_jkt, token_type.jkt()) {
+        (None, _) => Ok(()),
+        (Some(_), None) => Err(invalid_grant(
+            "The authorization request bound the code to a DPoP key (dpop_jkt): the token request needs a DPoP proof by that key.",
+        )),
+        (Some(bound), Some(jkt)) if bound == jkt => Ok(()),
+        (Some(_), Some(_)) => Err(invalid_grant(
+            "The DPoP proof's key does not match the dpop_jkt of the authorization request (RFC 9449 Section 10).",
+        )),
+    }
+}
+
 fn id_token_context(session: &TokenSession) -> Result<IdTokenContext, OAuth2Error> {
     match &session.id_token {
         Some(value) => serde_json::from_value(value.clone())
@@ -103,12 +118,16 @@ fn plan(
     };
     let granted = |name: &str| scope.iter().any(|s| s == name);
     let offline = granted("offline") || granted("offline_access");
-    let refresh = (offline && client.has_grant(GrantType::RefreshToken)).then(|| RefreshPlan {
-        lifespan: pick(
-            lifespans.authorization_code_grant_refresh_token_lifespan,
-            ttl.refresh_token,
-        ),
-        scope: scope.to_vec(),
+    let refresh = (offline && client.has_grant(GrantType::RefreshToken)).then(|| {
+        RefreshPlan::new(
+            pick(
+                lifespans.authorization_code_grant_refresh_token_lifespan,
+                ttl.refresh_token,
+            ),
+            scope.to_vec(),
+            client,
+            &token_type,
+        )
     });
     let id_token = if granted("openid") {
         Some(IdTokenPlan::for_client(
@@ -168,6 +187,7 @@ impl GrantHandler for AuthorizationCode {
         let data: CodeRequestData = session::open(&ctx.keys, hash, sealed)?;
         check_redirect_uri(&data, redirect_uri)?;
         check_pkce(&data, verifier)?;
+        check_dpop_jkt(&data, &request.token_type)?;
 
         let session: TokenSession = session::open(&ctx.keys, hash, &stored.session)?;
         let plan = plan(
@@ -218,6 +238,7 @@ mod tests {
             code_challenge: challenge.map(str::to_owned),
             code_challenge_method: challenge.map(|_| PkceMethod::S256),
             requested_at: chrono::DateTime::UNIX_EPOCH,
+            dpop_jkt: None,
         }
     }
 

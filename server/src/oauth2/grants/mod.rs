@@ -34,7 +34,7 @@ use crate::oauth2::token_type::TokenType;
 /// A token request as a grant sees it: the HTTP request's context (method, URL, the
 /// headers the protocol reads, the client's address), the form, and the type of the
 /// access token to issue, decided once by [`GrantRegistry::exchange`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct TokenRequest<'a> {
     pub http: &'a RequestContext,
     pub form: &'a FormParams,
@@ -138,12 +138,22 @@ impl GrantRegistry {
                 )),
             );
         }
-        // The one place the token type is decided: bearer, until a DPoP proof (RFC 9449
-        // §5) can bind the token.
+        // The one place the token type is decided: a valid DPoP proof binds the tokens
+        // to its key (RFC 9449 §5); a client registered with dpop_bound_access_tokens
+        // must send one (§5.2).
+        let token_type = match ctx.dpop.at_token_endpoint(http).await? {
+            Some(proof) => TokenType::DPoP { jkt: proof.jkt },
+            None if client.dpop_bound_access_tokens => {
+                return Err(crate::oauth2::dpop::proof::invalid(
+                    "The OAuth 2.0 Client is registered with dpop_bound_access_tokens: token requests need a DPoP proof (RFC 9449 Section 5.2).",
+                ));
+            }
+            None => TokenType::Bearer,
+        };
         let request = TokenRequest {
             http,
             form,
-            token_type: TokenType::Bearer,
+            token_type,
         };
         handler.handle(ctx, &client, request).await
     }

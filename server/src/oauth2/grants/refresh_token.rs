@@ -101,16 +101,33 @@ fn plan(
             lifespans.refresh_token_grant_access_token_lifespan,
             ttl.access_token,
         ),
-        refresh: Some(RefreshPlan {
-            lifespan: pick(
+        refresh: Some(RefreshPlan::new(
+            pick(
                 lifespans.refresh_token_grant_refresh_token_lifespan,
                 ttl.refresh_token,
             ),
-            scope: stored.granted_scope.clone(),
-        }),
+            stored.granted_scope.clone(),
+            client,
+            &token_type,
+        )),
         id_token,
         token_type,
     })
+}
+
+/// RFC 9449 §5: a refresh token bound to a key (a public client's) is used only with a
+/// proof by that key.
+fn check_binding(session: &TokenSession, token_type: &TokenType) -> Result<(), OAuth2Error> {
+    match (&session.dpop_jkt, token_type.jkt()) {
+        (None, _) => Ok(()),
+        (Some(bound), Some(jkt)) if bound == jkt => Ok(()),
+        (Some(_), None) => Err(OAuth2Error::new(ErrorKind::InvalidGrant).with_hint(
+            "The refresh token is bound to a DPoP key: the request needs a DPoP proof by that key.",
+        )),
+        (Some(_), Some(_)) => Err(OAuth2Error::new(ErrorKind::InvalidGrant).with_hint(
+            "The DPoP proof's key is not the key the refresh token is bound to (RFC 9449 Section 5).",
+        )),
+    }
 }
 
 #[async_trait]
@@ -151,6 +168,7 @@ impl GrantHandler for RefreshToken {
         let scope = narrowed_scope(ctx, client, &stored, form)?;
         let session: TokenSession =
             session::open(&ctx.keys, &stored.signature_hash, &stored.session)?;
+        check_binding(&session, &request.token_type)?;
         let plan = plan(ctx, client, &stored, &scope, &session, request.token_type)?;
         let grant = Grant {
             family_id: stored.family_id.clone(),

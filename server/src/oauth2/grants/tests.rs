@@ -120,6 +120,7 @@ impl Rig {
             id_token_hint: None,
             id_token_hint_claims: None,
             claims: None,
+            dpop_jkt: None,
             request_url: "https://auth.example.com/oauth2/auth".into(),
             requested_at: self.clock.now(),
         };
