@@ -70,11 +70,15 @@ pub enum ErrorKind {
     PayloadTooLarge,
     /// 405
     MethodNotAllowed,
+    /// RFC 9101 §6.3 / OIDC Core §3.1.2.6: the request object is invalid.
+    InvalidRequestObject,
+    /// RFC 9126 §4 / OIDC Core §3.1.2.6: the `request_uri` is invalid, expired or used.
+    InvalidRequestUri,
 }
 
 impl ErrorKind {
     /// Every kind, for tests that must cover each description.
-    pub const ALL: [ErrorKind; 24] = [
+    pub const ALL: [ErrorKind; 26] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -99,6 +103,8 @@ impl ErrorKind {
         Self::Gone,
         Self::PayloadTooLarge,
         Self::MethodNotAllowed,
+        Self::InvalidRequestObject,
+        Self::InvalidRequestUri,
     ];
 
     pub fn code(self) -> &'static str {
@@ -127,6 +133,8 @@ impl ErrorKind {
             Self::Gone => "request_already_handled",
             Self::PayloadTooLarge => "request_too_large",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::InvalidRequestObject => "invalid_request_object",
+            Self::InvalidRequestUri => "invalid_request_uri",
         }
     }
 
@@ -198,6 +206,12 @@ impl ErrorKind {
             }
             Self::PayloadTooLarge => "The request body is larger than the server accepts.",
             Self::MethodNotAllowed => "The HTTP method is not allowed on this resource.",
+            Self::InvalidRequestObject => {
+                "The request parameter contains an invalid Request Object."
+            }
+            Self::InvalidRequestUri => {
+                "The request_uri in the authorization request returns an error or contains invalid data."
+            }
         }
     }
 }
@@ -451,7 +465,7 @@ mod tests {
 
     #[test]
     fn every_fixed_description_uses_only_rfc6749_characters() {
-        assert_eq!(ErrorKind::ALL.len(), 24);
+        assert_eq!(ErrorKind::ALL.len(), 26);
         for kind in ErrorKind::ALL {
             assert_rfc6749_chars(kind.description());
             let err = OAuth2Error::new(kind);

@@ -123,6 +123,13 @@ impl Config {
                 message: "must not exceed 5m".into(),
             });
         }
+        let par = self.ttl.par.as_std();
+        if par < std::time::Duration::from_secs(1) || par > std::time::Duration::from_secs(600) {
+            errors.push(ConfigError::Invalid {
+                key: "ttl.par".into(),
+                message: "must be between 1s and 10m".into(),
+            });
+        }
         let exceptions = &self.clients.http.private_ip_exception_urls;
         for (index, value) in exceptions.iter().enumerate() {
             if url::Url::parse(value).is_err() {

@@ -16,6 +16,7 @@ mod flows;
 pub use flows::MemoryFlowStore;
 mod json_web_keys;
 mod jti;
+mod pushed_requests;
 mod tokens;
 
 /// An in-memory store; clients are kept ordered by id, the order `list_clients` pages in.
@@ -28,6 +29,8 @@ pub struct MemoryStore {
     tokens: Mutex<tokens::TokenMap>,
     /// Used client assertion ids; see `jti.rs`.
     jtis: Mutex<jti::JtiMap>,
+    /// Pushed authorization requests; see `pushed_requests.rs`.
+    pushed_requests: Mutex<pushed_requests::PushedMap>,
 }
 
 impl MemoryStore {

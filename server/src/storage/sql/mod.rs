@@ -18,6 +18,7 @@ mod health;
 mod janitor;
 mod json_web_keys;
 mod jti;
+mod pushed_requests;
 mod migrations;
 mod mysql;
 mod schema;

@@ -103,3 +103,14 @@ diesel::table! {
         expires_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    /// Pushed authorization requests (`storage::pushed_requests::PushedRequestStore`),
+    /// keyed by `pushed_requests::pushed_request_key`.
+    oauth2_pushed_requests (id) {
+        id -> Text,
+        client_id -> Text,
+        parameters -> Text,
+        expires_at -> Timestamp,
+    }
+}
