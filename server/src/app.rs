@@ -11,6 +11,7 @@ use actix_web::{HttpServer, web};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::jwk::{JwkError, KeyManager, KeySettings};
+use crate::oauth2::authorize::request_object::RequestObjects;
 use crate::oauth2::client_auth::{ClientAuthenticator, SecretSettings, SecretVerifier};
 use crate::oauth2::grants::GrantRegistry;
 use crate::oauth2::private_key_jwt::PrivateKeyJwt;
@@ -161,6 +162,10 @@ impl ApplicationBuilder {
             BackChannel::new(&self.config.clients.http)
                 .map_err(|e| BuildError::HttpClient(e.to_string()))?,
         );
+        let request_objects = Arc::new(
+            RequestObjects::new(&self.config, self.clock.clone())
+                .map_err(|e| BuildError::HttpClient(e.to_string()))?,
+        );
         let state = AppState {
             config: Arc::new(self.config),
             clock: self.clock,
@@ -172,7 +177,9 @@ impl ApplicationBuilder {
             flow_steps: store.clone(),
             login_sessions: store.clone(),
             consents: store.clone(),
+            pushed_requests: store.clone(),
             tokens: store,
+            request_objects,
             client_auth,
             grants: Arc::new(GrantRegistry::standard()),
             backchannel,

@@ -5,13 +5,14 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::jwk::KeyManager;
+use crate::oauth2::authorize::request_object::RequestObjects;
 use crate::oauth2::client_auth::ClientAuthenticator;
 use crate::oauth2::grants::GrantRegistry;
 use crate::oidc::OidcContext;
 use crate::oidc::logout::backchannel::BackChannel;
 use crate::secrets::KeyRing;
 use crate::storage::flows::{ConsentStore, FlowStepStore, LoginSessionStore};
-use crate::storage::{ClientStore, StorageHealth, TokenStore};
+use crate::storage::{ClientStore, PushedRequestStore, StorageHealth, TokenStore};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -33,6 +34,10 @@ pub struct AppState {
     pub consents: Arc<dyn ConsentStore>,
     /// Opaque tokens (access, refresh, authorization code).
     pub tokens: Arc<dyn TokenStore>,
+    /// Requests pushed to `/oauth2/par` (RFC 9126), until used once or expired.
+    pub pushed_requests: Arc<dyn PushedRequestStore>,
+    /// Request objects (RFC 9101): verified with the client's keys, fetched when hosted.
+    pub request_objects: Arc<RequestObjects>,
     /// Client authentication at the token and revocation endpoints, with its cache.
     pub client_auth: Arc<ClientAuthenticator>,
     /// The token endpoint's grants.
@@ -93,6 +98,7 @@ impl AppState {
             .expect("the default key sets");
         let backchannel =
             BackChannel::new(&config.clients.http).expect("an HTTP client for back-channel");
+        let (config_for_objects, clock_for_objects) = (config.clone(), clock.clone());
         let state = Self {
             config: Arc::new(config),
             clock,
@@ -105,6 +111,11 @@ impl AppState {
             login_sessions: flows.clone(),
             consents: flows,
             tokens: store.clone(),
+            pushed_requests: store.clone(),
+            request_objects: Arc::new(
+                RequestObjects::new(&config_for_objects, clock_for_objects)
+                    .expect("an HTTP client for request_uri"),
+            ),
             client_auth: Arc::new(client_auth),
             grants: Arc::new(GrantRegistry::standard()),
             backchannel: Arc::new(backchannel),

@@ -31,9 +31,9 @@ impl PushedRequestStore for SqlStore {
                 .execute(conn)
                 .map(|_| ())
                 .map_err(|e| match map_diesel(e) {
-                    StorageError::Conflict(_) => StorageError::Conflict(
-                        "a pushed request with this key exists".to_owned(),
-                    ),
+                    StorageError::Conflict(_) => {
+                        StorageError::Conflict("a pushed request with this key exists".to_owned())
+                    }
                     other => other,
                 })
         })
