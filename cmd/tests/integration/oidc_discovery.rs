@@ -136,7 +136,10 @@ async fn both_paths_serve_one_accurate_cacheable_document(backend: TestBackend) 
         "request_parameter_supported",
         "request_uri_parameter_supported",
     ] {
-        assert_eq!(doc[flag], false, "{flag}");
+        assert_eq!(
+            doc[flag], true,
+            "{flag}: RFC 9101 request objects are served"
+        );
     }
     for flag in [
         "frontchannel_logout_supported",
