@@ -13,11 +13,12 @@ use crate::config::Config;
 use crate::jwk::{JwkError, KeyManager, KeySettings};
 use crate::oauth2::authorize::request_object::RequestObjects;
 use crate::oauth2::client_auth::{ClientAuthenticator, SecretSettings, SecretVerifier};
+use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::grants::GrantRegistry;
 use crate::oauth2::private_key_jwt::PrivateKeyJwt;
 use crate::oidc::logout::backchannel::BackChannel;
 use crate::secrets::KeyRing;
-use crate::state::AppState;
+use crate::state::{AppState, FlowStores};
 use crate::storage::client_cache::CachedClientStore;
 use crate::storage::sql::Backend;
 use crate::storage::sql::SqlStore;
@@ -166,24 +167,30 @@ impl ApplicationBuilder {
             RequestObjects::new(&self.config, self.clock.clone())
                 .map_err(|e| BuildError::HttpClient(e.to_string()))?,
         );
-        let state = AppState {
+        let oauth2 = OAuth2Context {
             config: Arc::new(self.config),
             clock: self.clock,
             keys,
-            cookie_keys,
             key_manager,
             clients,
-            storage_health: store.clone(),
-            flow_steps: store.clone(),
-            login_sessions: store.clone(),
-            consents: store.clone(),
-            pushed_requests: store.clone(),
-            tokens: store,
-            request_objects,
+            tokens: store.clone(),
             client_auth,
-            grants: Arc::new(GrantRegistry::standard()),
             backchannel,
+            pushed_requests: store.clone(),
+            request_objects,
         };
+        let flows = FlowStores {
+            steps: store.clone(),
+            sessions: store.clone(),
+            consents: store.clone(),
+        };
+        let state = AppState::new(
+            oauth2,
+            cookie_keys,
+            flows,
+            store,
+            Arc::new(GrantRegistry::standard()),
+        );
         let data = web::Data::new(state.clone());
         let document = web::Bytes::from(
             crate::http::openapi::document_for(&state.config.public_url()).to_string(),

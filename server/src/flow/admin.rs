@@ -16,9 +16,9 @@ use super::wire::{
 use crate::client::wire::OAuth2Client;
 use crate::duration::later;
 use crate::error::OAuth2Error;
+use crate::flow::context::FlowContext;
 use crate::oauth2::authorize::request::AuthorizeRequest;
 use crate::oauth2::scope;
-use crate::state::AppState;
 use crate::storage::flows::FlowStep;
 
 fn not_found(what: &str) -> OAuth2Error {
@@ -28,12 +28,12 @@ fn not_found(what: &str) -> OAuth2Error {
 }
 
 pub(super) fn expired(
-    state: &AppState,
+    ctx: &FlowContext,
     issued_at: chrono::DateTime<chrono::Utc>,
     what: &str,
 ) -> Result<(), OAuth2Error> {
-    let ttl = state.config.ttl.login_consent_request.as_chrono();
-    if state.clock.now() > later(issued_at, ttl) {
+    let ttl = ctx.config.ttl.login_consent_request.as_chrono();
+    if ctx.clock.now() > later(issued_at, ttl) {
         return Err(OAuth2Error::not_found(format!(
             "The {what} request has expired (ttl.login_consent_request); the user must start again."
         )));
@@ -42,10 +42,10 @@ pub(super) fn expired(
 }
 
 fn expires_at(
-    state: &AppState,
+    ctx: &FlowContext,
     issued_at: chrono::DateTime<chrono::Utc>,
 ) -> chrono::DateTime<chrono::Utc> {
-    let ttl = state.config.ttl.login_consent_request.as_chrono();
+    let ttl = ctx.config.ttl.login_consent_request.as_chrono();
     later(later(issued_at, ttl), Duration::hours(1))
 }
 
@@ -68,7 +68,7 @@ fn oidc_context(request: &AuthorizeRequest) -> OidcContext {
 /// handed out (defence in depth: the HTTP layer builds request URLs from configuration
 /// only; a foreign one means the configuration changed mid-flow or a bug).
 fn verifier_url(
-    state: &AppState,
+    ctx: &FlowContext,
     request: &AuthorizeRequest,
     name: &str,
     verifier: &str,
@@ -77,7 +77,7 @@ fn verifier_url(
         .request_url
         .split_once('?')
         .unwrap_or((request.request_url.as_str(), ""));
-    ensure_public_url(state, endpoint)?;
+    ensure_public_url(ctx, endpoint)?;
     let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .filter(|(k, _)| k != "login_verifier" && k != "consent_verifier")
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -90,8 +90,8 @@ fn verifier_url(
 }
 
 /// Refuses to hand out `url` as a `redirect_to` unless it is under `urls.self.public`.
-pub(super) fn ensure_public_url(state: &AppState, url: &str) -> Result<(), OAuth2Error> {
-    if state.config.is_public_url(url) {
+pub(super) fn ensure_public_url(ctx: &FlowContext, url: &str) -> Result<(), OAuth2Error> {
+    if ctx.config.is_public_url(url) {
         return Ok(());
     }
     Err(OAuth2Error::server_error(
@@ -101,38 +101,37 @@ pub(super) fn ensure_public_url(state: &AppState, url: &str) -> Result<(), OAuth
 }
 
 pub(super) async fn client_wire(
-    state: &AppState,
+    ctx: &FlowContext,
     client_id: &str,
 ) -> Result<OAuth2Client, OAuth2Error> {
     let client =
-        state.clients.get_client(client_id).await?.ok_or_else(|| {
+        ctx.clients.get_client(client_id).await?.ok_or_else(|| {
             OAuth2Error::not_found("The client of this request no longer exists.")
         })?;
     Ok(OAuth2Client::from_model(&client, None))
 }
 
-fn open_login(state: &AppState, challenge: &str) -> Result<LoginChallengeState, OAuth2Error> {
-    let login: LoginChallengeState =
-        sealed::open(&state.keys, SealedKind::LoginChallenge, challenge)
-            .ok_or_else(|| not_found("login"))?;
-    expired(state, login.issued_at, "login")?;
+fn open_login(ctx: &FlowContext, challenge: &str) -> Result<LoginChallengeState, OAuth2Error> {
+    let login: LoginChallengeState = sealed::open(&ctx.keys, SealedKind::LoginChallenge, challenge)
+        .ok_or_else(|| not_found("login"))?;
+    expired(ctx, login.issued_at, "login")?;
     Ok(login)
 }
 
-fn open_consent(state: &AppState, challenge: &str) -> Result<ConsentChallengeState, OAuth2Error> {
+fn open_consent(ctx: &FlowContext, challenge: &str) -> Result<ConsentChallengeState, OAuth2Error> {
     let consent: ConsentChallengeState =
-        sealed::open(&state.keys, SealedKind::ConsentChallenge, challenge)
+        sealed::open(&ctx.keys, SealedKind::ConsentChallenge, challenge)
             .ok_or_else(|| not_found("consent"))?;
-    expired(state, consent.issued_at, "consent")?;
+    expired(ctx, consent.issued_at, "consent")?;
     Ok(consent)
 }
 
 pub(super) async fn ensure_unhandled(
-    state: &AppState,
+    ctx: &FlowContext,
     flow_id: &str,
     step: FlowStep,
 ) -> Result<(), OAuth2Error> {
-    match state.flow_steps.get_step(flow_id, step).await? {
+    match ctx.flow_steps.get_step(flow_id, step).await? {
         Some(redirect_to) => Err(OAuth2Error::already_handled(redirect_to)),
         None => Ok(()),
     }
@@ -140,15 +139,15 @@ pub(super) async fn ensure_unhandled(
 
 /// Records the decision once; a later one gets the first one's redirect as a 410.
 pub(super) async fn record(
-    state: &AppState,
+    ctx: &FlowContext,
     flow_id: &str,
     step: FlowStep,
     redirect_to: String,
     issued_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<String, OAuth2Error> {
-    match state
+    match ctx
         .flow_steps
-        .record_step(flow_id, step, &redirect_to, expires_at(state, issued_at))
+        .record_step(flow_id, step, &redirect_to, expires_at(ctx, issued_at))
         .await?
     {
         None => Ok(redirect_to),
@@ -157,25 +156,25 @@ pub(super) async fn record(
 }
 
 pub(super) fn seal<T: serde::Serialize>(
-    state: &AppState,
+    ctx: &FlowContext,
     kind: SealedKind,
     value: &T,
 ) -> Result<String, OAuth2Error> {
-    sealed::seal(&state.keys, kind, value)
+    sealed::seal(&ctx.keys, kind, value)
         .ok_or_else(|| OAuth2Error::server_error("flow state cannot be sealed"))
 }
 
 pub async fn get_login_request(
-    state: &AppState,
+    ctx: &FlowContext,
     challenge: &str,
 ) -> Result<OAuth2LoginRequest, OAuth2Error> {
-    let login = open_login(state, challenge)?;
-    ensure_unhandled(state, &login.flow_id, FlowStep::LoginHandled).await?;
+    let login = open_login(ctx, challenge)?;
+    ensure_unhandled(ctx, &login.flow_id, FlowStep::LoginHandled).await?;
     Ok(OAuth2LoginRequest {
         challenge: challenge.to_owned(),
         skip: login.skip,
         subject: login.subject.clone(),
-        client: client_wire(state, &login.request.client_id).await?,
+        client: client_wire(ctx, &login.request.client_id).await?,
         request_url: login.request.request_url.clone(),
         requested_scope: login.request.scope.clone(),
         requested_access_token_audience: login.request.audience.clone(),
@@ -185,11 +184,11 @@ pub async fn get_login_request(
 }
 
 pub async fn accept_login(
-    state: &AppState,
+    ctx: &FlowContext,
     challenge: &str,
     body: AcceptOAuth2LoginRequest,
 ) -> Result<String, OAuth2Error> {
-    let login = open_login(state, challenge)?;
+    let login = open_login(ctx, challenge)?;
     if body.subject.is_empty() {
         return Err(OAuth2Error::invalid_request(
             "Field 'subject' must not be empty.",
@@ -210,17 +209,17 @@ pub async fn accept_login(
         context: body.context,
         extend_session_lifespan: body.extend_session_lifespan.unwrap_or(false),
     };
-    decide_login(state, login, LoginOutcome::Accepted(accepted)).await
+    decide_login(ctx, login, LoginOutcome::Accepted(accepted)).await
 }
 
 pub async fn reject_login(
-    state: &AppState,
+    ctx: &FlowContext,
     challenge: &str,
     body: RejectOAuth2Request,
 ) -> Result<String, OAuth2Error> {
-    let login = open_login(state, challenge)?;
+    let login = open_login(ctx, challenge)?;
     decide_login(
-        state,
+        ctx,
         login,
         LoginOutcome::Rejected(Rejection::from_wire(body)),
     )
@@ -228,23 +227,23 @@ pub async fn reject_login(
 }
 
 async fn decide_login(
-    state: &AppState,
+    ctx: &FlowContext,
     login: LoginChallengeState,
     outcome: LoginOutcome,
 ) -> Result<String, OAuth2Error> {
     let (flow_id, issued_at) = (login.flow_id.clone(), login.issued_at);
     let request = login.request.clone();
     let verifier = seal(
-        state,
+        ctx,
         SealedKind::LoginVerifier,
         &LoginVerifierState {
             challenge: login,
             outcome,
         },
     )?;
-    let redirect_to = verifier_url(state, &request, "login_verifier", &verifier)?;
+    let redirect_to = verifier_url(ctx, &request, "login_verifier", &verifier)?;
     record(
-        state,
+        ctx,
         &flow_id,
         FlowStep::LoginHandled,
         redirect_to,
@@ -254,17 +253,17 @@ async fn decide_login(
 }
 
 pub async fn get_consent_request(
-    state: &AppState,
+    ctx: &FlowContext,
     challenge: &str,
 ) -> Result<OAuth2ConsentRequest, OAuth2Error> {
-    let consent = open_consent(state, challenge)?;
-    ensure_unhandled(state, &consent.flow_id, FlowStep::ConsentHandled).await?;
+    let consent = open_consent(ctx, challenge)?;
+    ensure_unhandled(ctx, &consent.flow_id, FlowStep::ConsentHandled).await?;
     Ok(OAuth2ConsentRequest {
         challenge: challenge.to_owned(),
         consent_request_id: Some(consent.flow_id.clone()),
         acr: consent.login.acr.clone(),
         amr: Some(consent.login.amr.clone()),
-        client: Some(client_wire(state, &consent.request.client_id).await?),
+        client: Some(client_wire(ctx, &consent.request.client_id).await?),
         context: consent.login.context.clone(),
         login_challenge: Some(consent.flow_id.clone()),
         login_session_id: Some(consent.login.session_id.clone()),
@@ -278,12 +277,12 @@ pub async fn get_consent_request(
 }
 
 pub async fn accept_consent(
-    state: &AppState,
+    ctx: &FlowContext,
     challenge: &str,
     body: AcceptOAuth2ConsentRequest,
 ) -> Result<String, OAuth2Error> {
-    let consent = open_consent(state, challenge)?;
-    let client = state
+    let consent = open_consent(ctx, challenge)?;
+    let client = ctx
         .clients
         .get_client(&consent.request.client_id)
         .await?
@@ -292,7 +291,7 @@ pub async fn accept_consent(
     let client_scopes: Vec<&str> = client.scope.split(' ').filter(|s| !s.is_empty()).collect();
     if let Some(denied) = grant_scope.iter().find(|s| {
         !scope::is_allowed(
-            state.config.strategies.scope,
+            ctx.config.strategies.scope,
             client_scopes.iter().copied(),
             s,
         )
@@ -329,19 +328,19 @@ pub async fn accept_consent(
         remember_for,
         session,
         context: body.context,
-        handled_at: state.clock.now(),
+        handled_at: ctx.clock.now(),
     };
-    decide_consent(state, consent, ConsentOutcome::Accepted(Box::new(accepted))).await
+    decide_consent(ctx, consent, ConsentOutcome::Accepted(Box::new(accepted))).await
 }
 
 pub async fn reject_consent(
-    state: &AppState,
+    ctx: &FlowContext,
     challenge: &str,
     body: RejectOAuth2Request,
 ) -> Result<String, OAuth2Error> {
-    let consent = open_consent(state, challenge)?;
+    let consent = open_consent(ctx, challenge)?;
     decide_consent(
-        state,
+        ctx,
         consent,
         ConsentOutcome::Rejected(Rejection::from_wire(body)),
     )
@@ -349,23 +348,23 @@ pub async fn reject_consent(
 }
 
 async fn decide_consent(
-    state: &AppState,
+    ctx: &FlowContext,
     consent: ConsentChallengeState,
     outcome: ConsentOutcome,
 ) -> Result<String, OAuth2Error> {
     let (flow_id, issued_at) = (consent.flow_id.clone(), consent.issued_at);
     let request = consent.request.clone();
     let verifier = seal(
-        state,
+        ctx,
         SealedKind::ConsentVerifier,
         &ConsentVerifierState {
             challenge: consent,
             outcome,
         },
     )?;
-    let redirect_to = verifier_url(state, &request, "consent_verifier", &verifier)?;
+    let redirect_to = verifier_url(ctx, &request, "consent_verifier", &verifier)?;
     record(
-        state,
+        ctx,
         &flow_id,
         FlowStep::ConsentHandled,
         redirect_to,

@@ -12,10 +12,10 @@ use super::cookies::{SetCookie, csrf_matches};
 use super::{consent_step, login_step};
 use crate::duration::later;
 use crate::error::{ErrorKind, OAuth2Error};
+use crate::flow::context::FlowContext;
 use crate::oauth2::authorize::request::{self, AuthorizeError, AuthorizeRequest};
 use crate::oauth2::authorize::response::{self, AuthorizeResponse};
 use crate::oauth2::form::FormParams;
-use crate::state::AppState;
 use crate::storage::flows::FlowStep;
 
 /// What the user agent gets.
@@ -50,20 +50,20 @@ pub(super) fn to_client(err: OAuth2Error, request: &AuthorizeRequest) -> Outcome
 
 /// Handles one request to the authorization endpoint.
 pub async fn handle(
-    state: &AppState,
+    ctx: &FlowContext,
     params: &FormParams,
     cookies: &HashMap<String, String>,
     request_url: &str,
 ) -> AuthorizeResult {
     let verifier = |name| params.get(name).ok().flatten().map(str::to_owned);
     if let Some(verifier) = verifier("consent_verifier") {
-        return consent_step::consent_verified(state, &verifier, cookies).await;
+        return consent_step::consent_verified(ctx, &verifier, cookies).await;
     }
     if let Some(verifier) = verifier("login_verifier") {
-        return login_step::login_verified(state, &verifier, cookies).await;
+        return login_step::login_verified(ctx, &verifier, cookies).await;
     }
-    match request::parse(state, params, request_url).await {
-        Ok((request, client)) => login_step::start_login(state, &client, request, cookies).await,
+    match request::parse(ctx, params, request_url).await {
+        Ok((request, client)) => login_step::start_login(ctx, &client, request, cookies).await,
         Err(AuthorizeError::Page(err)) => AuthorizeResult::new(Outcome::ErrorPage(err)),
         Err(AuthorizeError::Redirect(err, target)) => {
             AuthorizeResult::new(Outcome::Client(response::error(&err, &target)))
@@ -95,7 +95,7 @@ pub(super) fn verifier_invalid(what: &str) -> Outcome {
 
 /// Common checks of a returning verifier: expiry, CSRF cookie, single use.
 pub(super) async fn check_verifier(
-    state: &AppState,
+    ctx: &FlowContext,
     request: &AuthorizeRequest,
     flow_id: &str,
     issued_at: DateTime<Utc>,
@@ -103,8 +103,8 @@ pub(super) async fn check_verifier(
     csrf_hash: &str,
     step: FlowStep,
 ) -> Result<(), Outcome> {
-    let ttl = state.config.ttl.login_consent_request.as_chrono();
-    if state.clock.now() > later(issued_at, ttl) {
+    let ttl = ctx.config.ttl.login_consent_request.as_chrono();
+    if ctx.clock.now() > later(issued_at, ttl) {
         let err = OAuth2Error::invalid_request(
             "The login/consent flow took longer than ttl.login_consent_request; start again.",
         );
@@ -117,7 +117,7 @@ pub(super) async fn check_verifier(
         return Err(to_client(err, request));
     }
     let expires_at = later(later(issued_at, ttl), Duration::hours(1));
-    match state
+    match ctx
         .flow_steps
         .record_step(flow_id, step, "", expires_at)
         .await

@@ -11,13 +11,13 @@ use super::cookies::{SetCookie, new_csrf};
 use super::sealed::{self, SealedKind};
 use crate::client::model::Client;
 use crate::error::{ErrorKind, OAuth2Error};
+use crate::flow::context::FlowContext;
 use crate::oauth2::authorize::code::{self, CodeGrant};
 use crate::oauth2::authorize::implicit;
 use crate::oauth2::authorize::request::{AuthorizeRequest, Prompt};
 use crate::oauth2::authorize::response::AuthorizeResponse;
 use crate::oidc::id_token::IdTokenContext;
 use crate::oidc::subject;
-use crate::state::AppState;
 use crate::storage::flows::{ConsentGrant, FlowStep};
 
 use super::authorize::{
@@ -25,12 +25,12 @@ use super::authorize::{
 };
 
 pub(super) async fn start_consent(
-    state: &AppState,
+    ctx: &FlowContext,
     request: AuthorizeRequest,
     login: LoginResult,
 ) -> AuthorizeResult {
-    let now = state.clock.now();
-    let client: Client = match state.clients.get_client(&request.client_id).await {
+    let now = ctx.clock.now();
+    let client: Client = match ctx.clients.get_client(&request.client_id).await {
         Ok(Some(client)) => client,
         Ok(None) => {
             return AuthorizeResult::new(to_client(
@@ -52,9 +52,9 @@ pub(super) async fn start_consent(
             handled_at: now,
         };
         let flow_id = super::new_flow_id();
-        return AuthorizeResult::new(finish(state, &flow_id, &request, &login, consent).await);
+        return AuthorizeResult::new(finish(ctx, &flow_id, &request, &login, consent).await);
     }
-    let remembered = match state
+    let remembered = match ctx
         .consents
         .find_remembered_consent(&login.subject, &client.client_id, now)
         .await
@@ -88,24 +88,24 @@ pub(super) async fn start_consent(
         csrf_hash,
         issued_at: now,
     };
-    let Some(sealed) = sealed::seal(&state.keys, SealedKind::ConsentChallenge, &challenge) else {
+    let Some(sealed) = sealed::seal(&ctx.keys, SealedKind::ConsentChallenge, &challenge) else {
         return AuthorizeResult::new(to_client(
             OAuth2Error::server_error("cannot seal the consent challenge"),
             &challenge.request,
         ));
     };
     match app_url(
-        state.config.urls.consent.as_ref(),
+        ctx.config.urls.consent.as_ref(),
         "consent_challenge",
         &sealed,
         "urls.consent",
     ) {
         Ok(url) => {
-            let ttl = state.config.ttl.login_consent_request.as_secs_i64();
-            let name = &state.config.serve.cookies.names.consent_csrf;
+            let ttl = ctx.config.ttl.login_consent_request.as_secs_i64();
+            let name = &ctx.config.serve.cookies.names.consent_csrf;
             AuthorizeResult {
                 outcome: Outcome::Redirect(url),
-                cookies: vec![SetCookie::new(&state.config, name, csrf, Some(ttl))],
+                cookies: vec![SetCookie::new(&ctx.config, name, csrf, Some(ttl))],
             }
         }
         Err(err) => AuthorizeResult::new(to_client(err, &challenge.request)),
@@ -113,18 +113,18 @@ pub(super) async fn start_consent(
 }
 
 pub(super) async fn consent_verified(
-    state: &AppState,
+    ctx: &FlowContext,
     verifier: &str,
     cookies: &HashMap<String, String>,
 ) -> AuthorizeResult {
     let Some(ConsentVerifierState { challenge, outcome }) =
-        sealed::open::<ConsentVerifierState>(&state.keys, SealedKind::ConsentVerifier, verifier)
+        sealed::open::<ConsentVerifierState>(&ctx.keys, SealedKind::ConsentVerifier, verifier)
     else {
         return AuthorizeResult::new(verifier_invalid("consent"));
     };
-    let name = &state.config.serve.cookies.names.consent_csrf;
+    let name = &ctx.config.serve.cookies.names.consent_csrf;
     if let Err(outcome) = check_verifier(
-        state,
+        ctx,
         &challenge.request,
         &challenge.flow_id,
         challenge.issued_at,
@@ -136,12 +136,12 @@ pub(super) async fn consent_verified(
     {
         return AuthorizeResult::new(outcome);
     }
-    let cookies = vec![SetCookie::delete(&state.config, name)];
+    let cookies = vec![SetCookie::delete(&ctx.config, name)];
     let outcome = match outcome {
         ConsentOutcome::Rejected(rejection) => to_client(rejection.to_error(), &challenge.request),
         ConsentOutcome::Accepted(consent) => {
             finish(
-                state,
+                ctx,
                 &challenge.flow_id,
                 &challenge.request,
                 &challenge.login,
@@ -155,20 +155,20 @@ pub(super) async fn consent_verified(
 
 /// Records the consent and issues the code.
 pub(super) async fn finish(
-    state: &AppState,
+    ctx: &FlowContext,
     flow_id: &str,
     request: &AuthorizeRequest,
     login: &LoginResult,
     consent: AcceptedConsent,
 ) -> Outcome {
-    match record_and_issue(state, flow_id, request, login, consent).await {
+    match record_and_issue(ctx, flow_id, request, login, consent).await {
         Ok(response) => Outcome::Client(response),
         Err(err) => to_client(err, request),
     }
 }
 
 async fn record_and_issue(
-    state: &AppState,
+    ctx: &FlowContext,
     flow_id: &str,
     request: &AuthorizeRequest,
     login: &LoginResult,
@@ -185,7 +185,7 @@ async fn record_and_issue(
         request_url: request.request_url.clone(),
         login_context: login.context.clone(),
     };
-    let sealed_details = sealed::seal(&state.keys, SealedKind::ConsentChallenge, &details)
+    let sealed_details = sealed::seal(&ctx.keys, SealedKind::ConsentChallenge, &details)
         .ok_or_else(|| OAuth2Error::server_error("cannot seal consent details"))?;
     // Hydra: remember_for 0 remembers for ever.
     let remember_until = if consent.remember && consent.remember_for > 0 {
@@ -194,8 +194,7 @@ async fn record_and_issue(
     } else {
         None
     };
-    state
-        .consents
+    ctx.consents
         .insert_consent(&ConsentGrant {
             id: flow_id.to_owned(),
             subject: login.subject.clone(),
@@ -217,14 +216,14 @@ async fn record_and_issue(
         nonce: request.nonce.clone(),
         claims: IdTokenContext::from_claims(consent.session.id_token),
     };
-    let client = state
+    let client = ctx
         .clients
         .get_client(&request.client_id)
         .await?
         .ok_or_else(|| {
             OAuth2Error::new(ErrorKind::InvalidClient).with_hint("The client no longer exists.")
         })?;
-    let client_subject = subject::for_client(&state.config, &client, &login.subject);
+    let client_subject = subject::for_client(&ctx.config, &client, &login.subject);
     let grant = CodeGrant {
         obfuscated_subject: (client_subject != login.subject).then_some(client_subject),
         request,
@@ -235,8 +234,8 @@ async fn record_and_issue(
         id_token,
     };
     if request.response_type.is_code_only() {
-        code::issue_code(state, grant).await
+        code::issue_code(ctx, grant).await
     } else {
-        implicit::issue_response(state, &client, grant).await
+        implicit::issue_response(ctx, &client, grant).await
     }
 }

@@ -7,15 +7,15 @@
 use serde_json::Value;
 
 use crate::client::model::Client;
+use crate::flow::context::FlowContext;
 use crate::oauth2::authorize::request::AuthorizeRequest;
 use crate::oidc::subject;
-use crate::state::AppState;
 
 /// Whether the session's `subject` is the End-User of the request's verified hint
 /// (true when there is no hint). The hint's `sub` is the one its client saw: pairwise
 /// for pairwise clients (OIDC Core §8.1).
 pub fn matches(
-    state: &AppState,
+    ctx: &FlowContext,
     client: &Client,
     request: &AuthorizeRequest,
     subject: &str,
@@ -23,6 +23,6 @@ pub fn matches(
     let Some(claims) = &request.id_token_hint_claims else {
         return true;
     };
-    let expected = subject::for_client(&state.config, client, subject);
+    let expected = subject::for_client(&ctx.config, client, subject);
     claims.get("sub").and_then(Value::as_str) == Some(expected.as_str())
 }

@@ -12,8 +12,8 @@ use super::cookies::{SetCookie, new_csrf};
 use super::sealed::{self, SealedKind};
 use crate::client::model::Client;
 use crate::error::{ErrorKind, OAuth2Error};
+use crate::flow::context::FlowContext;
 use crate::oauth2::authorize::request::{AuthorizeRequest, Prompt};
-use crate::state::AppState;
 use crate::storage::flows::{FlowStep, LoginSession};
 
 use super::authorize::{
@@ -22,14 +22,13 @@ use super::authorize::{
 use super::consent_step::start_consent;
 
 async fn current_session(
-    state: &AppState,
+    ctx: &FlowContext,
     cookies: &HashMap<String, String>,
     now: DateTime<Utc>,
 ) -> Option<LoginSession> {
-    let cookie = cookies.get(&state.config.serve.cookies.names.session)?;
-    let content: SessionCookie =
-        sealed::open(&state.cookie_keys, SealedKind::SessionCookie, cookie)?;
-    let session = state
+    let cookie = cookies.get(&ctx.config.serve.cookies.names.session)?;
+    let content: SessionCookie = sealed::open(&ctx.cookie_keys, SealedKind::SessionCookie, cookie)?;
+    let session = ctx
         .login_sessions
         .get_login_session(&content.sid)
         .await
@@ -49,17 +48,17 @@ fn too_old(authenticated_at: DateTime<Utc>, max_age: Option<i64>, now: DateTime<
 }
 
 pub(super) async fn start_login(
-    state: &AppState,
+    ctx: &FlowContext,
     client: &Client,
     request: AuthorizeRequest,
     cookies: &HashMap<String, String>,
 ) -> AuthorizeResult {
-    let now = state.clock.now();
-    let session = current_session(state, cookies, now).await;
+    let now = ctx.clock.now();
+    let session = current_session(ctx, cookies, now).await;
     // OIDC Core §3.1.2.1 id_token_hint: a session of another End-User must not be used.
     let hint_mismatch = session
         .as_ref()
-        .is_some_and(|s| !super::hint::matches(state, client, &request, &s.subject));
+        .is_some_and(|s| !super::hint::matches(ctx, client, &request, &s.subject));
     let skip = !hint_mismatch
         && session.as_ref().is_some_and(|s| {
             !request.has_prompt(Prompt::Login) && !too_old(s.authenticated_at, request.max_age, now)
@@ -90,7 +89,7 @@ pub(super) async fn start_login(
         issued_at: now,
         request,
     };
-    let sealed = match sealed::seal(&state.keys, SealedKind::LoginChallenge, &challenge) {
+    let sealed = match sealed::seal(&ctx.keys, SealedKind::LoginChallenge, &challenge) {
         Some(sealed) => sealed,
         None => {
             return AuthorizeResult::new(Outcome::ErrorPage(OAuth2Error::server_error(
@@ -99,16 +98,16 @@ pub(super) async fn start_login(
         }
     };
     match app_url(
-        state.config.urls.login.as_ref(),
+        ctx.config.urls.login.as_ref(),
         "login_challenge",
         &sealed,
         "urls.login",
     ) {
         Ok(url) => {
-            let ttl = state.config.ttl.login_consent_request.as_secs_i64();
+            let ttl = ctx.config.ttl.login_consent_request.as_secs_i64();
             let cookie = SetCookie::new(
-                &state.config,
-                &state.config.serve.cookies.names.login_csrf,
+                &ctx.config,
+                &ctx.config.serve.cookies.names.login_csrf,
                 csrf,
                 Some(ttl),
             );
@@ -122,19 +121,19 @@ pub(super) async fn start_login(
 }
 
 pub(super) async fn login_verified(
-    state: &AppState,
+    ctx: &FlowContext,
     verifier: &str,
     cookies: &HashMap<String, String>,
 ) -> AuthorizeResult {
     let Some(LoginVerifierState { challenge, outcome }) =
-        sealed::open::<LoginVerifierState>(&state.keys, SealedKind::LoginVerifier, verifier)
+        sealed::open::<LoginVerifierState>(&ctx.keys, SealedKind::LoginVerifier, verifier)
     else {
         return AuthorizeResult::new(verifier_invalid("login"));
     };
-    let names = &state.config.serve.cookies.names;
+    let names = &ctx.config.serve.cookies.names;
     let request = &challenge.request;
     if let Err(outcome) = check_verifier(
-        state,
+        ctx,
         request,
         &challenge.flow_id,
         challenge.issued_at,
@@ -146,7 +145,7 @@ pub(super) async fn login_verified(
     {
         return AuthorizeResult::new(outcome);
     }
-    let mut result_cookies = vec![SetCookie::delete(&state.config, &names.login_csrf)];
+    let mut result_cookies = vec![SetCookie::delete(&ctx.config, &names.login_csrf)];
     let accepted = match outcome {
         LoginOutcome::Rejected(rejection) => {
             return AuthorizeResult {
@@ -156,7 +155,7 @@ pub(super) async fn login_verified(
         }
         LoginOutcome::Accepted(accepted) => accepted,
     };
-    let now = state.clock.now();
+    let now = ctx.clock.now();
     let authenticated_at = if challenge.skip {
         challenge.authenticated_at.unwrap_or(now)
     } else {
@@ -166,12 +165,12 @@ pub(super) async fn login_verified(
         outcome: to_client(err, request),
         cookies,
     };
-    let session = match session_for(state, &challenge, &accepted.subject).await {
+    let session = match session_for(ctx, &challenge, &accepted.subject).await {
         Ok(session) => session,
         Err(err) => return fail(err, result_cookies),
     };
     match remember_session(
-        state,
+        ctx,
         &challenge,
         &accepted,
         &session.id,
@@ -184,8 +183,8 @@ pub(super) async fn login_verified(
         // The browser's remembered session is another subject's: this login does not
         // continue it, and not remembering this one must not leave the other signed in.
         Ok(None) if session.replaces_other_subject => {
-            let name = &state.config.serve.cookies.names.session;
-            result_cookies.push(SetCookie::delete(&state.config, name));
+            let name = &ctx.config.serve.cookies.names.session;
+            result_cookies.push(SetCookie::delete(&ctx.config, name));
         }
         Ok(None) => {}
         Err(err) => return fail(err, result_cookies),
@@ -198,7 +197,7 @@ pub(super) async fn login_verified(
         amr: accepted.amr,
         context: accepted.context,
     };
-    let mut result = start_consent(state, challenge.request, login).await;
+    let mut result = start_consent(ctx, challenge.request, login).await;
     result_cookies.append(&mut result.cookies);
     result.cookies = result_cookies;
     result
@@ -221,7 +220,7 @@ struct SessionChoice {
 /// `sid` (in that subject's ID tokens and consents) would name this subject's session
 /// in ID tokens and front- and back-channel logout (session fixation across subjects).
 async fn session_for(
-    state: &AppState,
+    ctx: &FlowContext,
     challenge: &LoginChallengeState,
     subject: &str,
 ) -> Result<SessionChoice, OAuth2Error> {
@@ -233,7 +232,7 @@ async fn session_for(
     if challenge.skip || challenge.authenticated_at.is_none() {
         return Ok(continued());
     }
-    let existing = state
+    let existing = ctx
         .login_sessions
         .get_login_session(&challenge.session_id)
         .await?;
@@ -251,7 +250,7 @@ async fn session_for(
 /// Keeps the authentication session: remembered ones get a cookie; unremembered ones are
 /// kept without a cookie so `sid` and logout can refer to them.
 async fn remember_session(
-    state: &AppState,
+    ctx: &FlowContext,
     challenge: &LoginChallengeState,
     accepted: &super::challenge_state::AcceptedLogin,
     session_id: &str,
@@ -264,7 +263,7 @@ async fn remember_session(
     let lifespan = if accepted.remember_for > 0 {
         super::remember::lifespan(accepted.remember_for)?
     } else {
-        state.config.ttl.authentication_session.as_chrono()
+        ctx.config.ttl.authentication_session.as_chrono()
     };
     let remember = accepted.remember || challenge.skip;
     let session = LoginSession {
@@ -274,19 +273,19 @@ async fn remember_session(
         remember,
         expires_at: super::remember::until(now, lifespan)?,
     };
-    state.login_sessions.upsert_login_session(&session).await?;
+    ctx.login_sessions.upsert_login_session(&session).await?;
     if !remember {
         return Ok(None);
     }
     let value = sealed::seal(
-        &state.cookie_keys,
+        &ctx.cookie_keys,
         SealedKind::SessionCookie,
         &SessionCookie { sid: session.id },
     )
     .ok_or_else(|| OAuth2Error::server_error("cannot seal the session cookie"))?;
-    let name = &state.config.serve.cookies.names.session;
+    let name = &ctx.config.serve.cookies.names.session;
     Ok(Some(SetCookie::new(
-        &state.config,
+        &ctx.config,
         name,
         value,
         Some(lifespan.num_seconds()),

@@ -10,6 +10,7 @@ pub mod admin;
 pub mod authorize;
 pub mod challenge_state;
 mod consent_step;
+pub mod context;
 pub mod cookies;
 pub mod hint;
 mod login_step;

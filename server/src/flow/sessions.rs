@@ -8,9 +8,9 @@ use super::sealed::{self, SealedKind};
 use super::wire::{OAuth2ConsentRequest, OAuth2ConsentSession};
 use crate::client::wire::OAuth2Client;
 use crate::error::OAuth2Error;
+use crate::flow::context::FlowContext;
 use crate::oidc::logout::backchannel;
 use crate::pagination;
-use crate::state::AppState;
 use crate::storage::flows::{ConsentGrant, ConsentListQuery};
 
 const PAGE_TOKEN_KIND: &str = "s1";
@@ -23,7 +23,7 @@ pub struct ConsentPage {
 
 /// The consents `subject` granted, oldest id first, one page.
 pub async fn list_consents(
-    state: &AppState,
+    ctx: &FlowContext,
     subject: &str,
     login_session_id: Option<&str>,
     page_size: Option<i64>,
@@ -36,7 +36,7 @@ pub async fn list_consents(
     }
     let size = pagination::page_size(page_size);
     let after = pagination::decode_token(PAGE_TOKEN_KIND, page_token)?;
-    let mut grants = state
+    let mut grants = ctx
         .consents
         .list_consents(&ConsentListQuery {
             subject: subject.to_owned(),
@@ -52,12 +52,12 @@ pub async fn list_consents(
     let mut sessions = Vec::with_capacity(grants.len());
     for grant in grants {
         if !clients.contains_key(&grant.client_id) {
-            let client = state.clients.get_client(&grant.client_id).await?;
+            let client = ctx.clients.get_client(&grant.client_id).await?;
             let wire = client.map(|c| OAuth2Client::from_model(&c, None));
             clients.insert(grant.client_id.clone(), wire);
         }
         let client = clients.get(&grant.client_id).cloned().flatten();
-        sessions.push(to_wire(state, grant, client)?);
+        sessions.push(to_wire(ctx, grant, client)?);
     }
     Ok(ConsentPage {
         sessions,
@@ -67,12 +67,12 @@ pub async fn list_consents(
 }
 
 fn to_wire(
-    state: &AppState,
+    ctx: &FlowContext,
     grant: ConsentGrant,
     client: Option<OAuth2Client>,
 ) -> Result<OAuth2ConsentSession, OAuth2Error> {
     let details: ConsentDetails = sealed::open(
-        &state.keys,
+        &ctx.keys,
         SealedKind::ConsentChallenge,
         &grant.sealed_details,
     )
@@ -113,7 +113,7 @@ fn to_wire(
 
 /// Revokes the subject's consents for one client or all, and every token they issued.
 pub async fn revoke_consents(
-    state: &AppState,
+    ctx: &FlowContext,
     subject: &str,
     client_id: Option<&str>,
     all: bool,
@@ -129,7 +129,7 @@ pub async fn revoke_consents(
             "Name the client with 'client', or revoke every client's consent with 'all=true'.",
         ));
     }
-    let clients = state.consents.delete_consents(subject, client_id).await?;
+    let clients = ctx.consents.delete_consents(subject, client_id).await?;
     // Tokens are revoked even where no consent row is left (e.g. a skip_consent client).
     let mut targets = clients;
     if let Some(client) = client_id
@@ -138,7 +138,7 @@ pub async fn revoke_consents(
         targets.push(client.to_owned());
     }
     for client in targets {
-        state.tokens.revoke_subject_tokens(subject, &client).await?;
+        ctx.tokens.revoke_subject_tokens(subject, &client).await?;
     }
     Ok(())
 }
@@ -147,7 +147,7 @@ pub async fn revoke_consents(
 /// one session by `sid` performs OIDC Back-Channel Logout (§2.5) to the relying parties
 /// of that session; ending all of a subject's performs no logout notification.
 pub async fn revoke_login_sessions(
-    state: &AppState,
+    ctx: &FlowContext,
     subject: Option<&str>,
     sid: Option<&str>,
 ) -> Result<(), OAuth2Error> {
@@ -156,18 +156,17 @@ pub async fn revoke_login_sessions(
         sid.filter(|s| !s.is_empty()),
     ) {
         (_, Some(sid)) => {
-            let Some(session) = state.login_sessions.get_login_session(sid).await? else {
+            let Some(session) = ctx.login_sessions.get_login_session(sid).await? else {
                 return Ok(());
             };
             let clients =
-                super::logout::end::session_clients(state, &session.subject, sid, None).await?;
-            if state.login_sessions.delete_login_session(sid).await? {
-                backchannel::notify(&state.oidc(), clients, session.subject, sid.to_owned());
+                super::logout::end::session_clients(ctx, &session.subject, sid, None).await?;
+            if ctx.login_sessions.delete_login_session(sid).await? {
+                backchannel::notify(&ctx.oidc(), clients, session.subject, sid.to_owned());
             }
         }
         (Some(subject), None) => {
-            state
-                .login_sessions
+            ctx.login_sessions
                 .delete_login_sessions_of_subject(subject)
                 .await?;
         }

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::OAuth2Error;
+use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::session::{self, TokenSession};
 use crate::oauth2::{jwt_access_token, scope};
-use crate::state::AppState;
 use crate::storage::{StoredToken, TokenKind};
 
 /// RFC 7662 §2.2 (Hydra's `introspectedOAuth2Token`).
@@ -81,17 +81,17 @@ pub struct ActiveToken {
 /// (MAC or JWT signature), not a code, active, unused, unexpired. Storage failures are
 /// errors, not inactive tokens.
 pub async fn find_active(
-    state: &AppState,
+    ctx: &OAuth2Context,
     token: &str,
     required_scope: Option<&str>,
 ) -> Result<Option<ActiveToken>, OAuth2Error> {
-    let Some(verified) = jwt_access_token::identify(state, token).await else {
+    let Some(verified) = jwt_access_token::identify(ctx, token).await else {
         return Ok(None);
     };
     if verified.kind == TokenKind::AuthorizationCode {
         return Ok(None);
     }
-    let Some(stored) = state
+    let Some(stored) = ctx
         .tokens
         .get_token(verified.kind, &verified.signature_hash)
         .await?
@@ -100,10 +100,10 @@ pub async fn find_active(
     };
     // A used refresh token may stay active during the rotation grace period, for the
     // token endpoint only; to everyone else it is spent.
-    if !stored.active || stored.used_at.is_some() || stored.expires_at <= state.clock.now() {
+    if !stored.active || stored.used_at.is_some() || stored.expires_at <= ctx.clock.now() {
         return Ok(None);
     }
-    let strategy = state.config.strategies.scope;
+    let strategy = ctx.config.strategies.scope;
     let granted = || stored.granted_scope.iter().map(String::as_str);
     if !scope::parse_scope(required_scope)?
         .iter()
@@ -111,19 +111,18 @@ pub async fn find_active(
     {
         return Ok(None);
     }
-    let session: TokenSession =
-        session::open(&state.keys, &stored.signature_hash, &stored.session)?;
+    let session: TokenSession = session::open(&ctx.keys, &stored.signature_hash, &stored.session)?;
     Ok(Some(ActiveToken { stored, session }))
 }
 
 /// Introspects `token`; `required_scope` is the space-separated `scope` parameter.
 /// Storage failures are errors, not inactive tokens.
 pub async fn introspect(
-    state: &AppState,
+    ctx: &OAuth2Context,
     token: &str,
     required_scope: Option<&str>,
 ) -> Result<IntrospectedToken, OAuth2Error> {
-    let Some(ActiveToken { stored, session }) = find_active(state, token, required_scope).await?
+    let Some(ActiveToken { stored, session }) = find_active(ctx, token, required_scope).await?
     else {
         return Ok(IntrospectedToken::inactive());
     };
@@ -135,7 +134,7 @@ pub async fn introspect(
         exp: Some(stored.expires_at.timestamp()),
         ext: (!session.ext.is_empty()).then(|| session.ext.into_iter().collect()),
         iat: Some(issued_at),
-        iss: Some(state.config.issuer()),
+        iss: Some(ctx.config.issuer()),
         nbf: Some(issued_at),
         obfuscated_subject: session.obfuscated_subject,
         scope: Some(stored.granted_scope.join(" ")),

@@ -11,13 +11,13 @@ use utoipa::ToSchema;
 use crate::client::model::{AccessTokenStrategy, Client};
 use crate::config::AccessTokenStrategyConfig;
 use crate::error::OAuth2Error;
+use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::jwt_access_token;
 use crate::oauth2::session::{self, TokenSession};
 use crate::oauth2::token_format::{self, OpaqueToken};
 use crate::oauth2::token_type::TokenType;
 use crate::oidc::id_token::{self, IdTokenPlan};
 use crate::secrets::KeyRing;
-use crate::state::AppState;
 use crate::storage::{StoredToken, TokenKind};
 
 /// RFC 6749 §5.1: the successful token response (Hydra's `oAuth2TokenExchange`).
@@ -169,10 +169,10 @@ pub struct Issuance {
 
 /// The access-token format for `client`: its `access_token_strategy`, else
 /// `strategies.access_token`.
-pub fn access_format(state: &AppState, client: &Client) -> AccessTokenStrategy {
+pub fn access_format(ctx: &OAuth2Context, client: &Client) -> AccessTokenStrategy {
     client
         .access_token_strategy
-        .unwrap_or(match state.config.strategies.access_token {
+        .unwrap_or(match ctx.config.strategies.access_token {
             AccessTokenStrategyConfig::Opaque => AccessTokenStrategy::Opaque,
             AccessTokenStrategyConfig::Jwt => AccessTokenStrategy::Jwt,
         })
@@ -181,11 +181,11 @@ pub fn access_format(state: &AppState, client: &Client) -> AccessTokenStrategy {
 /// Mints (and signs) every token of `plan` for `grant`; storing the rows is the
 /// caller's, in the same step as whatever the exchange consumes.
 pub async fn prepare(
-    state: &AppState,
+    ctx: &OAuth2Context,
     grant: &Grant,
     plan: &Plan,
 ) -> Result<Issuance, OAuth2Error> {
-    let keys = state.keys.as_ref();
+    let keys = ctx.keys.as_ref();
     let (access_token, access_row) = match plan.access_format {
         AccessTokenStrategy::Opaque => {
             let (token, row) =
@@ -193,7 +193,7 @@ pub async fn prepare(
             (token.value, row)
         }
         AccessTokenStrategy::Jwt => {
-            jwt_access_token::mint(state, grant, plan.access_lifespan).await?
+            jwt_access_token::mint(ctx, grant, plan.access_lifespan).await?
         }
     };
     let mut rows = vec![access_row];
@@ -210,7 +210,7 @@ pub async fn prepare(
     let id_token = match &plan.id_token {
         Some(id) => Some(
             id_token::sign(
-                &state.oidc(),
+                &ctx.oidc(),
                 &grant.client_id,
                 grant.session.client_subject(&grant.subject),
                 id,
@@ -236,19 +236,19 @@ pub async fn prepare(
 /// Mints the tokens of `plan`, stores them in one transaction, and answers as RFC 6749
 /// §5.1 says (grants that consume nothing: client credentials).
 pub async fn issue_plan(
-    state: &AppState,
+    ctx: &OAuth2Context,
     grant: &Grant,
     plan: &Plan,
 ) -> Result<TokenResponse, OAuth2Error> {
-    let issuance = prepare(state, grant, plan).await?;
-    state.tokens.insert_tokens(&issuance.rows).await?;
+    let issuance = prepare(ctx, grant, plan).await?;
+    ctx.tokens.insert_tokens(&issuance.rows).await?;
     Ok(issuance.response)
 }
 
 /// [`issue_plan`] with an opaque access token and, with `refresh_lifespan`, a refresh
 /// token of the grant's scope.
 pub async fn issue(
-    state: &AppState,
+    ctx: &OAuth2Context,
     grant: &Grant,
     access_lifespan: Duration,
     refresh_lifespan: Option<Duration>,
@@ -263,5 +263,5 @@ pub async fn issue(
         id_token: None,
         token_type: TokenType::Bearer,
     };
-    issue_plan(state, grant, &plan).await
+    issue_plan(ctx, grant, &plan).await
 }

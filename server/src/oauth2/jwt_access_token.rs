@@ -23,9 +23,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::OAuth2Error;
 use crate::jwk::ACCESS_TOKEN_SET;
+use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::issue::Grant;
 use crate::oauth2::token_format::{ID_LEN, VerifiedToken, full_hash_key, time_ordered_key};
-use crate::state::AppState;
 use crate::storage::{StoredToken, TokenKind};
 
 /// The `typ` header of RFC 9068 §2.1.
@@ -90,30 +90,26 @@ pub fn claims(issuer: &str, grant: &Grant, lifespan: Duration) -> Result<Value, 
 
 /// Signs the access token of `grant` and makes its row.
 pub async fn mint(
-    state: &AppState,
+    ctx: &OAuth2Context,
     grant: &Grant,
     lifespan: Duration,
 ) -> Result<(String, StoredToken), OAuth2Error> {
-    let claims = claims(&state.config.issuer(), grant, lifespan)?;
+    let claims = claims(&ctx.config.issuer(), grant, lifespan)?;
     let jti = claims["jti"].as_str().map(str::to_owned);
-    let signed = state
+    let signed = ctx
         .key_manager
         .sign_with(ACCESS_TOKEN_SET, claims, TYP, None)
         .await?;
     let hash = storage_key(&signed.token, jti.as_deref())
         .ok_or_else(|| OAuth2Error::server_error("the signed access token is not a JWS"))?;
-    let row = grant.row(&state.keys, TokenKind::AccessToken, &hash, lifespan, None)?;
+    let row = grant.row(&ctx.keys, TokenKind::AccessToken, &hash, lifespan, None)?;
     Ok((signed.token, row))
 }
 
 /// A presented JWT whose signature verifies against the access-token set: its row's
 /// kind and key. `None` for anything else (claims are judged from the row).
-pub async fn verify(state: &AppState, token: &str) -> Option<VerifiedToken> {
-    let verified = state
-        .key_manager
-        .verify(ACCESS_TOKEN_SET, token)
-        .await
-        .ok()?;
+pub async fn verify(ctx: &OAuth2Context, token: &str) -> Option<VerifiedToken> {
+    let verified = ctx.key_manager.verify(ACCESS_TOKEN_SET, token).await.ok()?;
     let hash = storage_key(token, verified.claims.get("jti").and_then(Value::as_str))?;
     (verified.typ.as_deref() == Some(TYP)).then_some(VerifiedToken {
         kind: TokenKind::AccessToken,
@@ -123,10 +119,10 @@ pub async fn verify(state: &AppState, token: &str) -> Option<VerifiedToken> {
 
 /// A token presented to introspection or revocation: an opaque token whose MAC
 /// verifies, or one of our JWT access tokens.
-pub async fn identify(state: &AppState, token: &str) -> Option<VerifiedToken> {
-    match crate::oauth2::token_format::verify(&state.keys, token) {
+pub async fn identify(ctx: &OAuth2Context, token: &str) -> Option<VerifiedToken> {
+    match crate::oauth2::token_format::verify(&ctx.keys, token) {
         Some(verified) => Some(verified),
-        None => verify(state, token).await,
+        None => verify(ctx, token).await,
     }
 }
 

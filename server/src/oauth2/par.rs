@@ -13,9 +13,9 @@ use crate::oauth2::authorize::request::{source_context, validate_pushed};
 use crate::oauth2::authorize::source::{
     PUSHED_REQUEST_URI_PREFIX, RequestSource, new_pushed_reference,
 };
+use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::request_context::RequestContext;
-use crate::state::AppState;
 use crate::storage::PushedRequest;
 use crate::storage::pushed_requests::pushed_request_key;
 
@@ -36,12 +36,12 @@ pub struct PushedAuthorizationResponse {
 
 /// Handles one pushed authorization request with the form `pairs`.
 pub async fn push(
-    state: &AppState,
+    ctx: &OAuth2Context,
     http: &RequestContext,
     pairs: Vec<(String, String)>,
 ) -> Result<PushedAuthorizationResponse, OAuth2Error> {
     let form = FormParams::new(pairs);
-    let client = state.client_auth.authenticate(http, &form).await?;
+    let client = ctx.client_auth.authenticate(http, &form).await?;
     if form.has("request_uri") {
         return Err(OAuth2Error::invalid_request(
             "The request_uri parameter must not be pushed (RFC 9126 Section 2.1).",
@@ -65,20 +65,17 @@ pub async fn push(
     }
     let own = FormParams::new(own);
     let source = RequestSource::of(&own)?;
-    let effective = source
-        .resolve(&source_context(state), &client, &own)
-        .await?;
-    validate_pushed(state, &client, &effective).await?;
-    let now = state.clock.now();
-    let ttl = state.config.ttl.par.as_chrono();
+    let effective = source.resolve(&source_context(ctx), &client, &own).await?;
+    validate_pushed(ctx, &client, &effective).await?;
+    let now = ctx.clock.now();
+    let ttl = ctx.config.ttl.par.as_chrono();
     let reference = new_pushed_reference();
     let request = PushedRequest {
         client_id: client.client_id.clone(),
         parameters: effective.to_pairs()?,
         expires_at: later(now, ttl),
     };
-    state
-        .pushed_requests
+    ctx.pushed_requests
         .push_request(&pushed_request_key(&reference), &request)
         .await?;
     Ok(PushedAuthorizationResponse {

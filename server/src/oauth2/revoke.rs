@@ -9,8 +9,8 @@
 
 use crate::client::model::Client;
 use crate::error::{ErrorKind, OAuth2Error};
+use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::jwt_access_token;
-use crate::state::AppState;
 use crate::storage::TokenKind;
 
 /// Revokes `token` for the authenticated `client`. Unknown, malformed and already
@@ -18,14 +18,14 @@ use crate::storage::TokenKind;
 /// an error response"). A token issued to another client is `unauthorized_client`
 /// (RFC 7009 §2.1: the server "verifies whether the token was issued to the client
 /// making the revocation request. If this validation fails, the request is refused").
-pub async fn revoke(state: &AppState, client: &Client, token: &str) -> Result<(), OAuth2Error> {
-    let Some(verified) = jwt_access_token::identify(state, token).await else {
+pub async fn revoke(ctx: &OAuth2Context, client: &Client, token: &str) -> Result<(), OAuth2Error> {
+    let Some(verified) = jwt_access_token::identify(ctx, token).await else {
         return Ok(());
     };
     if verified.kind == TokenKind::AuthorizationCode {
         return Ok(());
     }
-    let Some(stored) = state
+    let Some(stored) = ctx
         .tokens
         .get_token(verified.kind, &verified.signature_hash)
         .await?
@@ -36,14 +36,14 @@ pub async fn revoke(state: &AppState, client: &Client, token: &str) -> Result<()
         return Err(OAuth2Error::new(ErrorKind::UnauthorizedClient)
             .with_hint("The token was not issued to the client making the revocation request."));
     }
-    let revoked = state.tokens.revoke_family(&stored.family_id).await?;
+    let revoked = ctx.tokens.revoke_family(&stored.family_id).await?;
     tracing::debug!(family = %stored.family_id, revoked, "revoked token family");
     Ok(())
 }
 
 /// Deletes every access token issued to `client_id` (Hydra's `deleteOAuth2Token`).
 pub async fn delete_client_access_tokens(
-    state: &AppState,
+    ctx: &OAuth2Context,
     client_id: &str,
 ) -> Result<(), OAuth2Error> {
     if client_id.is_empty() {
@@ -51,7 +51,7 @@ pub async fn delete_client_access_tokens(
             "The query parameter 'client_id' is missing.",
         ));
     }
-    let deleted = state.tokens.delete_client_access_tokens(client_id).await?;
+    let deleted = ctx.tokens.delete_client_access_tokens(client_id).await?;
     tracing::debug!(client_id, deleted, "deleted access tokens");
     Ok(())
 }

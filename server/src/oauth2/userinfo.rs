@@ -15,11 +15,11 @@ use utoipa::ToSchema;
 use crate::error::OAuth2Error;
 use crate::jwk::{Algorithm, ID_TOKEN_SET};
 use crate::oauth2::bearer::{insufficient_scope, invalid_token};
+use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::introspect::{ActiveToken, find_active};
 use crate::oauth2::session::TokenSession;
 use crate::oidc::id_token::IdTokenContext;
 use crate::oidc::scope_claims;
-use crate::state::AppState;
 use crate::storage::TokenKind;
 
 /// OIDC Core §5.1 standard claims (Hydra's `oidcUserInfo`); other claims granted by the
@@ -90,9 +90,9 @@ fn consent_claims(session: TokenSession) -> Result<Map<String, Value>, OAuth2Err
 }
 
 /// OIDC Core §5.3.2 for the access token `token`.
-pub async fn userinfo(state: &AppState, token: &str) -> Result<UserInfo, OAuth2Error> {
+pub async fn userinfo(ctx: &OAuth2Context, token: &str) -> Result<UserInfo, OAuth2Error> {
     // One lookup serves both the activity check and the consent claims.
-    let Some(ActiveToken { stored, session }) = find_active(state, token, None).await? else {
+    let Some(ActiveToken { stored, session }) = find_active(ctx, token, None).await? else {
         return Err(invalid_token(
             "The access token is not active: it is unknown, expired or revoked.",
         ));
@@ -120,7 +120,7 @@ pub async fn userinfo(state: &AppState, token: &str) -> Result<UserInfo, OAuth2E
     let mut claims = scope_claims::filter(&consent_claims(session)?, &granted);
     claims.insert("sub".to_owned(), Value::String(subject));
 
-    let client = state
+    let client = ctx
         .clients
         .get_client(&client_id)
         .await?
@@ -132,17 +132,17 @@ pub async fn userinfo(state: &AppState, token: &str) -> Result<UserInfo, OAuth2E
     let alg = Algorithm::parse(registered).ok_or_else(|| {
         OAuth2Error::server_error(format!("unknown userinfo_signed_response_alg {registered}"))
     })?;
-    claims.insert("iss".to_owned(), Value::String(state.config.issuer()));
+    claims.insert("iss".to_owned(), Value::String(ctx.config.issuer()));
     claims.insert(
         "aud".to_owned(),
         Value::Array(vec![Value::String(client_id)]),
     );
-    claims.insert("iat".to_owned(), Value::from(state.clock.now().timestamp()));
+    claims.insert("iat".to_owned(), Value::from(ctx.clock.now().timestamp()));
     claims.insert(
         "jti".to_owned(),
         Value::String(uuid::Uuid::new_v4().to_string()),
     );
-    let signed = state
+    let signed = ctx
         .key_manager
         .sign_with(ID_TOKEN_SET, Value::Object(claims), "JWT", Some(alg))
         .await

@@ -18,7 +18,7 @@ pub mod scope_claims;
 pub mod subject;
 
 /// What OpenID Connect code uses of the server: the configuration, the clock, the keys
-/// and the back-channel sender. `AppState::oidc` hands it out, so this module never
+/// and the back-channel sender. `OAuth2Context::oidc` hands it out, so this module never
 /// depends on the state that holds it (docs/architecture.md, "Module dependencies").
 #[derive(Clone)]
 pub struct OidcContext {

@@ -6,32 +6,32 @@
 use super::challenge_state::{LogoutChallengeState, LogoutVerifierState, OAuth2LogoutRequest};
 use crate::error::OAuth2Error;
 use crate::flow::admin::{client_wire, ensure_public_url, ensure_unhandled, expired, record, seal};
+use crate::flow::context::FlowContext;
 use crate::flow::sealed::{self, SealedKind};
-use crate::state::AppState;
 use crate::storage::flows::FlowStep;
 
-fn open_logout(state: &AppState, challenge: &str) -> Result<LogoutChallengeState, OAuth2Error> {
+fn open_logout(ctx: &FlowContext, challenge: &str) -> Result<LogoutChallengeState, OAuth2Error> {
     let logout: LogoutChallengeState =
-        sealed::open(&state.keys, SealedKind::LogoutChallenge, challenge).ok_or_else(|| {
+        sealed::open(&ctx.keys, SealedKind::LogoutChallenge, challenge).ok_or_else(|| {
             OAuth2Error::not_found(
                 "The logout challenge is unknown, was tampered with, or was made with a system secret this server does not have.",
             )
         })?;
-    expired(state, logout.issued_at, "logout")?;
+    expired(ctx, logout.issued_at, "logout")?;
     Ok(logout)
 }
 
 pub async fn get_logout_request(
-    state: &AppState,
+    ctx: &FlowContext,
     challenge: &str,
 ) -> Result<OAuth2LogoutRequest, OAuth2Error> {
-    let logout = open_logout(state, challenge)?;
-    ensure_unhandled(state, &logout.flow_id, FlowStep::LogoutHandled).await?;
+    let logout = open_logout(ctx, challenge)?;
+    ensure_unhandled(ctx, &logout.flow_id, FlowStep::LogoutHandled).await?;
     let client = match &logout.client_id {
-        Some(id) => Some(client_wire(state, id).await?),
+        Some(id) => Some(client_wire(ctx, id).await?),
         None => None,
     };
-    let ttl = state.config.ttl.login_consent_request.as_chrono();
+    let ttl = ctx.config.ttl.login_consent_request.as_chrono();
     Ok(OAuth2LogoutRequest {
         challenge: Some(challenge.to_owned()),
         subject: Some(logout.subject),
@@ -48,7 +48,7 @@ pub async fn get_logout_request(
 /// `urls.self.public`, without its query). Refused unless it is under the configured
 /// public base: the logout app sends the user agent wherever this says.
 fn verifier_url(
-    state: &AppState,
+    ctx: &FlowContext,
     logout: &LogoutChallengeState,
     verifier: &str,
 ) -> Result<String, OAuth2Error> {
@@ -56,25 +56,25 @@ fn verifier_url(
         .request_url
         .split_once('?')
         .map_or(logout.request_url.as_str(), |(endpoint, _)| endpoint);
-    ensure_public_url(state, endpoint)?;
+    ensure_public_url(ctx, endpoint)?;
     let verifier: String = url::form_urlencoded::byte_serialize(verifier.as_bytes()).collect();
     Ok(format!("{endpoint}?logout_verifier={verifier}"))
 }
 
 /// Accepts the logout: returns where the user agent goes to end its session.
-pub async fn accept_logout(state: &AppState, challenge: &str) -> Result<String, OAuth2Error> {
-    let logout = open_logout(state, challenge)?;
+pub async fn accept_logout(ctx: &FlowContext, challenge: &str) -> Result<String, OAuth2Error> {
+    let logout = open_logout(ctx, challenge)?;
     let (flow_id, issued_at) = (logout.flow_id.clone(), logout.issued_at);
     let verifier = seal(
-        state,
+        ctx,
         SealedKind::LogoutVerifier,
         &LogoutVerifierState {
             challenge: logout.clone(),
         },
     )?;
-    let redirect_to = verifier_url(state, &logout, &verifier)?;
+    let redirect_to = verifier_url(ctx, &logout, &verifier)?;
     record(
-        state,
+        ctx,
         &flow_id,
         FlowStep::LogoutHandled,
         redirect_to,
@@ -89,15 +89,15 @@ pub async fn accept_logout(state: &AppState, challenge: &str) -> Result<String, 
 /// would have gone after logging out (the RP's `post_logout_redirect_uri` with
 /// `state`, else `urls.post_logout_redirect`, else the issuer) as the 410's
 /// `redirect_to` of a later decision.
-pub async fn reject_logout(state: &AppState, challenge: &str) -> Result<(), OAuth2Error> {
-    let logout = open_logout(state, challenge)?;
+pub async fn reject_logout(ctx: &FlowContext, challenge: &str) -> Result<(), OAuth2Error> {
+    let logout = open_logout(ctx, challenge)?;
     let redirect_to = logout
         .post_logout_uri
         .clone()
-        .or_else(|| state.config.urls.post_logout_redirect.clone())
-        .unwrap_or_else(|| state.config.issuer());
+        .or_else(|| ctx.config.urls.post_logout_redirect.clone())
+        .unwrap_or_else(|| ctx.config.issuer());
     record(
-        state,
+        ctx,
         &logout.flow_id,
         FlowStep::LogoutHandled,
         redirect_to,

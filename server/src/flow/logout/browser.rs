@@ -18,13 +18,13 @@ use super::request;
 use crate::duration::later;
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::flow::challenge_state::SessionCookie;
+use crate::flow::context::FlowContext;
 use crate::flow::cookies::{SetCookie, csrf_matches, new_csrf};
 use crate::flow::sealed::{self, SealedKind};
 use crate::html::HtmlPage;
 use crate::oauth2::form::FormParams;
 use crate::oidc::logout::frontchannel;
 use crate::oidc::subject;
-use crate::state::AppState;
 use crate::storage::flows::{FlowStep, LoginSession};
 
 /// What the user agent gets.
@@ -59,73 +59,73 @@ impl LogoutResult {
 
 /// Handles one request to the logout endpoint.
 pub async fn handle(
-    state: &AppState,
+    ctx: &FlowContext,
     params: &FormParams,
     cookies: &HashMap<String, String>,
     request_url: &str,
 ) -> LogoutResult {
     match params.get("logout_verifier") {
-        Ok(Some(verifier)) if !verifier.is_empty() => verified(state, verifier, cookies).await,
-        Ok(_) => start(state, params, cookies, request_url).await,
+        Ok(Some(verifier)) if !verifier.is_empty() => verified(ctx, verifier, cookies).await,
+        Ok(_) => start(ctx, params, cookies, request_url).await,
         Err(err) => LogoutResult::error(err),
     }
 }
 
 async fn current_session(
-    state: &AppState,
+    ctx: &FlowContext,
     cookies: &HashMap<String, String>,
     now: DateTime<Utc>,
 ) -> Result<Option<LoginSession>, OAuth2Error> {
-    let Some(cookie) = cookies.get(&state.config.serve.cookies.names.session) else {
+    let Some(cookie) = cookies.get(&ctx.config.serve.cookies.names.session) else {
         return Ok(None);
     };
     let Some(content) =
-        sealed::open::<SessionCookie>(&state.cookie_keys, SealedKind::SessionCookie, cookie)
+        sealed::open::<SessionCookie>(&ctx.cookie_keys, SealedKind::SessionCookie, cookie)
     else {
         return Ok(None);
     };
-    let session = state.login_sessions.get_login_session(&content.sid).await?;
+    let session = ctx.login_sessions.get_login_session(&content.sid).await?;
     Ok(session.filter(|s| s.expires_at > now))
 }
 
 /// Where the user agent goes when the logout is over: the RP's validated URI, else
 /// `urls.post_logout_redirect`.
-pub(super) fn after_logout(state: &AppState, post_logout_uri: Option<String>) -> Option<String> {
-    post_logout_uri.or_else(|| state.config.urls.post_logout_redirect.clone())
+pub(super) fn after_logout(ctx: &FlowContext, post_logout_uri: Option<String>) -> Option<String> {
+    post_logout_uri.or_else(|| ctx.config.urls.post_logout_redirect.clone())
 }
 
 pub(super) fn finish_without_notifications(
-    state: &AppState,
+    ctx: &FlowContext,
     post_logout_uri: Option<String>,
 ) -> LogoutOutcome {
-    match after_logout(state, post_logout_uri) {
+    match after_logout(ctx, post_logout_uri) {
         Some(url) => LogoutOutcome::Redirect(url),
         None => LogoutOutcome::Page(frontchannel::logged_out_page()),
     }
 }
 
 async fn start(
-    state: &AppState,
+    ctx: &FlowContext,
     params: &FormParams,
     cookies: &HashMap<String, String>,
     request_url: &str,
 ) -> LogoutResult {
-    let rp = match request::validate(state, params).await {
+    let rp = match request::validate(ctx, params).await {
         Ok(rp) => rp,
         Err(err) => return LogoutResult::error(err),
     };
-    let now = state.clock.now();
-    let session = match current_session(state, cookies, now).await {
+    let now = ctx.clock.now();
+    let session = match current_session(ctx, cookies, now).await {
         Ok(Some(session)) => session,
         // No session: nothing to end, straight on (RP-Initiated Logout §3).
         Ok(None) => {
-            return LogoutResult::new(finish_without_notifications(state, rp.post_logout_uri));
+            return LogoutResult::new(finish_without_notifications(ctx, rp.post_logout_uri));
         }
         Err(err) => return LogoutResult::error(err),
     };
     // OIDC Core §8: a pairwise client's hint names the subject as that client sees it.
     let expected_sub = match &rp.client {
-        Some(client) => subject::for_client(&state.config, client, &session.subject),
+        Some(client) => subject::for_client(&ctx.config, client, &session.subject),
         None => session.subject.clone(),
     };
     if rp.hint.as_ref().is_some_and(|h| h.subject != expected_sub) {
@@ -148,51 +148,51 @@ async fn start(
         issued_at: now,
     };
     if skip_ui {
-        return ended(state, end_session(state, challenge).await, false);
+        return ended(ctx, end_session(ctx, challenge).await, false);
     }
-    let Some(logout_app) = state.config.urls.logout.as_ref() else {
+    let Some(logout_app) = ctx.config.urls.logout.as_ref() else {
         return LogoutResult::error(
             OAuth2Error::server_error("urls.logout is not configured")
                 .with_hint("This server has no urls.logout: set it to the URL of your logout app."),
         );
     };
-    let Some(sealed) = sealed::seal(&state.keys, SealedKind::LogoutChallenge, &challenge) else {
+    let Some(sealed) = sealed::seal(&ctx.keys, SealedKind::LogoutChallenge, &challenge) else {
         return LogoutResult::error(OAuth2Error::server_error(
             "cannot seal the logout challenge",
         ));
     };
     let separator = if logout_app.contains('?') { '&' } else { '?' };
     let value: String = url::form_urlencoded::byte_serialize(sealed.as_bytes()).collect();
-    let ttl = state.config.ttl.login_consent_request.as_secs_i64();
-    let name = &state.config.serve.cookies.names.logout_csrf;
+    let ttl = ctx.config.ttl.login_consent_request.as_secs_i64();
+    let name = &ctx.config.serve.cookies.names.logout_csrf;
     LogoutResult {
         outcome: LogoutOutcome::Redirect(format!(
             "{logout_app}{separator}logout_challenge={value}"
         )),
-        cookies: vec![SetCookie::new(&state.config, name, csrf, Some(ttl))],
+        cookies: vec![SetCookie::new(&ctx.config, name, csrf, Some(ttl))],
     }
 }
 
 /// Checks the verifier (expiry, CSRF cookie, single use) like login and consent do.
 async fn check_verifier(
-    state: &AppState,
+    ctx: &FlowContext,
     challenge: &LogoutChallengeState,
     cookies: &HashMap<String, String>,
 ) -> Result<(), OAuth2Error> {
-    let ttl = state.config.ttl.login_consent_request.as_chrono();
-    if state.clock.now() > later(challenge.issued_at, ttl) {
+    let ttl = ctx.config.ttl.login_consent_request.as_chrono();
+    if ctx.clock.now() > later(challenge.issued_at, ttl) {
         return Err(OAuth2Error::invalid_request(
             "The logout took longer than ttl.login_consent_request; start again.",
         ));
     }
-    let cookie = cookies.get(&state.config.serve.cookies.names.logout_csrf);
+    let cookie = cookies.get(&ctx.config.serve.cookies.names.logout_csrf);
     if !csrf_matches(cookie.map(String::as_str), &challenge.csrf_hash) {
         return Err(OAuth2Error::new(ErrorKind::RequestForbidden).with_hint(
             "The CSRF cookie is missing or does not match: the logout must finish in the browser that started it.",
         ));
     }
     let expires_at = later(later(challenge.issued_at, ttl), Duration::hours(1));
-    match state
+    match ctx
         .flow_steps
         .record_step(&challenge.flow_id, FlowStep::LogoutVerified, "", expires_at)
         .await?
@@ -205,35 +205,35 @@ async fn check_verifier(
 }
 
 async fn verified(
-    state: &AppState,
+    ctx: &FlowContext,
     verifier: &str,
     cookies: &HashMap<String, String>,
 ) -> LogoutResult {
     let Some(LogoutVerifierState { challenge }) =
-        sealed::open(&state.keys, SealedKind::LogoutVerifier, verifier)
+        sealed::open(&ctx.keys, SealedKind::LogoutVerifier, verifier)
     else {
         return LogoutResult::error(OAuth2Error::invalid_request(
             "The logout verifier is invalid or was made with a system secret this server does not have.",
         ));
     };
-    if let Err(err) = check_verifier(state, &challenge, cookies).await {
+    if let Err(err) = check_verifier(ctx, &challenge, cookies).await {
         return LogoutResult::error(err);
     }
-    ended(state, end_session(state, challenge).await, true)
+    ended(ctx, end_session(ctx, challenge).await, true)
 }
 
 /// The answer after the session ended: its cookie (and the flow's CSRF cookie) cleared.
 fn ended(
-    state: &AppState,
+    ctx: &FlowContext,
     outcome: Result<LogoutOutcome, OAuth2Error>,
     had_csrf: bool,
 ) -> LogoutResult {
-    let names = &state.config.serve.cookies.names;
+    let names = &ctx.config.serve.cookies.names;
     match outcome {
         Ok(outcome) => {
-            let mut cookies = vec![SetCookie::delete(&state.config, &names.session)];
+            let mut cookies = vec![SetCookie::delete(&ctx.config, &names.session)];
             if had_csrf {
-                cookies.push(SetCookie::delete(&state.config, &names.logout_csrf));
+                cookies.push(SetCookie::delete(&ctx.config, &names.logout_csrf));
             }
             LogoutResult { outcome, cookies }
         }

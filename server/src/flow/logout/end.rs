@@ -10,8 +10,8 @@ use super::challenge_state::LogoutChallengeState;
 use crate::client::model::Client;
 use crate::client::validate::UriPolicy;
 use crate::error::OAuth2Error;
+use crate::flow::context::FlowContext;
 use crate::oidc::logout::{backchannel, frontchannel};
-use crate::state::AppState;
 use crate::storage::flows::ConsentListQuery;
 
 /// Consents listed per storage call.
@@ -20,7 +20,7 @@ const PAGE: usize = 500;
 /// The clients the subject used in the session `sid`: those it consented to with this
 /// `sid`, and `asking` (the RP that asked for the logout, if one did).
 pub(in crate::flow) async fn session_clients(
-    state: &AppState,
+    ctx: &FlowContext,
     subject: &str,
     sid: &str,
     asking: Option<&String>,
@@ -28,7 +28,7 @@ pub(in crate::flow) async fn session_clients(
     let mut ids: Vec<String> = asking.into_iter().cloned().collect();
     let mut after = None;
     loop {
-        let page = state
+        let page = ctx
             .consents
             .list_consents(&ConsentListQuery {
                 subject: subject.to_owned(),
@@ -46,7 +46,7 @@ pub(in crate::flow) async fn session_clients(
     let mut seen = HashSet::new();
     let mut clients = Vec::new();
     for id in ids.into_iter().filter(|id| seen.insert(id.clone())) {
-        if let Some(client) = state.clients.get_client(&id).await? {
+        if let Some(client) = ctx.clients.get_client(&id).await? {
             clients.push(client);
         }
     }
@@ -55,39 +55,35 @@ pub(in crate::flow) async fn session_clients(
 
 /// Ends the authentication session, notifies the RPs, and says where to go next.
 pub async fn end_session(
-    state: &AppState,
+    ctx: &FlowContext,
     challenge: LogoutChallengeState,
 ) -> Result<LogoutOutcome, OAuth2Error> {
     let clients = session_clients(
-        state,
+        ctx,
         &challenge.subject,
         &challenge.sid,
         challenge.client_id.as_ref(),
     )
     .await?;
-    state
-        .login_sessions
+    ctx.login_sessions
         .delete_login_session(&challenge.sid)
         .await?;
-    let issuer = state.config.issuer();
-    let policy = UriPolicy::from_config(&state.config);
+    let issuer = ctx.config.issuer();
+    let policy = UriPolicy::from_config(&ctx.config);
     let iframes: Vec<String> = clients
         .iter()
         .filter_map(|c| frontchannel::iframe_url(c, &issuer, &challenge.sid, policy))
         .collect();
     backchannel::notify(
-        &state.oidc(),
+        &ctx.oidc(),
         clients,
         challenge.subject.clone(),
         challenge.sid.clone(),
     );
     if iframes.is_empty() {
-        return Ok(finish_without_notifications(
-            state,
-            challenge.post_logout_uri,
-        ));
+        return Ok(finish_without_notifications(ctx, challenge.post_logout_uri));
     }
-    let next = after_logout(state, challenge.post_logout_uri);
+    let next = after_logout(ctx, challenge.post_logout_uri);
     Ok(LogoutOutcome::Page(frontchannel::page(
         &iframes,
         next.as_deref(),

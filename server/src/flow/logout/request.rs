@@ -11,8 +11,8 @@
 use crate::client::model::Client;
 use crate::client::validate::{Navigation, UriPolicy, check_navigation};
 use crate::error::{OAuth2Error, quoted};
+use crate::flow::context::FlowContext;
 use crate::oauth2::form::FormParams;
-use crate::state::AppState;
 
 use crate::oidc::logout::hint::{self, IdTokenHint};
 
@@ -32,9 +32,9 @@ fn non_empty<'a>(params: &'a FormParams, name: &str) -> Result<Option<&'a str>, 
 
 /// Validates the RP's parameters (`logout_hint` and `ui_locales` are accepted and
 /// ignored: the logout app has its own UI).
-pub async fn validate(state: &AppState, params: &FormParams) -> Result<RpLogout, OAuth2Error> {
+pub async fn validate(ctx: &FlowContext, params: &FormParams) -> Result<RpLogout, OAuth2Error> {
     let hint = match non_empty(params, "id_token_hint")? {
-        Some(token) => Some(hint::verify(&state.oidc(), token).await?),
+        Some(token) => Some(hint::verify(&ctx.oidc(), token).await?),
         None => None,
     };
     let client_id = match (non_empty(params, "client_id")?, &hint) {
@@ -48,7 +48,7 @@ pub async fn validate(state: &AppState, params: &FormParams) -> Result<RpLogout,
         (None, None) => None,
     };
     let client = match client_id {
-        Some(id) => Some(state.clients.get_client(&id).await?.ok_or_else(|| {
+        Some(id) => Some(ctx.clients.get_client(&id).await?.ok_or_else(|| {
             OAuth2Error::invalid_request(format!("The client {id:?} is unknown."))
         })?),
         None => None,
@@ -59,7 +59,7 @@ pub async fn validate(state: &AppState, params: &FormParams) -> Result<RpLogout,
             client.as_ref(),
             uri,
             non_empty(params, "state")?,
-            UriPolicy::from_config(&state.config),
+            UriPolicy::from_config(&ctx.config),
         )?),
     };
     Ok(RpLogout {

@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use super::request::AuthorizeRequest;
 use super::response::{self, AuthorizeResponse};
 use crate::error::OAuth2Error;
+use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::issue::Grant;
 use crate::oauth2::pkce::PkceMethod;
 use crate::oauth2::session::TokenSession;
 use crate::oidc::id_token::IdTokenContext;
-use crate::state::AppState;
 use crate::storage::{StoredToken, TokenKind};
 
 /// What the token endpoint checks when the code is exchanged (RFC 6749 §4.1.3).
@@ -46,12 +46,12 @@ fn object(value: Option<serde_json::Value>) -> serde_json::Map<String, serde_jso
 
 /// Mints and stores the code (one row), and answers the client.
 pub async fn issue_code(
-    state: &AppState,
+    ctx: &OAuth2Context,
     grant: CodeGrant<'_>,
 ) -> Result<AuthorizeResponse, OAuth2Error> {
-    let family = family(state, &grant)?;
-    let (code, row) = mint_code(state, &family, grant.request)?;
-    state.tokens.insert_tokens(&[row]).await?;
+    let family = family(ctx, &grant)?;
+    let (code, row) = mint_code(ctx, &family, grant.request)?;
+    ctx.tokens.insert_tokens(&[row]).await?;
     let mut params = vec![("code".to_owned(), code)];
     if !grant.scope.is_empty() {
         params.push(("scope".to_owned(), grant.scope.join(" ")));
@@ -61,7 +61,7 @@ pub async fn issue_code(
 
 /// The token family of `grant`: its session carries the access-token claims and the
 /// [`IdTokenContext`].
-pub fn family(state: &AppState, grant: &CodeGrant<'_>) -> Result<Grant, OAuth2Error> {
+pub fn family(ctx: &OAuth2Context, grant: &CodeGrant<'_>) -> Result<Grant, OAuth2Error> {
     let id_token = serde_json::to_value(&grant.id_token)
         .map_err(|e| OAuth2Error::server_error(format!("id token context: {e}")))?;
     let session = TokenSession {
@@ -75,13 +75,13 @@ pub fn family(state: &AppState, grant: &CodeGrant<'_>) -> Result<Grant, OAuth2Er
         grant.scope.clone(),
         grant.audience.clone(),
         session,
-        state.clock.now(),
+        ctx.clock.now(),
     ))
 }
 
 /// Mints the code of `family` and its row (not stored yet).
 pub fn mint_code(
-    state: &AppState,
+    ctx: &OAuth2Context,
     family: &Grant,
     request: &AuthorizeRequest,
 ) -> Result<(String, StoredToken), OAuth2Error> {
@@ -93,9 +93,9 @@ pub fn mint_code(
         requested_at: request.requested_at,
     })
     .map_err(|e| OAuth2Error::server_error(format!("code request data: {e}")))?;
-    let lifespan = state.config.ttl.auth_code.as_chrono();
+    let lifespan = ctx.config.ttl.auth_code.as_chrono();
     let (code, row) = family.mint(
-        &state.keys,
+        &ctx.keys,
         TokenKind::AuthorizationCode,
         lifespan,
         Some(&data),

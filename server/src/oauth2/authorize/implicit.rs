@@ -17,27 +17,27 @@ use super::response::{self, AuthorizeResponse};
 use crate::client::model::{AccessTokenStrategy, Client};
 use crate::duration::GoDuration;
 use crate::error::{ErrorKind, OAuth2Error};
+use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::issue::{self, Grant};
 use crate::oauth2::jwt_access_token;
 use crate::oauth2::token_type::TokenType;
 use crate::oidc::id_token::{self, IdTokenPlan};
-use crate::state::AppState;
 use crate::storage::{StoredToken, TokenKind};
 
 /// Issues what `grant.request.response_type` asks for and answers the client.
 pub async fn issue_response(
-    state: &AppState,
+    ctx: &OAuth2Context,
     client: &Client,
     grant: CodeGrant<'_>,
 ) -> Result<AuthorizeResponse, OAuth2Error> {
     let request = grant.request;
     let response_type = request.response_type;
-    let family = code::family(state, &grant)?;
+    let family = code::family(ctx, &grant)?;
     let mut rows: Vec<StoredToken> = Vec::new();
     let mut params: Vec<(String, String)> = Vec::new();
 
     let code = if response_type.code {
-        let (code, row) = code::mint_code(state, &family, request)?;
+        let (code, row) = code::mint_code(ctx, &family, request)?;
         rows.push(row);
         params.push(("code".to_owned(), code.clone()));
         Some(code)
@@ -47,9 +47,9 @@ pub async fn issue_response(
     let access_token = if response_type.token {
         let lifespan = lifespan(
             client.lifespans.implicit_grant_access_token_lifespan,
-            state.config.ttl.access_token,
+            ctx.config.ttl.access_token,
         );
-        let (token, row) = mint_access_token(state, client, &family, lifespan).await?;
+        let (token, row) = mint_access_token(ctx, client, &family, lifespan).await?;
         rows.push(row);
         params.push(("access_token".to_owned(), token.clone()));
         params.push((
@@ -72,11 +72,11 @@ pub async fn issue_response(
             true,
             lifespan(
                 client.lifespans.implicit_grant_id_token_lifespan,
-                state.config.ttl.id_token,
+                ctx.config.ttl.id_token,
             ),
         )?;
         let signed = id_token::sign_with_code(
-            &state.oidc(),
+            &ctx.oidc(),
             &client.client_id,
             family.session.client_subject(grant.subject),
             &plan,
@@ -90,7 +90,7 @@ pub async fn issue_response(
         params.push(("scope".to_owned(), grant.scope.join(" ")));
     }
     if !rows.is_empty() {
-        state.tokens.insert_tokens(&rows).await?;
+        ctx.tokens.insert_tokens(&rows).await?;
     }
     Ok(response::success(&request.target, params))
 }
@@ -101,16 +101,16 @@ fn lifespan(own: Option<GoDuration>, default: GoDuration) -> Duration {
 
 /// The access token of the response, in the client's format (RFC 6749 §4.2.2).
 async fn mint_access_token(
-    state: &AppState,
+    ctx: &OAuth2Context,
     client: &Client,
     family: &Grant,
     lifespan: Duration,
 ) -> Result<(String, StoredToken), OAuth2Error> {
-    match issue::access_format(state, client) {
+    match issue::access_format(ctx, client) {
         AccessTokenStrategy::Opaque => {
-            let (token, row) = family.mint(&state.keys, TokenKind::AccessToken, lifespan, None)?;
+            let (token, row) = family.mint(&ctx.keys, TokenKind::AccessToken, lifespan, None)?;
             Ok((token.value, row))
         }
-        AccessTokenStrategy::Jwt => jwt_access_token::mint(state, family, lifespan).await,
+        AccessTokenStrategy::Jwt => jwt_access_token::mint(ctx, family, lifespan).await,
     }
 }

@@ -13,9 +13,9 @@ use super::validate;
 use crate::client::model::Client;
 use crate::client::validate::UriPolicy;
 use crate::error::{ErrorKind, OAuth2Error, quoted};
+use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::pkce::PkceMethod;
-use crate::state::AppState;
 
 /// How the response parameters travel (OAuth 2.0 Multiple Response Type Encoding
 /// Practices §2.1, Form Post Response Mode).
@@ -115,28 +115,26 @@ impl AuthorizeRequest {
 /// errors are shown, never redirected. Then every concern of `validate.rs` in turn,
 /// each error sent to the redirect target as far as it is known at that point.
 pub async fn parse(
-    state: &AppState,
+    ctx: &OAuth2Context,
     params: &FormParams,
     request_url: &str,
 ) -> Result<(AuthorizeRequest, Client), AuthorizeError> {
-    let client = client_of(state, params)
-        .await
-        .map_err(AuthorizeError::Page)?;
+    let client = client_of(ctx, params).await.map_err(AuthorizeError::Page)?;
     let source = RequestSource::of(params).map_err(AuthorizeError::Page)?;
     let effective = source
-        .resolve(&source_context(state), &client, params)
+        .resolve(&source_context(ctx), &client, params)
         .await
         .map_err(AuthorizeError::Page)?;
     let effective = effective.as_ref();
-    let redirect_uri = redirect_uri_of(state, &client, effective).map_err(AuthorizeError::Page)?;
+    let redirect_uri = redirect_uri_of(ctx, &client, effective).map_err(AuthorizeError::Page)?;
     let mut target = RedirectTarget {
         redirect_uri,
         state: None,
         response_mode: ResponseMode::Query,
-        issuer: state.config.issuer(),
+        issuer: ctx.config.issuer(),
     };
     let pushed = source.is_pushed();
-    match validate(state, &client, effective, pushed, &mut target).await {
+    match validate(ctx, &client, effective, pushed, &mut target).await {
         Ok(mut request) => {
             request.target = target;
             request.request_url = request_url.to_owned();
@@ -151,33 +149,33 @@ pub async fn parse(
 /// endpoint"): `params` are its effective parameters (a request object already
 /// resolved). Every error is the plain error, for the PAR response.
 pub async fn validate_pushed(
-    state: &AppState,
+    ctx: &OAuth2Context,
     client: &Client,
     params: &FormParams,
 ) -> Result<AuthorizeRequest, OAuth2Error> {
-    let redirect_uri = redirect_uri_of(state, client, params)?;
+    let redirect_uri = redirect_uri_of(ctx, client, params)?;
     let mut target = RedirectTarget {
         redirect_uri,
         state: None,
         response_mode: ResponseMode::Query,
-        issuer: state.config.issuer(),
+        issuer: ctx.config.issuer(),
     };
-    validate(state, client, params, true, &mut target).await
+    validate(ctx, client, params, true, &mut target).await
 }
 
-/// What the request sources need, from the state.
-pub fn source_context(state: &AppState) -> SourceContext<'_> {
+/// What the request sources need, from the context.
+pub fn source_context(ctx: &OAuth2Context) -> SourceContext<'_> {
     SourceContext {
-        pushed_requests: state.pushed_requests.as_ref(),
-        request_objects: state.request_objects.as_ref(),
-        now: state.clock.now(),
+        pushed_requests: ctx.pushed_requests.as_ref(),
+        request_objects: ctx.request_objects.as_ref(),
+        now: ctx.clock.now(),
     }
 }
 
 /// The registered client of `client_id`.
-async fn client_of(state: &AppState, params: &FormParams) -> Result<Client, OAuth2Error> {
+async fn client_of(ctx: &OAuth2Context, params: &FormParams) -> Result<Client, OAuth2Error> {
     let client_id = params.require("client_id")?;
-    state.clients.get_client(client_id).await?.ok_or_else(|| {
+    ctx.clients.get_client(client_id).await?.ok_or_else(|| {
         OAuth2Error::new(ErrorKind::InvalidClient).with_hint(format!(
             "No client with id {} is registered.",
             quoted(client_id)
@@ -187,12 +185,12 @@ async fn client_of(state: &AppState, params: &FormParams) -> Result<Client, OAut
 
 /// The redirect URI the response may go to (RFC 6749 §3.1.2.3, exact matching).
 fn redirect_uri_of(
-    state: &AppState,
+    ctx: &OAuth2Context,
     client: &Client,
     params: &FormParams,
 ) -> Result<String, OAuth2Error> {
     let given = params.get("redirect_uri")?;
-    let policy = UriPolicy::from_config(&state.config);
+    let policy = UriPolicy::from_config(&ctx.config);
     redirect_uri::resolve(client, given, policy)
 }
 
@@ -200,7 +198,7 @@ fn redirect_uri_of(
 /// `state` to echo, the response mode) so that an error goes where the response would.
 /// The request's `target` and `request_url` are filled in by [`parse`].
 async fn validate(
-    state: &AppState,
+    ctx: &OAuth2Context,
     client: &Client,
     params: &FormParams,
     pushed: bool,
@@ -211,21 +209,21 @@ async fn validate(
     if let Some(mode) = given_mode {
         target.response_mode = mode;
     }
-    validate::pushed_if_required(&state.config, client, pushed)?;
+    validate::pushed_if_required(&ctx.config, client, pushed)?;
     let response_type = validate::response_type(params)?;
     target.response_mode = given_mode.unwrap_or(response_type.default_mode());
-    validate::response_type_allowed(&state.config, client, response_type, target.response_mode)?;
-    let (scope, audience) = validate::scope_and_audience(&state.config, client, params)?;
+    validate::response_type_allowed(&ctx.config, client, response_type, target.response_mode)?;
+    let (scope, audience) = validate::scope_and_audience(&ctx.config, client, params)?;
     // RFC 7636 protects the code: a response without one needs no challenge.
     let (code_challenge, code_challenge_method) = if response_type.code {
-        validate::pkce(&state.config.oauth2.pkce, client, params)?
+        validate::pkce(&ctx.config.oauth2.pkce, client, params)?
     } else {
         (None, None)
     };
     let oidc = validate::oidc_parameters(params, response_type, &scope)?;
     let id_token_hint_claims = match &oidc.id_token_hint {
         Some(hint) => {
-            Some(crate::oidc::id_token_hint::verify_id_token_hint(&state.oidc(), hint).await?)
+            Some(crate::oidc::id_token_hint::verify_id_token_hint(&ctx.oidc(), hint).await?)
         }
         None => None,
     };
@@ -249,6 +247,6 @@ async fn validate(
         id_token_hint_claims,
         claims: oidc.claims,
         request_url: String::new(),
-        requested_at: state.clock.now(),
+        requested_at: ctx.clock.now(),
     })
 }

@@ -20,13 +20,13 @@ use super::{GrantHandler, TokenRequest, presented};
 use crate::client::model::{Client, GrantType};
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::authorize::code::CodeRequestData;
+use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::issue::{self, Grant, Plan, RefreshPlan, TokenResponse};
 use crate::oauth2::pkce;
 use crate::oauth2::session::{self, TokenSession};
 use crate::oauth2::token_type::TokenType;
 use crate::oidc::id_token::IdTokenContext;
 use crate::oidc::id_token::IdTokenPlan;
-use crate::state::AppState;
 use crate::storage::TokenKind;
 
 /// `grant_type=authorization_code`.
@@ -90,7 +90,7 @@ fn id_token_context(session: &TokenSession) -> Result<IdTokenContext, OAuth2Erro
 
 /// What to issue for `client` given the granted `scope`.
 fn plan(
-    ctx: &AppState,
+    ctx: &OAuth2Context,
     client: &Client,
     scope: &[String],
     session: &TokenSession,
@@ -148,7 +148,7 @@ impl GrantHandler for AuthorizationCode {
 
     async fn handle(
         &self,
-        ctx: &AppState,
+        ctx: &OAuth2Context,
         client: &Client,
         request: TokenRequest<'_>,
     ) -> Result<TokenResponse, OAuth2Error> {

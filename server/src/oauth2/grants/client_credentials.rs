@@ -10,10 +10,10 @@ use async_trait::async_trait;
 use super::{GrantHandler, TokenRequest};
 use crate::client::model::{Client, GrantType};
 use crate::error::{ErrorKind, OAuth2Error};
+use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::issue::{self, Grant, Plan, TokenResponse};
 use crate::oauth2::scope;
 use crate::oauth2::session::TokenSession;
-use crate::state::AppState;
 
 /// `grant_type=client_credentials`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -32,7 +32,7 @@ impl GrantHandler for ClientCredentials {
 
     async fn handle(
         &self,
-        ctx: &AppState,
+        ctx: &OAuth2Context,
         client: &Client,
         request: TokenRequest<'_>,
     ) -> Result<TokenResponse, OAuth2Error> {

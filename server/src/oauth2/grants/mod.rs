@@ -23,11 +23,11 @@ use async_trait::async_trait;
 
 use crate::client::model::{Client, GrantType};
 use crate::error::{ErrorKind, OAuth2Error};
+use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::issue::TokenResponse;
 use crate::oauth2::request_context::RequestContext;
 use crate::oauth2::token_type::TokenType;
-use crate::state::AppState;
 
 /// A token request as a grant sees it: the HTTP request's context (method, URL, the
 /// headers the protocol reads, the client's address), the form, and the type of the
@@ -52,7 +52,7 @@ pub trait GrantHandler: Send + Sync {
     /// Validates the grant's own parameters and issues tokens.
     async fn handle(
         &self,
-        ctx: &AppState,
+        ctx: &OAuth2Context,
         client: &Client,
         request: TokenRequest<'_>,
     ) -> Result<TokenResponse, OAuth2Error>;
@@ -105,7 +105,7 @@ impl GrantRegistry {
     /// context and the form body, to its response.
     pub async fn exchange(
         &self,
-        ctx: &AppState,
+        ctx: &OAuth2Context,
         http: &RequestContext,
         form: &FormParams,
     ) -> Result<TokenResponse, OAuth2Error> {

@@ -4,8 +4,8 @@
 
 use crate::client::model::Client;
 use crate::error::{ErrorKind, OAuth2Error};
+use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::token_format;
-use crate::state::AppState;
 use crate::storage::{StoredToken, TokenKind};
 
 fn invalid_grant(hint: String) -> OAuth2Error {
@@ -25,20 +25,20 @@ fn name(kind: TokenKind) -> &'static str {
 /// `kind`, stored, issued to `client` and not expired by the server's clock. Whether it
 /// is still active is the caller's question: an inactive one means reuse.
 pub async fn load(
-    state: &AppState,
+    ctx: &OAuth2Context,
     client: &Client,
     kind: TokenKind,
     value: &str,
 ) -> Result<StoredToken, OAuth2Error> {
     let what = name(kind);
-    let verified = token_format::verify(&state.keys, value)
+    let verified = token_format::verify(&ctx.keys, value)
         .filter(|verified| verified.kind == kind)
         .ok_or_else(|| {
             invalid_grant(format!(
                 "The {what} is malformed or was not issued by this server."
             ))
         })?;
-    let stored = state
+    let stored = ctx
         .tokens
         .get_token(kind, &verified.signature_hash)
         .await?
@@ -48,7 +48,7 @@ pub async fn load(
             "The OAuth 2.0 Client ID from this request does not match the one the {what} was issued to."
         )));
     }
-    if stored.expires_at <= state.clock.now() {
+    if stored.expires_at <= ctx.clock.now() {
         return Err(invalid_grant(format!(
             "The {what} expired at {}.",
             stored.expires_at.to_rfc3339()
@@ -62,9 +62,9 @@ pub async fn load(
 /// SHOULD revoke (when possible) all tokens previously issued based on that
 /// authorization code"; RFC 6749 §10.4 and RFC 9700 §4.14.2 ask the same for a rotated
 /// refresh token. Revokes the token's whole family, then returns the error to send.
-pub async fn reused(state: &AppState, stored: &StoredToken) -> OAuth2Error {
+pub async fn reused(ctx: &OAuth2Context, stored: &StoredToken) -> OAuth2Error {
     let what = name(stored.kind);
-    match state.tokens.revoke_family(&stored.family_id).await {
+    match ctx.tokens.revoke_family(&stored.family_id).await {
         Ok(revoked) => {
             tracing::warn!(
                 family = %stored.family_id,

@@ -25,6 +25,7 @@ use super::{GrantHandler, TokenRequest, presented};
 use crate::client::model::{Client, GrantType};
 use crate::duration::GoDuration;
 use crate::error::{ErrorKind, OAuth2Error};
+use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::issue::{self, Grant, Plan, RefreshPlan, TokenResponse};
 use crate::oauth2::scope;
@@ -32,7 +33,6 @@ use crate::oauth2::session::{self, TokenSession};
 use crate::oauth2::token_type::TokenType;
 use crate::oidc::id_token::IdTokenContext;
 use crate::oidc::id_token::IdTokenPlan;
-use crate::state::AppState;
 use crate::storage::{StoredToken, TokenKind};
 
 /// `grant_type=refresh_token`.
@@ -43,7 +43,7 @@ pub struct RefreshToken;
 /// by the resource owner, and if omitted is treated as equal to the scope originally
 /// granted". Granted scopes the client may no longer request are refused as well.
 fn narrowed_scope(
-    ctx: &AppState,
+    ctx: &OAuth2Context,
     client: &Client,
     stored: &StoredToken,
     form: &FormParams,
@@ -73,7 +73,7 @@ fn narrowed_scope(
 }
 
 fn plan(
-    ctx: &AppState,
+    ctx: &OAuth2Context,
     client: &Client,
     stored: &StoredToken,
     scope: &[String],
@@ -127,7 +127,7 @@ impl GrantHandler for RefreshToken {
 
     async fn handle(
         &self,
-        ctx: &AppState,
+        ctx: &OAuth2Context,
         client: &Client,
         request: TokenRequest<'_>,
     ) -> Result<TokenResponse, OAuth2Error> {

@@ -22,6 +22,7 @@ use crate::oauth2::introspect::find_active;
 use crate::oauth2::pkce::PkceMethod;
 use crate::oauth2::request_context::RequestContext;
 use crate::oidc::id_token::IdTokenContext;
+use crate::state::AppState;
 use crate::storage::ClientStore;
 
 const REDIRECT: &str = "https://app.example.com/cb";

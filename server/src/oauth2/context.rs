@@ -1,0 +1,54 @@
+//! [`OAuth2Context`]: what the OAuth 2.0 core needs of the server — the ports and
+//! services grants, introspection, revocation, userinfo and the authorization endpoint
+//! use — and nothing of HTTP or of the login/consent flow. `AppState` (the composition
+//! root, `state.rs`) holds one; unit tests build one on the memory store with a fixed
+//! clock (`oauth2/grants/tests.rs`).
+
+use std::sync::Arc;
+
+use crate::client::store::ClientStore;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::jwk::KeyManager;
+use crate::oauth2::authorize::request_object::RequestObjects;
+use crate::oauth2::client_auth::ClientAuthenticator;
+use crate::oidc::OidcContext;
+use crate::oidc::logout::backchannel::BackChannel;
+use crate::secrets::KeyRing;
+use crate::storage::{PushedRequestStore, TokenStore};
+
+/// The OAuth 2.0 core's dependencies (docs/architecture.md, "Module dependencies").
+#[derive(Clone)]
+pub struct OAuth2Context {
+    pub config: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
+    /// Keys derived from `secrets.system` (first signs/encrypts, all verify/decrypt).
+    pub keys: Arc<KeyRing>,
+    /// JSON Web Keys: cached signers, verifiers and public JWKS of every set.
+    pub key_manager: Arc<KeyManager>,
+    pub clients: Arc<dyn ClientStore>,
+    /// Opaque tokens (access, refresh, authorization code).
+    pub tokens: Arc<dyn TokenStore>,
+    /// Client authentication at the token, revocation and introspection endpoints,
+    /// with its cache.
+    pub client_auth: Arc<ClientAuthenticator>,
+    /// Delivers Back-Channel Logout tokens (behind the SSRF guard): revoking a session's
+    /// tokens and ending sessions notify relying parties through it.
+    pub backchannel: Arc<BackChannel>,
+    /// Requests pushed to `/oauth2/par` (RFC 9126), until used once or expired.
+    pub pushed_requests: Arc<dyn PushedRequestStore>,
+    /// Request objects (RFC 9101): verified with the client's keys, fetched when hosted.
+    pub request_objects: Arc<RequestObjects>,
+}
+
+impl OAuth2Context {
+    /// What OpenID Connect code needs of the context ([`OidcContext`]).
+    pub fn oidc(&self) -> OidcContext {
+        OidcContext {
+            config: self.config.clone(),
+            clock: self.clock.clone(),
+            key_manager: self.key_manager.clone(),
+            backchannel: self.backchannel.clone(),
+        }
+    }
+}
