@@ -47,6 +47,7 @@ mod rfc6749_6_refresh_token;
 mod rfc7009_revocation;
 mod rfc7517_jwks_endpoint;
 mod rfc7523_private_key_jwt;
+mod rfc7591_dynamic_client_registration;
 mod rfc7636_pkce;
 mod rfc7662_introspection;
 mod rfc9068_jwt_access_tokens;

@@ -225,6 +225,10 @@ pub struct Client {
     pub access_token_strategy: Option<AccessTokenStrategy>,
     #[serde(flatten)]
     pub lifespans: ClientLifespans,
+    /// SHA-256 of the RFC 7592 registration access token of a dynamically registered
+    /// client (`client::registration`); kept in the document, never on the wire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_access_token_hash: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -268,6 +272,7 @@ impl Default for Client {
             metadata: serde_json::Value::Object(serde_json::Map::new()),
             access_token_strategy: None,
             lifespans: ClientLifespans::default(),
+            registration_access_token_hash: None,
             created_at: DateTime::<Utc>::UNIX_EPOCH,
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
         }

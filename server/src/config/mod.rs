@@ -385,6 +385,21 @@ pub struct StrategiesConfig {
 pub struct OidcConfig {
     pub jwks: JwksConfig,
     pub subject_identifiers: SubjectIdentifiersConfig,
+    pub dynamic_client_registration: DynamicClientRegistrationConfig,
+}
+
+/// Hydra's `oidc.dynamic_client_registration` (RFC 7591, RFC 7592, OIDC Dynamic Client
+/// Registration 1.0): `POST /oauth2/register` on the public listener. Off by default.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct DynamicClientRegistrationConfig {
+    pub enabled: bool,
+    /// The scope a client gets when its registration names none (Hydra's key).
+    pub default_scope: Vec<String>,
+    /// RFC 7591 §3 initial access tokens (a Portunus addition): when any is set, a
+    /// registration must present one as `Authorization: Bearer`; when none is, anyone
+    /// may register (Hydra's behaviour).
+    pub initial_access_tokens: Vec<String>,
 }
 
 /// Hydra's `oidc.subject_identifiers` (OIDC Core §8): which `subject_type`s clients may

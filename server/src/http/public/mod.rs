@@ -7,6 +7,7 @@ pub mod home;
 pub mod jwks;
 pub mod logout;
 pub mod par;
+pub mod register;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;
@@ -23,6 +24,7 @@ pub const UNDOCUMENTED: &[(&str, &str)] = &[
     ("/oauth2/sessions/logout", "POST"),
     ("/userinfo", "POST"),
     ("/robots.txt", "GET"),
+    ("/clients/register", "POST"),
 ];
 
 /// Documented and undocumented routes of the public listener.
@@ -49,6 +51,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .route(
             "/userinfo",
             web::post().to(userinfo::get_oidc_user_info_post),
+        )
+        .service(register::create_oidc_dynamic_client)
+        .service(register::get_oidc_dynamic_client)
+        .service(register::set_oidc_dynamic_client)
+        .service(register::delete_oidc_dynamic_client)
+        .route(
+            "/clients/register",
+            web::post().to(register::create_oidc_dynamic_client_alias),
         )
         .route("/robots.txt", web::get().to(health::robots_txt));
 }
