@@ -174,6 +174,8 @@ impl ApplicationBuilder {
             key_manager,
             clients,
             tokens: store.clone(),
+            trusts: store.clone(),
+            jtis: store.clone(),
             client_auth,
             backchannel,
             pushed_requests: store.clone(),

@@ -17,6 +17,7 @@ per_backend!(
     operator_fields_and_chosen_secrets_are_refused,
     default_scope_and_initial_access_tokens,
     clients_the_operator_created_cannot_be_managed,
+    the_openidconnect_crate_registers_a_client,
 );
 
 async fn enabled(backend: TestBackend) -> TestApp {
@@ -342,4 +343,56 @@ async fn clients_the_operator_created_cannot_be_managed(backend: TestBackend) {
             .await
             .is_ok()
     );
+}
+
+/// An independent RFC 7591 client: the `openidconnect` crate's registration request,
+/// which parses the response strictly (URLs must be URLs, algorithms known).
+async fn the_openidconnect_crate_registers_a_client(backend: TestBackend) {
+    use openidconnect::core::{CoreClientRegistrationRequest, CoreGrantType};
+    use openidconnect::registration::EmptyAdditionalClientMetadata;
+    use openidconnect::{AccessToken, RedirectUrl, RegistrationUrl};
+
+    let initial = "initial-access-token-0123456789abcdef";
+    let app = TestApp::builder(backend)
+        .config(move |c| {
+            let dcr = &mut c.oidc.dynamic_client_registration;
+            dcr.enabled = true;
+            dcr.initial_access_tokens = vec![initial.into()];
+        })
+        .build()
+        .await;
+    let endpoint = RegistrationUrl::new(app.public_path("/oauth2/register")).unwrap();
+    let request = CoreClientRegistrationRequest::new(
+        vec![RedirectUrl::new("https://rp.example.com/cb".into()).unwrap()],
+        EmptyAdditionalClientMetadata {},
+    )
+    .set_grant_types(Some(vec![
+        CoreGrantType::AuthorizationCode,
+        CoreGrantType::ClientCredentials,
+    ]));
+    let refused = request.register_async(&endpoint, &app.oauth_http()).await;
+    assert!(refused.is_err(), "no initial access token");
+    let response = request
+        .set_initial_access_token(Some(AccessToken::new(initial.into())))
+        .register_async(&endpoint, &app.oauth_http())
+        .await
+        .expect("registered");
+    let id = response.client_id().as_str().to_owned();
+    let secret = response.client_secret().expect("a secret").secret().clone();
+    assert!(response.registration_access_token().is_some());
+    assert_eq!(
+        response
+            .registration_client_uri()
+            .map(|u| u.url().to_string()),
+        Some(app.public_path(&format!("/oauth2/register/{id}")))
+    );
+    let token = app
+        .http
+        .post(app.public_path("/oauth2/token"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), StatusCode::OK);
 }

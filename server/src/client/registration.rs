@@ -32,11 +32,18 @@ pub struct Registered {
 impl Registered {
     /// The response body (RFC 7591 §3.2.1, RFC 7592 §3): the client with
     /// `registration_client_uri` and, when issued now, `registration_access_token`.
-    pub fn into_wire(self, config: &Config) -> OAuth2Client {
+    /// Metadata the client does not have is left out rather than sent as `""` (as the
+    /// admin API does, like Hydra): RFC 7591 §2 values such as `policy_uri` are URIs,
+    /// and registration clients parse them as such.
+    pub fn into_wire(self, config: &Config) -> serde_json::Value {
         let mut body = OAuth2Client::from_model(&self.client, self.secret);
         body.registration_client_uri = Some(registration_client_uri(config, &self.client));
         body.registration_access_token = self.registration_access_token;
-        body
+        let mut value = serde_json::to_value(body).unwrap_or_default();
+        if let Some(object) = value.as_object_mut() {
+            object.retain(|_, v| !(v.is_null() || v.as_str() == Some("")));
+        }
+        value
     }
 }
 

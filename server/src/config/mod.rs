@@ -348,6 +348,34 @@ impl Default for PkceConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct GrantConfig {
     pub refresh_token: RefreshTokenGrantConfig,
+    pub jwt: JwtGrantConfig,
+}
+
+/// The JWT bearer grant (RFC 7523 §2.1, `oauth2::grants::jwt_bearer`), with Hydra's
+/// keys (`oauth2.grant.jwt.*`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct JwtGrantConfig {
+    /// Accept assertions without `jti` (then they cannot be checked for replay).
+    pub jti_optional: bool,
+    /// Accept assertions without `iat` (then `max_ttl` counts from now).
+    pub iat_optional: bool,
+    /// The longest an assertion may be valid: `exp` − `iat` (or − now) at most.
+    pub max_ttl: GoDuration,
+    /// Hydra's switch: `true` (the default) grants none of the assertion's `aud`
+    /// values to the access token; `false` copies them (Hydra's legacy behaviour).
+    pub omit_assertion_audience: bool,
+}
+
+impl Default for JwtGrantConfig {
+    fn default() -> Self {
+        Self {
+            jti_optional: false,
+            iat_optional: false,
+            max_ttl: GoDuration::from_secs(720 * 3600),
+            omit_assertion_audience: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]

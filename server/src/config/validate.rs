@@ -144,6 +144,12 @@ impl Config {
                 message: "must be between 1s and 10m".into(),
             });
         }
+        if self.oauth2.grant.jwt.max_ttl.as_std().is_zero() {
+            errors.push(ConfigError::Invalid {
+                key: "oauth2.grant.jwt.max_ttl".into(),
+                message: "must be longer than 0s".into(),
+            });
+        }
         let exceptions = &self.clients.http.private_ip_exception_urls;
         for (index, value) in exceptions.iter().enumerate() {
             if url::Url::parse(value).is_err() {

@@ -18,6 +18,7 @@ mod json_web_keys;
 mod jti;
 mod pushed_requests;
 mod tokens;
+mod trusts;
 
 /// An in-memory store; clients are kept ordered by id, the order `list_clients` pages in.
 #[derive(Debug, Default)]
@@ -31,6 +32,8 @@ pub struct MemoryStore {
     jtis: Mutex<jti::JtiMap>,
     /// Pushed authorization requests; see `pushed_requests.rs`.
     pushed_requests: Mutex<pushed_requests::PushedMap>,
+    /// Trusted JWT grant issuers by id; see `trusts.rs`.
+    trusts: Mutex<trusts::TrustMap>,
 }
 
 impl MemoryStore {

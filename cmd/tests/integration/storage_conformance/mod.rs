@@ -17,6 +17,7 @@ mod pushed_requests;
 mod sql;
 mod token_redeem;
 mod tokens;
+mod trusts;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -16,7 +16,7 @@ use crate::oauth2::bearer;
 use crate::state::AppState;
 
 /// RFC 7591 §3.2.1 / RFC 7592 §3: responses carrying credentials are not cached.
-fn respond(mut response: actix_web::HttpResponseBuilder, body: OAuth2Client) -> HttpResponse {
+fn respond(mut response: actix_web::HttpResponseBuilder, body: serde_json::Value) -> HttpResponse {
     response
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .insert_header((header::PRAGMA, "no-cache"))

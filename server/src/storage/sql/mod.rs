@@ -24,6 +24,7 @@ mod pushed_requests;
 mod schema;
 mod token_batch;
 mod tokens;
+mod trusts;
 mod writer;
 
 use std::path::PathBuf;
