@@ -142,4 +142,43 @@ request = requests.get(
     f"{ADMIN}/admin/oauth2/auth/requests/login", params={"login_challenge": param(login_again, "login_challenge")}
 ).json()
 check(request["skip"] is False, "the session is gone: the login app is asked again")
+
+# RFC 9126: the same request pushed to the PAR endpoint. Authlib builds the request
+# (PKCE, nonce, state), the RP pushes its parameters with its client credentials, the
+# browser carries only client_id and request_uri, and Authlib exchanges the code.
+check(metadata.get("pushed_authorization_request_endpoint") == f"{PUBLIC}/oauth2/par", "discovery names the PAR endpoint")
+verifier = secrets.token_urlsafe(48)
+nonce = secrets.token_urlsafe(16)
+built, state = rp.create_authorization_url(metadata["authorization_endpoint"], code_verifier=verifier, nonce=nonce)
+pushed = requests.post(
+    metadata["pushed_authorization_request_endpoint"],
+    data=dict(urllib.parse.parse_qsl(urllib.parse.urlparse(built).query)),
+    auth=(client["client_id"], client["client_secret"]),
+)
+check(pushed.status_code == 201 and pushed.json()["request_uri"].startswith("urn:ietf:params:oauth:request_uri:"), "request pushed (201, request_uri)")
+par_url = metadata["authorization_endpoint"] + "?" + urllib.parse.urlencode(
+    {"client_id": client["client_id"], "request_uri": pushed.json()["request_uri"]}
+)
+login = follow(par_url)
+accepted = requests.put(
+    f"{ADMIN}/admin/oauth2/auth/requests/login/accept",
+    params={"login_challenge": param(login, "login_challenge")},
+    json={"subject": "ada"},
+).json()
+consent = follow(accepted["redirect_to"])
+accepted = requests.put(
+    f"{ADMIN}/admin/oauth2/auth/requests/consent/accept",
+    params={"consent_challenge": param(consent, "consent_challenge")},
+    json={"grant_scope": ["openid", "email"]},
+).json()
+callback = follow(accepted["redirect_to"])
+check(param(callback, "state") == state and param(callback, "iss") == metadata["issuer"], "PAR: code returned with the pushed state and iss")
+token = rp.fetch_token(metadata["token_endpoint"], authorization_response=callback, code_verifier=verifier)
+claims = jwt.decode(
+    token["id_token"], jwks, claims_cls=CodeIDToken, claims_params={"nonce": nonce, "client_id": client["client_id"]}
+)
+claims.validate()
+check(claims["nonce"] == nonce, "PAR: Authlib exchanged the code and validated the ID token")
+reused = browser.get(par_url, allow_redirects=False)
+check(reused.status_code == 400 and "invalid_request_uri" in reused.text, "PAR: the request_uri works once")
 print("all relying-party checks passed")

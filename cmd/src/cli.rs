@@ -140,8 +140,9 @@ pub struct JanitorArgs {
     /// both are cleaned.
     #[arg(long = "tokens", alias = "only-tokens")]
     pub tokens: bool,
-    /// Clean login/consent data: used flow steps, expired authentication sessions and
-    /// the consents nothing needs any more (Hydra's `--requests`).
+    /// Clean login/consent data: used flow steps, expired authentication sessions,
+    /// expired pushed authorization requests and the consents nothing needs any more
+    /// (Hydra's `--requests`).
     #[arg(long = "requests", alias = "skip-tokens")]
     pub requests: bool,
 }

@@ -81,6 +81,9 @@ pub async fn run(args: JanitorArgs) -> anyhow::Result<()> {
 fn is_token_data(kind: ExpiredKind) -> bool {
     match kind {
         ExpiredKind::Tokens | ExpiredKind::Jti => true,
-        ExpiredKind::FlowSteps | ExpiredKind::LoginSessions | ExpiredKind::Consents => false,
+        ExpiredKind::FlowSteps
+        | ExpiredKind::LoginSessions
+        | ExpiredKind::PushedRequests
+        | ExpiredKind::Consents => false,
     }
 }

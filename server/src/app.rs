@@ -11,6 +11,7 @@ use actix_web::{HttpServer, web};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::jwk::{JwkError, KeyManager, KeySettings};
+use crate::oauth2::authorize::request_object::RequestObjects;
 use crate::oauth2::client_auth::{ClientAuthenticator, SecretSettings, SecretVerifier};
 use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::dpop::DpopVerifier;
@@ -169,6 +170,10 @@ impl ApplicationBuilder {
             store.clone(),
             self.clock.clone(),
         ));
+        let request_objects = Arc::new(
+            RequestObjects::new(&self.config, self.clock.clone())
+                .map_err(|e| BuildError::HttpClient(e.to_string()))?,
+        );
         let oauth2 = OAuth2Context {
             dpop,
             config: Arc::new(self.config),
@@ -181,6 +186,8 @@ impl ApplicationBuilder {
             jtis: store.clone(),
             client_auth,
             backchannel,
+            pushed_requests: store.clone(),
+            request_objects,
         };
         let flows = FlowStores {
             steps: store.clone(),

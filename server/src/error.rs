@@ -74,11 +74,15 @@ pub enum ErrorKind {
     InvalidDpopProof,
     /// RFC 9449 §8: the proof must carry the server's nonce (`DPoP-Nonce` header).
     UseDpopNonce,
+    /// RFC 9101 §6.3 / OIDC Core §3.1.2.6: the request object is invalid.
+    InvalidRequestObject,
+    /// RFC 9126 §4 / OIDC Core §3.1.2.6: the `request_uri` is invalid, expired or used.
+    InvalidRequestUri,
 }
 
 impl ErrorKind {
     /// Every kind, for tests that must cover each description.
-    pub const ALL: [ErrorKind; 26] = [
+    pub const ALL: [ErrorKind; 28] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -105,6 +109,8 @@ impl ErrorKind {
         Self::MethodNotAllowed,
         Self::InvalidDpopProof,
         Self::UseDpopNonce,
+        Self::InvalidRequestObject,
+        Self::InvalidRequestUri,
     ];
 
     pub fn code(self) -> &'static str {
@@ -135,6 +141,8 @@ impl ErrorKind {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::InvalidDpopProof => "invalid_dpop_proof",
             Self::UseDpopNonce => "use_dpop_nonce",
+            Self::InvalidRequestObject => "invalid_request_object",
+            Self::InvalidRequestUri => "invalid_request_uri",
         }
     }
 
@@ -209,6 +217,12 @@ impl ErrorKind {
             Self::InvalidDpopProof => "The DPoP proof is missing, malformed or invalid.",
             Self::UseDpopNonce => {
                 "The authorization server requires a nonce in the DPoP proof: use the one of the DPoP-Nonce header."
+            }
+            Self::InvalidRequestObject => {
+                "The request parameter contains an invalid Request Object."
+            }
+            Self::InvalidRequestUri => {
+                "The request_uri in the authorization request returns an error or contains invalid data."
             }
         }
     }
@@ -470,7 +484,7 @@ mod tests {
 
     #[test]
     fn every_fixed_description_uses_only_rfc6749_characters() {
-        assert_eq!(ErrorKind::ALL.len(), 24);
+        assert_eq!(ErrorKind::ALL.len(), 26);
         for kind in ErrorKind::ALL {
             assert_rfc6749_chars(kind.description());
             let err = OAuth2Error::new(kind);

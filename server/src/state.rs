@@ -110,6 +110,10 @@ impl AppState {
             store.clone(),
             clock.clone(),
         ));
+        let request_objects = Arc::new(
+            crate::oauth2::authorize::request_object::RequestObjects::new(&config, clock.clone())
+                .expect("an HTTP client for request_uri"),
+        );
         let oauth2 = OAuth2Context {
             dpop,
             config: Arc::new(config),
@@ -122,6 +126,8 @@ impl AppState {
             jtis: store.clone(),
             client_auth: Arc::new(client_auth),
             backchannel: Arc::new(backchannel),
+            pushed_requests: store.clone(),
+            request_objects,
         };
         let flows = FlowStores {
             steps: flows.clone(),

@@ -46,6 +46,7 @@ fn full_client(id: &str) -> OAuth2Client {
         "token_endpoint_auth_method": "client_secret_post",
         "request_object_signing_alg": "RS256",
         "request_uris": ["https://app.example.com/request"],
+        "require_pushed_authorization_requests": true,
         "userinfo_signed_response_alg": "RS256",
         "id_token_signed_response_alg": "ES256",
         "post_logout_redirect_uris": ["https://app.example.com/logged-out"],

@@ -136,7 +136,10 @@ async fn both_paths_serve_one_accurate_cacheable_document(backend: TestBackend) 
         "request_parameter_supported",
         "request_uri_parameter_supported",
     ] {
-        assert_eq!(doc[flag], false, "{flag}");
+        assert_eq!(
+            doc[flag], true,
+            "{flag}: RFC 9101 request objects are served"
+        );
     }
     for flag in [
         "frontchannel_logout_supported",
@@ -169,7 +172,7 @@ async fn every_advertised_url_answers(backend: TestBackend) {
         .filter(|(k, _)| k.ends_with("_endpoint") || k.ends_with("_uri"))
         .map(|(k, v)| (k.as_str(), v.as_str().unwrap().to_owned()))
         .collect();
-    assert_eq!(urls.len(), 6, "{urls:?}");
+    assert_eq!(urls.len(), 7, "{urls:?}");
     for (field, url) in urls {
         let get = app.http.get(&url).send().await.unwrap().status().as_u16();
         let post = app
@@ -182,7 +185,9 @@ async fn every_advertised_url_answers(backend: TestBackend) {
         let post = post.status().as_u16();
         let served = |s: u16| s != 404 && s != 405;
         let ok = match field {
-            "token_endpoint" | "revocation_endpoint" => served(post),
+            "token_endpoint" | "revocation_endpoint" | "pushed_authorization_request_endpoint" => {
+                served(post)
+            }
             _ => served(get),
         };
         assert!(ok, "{field} {url}: GET {get}, POST {post}");

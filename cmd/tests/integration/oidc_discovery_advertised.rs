@@ -1,7 +1,8 @@
 //! OIDC Discovery 1.0 §3 and RFC 8414 §2, end to end: every grant type, client
 //! authentication method, response type and response mode the metadata advertises
 //! works, and what it does not advertise (other grants and response types, `plain`
-//! PKCE, request objects, `client_secret_jwt`) does not.
+//! PKCE, `client_secret_jwt`) does not; request objects and PAR are advertised and
+//! tested in `rfc9101_request_objects.rs` and `rfc9126_pushed_authorization_requests.rs`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -213,11 +214,9 @@ async fn nothing_unadvertised_works(backend: TestBackend) {
         );
     }
     let (_, challenge) = pkce_pair();
-    for (name, value) in [
-        ("code_challenge_method", "plain"),
-        ("request", "eyJhbGciOiJub25lIn0.e30."),
-        ("request_uri", "https://client.test/r"),
-    ] {
+    // Request objects are advertised (RFC 9101); their refusals are in
+    // rfc9101_request_objects.rs.
+    for (name, value) in [("code_challenge_method", "plain")] {
         let mut params = vec![(name, value)];
         if name == "code_challenge_method" {
             params.push(("code_challenge", challenge.as_str()));

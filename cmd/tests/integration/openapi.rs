@@ -66,6 +66,7 @@ fn document_is_openapi_3_0_with_hydra_shapes() {
             "/.well-known/jwks.json",
             "/oauth2/token",
             "/oauth2/revoke",
+            "/oauth2/par",
             "/oauth2/auth",
             "/.well-known/openid-configuration",
             "/.well-known/oauth-authorization-server",

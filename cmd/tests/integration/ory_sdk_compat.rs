@@ -48,8 +48,9 @@ fn free_port() -> u16 {
 }
 
 /// OIDC Core, RP-Initiated Logout: Authlib (a relying-party library we did not write)
-/// logs in with PKCE, validates the ID token, calls userinfo, refreshes and logs out
-/// against the real `portunus serve all --dev` binary (compat/oidc_rp_authlib.py).
+/// logs in with PKCE, validates the ID token, calls userinfo, refreshes, logs out, and
+/// logs in again through a pushed authorization request (RFC 9126), against the real
+/// `portunus serve all --dev` binary (compat/oidc_rp_authlib.py).
 #[test]
 fn authlib_relying_party_against_serve_dev() {
     let Some(python) = std::env::var(ORY_PYTHON_VAR).ok().filter(|p| !p.is_empty()) else {

@@ -209,6 +209,8 @@ pub struct Client {
     pub token_endpoint_auth_signing_alg: String,
     pub request_object_signing_alg: String,
     pub request_uris: Vec<String>,
+    /// RFC 9126 §6: this client's authorization requests must come through `/oauth2/par`.
+    pub require_pushed_authorization_requests: bool,
     pub userinfo_signed_response_alg: String,
     pub id_token_signed_response_alg: String,
     pub post_logout_redirect_uris: Vec<String>,
@@ -259,6 +261,7 @@ impl Default for Client {
             token_endpoint_auth_signing_alg: String::new(),
             request_object_signing_alg: String::new(),
             request_uris: Vec::new(),
+            require_pushed_authorization_requests: false,
             userinfo_signed_response_alg: String::new(),
             id_token_signed_response_alg: String::new(),
             post_logout_redirect_uris: Vec::new(),

@@ -195,6 +195,9 @@ pub fn validate(body: OAuth2Client, policy: UriPolicy) -> Result<ValidatedClient
         token_endpoint_auth_signing_alg,
         request_object_signing_alg,
         request_uris,
+        require_pushed_authorization_requests: body
+            .require_pushed_authorization_requests
+            .unwrap_or(false),
         userinfo_signed_response_alg,
         id_token_signed_response_alg,
         post_logout_redirect_uris,

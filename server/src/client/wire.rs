@@ -52,8 +52,15 @@ pub struct OAuth2Client {
     /// `client_secret_basic` (default), `client_secret_post`, `private_key_jwt` or `none`.
     pub token_endpoint_auth_method: Option<String>,
     pub token_endpoint_auth_signing_alg: Option<String>,
+    /// JWS algorithm the client's request objects must be signed with (RFC 9101 §10.5,
+    /// OIDC Dynamic Client Registration §2); `none` allows unsigned ones. Empty: any
+    /// asymmetric algorithm.
     pub request_object_signing_alg: Option<String>,
+    /// URLs of request objects the client hosts (OIDC Core §6.2); only these may be
+    /// passed as `request_uri`.
     pub request_uris: Option<Vec<String>>,
+    /// RFC 9126 §6: the client must push its authorization requests to `/oauth2/par`.
+    pub require_pushed_authorization_requests: Option<bool>,
     /// `none` (plain JSON) or a JWS algorithm for signed userinfo responses.
     pub userinfo_signed_response_alg: Option<String>,
     /// JWS algorithm of this client's ID tokens (default RS256).
@@ -203,6 +210,9 @@ impl OAuth2Client {
             token_endpoint_auth_signing_alg: Some(client.token_endpoint_auth_signing_alg.clone()),
             request_object_signing_alg: Some(client.request_object_signing_alg.clone()),
             request_uris: Some(client.request_uris.clone()),
+            require_pushed_authorization_requests: Some(
+                client.require_pushed_authorization_requests,
+            ),
             userinfo_signed_response_alg: Some(client.userinfo_signed_response_alg.clone()),
             id_token_signed_response_alg: Some(client.id_token_signed_response_alg.clone()),
             post_logout_redirect_uris: Some(client.post_logout_redirect_uris.clone()),

@@ -222,6 +222,9 @@ pub struct TtlConfig {
     pub refresh_token: GoDuration,
     pub id_token: GoDuration,
     pub auth_code: GoDuration,
+    /// How long a pushed authorization request's `request_uri` stays usable (RFC 9126
+    /// §2.2 `expires_in`); 1s to 10m.
+    pub par: GoDuration,
 }
 
 impl Default for TtlConfig {
@@ -233,6 +236,7 @@ impl Default for TtlConfig {
             refresh_token: GoDuration::from_secs(720 * 3600),
             id_token: GoDuration::from_secs(3600),
             auth_code: GoDuration::from_secs(10 * 60),
+            par: GoDuration::from_secs(60),
         }
     }
 }
@@ -283,6 +287,7 @@ pub struct OAuth2Config {
     pub allow_insecure_redirect_uris: bool,
     pub client_secret_verification: ClientSecretVerificationConfig,
     pub dpop: DpopConfig,
+    pub par: ParConfig,
 }
 
 /// DPoP proofs (RFC 9449) at the token and UserInfo endpoints (`oauth2::dpop`).
@@ -316,6 +321,15 @@ impl Default for DpopConfig {
             nonce_lifespan: GoDuration::from_secs(300),
         }
     }
+}
+
+/// Pushed authorization requests (RFC 9126).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ParConfig {
+    /// RFC 9126 §5 `require_pushed_authorization_requests` for every client: the
+    /// authorization endpoint accepts only `request_uri`s from `/oauth2/par`.
+    pub required: bool,
 }
 
 /// Slow (Argon2id) client secret verifications at the token and revocation endpoints:

@@ -137,6 +137,13 @@ impl Config {
                 message: "must not exceed 5m".into(),
             });
         }
+        let par = self.ttl.par.as_std();
+        if par < std::time::Duration::from_secs(1) || par > std::time::Duration::from_secs(600) {
+            errors.push(ConfigError::Invalid {
+                key: "ttl.par".into(),
+                message: "must be between 1s and 10m".into(),
+            });
+        }
         if self.oauth2.grant.jwt.max_ttl.as_std().is_zero() {
             errors.push(ConfigError::Invalid {
                 key: "oauth2.grant.jwt.max_ttl".into(),

@@ -10,12 +10,13 @@ use crate::client::store::ClientStore;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::jwk::KeyManager;
+use crate::oauth2::authorize::request_object::RequestObjects;
 use crate::oauth2::client_auth::ClientAuthenticator;
 use crate::oauth2::dpop::DpopVerifier;
 use crate::oidc::OidcContext;
 use crate::oidc::logout::backchannel::BackChannel;
 use crate::secrets::KeyRing;
-use crate::storage::{JtiStore, TokenStore, TrustStore};
+use crate::storage::{JtiStore, PushedRequestStore, TokenStore, TrustStore};
 
 /// The OAuth 2.0 core's dependencies (docs/architecture.md, "Module dependencies").
 #[derive(Clone)]
@@ -41,6 +42,10 @@ pub struct OAuth2Context {
     pub backchannel: Arc<BackChannel>,
     /// DPoP proofs (RFC 9449), their replay checks through the shared `JtiStore`.
     pub dpop: Arc<DpopVerifier>,
+    /// Requests pushed to `/oauth2/par` (RFC 9126), until used once or expired.
+    pub pushed_requests: Arc<dyn PushedRequestStore>,
+    /// Request objects (RFC 9101): verified with the client's keys, fetched when hosted.
+    pub request_objects: Arc<RequestObjects>,
 }
 
 impl OAuth2Context {

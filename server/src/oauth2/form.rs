@@ -84,6 +84,26 @@ impl FormParams {
         Ok(self.values(name)?.iter().map(String::as_str).collect())
     }
 
+    /// Every name/value pair with a value, names in byte order, each name's values in
+    /// the order they came (what a pushed request stores, RFC 9126 §2.2).
+    pub fn to_pairs(&self) -> Result<Vec<(String, String)>, OAuth2Error> {
+        if let Some(count) = self.too_many {
+            return Err(limits::too_many_parameters(count));
+        }
+        let mut names: Vec<&String> = self.values.keys().collect();
+        names.sort();
+        Ok(names
+            .into_iter()
+            .flat_map(|name| {
+                self.values
+                    .get(name)
+                    .into_iter()
+                    .flatten()
+                    .map(move |value| (name.clone(), value.clone()))
+            })
+            .collect())
+    }
+
     /// Whether `name` is present with a value (never, when the request has too many
     /// parameters: every read then fails).
     pub fn has(&self, name: &str) -> bool {

@@ -14,6 +14,7 @@ pub mod introspect;
 pub mod issue;
 pub mod jwt_access_token;
 pub mod limits;
+pub mod par;
 pub mod pkce;
 pub mod private_key_jwt;
 pub mod request_context;

@@ -5,9 +5,10 @@
 //! the registered grants, signing algorithms from the key sets, PKCE methods from
 //! `oauth2.pkce.allow_plain`. Logout is advertised as served: RP-Initiated Logout
 //! (`end_session_endpoint`), Front-Channel and Back-Channel Logout with `sid`
-//! (`flow::logout`, `oidc::logout`). Features that do not exist yet are not advertised:
-//! request objects, the device flow, dynamic registration; introspection is admin-only,
-//! as in Hydra, so `introspection_endpoint` is absent.
+//! (`flow::logout`, `oidc::logout`). Request objects (RFC 9101) and pushed authorization
+//! requests (RFC 9126) are served. Features that do not exist yet are not advertised:
+//! the device flow, dynamic registration; introspection is admin-only, as in Hydra, so
+//! `introspection_endpoint` is absent.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -114,6 +115,20 @@ pub struct OidcConfiguration {
     /// (`oauth2.dpop.signing_algorithms`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_signing_alg_values_supported: Option<Vec<String>>,
+    /// OIDC Discovery §3: JWS algorithms of request objects (RFC 9101), `none` included
+    /// (accepted only from clients that registered it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_object_signing_alg_values_supported: Option<Vec<String>>,
+    /// OIDC Discovery §3: `request_uri`s of hosted request objects must be registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_request_uri_registration: Option<bool>,
+    /// RFC 9126 §5: the pushed authorization request endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// RFC 9126 §5: whether every authorization request must be pushed
+    /// (`oauth2.par.required`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_pushed_authorization_requests: Option<bool>,
 }
 
 /// The scopes this server gives meaning to: `openid`, the refresh-token scopes, and the
@@ -217,15 +232,17 @@ pub async fn configuration(
         token_endpoint_auth_methods_supported: auth_methods.clone(),
         token_endpoint_auth_signing_alg_values_supported: assertion_algs.clone(),
         revocation_endpoint_auth_methods_supported: auth_methods,
-        revocation_endpoint_auth_signing_alg_values_supported: assertion_algs,
+        revocation_endpoint_auth_signing_alg_values_supported: assertion_algs.clone(),
         code_challenge_methods_supported: pkce,
         scopes_supported: strings(SCOPES_SUPPORTED),
         claims_supported: strings(claims.copied()),
         // OIDC Core §5.5: the parameter is parsed and handed to the login and consent
         // apps (`oidc_context.claims`), which decide what to release.
         claims_parameter_supported: Some(true),
-        request_parameter_supported: Some(false),
-        request_uri_parameter_supported: Some(false),
+        // OIDC Core §6, RFC 9101: `request` and `request_uri` (hosted request objects
+        // and pushed requests), `oauth2::authorize::source`.
+        request_parameter_supported: Some(true),
+        request_uri_parameter_supported: Some(true),
         // Front-Channel Logout 1.0 §3 and Back-Channel Logout 1.0 §2.1: iframes and
         // logout tokens are sent, with `iss`/`sid` (front) and `sid` (back).
         frontchannel_logout_supported: Some(true),
@@ -245,6 +262,16 @@ pub async fn configuration(
                 .filter(|alg| !alg.is_symmetric())
                 .map(|alg| alg.name()),
         )),
+        request_object_signing_alg_values_supported: Some(
+            assertion_algs
+                .iter()
+                .cloned()
+                .chain(std::iter::once("none".to_owned()))
+                .collect(),
+        ),
+        require_request_uri_registration: Some(true),
+        pushed_authorization_request_endpoint: Some(url("/oauth2/par")),
+        require_pushed_authorization_requests: Some(ctx.config.oauth2.par.required),
     })
 }
 

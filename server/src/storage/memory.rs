@@ -16,6 +16,7 @@ mod flows;
 pub use flows::MemoryFlowStore;
 mod json_web_keys;
 mod jti;
+mod pushed_requests;
 mod tokens;
 mod trusts;
 
@@ -29,6 +30,8 @@ pub struct MemoryStore {
     tokens: Mutex<tokens::TokenMap>,
     /// Used client assertion ids; see `jti.rs`.
     jtis: Mutex<jti::JtiMap>,
+    /// Pushed authorization requests; see `pushed_requests.rs`.
+    pushed_requests: Mutex<pushed_requests::PushedMap>,
     /// Trusted JWT grant issuers by id; see `trusts.rs`.
     trusts: Mutex<trusts::TrustMap>,
 }

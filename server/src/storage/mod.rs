@@ -7,6 +7,7 @@ pub mod client_cache;
 pub mod flows;
 pub mod jti;
 pub mod memory;
+pub mod pushed_requests;
 pub mod sql;
 mod tokens;
 
@@ -21,6 +22,7 @@ pub use crate::error::StorageError;
 pub use crate::jwk::store::{JsonWebKeyStore, StoredJsonWebKey};
 pub use crate::trust::store::{TrustListQuery, TrustStore};
 pub use jti::JtiStore;
+pub use pushed_requests::{PushedRequest, PushedRequestStore};
 
 /// Readiness of the storage backend.
 #[async_trait]

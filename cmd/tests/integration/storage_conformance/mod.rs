@@ -13,6 +13,7 @@ mod clients;
 mod flows;
 mod json_web_keys;
 mod jti;
+mod pushed_requests;
 mod sql;
 mod token_redeem;
 mod tokens;

@@ -6,6 +6,7 @@ pub mod hybrid;
 pub mod logout;
 pub mod oauth;
 pub mod oidc;
+pub mod par;
 pub mod test_app;
 pub mod test_db;
 

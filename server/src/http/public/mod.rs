@@ -6,6 +6,7 @@ pub mod discovery;
 pub mod home;
 pub mod jwks;
 pub mod logout;
+pub mod par;
 pub mod register;
 pub mod revoke;
 pub mod token;
@@ -42,6 +43,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             web::post().to(logout::revoke_oidc_session_post),
         )
         .service(token::oauth2_token_exchange)
+        .service(par::o_auth2_pushed_authorization_request)
         .service(revoke::revoke_o_auth2_token)
         .service(discovery::discover_oidc_configuration)
         .service(discovery::discover_o_auth2_authorization_server)

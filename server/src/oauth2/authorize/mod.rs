@@ -7,6 +7,7 @@ pub mod implicit;
 pub mod oidc_params;
 pub mod redirect_uri;
 pub mod request;
+pub mod request_object;
 pub mod response;
 pub mod response_type;
 pub mod source;

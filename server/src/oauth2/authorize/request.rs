@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::redirect_uri;
 use super::response_type::ResponseType;
-use super::source::RequestSource;
+use super::source::{RequestSource, SourceContext};
 use super::validate;
 use crate::client::model::Client;
 use crate::client::validate::UriPolicy;
@@ -111,25 +111,33 @@ impl AuthorizeRequest {
     }
 }
 
-/// Parses and validates; returns the request and its client. The client and the
-/// redirect URI come first, and their errors are shown, never redirected; the request's
-/// source is resolved (`source.rs`); then every concern of `validate.rs` in turn, each
-/// error sent to the redirect target as far as it is known at that point.
+/// Parses and validates; returns the request and its client. The client (named by
+/// the request's own `client_id`, RFC 9126 §4, RFC 9101 §5) comes first; then the
+/// request's source is resolved (`source.rs`: a pushed request or request object gives
+/// the effective parameters); then the redirect URI of the effective parameters. Their
+/// errors are shown, never redirected. Then every concern of `validate.rs` in turn,
+/// each error sent to the redirect target as far as it is known at that point.
 pub async fn parse(
     ctx: &OAuth2Context,
     params: &FormParams,
     request_url: &str,
 ) -> Result<(AuthorizeRequest, Client), AuthorizeError> {
-    let (client, redirect_uri) = client_and_redirect_uri(ctx, params)
+    let client = client_of(ctx, params).await.map_err(AuthorizeError::Page)?;
+    let source = RequestSource::of(params).map_err(AuthorizeError::Page)?;
+    let effective = source
+        .resolve(&source_context(ctx), &client, params)
         .await
         .map_err(AuthorizeError::Page)?;
+    let effective = effective.as_ref();
+    let redirect_uri = redirect_uri_of(ctx, &client, effective).map_err(AuthorizeError::Page)?;
     let mut target = RedirectTarget {
         redirect_uri,
         state: None,
         response_mode: ResponseMode::Query,
         issuer: ctx.config.issuer(),
     };
-    match validate(ctx, &client, params, &mut target).await {
+    let pushed = source.is_pushed();
+    match validate(ctx, &client, effective, pushed, &mut target).await {
         Ok(mut request) => {
             request.target = target;
             request.request_url = request_url.to_owned();
@@ -139,23 +147,54 @@ pub async fn parse(
     }
 }
 
-/// The registered client of `client_id` and the redirect URI the response may go to
-/// (RFC 6749 §3.1.2.3, exact matching).
-async fn client_and_redirect_uri(
+/// Validates a request pushed to `/oauth2/par` by `client` (RFC 9126 §2.1: "the
+/// authorization server MUST validate the request the same way as at the authorization
+/// endpoint"): `params` are its effective parameters (a request object already
+/// resolved). Every error is the plain error, for the PAR response.
+pub async fn validate_pushed(
     ctx: &OAuth2Context,
+    client: &Client,
     params: &FormParams,
-) -> Result<(Client, String), OAuth2Error> {
+) -> Result<AuthorizeRequest, OAuth2Error> {
+    let redirect_uri = redirect_uri_of(ctx, client, params)?;
+    let mut target = RedirectTarget {
+        redirect_uri,
+        state: None,
+        response_mode: ResponseMode::Query,
+        issuer: ctx.config.issuer(),
+    };
+    validate(ctx, client, params, true, &mut target).await
+}
+
+/// What the request sources need, from the context.
+pub fn source_context(ctx: &OAuth2Context) -> SourceContext<'_> {
+    SourceContext {
+        pushed_requests: ctx.pushed_requests.as_ref(),
+        request_objects: ctx.request_objects.as_ref(),
+        now: ctx.clock.now(),
+    }
+}
+
+/// The registered client of `client_id`.
+async fn client_of(ctx: &OAuth2Context, params: &FormParams) -> Result<Client, OAuth2Error> {
     let client_id = params.require("client_id")?;
-    let client = ctx.clients.get_client(client_id).await?.ok_or_else(|| {
+    ctx.clients.get_client(client_id).await?.ok_or_else(|| {
         OAuth2Error::new(ErrorKind::InvalidClient).with_hint(format!(
             "No client with id {} is registered.",
             quoted(client_id)
         ))
-    })?;
+    })
+}
+
+/// The redirect URI the response may go to (RFC 6749 §3.1.2.3, exact matching).
+fn redirect_uri_of(
+    ctx: &OAuth2Context,
+    client: &Client,
+    params: &FormParams,
+) -> Result<String, OAuth2Error> {
     let given = params.get("redirect_uri")?;
     let policy = UriPolicy::from_config(&ctx.config);
-    let redirect_uri = redirect_uri::resolve(&client, given, policy)?;
-    Ok((client, redirect_uri))
+    redirect_uri::resolve(client, given, policy)
 }
 
 /// Everything after the redirect URI, in order; `target` follows what is known (the
@@ -165,6 +204,7 @@ async fn validate(
     ctx: &OAuth2Context,
     client: &Client,
     params: &FormParams,
+    pushed: bool,
     target: &mut RedirectTarget,
 ) -> Result<AuthorizeRequest, OAuth2Error> {
     target.state = params.get("state")?.map(str::to_owned);
@@ -172,8 +212,7 @@ async fn validate(
     if let Some(mode) = given_mode {
         target.response_mode = mode;
     }
-    let params = RequestSource::of(params)?.resolve(params);
-    let params = params.as_ref();
+    validate::pushed_if_required(&ctx.config, client, pushed)?;
     let response_type = validate::response_type(params)?;
     target.response_mode = given_mode.unwrap_or(response_type.default_mode());
     validate::response_type_allowed(&ctx.config, client, response_type, target.response_mode)?;

@@ -30,6 +30,29 @@ pub fn response_mode(params: &FormParams) -> Result<Option<ResponseMode>, OAuth2
     }
 }
 
+/// RFC 9126 §5–6: with `oauth2.par.required`, or for a client registered with
+/// `require_pushed_authorization_requests`, only pushed requests are accepted.
+pub fn pushed_if_required(
+    config: &Config,
+    client: &Client,
+    pushed: bool,
+) -> Result<(), OAuth2Error> {
+    if pushed {
+        return Ok(());
+    }
+    if config.oauth2.par.required {
+        return Err(OAuth2Error::invalid_request(
+            "This server requires pushed authorization requests: push the request to the pushed_authorization_request_endpoint and send its request_uri (RFC 9126 Section 5).",
+        ));
+    }
+    if client.require_pushed_authorization_requests {
+        return Err(OAuth2Error::invalid_request(
+            "The OAuth 2.0 Client is registered with require_pushed_authorization_requests: push the request to the pushed_authorization_request_endpoint and send its request_uri (RFC 9126 Section 6).",
+        ));
+    }
+    Ok(())
+}
+
 /// `response_type` (RFC 6749 §3.1.1, OIDC Core §3): required, and one of the
 /// combinations this server issues.
 pub fn response_type(params: &FormParams) -> Result<ResponseType, OAuth2Error> {

@@ -36,7 +36,7 @@ pub struct PrivateKeyJwt {
     keys: ClientKeys,
     jtis: Arc<dyn JtiStore>,
     clock: Arc<dyn Clock>,
-    /// What `aud` may name: the token endpoint URL, then the issuer.
+    /// What `aud` may name: the token endpoint URL, the issuer, the PAR endpoint URL.
     audiences: Vec<String>,
 }
 
@@ -50,8 +50,10 @@ impl std::fmt::Debug for PrivateKeyJwt {
 
 impl PrivateKeyJwt {
     /// OIDC Core §9: "The Audience SHOULD be the URL of the Authorization Server's Token
-    /// Endpoint"; RFC 7523 §3 also allows the issuer. Both are accepted, at the token
-    /// and the revocation endpoint alike.
+    /// Endpoint"; RFC 7523 §3 also allows the issuer. Both are accepted, at the token,
+    /// revocation and PAR endpoints alike, and so is the PAR endpoint's URL (RFC 9126
+    /// §2: "the token endpoint URL or the URL of the pushed authorization request
+    /// endpoint" may be accepted beside the issuer).
     pub fn new(
         config: &Config,
         jtis: Arc<dyn JtiStore>,
@@ -64,6 +66,7 @@ impl PrivateKeyJwt {
             audiences: vec![
                 format!("{}/oauth2/token", config.public_url()),
                 config.issuer(),
+                format!("{}/oauth2/par", config.public_url()),
             ],
         })
     }

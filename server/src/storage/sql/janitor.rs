@@ -15,7 +15,8 @@ use diesel::sql_types::{Bool, Timestamp};
 
 use super::connection::DbConnection;
 use super::schema::{
-    authentication_sessions, consent_grants, oauth2_flow_steps, oauth2_jti, oauth2_tokens,
+    authentication_sessions, consent_grants, oauth2_flow_steps, oauth2_jti, oauth2_pushed_requests,
+    oauth2_tokens,
 };
 use super::{SqlStore, count, map_diesel, to_column};
 use crate::storage::StorageError;
@@ -31,6 +32,8 @@ pub enum ExpiredKind {
     LoginSessions,
     /// Used client-assertion ids past the assertion's `exp`.
     Jti,
+    /// Pushed authorization requests (RFC 9126) past their expiry, used or not.
+    PushedRequests,
     /// Granted consents nothing needs any more: not remembered (or remembered until a
     /// time before the cut-off), handled before the cut-off, their authentication
     /// session gone or expired, and no unexpired token of the same subject and client.
@@ -40,11 +43,12 @@ pub enum ExpiredKind {
 impl ExpiredKind {
     /// In the order a run cleans them: tokens and sessions before the consents whose
     /// retention depends on them.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Tokens,
         Self::FlowSteps,
         Self::LoginSessions,
         Self::Jti,
+        Self::PushedRequests,
         Self::Consents,
     ];
 
@@ -54,6 +58,7 @@ impl ExpiredKind {
             Self::FlowSteps => "flow steps",
             Self::LoginSessions => "authentication sessions",
             Self::Jti => "client assertion ids",
+            Self::PushedRequests => "pushed authorization requests",
             Self::Consents => "consents",
         }
     }
@@ -148,6 +153,20 @@ fn delete_batch(
                 return Ok(0);
             }
             diesel::delete(oauth2_jti::table.filter(oauth2_jti::id.eq_any(&keys))).execute(conn)
+        }
+        ExpiredKind::PushedRequests => {
+            let keys: Vec<String> = oauth2_pushed_requests::table
+                .select(oauth2_pushed_requests::id)
+                .filter(oauth2_pushed_requests::expires_at.lt(before))
+                .limit(n)
+                .load(conn)?;
+            if keys.is_empty() {
+                return Ok(0);
+            }
+            diesel::delete(
+                oauth2_pushed_requests::table.filter(oauth2_pushed_requests::id.eq_any(&keys)),
+            )
+            .execute(conn)
         }
         ExpiredKind::Consents => delete_consent_batch(conn, before, n),
     }

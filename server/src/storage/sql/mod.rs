@@ -20,6 +20,7 @@ mod json_web_keys;
 mod jti;
 mod migrations;
 mod mysql;
+mod pushed_requests;
 mod schema;
 mod token_batch;
 mod tokens;

@@ -105,6 +105,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Pushed authorization requests (`storage::pushed_requests::PushedRequestStore`),
+    /// keyed by `pushed_requests::pushed_request_key`.
+    oauth2_pushed_requests (id) {
+        id -> Text,
+        client_id -> Text,
+        parameters -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     /// Trusted JWT grant issuers (`trust::TrustStore`): `scope` space-separated,
     /// `public_jwk` JSON, `subject` empty when `allow_any_subject`.
     oauth2_trusted_jwt_issuers (id) {

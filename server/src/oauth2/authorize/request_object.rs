@@ -1,0 +1,358 @@
+//! Request objects (RFC 9101, OIDC Core §6): an authorization request as a JWT, passed
+//! by value (`request`) or by reference (`request_uri` naming a URL the client
+//! registered in `request_uris`, fetched through the SSRF guard).
+//!
+//! The object must be signed by one of the client's keys (`jwks` or `jwks_uri`, the
+//! same key resolution as `private_key_jwt`) with the algorithm it registered as
+//! `request_object_signing_alg`; unsigned objects (`alg: none`) only when it registered
+//! `none`. Encrypted objects (JWE) are refused. RFC 9101 §6.3: only the object's
+//! parameters are used; `client_id` and `response_type` given beside it must match.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::client::model::Client;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::{ErrorKind, OAuth2Error, quoted};
+use crate::jwk::Algorithm;
+use crate::oauth2::form::FormParams;
+use crate::oauth2::private_key_jwt::{CLOCK_SKEW, ClientKeys};
+use crate::outbound::GuardedFetcher;
+
+/// The longest request object accepted, in bytes (a request with every OpenID Connect
+/// parameter and a large `claims` object is a few KiB).
+pub const MAX_REQUEST_OBJECT_LEN: usize = 64 * 1024;
+
+/// The JWT claims that describe the object itself, not the authorization request
+/// (RFC 7519 §4.1); they are not turned into parameters.
+const JWT_CLAIMS: [&str; 6] = ["iss", "aud", "exp", "nbf", "iat", "jti"];
+
+/// `invalid_request_object` (RFC 9101 §6.3, OIDC Core §3.1.2.6) with `hint`.
+pub fn invalid(hint: impl Into<String>) -> OAuth2Error {
+    OAuth2Error::new(ErrorKind::InvalidRequestObject).with_hint(hint)
+}
+
+/// `invalid_request_uri` (OIDC Core §3.1.2.6, RFC 9126 §4) with `hint`.
+pub fn invalid_uri(hint: impl Into<String>) -> OAuth2Error {
+    OAuth2Error::new(ErrorKind::InvalidRequestUri).with_hint(hint)
+}
+
+/// Verifies request objects and turns them into the request's parameters.
+pub struct RequestObjects {
+    keys: ClientKeys,
+    fetcher: GuardedFetcher,
+    clock: Arc<dyn Clock>,
+    /// RFC 9101 §4: the object's `aud` is the issuer identifier.
+    issuer: String,
+}
+
+impl std::fmt::Debug for RequestObjects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestObjects")
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+fn decode(segment: &str, what: &str) -> Result<Map<String, Value>, OAuth2Error> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| invalid(format!("The request object's {what} is not base64url.")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|_| invalid(format!("The request object's {what} is not a JSON object.")))
+}
+
+fn string<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    claims.get(name).and_then(Value::as_str)
+}
+
+impl RequestObjects {
+    pub fn new(config: &Config, clock: Arc<dyn Clock>) -> Result<Self, reqwest::Error> {
+        Ok(Self {
+            keys: ClientKeys::new(GuardedFetcher::new(&config.clients.http)?),
+            fetcher: GuardedFetcher::new(&config.clients.http)?,
+            clock,
+            issuer: config.issuer(),
+        })
+    }
+
+    /// OIDC Core §6.2: the request object at `uri`, which `client` must have registered
+    /// in `request_uris` (exactly), fetched through the SSRF guard.
+    pub async fn fetch(&self, client: &Client, uri: &str) -> Result<String, OAuth2Error> {
+        if !client
+            .request_uris
+            .iter()
+            .any(|registered| registered == uri)
+        {
+            return Err(invalid_uri(format!(
+                "The request_uri {} is not one of the OAuth 2.0 Client's registered request_uris.",
+                quoted(uri)
+            )));
+        }
+        let body = self.fetcher.fetch(uri).await.map_err(|why| {
+            invalid_uri(format!(
+                "The request_uri {} could not be fetched: {why}.",
+                quoted(uri)
+            ))
+        })?;
+        Ok(body.trim().to_owned())
+    }
+
+    /// The parameters of the request object `jwt` of `client` (RFC 9101 §6.3), checked
+    /// against the parameters `outer` it came with.
+    pub async fn resolve(
+        &self,
+        client: &Client,
+        jwt: &str,
+        outer: &FormParams,
+    ) -> Result<FormParams, OAuth2Error> {
+        let claims = self.verify(client, jwt).await?;
+        check_claims(&claims, client, &self.issuer, self.clock.now())?;
+        for name in ["client_id", "response_type"] {
+            if let (Some(inside), Some(beside)) = (string(&claims, name), outer.get(name)?)
+                && inside != beside
+            {
+                return Err(invalid(format!(
+                    "The request object's {name} differs from the {name} parameter (RFC 9101 Section 6.3)."
+                )));
+            }
+        }
+        Ok(FormParams::new(parameters(&claims, &client.client_id)?))
+    }
+
+    /// The verified claims: the JWS signature by one of the client's keys with the
+    /// algorithm it registered, or `alg: none` when it registered `none`.
+    async fn verify(&self, client: &Client, jwt: &str) -> Result<Map<String, Value>, OAuth2Error> {
+        if jwt.len() > MAX_REQUEST_OBJECT_LEN {
+            return Err(invalid(format!(
+                "The request object is larger than {MAX_REQUEST_OBJECT_LEN} bytes."
+            )));
+        }
+        let segments: Vec<&str> = jwt.split('.').collect();
+        let [header, payload, signature] = segments.as_slice() else {
+            return Err(invalid(if segments.len() == 5 {
+                "Encrypted request objects (JWE) are not supported; send a signed request object (JWS)."
+            } else {
+                "The request object is not a compact JWS (three dot-separated parts)."
+            }));
+        };
+        let header = decode(header, "header")?;
+        let alg = string(&header, "alg").unwrap_or_default();
+        let registered = client.request_object_signing_alg.as_str();
+        if alg == "none" {
+            if registered != "none" {
+                return Err(invalid(
+                    "Unsigned request objects (alg none) are refused: the OAuth 2.0 Client has not registered request_object_signing_alg none.",
+                ));
+            }
+            if !signature.is_empty() {
+                return Err(invalid(
+                    "An unsigned request object has an empty signature.",
+                ));
+            }
+            return decode(payload, "payload");
+        }
+        let parsed = Algorithm::parse(alg)
+            .filter(|alg| !alg.is_symmetric())
+            .ok_or_else(|| {
+                invalid(format!(
+                    "The request object's algorithm {} is not accepted; sign it with the OAuth 2.0 Client's private key (e.g. RS256, PS256, ES256).",
+                    quoted(alg)
+                ))
+            })?;
+        if !registered.is_empty() && registered != parsed.name() {
+            return Err(invalid(format!(
+                "The request object is signed with {parsed}, but the OAuth 2.0 Client registered request_object_signing_alg {registered}."
+            )));
+        }
+        let kid = string(&header, "kid");
+        let verifier = self
+            .keys
+            .verifier(client, kid, self.clock.now())
+            .await
+            .map_err(|err| invalid(err.hint.unwrap_or_default()))?;
+        let verified = verifier.verify(jwt).map_err(|e| {
+            invalid(format!(
+                "The request object could not be verified with the OAuth 2.0 Client's keys: {e}."
+            ))
+        })?;
+        Ok(verified.claims)
+    }
+}
+
+fn timestamp(
+    claims: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<DateTime<Utc>>, OAuth2Error> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(value) => value
+            .as_i64()
+            .or_else(|| value.as_f64().map(|f| f as i64))
+            .and_then(|secs| DateTime::from_timestamp(secs, 0))
+            .map(Some)
+            .ok_or_else(|| {
+                invalid(format!(
+                    "The request object's claim '{name}' must be a NumericDate (RFC 7519 Section 2)."
+                ))
+            }),
+    }
+}
+
+/// RFC 9101 §4 and §10.2: a signed object names the client as `iss` and the issuer in
+/// `aud` (also checked when an unsigned object carries them); `exp` not passed, `nbf`
+/// and `iat` not in the future beyond [`CLOCK_SKEW`]; no nested `request` or
+/// `request_uri` (RFC 9101 §4: "MUST NOT").
+fn check_claims(
+    claims: &Map<String, Value>,
+    client: &Client,
+    issuer: &str,
+    now: DateTime<Utc>,
+) -> Result<(), OAuth2Error> {
+    let signed = client.request_object_signing_alg != "none";
+    match string(claims, "iss") {
+        Some(iss) if iss == client.client_id => {}
+        None if !signed => {}
+        _ => {
+            return Err(invalid(
+                "The request object's claim 'iss' must be the client_id (RFC 9101 Section 4).",
+            ));
+        }
+    }
+    let aud: Vec<&str> = match claims.get("aud") {
+        Some(Value::String(one)) => vec![one.as_str()],
+        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if (signed || claims.contains_key("aud")) && !aud.contains(&issuer) {
+        return Err(invalid(format!(
+            "The request object's claim 'aud' must contain the issuer {} (RFC 9101 Section 4).",
+            quoted(issuer)
+        )));
+    }
+    if let Some(exp) = timestamp(claims, "exp")?
+        && exp <= now
+    {
+        return Err(invalid(format!("The request object expired at {exp}.")));
+    }
+    for name in ["nbf", "iat"] {
+        if let Some(at) = timestamp(claims, name)?
+            && at > now + CLOCK_SKEW
+        {
+            return Err(invalid(format!(
+                "The request object's claim '{name}' ({at}) lies in the future."
+            )));
+        }
+    }
+    for nested in ["request", "request_uri"] {
+        if claims.contains_key(nested) {
+            return Err(invalid(format!(
+                "A request object must not contain the {nested} parameter (RFC 9101 Section 4)."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The object's claims as request parameters: strings as they are, numbers and booleans
+/// in their JSON form, objects (`claims`) as JSON text, arrays as one parameter per
+/// element; the JWT's own claims left out; `client_id` added when the object lacks it.
+fn parameters(
+    claims: &Map<String, Value>,
+    client_id: &str,
+) -> Result<Vec<(String, String)>, OAuth2Error> {
+    fn text(value: &Value) -> Option<String> {
+        match value {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
+    }
+    let mut pairs = Vec::new();
+    for (name, value) in claims {
+        if JWT_CLAIMS.contains(&name.as_str()) {
+            continue;
+        }
+        match value {
+            Value::Array(items) => {
+                pairs.extend(items.iter().filter_map(text).map(|v| (name.clone(), v)));
+            }
+            other => pairs.extend(text(other).map(|v| (name.clone(), v))),
+        }
+    }
+    if !claims.contains_key("client_id") {
+        pairs.push(("client_id".to_owned(), client_id.to_owned()));
+    }
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn client(alg: &str) -> Client {
+        Client {
+            client_id: "app".into(),
+            request_object_signing_alg: alg.into(),
+            ..Client::default()
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(2_000_000_000, 0).unwrap()
+    }
+
+    fn object(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    const ISSUER: &str = "https://auth.example.com";
+
+    #[test]
+    fn rfc9101_4_iss_and_aud_are_required_of_signed_objects() {
+        let ok = object(json!({"iss": "app", "aud": ISSUER, "exp": 2_000_000_060}));
+        check_claims(&ok, &client("ES256"), ISSUER, now()).unwrap();
+        for bad in [
+            json!({"aud": ISSUER}),
+            json!({"iss": "other", "aud": ISSUER}),
+            json!({"iss": "app"}),
+            json!({"iss": "app", "aud": "https://elsewhere.example"}),
+            json!({"iss": "app", "aud": ISSUER, "exp": 2_000_000_000}),
+            json!({"iss": "app", "aud": ISSUER, "nbf": 2_000_000_100}),
+            json!({"iss": "app", "aud": ISSUER, "exp": "tomorrow"}),
+            json!({"iss": "app", "aud": ISSUER, "request_uri": "https://x.example"}),
+        ] {
+            let err = check_claims(&object(bad.clone()), &client(""), ISSUER, now()).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::InvalidRequestObject, "{bad}");
+        }
+        // An unsigned object may leave iss and aud out.
+        check_claims(&object(json!({})), &client("none"), ISSUER, now()).unwrap();
+    }
+
+    #[test]
+    fn rfc9101_6_3_claims_become_parameters() {
+        let claims = object(json!({
+            "iss": "app", "aud": ISSUER, "exp": 1, "jti": "x",
+            "response_type": "code", "max_age": 300,
+            "claims": {"id_token": {"email": null}},
+            "audience": ["https://a.example", "https://b.example"],
+            "state": null,
+        }));
+        let params = FormParams::new(parameters(&claims, "app").unwrap());
+        assert_eq!(params.get("response_type").unwrap(), Some("code"));
+        assert_eq!(params.get("max_age").unwrap(), Some("300"));
+        assert_eq!(params.get("client_id").unwrap(), Some("app"));
+        assert_eq!(params.all("audience").unwrap().len(), 2);
+        assert!(params.get("claims").unwrap().unwrap().contains("email"));
+        for jwt_claim in JWT_CLAIMS {
+            assert!(!params.has(jwt_claim), "{jwt_claim}");
+        }
+        assert!(!params.has("state"));
+    }
+}
