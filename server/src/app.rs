@@ -177,6 +177,8 @@ impl ApplicationBuilder {
             key_manager,
             clients,
             tokens: store.clone(),
+            trusts: store.clone(),
+            jtis: store.clone(),
             client_auth,
             backchannel,
         };

@@ -24,6 +24,7 @@ pub mod secrets;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod trust;
 
 pub use app::{Application, ApplicationHandle, BuildError};
 pub use config::Config;

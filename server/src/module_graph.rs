@@ -36,7 +36,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "pagination",
         ],
     ),
-    ("storage", &["client", "clock", "duration", "error", "jwk"]),
+    ("trust", &["clock", "error", "jwk", "pagination"]),
+    (
+        "storage",
+        &["client", "clock", "duration", "error", "jwk", "trust"],
+    ),
     ("health", &["storage"]),
     (
         "oidc",
@@ -48,7 +52,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "oauth2",
         &[
             "client", "clock", "config", "duration", "error", "html", "jwk", "oidc", "outbound",
-            "secrets", "storage",
+            "secrets", "storage", "trust",
         ],
     ),
     (
@@ -91,6 +95,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "pagination",
             "state",
             "storage",
+            "trust",
         ],
     ),
     (

@@ -118,6 +118,8 @@ impl AppState {
             key_manager,
             clients: store.clone(),
             tokens: store.clone(),
+            trusts: store.clone(),
+            jtis: store.clone(),
             client_auth: Arc::new(client_auth),
             backchannel: Arc::new(backchannel),
         };

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::oidc_discovery::{discover, list};
-use crate::support::assertion::{EC_1, claims, jwks};
+use crate::support::assertion::{EC_1, EC_2, JWT_BEARER_GRANT, claims, grant_claims, jwks, trust};
 use crate::support::browser::{Browser, param};
 use crate::support::flow::{REDIRECT_URI, authorize_url, run_code_flow};
 use crate::support::{TestApp, TestBackend, per_backend};
@@ -93,10 +93,11 @@ async fn code_tokens(app: &TestApp, method: &str, id: &str, secret: &str) -> (u1
 async fn every_advertised_grant_and_auth_method_works(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
     let doc = discover(&app).await;
+    trust(&app, "https://idp.example", None, &EC_2, &[]).await;
     for method in list(&doc, "token_endpoint_auth_methods_supported") {
         let mut body = json!({
             "redirect_uris": [REDIRECT_URI],
-            "grant_types": ["authorization_code", "refresh_token", "client_credentials"],
+            "grant_types": ["authorization_code", "refresh_token", "client_credentials", JWT_BEARER_GRANT],
             "response_types": ["code"],
             "scope": "openid offline",
             "token_endpoint_auth_method": method,
@@ -128,6 +129,12 @@ async fn every_advertised_grant_and_auth_method_works(backend: TestBackend) {
                         continue;
                     }
                     (status, body)
+                }
+                JWT_BEARER_GRANT => {
+                    let claims = grant_claims(&app, "https://idp.example", "ada");
+                    let assertion = EC_2.sign(&claims);
+                    let fields = [("grant_type", JWT_BEARER_GRANT), ("assertion", &assertion)];
+                    token(&app, auth_for(&app, &method, id, &secret), &fields).await
                 }
                 other => panic!("advertised grant {other} has no test"),
             };
@@ -173,7 +180,6 @@ async fn nothing_unadvertised_works(backend: TestBackend) {
     for grant in [
         "implicit",
         "password",
-        "urn:ietf:params:oauth:grant-type:jwt-bearer",
         "urn:ietf:params:oauth:grant-type:device_code",
         "urn:ietf:params:oauth:grant-type:token-exchange",
     ] {

@@ -71,6 +71,8 @@ fn document_is_openapi_3_0_with_hydra_shapes() {
             "/.well-known/oauth-authorization-server",
             "/userinfo",
             "/oauth2/sessions/logout",
+            "/oauth2/register",
+            "/oauth2/register/{id}",
         ];
         assert!(
             path.starts_with("/admin/") || public.contains(&path.as_str()),
@@ -106,6 +108,10 @@ fn document_is_openapi_3_0_with_hydra_shapes() {
         "get_o_auth2_logout_request",
         "accept_o_auth2_logout_request",
         "reject_o_auth2_logout_request",
+        "create_oidc_dynamic_client",
+        "get_oidc_dynamic_client",
+        "set_oidc_dynamic_client",
+        "delete_oidc_dynamic_client",
     ] {
         assert!(operation_ids.contains(id), "missing {id}");
     }

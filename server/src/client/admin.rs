@@ -56,8 +56,21 @@ pub async fn create(
     config: &Config,
     body: OAuth2Client,
 ) -> Result<ClientWithSecret, OAuth2Error> {
+    create_with(store, clock, config, body, None).await
+}
+
+/// [`create`], storing `registration_access_token_hash` with the client (dynamic
+/// registration, `client::registration`).
+pub(crate) async fn create_with(
+    store: &dyn ClientStore,
+    clock: &dyn Clock,
+    config: &Config,
+    body: OAuth2Client,
+    registration_access_token_hash: Option<String>,
+) -> Result<ClientWithSecret, OAuth2Error> {
     let ValidatedClient { mut client, secret } =
         validate::validate(body, validate::UriPolicy::from_config(config))?;
+    client.registration_access_token_hash = registration_access_token_hash;
     sector::check(config, &client).await?;
     if client.client_id.is_empty() {
         client.client_id = uuid::Uuid::new_v4().to_string();
@@ -96,6 +109,22 @@ pub async fn replace(
     body: OAuth2Client,
 ) -> Result<ClientWithSecret, OAuth2Error> {
     let existing = get(store, id).await?;
+    replace_existing(store, clock, config, existing, body, None).await
+}
+
+/// [`replace`] of a client already loaded (dynamic registration loads it to check the
+/// registration access token first). A registered client's management token hash is
+/// kept, or replaced by `rotated_token_hash` in the same write (RFC 7592 §2.2).
+pub(crate) async fn replace_existing(
+    store: &dyn ClientStore,
+    clock: &dyn Clock,
+    config: &Config,
+    existing: Client,
+    body: OAuth2Client,
+    rotated_token_hash: Option<String>,
+) -> Result<ClientWithSecret, OAuth2Error> {
+    let id = existing.client_id.clone();
+    let id = id.as_str();
     if let Some(body_id) = body
         .client_id
         .as_deref()
@@ -107,7 +136,7 @@ pub async fn replace(
     }
     let validated = validate::validate(body, validate::UriPolicy::from_config(config))?;
     sector::check(config, &validated.client).await?;
-    store_replacement(store, clock, existing, validated).await
+    store_replacement(store, clock, existing, validated, rotated_token_hash).await
 }
 
 /// Applies an RFC 6902 JSON Patch to the client's wire form, then validates and stores
@@ -135,7 +164,7 @@ pub async fn patch(
     }
     let validated = validate::validate(body, validate::UriPolicy::from_config(config))?;
     sector::check(config, &validated.client).await?;
-    store_replacement(store, clock, existing, validated).await
+    store_replacement(store, clock, existing, validated, None).await
 }
 
 /// RFC 6902 §5: the patch applies whole or not at all. The document is a copy that an
@@ -204,11 +233,15 @@ async fn store_replacement(
     clock: &dyn Clock,
     existing: Client,
     validated: ValidatedClient,
+    rotated_token_hash: Option<String>,
 ) -> Result<ClientWithSecret, OAuth2Error> {
     let ValidatedClient { mut client, secret } = validated;
     client.client_id = existing.client_id.clone();
     client.created_at = existing.created_at;
     client.updated_at = stored_now(clock);
+    // An admin replacement keeps a registered client's RFC 7592 management token.
+    client.registration_access_token_hash =
+        rotated_token_hash.or_else(|| existing.registration_access_token_hash.clone());
     let secret = assign_secret(&mut client, secret, existing.secret_hash).await?;
     if !store.update_client(&client).await? {
         return Err(not_found(&existing.client_id));

@@ -4,6 +4,7 @@
 pub mod admin;
 mod argon2id;
 pub mod model;
+pub mod registration;
 pub mod secret;
 pub mod sector;
 pub mod store;

@@ -225,6 +225,10 @@ pub struct Client {
     pub dpop_bound_access_tokens: bool,
     #[serde(flatten)]
     pub lifespans: ClientLifespans,
+    /// SHA-256 of the RFC 7592 registration access token of a dynamically registered
+    /// client (`client::registration`); kept in the document, never on the wire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_access_token_hash: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -268,6 +272,7 @@ impl Default for Client {
             access_token_strategy: None,
             dpop_bound_access_tokens: false,
             lifespans: ClientLifespans::default(),
+            registration_access_token_hash: None,
             created_at: DateTime::<Utc>::UNIX_EPOCH,
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
         }

@@ -368,6 +368,34 @@ impl Default for PkceConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct GrantConfig {
     pub refresh_token: RefreshTokenGrantConfig,
+    pub jwt: JwtGrantConfig,
+}
+
+/// The JWT bearer grant (RFC 7523 §2.1, `oauth2::grants::jwt_bearer`), with Hydra's
+/// keys (`oauth2.grant.jwt.*`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct JwtGrantConfig {
+    /// Accept assertions without `jti` (then they cannot be checked for replay).
+    pub jti_optional: bool,
+    /// Accept assertions without `iat` (then `max_ttl` counts from now).
+    pub iat_optional: bool,
+    /// The longest an assertion may be valid: `exp` − `iat` (or − now) at most.
+    pub max_ttl: GoDuration,
+    /// Hydra's switch: `true` (the default) grants none of the assertion's `aud`
+    /// values to the access token; `false` copies them (Hydra's legacy behaviour).
+    pub omit_assertion_audience: bool,
+}
+
+impl Default for JwtGrantConfig {
+    fn default() -> Self {
+        Self {
+            jti_optional: false,
+            iat_optional: false,
+            max_ttl: GoDuration::from_secs(720 * 3600),
+            omit_assertion_audience: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -405,6 +433,21 @@ pub struct StrategiesConfig {
 pub struct OidcConfig {
     pub jwks: JwksConfig,
     pub subject_identifiers: SubjectIdentifiersConfig,
+    pub dynamic_client_registration: DynamicClientRegistrationConfig,
+}
+
+/// Hydra's `oidc.dynamic_client_registration` (RFC 7591, RFC 7592, OIDC Dynamic Client
+/// Registration 1.0): `POST /oauth2/register` on the public listener. Off by default.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct DynamicClientRegistrationConfig {
+    pub enabled: bool,
+    /// The scope a client gets when its registration names none (Hydra's key).
+    pub default_scope: Vec<String>,
+    /// RFC 7591 §3 initial access tokens (a Portunus addition): when any is set, a
+    /// registration must present one as `Authorization: Bearer`; when none is, anyone
+    /// may register (Hydra's behaviour).
+    pub initial_access_tokens: Vec<String>,
 }
 
 /// Hydra's `oidc.subject_identifiers` (OIDC Core §8): which `subject_type`s clients may

@@ -56,6 +56,20 @@ impl Config {
                 ),
             });
         }
+        if let Some(index) = self
+            .oidc
+            .dynamic_client_registration
+            .initial_access_tokens
+            .iter()
+            .position(|t| t.chars().count() < MIN_API_KEY_LEN)
+        {
+            errors.push(ConfigError::Invalid {
+                key: format!("oidc.dynamic_client_registration.initial_access_tokens[{index}]"),
+                message: format!(
+                    "each initial access token must be at least {MIN_API_KEY_LEN} characters long: it lets its holder register clients"
+                ),
+            });
+        }
         for (name, list) in [
             (
                 "serve.public.trusted_proxies",
@@ -121,6 +135,12 @@ impl Config {
             errors.push(ConfigError::Invalid {
                 key: "oauth2.grant.refresh_token.rotation_grace_period".into(),
                 message: "must not exceed 5m".into(),
+            });
+        }
+        if self.oauth2.grant.jwt.max_ttl.as_std().is_zero() {
+            errors.push(ConfigError::Invalid {
+                key: "oauth2.grant.jwt.max_ttl".into(),
+                message: "must be longer than 0s".into(),
             });
         }
         self.validate_dpop(&mut errors);
@@ -287,6 +307,24 @@ mod tests {
         assert!(config.validate().is_ok());
         config.serve.admin.api_key = None;
         assert!(config.validate().is_ok(), "no key: Hydra's open admin API");
+    }
+
+    #[test]
+    fn short_initial_access_tokens_are_refused() {
+        let mut config = valid();
+        let dcr = &mut config.oidc.dynamic_client_registration;
+        dcr.initial_access_tokens = vec!["t".repeat(MIN_API_KEY_LEN), "short".into()];
+        let err = error_of(&config);
+        assert!(
+            err.contains("oidc.dynamic_client_registration.initial_access_tokens[1]"),
+            "{err}"
+        );
+        assert!(!err.contains("short\""), "never echoed: {err}");
+        config
+            .oidc
+            .dynamic_client_registration
+            .initial_access_tokens = vec!["t".repeat(MIN_API_KEY_LEN)];
+        assert!(config.validate().is_ok());
     }
 
     #[test]

@@ -76,12 +76,7 @@ pub fn extract(
     authorization: Option<&str>,
     form: Option<&FormParams>,
 ) -> Result<String, OAuth2Error> {
-    let from_header = authorization.and_then(|value| {
-        let (scheme, token) = value.trim().split_once(' ')?;
-        scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim().to_owned())
-    });
+    let from_header = from_header(authorization);
     let from_body = match form {
         Some(form) => form
             .get("access_token")
@@ -99,6 +94,17 @@ pub fn extract(
             .with_hint("No access token was sent: use Authorization: Bearer <token> or a form body with access_token (RFC 6750 Section 2).")
             .with_www_authenticate(MISSING_CHALLENGE)),
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1; the scheme is
+/// case-insensitive), possibly empty; `None` for no header or another scheme.
+pub fn from_header(authorization: Option<&str>) -> Option<String> {
+    authorization.and_then(|value| {
+        let (scheme, token) = value.trim().split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned())
+    })
 }
 
 #[cfg(test)]

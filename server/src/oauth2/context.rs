@@ -15,7 +15,7 @@ use crate::oauth2::dpop::DpopVerifier;
 use crate::oidc::OidcContext;
 use crate::oidc::logout::backchannel::BackChannel;
 use crate::secrets::KeyRing;
-use crate::storage::TokenStore;
+use crate::storage::{JtiStore, TokenStore, TrustStore};
 
 /// The OAuth 2.0 core's dependencies (docs/architecture.md, "Module dependencies").
 #[derive(Clone)]
@@ -29,6 +29,10 @@ pub struct OAuth2Context {
     pub clients: Arc<dyn ClientStore>,
     /// Opaque tokens (access, refresh, authorization code).
     pub tokens: Arc<dyn TokenStore>,
+    /// Trusted issuers of JWT authorization grants (RFC 7523 §2.1).
+    pub trusts: Arc<dyn TrustStore>,
+    /// Used assertion ids (client assertions and JWT grants), shared by every node.
+    pub jtis: Arc<dyn JtiStore>,
     /// Client authentication at the token, revocation and introspection endpoints,
     /// with its cache.
     pub client_auth: Arc<ClientAuthenticator>,

@@ -18,6 +18,10 @@ pub const MAX_PARAMETERS: usize = 1000;
 /// standard claim with values and `essential` flags is about 2 KiB.
 pub const MAX_CLAIMS_LEN: usize = 16 * 1024;
 
+/// The `assertion` of the JWT bearer grant (RFC 7523 §2.1), in bytes: a JWS with a few
+/// kilobytes of claims and an RSA-4096 signature is far below it.
+pub const MAX_ASSERTION_LEN: usize = 16 * 1024;
+
 /// The caps of one space-separated list parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ListLimit {

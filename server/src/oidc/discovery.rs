@@ -195,7 +195,12 @@ pub async fn configuration(
         revocation_endpoint: Some(url("/oauth2/revoke")),
         end_session_endpoint: Some(url("/oauth2/sessions/logout")),
         device_authorization_endpoint: None,
-        registration_endpoint: None,
+        registration_endpoint: ctx
+            .config
+            .oidc
+            .dynamic_client_registration
+            .enabled
+            .then(|| url("/oauth2/register")),
         response_types_supported: response_types_supported(ctx),
         response_modes_supported: strings(["query", "fragment", "form_post"]),
         grant_types_supported: grant_types

@@ -17,6 +17,7 @@ pub use flows::MemoryFlowStore;
 mod json_web_keys;
 mod jti;
 mod tokens;
+mod trusts;
 
 /// An in-memory store; clients are kept ordered by id, the order `list_clients` pages in.
 #[derive(Debug, Default)]
@@ -28,6 +29,8 @@ pub struct MemoryStore {
     tokens: Mutex<tokens::TokenMap>,
     /// Used client assertion ids; see `jti.rs`.
     jtis: Mutex<jti::JtiMap>,
+    /// Trusted JWT grant issuers by id; see `trusts.rs`.
+    trusts: Mutex<trusts::TrustMap>,
 }
 
 impl MemoryStore {

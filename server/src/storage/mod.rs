@@ -19,6 +19,7 @@ pub use tokens::{StoredToken, TokenKind, TokenStore};
 pub use crate::client::store::{ClientListQuery, ClientStore};
 pub use crate::error::StorageError;
 pub use crate::jwk::store::{JsonWebKeyStore, StoredJsonWebKey};
+pub use crate::trust::store::{TrustListQuery, TrustStore};
 pub use jti::JtiStore;
 
 /// Readiness of the storage backend.

@@ -16,6 +16,7 @@ mod jti;
 mod sql;
 mod token_redeem;
 mod tokens;
+mod trusts;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -272,3 +272,53 @@ impl Drop for JwksServer {
         std::thread::spawn(move || futures::executor::block_on(handle.stop(false)));
     }
 }
+
+/// Trusts `key` for JWT bearer grants (RFC 7523 §2.1) of `issuer` about `subject` (any
+/// subject when `None`) with `scope`, for an hour of the app's clock, through the SDK;
+/// returns the relationship's id.
+pub async fn trust(
+    app: &TestApp,
+    issuer: &str,
+    subject: Option<&str>,
+    key: &TestKey,
+    scope: &[&str],
+) -> String {
+    let expires_at = app.state.clock.now() + chrono::Duration::hours(1);
+    let mut body = json!({
+        "issuer": issuer,
+        "scope": scope,
+        "jwk": key.jwk(),
+        "expires_at": expires_at.to_rfc3339(),
+    });
+    match subject {
+        Some(subject) => body["subject"] = json!(subject),
+        None => body["allow_any_subject"] = json!(true),
+    }
+    let created = app
+        .admin
+        .trust_o_auth2_jwt_grant_issuer()
+        .body(
+            serde_json::from_value::<portunus_sdk::types::TrustOAuth2JwtGrantIssuer>(body).unwrap(),
+        )
+        .send()
+        .await
+        .expect("trust the issuer");
+    created.into_inner().id
+}
+
+/// RFC 7523 §3 claims of a JWT bearer grant by `issuer` about `subject`, valid at the
+/// app's now, for its token endpoint.
+pub fn grant_claims(app: &TestApp, issuer: &str, subject: &str) -> Value {
+    let now = app.state.clock.now().timestamp();
+    json!({
+        "iss": issuer,
+        "sub": subject,
+        "aud": app.public_path("/oauth2/token"),
+        "iat": now,
+        "exp": now + 300,
+        "jti": uuid::Uuid::new_v4().to_string(),
+    })
+}
+
+/// `grant_type` of RFC 7523 §2.1.
+pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";

@@ -7,6 +7,7 @@ pub mod keys;
 pub mod logout;
 pub mod sessions;
 pub mod tokens;
+pub mod trust;
 
 use actix_web::web;
 use utoipa_actix_web::scope;
@@ -58,6 +59,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(sessions::revoke_o_auth2_login_sessions)
             .service(tokens::introspect_o_auth2_token)
             .service(tokens::delete_o_auth2_token)
+            .service(trust::list_trusted_o_auth2_jwt_grant_issuers)
+            .service(trust::trust_o_auth2_jwt_grant_issuer)
+            .service(trust::get_trusted_o_auth2_jwt_grant_issuer)
+            .service(trust::delete_trusted_o_auth2_jwt_grant_issuer)
             .route("/health/alive", web::get().to(health::alive))
             .route("/health/ready", web::get().to(health::ready)),
     );

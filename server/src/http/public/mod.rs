@@ -6,6 +6,7 @@ pub mod discovery;
 pub mod home;
 pub mod jwks;
 pub mod logout;
+pub mod register;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;
@@ -22,6 +23,7 @@ pub const UNDOCUMENTED: &[(&str, &str)] = &[
     ("/oauth2/sessions/logout", "POST"),
     ("/userinfo", "POST"),
     ("/robots.txt", "GET"),
+    ("/clients/register", "POST"),
 ];
 
 /// Documented and undocumented routes of the public listener.
@@ -47,6 +49,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .route(
             "/userinfo",
             web::post().to(userinfo::get_oidc_user_info_post),
+        )
+        .service(register::create_oidc_dynamic_client)
+        .service(register::get_oidc_dynamic_client)
+        .service(register::set_oidc_dynamic_client)
+        .service(register::delete_oidc_dynamic_client)
+        .route(
+            "/clients/register",
+            web::post().to(register::create_oidc_dynamic_client_alias),
         )
         .route("/robots.txt", web::get().to(health::robots_txt));
 }

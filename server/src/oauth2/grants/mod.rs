@@ -10,6 +10,7 @@
 
 mod authorization_code;
 mod client_credentials;
+mod jwt_bearer;
 mod presented;
 mod refresh_token;
 #[cfg(test)]
@@ -17,6 +18,7 @@ mod tests;
 
 pub use authorization_code::AuthorizationCode;
 pub use client_credentials::ClientCredentials;
+pub use jwt_bearer::JwtBearer;
 pub use refresh_token::RefreshToken;
 
 use async_trait::async_trait;
@@ -79,6 +81,7 @@ impl GrantRegistry {
             .with(AuthorizationCode)
             .with(RefreshToken)
             .with(ClientCredentials)
+            .with(JwtBearer)
     }
 
     /// Adds (or replaces) the handler of its grant type.

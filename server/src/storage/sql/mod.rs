@@ -23,6 +23,7 @@ mod mysql;
 mod schema;
 mod token_batch;
 mod tokens;
+mod trusts;
 mod writer;
 
 use std::path::PathBuf;

@@ -103,3 +103,19 @@ diesel::table! {
         expires_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    /// Trusted JWT grant issuers (`trust::TrustStore`): `scope` space-separated,
+    /// `public_jwk` JSON, `subject` empty when `allow_any_subject`.
+    oauth2_trusted_jwt_issuers (id) {
+        id -> Text,
+        issuer -> Text,
+        subject -> Text,
+        allow_any_subject -> Bool,
+        scope -> Text,
+        kid -> Text,
+        public_jwk -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
