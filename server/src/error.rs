@@ -484,7 +484,7 @@ mod tests {
 
     #[test]
     fn every_fixed_description_uses_only_rfc6749_characters() {
-        assert_eq!(ErrorKind::ALL.len(), 26);
+        assert_eq!(ErrorKind::ALL.len(), 28);
         for kind in ErrorKind::ALL {
             assert_rfc6749_chars(kind.description());
             let err = OAuth2Error::new(kind);
@@ -563,5 +563,11 @@ mod tests {
         assert_eq!(ErrorKind::TemporarilyUnavailable.status(), 503);
         assert_eq!(ErrorKind::InvalidGrant.status(), 400);
         assert_eq!(ErrorKind::NotFound.status(), 404);
+        // RFC 9449 §5, §8: 400 at the token endpoint; a resource overrides it to 401.
+        assert_eq!(ErrorKind::InvalidDpopProof.status(), 400);
+        assert_eq!(ErrorKind::UseDpopNonce.status(), 400);
+        let mut at_resource = OAuth2Error::new(ErrorKind::InvalidDpopProof);
+        at_resource.status_override = Some(401);
+        assert_eq!(at_resource.status(), 401);
     }
 }
