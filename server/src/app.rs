@@ -10,6 +10,7 @@ use actix_web::{HttpServer, web};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::http::cors::client_origins::ClientOrigins;
 use crate::jwk::{JwkError, KeyManager, KeySettings};
 use crate::oauth2::authorize::request_object::RequestObjects;
 use crate::oauth2::client_auth::{ClientAuthenticator, SecretSettings, SecretVerifier};
@@ -194,6 +195,10 @@ impl ApplicationBuilder {
             sessions: store.clone(),
             consents: store.clone(),
         };
+        // The process's Prometheus recorder (`crate::prometheus`), once.
+        if oauth2.config.serve.metrics.enabled {
+            crate::prometheus::install();
+        }
         let state = AppState::new(
             oauth2,
             cookie_keys,
@@ -209,7 +214,9 @@ impl ApplicationBuilder {
         let public = match self.public {
             Some(listener) => {
                 let data = data.clone();
-                let server = HttpServer::new(move || crate::http::public_app(data.clone()));
+                let origins = Arc::new(ClientOrigins::new(state.clients.clone()));
+                let server =
+                    HttpServer::new(move || crate::http::public_app(data.clone(), origins.clone()));
                 Some(start_server!(server, listener, self.workers, "public"))
             }
             None => None,

@@ -20,6 +20,7 @@ pub mod oidc;
 pub mod openapi_v30;
 pub mod outbound;
 pub mod pagination;
+pub mod prometheus;
 pub mod secrets;
 pub mod state;
 pub mod storage;

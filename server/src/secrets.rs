@@ -28,10 +28,12 @@ pub enum Purpose {
     ClientSecretCache,
     /// HMAC of the time slot a DPoP server nonce is valid in (RFC 9449 §8).
     DpopNonce,
+    /// HMAC of a verifiable-credential `c_nonce`: access token hash and expiry.
+    CredentialNonce,
 }
 
 impl Purpose {
-    const ALL: [Purpose; 7] = [
+    const ALL: [Purpose; 8] = [
         Self::OpaqueToken,
         Self::FlowState,
         Self::SessionData,
@@ -39,6 +41,7 @@ impl Purpose {
         Self::Cookie,
         Self::ClientSecretCache,
         Self::DpopNonce,
+        Self::CredentialNonce,
     ];
 
     fn label(self) -> &'static [u8] {
@@ -50,6 +53,7 @@ impl Purpose {
             Self::Cookie => b"portunus/v1/cookie-aead",
             Self::ClientSecretCache => b"portunus/v1/client-secret-cache-hmac",
             Self::DpopNonce => b"portunus/v1/dpop-nonce-hmac",
+            Self::CredentialNonce => b"portunus/v1/credential-nonce-hmac",
         }
     }
 

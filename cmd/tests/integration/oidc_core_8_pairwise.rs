@@ -76,15 +76,7 @@ async fn pairwise_needs_the_server_to_support_it(backend: TestBackend) {
     let (status, body) = register(&app, pairwise_body(json!({}))).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"], "invalid_client_metadata");
-    let doc: Value = app
-        .http
-        .get(app.public_path("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.discovery().await;
     assert_eq!(doc["subject_types_supported"], json!(["public"]));
 
     let app = pairwise_app(backend).await;

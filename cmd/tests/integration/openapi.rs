@@ -74,6 +74,7 @@ fn document_is_openapi_3_0_with_hydra_shapes() {
             "/oauth2/sessions/logout",
             "/oauth2/register",
             "/oauth2/register/{id}",
+            "/credentials",
         ];
         assert!(
             path.starts_with("/admin/") || public.contains(&path.as_str()),

@@ -70,15 +70,7 @@ async fn registration_is_off_by_default(backend: TestBackend) {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     let (status, _) = post(&app, "/clients/register", None, &web_app()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let discovery: Value = app
-        .http
-        .get(app.public_path("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: Value = app.discovery().await;
     assert!(
         discovery.get("registration_endpoint").is_none(),
         "{discovery}"
@@ -89,15 +81,7 @@ async fn registration_is_off_by_default(backend: TestBackend) {
 
 async fn a_registered_client_gets_credentials_and_uses_them(backend: TestBackend) {
     let app = enabled(backend).await;
-    let discovery: Value = app
-        .http
-        .get(app.public_path("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: Value = app.discovery().await;
     assert_eq!(
         discovery["registration_endpoint"],
         app.public_path("/oauth2/register")

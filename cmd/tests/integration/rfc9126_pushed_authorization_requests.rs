@@ -191,15 +191,7 @@ async fn rfc9126_5_par_required_globally(backend: TestBackend) {
     let request_uri = push_ok(&app, &client, &[]).await;
     let url = request_uri_url(&app, &client.id, &request_uri, &[]);
     login_challenge(&Browser::new(), &url).await;
-    let doc: serde_json::Value = app
-        .http
-        .get(app.public_path("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value = app.discovery().await;
     assert_eq!(doc["require_pushed_authorization_requests"], true);
 }
 

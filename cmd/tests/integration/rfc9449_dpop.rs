@@ -105,15 +105,7 @@ async fn rfc9449_5_client_credentials_opaque_and_jwt_tokens_are_bound(backend: T
     );
 
     // §5.1: discovery advertises the algorithms.
-    let discovery: Value = app
-        .http
-        .get(app.public_path("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: Value = app.discovery().await;
     assert_eq!(
         discovery["dpop_signing_alg_values_supported"],
         json!(["ES256", "PS256", "RS256", "EdDSA"])
@@ -177,7 +169,7 @@ async fn rfc9449_4_3_each_claim_wrong_in_turn_is_invalid_dpop_proof(backend: Tes
             EC_1.sign_dpop(None, &with(claims(), json!({"iat": null}))),
             "'iat'",
         ),
-        ("not-a-jwt".to_owned(), "three parts"),
+        ("not-a-jwt".to_owned(), "three dot-separated parts"),
     ];
     for (proof, needle) in &cases {
         refused(&app, &client, proof, needle).await;

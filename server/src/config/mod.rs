@@ -4,12 +4,14 @@
 //! `docs/configuration.md`.
 
 mod cidr;
+mod cors;
 mod derived;
 mod dev;
 mod load;
 mod validate;
 
 pub use cidr::{Cidr, CidrError};
+pub use cors::{CorsConfig, origin_pattern_error};
 pub use dev::{DEV_DSN, DEV_SECRET_FILE, DevNotes};
 pub use load::{ConfigError, env_name, load};
 
@@ -47,6 +49,22 @@ pub struct ServeConfig {
     pub request_body_limit: usize,
     /// Hydra's `serve.tls`; only `allow_termination_from` is read.
     pub tls: TlsConfig,
+    /// Prometheus metrics (docs/operations.md, "Metrics").
+    pub metrics: MetricsConfig,
+}
+
+/// `serve.metrics`: Prometheus metrics at `GET /admin/metrics/prometheus`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Record metrics and serve them (on by default, as Hydra's endpoint is).
+    pub enabled: bool,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
 }
 
 impl Default for ServeConfig {
@@ -57,6 +75,7 @@ impl Default for ServeConfig {
             cookies: CookiesConfig::default(),
             request_body_limit: 1024 * 1024,
             tls: TlsConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -81,6 +100,8 @@ pub struct PublicListenerConfig {
     /// `X-Forwarded-Proto` headers are believed (client address in the access log,
     /// `Secure` cookies). Empty: no forwarded header counts. URLs never come from them.
     pub trusted_proxies: Vec<String>,
+    /// Hydra's `serve.public.cors` (docs/operations.md, "CORS").
+    pub cors: CorsConfig,
 }
 
 impl Default for PublicListenerConfig {
@@ -90,6 +111,7 @@ impl Default for PublicListenerConfig {
             port: 4444,
             request_log: RequestLogConfig::default(),
             trusted_proxies: Vec::new(),
+            cors: CorsConfig::default(),
         }
     }
 }
@@ -106,6 +128,8 @@ pub struct AdminListenerConfig {
     pub api_key: Option<String>,
     /// As `serve.public.trusted_proxies`, for the admin listener.
     pub trusted_proxies: Vec<String>,
+    /// Hydra's `serve.admin.cors`: configured origins only.
+    pub cors: CorsConfig,
 }
 
 impl Default for AdminListenerConfig {
@@ -116,6 +140,7 @@ impl Default for AdminListenerConfig {
             request_log: RequestLogConfig::default(),
             api_key: None,
             trusted_proxies: Vec::new(),
+            cors: CorsConfig::default(),
         }
     }
 }
@@ -225,6 +250,9 @@ pub struct TtlConfig {
     /// How long a pushed authorization request's `request_uri` stays usable (RFC 9126
     /// §2.2 `expires_in`); 1s to 10m.
     pub par: GoDuration,
+    /// Hydra's `ttl.vc_nonce`: how long a verifiable-credential `c_nonce` is valid;
+    /// 1s to 24h.
+    pub vc_nonce: GoDuration,
 }
 
 impl Default for TtlConfig {
@@ -237,6 +265,7 @@ impl Default for TtlConfig {
             id_token: GoDuration::from_secs(3600),
             auth_code: GoDuration::from_secs(10 * 60),
             par: GoDuration::from_secs(60),
+            vc_nonce: GoDuration::from_secs(3600),
         }
     }
 }

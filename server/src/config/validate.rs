@@ -144,6 +144,15 @@ impl Config {
                 message: "must be between 1s and 10m".into(),
             });
         }
+        let vc_nonce = self.ttl.vc_nonce.as_std();
+        if vc_nonce < std::time::Duration::from_secs(1)
+            || vc_nonce > std::time::Duration::from_secs(24 * 3600)
+        {
+            errors.push(ConfigError::Invalid {
+                key: "ttl.vc_nonce".into(),
+                message: "must be between 1s and 24h".into(),
+            });
+        }
         if self.oauth2.grant.jwt.max_ttl.as_std().is_zero() {
             errors.push(ConfigError::Invalid {
                 key: "oauth2.grant.jwt.max_ttl".into(),
@@ -151,6 +160,14 @@ impl Config {
             });
         }
         self.validate_dpop(&mut errors);
+        self.serve
+            .public
+            .cors
+            .validate("serve.public.cors", &mut errors);
+        self.serve
+            .admin
+            .cors
+            .validate("serve.admin.cors", &mut errors);
         let exceptions = &self.clients.http.private_ip_exception_urls;
         for (index, value) in exceptions.iter().enumerate() {
             if url::Url::parse(value).is_err() {

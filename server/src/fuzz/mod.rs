@@ -19,6 +19,8 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -205,6 +207,29 @@ impl Gen<'_> {
         }
         bytes.truncate(MAX_INPUT);
         String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// A compact JWS for JWT parsers: mostly a header and claims set from the given
+    /// seeds with one or both changed (so the other still parses) and a random
+    /// signature, base64url-encoded; otherwise (three cases in ten) mutated text.
+    pub fn compact_jws(&mut self, headers: &[&str], claims: &[&str]) -> String {
+        if headers.is_empty() || claims.is_empty() || !self.rng.random_bool(0.7) {
+            return self.mutated_text();
+        }
+        let header = headers[self.rng.random_range(0..headers.len())];
+        let claim = claims[self.rng.random_range(0..claims.len())];
+        let (header, claim) = match self.rng.random_range(0..3) {
+            0 => (self.mutate_text(header), claim.to_owned()),
+            1 => (header.to_owned(), self.mutate_text(claim)),
+            _ => (self.mutate_text(header), self.mutate_text(claim)),
+        };
+        let signature = self.mutated();
+        format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(claim),
+            URL_SAFE_NO_PAD.encode(signature)
+        )
     }
 
     fn pick_seed(&mut self) -> Vec<u8> {

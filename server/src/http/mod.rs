@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod allowed_methods;
+pub mod cors;
 pub mod errors;
 pub mod form_body;
 pub mod forwarded;
@@ -26,6 +27,9 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 use crate::config::{Cidr, Config};
 use crate::state::AppState;
 use allowed_methods::AllowedMethods;
+use cors::client_origins::ClientOrigins;
+use cors::{CorsPolicy, Route};
+use middleware::cors::ListenerCors;
 
 /// Where the admin listener serves the OpenAPI document (Swagger UI loads it from here).
 pub const OPENAPI_PATH: &str = "/openapi.json";
@@ -76,6 +80,7 @@ fn shared_app_data(
 /// The public listener's app.
 pub fn public_app(
     state: web::Data<AppState>,
+    client_origins: Arc<ClientOrigins>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -94,10 +99,16 @@ pub fn public_app(
         expose_errors: config.oauth2.expose_internal_errors,
         trusted_proxies: Arc::from(config.trusted_proxies(false)),
     };
+    let cors = ListenerCors {
+        policy: CorsPolicy::new(&config.serve.public.cors),
+        route: cors::public_route,
+        client_origins: Some(client_origins),
+    };
     let (app, api) = App::new()
         .into_utoipa_app()
         .app_data(state)
         .app_data(web::Data::new(settings))
+        .app_data(web::Data::new(cors))
         .app_data(json)
         .app_data(form)
         .app_data(query)
@@ -116,6 +127,7 @@ pub fn public_app(
         .default_service(web::to(errors::route_not_found))
         .wrap(from_fn(middleware::error_body::error_body))
         .wrap(from_fn(middleware::json_newline::json_newline))
+        .wrap(from_fn(middleware::cors::cors))
         .wrap(from_fn(middleware::dev_cors::dev_cors))
         .wrap(from_fn(middleware::security_headers::security_headers))
         .wrap(from_fn(middleware::access_log::access_log))
@@ -146,10 +158,16 @@ pub fn admin_app(
         expose_errors: config.oauth2.expose_internal_errors,
         trusted_proxies: Arc::from(config.trusted_proxies(true)),
     };
+    let cors = ListenerCors {
+        policy: CorsPolicy::new(&config.serve.admin.cors),
+        route: |_| Route::Configured,
+        client_origins: None,
+    };
     let (app, api) = App::new()
         .into_utoipa_app()
         .app_data(state)
         .app_data(web::Data::new(settings))
+        .app_data(web::Data::new(cors))
         .app_data(json)
         .app_data(form)
         .app_data(query)
@@ -185,6 +203,8 @@ pub fn admin_app(
     .wrap(from_fn(middleware::error_body::error_body))
     .wrap(from_fn(middleware::json_newline::json_newline))
     .wrap(from_fn(middleware::api_key::require_api_key))
+    // Outside the API key check: a preflight carries no credentials.
+    .wrap(from_fn(middleware::cors::cors))
     .wrap(from_fn(middleware::admin_prefix::admin_prefix))
     .wrap(from_fn(middleware::security_headers::security_headers))
     .wrap(from_fn(middleware::access_log::access_log))

@@ -2,8 +2,8 @@
 //! endpoint's URL from `urls.self.public` (never `Host` or forwarded headers), the
 //! client's address from `http/forwarded.rs`, and the headers the protocol reads.
 
-use actix_web::HttpRequest;
 use actix_web::http::header;
+use actix_web::{HttpMessage, HttpRequest};
 
 use crate::config::Config;
 use crate::error::OAuth2Error;
@@ -33,4 +33,13 @@ pub fn authorization_header(req: &HttpRequest) -> Result<Option<&str>, OAuth2Err
             })
         })
         .transpose()
+}
+
+/// Hands the client `http` acted for (if any) to the CORS middleware, which checks the
+/// response's origin against that client's `allowed_cors_origins` (http/cors).
+pub fn expose_client(req: &HttpRequest, http: &RequestContext) {
+    if let Some(id) = http.client_id() {
+        req.extensions_mut()
+            .insert(crate::http::cors::AuthenticatedClient(id.to_owned()));
+    }
 }

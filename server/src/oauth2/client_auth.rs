@@ -78,13 +78,33 @@ impl ClientAuthenticator {
         &self.secrets
     }
 
-    /// Authenticates the request's client (RFC 6749 §2.3) and returns it.
+    /// Authenticates the request's client (RFC 6749 §2.3) and returns it, recording it
+    /// in `http` as the client the request acts for.
     pub async fn authenticate(
         &self,
         http: &RequestContext,
         form: &FormParams,
     ) -> Result<Client, OAuth2Error> {
         let credentials = Credentials::extract(http.authorization()?, form)?;
+        let method = credentials.method();
+        match self.authenticate_credentials(credentials).await {
+            Ok(client) => {
+                http.record_client(&client.client_id);
+                Ok(client)
+            }
+            Err(err) => {
+                if err.kind == ErrorKind::InvalidClient {
+                    crate::prometheus::client_authentication_failed(method.as_str());
+                }
+                Err(err)
+            }
+        }
+    }
+
+    async fn authenticate_credentials(
+        &self,
+        credentials: Credentials,
+    ) -> Result<Client, OAuth2Error> {
         let basic = matches!(credentials, Credentials::ClientSecretBasic { .. });
         let fail = |hint: String| {
             let err = OAuth2Error::new(ErrorKind::InvalidClient).with_hint(hint);

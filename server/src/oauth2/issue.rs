@@ -40,6 +40,13 @@ pub struct TokenResponse {
     /// The type of the token issued: `bearer` (RFC 6750), or `DPoP` when a DPoP proof
     /// bound it to the client's key (RFC 9449 §5).
     pub token_type: String,
+    /// OpenID Connect UserInfo VC draft 00 (as Hydra): with the scopes `openid` and
+    /// `userinfo_credential_draft_00`, the nonce for a credential request's proof.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c_nonce_draft_00: Option<String>,
+    /// Seconds until `c_nonce_draft_00` expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c_nonce_expires_in_draft_00: Option<i64>,
 }
 
 /// Never prints the tokens.
@@ -261,6 +268,8 @@ pub async fn prepare(
             refresh_token,
             scope: (!grant.scope.is_empty()).then(|| grant.scope.join(" ")),
             token_type: plan.token_type.as_str().to_owned(),
+            c_nonce_draft_00: None,
+            c_nonce_expires_in_draft_00: None,
         },
     })
 }

@@ -6,6 +6,7 @@
 //! client authentication and to every grant, so protocol code never sees actix types.
 
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 use crate::error::OAuth2Error;
 
@@ -33,6 +34,10 @@ pub struct RequestContext {
     /// Values of [`PROTOCOL_HEADERS`] in the order received, by lower-case name; raw
     /// bytes, checked when read.
     headers: Vec<(&'static str, Vec<u8>)>,
+    /// The client the request turned out to act for: the one that authenticated, or
+    /// the access token's client at userinfo. Set once by protocol code, read by the
+    /// HTTP layer afterwards (CORS checks the client's `allowed_cors_origins`).
+    client: OnceLock<String>,
 }
 
 impl RequestContext {
@@ -43,6 +48,7 @@ impl RequestContext {
             peer,
             client_certificate: None,
             headers: Vec::new(),
+            client: OnceLock::new(),
         }
     }
 
@@ -83,6 +89,16 @@ impl RequestContext {
     /// How many values of header `name` (lower case) were received.
     pub fn header_count(&self, name: &str) -> usize {
         self.headers.iter().filter(|(n, _)| *n == name).count()
+    }
+
+    /// Records the client the request acts for (the first call wins).
+    pub fn record_client(&self, client_id: &str) {
+        let _ = self.client.set(client_id.to_owned());
+    }
+
+    /// The client recorded by [`Self::record_client`].
+    pub fn client_id(&self) -> Option<&str> {
+        self.client.get().map(String::as_str)
     }
 
     /// The `Authorization` header (RFC 6749 §2.3.1 client credentials).

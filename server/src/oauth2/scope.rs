@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::hash::Hash;
 
 use crate::config::ScopeStrategy;
-use crate::error::OAuth2Error;
+use crate::error::{ErrorKind, OAuth2Error, quoted};
 use crate::oauth2::limits::{self, ListLimit};
 
 /// RFC 6749 §3.3: "a list of space-delimited, case-sensitive strings". Empty items are
@@ -90,6 +90,41 @@ pub fn first_not_allowed<'r>(
                 .any(|matcher| wildcard_matches(matcher, scope))
         }),
     }
+}
+
+/// The `scope` parameter `raw`, parsed, when the client (whose registered `scope` is
+/// `client_scope`) may request each of them under `strategy`; otherwise
+/// `invalid_scope` (RFC 6749 §3.3, §5.2) naming the first it may not.
+pub fn requested_by_client(
+    strategy: ScopeStrategy,
+    client_scope: &str,
+    raw: Option<&str>,
+) -> Result<Vec<String>, OAuth2Error> {
+    let requested = parse_scope(raw)?;
+    let allowed: Vec<&str> = client_scope.split(' ').filter(|s| !s.is_empty()).collect();
+    if let Some(denied) = first_not_allowed(strategy, &allowed, &requested) {
+        return Err(OAuth2Error::new(ErrorKind::InvalidScope).with_hint(format!(
+            "The OAuth 2.0 Client is not allowed to request scope {}.",
+            quoted(denied)
+        )));
+    }
+    Ok(requested)
+}
+
+/// The `audience` parameters `raw`, parsed, when each is one of the client's
+/// registered `audience`; otherwise `invalid_request`, as Hydra answers.
+pub fn audience_of_client(
+    client_audience: &[String],
+    raw: &[&str],
+) -> Result<Vec<String>, OAuth2Error> {
+    let audience = parse_audience(raw)?;
+    if let Some(denied) = audience.iter().find(|a| !client_audience.contains(a)) {
+        return Err(OAuth2Error::invalid_request(format!(
+            "The OAuth 2.0 Client is not allowed to request audience {}.",
+            quoted(denied)
+        )));
+    }
+    Ok(audience)
 }
 
 /// Hydra's wildcard strategy (fosite's `WildcardScopeStrategy`): scopes are

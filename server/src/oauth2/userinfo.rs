@@ -81,7 +81,7 @@ pub enum UserInfo {
 }
 
 /// The `session.id_token` claims stored with the token's grant.
-fn consent_claims(session: TokenSession) -> Result<Map<String, Value>, OAuth2Error> {
+pub(crate) fn consent_claims(session: TokenSession) -> Result<Map<String, Value>, OAuth2Error> {
     let context: IdTokenContext = match session.id_token {
         Some(value) => serde_json::from_value(value)
             .map_err(|e| OAuth2Error::server_error(format!("stored ID token context: {e}")))?,
@@ -108,7 +108,7 @@ pub async fn userinfo(
 
 /// RFC 9449 §7: a DPoP-bound token is accepted only with the `DPoP` scheme and a proof
 /// by its key over it (`ath`); an unbound token only as `Bearer`.
-async fn check_binding(
+pub(crate) async fn check_binding(
     ctx: &OAuth2Context,
     http: &RequestContext,
     token: &str,
@@ -148,6 +148,8 @@ async fn claims_for(
             "The access token is not active: it is unknown, expired or revoked.",
         ));
     };
+    // The token's client is who the browser calls for (CORS, http/cors).
+    http.record_client(&stored.client_id);
     check_binding(ctx, http, token, scheme, session.dpop_jkt.as_deref()).await?;
     if stored.kind != TokenKind::AccessToken {
         return Err(invalid_token("Only access tokens are accepted here."));

@@ -19,6 +19,7 @@ use crate::error::OAuth2Error;
 use crate::jwk::{Algorithm, ID_TOKEN_SET};
 use crate::oidc::OidcContext;
 use crate::oidc::scope_claims;
+use crate::oidc::verifiable_credentials::{self, CredentialSupportedDraft00};
 
 /// OIDC Discovery 1.0 §3 / RFC 8414 §2 metadata (Hydra's `oidcConfiguration`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -129,6 +130,12 @@ pub struct OidcConfiguration {
     /// (`oauth2.par.required`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_pushed_authorization_requests: Option<bool>,
+    /// OpenID Connect UserInfo VC draft 00 (as Hydra): the credentials endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_endpoint_draft_00: Option<String>,
+    /// OpenID Connect UserInfo VC draft 00: the credentials issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_supported_draft_00: Option<Vec<CredentialSupportedDraft00>>,
 }
 
 /// The scopes this server gives meaning to: `openid`, the refresh-token scopes, and the
@@ -272,6 +279,9 @@ pub async fn configuration(
         require_request_uri_registration: Some(true),
         pushed_authorization_request_endpoint: Some(url("/oauth2/par")),
         require_pushed_authorization_requests: Some(ctx.config.oauth2.par.required),
+        // `oauth2::credentials`, always served (as Hydra).
+        credentials_endpoint_draft_00: Some(url("/credentials")),
+        credentials_supported_draft_00: Some(vec![verifiable_credentials::supported()]),
     })
 }
 

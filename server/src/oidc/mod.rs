@@ -16,6 +16,7 @@ pub mod id_token_hint;
 pub mod logout;
 pub mod scope_claims;
 pub mod subject;
+pub mod verifiable_credentials;
 
 /// What OpenID Connect code uses of the server: the configuration, the clock, the keys
 /// and the back-channel sender. `OAuth2Context::oidc` hands it out, so this module never

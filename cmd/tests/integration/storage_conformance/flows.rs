@@ -14,7 +14,7 @@ use portunus_server::storage::flows::{
 use portunus_server::storage::memory::MemoryFlowStore;
 use portunus_server::storage::memory::MemoryStore;
 
-use super::migrated;
+use super::{count_winners, migrated};
 use crate::support::test_db::{catch_failure, for_each_backend};
 
 #[derive(Clone)]
@@ -132,22 +132,17 @@ mod clauses {
             "steps are distinct"
         );
 
-        let racers: Vec<_> = (0..8)
-            .map(|i| {
-                let steps = stores.steps.clone();
-                tokio::spawn(async move {
-                    steps
-                        .record_step("race", FlowStep::ConsentVerified, &format!("r{i}"), at(60))
-                        .await
-                })
-            })
-            .collect();
-        let mut winners = 0;
-        for racer in racers {
-            if racer.await.unwrap().unwrap().is_none() {
-                winners += 1;
+        let winners = count_winners(8, |i| {
+            let steps = stores.steps.clone();
+            async move {
+                steps
+                    .record_step("race", FlowStep::ConsentVerified, &format!("r{i}"), at(60))
+                    .await
+                    .unwrap()
+                    .is_none()
             }
-        }
+        })
+        .await;
         assert_eq!(winners, 1, "exactly one concurrent recorder wins");
     }
 

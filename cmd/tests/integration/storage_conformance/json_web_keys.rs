@@ -9,7 +9,7 @@ use portunus_server::storage::{JsonWebKeyStore, StorageError, StoredJsonWebKey};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::migrated;
+use super::{count_winners, migrated};
 use crate::support::test_db::{catch_failure, for_each_backend};
 
 type Store = Arc<dyn JsonWebKeyStore>;
@@ -164,22 +164,17 @@ pub async fn rotation_retires_keys_of_the_same_use_only(store: Store) {
 
 /// Many concurrent bootstrappers (as on nodes starting together): one key gets in.
 pub async fn add_if_set_empty_lets_exactly_one_caller_in(store: Store) {
-    let mut tasks = Vec::new();
-    for n in 0..8 {
+    let winners = count_winners(8, |n| {
         let store = store.clone();
-        tasks.push(tokio::spawn(async move {
+        async move {
             let candidate = key("boot", &format!("k{n}"), "2026-11-21T10:00:00Z");
             store
                 .add_json_web_keys_if_set_empty("boot", &[candidate])
                 .await
-        }));
-    }
-    let mut winners = 0;
-    for task in tasks {
-        if task.await.unwrap().unwrap() {
-            winners += 1;
+                .unwrap()
         }
-    }
+    })
+    .await;
     assert_eq!(winners, 1);
     assert_eq!(store.get_json_web_key_set("boot").await.unwrap().len(), 1);
     let late = key("boot", "late", "2026-11-21T11:00:00Z");

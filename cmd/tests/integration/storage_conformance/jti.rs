@@ -1,45 +1,16 @@
 //! `JtiStore` clauses (RFC 7523 §3 replay protection), each on a fresh `MemoryStore`
 //! and a fresh database of every configured backend.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use portunus_server::storage::JtiStore;
-use portunus_server::storage::memory::MemoryStore;
 
-use super::migrated;
-use crate::support::test_db::{catch_failure, for_each_backend};
+use super::{conformance, count_winners};
 
 type Store = Arc<dyn JtiStore>;
 
-async fn on_every_jti_store<F, Fut>(clause: F)
-where
-    F: Fn(Store) -> Fut + Copy + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    if let Err(message) = catch_failure(clause(Arc::new(MemoryStore::new()))).await {
-        panic!("[memory] {message}");
-    }
-    for_each_backend(move |db| async move {
-        let store: Store = Arc::new(migrated(&db).await);
-        clause(store).await;
-    })
-    .await;
-}
-
-macro_rules! jti_conformance {
-    ($($clause:ident),+ $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $clause() {
-                on_every_jti_store(clauses::$clause).await;
-            }
-        )+
-    };
-}
-
-jti_conformance!(
+conformance!(JtiStore, clauses:
     a_pair_is_recorded_once_per_client,
     an_expired_record_is_replaced_once,
     concurrent_recorders_have_one_winner,
@@ -52,19 +23,16 @@ fn at(seconds: i64) -> DateTime<Utc> {
 
 /// Exactly one of eight concurrent `record_jti` calls for one pair returns `true`.
 async fn race(store: &Store, jti: &'static str, expires: i64, now: i64) -> usize {
-    let racers: Vec<_> = (0..8)
-        .map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move { store.record_jti(jti, "c1", at(expires), at(now)).await })
-        })
-        .collect();
-    let mut winners = 0;
-    for racer in racers {
-        if racer.await.unwrap().unwrap() {
-            winners += 1;
+    count_winners(8, |_| {
+        let store = store.clone();
+        async move {
+            store
+                .record_jti(jti, "c1", at(expires), at(now))
+                .await
+                .unwrap()
         }
-    }
-    winners
+    })
+    .await
 }
 
 mod clauses {

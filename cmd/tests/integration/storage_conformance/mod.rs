@@ -44,35 +44,69 @@ pub async fn migrated(db: &TestDatabase) -> SqlStore {
     store
 }
 
-/// Runs one clause on a fresh `MemoryStore`, then on a fresh database of every backend.
-async fn on_every_store<F, Fut>(clause: F)
+/// Starts `racers` concurrent `attempt`s (given their index) and counts those that
+/// report success: the "exactly one winner" clauses of the compare-and-set operations.
+pub async fn count_winners<F, Fut>(racers: usize, attempt: F) -> usize
 where
-    F: Fn(Arc<dyn ClientStore>) -> Fut + Copy + Send + 'static,
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = bool> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..racers).map(|i| tokio::spawn(attempt(i))).collect();
+    let mut winners = 0;
+    for task in tasks {
+        if task.await.expect("racer task") {
+            winners += 1;
+        }
+    }
+    winners
+}
+
+/// Runs one clause on a fresh `MemoryStore`, then on a fresh database of every backend,
+/// each given to the clause as `Arc<dyn Port>` by `port` (an unsizing coercion, which
+/// generic code cannot name).
+pub async fn on_every_store<P, F, Fut>(port: fn(PortStore) -> Arc<P>, clause: F)
+where
+    P: ?Sized + Send + Sync + 'static,
+    F: Fn(Arc<P>) -> Fut + Copy + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    if let Err(message) = catch_failure(clause(Arc::new(MemoryStore::new()))).await {
+    if let Err(message) = catch_failure(clause(port(PortStore::Memory(MemoryStore::new())))).await {
         panic!("[memory] {message}");
     }
     for_each_backend(move |db| async move {
         let store = migrated(&db).await;
-        clause(Arc::new(store)).await;
+        clause(port(PortStore::Sql(store))).await;
     })
     .await;
 }
 
-/// One `#[tokio::test]` per clause, so clauses run (and fail) independently.
+/// The two implementations of every storage port.
+pub enum PortStore {
+    Memory(MemoryStore),
+    Sql(SqlStore),
+}
+
+/// One `#[tokio::test]` per clause of the port `$port` (clauses in `$module`), so
+/// clauses run (and fail) independently, each on every store.
 macro_rules! conformance {
-    ($module:ident: $($clause:ident),+ $(,)?) => {
+    ($port:path, $module:ident: $($clause:ident),+ $(,)?) => {
+        fn port_of(store: $crate::storage_conformance::PortStore) -> std::sync::Arc<dyn $port> {
+            match store {
+                $crate::storage_conformance::PortStore::Memory(s) => std::sync::Arc::new(s),
+                $crate::storage_conformance::PortStore::Sql(s) => std::sync::Arc::new(s),
+            }
+        }
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $clause() {
-                on_every_store($module::$clause).await;
+                $crate::storage_conformance::on_every_store(port_of, $module::$clause).await;
             }
         )+
     };
 }
+pub(crate) use conformance;
 
-conformance!(clients:
+conformance!(ClientStore, clients:
     create_then_get_round_trips_every_field,
     get_unknown_is_none,
     duplicate_create_conflicts_and_keeps_the_original,

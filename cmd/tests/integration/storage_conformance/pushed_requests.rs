@@ -2,45 +2,16 @@
 //! client and used once), each on a fresh `MemoryStore` and a fresh database of every
 //! configured backend.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use portunus_server::storage::memory::MemoryStore;
 use portunus_server::storage::{PushedRequest, PushedRequestStore, StorageError};
 
-use super::migrated;
-use crate::support::test_db::{catch_failure, for_each_backend};
+use super::{conformance, count_winners};
 
 type Store = Arc<dyn PushedRequestStore>;
 
-async fn on_every_pushed_request_store<F, Fut>(clause: F)
-where
-    F: Fn(Store) -> Fut + Copy + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    if let Err(message) = catch_failure(clause(Arc::new(MemoryStore::new()))).await {
-        panic!("[memory] {message}");
-    }
-    for_each_backend(move |db| async move {
-        let store: Store = Arc::new(migrated(&db).await);
-        clause(store).await;
-    })
-    .await;
-}
-
-macro_rules! pushed_request_conformance {
-    ($($clause:ident),+ $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $clause() {
-                on_every_pushed_request_store(clauses::$clause).await;
-            }
-        )+
-    };
-}
-
-pushed_request_conformance!(
+conformance!(PushedRequestStore, clauses:
     a_pushed_request_round_trips_and_is_taken_once,
     another_clients_take_finds_nothing_and_leaves_it,
     an_expired_request_is_not_taken,
@@ -127,18 +98,17 @@ mod clauses {
             .push_request("race", &request("c1", 60))
             .await
             .unwrap();
-        let racers: Vec<_> = (0..8)
-            .map(|_| {
-                let store = store.clone();
-                tokio::spawn(async move { store.take_pushed_request("race", "c1", at(0)).await })
-            })
-            .collect();
-        let mut winners = 0;
-        for racer in racers {
-            if racer.await.unwrap().unwrap().is_some() {
-                winners += 1;
+        let winners = count_winners(8, |_| {
+            let store = store.clone();
+            async move {
+                store
+                    .take_pushed_request("race", "c1", at(0))
+                    .await
+                    .unwrap()
+                    .is_some()
             }
-        }
+        })
+        .await;
         assert_eq!(winners, 1);
     }
 

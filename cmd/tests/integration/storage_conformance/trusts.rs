@@ -1,47 +1,18 @@
 //! `TrustStore` clauses (trusted JWT grant issuers, RFC 7523 §2.1), each on a fresh
 //! `MemoryStore` and a fresh database of every configured backend.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use portunus_server::jwk::JsonWebKey;
-use portunus_server::storage::memory::MemoryStore;
 use portunus_server::storage::{StorageError, TrustListQuery, TrustStore};
 use portunus_server::trust::TrustRelationship;
 
-use super::migrated;
-use crate::support::test_db::{catch_failure, for_each_backend};
+use super::conformance;
 
 type Store = Arc<dyn TrustStore>;
 
-async fn on_every_trust_store<F, Fut>(clause: F)
-where
-    F: Fn(Store) -> Fut + Copy + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    if let Err(message) = catch_failure(clause(Arc::new(MemoryStore::new()))).await {
-        panic!("[memory] {message}");
-    }
-    for_each_backend(move |db| async move {
-        let store: Store = Arc::new(migrated(&db).await);
-        clause(store).await;
-    })
-    .await;
-}
-
-macro_rules! trust_conformance {
-    ($($clause:ident),+ $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $clause() {
-                on_every_trust_store(clauses::$clause).await;
-            }
-        )+
-    };
-}
-
-trust_conformance!(
+conformance!(TrustStore, clauses:
     create_then_get_round_trips_every_field,
     duplicate_issuer_subject_kid_conflicts_and_keeps_the_original,
     delete_reports_whether_it_deleted,

@@ -76,6 +76,18 @@ impl TestApp {
     pub fn public_path(&self, path: &str) -> String {
         format!("{}{path}", self.public_url)
     }
+
+    /// The OpenID Connect discovery document (must be served with 200).
+    pub async fn discovery(&self) -> serde_json::Value {
+        let response = self
+            .http
+            .get(self.public_path("/.well-known/openid-configuration"))
+            .send()
+            .await
+            .expect("discovery request");
+        assert_eq!(response.status(), 200, "discovery status");
+        response.json().await.expect("discovery JSON")
+    }
 }
 
 impl TestAppBuilder {

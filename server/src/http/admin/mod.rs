@@ -5,6 +5,7 @@ pub mod clients;
 pub mod flows;
 pub mod keys;
 pub mod logout;
+pub mod metrics;
 pub mod sessions;
 pub mod tokens;
 pub mod trust;
@@ -24,6 +25,7 @@ pub const UNDOCUMENTED: &[(&str, &str)] = &[
     ("/health/ready", "GET"),
     (crate::http::OPENAPI_PATH, "GET"),
     ("/swagger-ui", "GET"),
+    ("/admin/metrics/prometheus", "GET"),
 ];
 
 /// Documented admin routes (`/admin/...`) and the undocumented health aliases.
@@ -64,7 +66,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(trust::get_trusted_o_auth2_jwt_grant_issuer)
             .service(trust::delete_trusted_o_auth2_jwt_grant_issuer)
             .route("/health/alive", web::get().to(health::alive))
-            .route("/health/ready", web::get().to(health::ready)),
+            .route("/health/ready", web::get().to(health::ready))
+            .route("/metrics/prometheus", web::get().to(metrics::prometheus)),
     );
 }
 

@@ -2,6 +2,7 @@
 //! from `X-Request-Id` when the caller sent a sane one, else a new UUID, and is echoed
 //! back. Query strings are never logged (they carry codes, tokens and challenges). The
 //! client address is the socket peer, or what a trusted proxy forwarded (`forwarded.rs`).
+//! The same numbers feed the HTTP series of the Prometheus metrics (`crate::prometheus`).
 
 use std::time::Instant;
 
@@ -41,11 +42,16 @@ pub async fn access_log(
     );
     let started = Instant::now();
     let mut response = next.call(req).instrument(span.clone()).await?;
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| path.clone());
+    let pattern = response.request().match_pattern();
     let status = response.status().as_u16();
+    crate::prometheus::http_request(
+        settings.listener,
+        pattern.as_deref(),
+        &method,
+        status,
+        started.elapsed().as_secs_f64(),
+    );
+    let route = pattern.unwrap_or_else(|| path.clone());
     if !(is_health && settings.skip_health_in_access_log) {
         span.in_scope(|| {
             tracing::info!(

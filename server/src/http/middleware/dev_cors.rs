@@ -1,7 +1,8 @@
 //! Dev mode only: the public listener answers CORS (Fetch Standard §3.2) for one
 //! origin, the admin listener's, so Swagger UI (served there) can "Try it out" on the
 //! public paths, which the OpenAPI document points at the public listener. Outside dev
-//! mode the public listener sends no CORS headers at all.
+//! mode, and in dev mode with `serve.public.cors.enabled`, `middleware/cors.rs` alone
+//! decides.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -36,7 +37,8 @@ pub async fn dev_cors(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static>>, Error> {
     let allowed = req
         .app_data::<web::Data<AppState>>()
-        .filter(|state| state.config.dev)
+        // `serve.public.cors` on: that policy alone decides (middleware/cors.rs).
+        .filter(|state| state.config.dev && !state.config.serve.public.cors.enabled)
         .and_then(|state| admin_origin(&state.config))
         .filter(|origin| {
             req.headers()

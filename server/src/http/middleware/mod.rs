@@ -5,6 +5,7 @@
 pub mod access_log;
 pub mod admin_prefix;
 pub mod api_key;
+pub mod cors;
 pub mod dev_cors;
 pub mod error_body;
 pub mod json_newline;

@@ -2,6 +2,7 @@
 //! OpenAPI document is collected from the same registrations.
 
 pub mod authorize;
+pub mod credentials;
 pub mod discovery;
 pub mod home;
 pub mod jwks;
@@ -47,6 +48,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(revoke::revoke_o_auth2_token)
         .service(discovery::discover_oidc_configuration)
         .service(discovery::discover_o_auth2_authorization_server)
+        .service(credentials::create_verifiable_credential)
         .service(userinfo::get_oidc_user_info)
         .route(
             "/userinfo",

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ErrorBody, OAuth2Error};
 use crate::http::form_body::FormPairs;
-use crate::http::request_context::request_context;
+use crate::http::request_context::{expose_client, request_context};
 use crate::oauth2::par::{self, PushedAuthorizationResponse};
 use crate::state::AppState;
 
@@ -67,7 +67,9 @@ pub async fn o_auth2_pushed_authorization_request(
     FormPairs(form): FormPairs,
 ) -> Result<HttpResponse, OAuth2Error> {
     let http = request_context(&req, &state.config, "/oauth2/par");
-    let response = par::push(&state, &http, form).await?;
+    let response = par::push(&state, &http, form).await;
+    expose_client(&req, &http);
+    let response = response?;
     Ok(HttpResponse::Created()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .json(response))

@@ -8,6 +8,7 @@
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 
+use crate::client::model::Client;
 use crate::client::registration::{self, Registered};
 use crate::client::wire::OAuth2Client;
 use crate::error::{ErrorBody, OAuth2Error};
@@ -25,6 +26,17 @@ fn respond(mut response: actix_web::HttpResponseBuilder, body: serde_json::Value
 
 fn token(req: &HttpRequest) -> Result<Option<String>, OAuth2Error> {
     Ok(bearer::from_header(authorization_header(req)?).filter(|t| !t.is_empty()))
+}
+
+/// RFC 7592 §2: the management endpoints' common first step — registration on, and
+/// the client `id` whose registration access token the request presents.
+async fn registered_client(
+    state: &AppState,
+    req: &HttpRequest,
+    id: &str,
+) -> Result<Client, OAuth2Error> {
+    registration::ensure_enabled(&state.config)?;
+    registration::authenticate(state.clients.as_ref(), id, token(req)?.as_deref()).await
 }
 
 async fn register(
@@ -115,9 +127,7 @@ pub async fn get_oidc_dynamic_client(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, OAuth2Error> {
-    registration::ensure_enabled(&state.config)?;
-    let client =
-        registration::authenticate(state.clients.as_ref(), &id, token(&req)?.as_deref()).await?;
+    let client = registered_client(&state, &req, &id).await?;
     let read = Registered {
         client,
         secret: None,
@@ -154,9 +164,7 @@ pub async fn set_oidc_dynamic_client(
     id: web::Path<String>,
     body: web::Json<OAuth2Client>,
 ) -> Result<HttpResponse, OAuth2Error> {
-    registration::ensure_enabled(&state.config)?;
-    let existing =
-        registration::authenticate(state.clients.as_ref(), &id, token(&req)?.as_deref()).await?;
+    let existing = registered_client(&state, &req, &id).await?;
     let replaced = registration::replace(
         state.clients.as_ref(),
         state.clock.as_ref(),
@@ -192,9 +200,7 @@ pub async fn delete_oidc_dynamic_client(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, OAuth2Error> {
-    registration::ensure_enabled(&state.config)?;
-    let client =
-        registration::authenticate(state.clients.as_ref(), &id, token(&req)?.as_deref()).await?;
+    let client = registered_client(&state, &req, &id).await?;
     registration::delete(state.clients.as_ref(), &client).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ErrorBody, OAuth2Error};
 use crate::http::form_body::FormPairs;
-use crate::http::request_context::request_context;
+use crate::http::request_context::{expose_client, request_context};
 use crate::oauth2::form::FormParams;
 use crate::oauth2::revoke;
 use crate::state::AppState;
@@ -54,13 +54,10 @@ pub async fn revoke_o_auth2_token(
 ) -> Result<HttpResponse, OAuth2Error> {
     let form = FormParams::new(form);
     let token = form.require("token")?;
-    let client = state
-        .client_auth
-        .authenticate(
-            &request_context(&req, &state.config, "/oauth2/revoke"),
-            &form,
-        )
-        .await?;
+    let http = request_context(&req, &state.config, "/oauth2/revoke");
+    let client = state.client_auth.authenticate(&http, &form).await;
+    expose_client(&req, &http);
+    let client = client?;
     revoke::revoke(&state, &client, token).await?;
     Ok(HttpResponse::Ok().finish())
 }

@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 
 use crate::error::{ErrorBody, OAuth2Error};
 use crate::http::form_body::FormPairs;
-use crate::http::request_context::request_context;
+use crate::http::request_context::{expose_client, request_context};
+use crate::oauth2::credentials;
 use crate::oauth2::dpop::NONCE_HEADER;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::issue::TokenResponse;
@@ -73,7 +74,10 @@ pub async fn oauth2_token_exchange(
 ) -> Result<HttpResponse, OAuth2Error> {
     let form = FormParams::new(form);
     let http = request_context(&req, &state.config, "/oauth2/token");
-    let response = state.grants.exchange(&state, &http, &form).await?;
+    let response = state.grants.exchange(&state, &http, &form).await;
+    expose_client(&req, &http);
+    let mut response = response?;
+    credentials::add_nonce_to_token_response(&state, &mut response)?;
     let mut ok = HttpResponse::Ok();
     ok.insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .insert_header((header::PRAGMA, "no-cache"));

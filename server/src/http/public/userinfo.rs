@@ -6,7 +6,7 @@ use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use crate::error::{ErrorBody, OAuth2Error};
-use crate::http::request_context::{authorization_header, request_context};
+use crate::http::request_context::{authorization_header, expose_client, request_context};
 use crate::oauth2::bearer;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::userinfo::{self, OidcUserInfo, UserInfo};
@@ -54,9 +54,9 @@ pub async fn get_oidc_user_info(
 ) -> Result<HttpResponse, OAuth2Error> {
     let (token, scheme) = bearer::extract_with_scheme(authorization_header(&req)?, None)?;
     let http = request_context(&req, &state.config, "/userinfo");
-    Ok(respond(
-        userinfo::userinfo(&state, &http, &token, scheme).await?,
-    ))
+    let info = userinfo::userinfo(&state, &http, &token, scheme).await;
+    expose_client(&req, &http);
+    Ok(respond(info?))
 }
 
 /// `POST /userinfo` (OIDC Core §5.3.1: "MUST support the use of the HTTP GET and HTTP
@@ -86,7 +86,7 @@ pub async fn get_oidc_user_info_post(
     });
     let (token, scheme) = bearer::extract_with_scheme(authorization_header(&req)?, form.as_ref())?;
     let http = request_context(&req, &state.config, "/userinfo");
-    Ok(respond(
-        userinfo::userinfo(&state, &http, &token, scheme).await?,
-    ))
+    let info = userinfo::userinfo(&state, &http, &token, scheme).await;
+    expose_client(&req, &http);
+    Ok(respond(info?))
 }

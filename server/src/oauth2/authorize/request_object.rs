@@ -10,8 +10,6 @@
 
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
@@ -21,6 +19,7 @@ use crate::config::Config;
 use crate::error::{ErrorKind, OAuth2Error, quoted};
 use crate::jwk::Algorithm;
 use crate::oauth2::form::FormParams;
+use crate::oauth2::jwt_claims::{JwtReader, audience, string};
 use crate::oauth2::private_key_jwt::{CLOCK_SKEW, ClientKeys};
 use crate::outbound::GuardedFetcher;
 
@@ -32,9 +31,15 @@ pub const MAX_REQUEST_OBJECT_LEN: usize = 64 * 1024;
 /// (RFC 7519 §4.1); they are not turned into parameters.
 const JWT_CLAIMS: [&str; 6] = ["iss", "aud", "exp", "nbf", "iat", "jti"];
 
-/// `invalid_request_object` (RFC 9101 §6.3, OIDC Core §3.1.2.6) with `hint`.
+/// Request objects are `invalid_request_object` (RFC 9101 §6.3, OIDC Core §3.1.2.6).
+const READER: JwtReader = JwtReader {
+    what: "The request object",
+    kind: ErrorKind::InvalidRequestObject,
+};
+
+/// `invalid_request_object` with `hint`.
 pub fn invalid(hint: impl Into<String>) -> OAuth2Error {
-    OAuth2Error::new(ErrorKind::InvalidRequestObject).with_hint(hint)
+    READER.invalid(hint)
 }
 
 /// `invalid_request_uri` (OIDC Core §3.1.2.6, RFC 9126 §4) with `hint`.
@@ -57,18 +62,6 @@ impl std::fmt::Debug for RequestObjects {
             .field("issuer", &self.issuer)
             .finish_non_exhaustive()
     }
-}
-
-fn decode(segment: &str, what: &str) -> Result<Map<String, Value>, OAuth2Error> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(segment)
-        .map_err(|_| invalid(format!("The request object's {what} is not base64url.")))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|_| invalid(format!("The request object's {what} is not a JSON object.")))
-}
-
-fn string<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    claims.get(name).and_then(Value::as_str)
 }
 
 impl RequestObjects {
@@ -133,15 +126,13 @@ impl RequestObjects {
                 "The request object is larger than {MAX_REQUEST_OBJECT_LEN} bytes."
             )));
         }
-        let segments: Vec<&str> = jwt.split('.').collect();
-        let [header, payload, signature] = segments.as_slice() else {
-            return Err(invalid(if segments.len() == 5 {
-                "Encrypted request objects (JWE) are not supported; send a signed request object (JWS)."
-            } else {
-                "The request object is not a compact JWS (three dot-separated parts)."
-            }));
-        };
-        let header = decode(header, "header")?;
+        if jwt.split('.').count() == 5 {
+            return Err(invalid(
+                "Encrypted request objects (JWE) are not supported; send a signed request object (JWS).",
+            ));
+        }
+        let [header, payload, signature] = READER.segments(jwt)?;
+        let header = READER.json(header, "header")?;
         let alg = string(&header, "alg").unwrap_or_default();
         let registered = client.request_object_signing_alg.as_str();
         if alg == "none" {
@@ -155,7 +146,7 @@ impl RequestObjects {
                     "An unsigned request object has an empty signature.",
                 ));
             }
-            return decode(payload, "payload");
+            return READER.json(payload, "payload");
         }
         let parsed = Algorithm::parse(alg)
             .filter(|alg| !alg.is_symmetric())
@@ -185,25 +176,6 @@ impl RequestObjects {
     }
 }
 
-fn timestamp(
-    claims: &Map<String, Value>,
-    name: &str,
-) -> Result<Option<DateTime<Utc>>, OAuth2Error> {
-    match claims.get(name) {
-        None => Ok(None),
-        Some(value) => value
-            .as_i64()
-            .or_else(|| value.as_f64().map(|f| f as i64))
-            .and_then(|secs| DateTime::from_timestamp(secs, 0))
-            .map(Some)
-            .ok_or_else(|| {
-                invalid(format!(
-                    "The request object's claim '{name}' must be a NumericDate (RFC 7519 Section 2)."
-                ))
-            }),
-    }
-}
-
 /// RFC 9101 §4 and §10.2: a signed object names the client as `iss` and the issuer in
 /// `aud` (also checked when an unsigned object carries them); `exp` not passed, `nbf`
 /// and `iat` not in the future beyond [`CLOCK_SKEW`]; no nested `request` or
@@ -224,31 +196,19 @@ fn check_claims(
             ));
         }
     }
-    let aud: Vec<&str> = match claims.get("aud") {
-        Some(Value::String(one)) => vec![one.as_str()],
-        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
+    let aud = audience(claims);
     if (signed || claims.contains_key("aud")) && !aud.contains(&issuer) {
         return Err(invalid(format!(
             "The request object's claim 'aud' must contain the issuer {} (RFC 9101 Section 4).",
             quoted(issuer)
         )));
     }
-    if let Some(exp) = timestamp(claims, "exp")?
+    if let Some(exp) = READER.numeric_date(claims, "exp")?
         && exp <= now
     {
         return Err(invalid(format!("The request object expired at {exp}.")));
     }
-    for name in ["nbf", "iat"] {
-        if let Some(at) = timestamp(claims, name)?
-            && at > now + CLOCK_SKEW
-        {
-            return Err(invalid(format!(
-                "The request object's claim '{name}' ({at}) lies in the future."
-            )));
-        }
-    }
+    READER.not_in_future(claims, now, CLOCK_SKEW)?;
     for nested in ["request", "request_uri"] {
         if claims.contains_key(nested) {
             return Err(invalid(format!(

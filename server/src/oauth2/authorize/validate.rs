@@ -87,23 +87,9 @@ pub fn scope_and_audience(
     client: &Client,
     params: &FormParams,
 ) -> Result<(Vec<String>, Vec<String>), OAuth2Error> {
-    let client_scopes: Vec<&str> = client.scope.split(' ').filter(|s| !s.is_empty()).collect();
-    let requested = scope::parse_scope(params.get("scope")?)?;
-    if let Some(denied) =
-        scope::first_not_allowed(config.strategies.scope, &client_scopes, &requested)
-    {
-        return Err(OAuth2Error::new(ErrorKind::InvalidScope).with_hint(format!(
-            "The client is not allowed to request scope {}.",
-            quoted(denied)
-        )));
-    }
-    let audience = scope::parse_audience(&params.all("audience")?)?;
-    if let Some(denied) = audience.iter().find(|a| !client.audience.contains(a)) {
-        return Err(OAuth2Error::invalid_request(format!(
-            "The client is not allowed to request audience {}.",
-            quoted(denied)
-        )));
-    }
+    let requested =
+        scope::requested_by_client(config.strategies.scope, &client.scope, params.get("scope")?)?;
+    let audience = scope::audience_of_client(&client.audience, &params.all("audience")?)?;
     Ok((requested, audience))
 }
 

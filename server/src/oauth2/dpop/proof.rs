@@ -17,8 +17,8 @@ use subtle::ConstantTimeEq;
 
 use super::thumbprint;
 use crate::error::{ErrorKind, OAuth2Error};
-use crate::jwk::key::is_private;
-use crate::jwk::{Algorithm, JsonWebKey, Verifier};
+use crate::jwk::Algorithm;
+use crate::oauth2::jwt_claims::JwtReader;
 
 /// RFC 9449 §4.2: the `typ` header of a proof.
 pub const TYP: &str = "dpop+jwt";
@@ -57,18 +57,16 @@ pub struct Proof {
     pub nonce: Option<String>,
 }
 
-/// `invalid_dpop_proof` with `hint` (RFC 9449 §5: at the token endpoint; a resource
+/// Proofs are `invalid_dpop_proof` (RFC 9449 §5: at the token endpoint; a resource
 /// server re-maps it to 401).
-pub fn invalid(hint: impl Into<String>) -> OAuth2Error {
-    OAuth2Error::new(ErrorKind::InvalidDpopProof).with_hint(hint)
-}
+const READER: JwtReader = JwtReader {
+    what: "The DPoP proof",
+    kind: ErrorKind::InvalidDpopProof,
+};
 
-fn decode_json(part: &str, what: &str) -> Result<Map<String, Value>, OAuth2Error> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| invalid(format!("The DPoP proof's {what} is not base64url.")))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|_| invalid(format!("The DPoP proof's {what} is not a JSON object.")))
+/// `invalid_dpop_proof` with `hint`.
+pub fn invalid(hint: impl Into<String>) -> OAuth2Error {
+    READER.invalid(hint)
 }
 
 fn string<'m>(map: &'m Map<String, Value>, name: &str, what: &str) -> Result<&'m str, OAuth2Error> {
@@ -81,21 +79,6 @@ fn string<'m>(map: &'m Map<String, Value>, name: &str, what: &str) -> Result<&'m
             "The DPoP proof has no '{name}' {what} (RFC 9449 Section 4.2)."
         ))),
     }
-}
-
-/// The key of the `jwk` header: a public asymmetric key (§4.3 step 7).
-fn public_key(header: &Map<String, Value>) -> Result<JsonWebKey, OAuth2Error> {
-    let value = header
-        .get("jwk")
-        .ok_or_else(|| invalid("The DPoP proof has no 'jwk' header (RFC 9449 Section 4.2)."))?;
-    let key: JsonWebKey = serde_json::from_value(value.clone())
-        .map_err(|_| invalid("The DPoP proof's 'jwk' header is not a JSON Web Key."))?;
-    if is_private(&key) {
-        return Err(invalid(
-            "The DPoP proof's 'jwk' header contains a private key; it must be the public key only.",
-        ));
-    }
-    Ok(key)
 }
 
 /// `htu` and the endpoint's URL, each without query and fragment, are the same URL
@@ -127,15 +110,8 @@ pub fn verify(proof: &str, expected: &Expected<'_>) -> Result<Proof, OAuth2Error
             "The DPoP proof is longer than {MAX_PROOF_LEN} bytes."
         )));
     }
-    let mut parts = proof.split('.');
-    let (Some(header), Some(_), Some(_), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(invalid(
-            "The DPoP proof is not a compact JWS (three parts).",
-        ));
-    };
-    let header = decode_json(header, "header")?;
+    let [header, _, _] = READER.segments(proof)?;
+    let header = READER.json(header, "header")?;
     if string(&header, "typ", "header")? != TYP {
         return Err(invalid("The DPoP proof's 'typ' header must be 'dpop+jwt'."));
     }
@@ -148,20 +124,10 @@ pub fn verify(proof: &str, expected: &Expected<'_>) -> Result<Proof, OAuth2Error
                 crate::error::quoted(alg_name)
             ))
         })?;
-    let mut key = public_key(&header)?;
-    if !alg.fits(&key.kty, key.crv.as_deref()) {
-        return Err(invalid(format!(
-            "The DPoP proof's 'jwk' is not a key for {alg}."
-        )));
-    }
+    // §4.3 steps 7–8: a public key of the algorithm's type that verifies the proof.
+    let (key, claims) = READER.verify_with_embedded_key(proof, &header, alg)?;
     let jkt = thumbprint::jkt(&key)
         .ok_or_else(|| invalid("The DPoP proof's 'jwk' lacks a required public member."))?;
-    // The proof names its own key: a `kid` in it or the header chooses nothing.
-    key.kid = None;
-    let verified = Verifier::from_keys(vec![key])
-        .verify(proof)
-        .map_err(|_| invalid("The DPoP proof's signature does not verify with its 'jwk'."))?;
-    let claims = verified.claims;
     let jti = string(&claims, "jti", "claim")?;
     if jti.is_empty() || jti.len() > MAX_JTI_LEN {
         return Err(invalid(format!(

@@ -155,7 +155,7 @@ fn rfc9449_4_3_each_header_member_wrong_in_turn() {
         "'alg'",
     );
     refused("eyJhbGciOiJub25lIn0.e30.", &expected(None), "'typ'");
-    refused("a.b", &expected(None), "three parts");
+    refused("a.b", &expected(None), "three dot-separated parts");
     refused(
         &"a".repeat(proof::MAX_PROOF_LEN + 1),
         &expected(None),

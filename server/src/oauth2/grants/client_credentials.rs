@@ -9,7 +9,7 @@ use async_trait::async_trait;
 
 use super::{GrantHandler, TokenRequest};
 use crate::client::model::{Client, GrantType};
-use crate::error::{ErrorKind, OAuth2Error};
+use crate::error::OAuth2Error;
 use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::issue::{self, Grant, Plan, TokenResponse};
 use crate::oauth2::scope;
@@ -37,20 +37,12 @@ impl GrantHandler for ClientCredentials {
         request: TokenRequest<'_>,
     ) -> Result<TokenResponse, OAuth2Error> {
         let form = request.form;
-        let requested = scope::parse_scope(form.get("scope")?)?;
-        let strategy = ctx.config.strategies.scope;
-        let allowed: Vec<&str> = client.scope.split(' ').collect();
-        if let Some(refused) = scope::first_not_allowed(strategy, &allowed, &requested) {
-            return Err(OAuth2Error::new(ErrorKind::InvalidScope).with_hint(format!(
-                "The OAuth 2.0 Client is not allowed to request scope '{refused}'."
-            )));
-        }
-        let audience = scope::parse_audience(&form.all("audience")?)?;
-        if let Some(refused) = audience.iter().find(|a| !client.audience.contains(a)) {
-            return Err(OAuth2Error::invalid_request(format!(
-                "Requested audience '{refused}' has not been whitelisted by the OAuth 2.0 Client."
-            )));
-        }
+        let requested = scope::requested_by_client(
+            ctx.config.strategies.scope,
+            &client.scope,
+            form.get("scope")?,
+        )?;
+        let audience = scope::audience_of_client(&client.audience, &form.all("audience")?)?;
         let lifespan = client
             .lifespans
             .client_credentials_grant_access_token_lifespan

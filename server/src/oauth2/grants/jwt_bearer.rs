@@ -76,9 +76,10 @@ fn verify(
     )))
 }
 
-fn check_scope(
+/// The requested scope must also lie within the trust relationship's `scope`, as
+/// Hydra limits a trusted issuer's grants.
+fn check_trusted_scope(
     ctx: &OAuth2Context,
-    client: &Client,
     trust: &TrustRelationship,
     requested: &[String],
 ) -> Result<(), OAuth2Error> {
@@ -88,12 +89,6 @@ fn check_scope(
         return Err(OAuth2Error::new(ErrorKind::InvalidScope).with_hint(format!(
             "The key trusted for issuer '{}' and subject '{}' may not be used to request scope '{refused}'.",
             trust.issuer, trust.subject
-        )));
-    }
-    let allowed: Vec<&str> = client.scope.split(' ').collect();
-    if let Some(refused) = scope::first_not_allowed(strategy, &allowed, requested) {
-        return Err(OAuth2Error::new(ErrorKind::InvalidScope).with_hint(format!(
-            "The OAuth 2.0 Client is not allowed to request scope '{refused}'."
         )));
     }
     Ok(())
@@ -148,14 +143,13 @@ impl GrantHandler for JwtBearer {
             },
             now,
         )?;
-        let requested = scope::parse_scope(form.get("scope")?)?;
-        check_scope(ctx, client, &trust, &requested)?;
-        let mut audience = scope::parse_audience(&form.all("audience")?)?;
-        if let Some(refused) = audience.iter().find(|a| !client.audience.contains(a)) {
-            return Err(OAuth2Error::invalid_request(format!(
-                "Requested audience '{refused}' has not been whitelisted by the OAuth 2.0 Client."
-            )));
-        }
+        let requested = scope::requested_by_client(
+            ctx.config.strategies.scope,
+            &client.scope,
+            form.get("scope")?,
+        )?;
+        check_trusted_scope(ctx, &trust, &requested)?;
+        let mut audience = scope::audience_of_client(&client.audience, &form.all("audience")?)?;
         if !settings.omit_assertion_audience {
             for aud in checked.audience {
                 if !audience.contains(&aud) {

@@ -112,6 +112,35 @@ impl GrantRegistry {
         http: &RequestContext,
         form: &FormParams,
     ) -> Result<TokenResponse, OAuth2Error> {
+        let result = self.dispatch(ctx, http, form).await;
+        // Labels from bounded sets only: a registered grant type or `unknown`.
+        let grant = form
+            .get("grant_type")
+            .ok()
+            .flatten()
+            .and_then(GrantType::parse)
+            .filter(|grant| self.handler(*grant).is_some())
+            .map_or("unknown", GrantType::as_str);
+        match &result {
+            Ok(response) => {
+                let token_type = if response.token_type.eq_ignore_ascii_case("dpop") {
+                    "DPoP"
+                } else {
+                    "bearer"
+                };
+                crate::prometheus::token_issued(grant, token_type);
+            }
+            Err(err) => crate::prometheus::token_failed(grant, err.kind.code()),
+        }
+        result
+    }
+
+    async fn dispatch(
+        &self,
+        ctx: &OAuth2Context,
+        http: &RequestContext,
+        form: &FormParams,
+    ) -> Result<TokenResponse, OAuth2Error> {
         let name = form.require("grant_type")?;
         let handler = GrantType::parse(name)
             .and_then(|grant| self.handler(grant))

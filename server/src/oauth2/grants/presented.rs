@@ -64,6 +64,7 @@ pub async fn load(
 /// refresh token. Revokes the token's whole family, then returns the error to send.
 pub async fn reused(ctx: &OAuth2Context, stored: &StoredToken) -> OAuth2Error {
     let what = name(stored.kind);
+    crate::prometheus::token_reused(&what.replace(' ', "_"));
     match ctx.tokens.revoke_family(&stored.family_id).await {
         Ok(revoked) => {
             tracing::warn!(

@@ -3,23 +3,28 @@
 //! verified claims. Every failure is `invalid_grant` (RFC 7521 §4.1.1), except the
 //! missing `assertion` parameter (`invalid_request`).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value};
 
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::jwk::Algorithm;
+use crate::oauth2::jwt_claims::{JwtReader, audience, string};
 use crate::oauth2::limits::MAX_ASSERTION_LEN;
 use crate::oauth2::private_key_jwt::CLOCK_SKEW;
 
 /// Longest `iss`, `sub` and `kid`: what a trust relationship can hold.
 const MAX_ID_LEN: usize = 255;
 
-/// `400 invalid_grant` with `hint` (RFC 7521 §4.1.1: "The value of the "error" parameter
-/// MUST be the "invalid_grant" error code" for an invalid assertion).
+/// RFC 7521 §4.1.1: "The value of the "error" parameter MUST be the "invalid_grant"
+/// error code" for an invalid assertion.
+const READER: JwtReader = JwtReader {
+    what: "The assertion",
+    kind: ErrorKind::InvalidGrant,
+};
+
+/// `400 invalid_grant` with `hint`.
 pub fn invalid(hint: impl Into<String>) -> OAuth2Error {
-    OAuth2Error::new(ErrorKind::InvalidGrant).with_hint(hint)
+    READER.invalid(hint)
 }
 
 /// A compact JWS as presented, decoded but not verified.
@@ -29,23 +34,6 @@ pub struct Unverified {
     pub kid: Option<String>,
     pub issuer: String,
     pub subject: String,
-}
-
-fn part(segment: &str, what: &str) -> Result<Map<String, Value>, OAuth2Error> {
-    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| {
-        invalid(format!(
-            "The assertion is not a JWT: its {what} is not base64url."
-        ))
-    })?;
-    serde_json::from_slice(&bytes).map_err(|_| {
-        invalid(format!(
-            "The assertion is not a JWT: its {what} is not a JSON object."
-        ))
-    })
-}
-
-fn string<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    claims.get(name).and_then(Value::as_str)
 }
 
 /// A non-empty string claim of at most [`MAX_ID_LEN`] characters.
@@ -70,14 +58,7 @@ impl Unverified {
                 "The assertion is longer than {MAX_ASSERTION_LEN} bytes."
             )));
         }
-        let segments: Vec<&str> = token.split('.').collect();
-        let [header, payload, _signature] = segments.as_slice() else {
-            return Err(invalid(
-                "The assertion is not a compact JWS (three dot-separated parts).",
-            ));
-        };
-        let header = part(header, "header")?;
-        let claims = part(payload, "payload")?;
+        let (header, claims) = READER.header_and_claims(token)?;
         let alg_name = string(&header, "alg").unwrap_or_default();
         let alg = Algorithm::parse(alg_name)
             .filter(|alg| !alg.is_symmetric())
@@ -126,30 +107,6 @@ pub struct Checked {
     pub audience: Vec<String>,
 }
 
-fn timestamp(
-    claims: &Map<String, Value>,
-    name: &str,
-) -> Result<Option<DateTime<Utc>>, OAuth2Error> {
-    match claims.get(name) {
-        None => Ok(None),
-        Some(value) => value
-            .as_i64()
-            .or_else(|| {
-                value
-                    .as_f64()
-                    .filter(|f| f.is_finite() && f.abs() < 1e15)
-                    .map(|f| f as i64)
-            })
-            .and_then(|secs| DateTime::from_timestamp(secs, 0))
-            .map(Some)
-            .ok_or_else(|| {
-                invalid(format!(
-                    "The assertion's claim '{name}' must be a NumericDate (RFC 7519 §2)."
-                ))
-            }),
-    }
-}
-
 /// RFC 7523 §3 on verified claims: `aud` names the token endpoint or the issuer (item
 /// 3), `exp` present and in the future (item 4) and at most `max_ttl` after `iat` (or
 /// now), `nbf` not in the future beyond [`CLOCK_SKEW`] (item 5), `iat` (item 6) and
@@ -159,15 +116,7 @@ pub fn check(
     rules: &Rules<'_>,
     now: DateTime<Utc>,
 ) -> Result<Checked, OAuth2Error> {
-    let audience: Vec<String> = match claims.get("aud") {
-        Some(Value::String(one)) => vec![one.clone()],
-        Some(Value::Array(many)) => many
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
-    };
+    let audience: Vec<String> = audience(claims).into_iter().map(str::to_owned).collect();
     if !audience.iter().any(|a| rules.audiences.contains(a)) {
         return Err(invalid(format!(
             "The assertion's claim 'aud' must contain the token endpoint URL {} or the issuer {} (RFC 7523 §3).",
@@ -183,7 +132,7 @@ pub fn check(
                 .unwrap_or_default()
         )));
     }
-    let expires_at = timestamp(claims, "exp")?.ok_or_else(|| {
+    let expires_at = READER.numeric_date(claims, "exp")?.ok_or_else(|| {
         invalid("The assertion has no 'exp' claim (RFC 7523 §3: it is required).")
     })?;
     if expires_at <= now {
@@ -192,14 +141,14 @@ pub fn check(
         )));
     }
     let skewed = now.checked_add_signed(CLOCK_SKEW).unwrap_or(now);
-    if let Some(nbf) = timestamp(claims, "nbf")?
+    if let Some(nbf) = READER.numeric_date(claims, "nbf")?
         && nbf > skewed
     {
         return Err(invalid(format!(
             "The assertion may not be used before {nbf} (its 'nbf' claim)."
         )));
     }
-    let issued_at = timestamp(claims, "iat")?;
+    let issued_at = READER.numeric_date(claims, "iat")?;
     match issued_at {
         None if !rules.iat_optional => {
             return Err(invalid(

@@ -1,0 +1,213 @@
+//! Prometheus metrics at `GET /admin/metrics/prometheus` (docs/operations.md,
+//! "Metrics"): the series a request, a token, a failed client authentication and a
+//! reused refresh token leave, labelled by route template (never the raw path), behind
+//! the admin API key, and 404 when `serve.metrics.enabled` is off. Each nextest test
+//! is its own process, so the process-wide recorder counts this test's requests only.
+
+use serde_json::json;
+
+use crate::support::{TestApp, TestBackend, per_backend};
+
+per_backend!(
+    requests_tokens_and_failures_are_counted,
+    metrics_can_be_turned_off,
+);
+
+const ADMIN_KEY: &str = "an-admin-api-key-for-the-metrics-test";
+
+async fn scrape(app: &TestApp, key: Option<&str>) -> (u16, String, String) {
+    let mut request = app.http.get(app.admin_path("/admin/metrics/prometheus"));
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (status, content_type, response.text().await.unwrap())
+}
+
+/// The value of the sample whose name and labels contain every part of `parts`.
+fn sample(text: &str, parts: &[&str]) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find(|line| parts.iter().all(|p| line.contains(p)))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+}
+
+async fn requests_tokens_and_failures_are_counted(backend: TestBackend) {
+    let app = TestApp::builder(backend)
+        .config(|c| c.serve.admin.api_key = Some(ADMIN_KEY.to_owned()))
+        .build()
+        .await;
+    let registered = app
+        .register(json!({"grant_types": ["client_credentials", "refresh_token"], "scope": "read offline"}))
+        .await;
+    let client = (registered.id.clone(), registered.secret.clone().unwrap());
+    let secret = client.1.as_str();
+    for _ in 0..3 {
+        let (status, _, body) = app
+            .post_form(
+                "/oauth2/token",
+                Some((&client.0, secret)),
+                &[("grant_type", "client_credentials"), ("scope", "read")],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, _, _) = app
+        .post_form(
+            "/oauth2/token",
+            Some((&client.0, "not-the-secret")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(status, 401);
+    let (_, refresh) = app.issue_family(&client.0, &["read", "offline"]).await;
+    for expected in [200, 400] {
+        let (status, _, body) = app
+            .post_form(
+                "/oauth2/token",
+                Some((&client.0, secret)),
+                &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+            )
+            .await;
+        assert_eq!(status, expected, "{body}");
+    }
+    let unknown = app
+        .http
+        .get(app.public_path("/no/such/path/with-a-secret-looking-segment"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+
+    let (status, _, _) = scrape(&app, None).await;
+    assert_eq!(status, 401, "the metrics need the admin API key");
+    let (status, content_type, text) = scrape(&app, Some(ADMIN_KEY)).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    let token_ok = [
+        "portunus_http_requests_total{",
+        "listener=\"public\"",
+        "route=\"/oauth2/token\"",
+        "method=\"POST\"",
+        "status=\"200\"",
+    ];
+    assert_eq!(
+        sample(&text, &token_ok),
+        Some(4.0),
+        "3 client credentials + 1 refresh\n{text}"
+    );
+    assert!(
+        sample(
+            &text,
+            &[
+                "portunus_http_request_duration_seconds_count{",
+                "route=\"/oauth2/token\""
+            ]
+        )
+        .is_some_and(|n| n >= 6.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            &[
+                "portunus_tokens_issued_total{",
+                "grant_type=\"client_credentials\"",
+                "token_type=\"bearer\""
+            ]
+        ),
+        Some(3.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            &[
+                "portunus_tokens_issued_total{",
+                "grant_type=\"refresh_token\""
+            ]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &text,
+            &[
+                "portunus_client_authentication_failures_total{",
+                "method=\"client_secret_basic\""
+            ]
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            &[
+                "portunus_token_requests_failed_total{",
+                "grant_type=\"client_credentials\"",
+                "error=\"invalid_client\""
+            ]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &text,
+            &[
+                "portunus_token_reuse_detected_total{",
+                "kind=\"refresh_token\""
+            ]
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            &[
+                "portunus_build_info{",
+                &format!("version=\"{}\"", env!("CARGO_PKG_VERSION"))
+            ]
+        ),
+        Some(1.0)
+    );
+    assert!(
+        sample(
+            &text,
+            &[
+                "portunus_http_requests_total{",
+                "route=\"unmatched\"",
+                "status=\"404\""
+            ]
+        )
+        .is_some(),
+        "{text}"
+    );
+    assert!(
+        !text.contains("with-a-secret-looking-segment"),
+        "raw paths are never labels"
+    );
+    assert!(!text.contains(&client.0), "client ids are never labels");
+}
+
+async fn metrics_can_be_turned_off(backend: TestBackend) {
+    let app = TestApp::builder(backend)
+        .config(|c| c.serve.metrics.enabled = false)
+        .build()
+        .await;
+    let (status, _, body) = scrape(&app, None).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("serve.metrics.enabled"), "{body}");
+}

@@ -1,0 +1,173 @@
+//! Prometheus metrics (docs/operations.md, "Metrics"): the `metrics` facade with the
+//! Prometheus exporter as the process's recorder, rendered in the text exposition
+//! format at `GET /admin/metrics/prometheus` (Hydra's path).
+//!
+//! Series are named in Prometheus conventions (`portunus_` prefix, `_total` counters,
+//! `_seconds` histograms) and labelled only by bounded sets: listener, route template
+//! (never the raw path: unmatched paths are `unmatched`), method (the nine standard ones,
+//! else `other`), status, grant type, token type, client authentication method. No
+//! client id or subject is ever a label.
+//!
+//! The recorder is process-wide (the `metrics` facade has one): installed once by the
+//! first server built with `metrics.enabled`, shared by every server in the process.
+
+use std::sync::OnceLock;
+
+use metrics::{
+    Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+pub const HTTP_REQUESTS: &str = "portunus_http_requests_total";
+pub const HTTP_DURATION: &str = "portunus_http_request_duration_seconds";
+pub const TOKENS_ISSUED: &str = "portunus_tokens_issued_total";
+pub const TOKEN_ERRORS: &str = "portunus_token_requests_failed_total";
+pub const CLIENT_AUTH_FAILURES: &str = "portunus_client_authentication_failures_total";
+pub const TOKEN_REUSE: &str = "portunus_token_reuse_detected_total";
+pub const BUILD_INFO: &str = "portunus_build_info";
+
+/// Latency buckets, in seconds: from a cached token lookup to a slow Argon2id check.
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the recorder (once per process) and describes every series. `None` when
+/// another recorder was installed first (then nothing is recorded here).
+pub fn install() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full(HTTP_DURATION.to_owned()), &BUCKETS)
+                .ok()?
+                .build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok()?;
+            describe();
+            Some(handle)
+        })
+        .as_ref()
+}
+
+/// The installed recorder's handle, if metrics are on in this process.
+pub fn handle() -> Option<&'static PrometheusHandle> {
+    HANDLE.get().and_then(Option::as_ref)
+}
+
+fn describe() {
+    describe_counter!(
+        HTTP_REQUESTS,
+        "HTTP requests answered, by listener, route template, method and status."
+    );
+    describe_histogram!(
+        HTTP_DURATION,
+        Unit::Seconds,
+        "Time to answer an HTTP request, by listener, route template and method."
+    );
+    describe_counter!(
+        TOKENS_ISSUED,
+        "Token endpoint successes, by grant type and access token type."
+    );
+    describe_counter!(
+        TOKEN_ERRORS,
+        "Token endpoint failures, by grant type and RFC 6749 error code."
+    );
+    describe_counter!(
+        CLIENT_AUTH_FAILURES,
+        "Failed client authentications, by the method the request used."
+    );
+    describe_counter!(
+        TOKEN_REUSE,
+        "Used authorization codes and rotated refresh tokens presented again (their family is revoked), by kind."
+    );
+    describe_gauge!(
+        BUILD_INFO,
+        "Always 1; the version label says which build runs."
+    );
+    gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+}
+
+/// The nine methods of RFC 9110 §9 by name, anything else as `other`.
+fn method_label(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "CONNECT" => "CONNECT",
+        "OPTIONS" => "OPTIONS",
+        "TRACE" => "TRACE",
+        "PATCH" => "PATCH",
+        _ => "other",
+    }
+}
+
+/// One answered request; `route` is the matched route template, if any.
+pub fn http_request(
+    listener: &'static str,
+    route: Option<&str>,
+    method: &str,
+    status: u16,
+    seconds: f64,
+) {
+    if handle().is_none() {
+        return;
+    }
+    let route = route.unwrap_or("unmatched").to_owned();
+    let method = method_label(method);
+    counter!(
+        HTTP_REQUESTS,
+        "listener" => listener,
+        "route" => route.clone(),
+        "method" => method,
+        "status" => status.to_string()
+    )
+    .increment(1);
+    histogram!(
+        HTTP_DURATION,
+        "listener" => listener,
+        "route" => route,
+        "method" => method
+    )
+    .record(seconds);
+}
+
+/// A token endpoint success.
+pub fn token_issued(grant_type: &'static str, token_type: &'static str) {
+    counter!(TOKENS_ISSUED, "grant_type" => grant_type, "token_type" => token_type).increment(1);
+}
+
+/// A token endpoint failure (`grant_type` as registered, or `unknown`).
+pub fn token_failed(grant_type: &'static str, error: &'static str) {
+    counter!(TOKEN_ERRORS, "grant_type" => grant_type, "error" => error).increment(1);
+}
+
+/// A failed client authentication by `method`.
+pub fn client_authentication_failed(method: &'static str) {
+    counter!(CLIENT_AUTH_FAILURES, "method" => method).increment(1);
+}
+
+/// A used code or rotated refresh token presented again; `kind` is
+/// `authorization_code` or `refresh_token`.
+pub fn token_reused(kind: &str) {
+    counter!(TOKEN_REUSE, "kind" => kind.to_owned()).increment(1);
+}
+
+/// The text exposition of every series, or `None` when metrics are off.
+pub fn render() -> Option<String> {
+    handle().map(PrometheusHandle::render)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_are_bounded() {
+        assert_eq!(method_label("PATCH"), "PATCH");
+        assert_eq!(method_label("BREW"), "other");
+        assert_eq!(method_label("get"), "other");
+    }
+}
