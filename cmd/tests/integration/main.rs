@@ -51,6 +51,7 @@ mod rfc7523_private_key_jwt;
 mod rfc7591_dynamic_client_registration;
 mod rfc7636_pkce;
 mod rfc7662_introspection;
+mod rfc8628_device_authorization;
 mod rfc9068_jwt_access_tokens;
 mod rfc9101_request_objects;
 mod rfc9110_method_not_allowed;

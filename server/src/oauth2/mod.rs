@@ -7,6 +7,7 @@ pub mod authorize;
 pub mod bearer;
 pub mod client_auth;
 pub mod context;
+pub mod device;
 pub mod dpop;
 pub mod form;
 pub mod grants;
