@@ -219,9 +219,8 @@ async fn perform_device_code_polls_and_prints_tokens() {
         let mut all = String::new();
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if let Some(rest) = line.strip_prefix("Open ") {
-                let mut words = rest.split(' ');
-                let uri = words.next().unwrap_or_default().to_owned();
-                let code = words.last().unwrap_or_default().to_owned();
+                let uri = rest.split(' ').next().unwrap_or_default().to_owned();
+                let code = rest.rsplit(' ').next().unwrap_or_default().to_owned();
                 let _ = tx.send((uri, code));
             }
             all.push_str(&line);

@@ -19,6 +19,7 @@ mod health;
 mod hydra_login_consent;
 mod hydra_sessions;
 mod janitor;
+mod janitor_device_codes;
 mod json_newline;
 mod jwk_admin_api;
 mod jwk_admin_api_errors;
