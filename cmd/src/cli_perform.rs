@@ -14,6 +14,11 @@ pub enum PerformCommand {
     /// URL to open in a browser, receive the code on a local callback, exchange it and
     /// print the tokens. Needs a login and consent app (`urls.login`, `urls.consent`).
     AuthorizationCode(AuthorizationCodeArgs),
+    /// Run the device authorization grant (RFC 8628): request a device and user code,
+    /// print the URL and code for the user, poll the token endpoint as §3.5 says
+    /// (honouring `interval` and `slow_down`) and print the tokens. Needs a device app
+    /// (`urls.device.verification`) besides the login and consent apps.
+    DeviceCode(DeviceCodeArgs),
 }
 
 /// The public listener and how to print the token response.
@@ -88,6 +93,24 @@ pub struct AuthorizationCodeArgs {
     /// Seconds to wait for the browser to come back to the callback.
     #[arg(long = "timeout", default_value_t = 300)]
     pub timeout: u64,
+    #[command(flatten)]
+    pub remote: PublicRemote,
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceCodeArgs {
+    #[command(flatten)]
+    pub client: ClientCredentials,
+    /// Scope to request, repeatable or comma-separated.
+    #[arg(
+        long = "scope",
+        value_delimiter = ',',
+        default_value = "openid,offline_access"
+    )]
+    pub scopes: Vec<String>,
+    /// Audience to request, repeatable or comma-separated (default: none).
+    #[arg(long = "audience", value_delimiter = ',')]
+    pub audience: Vec<String>,
     #[command(flatten)]
     pub remote: PublicRemote,
 }

@@ -80,10 +80,11 @@ pub async fn run(args: JanitorArgs) -> anyhow::Result<()> {
 /// Token data (`--tokens`) as opposed to login/consent requests (`--requests`).
 fn is_token_data(kind: ExpiredKind) -> bool {
     match kind {
-        ExpiredKind::Tokens | ExpiredKind::Jti => true,
+        ExpiredKind::Tokens | ExpiredKind::Jti | ExpiredKind::DeviceCodes => true,
         ExpiredKind::FlowSteps
         | ExpiredKind::LoginSessions
         | ExpiredKind::PushedRequests
-        | ExpiredKind::Consents => false,
+        | ExpiredKind::Consents
+        | ExpiredKind::DeviceAttempts => false,
     }
 }

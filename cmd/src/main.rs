@@ -10,6 +10,7 @@ mod keys;
 mod migrate;
 mod output;
 mod perform;
+mod perform_device;
 mod serve;
 
 use std::process::ExitCode;
@@ -46,6 +47,9 @@ async fn main() -> ExitCode {
         Command::Janitor(args) => janitor::run(args).await,
         Command::Perform(PerformCommand::ClientCredentials(args)) => {
             perform::client_credentials(args).await
+        }
+        Command::Perform(PerformCommand::DeviceCode(args)) => {
+            perform_device::device_code(args).await
         }
         Command::Perform(PerformCommand::AuthorizationCode(args)) => {
             perform::authorization_code(args).await

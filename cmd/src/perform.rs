@@ -241,7 +241,7 @@ async fn token_request(
 }
 
 /// The token response as Hydra prints it (a table), or its JSON.
-fn print_tokens(response: &Value, format: OutputFormat) -> anyhow::Result<()> {
+pub(crate) fn print_tokens(response: &Value, format: OutputFormat) -> anyhow::Result<()> {
     match format {
         OutputFormat::Json => out!("{}", serde_json::to_string(response)?),
         OutputFormat::JsonPretty => out!("{}", serde_json::to_string_pretty(response)?),

@@ -188,6 +188,7 @@ impl ApplicationBuilder {
             client_auth,
             backchannel,
             pushed_requests: store.clone(),
+            device_codes: store.clone(),
             request_objects,
         };
         let flows = FlowStores {

@@ -78,11 +78,17 @@ pub enum ErrorKind {
     InvalidRequestObject,
     /// RFC 9126 §4 / OIDC Core §3.1.2.6: the `request_uri` is invalid, expired or used.
     InvalidRequestUri,
+    /// RFC 8628 §3.5: the user has not finished authorizing the device yet.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: the device polls faster than its interval (which grows by 5 s).
+    SlowDown,
+    /// RFC 8628 §3.5: the device code expired; the device must start again.
+    ExpiredToken,
 }
 
 impl ErrorKind {
     /// Every kind, for tests that must cover each description.
-    pub const ALL: [ErrorKind; 28] = [
+    pub const ALL: [ErrorKind; 31] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -111,6 +117,9 @@ impl ErrorKind {
         Self::UseDpopNonce,
         Self::InvalidRequestObject,
         Self::InvalidRequestUri,
+        Self::AuthorizationPending,
+        Self::SlowDown,
+        Self::ExpiredToken,
     ];
 
     pub fn code(self) -> &'static str {
@@ -143,6 +152,9 @@ impl ErrorKind {
             Self::UseDpopNonce => "use_dpop_nonce",
             Self::InvalidRequestObject => "invalid_request_object",
             Self::InvalidRequestUri => "invalid_request_uri",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::ExpiredToken => "expired_token",
         }
     }
 
@@ -223,6 +235,15 @@ impl ErrorKind {
             }
             Self::InvalidRequestUri => {
                 "The request_uri in the authorization request returns an error or contains invalid data."
+            }
+            Self::AuthorizationPending => {
+                "The authorization request is still pending as the end user has not yet completed the user-interaction steps."
+            }
+            Self::SlowDown => {
+                "The authorization request is still pending and polling should continue, but the interval must be increased by 5 seconds for this and all subsequent requests."
+            }
+            Self::ExpiredToken => {
+                "The device_code has expired, and the device authorization session has concluded."
             }
         }
     }
@@ -484,7 +505,7 @@ mod tests {
 
     #[test]
     fn every_fixed_description_uses_only_rfc6749_characters() {
-        assert_eq!(ErrorKind::ALL.len(), 28);
+        assert_eq!(ErrorKind::ALL.len(), 31);
         for kind in ErrorKind::ALL {
             assert_rfc6749_chars(kind.description());
             let err = OAuth2Error::new(kind);

@@ -30,10 +30,13 @@ pub enum Purpose {
     DpopNonce,
     /// HMAC of a verifiable-credential `c_nonce`: access token hash and expiry.
     CredentialNonce,
+    /// HMAC of device-flow user codes, the key they are stored and looked up under
+    /// (RFC 8628 §6.1: a copy of the database must not give the short codes away).
+    DeviceUserCode,
 }
 
 impl Purpose {
-    const ALL: [Purpose; 8] = [
+    const ALL: [Purpose; 9] = [
         Self::OpaqueToken,
         Self::FlowState,
         Self::SessionData,
@@ -42,6 +45,7 @@ impl Purpose {
         Self::ClientSecretCache,
         Self::DpopNonce,
         Self::CredentialNonce,
+        Self::DeviceUserCode,
     ];
 
     fn label(self) -> &'static [u8] {
@@ -54,6 +58,7 @@ impl Purpose {
             Self::ClientSecretCache => b"portunus/v1/client-secret-cache-hmac",
             Self::DpopNonce => b"portunus/v1/dpop-nonce-hmac",
             Self::CredentialNonce => b"portunus/v1/credential-nonce-hmac",
+            Self::DeviceUserCode => b"portunus/v1/device-user-code-hmac",
         }
     }
 
@@ -132,6 +137,15 @@ impl KeyRing {
         self.secrets
             .first()
             .and_then(|s| Self::mac_with(Self::key(s, purpose), data))
+    }
+
+    /// HMAC-SHA256 of `data` under every configured secret's key for `purpose`, the
+    /// current one first: the keys a value stored under any of them may be found by.
+    pub fn sign_each(&self, purpose: Purpose, data: &[u8]) -> Vec<[u8; 32]> {
+        self.secrets
+            .iter()
+            .filter_map(|s| Self::mac_with(Self::key(s, purpose), data))
+            .collect()
     }
 
     /// Whether `mac` is the HMAC of `data` under any configured secret; constant-time.

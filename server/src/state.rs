@@ -127,6 +127,7 @@ impl AppState {
             client_auth: Arc::new(client_auth),
             backchannel: Arc::new(backchannel),
             pushed_requests: store.clone(),
+            device_codes: store.clone(),
             request_objects,
         };
         let flows = FlowStores {

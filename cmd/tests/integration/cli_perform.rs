@@ -1,4 +1,4 @@
-//! `portunus perform client-credentials|authorization-code` (Hydra's `hydra perform`):
+//! `portunus perform client-credentials|authorization-code|device-code` (Hydra's `hydra perform`):
 //! the binary gets tokens from a running TestApp the way a client does, and the tokens
 //! it prints are live (RFC 7662 introspection answers `active`).
 
@@ -181,6 +181,67 @@ async fn perform_authorization_code_receives_the_code_and_prints_tokens() {
     )
     .await
     .expect("the CLI exits after the exchange")
+    .unwrap()
+    .unwrap();
+    let stderr = stderr_reader.join().unwrap();
+    assert!(output.status.success(), "{stderr}");
+    let tokens: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for key in ["access_token", "refresh_token", "id_token"] {
+        assert!(tokens[key].is_string(), "{key} in {tokens}");
+    }
+    let introspection = introspect(&app, tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(introspection["active"], true, "{introspection}");
+    assert_eq!(introspection["sub"], "ada");
+}
+
+/// RFC 8628 through the CLI (`perform device-code`): it prints the verification URI
+/// and the user code, the test plays browser and device, login and consent apps, and
+/// the CLI, polling meanwhile, prints tokens that are live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn perform_device_code_polls_and_prints_tokens() {
+    use crate::support::device::{DEVICE_DONE_URL, approve, configure, device_client};
+    let app = TestApp::builder(TestBackend::Sqlite)
+        .config(configure)
+        .build()
+        .await;
+    let client = device_client(&app).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portunus"))
+        .args(["perform", "device-code", "--client-id", &client.id])
+        .args(["--scope", "openid,offline", "--endpoint", &app.public_url])
+        .args(["--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr_reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("Open ") {
+                let uri = rest.split(' ').next().unwrap_or_default().to_owned();
+                let code = rest.rsplit(' ').next().unwrap_or_default().to_owned();
+                let _ = tx.send((uri, code));
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let (uri, code) = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(60)))
+        .await
+        .unwrap()
+        .expect("the CLI prints the verification URI and user code");
+    assert_eq!(uri, app.public_path("/oauth2/device/verify"));
+    assert_eq!(code.len(), 8, "{code}");
+    let done = approve(&app, &Browser::new(), &uri, &code, &["openid", "offline"]).await;
+    assert_eq!(done, DEVICE_DONE_URL);
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::task::spawn_blocking(move || child.wait_with_output()),
+    )
+    .await
+    .expect("the CLI exits once authorized")
     .unwrap()
     .unwrap();
     let stderr = stderr_reader.join().unwrap();

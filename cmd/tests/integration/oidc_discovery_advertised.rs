@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::oidc_discovery::{discover, list};
 use crate::support::assertion::{EC_1, EC_2, JWT_BEARER_GRANT, claims, grant_claims, jwks, trust};
 use crate::support::browser::{Browser, param};
+use crate::support::device::DEVICE_GRANT;
 use crate::support::flow::{REDIRECT_URI, authorize_url, run_code_flow};
 use crate::support::{TestApp, TestBackend, per_backend};
 
@@ -91,14 +92,41 @@ async fn code_tokens(app: &TestApp, method: &str, id: &str, secret: &str) -> (u1
     token(app, auth_for(app, method, id, secret), &fields).await
 }
 
+/// RFC 8628: a device authorization authenticated as [`auth_for`] says, approved in a
+/// browser, then polled once with the same authentication.
+async fn device_tokens(app: &TestApp, method: &str, id: &str, secret: &str) -> (u16, Value) {
+    let auth = auth_for(app, method, id, secret);
+    let mut form: Vec<(&str, &str)> = vec![("scope", "openid offline")];
+    form.extend(auth.fields.iter().map(|(k, v)| (*k, v.as_str())));
+    let basic = auth.basic.as_ref().map(|(i, s)| (i.as_str(), s.as_str()));
+    let (status, _, started) = app.post_form("/oauth2/device/auth", basic, &form).await;
+    assert_eq!(status, 200, "device authorization with {method}: {started}");
+    let text = |name: &str| started[name].as_str().unwrap().to_owned();
+    let done = crate::support::device::approve(
+        app,
+        &Browser::new(),
+        &text("verification_uri"),
+        &text("user_code"),
+        &["openid", "offline"],
+    )
+    .await;
+    assert_eq!(done, crate::support::device::DEVICE_DONE_URL);
+    let code = text("device_code");
+    let fields = [("grant_type", DEVICE_GRANT), ("device_code", code.as_str())];
+    token(app, auth_for(app, method, id, secret), &fields).await
+}
+
 async fn every_advertised_grant_and_auth_method_works(backend: TestBackend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::builder(backend)
+        .config(crate::support::device::configure)
+        .build()
+        .await;
     let doc = discover(&app).await;
     trust(&app, "https://idp.example", None, &EC_2, &[]).await;
     for method in list(&doc, "token_endpoint_auth_methods_supported") {
         let mut body = json!({
             "redirect_uris": [REDIRECT_URI],
-            "grant_types": ["authorization_code", "refresh_token", "client_credentials", JWT_BEARER_GRANT],
+            "grant_types": ["authorization_code", "refresh_token", "client_credentials", JWT_BEARER_GRANT, DEVICE_GRANT],
             "response_types": ["code"],
             "scope": "openid offline",
             "token_endpoint_auth_method": method,
@@ -137,6 +165,7 @@ async fn every_advertised_grant_and_auth_method_works(backend: TestBackend) {
                     let fields = [("grant_type", JWT_BEARER_GRANT), ("assertion", &assertion)];
                     token(&app, auth_for(&app, &method, id, &secret), &fields).await
                 }
+                DEVICE_GRANT => device_tokens(&app, &method, id, &secret).await,
                 other => panic!("advertised grant {other} has no test"),
             };
             assert_eq!(status, 200, "{grant} with {method}: {body}");
@@ -181,7 +210,6 @@ async fn nothing_unadvertised_works(backend: TestBackend) {
     for grant in [
         "implicit",
         "password",
-        "urn:ietf:params:oauth:grant-type:device_code",
         "urn:ietf:params:oauth:grant-type:token-exchange",
     ] {
         assert!(!grants.contains(&grant.to_owned()));

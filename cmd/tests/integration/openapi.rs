@@ -75,6 +75,8 @@ fn document_is_openapi_3_0_with_hydra_shapes() {
             "/oauth2/register",
             "/oauth2/register/{id}",
             "/credentials",
+            "/oauth2/device/auth",
+            "/oauth2/device/verify",
         ];
         assert!(
             path.starts_with("/admin/") || public.contains(&path.as_str()),
@@ -114,6 +116,9 @@ fn document_is_openapi_3_0_with_hydra_shapes() {
         "get_oidc_dynamic_client",
         "set_oidc_dynamic_client",
         "delete_oidc_dynamic_client",
+        "o_auth2_device_flow",
+        "perform_o_auth2_device_verification_flow",
+        "accept_user_code_request",
     ] {
         assert!(operation_ids.contains(id), "missing {id}");
     }

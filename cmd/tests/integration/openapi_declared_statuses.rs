@@ -9,7 +9,11 @@ use serde_json::Value;
 const ERROR_SCHEMA: &str = "#/components/schemas/errorOAuth2";
 
 /// Browser endpoints: their pages are HTML, not the JSON error body.
-const BROWSER: &[&str] = &["/oauth2/auth", "/oauth2/sessions/logout"];
+const BROWSER: &[&str] = &[
+    "/oauth2/auth",
+    "/oauth2/sessions/logout",
+    "/oauth2/device/verify",
+];
 
 fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
     let mut out = Vec::new();

@@ -7,12 +7,14 @@ mod cidr;
 mod cors;
 mod derived;
 mod dev;
+mod device;
 mod load;
 mod validate;
 
 pub use cidr::{Cidr, CidrError};
 pub use cors::{CorsConfig, origin_pattern_error};
 pub use dev::{DEV_DSN, DEV_SECRET_FILE, DevNotes};
+pub use device::{DeviceAuthorizationConfig, UserCodeConfig, UserCodeFormat};
 pub use load::{ConfigError, env_name, load};
 
 use serde::{Deserialize, Serialize};
@@ -188,6 +190,8 @@ pub struct CookieNames {
     pub consent_csrf: String,
     pub logout_csrf: String,
     pub session: String,
+    /// Binds a device verification (RFC 8628 §3.3) to the browser that started it.
+    pub device_csrf: String,
 }
 
 impl Default for CookieNames {
@@ -197,6 +201,7 @@ impl Default for CookieNames {
             consent_csrf: "portunus_consent_csrf".into(),
             logout_csrf: "portunus_logout_csrf".into(),
             session: "portunus_session".into(),
+            device_csrf: "portunus_device_csrf".into(),
         }
     }
 }
@@ -216,6 +221,18 @@ pub struct UrlsConfig {
     pub error: Option<String>,
     /// Where users land after logout when the client named no URI.
     pub post_logout_redirect: Option<String>,
+    /// The operator's device verification app and the page after it (RFC 8628).
+    pub device: DeviceUrls,
+}
+
+/// Hydra's `urls.device`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeviceUrls {
+    /// The app that asks the user for the user code; it receives `device_challenge`.
+    pub verification: Option<String>,
+    /// Where the browser lands once the device is authorized.
+    pub success: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -253,6 +270,8 @@ pub struct TtlConfig {
     /// Hydra's `ttl.vc_nonce`: how long a verifiable-credential `c_nonce` is valid;
     /// 1s to 24h.
     pub vc_nonce: GoDuration,
+    /// How long device and user codes stay valid (RFC 8628 §3.2 `expires_in`); 1m to 1h.
+    pub device_user_code: GoDuration,
 }
 
 impl Default for TtlConfig {
@@ -266,6 +285,7 @@ impl Default for TtlConfig {
             auth_code: GoDuration::from_secs(10 * 60),
             par: GoDuration::from_secs(60),
             vc_nonce: GoDuration::from_secs(3600),
+            device_user_code: GoDuration::from_secs(10 * 60),
         }
     }
 }
@@ -317,6 +337,8 @@ pub struct OAuth2Config {
     pub client_secret_verification: ClientSecretVerificationConfig,
     pub dpop: DpopConfig,
     pub par: ParConfig,
+    /// The device authorization grant (RFC 8628), Hydra's `oauth2.device_authorization`.
+    pub device_authorization: DeviceAuthorizationConfig,
 }
 
 /// DPoP proofs (RFC 9449) at the token and UserInfo endpoints (`oauth2::dpop`).

@@ -102,6 +102,8 @@ impl Config {
             ("urls.logout", &self.urls.logout),
             ("urls.error", &self.urls.error),
             ("urls.post_logout_redirect", &self.urls.post_logout_redirect),
+            ("urls.device.verification", &self.urls.device.verification),
+            ("urls.device.success", &self.urls.device.success),
         ];
         for (key, value) in urls {
             if let Some(value) = value {
@@ -168,6 +170,7 @@ impl Config {
             .admin
             .cors
             .validate("serve.admin.cors", &mut errors);
+        self.validate_device(&mut errors);
         let exceptions = &self.clients.http.private_ip_exception_urls;
         for (index, value) in exceptions.iter().enumerate() {
             if url::Url::parse(value).is_err() {
@@ -239,6 +242,40 @@ impl Config {
                     message: format!("must be between 1s and {max}s"),
                 });
             }
+        }
+    }
+}
+
+impl Config {
+    /// `oauth2.device_authorization` and `ttl.device_user_code` (RFC 8628).
+    fn validate_device(&self, errors: &mut Vec<ConfigError>) {
+        let device = &self.oauth2.device_authorization;
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            key: key.into(),
+            message,
+        };
+        let lifetime = self.ttl.device_user_code.as_std().as_secs();
+        if !(60..=3600).contains(&lifetime) {
+            errors.push(invalid(
+                "ttl.device_user_code",
+                "must be between 1m and 1h".into(),
+            ));
+        }
+        let interval = device.token_polling_interval.as_std().as_secs();
+        if !(1..=60).contains(&interval) {
+            errors.push(invalid(
+                "oauth2.device_authorization.token_polling_interval",
+                "must be between 1s and 1m".into(),
+            ));
+        }
+        if !(1..=10).contains(&device.user_code.max_attempts) {
+            errors.push(invalid(
+                "oauth2.device_authorization.user_code.max_attempts",
+                "must be between 1 and 10 (RFC 8628 Section 5.1)".into(),
+            ));
+        }
+        if let Err((key, message)) = super::UserCodeFormat::from_config(&device.user_code) {
+            errors.push(invalid(key, message));
         }
     }
 }

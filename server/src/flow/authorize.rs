@@ -44,8 +44,26 @@ impl AuthorizeResult {
     }
 }
 
+/// An error of the flow of `request`: sent to the client, or shown when the request
+/// is a device authorization's (RFC 8628: there is no client redirect to send it to).
 pub(super) fn to_client(err: OAuth2Error, request: &AuthorizeRequest) -> Outcome {
+    if request.device.is_some() {
+        return Outcome::ErrorPage(err);
+    }
     Outcome::Client(response::error(&err, &request.target))
+}
+
+/// The login or consent app refused `request`: the client hears of it, or for a
+/// device authorization the device's next poll does (`access_denied`).
+pub(super) async fn refuse(
+    ctx: &FlowContext,
+    err: OAuth2Error,
+    request: &AuthorizeRequest,
+) -> Outcome {
+    match &request.device {
+        Some(link) => super::device::deny(ctx, link, err).await,
+        None => to_client(err, request),
+    }
 }
 
 /// Handles one request to the authorization endpoint.

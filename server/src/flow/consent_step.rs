@@ -138,7 +138,9 @@ pub(super) async fn consent_verified(
     }
     let cookies = vec![SetCookie::delete(&ctx.config, name)];
     let outcome = match outcome {
-        ConsentOutcome::Rejected(rejection) => to_client(rejection.to_error(), &challenge.request),
+        ConsentOutcome::Rejected(rejection) => {
+            super::authorize::refuse(ctx, rejection.to_error(), &challenge.request).await
+        }
         ConsentOutcome::Accepted(consent) => {
             finish(
                 ctx,
@@ -233,6 +235,10 @@ async fn record_and_issue(
         access_token_claims: consent.session.access_token,
         id_token,
     };
+    if let Some(link) = &request.device {
+        // RFC 8628 §3.3: the device, not a client redirect, receives this grant.
+        return super::device::approve(ctx, link, &code::family(ctx, &grant)?).await;
+    }
     if request.response_type.is_code_only() {
         code::issue_code(ctx, grant).await
     } else {

@@ -149,7 +149,7 @@ pub(super) async fn login_verified(
     let accepted = match outcome {
         LoginOutcome::Rejected(rejection) => {
             return AuthorizeResult {
-                outcome: to_client(rejection.to_error(), request),
+                outcome: super::authorize::refuse(ctx, rejection.to_error(), request).await,
                 cookies: result_cookies,
             };
         }

@@ -12,6 +12,7 @@ pub mod challenge_state;
 mod consent_step;
 pub mod context;
 pub mod cookies;
+pub mod device;
 pub mod hint;
 mod login_step;
 pub mod logout;

@@ -20,6 +20,8 @@ pub enum SealedKind {
     LogoutChallenge,
     LogoutVerifier,
     SessionCookie,
+    DeviceChallenge,
+    DeviceVerifier,
 }
 
 impl SealedKind {
@@ -32,6 +34,8 @@ impl SealedKind {
             Self::LogoutChallenge => b"logout_challenge",
             Self::LogoutVerifier => b"logout_verifier",
             Self::SessionCookie => b"session_cookie",
+            Self::DeviceChallenge => b"device_challenge",
+            Self::DeviceVerifier => b"device_verifier",
         }
     }
 }

@@ -148,3 +148,12 @@ pub struct OAuth2ConsentSession {
     pub remember_for: Option<i64>,
     pub session: Option<ConsentSessionData>,
 }
+
+/// Hydra's `acceptDeviceUserCodeRequest`: the user code the user typed (RFC 8628 §3.3).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[schema(as = acceptDeviceUserCodeRequest)]
+pub struct AcceptDeviceUserCodeRequest {
+    /// The user code as typed; case and separators (`-`, spaces) do not matter.
+    #[serde(default)]
+    pub user_code: Option<String>,
+}

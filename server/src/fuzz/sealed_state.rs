@@ -14,6 +14,7 @@ use crate::flow::challenge_state::{
     AcceptedConsent, AcceptedLogin, ConsentChallengeState, ConsentOutcome, ConsentVerifierState,
     LoginChallengeState, LoginOutcome, LoginResult, LoginVerifierState, SessionCookie,
 };
+use crate::flow::device::{DeviceChallengeState, DeviceVerifierState};
 use crate::flow::logout::challenge_state::{LogoutChallengeState, LogoutVerifierState};
 use crate::flow::sealed::{SealedKind, open, seal};
 use crate::flow::wire::ConsentSessionData;
@@ -22,7 +23,7 @@ use crate::oauth2::authorize::response_type::ResponseType;
 use crate::oauth2::pkce::PkceMethod;
 use crate::secrets::KeyRing;
 
-const KINDS: [SealedKind; 7] = [
+const KINDS: [SealedKind; 9] = [
     SealedKind::LoginChallenge,
     SealedKind::LoginVerifier,
     SealedKind::ConsentChallenge,
@@ -30,6 +31,8 @@ const KINDS: [SealedKind; 7] = [
     SealedKind::LogoutChallenge,
     SealedKind::LogoutVerifier,
     SealedKind::SessionCookie,
+    SealedKind::DeviceChallenge,
+    SealedKind::DeviceVerifier,
 ];
 
 fn request() -> AuthorizeRequest {
@@ -60,6 +63,7 @@ fn request() -> AuthorizeRequest {
         dpop_jkt: None,
         request_url: "https://auth.example/oauth2/auth?client_id=app".into(),
         requested_at: Utc.timestamp_opt(1_900_000_000, 0).unwrap(),
+        device: None,
     }
 }
 
@@ -163,7 +167,24 @@ fn states() -> Vec<(SealedKind, serde_json::Value)> {
                 sid: "0190a0c0-0000-7000-8000-000000000001".into(),
             }),
         ),
+        (SealedKind::DeviceChallenge, json(&device_challenge())),
+        (
+            SealedKind::DeviceVerifier,
+            json(&DeviceVerifierState {
+                challenge: device_challenge(),
+                device_code_key: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                    .into(),
+            }),
+        ),
     ]
+}
+
+fn device_challenge() -> DeviceChallengeState {
+    DeviceChallengeState {
+        challenge_id: "0190a0c0-0000-7000-8000-000000000002".into(),
+        csrf_hash: "n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg".into(),
+        issued_at: Utc.timestamp_opt(1_900_000_000, 0).unwrap(),
+    }
 }
 
 /// Serializing through a trait object keeps `states()` one list.
@@ -191,6 +212,8 @@ fn open_as(keys: &KeyRing, kind: SealedKind, text: &str) -> bool {
         SealedKind::LogoutChallenge => opened::<LogoutChallengeState>(keys, kind, text),
         SealedKind::LogoutVerifier => opened::<LogoutVerifierState>(keys, kind, text),
         SealedKind::SessionCookie => opened::<SessionCookie>(keys, kind, text),
+        SealedKind::DeviceChallenge => opened::<DeviceChallengeState>(keys, kind, text),
+        SealedKind::DeviceVerifier => opened::<DeviceVerifierState>(keys, kind, text),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::oauth2::dpop::DpopVerifier;
 use crate::oidc::OidcContext;
 use crate::oidc::logout::backchannel::BackChannel;
 use crate::secrets::KeyRing;
-use crate::storage::{JtiStore, PushedRequestStore, TokenStore, TrustStore};
+use crate::storage::{DeviceCodeStore, JtiStore, PushedRequestStore, TokenStore, TrustStore};
 
 /// The OAuth 2.0 core's dependencies (docs/architecture.md, "Module dependencies").
 #[derive(Clone)]
@@ -46,6 +46,8 @@ pub struct OAuth2Context {
     pub pushed_requests: Arc<dyn PushedRequestStore>,
     /// Request objects (RFC 9101): verified with the client's keys, fetched when hosted.
     pub request_objects: Arc<RequestObjects>,
+    /// Device authorizations (RFC 8628), until redeemed once or expired.
+    pub device_codes: Arc<dyn DeviceCodeStore>,
 }
 
 impl OAuth2Context {

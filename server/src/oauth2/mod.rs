@@ -8,6 +8,7 @@ pub mod bearer;
 pub mod client_auth;
 pub mod context;
 pub mod credentials;
+pub mod device;
 pub mod dpop;
 pub mod form;
 pub mod grants;

@@ -216,7 +216,10 @@ pub async fn configuration(
         userinfo_endpoint: Some(url("/userinfo")),
         revocation_endpoint: Some(url("/oauth2/revoke")),
         end_session_endpoint: Some(url("/oauth2/sessions/logout")),
-        device_authorization_endpoint: None,
+        // RFC 8628 §4: served exactly when the device code grant is.
+        device_authorization_endpoint: grant_types
+            .contains(&GrantType::DeviceCode)
+            .then(|| url("/oauth2/device/auth")),
         registration_endpoint: ctx
             .config
             .oidc

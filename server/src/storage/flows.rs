@@ -16,6 +16,10 @@ pub enum FlowStep {
     ConsentVerified,
     LogoutHandled,
     LogoutVerified,
+    /// A device challenge's user code was accepted (RFC 8628 §3.3).
+    DeviceHandled,
+    /// The device verifier was taken at `/oauth2/device/verify`.
+    DeviceVerified,
 }
 
 impl FlowStep {
@@ -27,6 +31,8 @@ impl FlowStep {
             Self::ConsentVerified => "consent_verified",
             Self::LogoutHandled => "logout_handled",
             Self::LogoutVerified => "logout_verified",
+            Self::DeviceHandled => "device_handled",
+            Self::DeviceVerified => "device_verified",
         }
     }
 }

@@ -12,6 +12,7 @@ use chrono::SubsecRound;
 use crate::client::model::Client;
 use crate::storage::{ClientListQuery, ClientStore, StorageError, StorageHealth};
 
+mod device_codes;
 mod flows;
 pub use flows::MemoryFlowStore;
 mod json_web_keys;
@@ -34,6 +35,8 @@ pub struct MemoryStore {
     pushed_requests: Mutex<pushed_requests::PushedMap>,
     /// Trusted JWT grant issuers by id; see `trusts.rs`.
     trusts: Mutex<trusts::TrustMap>,
+    /// Device authorizations and user-code attempts; see `device_codes.rs`.
+    device_codes: Mutex<device_codes::DeviceMaps>,
 }
 
 impl MemoryStore {

@@ -4,6 +4,7 @@
 //! integration test binary) runs against every implementation.
 
 pub mod client_cache;
+pub mod device_codes;
 pub mod flows;
 pub mod jti;
 pub mod memory;
@@ -21,6 +22,7 @@ pub use crate::client::store::{ClientListQuery, ClientStore};
 pub use crate::error::StorageError;
 pub use crate::jwk::store::{JsonWebKeyStore, StoredJsonWebKey};
 pub use crate::trust::store::{TrustListQuery, TrustStore};
+pub use device_codes::{DeviceAuthorization, DeviceCodeState, DeviceCodeStore};
 pub use jti::JtiStore;
 pub use pushed_requests::{PushedRequest, PushedRequestStore};
 

@@ -10,6 +10,7 @@
 )]
 
 mod clients;
+mod device_codes;
 mod flows;
 mod json_web_keys;
 mod jti;

@@ -2,6 +2,7 @@
 //! one SDK cover both listeners).
 
 pub mod clients;
+pub mod device;
 pub mod flows;
 pub mod keys;
 pub mod logout;
@@ -53,6 +54,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(flows::get_o_auth2_consent_request)
             .service(flows::accept_o_auth2_consent_request)
             .service(flows::reject_o_auth2_consent_request)
+            .service(device::accept_user_code_request)
             .service(logout::get_o_auth2_logout_request)
             .service(logout::accept_o_auth2_logout_request)
             .service(logout::reject_o_auth2_logout_request)

@@ -5,7 +5,8 @@
 //! - the discovery documents and the JWKS ([`Route::Open`]): by any origin, since they
 //!   are public documents fetched before a client knows anything;
 //! - the endpoints a browser client calls with its own credentials — token,
-//!   revocation, userinfo, pushed authorization requests ([`Route::Client`]): by the
+//!   revocation, userinfo, pushed authorization requests, device authorization,
+//!   credentials ([`Route::Client`]): by the
 //!   configured `allowed_origins` and by the origins in the `allowed_cors_origins` of the
 //!   client that authenticated in that very request (the token's client at userinfo);
 //!   a preflight, which carries no credentials, is answered for an origin that the
@@ -46,7 +47,12 @@ pub fn public_route(path: &str) -> Route {
         "/.well-known/openid-configuration"
         | "/.well-known/oauth-authorization-server"
         | "/.well-known/jwks.json" => Route::Open,
-        "/oauth2/token" | "/oauth2/revoke" | "/userinfo" | "/oauth2/par" => Route::Client,
+        "/oauth2/token"
+        | "/oauth2/revoke"
+        | "/userinfo"
+        | "/oauth2/par"
+        | "/oauth2/device/auth"
+        | "/credentials" => Route::Client,
         _ => Route::None,
     }
 }

@@ -40,7 +40,7 @@ pub(crate) fn cookie(spec: &SetCookie, https: bool) -> Cookie<'static> {
     cookie
 }
 
-fn respond(
+pub(crate) fn respond(
     state: &AppState,
     req: &HttpRequest,
     result: authorize::AuthorizeResult,

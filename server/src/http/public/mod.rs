@@ -3,6 +3,7 @@
 
 pub mod authorize;
 pub mod credentials;
+pub mod device;
 pub mod discovery;
 pub mod home;
 pub mod jwks;
@@ -45,6 +46,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         )
         .service(token::oauth2_token_exchange)
         .service(par::o_auth2_pushed_authorization_request)
+        .service(device::o_auth2_device_flow)
+        .service(device::perform_o_auth2_device_verification_flow)
         .service(revoke::revoke_o_auth2_token)
         .service(discovery::discover_oidc_configuration)
         .service(discovery::discover_o_auth2_authorization_server)

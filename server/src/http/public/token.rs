@@ -37,6 +37,8 @@ pub struct TokenRequestForm {
     pub code_verifier: Option<String>,
     /// The refresh token (`refresh_token`).
     pub refresh_token: Option<String>,
+    /// The device code (`urn:ietf:params:oauth:grant-type:device_code`, RFC 8628 §3.4).
+    pub device_code: Option<String>,
 }
 
 /// The OAuth 2.0 Token Endpoint

@@ -94,6 +94,10 @@ pub struct AuthorizeRequest {
     /// The URL the user agent asked for, for the login and consent apps.
     pub request_url: String,
     pub requested_at: DateTime<Utc>,
+    /// RFC 8628: the device authorization this request authorizes, when it is one
+    /// (`oauth2::device::approval`); its end approves the device code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<crate::oauth2::device::approval::DeviceLink>,
 }
 
 /// Why an authorization request failed, and where the user agent learns of it.
@@ -252,5 +256,6 @@ async fn validate(
         dpop_jkt: validate::dpop_jkt(params)?,
         request_url: String::new(),
         requested_at: ctx.clock.now(),
+        device: None,
     })
 }

@@ -10,6 +10,7 @@
 
 mod authorization_code;
 mod client_credentials;
+mod device_code;
 mod jwt_bearer;
 mod presented;
 mod refresh_token;
@@ -18,6 +19,7 @@ mod tests;
 
 pub use authorization_code::AuthorizationCode;
 pub use client_credentials::ClientCredentials;
+pub use device_code::DeviceCode;
 pub use jwt_bearer::JwtBearer;
 pub use refresh_token::RefreshToken;
 
@@ -82,6 +84,7 @@ impl GrantRegistry {
             .with(RefreshToken)
             .with(ClientCredentials)
             .with(JwtBearer)
+            .with(DeviceCode)
     }
 
     /// Adds (or replaces) the handler of its grant type.

@@ -123,6 +123,7 @@ impl Rig {
             dpop_jkt: None,
             request_url: "https://auth.example.com/oauth2/auth".into(),
             requested_at: self.clock.now(),
+            device: None,
         };
         let grant = CodeGrant {
             request: &request,

@@ -15,8 +15,8 @@ use diesel::sql_types::{Bool, Timestamp};
 
 use super::connection::DbConnection;
 use super::schema::{
-    authentication_sessions, consent_grants, oauth2_flow_steps, oauth2_jti, oauth2_pushed_requests,
-    oauth2_tokens,
+    authentication_sessions, consent_grants, oauth2_device_attempts, oauth2_device_codes,
+    oauth2_flow_steps, oauth2_jti, oauth2_pushed_requests, oauth2_tokens,
 };
 use super::{SqlStore, count, map_diesel, to_column};
 use crate::storage::StorageError;
@@ -38,18 +38,24 @@ pub enum ExpiredKind {
     /// time before the cut-off), handled before the cut-off, their authentication
     /// session gone or expired, and no unexpired token of the same subject and client.
     Consents,
+    /// Device authorizations (RFC 8628) past their expiry, redeemed or not.
+    DeviceCodes,
+    /// User-code attempt counts of device challenges past their expiry.
+    DeviceAttempts,
 }
 
 impl ExpiredKind {
     /// In the order a run cleans them: tokens and sessions before the consents whose
     /// retention depends on them.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 8] = [
         Self::Tokens,
         Self::FlowSteps,
         Self::LoginSessions,
         Self::Jti,
         Self::PushedRequests,
         Self::Consents,
+        Self::DeviceCodes,
+        Self::DeviceAttempts,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,6 +66,8 @@ impl ExpiredKind {
             Self::Jti => "client assertion ids",
             Self::PushedRequests => "pushed authorization requests",
             Self::Consents => "consents",
+            Self::DeviceCodes => "device codes",
+            Self::DeviceAttempts => "device user code attempts",
         }
     }
 }
@@ -169,6 +177,36 @@ fn delete_batch(
             .execute(conn)
         }
         ExpiredKind::Consents => delete_consent_batch(conn, before, n),
+        ExpiredKind::DeviceCodes => {
+            let keys: Vec<String> = oauth2_device_codes::table
+                .select(oauth2_device_codes::device_code_key)
+                .filter(oauth2_device_codes::expires_at.lt(before))
+                .limit(n)
+                .load(conn)?;
+            if keys.is_empty() {
+                return Ok(0);
+            }
+            diesel::delete(
+                oauth2_device_codes::table
+                    .filter(oauth2_device_codes::device_code_key.eq_any(&keys)),
+            )
+            .execute(conn)
+        }
+        ExpiredKind::DeviceAttempts => {
+            let keys: Vec<String> = oauth2_device_attempts::table
+                .select(oauth2_device_attempts::challenge_id)
+                .filter(oauth2_device_attempts::expires_at.lt(before))
+                .limit(n)
+                .load(conn)?;
+            if keys.is_empty() {
+                return Ok(0);
+            }
+            diesel::delete(
+                oauth2_device_attempts::table
+                    .filter(oauth2_device_attempts::challenge_id.eq_any(&keys)),
+            )
+            .execute(conn)
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 mod checkpointer;
 mod clients;
 mod connection;
+mod device_codes;
 mod dsn;
 #[cfg(test)]
 mod dsn_fuzz;

@@ -130,3 +130,32 @@ diesel::table! {
         expires_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    /// Device authorizations (`storage::device_codes::DeviceCodeStore`, RFC 8628),
+    /// keyed by `device_codes::device_code_key`; `user_code_key` unique; scope
+    /// space-separated, audience a JSON array; `approval` sealed.
+    oauth2_device_codes (device_code_key) {
+        device_code_key -> Text,
+        user_code_key -> Text,
+        client_id -> Text,
+        requested_scope -> Text,
+        requested_audience -> Text,
+        state -> Text,
+        approval -> Nullable<Text>,
+        interval_secs -> BigInt,
+        next_poll_at -> Timestamp,
+        polls -> BigInt,
+        requested_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// User-code attempts per device challenge (RFC 8628 §5.1).
+    oauth2_device_attempts (challenge_id) {
+        challenge_id -> Text,
+        attempts -> BigInt,
+        expires_at -> Timestamp,
+    }
+}

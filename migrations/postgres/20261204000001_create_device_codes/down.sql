@@ -1,0 +1,2 @@
+DROP TABLE oauth2_device_attempts;
+DROP TABLE oauth2_device_codes;
