@@ -78,11 +78,14 @@ pub enum ErrorKind {
     InvalidRequestObject,
     /// RFC 9126 §4 / OIDC Core §3.1.2.6: the `request_uri` is invalid, expired or used.
     InvalidRequestUri,
+    /// RFC 8707 §2, RFC 8693 §2.2.2: a `resource` or `audience` that is invalid,
+    /// unknown or not allowed.
+    InvalidTarget,
 }
 
 impl ErrorKind {
     /// Every kind, for tests that must cover each description.
-    pub const ALL: [ErrorKind; 28] = [
+    pub const ALL: [ErrorKind; 29] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -111,6 +114,7 @@ impl ErrorKind {
         Self::UseDpopNonce,
         Self::InvalidRequestObject,
         Self::InvalidRequestUri,
+        Self::InvalidTarget,
     ];
 
     pub fn code(self) -> &'static str {
@@ -143,6 +147,7 @@ impl ErrorKind {
             Self::UseDpopNonce => "use_dpop_nonce",
             Self::InvalidRequestObject => "invalid_request_object",
             Self::InvalidRequestUri => "invalid_request_uri",
+            Self::InvalidTarget => "invalid_target",
         }
     }
 
@@ -223,6 +228,9 @@ impl ErrorKind {
             }
             Self::InvalidRequestUri => {
                 "The request_uri in the authorization request returns an error or contains invalid data."
+            }
+            Self::InvalidTarget => {
+                "The requested resource is invalid, missing, unknown, or malformed."
             }
         }
     }

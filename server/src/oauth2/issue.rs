@@ -38,8 +38,13 @@ pub struct TokenResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// The type of the token issued: `bearer` (RFC 6750), or `DPoP` when a DPoP proof
-    /// bound it to the client's key (RFC 9449 §5).
+    /// bound it to the client's key (RFC 9449 §5); `N_A` when a token exchange issued
+    /// something other than an access token (RFC 8693 §2.2.1).
     pub token_type: String,
+    /// RFC 8693 §2.2.1: the type of the token in `access_token`, for token exchange
+    /// responses only (e.g. `urn:ietf:params:oauth:token-type:access_token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<String>,
 }
 
 /// Never prints the tokens.
@@ -133,6 +138,7 @@ impl Grant {
             expires_at,
             active: true,
             used_at: None,
+            parent_family_id: None,
         })
     }
 }
@@ -261,6 +267,7 @@ pub async fn prepare(
             refresh_token,
             scope: (!grant.scope.is_empty()).then(|| grant.scope.join(" ")),
             token_type: plan.token_type.as_str().to_owned(),
+            issued_token_type: None,
         },
     })
 }

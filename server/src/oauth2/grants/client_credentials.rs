@@ -45,11 +45,19 @@ impl GrantHandler for ClientCredentials {
                 "The OAuth 2.0 Client is not allowed to request scope '{refused}'."
             )));
         }
-        let audience = scope::parse_audience(&form.all("audience")?)?;
+        let mut audience = scope::parse_audience(&form.all("audience")?)?;
         if let Some(refused) = audience.iter().find(|a| !client.audience.contains(a)) {
             return Err(OAuth2Error::invalid_request(format!(
                 "Requested audience '{refused}' has not been whitelisted by the OAuth 2.0 Client."
             )));
+        }
+        // RFC 8707 §2: resources too come from the client's audience list.
+        let resources = crate::oauth2::resource::parse(&form.all("resource")?)?;
+        crate::oauth2::resource::check_allowed(&resources, &client.audience)?;
+        for uri in resources {
+            if !audience.contains(&uri) {
+                audience.push(uri);
+            }
         }
         let lifespan = client
             .lifespans

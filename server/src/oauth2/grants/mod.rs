@@ -13,6 +13,7 @@ mod client_credentials;
 mod jwt_bearer;
 mod presented;
 mod refresh_token;
+mod token_exchange;
 #[cfg(test)]
 mod tests;
 
@@ -20,6 +21,7 @@ pub use authorization_code::AuthorizationCode;
 pub use client_credentials::ClientCredentials;
 pub use jwt_bearer::JwtBearer;
 pub use refresh_token::RefreshToken;
+pub use token_exchange::{TokenExchange, TokenTypeUri};
 
 use async_trait::async_trait;
 
@@ -30,6 +32,17 @@ use crate::oauth2::form::FormParams;
 use crate::oauth2::issue::TokenResponse;
 use crate::oauth2::request_context::RequestContext;
 use crate::oauth2::token_type::TokenType;
+
+/// RFC 8707 §2.2: a token request may narrow the access token's audience to one
+/// granted resource; the refresh token issued beside it keeps the whole grant.
+fn keep_granted_audience(rows: &mut [crate::storage::StoredToken], granted: &[String]) {
+    for row in rows
+        .iter_mut()
+        .filter(|row| row.kind == crate::storage::TokenKind::RefreshToken)
+    {
+        row.granted_audience = granted.to_vec();
+    }
+}
 
 /// A token request as a grant sees it: the HTTP request's context (method, URL, the
 /// headers the protocol reads, the client's address), the form, and the type of the
@@ -82,6 +95,7 @@ impl GrantRegistry {
             .with(RefreshToken)
             .with(ClientCredentials)
             .with(JwtBearer)
+            .with(TokenExchange)
     }
 
     /// Adds (or replaces) the handler of its grant type.
