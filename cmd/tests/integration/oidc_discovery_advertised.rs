@@ -12,6 +12,9 @@ use sha2::{Digest, Sha256};
 
 use crate::oidc_discovery::{discover, list};
 use crate::support::assertion::{EC_1, EC_2, JWT_BEARER_GRANT, claims, grant_claims, jwks, trust};
+
+/// RFC 8693 §2.1.
+const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 use crate::support::browser::{Browser, param};
 use crate::support::flow::{REDIRECT_URI, authorize_url, run_code_flow};
 use crate::support::{TestApp, TestBackend, per_backend};
@@ -98,10 +101,11 @@ async fn every_advertised_grant_and_auth_method_works(backend: TestBackend) {
     for method in list(&doc, "token_endpoint_auth_methods_supported") {
         let mut body = json!({
             "redirect_uris": [REDIRECT_URI],
-            "grant_types": ["authorization_code", "refresh_token", "client_credentials", JWT_BEARER_GRANT],
+            "grant_types": ["authorization_code", "refresh_token", "client_credentials", JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT],
             "response_types": ["code"],
             "scope": "openid offline",
             "token_endpoint_auth_method": method,
+            "token_exchange": {"allow_impersonation": true},
         });
         if method == "private_key_jwt" {
             body["jwks"] = jwks(&[&EC_1]);
@@ -135,6 +139,29 @@ async fn every_advertised_grant_and_auth_method_works(backend: TestBackend) {
                     let claims = grant_claims(&app, "https://idp.example", "ada");
                     let assertion = EC_2.sign(&claims);
                     let fields = [("grant_type", JWT_BEARER_GRANT), ("assertion", &assertion)];
+                    token(&app, auth_for(&app, &method, id, &secret), &fields).await
+                }
+                TOKEN_EXCHANGE_GRANT => {
+                    if method == "none" {
+                        // Token exchange is for confidential clients.
+                        let fields = [("grant_type", TOKEN_EXCHANGE_GRANT)];
+                        let (_, body) =
+                            token(&app, auth_for(&app, &method, id, &secret), &fields).await;
+                        assert_eq!(body["error"], "unauthorized_client", "{body}");
+                        continue;
+                    }
+                    // The client's own token, exchanged (impersonation).
+                    let fields = [("grant_type", "client_credentials")];
+                    let (_, own) = token(&app, auth_for(&app, &method, id, &secret), &fields).await;
+                    let subject = own["access_token"].as_str().unwrap().to_owned();
+                    let fields = [
+                        ("grant_type", TOKEN_EXCHANGE_GRANT),
+                        ("subject_token", subject.as_str()),
+                        (
+                            "subject_token_type",
+                            "urn:ietf:params:oauth:token-type:access_token",
+                        ),
+                    ];
                     token(&app, auth_for(&app, &method, id, &secret), &fields).await
                 }
                 other => panic!("advertised grant {other} has no test"),
@@ -182,7 +209,6 @@ async fn nothing_unadvertised_works(backend: TestBackend) {
         "implicit",
         "password",
         "urn:ietf:params:oauth:grant-type:device_code",
-        "urn:ietf:params:oauth:grant-type:token-exchange",
     ] {
         assert!(!grants.contains(&grant.to_owned()));
         let (status, _, body) = app

@@ -195,7 +195,10 @@ async fn impersonation_issues_a_token_for_the_subject(backend: TestBackend) {
     assert_eq!(introspected["client_id"], "gateway");
     assert_eq!(introspected["aud"], json!([BACKEND, OTHER]));
     assert_eq!(introspected["scope"], "read");
-    assert!(introspected.get("act").is_none(), "impersonation: {introspected}");
+    assert!(
+        introspected.get("act").is_none(),
+        "impersonation: {introspected}"
+    );
     // The subject token is untouched.
     assert_eq!(introspect(&rig.app, &subject).await["active"], true);
 }
@@ -279,8 +282,7 @@ async fn may_act_names_who_may_act(backend: TestBackend) {
     let send = |pairs: Vec<(&'static str, String)>| {
         let rig = &rig;
         async move {
-            let borrowed: Vec<(&str, &str)> =
-                pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
             exchange(rig, &borrowed).await
         }
     };
@@ -323,7 +325,10 @@ async fn may_act_names_who_may_act(backend: TestBackend) {
 async fn the_policy_decides_and_absent_means_deny(backend: TestBackend) {
     let rig = rig(backend, Value::Null).await;
     let (subject, _) = user_token(&rig.app, &["read"], TokenSession::default()).await;
-    let impersonate = [("subject_token", subject.as_str()), ("subject_token_type", ACCESS)];
+    let impersonate = [
+        ("subject_token", subject.as_str()),
+        ("subject_token_type", ACCESS),
+    ];
     refused(
         exchange(&rig, &impersonate).await,
         400,
@@ -355,7 +360,10 @@ async fn the_policy_decides_and_absent_means_deny(backend: TestBackend) {
         }))
         .await;
     let mut with_actor = impersonate.to_vec();
-    with_actor.extend([("actor_token", subject.as_str()), ("actor_token_type", ACCESS)]);
+    with_actor.extend([
+        ("actor_token", subject.as_str()),
+        ("actor_token_type", ACCESS),
+    ]);
     refused(
         exchange_as(app, &only_impersonation, &with_actor).await,
         400,
@@ -398,7 +406,12 @@ async fn the_policy_decides_and_absent_means_deny(backend: TestBackend) {
             ("subject_token_type", ACCESS),
             (name, value),
         ];
-        refused(exchange(&policied, &form).await, 400, "invalid_target", needle);
+        refused(
+            exchange(&policied, &form).await,
+            400,
+            "invalid_target",
+            needle,
+        );
     }
 }
 
@@ -419,8 +432,7 @@ async fn scope_never_exceeds_the_subject_tokens(backend: TestBackend) {
     let send = |pairs: [(&'static str, String); 3]| {
         let rig = &rig;
         async move {
-            let borrowed: Vec<(&str, &str)> =
-                pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
             exchange(rig, &borrowed).await
         }
     };
@@ -452,25 +464,44 @@ async fn parameter_and_token_errors_are_rfc_errors(backend: TestBackend) {
     let s = subject.as_str();
     let long = "a".repeat(17 * 1024);
     let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
-        (vec![("subject_token_type", ACCESS)], "invalid_request", "'subject_token' is missing"),
-        (vec![("subject_token", s)], "invalid_request", "'subject_token_type' is missing"),
+        (
+            vec![("subject_token_type", ACCESS)],
+            "invalid_request",
+            "'subject_token' is missing",
+        ),
+        (
+            vec![("subject_token", s)],
+            "invalid_request",
+            "'subject_token_type' is missing",
+        ),
         (
             vec![("subject_token", s), ("subject_token_type", "urn:x")],
             "invalid_request",
             "subject_token_type 'urn:x' is not supported",
         ),
         (
-            vec![("subject_token", refresh.as_str()), ("subject_token_type", REFRESH)],
+            vec![
+                ("subject_token", refresh.as_str()),
+                ("subject_token_type", REFRESH),
+            ],
             "invalid_request",
             "is not supported",
         ),
         (
-            vec![("subject_token", s), ("subject_token_type", ACCESS), ("actor_token", s)],
+            vec![
+                ("subject_token", s),
+                ("subject_token_type", ACCESS),
+                ("actor_token", s),
+            ],
             "invalid_request",
             "actor_token_type is required",
         ),
         (
-            vec![("subject_token", s), ("subject_token_type", ACCESS), ("actor_token_type", ACCESS)],
+            vec![
+                ("subject_token", s),
+                ("subject_token_type", ACCESS),
+                ("actor_token_type", ACCESS),
+            ],
             "invalid_request",
             "must not be sent without an actor_token",
         ),
@@ -478,7 +509,10 @@ async fn parameter_and_token_errors_are_rfc_errors(backend: TestBackend) {
             vec![
                 ("subject_token", s),
                 ("subject_token_type", ACCESS),
-                ("requested_token_type", "urn:ietf:params:oauth:token-type:saml2"),
+                (
+                    "requested_token_type",
+                    "urn:ietf:params:oauth:token-type:saml2",
+                ),
             ],
             "invalid_request",
             "requested_token_type",
@@ -489,7 +523,10 @@ async fn parameter_and_token_errors_are_rfc_errors(backend: TestBackend) {
             "not an active access token",
         ),
         (
-            vec![("subject_token", refresh.as_str()), ("subject_token_type", ACCESS)],
+            vec![
+                ("subject_token", refresh.as_str()),
+                ("subject_token_type", ACCESS),
+            ],
             "invalid_request",
             "not an active access token",
         ),
@@ -499,22 +536,35 @@ async fn parameter_and_token_errors_are_rfc_errors(backend: TestBackend) {
             "compact JWS",
         ),
         (
-            vec![("subject_token", "e30.e30.sig"), ("subject_token_type", JWT)],
+            vec![
+                ("subject_token", "e30.e30.sig"),
+                ("subject_token_type", JWT),
+            ],
             "invalid_request",
             "claim 'iss'",
         ),
         (
-            vec![("subject_token", "e30.e30.sig"), ("subject_token_type", ID_TOKEN)],
+            vec![
+                ("subject_token", "e30.e30.sig"),
+                ("subject_token_type", ID_TOKEN),
+            ],
             "invalid_request",
             "not an ID token of this server",
         ),
         (
-            vec![("subject_token", long.as_str()), ("subject_token_type", ACCESS)],
+            vec![
+                ("subject_token", long.as_str()),
+                ("subject_token_type", ACCESS),
+            ],
             "invalid_request",
             "longer than",
         ),
         (
-            vec![("subject_token", s), ("subject_token_type", ACCESS), ("subject_token", s)],
+            vec![
+                ("subject_token", s),
+                ("subject_token_type", ACCESS),
+                ("subject_token", s),
+            ],
             "invalid_request",
             "more than once",
         ),
@@ -526,11 +576,19 @@ async fn parameter_and_token_errors_are_rfc_errors(backend: TestBackend) {
     let secret = rig.frontend.secret.clone().unwrap();
     let (status, _, _) = rig
         .app
-        .post_form("/oauth2/revoke", Some(("frontend", &secret)), &[("token", s)])
+        .post_form(
+            "/oauth2/revoke",
+            Some(("frontend", &secret)),
+            &[("token", s)],
+        )
         .await;
     assert_eq!(status, 200);
     refused(
-        exchange(&rig, &[("subject_token", s), ("subject_token_type", ACCESS)]).await,
+        exchange(
+            &rig,
+            &[("subject_token", s), ("subject_token_type", ACCESS)],
+        )
+        .await,
         400,
         "invalid_request",
         "not an active access token",
@@ -541,10 +599,17 @@ async fn parameter_and_token_errors_are_rfc_errors(backend: TestBackend) {
         .post_form(
             "/oauth2/token",
             Some(("gateway", "wrong")),
-            &[("grant_type", EXCHANGE), ("subject_token", s), ("subject_token_type", ACCESS)],
+            &[
+                ("grant_type", EXCHANGE),
+                ("subject_token", s),
+                ("subject_token_type", ACCESS),
+            ],
         )
         .await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
 }
 
 async fn refresh_and_id_tokens_are_issued_where_allowed(backend: TestBackend) {
@@ -560,13 +625,22 @@ async fn refresh_and_id_tokens_are_issued_where_allowed(backend: TestBackend) {
     let send = |pairs: Vec<(&'static str, String)>| {
         let rig = &rig;
         async move {
-            let borrowed: Vec<(&str, &str)> =
-                pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
             exchange(rig, &borrowed).await
         }
     };
-    refused(send(ask(&plain, REFRESH)).await, 400, "invalid_request", "offline");
-    refused(send(ask(&plain, ID_TOKEN)).await, 400, "invalid_scope", "openid");
+    refused(
+        send(ask(&plain, REFRESH)).await,
+        400,
+        "invalid_request",
+        "offline",
+    );
+    refused(
+        send(ask(&plain, ID_TOKEN)).await,
+        400,
+        "invalid_scope",
+        "openid",
+    );
 
     let (offline, _) = user_token(
         &rig.app,
@@ -605,7 +679,12 @@ async fn refresh_and_id_tokens_are_issued_where_allowed(backend: TestBackend) {
     // An ID token's audience is the client: no other target.
     let mut targeted = ask(&offline, ID_TOKEN);
     targeted.push(("audience", BACKEND.to_owned()));
-    refused(send(targeted).await, 400, "invalid_target", "audience is the OAuth 2.0 Client");
+    refused(
+        send(targeted).await,
+        400,
+        "invalid_target",
+        "audience is the OAuth 2.0 Client",
+    );
 }
 
 async fn id_tokens_are_subject_tokens(backend: TestBackend) {
@@ -652,7 +731,10 @@ async fn id_tokens_are_subject_tokens(backend: TestBackend) {
         exchange_as(
             &rig.app,
             &other,
-            &[("subject_token", &id_token), ("subject_token_type", ID_TOKEN)],
+            &[
+                ("subject_token", &id_token),
+                ("subject_token_type", ID_TOKEN),
+            ],
         )
         .await,
         400,
@@ -686,11 +768,18 @@ async fn trusted_issuers_jwts_are_subject_tokens(backend: TestBackend) {
     let good = EC_1.sign(&foreign_claims(&rig.app, json!({})));
     let (status, body) = exchange(
         &rig,
-        &[("subject_token", &good), ("subject_token_type", JWT), ("audience", BACKEND)],
+        &[
+            ("subject_token", &good),
+            ("subject_token_type", JWT),
+            ("audience", BACKEND),
+        ],
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["scope"], "read", "the token's scope within the trust's");
+    assert_eq!(
+        body["scope"], "read",
+        "the token's scope within the trust's"
+    );
     let introspected = introspect(&rig.app, body["access_token"].as_str().unwrap()).await;
     assert_eq!(introspected["sub"], "alice");
 
@@ -722,7 +811,11 @@ async fn trusted_issuers_jwts_are_subject_tokens(backend: TestBackend) {
     ];
     for (token, needle) in cases {
         refused(
-            exchange(&rig, &[("subject_token", &token), ("subject_token_type", JWT)]).await,
+            exchange(
+                &rig,
+                &[("subject_token", &token), ("subject_token_type", JWT)],
+            )
+            .await,
             400,
             "invalid_request",
             needle,
@@ -730,7 +823,11 @@ async fn trusted_issuers_jwts_are_subject_tokens(backend: TestBackend) {
     }
     // A trusted issuer's JWT is not an access token of this server.
     refused(
-        exchange(&rig, &[("subject_token", &good), ("subject_token_type", ACCESS)]).await,
+        exchange(
+            &rig,
+            &[("subject_token", &good), ("subject_token_type", ACCESS)],
+        )
+        .await,
         400,
         "invalid_request",
         "not an active access token",
@@ -755,8 +852,7 @@ async fn exchanged_families_are_revoked_with_the_subject_family(backend: TestBac
     let send = |pairs: Vec<(&'static str, String)>| {
         let rig = &rig;
         async move {
-            let borrowed: Vec<(&str, &str)> =
-                pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let (status, body) = exchange(rig, &borrowed).await;
             assert_eq!(status, 200, "{body}");
             body["access_token"].as_str().unwrap().to_owned()
@@ -786,7 +882,11 @@ async fn exchanged_families_are_revoked_with_the_subject_family(backend: TestBac
     // Revoking a child leaves its parent alone.
     let (status, _, _) = rig
         .app
-        .post_form("/oauth2/revoke", Some(("gateway", &secret)), &[("token", &second)])
+        .post_form(
+            "/oauth2/revoke",
+            Some(("gateway", &secret)),
+            &[("token", &second)],
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(introspect(&rig.app, &second).await["active"], false);
@@ -828,7 +928,10 @@ async fn exchanged_families_are_revoked_with_the_subject_family(backend: TestBac
             ],
         )
         .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
 }
 
 async fn the_policy_round_trips_through_the_admin_api(backend: TestBackend) {

@@ -72,11 +72,17 @@ async fn accept(app: &TestApp, consent: &str, body: Value) -> Result<String, u16
 }
 
 /// The whole flow asking for `resources`, granting `granted`; returns the code.
-async fn code_for(app: &TestApp, client: &FlowClient, resources: &[&str], granted: &[&str]) -> String {
+async fn code_for(
+    app: &TestApp,
+    client: &FlowClient,
+    resources: &[&str],
+    granted: &[&str],
+) -> String {
     let browser = Browser::new();
     let mut params = vec![("scope", "openid offline_access")];
     params.extend(resources.iter().map(|r| ("resource", *r)));
-    let (consent, request) = to_consent(app, &browser, &authorize_url(app, &client.id, &params)).await;
+    let (consent, request) =
+        to_consent(app, &browser, &authorize_url(app, &client.id, &params)).await;
     assert_eq!(request["requested_resource"], json!(resources));
     let redirect = accept(
         app,
@@ -158,7 +164,11 @@ async fn the_consent_app_grants_requested_resources(backend: TestBackend) {
         .json::<Value>()
         .await
         .unwrap();
-    assert_eq!(sessions[0]["grant_access_token_audience"], json!([MCP]), "{sessions}");
+    assert_eq!(
+        sessions[0]["grant_access_token_audience"],
+        json!([MCP]),
+        "{sessions}"
+    );
 }
 
 async fn grant_resource_is_a_subset_of_the_request(backend: TestBackend) {
@@ -213,12 +223,18 @@ async fn unknown_and_malformed_resources_are_invalid_target(backend: TestBackend
         ],
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_target")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_target")),
+        "{body}"
+    );
 
     // At the token endpoint: a resource that was not granted.
     let code = code_for(&app, &client, &[MCP], &[MCP]).await;
     for resource in [FILES, "not a uri"] {
-        let err = exchange(&app, &client, &code, Some(resource)).await.unwrap_err();
+        let err = exchange(&app, &client, &code, Some(resource))
+            .await
+            .unwrap_err();
         assert_eq!(err, "invalid_target", "{resource}");
     }
 }
@@ -261,7 +277,11 @@ async fn token_requests_narrow_to_a_granted_resource(backend: TestBackend) {
             ],
         )
         .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_target")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_target")),
+        "{body}"
+    );
     // invalid_target consumed nothing: the refresh token still works, for both.
     let (status, body) = app
         .token_request(
@@ -333,6 +353,10 @@ async fn client_credentials_name_resources(backend: TestBackend) {
                 &[("grant_type", "client_credentials"), ("resource", resource)],
             )
             .await;
-        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_target")), "{body}");
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_target")),
+            "{body}"
+        );
     }
 }

@@ -91,9 +91,12 @@ mod tests {
     #[test]
     fn lists_hold_absolute_uris() {
         assert!(
-            policy(&["https://api.example.com", "urn:example:api"], &["https://idp.example"])
-                .validate()
-                .is_ok()
+            policy(
+                &["https://api.example.com", "urn:example:api"],
+                &["https://idp.example"]
+            )
+            .validate()
+            .is_ok()
         );
         for bad in [
             policy(&["api"], &[]),

@@ -39,7 +39,11 @@ mod clauses {
     pub async fn parent_family_round_trips(stores: Stores) {
         stores.with_clients(&["c"]).await;
         let linked = child(1, TokenKind::AccessToken, "child", Some("parent"));
-        stores.tokens.insert_tokens(&[linked.clone()]).await.unwrap();
+        stores
+            .tokens
+            .insert_tokens(&[linked.clone()])
+            .await
+            .unwrap();
         let got = stores
             .tokens
             .get_token(TokenKind::AccessToken, &hash(1))

@@ -13,9 +13,9 @@ mod client_credentials;
 mod jwt_bearer;
 mod presented;
 mod refresh_token;
-mod token_exchange;
 #[cfg(test)]
 mod tests;
+mod token_exchange;
 
 pub use authorization_code::AuthorizationCode;
 pub use client_credentials::ClientCredentials;

@@ -142,14 +142,20 @@ impl GrantHandler for TokenExchange {
             )
         })?;
         let subject_token = form.require("subject_token")?;
-        let subject_type =
-            TokenTypeUri::parse_presented("subject_token_type", form.require("subject_token_type")?)?;
+        let subject_type = TokenTypeUri::parse_presented(
+            "subject_token_type",
+            form.require("subject_token_type")?,
+        )?;
         let actor_token = actor_parameters(form)?;
         let requested = match form.get("requested_token_type")? {
             Some(value) => TokenTypeUri::parse_requested(value)?,
             None => TokenTypeUri::AccessToken,
         };
-        match (&actor_token, policy.allow_delegation, policy.allow_impersonation) {
+        match (
+            &actor_token,
+            policy.allow_delegation,
+            policy.allow_impersonation,
+        ) {
             (Some(_), false, _) => {
                 return Err(OAuth2Error::invalid_request(
                     "The OAuth 2.0 Client may not exchange tokens by delegation (token_exchange.allow_delegation).",

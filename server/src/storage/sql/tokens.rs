@@ -226,7 +226,9 @@ impl TokenStore for SqlStore {
                     .set(oauth2_tokens::active.eq(false))
                     .execute(conn)?;
                 let children = children_of(conn, &families)?;
-                Ok::<_, DieselError>(count(revoked).saturating_add(revoke_families(conn, children)?))
+                Ok::<_, DieselError>(
+                    count(revoked).saturating_add(revoke_families(conn, children)?),
+                )
             })
             .map_err(map_diesel)
         })

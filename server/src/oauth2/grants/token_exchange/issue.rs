@@ -83,10 +83,20 @@ pub async fn issue(
         token_type,
     };
     match exchange.requested {
-        TokenTypeUri::IdToken => return issue_id_token(ctx, client, exchange, &grant, capped(ttl.id_token.as_chrono())).await,
+        TokenTypeUri::IdToken => {
+            return issue_id_token(
+                ctx,
+                client,
+                exchange,
+                &grant,
+                capped(ttl.id_token.as_chrono()),
+            )
+            .await;
+        }
         TokenTypeUri::Jwt => plan.access_format = AccessTokenStrategy::Jwt,
         TokenTypeUri::RefreshToken => {
-            let offline = granted(&exchange.scope, "offline") || granted(&exchange.scope, "offline_access");
+            let offline =
+                granted(&exchange.scope, "offline") || granted(&exchange.scope, "offline_access");
             if !offline || !client.has_grant(GrantType::RefreshToken) {
                 return Err(OAuth2Error::invalid_request(
                     "A refresh token is issued only to clients registered for the refresh_token grant, with offline or offline_access in the exchanged scope.",
@@ -109,7 +119,9 @@ pub async fn issue(
     if exchange.requested == TokenTypeUri::RefreshToken {
         // Only the refresh token is issued: the access token minted beside it is dropped
         // unstored, so it never becomes active.
-        issuance.rows.retain(|row| row.kind == crate::storage::TokenKind::RefreshToken);
+        issuance
+            .rows
+            .retain(|row| row.kind == crate::storage::TokenKind::RefreshToken);
         response.access_token = response.refresh_token.take().unwrap_or_default();
         response.token_type = NOT_AN_ACCESS_TOKEN.to_owned();
         response.expires_in = ttl.refresh_token.as_chrono().num_seconds();
@@ -127,9 +139,8 @@ async fn issue_id_token(
     lifespan: Duration,
 ) -> Result<TokenResponse, OAuth2Error> {
     if !granted(&exchange.scope, "openid") {
-        return Err(OAuth2Error::new(ErrorKind::InvalidScope).with_hint(
-            "An ID token is issued only when 'openid' is in the exchanged scope.",
-        ));
+        return Err(OAuth2Error::new(ErrorKind::InvalidScope)
+            .with_hint("An ID token is issued only when 'openid' is in the exchanged scope."));
     }
     if !exchange.audience.is_empty() {
         return Err(crate::oauth2::resource::invalid_target(

@@ -20,7 +20,12 @@ pub enum TokenTypeUri {
 }
 
 impl TokenTypeUri {
-    pub const ALL: [Self; 4] = [Self::AccessToken, Self::RefreshToken, Self::IdToken, Self::Jwt];
+    pub const ALL: [Self; 4] = [
+        Self::AccessToken,
+        Self::RefreshToken,
+        Self::IdToken,
+        Self::Jwt,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
