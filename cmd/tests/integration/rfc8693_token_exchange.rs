@@ -458,12 +458,15 @@ async fn scope_never_exceeds_the_subject_tokens(backend: TestBackend) {
     assert_eq!(body["scope"], "read");
 }
 
+/// A token request's form fields.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
 async fn parameter_and_token_errors_are_rfc_errors(backend: TestBackend) {
     let rig = rig(backend, policy()).await;
     let (subject, refresh) = user_token(&rig.app, &["read"], TokenSession::default()).await;
     let s = subject.as_str();
     let long = "a".repeat(17 * 1024);
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    let cases: Vec<(Form, &str, &str)> = vec![
         (
             vec![("subject_token_type", ACCESS)],
             "invalid_request",

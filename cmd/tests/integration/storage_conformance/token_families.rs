@@ -41,7 +41,7 @@ mod clauses {
         let linked = child(1, TokenKind::AccessToken, "child", Some("parent"));
         stores
             .tokens
-            .insert_tokens(&[linked.clone()])
+            .insert_tokens(std::slice::from_ref(&linked))
             .await
             .unwrap();
         let got = stores

@@ -26,6 +26,9 @@ use crate::oauth2::jwt_access_token;
 use crate::oauth2::limits::MAX_ASSERTION_LEN;
 use crate::storage::TokenKind;
 
+/// A JWT's header or claims.
+type JsonObject = Map<String, Value>;
+
 /// Longest `iss`, `sub` and `kid` read from a token (what a trust relationship holds).
 const MAX_ID_LEN: usize = 255;
 
@@ -197,7 +200,7 @@ impl Resolver<'_> {
     }
 
     /// The header and claims of a compact JWS, not verified (to find the key).
-    fn peek(&self, token: &str) -> Result<(Map<String, Value>, Map<String, Value>), OAuth2Error> {
+    fn peek(&self, token: &str) -> Result<(JsonObject, JsonObject), OAuth2Error> {
         let mut parts = token.split('.');
         let (Some(header), Some(payload), Some(_), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
