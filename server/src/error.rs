@@ -492,7 +492,7 @@ mod tests {
 
     #[test]
     fn every_fixed_description_uses_only_rfc6749_characters() {
-        assert_eq!(ErrorKind::ALL.len(), 28);
+        assert_eq!(ErrorKind::ALL.len(), 29);
         for kind in ErrorKind::ALL {
             assert_rfc6749_chars(kind.description());
             let err = OAuth2Error::new(kind);
