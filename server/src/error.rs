@@ -84,11 +84,14 @@ pub enum ErrorKind {
     SlowDown,
     /// RFC 8628 §3.5: the device code expired; the device must start again.
     ExpiredToken,
+    /// RFC 8707 §2, RFC 8693 §2.2.2: a `resource` or `audience` that is invalid,
+    /// unknown or not allowed.
+    InvalidTarget,
 }
 
 impl ErrorKind {
     /// Every kind, for tests that must cover each description.
-    pub const ALL: [ErrorKind; 31] = [
+    pub const ALL: [ErrorKind; 32] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -120,6 +123,7 @@ impl ErrorKind {
         Self::AuthorizationPending,
         Self::SlowDown,
         Self::ExpiredToken,
+        Self::InvalidTarget,
     ];
 
     pub fn code(self) -> &'static str {
@@ -155,6 +159,7 @@ impl ErrorKind {
             Self::AuthorizationPending => "authorization_pending",
             Self::SlowDown => "slow_down",
             Self::ExpiredToken => "expired_token",
+            Self::InvalidTarget => "invalid_target",
         }
     }
 
@@ -244,6 +249,9 @@ impl ErrorKind {
             }
             Self::ExpiredToken => {
                 "The device_code has expired, and the device authorization session has concluded."
+            }
+            Self::InvalidTarget => {
+                "The requested resource is invalid, missing, unknown, or malformed."
             }
         }
     }
@@ -505,7 +513,7 @@ mod tests {
 
     #[test]
     fn every_fixed_description_uses_only_rfc6749_characters() {
-        assert_eq!(ErrorKind::ALL.len(), 31);
+        assert_eq!(ErrorKind::ALL.len(), 32);
         for kind in ErrorKind::ALL {
             assert_rfc6749_chars(kind.description());
             let err = OAuth2Error::new(kind);

@@ -33,6 +33,7 @@ fn token(n: u32, now: DateTime<Utc>, expires_in: Duration) -> StoredToken {
         expires_at: now + expires_in,
         active: true,
         used_at: None,
+        parent_family_id: None,
     }
 }
 

@@ -56,6 +56,8 @@ mod rfc7591_dynamic_client_registration;
 mod rfc7636_pkce;
 mod rfc7662_introspection;
 mod rfc8628_device_authorization;
+mod rfc8693_token_exchange;
+mod rfc8707_resource_indicators;
 mod rfc9068_jwt_access_tokens;
 mod rfc9101_request_objects;
 mod rfc9110_method_not_allowed;

@@ -17,6 +17,9 @@ use crate::support::device::DEVICE_GRANT;
 use crate::support::flow::{REDIRECT_URI, authorize_url, run_code_flow};
 use crate::support::{TestApp, TestBackend, per_backend};
 
+/// RFC 8693 §2.1.
+const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
 per_backend!(
     every_advertised_grant_and_auth_method_works,
     every_advertised_response_mode_works,
@@ -126,10 +129,11 @@ async fn every_advertised_grant_and_auth_method_works(backend: TestBackend) {
     for method in list(&doc, "token_endpoint_auth_methods_supported") {
         let mut body = json!({
             "redirect_uris": [REDIRECT_URI],
-            "grant_types": ["authorization_code", "refresh_token", "client_credentials", JWT_BEARER_GRANT, DEVICE_GRANT],
+            "grant_types": ["authorization_code", "refresh_token", "client_credentials", JWT_BEARER_GRANT, DEVICE_GRANT, TOKEN_EXCHANGE_GRANT],
             "response_types": ["code"],
             "scope": "openid offline",
             "token_endpoint_auth_method": method,
+            "token_exchange": {"allow_impersonation": true},
         });
         if method == "private_key_jwt" {
             body["jwks"] = jwks(&[&EC_1]);
@@ -166,6 +170,29 @@ async fn every_advertised_grant_and_auth_method_works(backend: TestBackend) {
                     token(&app, auth_for(&app, &method, id, &secret), &fields).await
                 }
                 DEVICE_GRANT => device_tokens(&app, &method, id, &secret).await,
+                TOKEN_EXCHANGE_GRANT => {
+                    if method == "none" {
+                        // Token exchange is for confidential clients.
+                        let fields = [("grant_type", TOKEN_EXCHANGE_GRANT)];
+                        let (_, body) =
+                            token(&app, auth_for(&app, &method, id, &secret), &fields).await;
+                        assert_eq!(body["error"], "unauthorized_client", "{body}");
+                        continue;
+                    }
+                    // The client's own token, exchanged (impersonation).
+                    let fields = [("grant_type", "client_credentials")];
+                    let (_, own) = token(&app, auth_for(&app, &method, id, &secret), &fields).await;
+                    let subject = own["access_token"].as_str().unwrap().to_owned();
+                    let fields = [
+                        ("grant_type", TOKEN_EXCHANGE_GRANT),
+                        ("subject_token", subject.as_str()),
+                        (
+                            "subject_token_type",
+                            "urn:ietf:params:oauth:token-type:access_token",
+                        ),
+                    ];
+                    token(&app, auth_for(&app, &method, id, &secret), &fields).await
+                }
                 other => panic!("advertised grant {other} has no test"),
             };
             assert_eq!(status, 200, "{grant} with {method}: {body}");
@@ -207,11 +234,7 @@ async fn nothing_unadvertised_works(backend: TestBackend) {
         .register(json!({"grant_types": ["client_credentials", "implicit"], "response_types": ["code", "token"], "redirect_uris": [REDIRECT_URI]}))
         .await;
     let secret = client.secret.clone().unwrap();
-    for grant in [
-        "implicit",
-        "password",
-        "urn:ietf:params:oauth:grant-type:token-exchange",
-    ] {
+    for grant in ["implicit", "password"] {
         assert!(!grants.contains(&grant.to_owned()));
         let (status, _, body) = app
             .post_form(

@@ -8,5 +8,6 @@ pub mod registration;
 pub mod secret;
 pub mod sector;
 pub mod store;
+pub mod token_exchange;
 pub mod validate;
 pub mod wire;

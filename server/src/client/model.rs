@@ -64,16 +64,20 @@ pub enum GrantType {
     /// RFC 8628 §3.4
     #[serde(rename = "urn:ietf:params:oauth:grant-type:device_code")]
     DeviceCode,
+    /// RFC 8693 §2.1
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:token-exchange")]
+    TokenExchange,
 }
 
 impl GrantType {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::AuthorizationCode,
         Self::RefreshToken,
         Self::ClientCredentials,
         Self::Implicit,
         Self::JwtBearer,
         Self::DeviceCode,
+        Self::TokenExchange,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -84,6 +88,7 @@ impl GrantType {
             Self::Implicit => "implicit",
             Self::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
             Self::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+            Self::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
         }
     }
 
@@ -225,6 +230,9 @@ pub struct Client {
     pub access_token_strategy: Option<AccessTokenStrategy>,
     /// RFC 9449 §5.2: token requests must carry a DPoP proof.
     pub dpop_bound_access_tokens: bool,
+    /// RFC 8693: what this client may exchange; `None` denies token exchange.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_exchange: Option<crate::client::token_exchange::TokenExchangePolicy>,
     #[serde(flatten)]
     pub lifespans: ClientLifespans,
     /// SHA-256 of the RFC 7592 registration access token of a dynamically registered
@@ -274,6 +282,7 @@ impl Default for Client {
             metadata: serde_json::Value::Object(serde_json::Map::new()),
             access_token_strategy: None,
             dpop_bound_access_tokens: false,
+            token_exchange: None,
             lifespans: ClientLifespans::default(),
             registration_access_token_hash: None,
             created_at: DateTime::<Utc>::UNIX_EPOCH,

@@ -136,6 +136,9 @@ fn refuse_operator_fields(body: &OAuth2Client) -> Result<(), OAuth2Error> {
     if body.skip_logout_consent == Some(true) {
         return refuse("skip_logout_consent");
     }
+    if body.token_exchange.is_some() {
+        return refuse("token_exchange");
+    }
     let lifespans = serde_json::to_value(OAuth2ClientTokenLifespans::from_client_body(body))
         .unwrap_or_default();
     if let Some((field, _)) = lifespans.as_object().and_then(|o| {

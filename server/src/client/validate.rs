@@ -217,6 +217,13 @@ pub fn validate(body: OAuth2Client, policy: UriPolicy) -> Result<ValidatedClient
         metadata,
         access_token_strategy,
         dpop_bound_access_tokens: body.dpop_bound_access_tokens.unwrap_or(false),
+        token_exchange: match body.token_exchange {
+            Some(policy) => {
+                policy.validate()?;
+                Some(policy)
+            }
+            None => None,
+        },
         lifespans,
         ..Client::default()
     };

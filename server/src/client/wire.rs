@@ -82,6 +82,12 @@ pub struct OAuth2Client {
     /// proof, so its access tokens are always DPoP-bound. Default false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_bound_access_tokens: Option<bool>,
+    /// RFC 8693 token exchange policy (a Portunus addition, admin API only): whether
+    /// impersonation and delegation are allowed, the audiences and resources the client
+    /// may exchange into, and the issuers of JWT subject tokens it may present. Absent
+    /// or null: the client may not exchange tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_exchange: Option<crate::client::token_exchange::TokenExchangePolicy>,
     /// Dynamic client registration only; never set by the admin API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_access_token: Option<String>,
@@ -230,6 +236,7 @@ impl OAuth2Client {
                     .unwrap_or_default(),
             ),
             dpop_bound_access_tokens: Some(client.dpop_bound_access_tokens),
+            token_exchange: client.token_exchange.clone(),
             registration_access_token: None,
             registration_client_uri: None,
             created_at: Some(client.created_at),

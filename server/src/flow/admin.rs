@@ -270,6 +270,7 @@ pub async fn get_consent_request(
         oidc_context: Some(oidc_context(&consent.request)),
         request_url: Some(consent.request.request_url.clone()),
         requested_access_token_audience: Some(consent.request.audience.clone()),
+        requested_resource: Some(consent.request.resource.clone()),
         requested_scope: Some(consent.request.scope.clone()),
         skip: Some(consent.skip),
         subject: Some(consent.login.subject.clone()),
@@ -306,6 +307,15 @@ pub async fn accept_consent(
             "Field 'grant_access_token_audience' contains {denied:?}, which the client is not allowed to request."
         )));
     }
+    let grant_resource = body.grant_resource.unwrap_or_default();
+    if let Some(denied) = grant_resource
+        .iter()
+        .find(|r| !consent.request.resource.contains(r))
+    {
+        return Err(OAuth2Error::invalid_request(format!(
+            "Field 'grant_resource' contains {denied:?}, which the authorization request did not ask for (requested_resource)."
+        )));
+    }
     let session = body.session.unwrap_or_default();
     for (name, value) in [
         ("session.access_token", &session.access_token),
@@ -324,6 +334,7 @@ pub async fn accept_consent(
     let accepted = AcceptedConsent {
         grant_scope,
         grant_audience,
+        grant_resource,
         remember: body.remember.unwrap_or(false),
         remember_for,
         session,

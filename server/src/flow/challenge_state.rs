@@ -128,6 +128,10 @@ pub struct ConsentChallengeState {
 pub struct AcceptedConsent {
     pub grant_scope: Vec<String>,
     pub grant_audience: Vec<String>,
+    /// RFC 8707: the granted subset of the request's `resource` values; with
+    /// `grant_audience`, the audience of the tokens.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grant_resource: Vec<String>,
     pub remember: bool,
     pub remember_for: i64,
     pub session: ConsentSessionData,

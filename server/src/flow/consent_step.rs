@@ -45,6 +45,7 @@ pub(super) async fn start_consent(
         let consent = AcceptedConsent {
             grant_scope: request.scope.clone(),
             grant_audience: request.audience.clone(),
+            grant_resource: request.resource.clone(),
             remember: false,
             remember_for: 0,
             session: Default::default(),
@@ -71,6 +72,7 @@ pub(super) async fn start_consent(
                 && request
                     .audience
                     .iter()
+                    .chain(&request.resource)
                     .all(|a| grant.granted_audience.contains(a))
         });
     if request.has_prompt(Prompt::None) && !skip {
@@ -176,6 +178,13 @@ async fn record_and_issue(
     login: &LoginResult,
     consent: AcceptedConsent,
 ) -> Result<AuthorizeResponse, OAuth2Error> {
+    // RFC 8707: granted resources are audiences of the tokens like granted audiences.
+    let mut audience = consent.grant_audience.clone();
+    for resource in &consent.grant_resource {
+        if !audience.contains(resource) {
+            audience.push(resource.clone());
+        }
+    }
     let details = ConsentDetails {
         session: consent.session.clone(),
         context: consent.context.clone(),
@@ -203,7 +212,7 @@ async fn record_and_issue(
             client_id: request.client_id.clone(),
             login_session_id: Some(login.session_id.clone()),
             granted_scope: consent.grant_scope.clone(),
-            granted_audience: consent.grant_audience.clone(),
+            granted_audience: audience.clone(),
             remember: consent.remember,
             remember_until,
             handled_at: consent.handled_at,
@@ -231,7 +240,7 @@ async fn record_and_issue(
         request,
         subject: &login.subject,
         scope: consent.grant_scope,
-        audience: consent.grant_audience,
+        audience,
         access_token_claims: consent.session.access_token,
         id_token,
     };

@@ -94,6 +94,7 @@ fn to_wire(
         oidc_context: None,
         request_url: Some(details.request_url.clone()),
         requested_access_token_audience: Some(details.requested_audience.clone()),
+        requested_resource: None,
         requested_scope: Some(details.requested_scope.clone()),
         skip: Some(false),
         subject: Some(grant.subject.clone()),

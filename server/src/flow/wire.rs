@@ -105,6 +105,11 @@ pub struct OAuth2ConsentRequest {
     pub oidc_context: Option<OidcContext>,
     pub request_url: Option<String>,
     pub requested_access_token_audience: Option<Vec<String>>,
+    /// RFC 8707 resource indicators: the `resource` values of the authorization
+    /// request (a Portunus addition next to `requested_access_token_audience`). Grant a
+    /// subset with `grant_resource`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_resource: Option<Vec<String>>,
     pub requested_scope: Option<Vec<String>>,
     /// True when this client was granted these scopes before with `remember`.
     pub skip: Option<bool>,
@@ -127,6 +132,11 @@ pub struct ConsentSessionData {
 pub struct AcceptOAuth2ConsentRequest {
     pub grant_scope: Option<Vec<String>>,
     pub grant_access_token_audience: Option<Vec<String>>,
+    /// RFC 8707: the resources granted, a subset of the consent request's
+    /// `requested_resource` (a Portunus addition); they become the access token's
+    /// audience next to `grant_access_token_audience`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_resource: Option<Vec<String>>,
     pub remember: Option<bool>,
     /// Seconds to remember the consent; 0 or absent: forever.
     pub remember_for: Option<i64>,

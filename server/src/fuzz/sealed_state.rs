@@ -48,6 +48,7 @@ fn request() -> AuthorizeRequest {
         redirect_uri_given: true,
         scope: vec!["openid".into(), "offline_access".into()],
         audience: vec!["https://api.example".into()],
+        resource: Vec::new(),
         nonce: Some("n-0S6_WzA2Mj".into()),
         code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
         code_challenge_method: Some(PkceMethod::S256),
@@ -143,6 +144,7 @@ fn states() -> Vec<(SealedKind, serde_json::Value)> {
                 outcome: ConsentOutcome::Accepted(Box::new(AcceptedConsent {
                     grant_scope: vec!["openid".into()],
                     grant_audience: Vec::new(),
+                    grant_resource: Vec::new(),
                     remember: true,
                     remember_for: 0,
                     session: ConsentSessionData {

@@ -34,6 +34,11 @@ pub struct IntrospectedToken {
     /// token only with a DPoP proof by that key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
+    /// RFC 8693 §4.1: for a token issued by delegation, the actor (`{"sub": …}`, with
+    /// earlier actors nested as `act`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub act: Option<serde_json::Value>,
     /// Expiry, seconds since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exp: Option<i64>,
@@ -147,6 +152,7 @@ pub async fn introspect(
     };
     Ok(IntrospectedToken {
         active: true,
+        act: session.act,
         aud: Some(stored.granted_audience),
         client_id: Some(stored.client_id),
         cnf: session.dpop_jkt.map(|jkt| Confirmation { jkt }),

@@ -38,7 +38,8 @@ pub struct TokenResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// The type of the token issued: `bearer` (RFC 6750), or `DPoP` when a DPoP proof
-    /// bound it to the client's key (RFC 9449 §5).
+    /// bound it to the client's key (RFC 9449 §5); `N_A` when a token exchange issued
+    /// something other than an access token (RFC 8693 §2.2.1).
     pub token_type: String,
     /// OpenID Connect UserInfo VC draft 00 (as Hydra): with the scopes `openid` and
     /// `userinfo_credential_draft_00`, the nonce for a credential request's proof.
@@ -47,6 +48,10 @@ pub struct TokenResponse {
     /// Seconds until `c_nonce_draft_00` expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub c_nonce_expires_in_draft_00: Option<i64>,
+    /// RFC 8693 §2.2.1: the type of the token in `access_token`, for token exchange
+    /// responses only (e.g. `urn:ietf:params:oauth:token-type:access_token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<String>,
 }
 
 /// Never prints the tokens.
@@ -140,6 +145,7 @@ impl Grant {
             expires_at,
             active: true,
             used_at: None,
+            parent_family_id: None,
         })
     }
 }
@@ -270,6 +276,7 @@ pub async fn prepare(
             token_type: plan.token_type.as_str().to_owned(),
             c_nonce_draft_00: None,
             c_nonce_expires_in_draft_00: None,
+            issued_token_type: None,
         },
     })
 }

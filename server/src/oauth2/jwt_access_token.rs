@@ -85,6 +85,12 @@ pub fn claims(issuer: &str, grant: &Grant, lifespan: Duration) -> Result<Value, 
     {
         map.insert("ext".to_owned(), Value::Object(grant.session.ext.clone()));
     }
+    // RFC 8693 §4.1: a delegated token names its actors.
+    if let Some(act) = &grant.session.act
+        && let Some(map) = claims.as_object_mut()
+    {
+        map.insert("act".to_owned(), act.clone());
+    }
     // RFC 9449 §6.1: a DPoP-bound token names its key's thumbprint.
     if let Some(jkt) = &grant.session.dpop_jkt
         && let Some(map) = claims.as_object_mut()

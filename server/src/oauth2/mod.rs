@@ -21,6 +21,7 @@ pub mod par;
 pub mod pkce;
 pub mod private_key_jwt;
 pub mod request_context;
+pub mod resource;
 pub mod revoke;
 pub mod scope;
 pub mod secret_cache;

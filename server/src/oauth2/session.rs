@@ -31,6 +31,11 @@ pub struct TokenSession {
     /// `cnf.jkt`. Set per token by `issue::prepare`, never inherited by a family.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_jkt: Option<String>,
+    /// RFC 8693 §4.1: the `act` claim of a token issued by delegation (who acts for
+    /// the subject, earlier actors nested inside), shown in JWT access tokens and by
+    /// introspection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<serde_json::Value>,
 }
 
 impl TokenSession {

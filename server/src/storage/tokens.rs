@@ -4,6 +4,9 @@
 //! A *family* is every token one grant issued (the authorization code, the access and
 //! refresh tokens it was exchanged for, and the tokens refreshes derive from it): they
 //! share a `family_id`. Revocation works on families, as Hydra revokes by request id.
+//! A token exchange (RFC 8693) starts a new family whose tokens name the subject
+//! token's family as their `parent_family_id`: revoking a family revokes its
+//! descendants as well.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -65,6 +68,9 @@ pub struct StoredToken {
     pub active: bool,
     /// When a single-use token (code, rotated refresh token) was used.
     pub used_at: Option<DateTime<Utc>>,
+    /// RFC 8693: for a token issued by token exchange, the family of the subject token
+    /// it was exchanged from; revoking that family revokes this one too.
+    pub parent_family_id: Option<String>,
 }
 
 /// Opaque tokens. Every method is atomic: it either happens completely or not at all,
@@ -85,11 +91,15 @@ pub trait TokenStore: Send + Sync {
     ) -> Result<Option<StoredToken>, StorageError>;
 
     /// Deactivates every token of the family (RFC 7009 §2.1: revoking a refresh token
-    /// revokes the tokens of the same grant). Returns how many were active before.
+    /// revokes the tokens of the same grant) and, transitively, of every family whose
+    /// tokens name it as `parent_family_id` (tokens exchanged from it, RFC 8693), in
+    /// one transaction. Returns how many were active before.
     async fn revoke_family(&self, family_id: &str) -> Result<u64, StorageError>;
 
     /// Deactivates every token issued to `subject` through `client_id` (consent
-    /// revocation: "revokes the tokens too"). Returns how many were active before.
+    /// revocation: "revokes the tokens too"), and the families exchanged from their
+    /// families as [`revoke_family`](Self::revoke_family) does. Returns how many were
+    /// active before.
     async fn revoke_subject_tokens(
         &self,
         subject: &str,

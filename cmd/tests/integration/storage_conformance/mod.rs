@@ -16,6 +16,7 @@ mod json_web_keys;
 mod jti;
 mod pushed_requests;
 mod sql;
+mod token_families;
 mod token_redeem;
 mod tokens;
 mod trusts;

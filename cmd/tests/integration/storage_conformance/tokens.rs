@@ -104,6 +104,7 @@ pub(super) fn token(n: u32, kind: TokenKind, family: &str, client: &str) -> Stor
         expires_at: at(3600),
         active: true,
         used_at: None,
+        parent_family_id: None,
     }
 }
 

@@ -72,6 +72,7 @@ pub fn family(ctx: &OAuth2Context, grant: &CodeGrant<'_>) -> Result<Grant, OAuth
         id_token: Some(id_token),
         obfuscated_subject: grant.obfuscated_subject.clone(),
         dpop_jkt: None,
+        act: None,
     };
     Ok(Grant::new(
         &grant.request.client_id,

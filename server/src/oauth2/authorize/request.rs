@@ -72,6 +72,9 @@ pub struct AuthorizeRequest {
     pub redirect_uri_given: bool,
     pub scope: Vec<String>,
     pub audience: Vec<String>,
+    /// RFC 8707 §2: the `resource` values, each in the client's `audience` list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource: Vec<String>,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<PkceMethod>,
@@ -241,6 +244,7 @@ async fn validate(
         redirect_uri_given: params.has("redirect_uri"),
         scope,
         audience,
+        resource: validate::resources(client, params)?,
         nonce: oidc.nonce,
         code_challenge,
         code_challenge_method,

@@ -93,6 +93,14 @@ pub fn scope_and_audience(
     Ok((requested, audience))
 }
 
+/// RFC 8707 §2: `resource`, repeatable, each an absolute URI without fragment that the
+/// client registered in its `audience` list; anything else is `invalid_target`.
+pub fn resources(client: &Client, params: &FormParams) -> Result<Vec<String>, OAuth2Error> {
+    let resources = crate::oauth2::resource::parse(&params.all("resource")?)?;
+    crate::oauth2::resource::check_allowed(&resources, &client.audience)?;
+    Ok(resources)
+}
+
 /// RFC 7636 §4.3/§4.4.1 and RFC 9700 §2.1.1: required of public clients (and of all
 /// when `oauth2.pkce.enforced`); `plain` only when configured.
 pub fn pkce(

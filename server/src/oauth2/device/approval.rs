@@ -78,6 +78,8 @@ pub fn authorize_request(
         redirect_uri_given: false,
         scope: authorization.requested_scope.clone(),
         audience: authorization.requested_audience.clone(),
+        // RFC 8707 at the device authorization endpoint is not taken yet (docs).
+        resource: Vec::new(),
         nonce: None,
         code_challenge: None,
         code_challenge_method: None,

@@ -16,13 +16,14 @@
 use async_trait::async_trait;
 use chrono::Duration;
 
-use super::{GrantHandler, TokenRequest, presented};
+use super::{GrantHandler, TokenRequest, keep_granted_audience, presented};
 use crate::client::model::{Client, GrantType};
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::authorize::code::CodeRequestData;
 use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::issue::{self, Grant, Plan, RefreshPlan, TokenResponse};
 use crate::oauth2::pkce;
+use crate::oauth2::resource;
 use crate::oauth2::session::{self, TokenSession};
 use crate::oauth2::token_type::TokenType;
 use crate::oidc::id_token::IdTokenContext;
@@ -203,11 +204,12 @@ impl GrantHandler for AuthorizationCode {
             client_id: client.client_id.clone(),
             subject: stored.subject.clone(),
             scope: stored.granted_scope.clone(),
-            audience: stored.granted_audience.clone(),
+            audience: resource::narrowed(form, &stored.granted_audience)?,
             session,
             issued_at: now,
         };
-        let issuance = issue::prepare(ctx, &grant, &plan).await?;
+        let mut issuance = issue::prepare(ctx, &grant, &plan).await?;
+        keep_granted_audience(&mut issuance.rows, &stored.granted_audience);
         let redeemed = ctx
             .tokens
             .redeem(

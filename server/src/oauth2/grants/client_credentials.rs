@@ -42,7 +42,15 @@ impl GrantHandler for ClientCredentials {
             &client.scope,
             form.get("scope")?,
         )?;
-        let audience = scope::audience_of_client(&client.audience, &form.all("audience")?)?;
+        let mut audience = scope::audience_of_client(&client.audience, &form.all("audience")?)?;
+        // RFC 8707 §2: resources too come from the client's audience list.
+        let resources = crate::oauth2::resource::parse(&form.all("resource")?)?;
+        crate::oauth2::resource::check_allowed(&resources, &client.audience)?;
+        for uri in resources {
+            if !audience.contains(&uri) {
+                audience.push(uri);
+            }
+        }
         let lifespan = client
             .lifespans
             .client_credentials_grant_access_token_lifespan

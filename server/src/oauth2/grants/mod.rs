@@ -16,12 +16,14 @@ mod presented;
 mod refresh_token;
 #[cfg(test)]
 mod tests;
+mod token_exchange;
 
 pub use authorization_code::AuthorizationCode;
 pub use client_credentials::ClientCredentials;
 pub use device_code::DeviceCode;
 pub use jwt_bearer::JwtBearer;
 pub use refresh_token::RefreshToken;
+pub use token_exchange::{TokenExchange, TokenTypeUri};
 
 use async_trait::async_trait;
 
@@ -32,6 +34,17 @@ use crate::oauth2::form::FormParams;
 use crate::oauth2::issue::TokenResponse;
 use crate::oauth2::request_context::RequestContext;
 use crate::oauth2::token_type::TokenType;
+
+/// RFC 8707 §2.2: a token request may narrow the access token's audience to one
+/// granted resource; the refresh token issued beside it keeps the whole grant.
+fn keep_granted_audience(rows: &mut [crate::storage::StoredToken], granted: &[String]) {
+    for row in rows
+        .iter_mut()
+        .filter(|row| row.kind == crate::storage::TokenKind::RefreshToken)
+    {
+        row.granted_audience = granted.to_vec();
+    }
+}
 
 /// A token request as a grant sees it: the HTTP request's context (method, URL, the
 /// headers the protocol reads, the client's address), the form, and the type of the
@@ -85,6 +98,7 @@ impl GrantRegistry {
             .with(ClientCredentials)
             .with(JwtBearer)
             .with(DeviceCode)
+            .with(TokenExchange)
     }
 
     /// Adds (or replaces) the handler of its grant type.

@@ -21,16 +21,16 @@
 use async_trait::async_trait;
 use chrono::Duration;
 
-use super::{GrantHandler, TokenRequest, presented};
+use super::{GrantHandler, TokenRequest, keep_granted_audience, presented};
 use crate::client::model::{Client, GrantType};
 use crate::duration::GoDuration;
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::issue::{self, Grant, Plan, RefreshPlan, TokenResponse};
-use crate::oauth2::scope;
 use crate::oauth2::session::{self, TokenSession};
 use crate::oauth2::token_type::TokenType;
+use crate::oauth2::{resource, scope};
 use crate::oidc::id_token::IdTokenContext;
 use crate::oidc::id_token::IdTokenPlan;
 use crate::storage::{StoredToken, TokenKind};
@@ -175,11 +175,16 @@ impl GrantHandler for RefreshToken {
             client_id: client.client_id.clone(),
             subject: stored.subject.clone(),
             scope,
-            audience: stored.granted_audience.clone(),
+            audience: resource::narrowed(form, &stored.granted_audience)?,
             session,
             issued_at: now,
         };
-        let issuance = issue::prepare(ctx, &grant, &plan).await?;
+        let mut issuance = issue::prepare(ctx, &grant, &plan).await?;
+        keep_granted_audience(&mut issuance.rows, &stored.granted_audience);
+        // An exchanged family stays linked to its parent (RFC 8693, the family rule).
+        for row in &mut issuance.rows {
+            row.parent_family_id = stored.parent_family_id.clone();
+        }
         let redeemed = ctx
             .tokens
             .redeem(

@@ -108,6 +108,7 @@ impl Rig {
             redirect_uri_given: true,
             scope: scope.iter().map(|s| (*s).to_owned()).collect(),
             audience: Vec::new(),
+            resource: Vec::new(),
             nonce: Some("n-0S6".into()),
             code_challenge: Some(challenge),
             code_challenge_method: Some(PkceMethod::S256),

@@ -3,7 +3,7 @@
 //! client is kept too: inserting checks the client exists (clients lock first, then
 //! tokens, everywhere), and `delete_client` removes the client's tokens.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::MutexGuard;
 
 use async_trait::async_trait;
@@ -57,6 +57,38 @@ fn check_insert(
     Ok(())
 }
 
+/// The families whose tokens name one of `families` as their parent (RFC 8693).
+fn children_of(map: &TokenMap, families: &[String]) -> Vec<String> {
+    let children: HashSet<&String> = map
+        .values()
+        .filter(|t| {
+            t.parent_family_id
+                .as_ref()
+                .is_some_and(|parent| families.contains(parent))
+        })
+        .map(|t| &t.family_id)
+        .collect();
+    children.into_iter().cloned().collect()
+}
+
+/// Deactivates the tokens of `families` and of their descendants; returns how many
+/// were active. `seen` ends the walk even if a link pointed back.
+fn revoke_families(map: &mut TokenMap, mut families: Vec<String>) -> usize {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut revoked = 0;
+    while !families.is_empty() {
+        families.retain(|f| seen.insert(f.clone()));
+        for token in map.values_mut() {
+            if token.active && families.contains(&token.family_id) {
+                token.active = false;
+                revoked += 1;
+            }
+        }
+        families = children_of(map, &families);
+    }
+    revoked
+}
+
 fn count(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
 }
@@ -86,14 +118,8 @@ impl TokenStore for MemoryStore {
     }
 
     async fn revoke_family(&self, family_id: &str) -> Result<u64, StorageError> {
-        let mut revoked = 0;
-        for token in self.token_map().values_mut() {
-            if token.family_id == family_id && token.active {
-                token.active = false;
-                revoked += 1;
-            }
-        }
-        Ok(count(revoked))
+        let mut map = self.token_map();
+        Ok(count(revoke_families(&mut map, vec![family_id.to_owned()])))
     }
 
     async fn revoke_subject_tokens(
@@ -101,14 +127,18 @@ impl TokenStore for MemoryStore {
         subject: &str,
         client_id: &str,
     ) -> Result<u64, StorageError> {
+        let mut map = self.token_map();
         let mut revoked = 0;
-        for token in self.token_map().values_mut() {
+        let mut families = HashSet::new();
+        for token in map.values_mut() {
             if token.subject == subject && token.client_id == client_id && token.active {
                 token.active = false;
                 revoked += 1;
+                families.insert(token.family_id.clone());
             }
         }
-        Ok(count(revoked))
+        let children = children_of(&map, &families.iter().cloned().collect::<Vec<_>>());
+        Ok(count(revoked + revoke_families(&mut map, children)))
     }
 
     async fn delete_client_access_tokens(&self, client_id: &str) -> Result<u64, StorageError> {

@@ -38,6 +38,8 @@ diesel::table! {
         expires_at -> Timestamp,
         active -> Bool,
         used_at -> Nullable<Timestamp>,
+        /// RFC 8693: the family this token's family was exchanged from.
+        parent_family_id -> Nullable<Text>,
     }
 }
 

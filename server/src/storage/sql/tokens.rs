@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::connection::on_native;
+use super::connection::{DbConnection, on_native};
 use super::schema::oauth2_tokens;
 use super::{SqlStore, by_key, count, map_diesel, to_column};
 use crate::storage::{StorageError, StoredToken, TokenKind, TokenStore};
@@ -33,6 +33,7 @@ pub(super) struct TokenRow {
     expires_at: NaiveDateTime,
     active: bool,
     used_at: Option<NaiveDateTime>,
+    parent_family_id: Option<String>,
 }
 
 impl TokenRow {
@@ -54,6 +55,7 @@ impl TokenRow {
             expires_at: to_column(token.expires_at),
             active: token.active,
             used_at: token.used_at.map(to_column),
+            parent_family_id: token.parent_family_id.clone(),
         })
     }
 
@@ -82,6 +84,7 @@ impl TokenRow {
             expires_at: self.expires_at.and_utc(),
             active: self.active,
             used_at: self.used_at.map(|at| at.and_utc()),
+            parent_family_id: self.parent_family_id,
         })
     }
 }
@@ -108,6 +111,41 @@ pub(super) fn insert_error(err: DieselError) -> StorageError {
             }
             mapped => mapped,
         },
+    }
+}
+
+/// The families whose tokens name one of `families` as their parent (RFC 8693).
+fn children_of(conn: &mut DbConnection, families: &[String]) -> Result<Vec<String>, DieselError> {
+    if families.is_empty() {
+        return Ok(Vec::new());
+    }
+    oauth2_tokens::table
+        .filter(oauth2_tokens::parent_family_id.eq_any(families))
+        .select(oauth2_tokens::family_id)
+        .distinct()
+        .load(conn)
+}
+
+/// Deactivates the tokens of `families` and, level by level, of the families exchanged
+/// from them (the caller's transaction makes it one step); returns how many were
+/// active. `seen` ends the walk even if a link pointed back.
+fn revoke_families(conn: &mut DbConnection, mut families: Vec<String>) -> Result<u64, DieselError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut revoked: u64 = 0;
+    loop {
+        families.retain(|f| seen.insert(f.clone()));
+        if families.is_empty() {
+            return Ok(revoked);
+        }
+        let changed = diesel::update(
+            oauth2_tokens::table
+                .filter(oauth2_tokens::family_id.eq_any(&families))
+                .filter(oauth2_tokens::active.eq(true)),
+        )
+        .set(oauth2_tokens::active.eq(false))
+        .execute(conn)?;
+        revoked = revoked.saturating_add(count(changed));
+        families = children_of(conn, &families)?;
     }
 }
 
@@ -160,15 +198,8 @@ impl TokenStore for SqlStore {
     async fn revoke_family(&self, family_id: &str) -> Result<u64, StorageError> {
         let family = family_id.to_owned();
         self.write(move |conn| {
-            diesel::update(
-                oauth2_tokens::table
-                    .filter(oauth2_tokens::family_id.eq(family))
-                    .filter(oauth2_tokens::active.eq(true)),
-            )
-            .set(oauth2_tokens::active.eq(false))
-            .execute(conn)
-            .map(count)
-            .map_err(map_diesel)
+            conn.transaction(|conn| revoke_families(conn, vec![family]))
+                .map_err(map_diesel)
         })
         .await
     }
@@ -180,15 +211,25 @@ impl TokenStore for SqlStore {
     ) -> Result<u64, StorageError> {
         let (subject, client) = (subject.to_owned(), client_id.to_owned());
         self.write(move |conn| {
-            diesel::update(
-                oauth2_tokens::table
-                    .filter(oauth2_tokens::client_id.eq(client))
-                    .filter(oauth2_tokens::subject.eq(subject))
-                    .filter(oauth2_tokens::active.eq(true)),
-            )
-            .set(oauth2_tokens::active.eq(false))
-            .execute(conn)
-            .map(count)
+            conn.transaction(|conn| {
+                let issued = || {
+                    oauth2_tokens::table
+                        .filter(oauth2_tokens::client_id.eq(client.clone()))
+                        .filter(oauth2_tokens::subject.eq(subject.clone()))
+                        .filter(oauth2_tokens::active.eq(true))
+                };
+                let families: Vec<String> = issued()
+                    .select(oauth2_tokens::family_id)
+                    .distinct()
+                    .load(conn)?;
+                let revoked = diesel::update(issued())
+                    .set(oauth2_tokens::active.eq(false))
+                    .execute(conn)?;
+                let children = children_of(conn, &families)?;
+                Ok::<_, DieselError>(
+                    count(revoked).saturating_add(revoke_families(conn, children)?),
+                )
+            })
             .map_err(map_diesel)
         })
         .await

@@ -1,0 +1,2 @@
+DROP INDEX oauth2_tokens_parent_family_idx ON oauth2_tokens;
+ALTER TABLE oauth2_tokens DROP COLUMN parent_family_id;
