@@ -8,6 +8,7 @@ pub mod bearer;
 pub mod client_auth;
 pub mod context;
 pub mod dpop;
+pub mod fapi2;
 pub mod form;
 pub mod grants;
 pub mod introspect;

@@ -1,6 +1,7 @@
 pub mod assertion;
 pub mod browser;
 pub mod code;
+pub mod fapi;
 pub mod flow;
 pub mod hybrid;
 pub mod logout;
