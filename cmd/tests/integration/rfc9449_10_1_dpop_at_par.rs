@@ -123,14 +123,14 @@ async fn rfc9449_10_1_dpop_jkt_and_the_proof_must_name_one_key(backend: TestBack
     let client = create_client(&app, json!({})).await;
     let other = EC_2.thumbprint();
     let proof = dpop(&app, &EC_1, "/oauth2/par");
-    let (status, body, _) = push(&app, &client, Some(&proof), &[("dpop_jkt", &other)]).await;
+    let (status, body, _) = push(&app, &client, Some(&proof), &[("dpop_jkt", other.as_str())]).await;
     assert_eq!(status, 400, "{body}");
     let (error, description) = error_of(&body);
     assert_eq!(error, "invalid_request");
     assert!(description.contains("dpop_jkt"), "{description}");
     let same = EC_1.thumbprint();
     let proof = dpop(&app, &EC_1, "/oauth2/par");
-    let (code, verifier) = pushed_code(&app, &client, Some(&proof), &[("dpop_jkt", &same)]).await;
+    let (code, verifier) = pushed_code(&app, &client, Some(&proof), &[("dpop_jkt", same.as_str())]).await;
     let (status, body) = exchange(&app, &client, &code, &verifier, Some(&EC_1)).await;
     assert_eq!(status, 200, "{body}");
 }
@@ -139,11 +139,11 @@ async fn rfc9449_10_1_dpop_jkt_alone_at_par_binds_the_code(backend: TestBackend)
     let app = TestApp::spawn(backend).await;
     let client = create_client(&app, json!({})).await;
     let jkt = EC_2.thumbprint();
-    let (code, verifier) = pushed_code(&app, &client, None, &[("dpop_jkt", &jkt)]).await;
+    let (code, verifier) = pushed_code(&app, &client, None, &[("dpop_jkt", jkt.as_str())]).await;
     let (status, body) = exchange(&app, &client, &code, &verifier, Some(&EC_1)).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(error_of(&body).0, "invalid_grant");
-    let (code, verifier) = pushed_code(&app, &client, None, &[("dpop_jkt", &jkt)]).await;
+    let (code, verifier) = pushed_code(&app, &client, None, &[("dpop_jkt", jkt.as_str())]).await;
     let (status, body) = exchange(&app, &client, &code, &verifier, Some(&EC_2)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["token_type"], "DPoP");

@@ -277,7 +277,7 @@ async fn rfc9449_9_userinfo_answers_with_the_next_nonce(backend: TestBackend) {
     let asked = refused.headers()["dpop-nonce"].to_str().unwrap().to_owned();
     let challenge = refused.headers()["www-authenticate"].to_str().unwrap().to_owned();
     assert!(challenge.starts_with("DPoP error=\"use_dpop_nonce\""), "{challenge}");
-    let answered = send(get(Some(&asked))).await.unwrap();
+    let answered = send(get(Some(asked.as_str()))).await.unwrap();
     assert_eq!(answered.status().as_u16(), 200);
     let next = answered.headers()["dpop-nonce"].to_str().unwrap().to_owned();
     assert!(!next.is_empty(), "RFC 9449 §9: the next nonce comes with the answer");
