@@ -90,10 +90,9 @@ impl AppState {
         );
         let private_key_jwt = PrivateKeyJwt::new(&config, store.clone(), clock.clone())
             .expect("an HTTP client for jwks_uri");
-        let client_auth =
-            ClientAuthenticator::new(store.clone(), secrets)
-                .with_private_key_jwt(private_key_jwt)
-                .with_profile(config.oauth2.profile);
+        let client_auth = ClientAuthenticator::new(store.clone(), secrets)
+            .with_private_key_jwt(private_key_jwt)
+            .with_profile(config.oauth2.profile);
         let key_manager = Arc::new(KeyManager::new(
             store.clone(),
             keys.clone(),
@@ -113,8 +112,12 @@ impl AppState {
             clock.clone(),
         ));
         let request_objects = Arc::new(
-            crate::oauth2::authorize::request_object::RequestObjects::new(&config, store.clone(), clock.clone())
-                .expect("an HTTP client for request_uri"),
+            crate::oauth2::authorize::request_object::RequestObjects::new(
+                &config,
+                store.clone(),
+                clock.clone(),
+            )
+            .expect("an HTTP client for request_uri"),
         );
         let oauth2 = OAuth2Context {
             dpop,

@@ -47,7 +47,10 @@ async fn admin_create(app: &TestApp, body: Value) -> (u16, Value) {
         .send()
         .await
         .expect("create client");
-    (response.status().as_u16(), response.json().await.expect("JSON"))
+    (
+        response.status().as_u16(),
+        response.json().await.expect("JSON"),
+    )
 }
 
 fn conforming_body() -> Value {
@@ -67,12 +70,30 @@ async fn fapi2_admin_refuses_non_conforming_client_metadata(backend: TestBackend
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["fapi_profile"], "fapi2");
     for (change, field) in [
-        (json!({"token_endpoint_auth_method": "client_secret_basic", "jwks": null}), "token_endpoint_auth_method"),
-        (json!({"token_endpoint_auth_method": "none", "jwks": null}), "token_endpoint_auth_method"),
-        (json!({"token_endpoint_auth_signing_alg": "RS256"}), "token_endpoint_auth_signing_alg"),
-        (json!({"request_object_signing_alg": "none"}), "request_object_signing_alg"),
-        (json!({"response_types": ["code", "code id_token"]}), "response_types"),
-        (json!({"grant_types": ["authorization_code", "implicit"]}), "grant_types"),
+        (
+            json!({"token_endpoint_auth_method": "client_secret_basic", "jwks": null}),
+            "token_endpoint_auth_method",
+        ),
+        (
+            json!({"token_endpoint_auth_method": "none", "jwks": null}),
+            "token_endpoint_auth_method",
+        ),
+        (
+            json!({"token_endpoint_auth_signing_alg": "RS256"}),
+            "token_endpoint_auth_signing_alg",
+        ),
+        (
+            json!({"request_object_signing_alg": "none"}),
+            "request_object_signing_alg",
+        ),
+        (
+            json!({"response_types": ["code", "code id_token"]}),
+            "response_types",
+        ),
+        (
+            json!({"grant_types": ["authorization_code", "implicit"]}),
+            "grant_types",
+        ),
         (json!({"fapi_profile": "fapi1"}), "fapi_profile"),
     ] {
         let (status, body) = admin_create(&app, with(conforming_body(), change.clone())).await;
@@ -93,7 +114,10 @@ async fn fapi2_admin_refuses_non_conforming_client_metadata(backend: TestBackend
     assert_eq!(response.status().as_u16(), 400);
 
     // Under oauth2.profile fapi2 every client is held to the profile.
-    let strict = TestApp::builder(backend).config(fapi2_everywhere).build().await;
+    let strict = TestApp::builder(backend)
+        .config(fapi2_everywhere)
+        .build()
+        .await;
     let (status, body) = admin_create(&strict, json!({"redirect_uris": [REDIRECT_URI]})).await;
     assert_eq!(status, 400, "{body}");
     assert!(error_of(&body).1.contains("private_key_jwt"), "{body}");
@@ -394,7 +418,13 @@ async fn pushed_code(app: &TestApp, client_id: &str, scopes: &[&str]) -> (String
     )
     .await;
     assert_eq!(status, 201, "{body}");
-    let code = code_of(app, client_id, body["request_uri"].as_str().unwrap(), scopes).await;
+    let code = code_of(
+        app,
+        client_id,
+        body["request_uri"].as_str().unwrap(),
+        scopes,
+    )
+    .await;
     (code, verifier)
 }
 
@@ -453,7 +483,10 @@ async fn fapi2_5_3_2_1_refresh_tokens_are_not_rotated(backend: TestBackend) {
             "/oauth2/token",
             Some(&assertion(&app, &client.id)),
             Some(&dpop(&app, &EC_2, "/oauth2/token")),
-            &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)],
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ],
         )
         .await;
         assert_eq!(status, 200, "round {round}: {body}");
@@ -469,7 +502,10 @@ async fn fapi2_5_3_2_1_refresh_tokens_are_not_rotated(backend: TestBackend) {
 }
 
 async fn fapi2_global_profile_discovery_advertises_exactly_what_is_on(backend: TestBackend) {
-    let app = TestApp::builder(backend).config(fapi2_everywhere).build().await;
+    let app = TestApp::builder(backend)
+        .config(fapi2_everywhere)
+        .build()
+        .await;
     let doc: Value = app
         .http
         .get(app.public_path("/.well-known/openid-configuration"))
@@ -480,12 +516,27 @@ async fn fapi2_global_profile_discovery_advertises_exactly_what_is_on(backend: T
         .await
         .unwrap();
     assert_eq!(doc["response_types_supported"], json!(["code"]));
-    assert_eq!(doc["token_endpoint_auth_methods_supported"], json!(["private_key_jwt"]));
-    assert_eq!(doc["revocation_endpoint_auth_methods_supported"], json!(["private_key_jwt"]));
+    assert_eq!(
+        doc["token_endpoint_auth_methods_supported"],
+        json!(["private_key_jwt"])
+    );
+    assert_eq!(
+        doc["revocation_endpoint_auth_methods_supported"],
+        json!(["private_key_jwt"])
+    );
     let fapi_algs = json!(["PS256", "ES256", "EdDSA"]);
-    assert_eq!(doc["token_endpoint_auth_signing_alg_values_supported"], fapi_algs);
-    assert_eq!(doc["request_object_signing_alg_values_supported"], fapi_algs);
-    assert_eq!(doc["dpop_signing_alg_values_supported"], json!(["ES256", "PS256", "EdDSA"]));
+    assert_eq!(
+        doc["token_endpoint_auth_signing_alg_values_supported"],
+        fapi_algs
+    );
+    assert_eq!(
+        doc["request_object_signing_alg_values_supported"],
+        fapi_algs
+    );
+    assert_eq!(
+        doc["dpop_signing_alg_values_supported"],
+        json!(["ES256", "PS256", "EdDSA"])
+    );
     assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(doc["require_pushed_authorization_requests"], true);
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);

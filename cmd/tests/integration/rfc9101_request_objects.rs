@@ -266,9 +266,18 @@ async fn rfc9101_10_8_jti_replay_is_refused_when_configured(backend: TestBackend
     let url = url_with(&second, &client.id, "request", &object, &[]);
     shows_error(&url, "invalid_request_object", "used before").await;
     // Without jti, or without exp, an object is refused.
-    for changes in [json!({"jti": null}), json!({"jti": "object-2", "exp": null})] {
+    for changes in [
+        json!({"jti": null}),
+        json!({"jti": "object-2", "exp": null}),
+    ] {
         let claims = object_claims(&strict, &client.id, changes.clone());
-        let url = url_with(&strict, &client.id, "request", &sign_object(&EC_1, &claims), &[]);
+        let url = url_with(
+            &strict,
+            &client.id,
+            "request",
+            &sign_object(&EC_1, &claims),
+            &[],
+        );
         shows_error(&url, "invalid_request_object", "jti_required").await;
     }
 }

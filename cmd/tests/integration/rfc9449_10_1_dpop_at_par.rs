@@ -93,7 +93,13 @@ async fn pushed_code(
 ) -> (String, String) {
     let (status, body, verifier) = push(app, client, proof, extra).await;
     assert_eq!(status, 201, "{body}");
-    let code = code_of(app, &client.id, body["request_uri"].as_str().unwrap(), &["openid"]).await;
+    let code = code_of(
+        app,
+        &client.id,
+        body["request_uri"].as_str().unwrap(),
+        &["openid"],
+    )
+    .await;
     (code, verifier)
 }
 
@@ -123,14 +129,16 @@ async fn rfc9449_10_1_dpop_jkt_and_the_proof_must_name_one_key(backend: TestBack
     let client = create_client(&app, json!({})).await;
     let other = EC_2.thumbprint();
     let proof = dpop(&app, &EC_1, "/oauth2/par");
-    let (status, body, _) = push(&app, &client, Some(&proof), &[("dpop_jkt", other.as_str())]).await;
+    let (status, body, _) =
+        push(&app, &client, Some(&proof), &[("dpop_jkt", other.as_str())]).await;
     assert_eq!(status, 400, "{body}");
     let (error, description) = error_of(&body);
     assert_eq!(error, "invalid_request");
     assert!(description.contains("dpop_jkt"), "{description}");
     let same = EC_1.thumbprint();
     let proof = dpop(&app, &EC_1, "/oauth2/par");
-    let (code, verifier) = pushed_code(&app, &client, Some(&proof), &[("dpop_jkt", same.as_str())]).await;
+    let (code, verifier) =
+        pushed_code(&app, &client, Some(&proof), &[("dpop_jkt", same.as_str())]).await;
     let (status, body) = exchange(&app, &client, &code, &verifier, Some(&EC_1)).await;
     assert_eq!(status, 200, "{body}");
 }

@@ -275,12 +275,24 @@ async fn rfc9449_9_userinfo_answers_with_the_next_nonce(backend: TestBackend) {
     let refused = send(get(None)).await.unwrap();
     assert_eq!(refused.status().as_u16(), 401);
     let asked = refused.headers()["dpop-nonce"].to_str().unwrap().to_owned();
-    let challenge = refused.headers()["www-authenticate"].to_str().unwrap().to_owned();
-    assert!(challenge.starts_with("DPoP error=\"use_dpop_nonce\""), "{challenge}");
+    let challenge = refused.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.starts_with("DPoP error=\"use_dpop_nonce\""),
+        "{challenge}"
+    );
     let answered = send(get(Some(asked.as_str()))).await.unwrap();
     assert_eq!(answered.status().as_u16(), 200);
-    let next = answered.headers()["dpop-nonce"].to_str().unwrap().to_owned();
-    assert!(!next.is_empty(), "RFC 9449 §9: the next nonce comes with the answer");
+    let next = answered.headers()["dpop-nonce"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !next.is_empty(),
+        "RFC 9449 §9: the next nonce comes with the answer"
+    );
     let claims: Value = answered.json().await.unwrap();
     assert_eq!(claims["sub"], "ada");
     // A Bearer answer carries no nonce: the header is DPoP's.

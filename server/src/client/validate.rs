@@ -11,8 +11,8 @@ use crate::client::model::{
     AccessTokenStrategy, Client, ClientLifespans, GrantType, SubjectType, TokenEndpointAuthMethod,
 };
 use crate::client::secret::MIN_CHOSEN_SECRET_LEN;
-use crate::config::SecurityProfile;
 use crate::client::wire::{OAuth2Client, OAuth2ClientTokenLifespans, for_each_lifespan};
+use crate::config::SecurityProfile;
 use crate::duration::GoDuration;
 use crate::error::{ErrorKind, OAuth2Error, quoted};
 use crate::jwk::wire::JsonWebKeySet;

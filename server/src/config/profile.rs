@@ -77,7 +77,10 @@ mod tests {
     #[test]
     fn wire_values_parse() {
         assert_eq!(SecurityProfile::parse(""), Some(SecurityProfile::None));
-        assert_eq!(SecurityProfile::parse("fapi2"), Some(SecurityProfile::Fapi2));
+        assert_eq!(
+            SecurityProfile::parse("fapi2"),
+            Some(SecurityProfile::Fapi2)
+        );
         assert_eq!(SecurityProfile::parse("FAPI2"), None);
         let yaml: SecurityProfile = serde_json::from_str("\"fapi2\"").unwrap();
         assert_eq!(yaml, SecurityProfile::Fapi2);

@@ -20,8 +20,8 @@ use std::sync::Arc;
 
 use crate::client::model::Client;
 use crate::config::SecurityProfile;
-use crate::oauth2::fapi2;
 use crate::error::{ErrorKind, OAuth2Error};
+use crate::oauth2::fapi2;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::private_key_jwt::{Assertion, PrivateKeyJwt};
 use crate::oauth2::request_context::RequestContext;

@@ -189,7 +189,10 @@ mod tests {
     fn hints_name_the_clause() {
         let err = pushed(false).unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidRequest);
-        assert!(err.description().contains("FAPI 2.0 Security Profile Section 5.3.2.2"));
+        assert!(
+            err.description()
+                .contains("FAPI 2.0 Security Profile Section 5.3.2.2")
+        );
         pushed(true).unwrap();
     }
 

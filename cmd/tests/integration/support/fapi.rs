@@ -79,7 +79,10 @@ pub async fn post(
 }
 
 /// A conforming pushed code request (redirect URI, S256 challenge) with `extra`.
-pub fn pushed_form<'a>(challenge: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+pub fn pushed_form<'a>(
+    challenge: &'a str,
+    extra: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
     let mut form = vec![
         ("response_type", "code"),
         ("redirect_uri", REDIRECT_URI),
@@ -95,7 +98,10 @@ pub fn pushed_form<'a>(challenge: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<
 pub fn error_of(body: &Value) -> (String, String) {
     (
         body["error"].as_str().unwrap_or_default().to_owned(),
-        body["error_description"].as_str().unwrap_or_default().to_owned(),
+        body["error_description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
     )
 }
 

@@ -51,7 +51,10 @@ pub fn check(global: SecurityProfile, client: &Client) -> Result<(), OAuth2Error
         "token_endpoint_auth_signing_alg",
         &client.token_endpoint_auth_signing_alg,
     )?;
-    signing_alg("request_object_signing_alg", &client.request_object_signing_alg)?;
+    signing_alg(
+        "request_object_signing_alg",
+        &client.request_object_signing_alg,
+    )?;
     signing_alg(
         "id_token_signed_response_alg",
         &client.id_token_signed_response_alg,

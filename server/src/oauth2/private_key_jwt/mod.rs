@@ -24,8 +24,8 @@ pub use keys::{ClientKeys, KEYS_TTL, REFETCH_INTERVAL};
 use crate::client::model::Client;
 use crate::clock::Clock;
 use crate::config::{Config, SecurityProfile};
-use crate::oauth2::fapi2;
 use crate::error::OAuth2Error;
+use crate::oauth2::fapi2;
 use crate::outbound::GuardedFetcher;
 use crate::storage::JtiStore;
 
