@@ -20,6 +20,7 @@ SCENARIOS = [
     ("discovery", "discovery (GET)", "get"),
     ("jwks", "JWKS (GET)", "get"),
     ("cc_opaque", "client_credentials, opaque", "post"),
+    ("cc_dpop", "client_credentials, opaque, DPoP ES256 proof", "post"),
     ("cc_jwt_es256", "client_credentials, JWT ES256", "post"),
     ("cc_jwt_rs256", "client_credentials, JWT RS256", "post"),
     ("introspect", "introspection (opaque)", "post"),
@@ -28,7 +29,7 @@ SCENARIOS = [
     ("auth_code_flow_es256", "authorization-code flow, ES256 ID tokens ³ (flows/s)", None),
 ]
 CEILING = {"get": "get_1kb", "post": "post_form_1kb"}
-TOKEN_ENDPOINT = ["cc_opaque", "cc_jwt_es256", "cc_jwt_rs256", "refresh"]
+TOKEN_ENDPOINT = ["cc_opaque", "cc_dpop", "cc_jwt_es256", "cc_jwt_rs256", "refresh"]
 
 
 def fmt_rate(x):

@@ -151,7 +151,8 @@ impl ApplicationBuilder {
         );
         let client_auth = Arc::new(
             ClientAuthenticator::new(clients.clone(), secrets)
-                .with_private_key_jwt(private_key_jwt),
+                .with_private_key_jwt(private_key_jwt)
+                .with_profile(self.config.oauth2.profile),
         );
         let key_manager = Arc::new(KeyManager::new(
             store.clone(),
@@ -166,13 +167,13 @@ impl ApplicationBuilder {
                 .map_err(|e| BuildError::HttpClient(e.to_string()))?,
         );
         let dpop = Arc::new(DpopVerifier::new(
-            &self.config.oauth2.dpop,
+            &self.config.effective_dpop(),
             keys.clone(),
             store.clone(),
             self.clock.clone(),
         ));
         let request_objects = Arc::new(
-            RequestObjects::new(&self.config, self.clock.clone())
+            RequestObjects::new(&self.config, store.clone(), self.clock.clone())
                 .map_err(|e| BuildError::HttpClient(e.to_string()))?,
         );
         let oauth2 = OAuth2Context {

@@ -90,8 +90,9 @@ impl AppState {
         );
         let private_key_jwt = PrivateKeyJwt::new(&config, store.clone(), clock.clone())
             .expect("an HTTP client for jwks_uri");
-        let client_auth =
-            ClientAuthenticator::new(store.clone(), secrets).with_private_key_jwt(private_key_jwt);
+        let client_auth = ClientAuthenticator::new(store.clone(), secrets)
+            .with_private_key_jwt(private_key_jwt)
+            .with_profile(config.oauth2.profile);
         let key_manager = Arc::new(KeyManager::new(
             store.clone(),
             keys.clone(),
@@ -105,14 +106,18 @@ impl AppState {
         let backchannel =
             BackChannel::new(&config.clients.http).expect("an HTTP client for back-channel");
         let dpop = Arc::new(crate::oauth2::dpop::DpopVerifier::new(
-            &config.oauth2.dpop,
+            &config.effective_dpop(),
             keys.clone(),
             store.clone(),
             clock.clone(),
         ));
         let request_objects = Arc::new(
-            crate::oauth2::authorize::request_object::RequestObjects::new(&config, clock.clone())
-                .expect("an HTTP client for request_uri"),
+            crate::oauth2::authorize::request_object::RequestObjects::new(
+                &config,
+                store.clone(),
+                clock.clone(),
+            )
+            .expect("an HTTP client for request_uri"),
         );
         let oauth2 = OAuth2Context {
             dpop,

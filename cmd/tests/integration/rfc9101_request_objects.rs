@@ -26,6 +26,7 @@ per_backend!(
     rfc9101_6_3_client_id_must_match,
     rfc9101_5_2_request_uri_must_be_registered,
     rfc9101_encrypted_request_objects_are_refused,
+    rfc9101_10_8_jti_replay_is_refused_when_configured,
 );
 
 async fn signed_client(app: &TestApp, extra: Value) -> FlowClient {
@@ -222,4 +223,61 @@ async fn rfc9101_encrypted_request_objects_are_refused(backend: TestBackend) {
     let jwe = format!("{header}.a2V5.aXY.Y2lwaGVy.dGFn");
     let url = url_with(&app, &client.id, "request", &jwe, &[]);
     shows_error(&url, "invalid_request_object", "Encrypted").await;
+}
+
+/// `oauth2.request_object.jti_required`: every object needs `jti` and `exp`, and a
+/// `jti` works once per client (on every node: the shared replay table); without the
+/// setting the same object may be sent again.
+async fn rfc9101_10_8_jti_replay_is_refused_when_configured(backend: TestBackend) {
+    // The nodes share one issuer, so that one object fits them all.
+    const ISSUER: &str = "https://as.example/";
+    let plain = TestApp::builder(backend)
+        .config(|config| config.urls.self_.issuer = Some(ISSUER.to_owned()))
+        .build()
+        .await;
+    let client = signed_client(&plain, json!({})).await;
+    let object = sign_object(
+        &EC_1,
+        &object_claims(&plain, &client.id, json!({"jti": "object-1"})),
+    );
+    let url = url_with(&plain, &client.id, "request", &object, &[]);
+    login_challenge(&Browser::new(), &url).await;
+    login_challenge(&Browser::new(), &url).await;
+
+    let strict = TestApp::builder(backend)
+        .same_database_as(&plain)
+        .config(|config| {
+            config.urls.self_.issuer = Some(ISSUER.to_owned());
+            config.oauth2.request_object.jti_required = true;
+        })
+        .build()
+        .await;
+    let url = url_with(&strict, &client.id, "request", &object, &[]);
+    login_challenge(&Browser::new(), &url).await;
+    shows_error(&url, "invalid_request_object", "used before").await;
+    let second = TestApp::builder(backend)
+        .same_database_as(&plain)
+        .config(|config| {
+            config.urls.self_.issuer = Some(ISSUER.to_owned());
+            config.oauth2.request_object.jti_required = true;
+        })
+        .build()
+        .await;
+    let url = url_with(&second, &client.id, "request", &object, &[]);
+    shows_error(&url, "invalid_request_object", "used before").await;
+    // Without jti, or without exp, an object is refused.
+    for changes in [
+        json!({"jti": null}),
+        json!({"jti": "object-2", "exp": null}),
+    ] {
+        let claims = object_claims(&strict, &client.id, changes.clone());
+        let url = url_with(
+            &strict,
+            &client.id,
+            "request",
+            &sign_object(&EC_1, &claims),
+            &[],
+        );
+        shows_error(&url, "invalid_request_object", "jti_required").await;
+    }
 }

@@ -20,6 +20,7 @@ use crate::support::{TestApp, TestBackend, per_backend};
 per_backend!(
     rfc9449_10_dpop_jkt_binds_the_code_and_5_binds_the_public_clients_refresh_token,
     rfc9449_7_userinfo_takes_a_bound_token_only_with_a_proof_over_it,
+    rfc9449_9_userinfo_answers_with_the_next_nonce,
 );
 
 /// POSTs `form` to the token endpoint with `proof` as the DPoP header (if any).
@@ -222,4 +223,86 @@ async fn rfc9449_7_userinfo_takes_a_bound_token_only_with_a_proof_over_it(backen
         (status, body["error"].as_str()),
         (401, Some("invalid_dpop_proof"))
     );
+}
+
+/// RFC 9449 §9: with `oauth2.dpop.nonce` on, UserInfo (a resource) asks for a nonce
+/// (`401 use_dpop_nonce` with `DPoP-Nonce`) and its successful DPoP answers carry the
+/// nonce to use next (§8.2 as applied to resources by §9), so a client never fails
+/// twice.
+async fn rfc9449_9_userinfo_answers_with_the_next_nonce(backend: TestBackend) {
+    let app = TestApp::builder(backend)
+        .config(|config| config.oauth2.dpop.nonce = true)
+        .build()
+        .await;
+    let client = create_client(&app, json!({"token_endpoint_auth_method": "none"})).await;
+    let (code, verifier) = bound_code(&app, &client.id, &EC_1.thumbprint()).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT_URI),
+        ("code_verifier", verifier.as_str()),
+        ("client_id", client.id.as_str()),
+    ];
+    let (status, body) = post_token(&app, &form, Some(&token_proof(&app, &EC_1))).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "use_dpop_nonce");
+    let nonce = app.state.dpop.current_nonce().expect("nonces are on");
+    let claims = with(
+        proof_claims(&app, "POST", "/oauth2/token"),
+        json!({"nonce": nonce}),
+    );
+    let (status, body) = post_token(&app, &form, Some(&EC_1.sign_dpop(None, &claims))).await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["access_token"].as_str().unwrap().to_owned();
+
+    let get = |nonce: Option<&str>| {
+        let mut claims = with(
+            proof_claims(&app, "GET", "/userinfo"),
+            json!({"ath": ath(&token)}),
+        );
+        if let Some(nonce) = nonce {
+            claims["nonce"] = json!(nonce);
+        }
+        EC_1.sign_dpop(None, &claims)
+    };
+    let send = |proof: String| {
+        app.http
+            .get(app.public_path("/userinfo"))
+            .header("Authorization", format!("DPoP {token}"))
+            .header("DPoP", proof)
+            .send()
+    };
+    let refused = send(get(None)).await.unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+    let asked = refused.headers()["dpop-nonce"].to_str().unwrap().to_owned();
+    let challenge = refused.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.starts_with("DPoP error=\"use_dpop_nonce\""),
+        "{challenge}"
+    );
+    let answered = send(get(Some(asked.as_str()))).await.unwrap();
+    assert_eq!(answered.status().as_u16(), 200);
+    let next = answered.headers()["dpop-nonce"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !next.is_empty(),
+        "RFC 9449 §9: the next nonce comes with the answer"
+    );
+    let claims: Value = answered.json().await.unwrap();
+    assert_eq!(claims["sub"], "ada");
+    // A Bearer answer carries no nonce: the header is DPoP's.
+    let (plain, _) = app.issue_family(&client.id, &["openid"]).await;
+    let bearer = app
+        .http
+        .get(app.public_path("/userinfo"))
+        .header("Authorization", format!("Bearer {plain}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(!bearer.headers().contains_key("dpop-nonce"));
 }

@@ -71,6 +71,7 @@ pub(crate) async fn create_with(
     let ValidatedClient { mut client, secret } =
         validate::validate(body, validate::UriPolicy::from_config(config))?;
     client.registration_access_token_hash = registration_access_token_hash;
+    validate::fapi2::check(config.oauth2.profile, &client)?;
     sector::check(config, &client).await?;
     if client.client_id.is_empty() {
         client.client_id = uuid::Uuid::new_v4().to_string();
@@ -135,6 +136,7 @@ pub(crate) async fn replace_existing(
         )));
     }
     let validated = validate::validate(body, validate::UriPolicy::from_config(config))?;
+    validate::fapi2::check(config.oauth2.profile, &validated.client)?;
     sector::check(config, &validated.client).await?;
     store_replacement(store, clock, existing, validated, rotated_token_hash).await
 }
@@ -163,6 +165,7 @@ pub async fn patch(
         ));
     }
     let validated = validate::validate(body, validate::UriPolicy::from_config(config))?;
+    validate::fapi2::check(config.oauth2.profile, &validated.client)?;
     sector::check(config, &validated.client).await?;
     store_replacement(store, clock, existing, validated, None).await
 }

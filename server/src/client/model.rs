@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::config::SecurityProfile;
 use crate::duration::GoDuration;
 
 /// RFC 7591 §2 `token_endpoint_auth_method`, plus OIDC Core §9's `private_key_jwt`.
@@ -233,6 +234,9 @@ pub struct Client {
     /// RFC 8693: what this client may exchange; `None` denies token exchange.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_exchange: Option<crate::client::token_exchange::TokenExchangePolicy>,
+    /// The security profile this client is held to even when `oauth2.profile` is
+    /// `none` (`fapi2`: the FAPI 2.0 Security Profile, docs/fapi2.md).
+    pub fapi_profile: SecurityProfile,
     #[serde(flatten)]
     pub lifespans: ClientLifespans,
     /// SHA-256 of the RFC 7592 registration access token of a dynamically registered
@@ -283,6 +287,7 @@ impl Default for Client {
             access_token_strategy: None,
             dpop_bound_access_tokens: false,
             token_exchange: None,
+            fapi_profile: SecurityProfile::None,
             lifespans: ClientLifespans::default(),
             registration_access_token_hash: None,
             created_at: DateTime::<Utc>::UNIX_EPOCH,

@@ -2,6 +2,7 @@
 //! is `invalid_client_metadata` (or `invalid_redirect_uri`, RFC 7591 §3.2.2) with a hint
 //! naming the field and the reason. The URL fields are checked in `uris`.
 
+pub mod fapi2;
 mod uris;
 
 pub use uris::{Navigation, UriPolicy, check_navigation, is_loopback};
@@ -11,6 +12,7 @@ use crate::client::model::{
 };
 use crate::client::secret::MIN_CHOSEN_SECRET_LEN;
 use crate::client::wire::{OAuth2Client, OAuth2ClientTokenLifespans, for_each_lifespan};
+use crate::config::SecurityProfile;
 use crate::duration::GoDuration;
 use crate::error::{ErrorKind, OAuth2Error, quoted};
 use crate::jwk::wire::JsonWebKeySet;
@@ -162,6 +164,15 @@ pub fn validate(body: OAuth2Client, policy: UriPolicy) -> Result<ValidatedClient
             &JWS_ALGS,
         )?;
     }
+    let fapi_profile = match body.fapi_profile.as_deref() {
+        None => SecurityProfile::None,
+        Some(value) => SecurityProfile::parse(value).ok_or_else(|| {
+            bad(format!(
+                "Field fapi_profile must be empty, 'none' or 'fapi2', not {}.",
+                quoted(value)
+            ))
+        })?,
+    };
     let metadata = match body.metadata {
         None | Some(serde_json::Value::Null) => serde_json::Value::Object(Default::default()),
         Some(value @ serde_json::Value::Object(_)) => value,
@@ -224,6 +235,7 @@ pub fn validate(body: OAuth2Client, policy: UriPolicy) -> Result<ValidatedClient
             }
             None => None,
         },
+        fapi_profile,
         lifespans,
         ..Client::default()
     };

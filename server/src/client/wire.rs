@@ -88,6 +88,11 @@ pub struct OAuth2Client {
     /// or null: the client may not exchange tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_exchange: Option<crate::client::token_exchange::TokenExchangePolicy>,
+    /// `fapi2` holds this client to the FAPI 2.0 Security Profile (pushed requests,
+    /// PKCE S256, `private_key_jwt`, DPoP-bound tokens, PS256/ES256/EdDSA only); empty
+    /// or `none` leaves it to `oauth2.profile`. Portunus extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fapi_profile: Option<String>,
     /// Dynamic client registration only; never set by the admin API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_access_token: Option<String>,
@@ -237,6 +242,10 @@ impl OAuth2Client {
             ),
             dpop_bound_access_tokens: Some(client.dpop_bound_access_tokens),
             token_exchange: client.token_exchange.clone(),
+            fapi_profile: Some(match client.fapi_profile {
+                crate::config::SecurityProfile::None => String::new(),
+                profile => profile.as_str().to_owned(),
+            }),
             registration_access_token: None,
             registration_client_uri: None,
             created_at: Some(client.created_at),

@@ -9,6 +9,7 @@ mod derived;
 mod dev;
 mod device;
 mod load;
+mod profile;
 mod validate;
 
 pub use cidr::{Cidr, CidrError};
@@ -16,6 +17,7 @@ pub use cors::{CorsConfig, origin_pattern_error};
 pub use dev::{DEV_DSN, DEV_SECRET_FILE, DevNotes};
 pub use device::{DeviceAuthorizationConfig, UserCodeConfig, UserCodeFormat};
 pub use load::{ConfigError, env_name, load};
+pub use profile::{FAPI2_MAX_CODE_LIFETIME_SECS, FAPI2_SIGNING_ALGORITHMS, SecurityProfile};
 
 use serde::{Deserialize, Serialize};
 
@@ -339,6 +341,21 @@ pub struct OAuth2Config {
     pub par: ParConfig,
     /// The device authorization grant (RFC 8628), Hydra's `oauth2.device_authorization`.
     pub device_authorization: DeviceAuthorizationConfig,
+    /// The security profile every client is held to (`none`, or `fapi2` for the FAPI
+    /// 2.0 Security Profile, docs/fapi2.md); a client can opt in alone with its
+    /// `fapi_profile`.
+    pub profile: SecurityProfile,
+    pub request_object: RequestObjectConfig,
+}
+
+/// Request objects (RFC 9101, `oauth2::authorize::request_object`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct RequestObjectConfig {
+    /// Require `jti` and `exp` in every request object and accept each `jti` once per
+    /// client until its `exp` (RFC 9101 §10.8 replay; the replay table every node
+    /// shares). Off by default: RFC 9101 does not require `jti`.
+    pub jti_required: bool,
 }
 
 /// DPoP proofs (RFC 9449) at the token and UserInfo endpoints (`oauth2::dpop`).

@@ -230,6 +230,17 @@ impl Config {
                 });
             }
         }
+        if self.oauth2.profile == super::SecurityProfile::Fapi2
+            && self.effective_dpop().signing_algorithms.is_empty()
+        {
+            errors.push(ConfigError::Invalid {
+                key: "oauth2.dpop.signing_algorithms".into(),
+                message: format!(
+                    "must name one of {} when oauth2.profile is fapi2 (FAPI 2.0 Security Profile Section 5.4.1)",
+                    super::FAPI2_SIGNING_ALGORITHMS.join(", ")
+                ),
+            });
+        }
         for (key, value, max) in [
             ("oauth2.dpop.proof_max_age", dpop.proof_max_age, 3600),
             ("oauth2.dpop.clock_skew", dpop.clock_skew, 300),

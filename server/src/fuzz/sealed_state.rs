@@ -62,6 +62,7 @@ fn request() -> AuthorizeRequest {
         id_token_hint_claims: None,
         claims: serde_json::from_str(r#"{"id_token":{"email":{"essential":true}}}"#).ok(),
         dpop_jkt: None,
+        fapi2: false,
         request_url: "https://auth.example/oauth2/auth?client_id=app".into(),
         requested_at: Utc.timestamp_opt(1_900_000_000, 0).unwrap(),
         device: None,

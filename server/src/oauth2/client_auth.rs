@@ -19,7 +19,9 @@
 use std::sync::Arc;
 
 use crate::client::model::Client;
+use crate::config::SecurityProfile;
 use crate::error::{ErrorKind, OAuth2Error};
+use crate::oauth2::fapi2;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::private_key_jwt::{Assertion, PrivateKeyJwt};
 use crate::oauth2::request_context::RequestContext;
@@ -48,6 +50,8 @@ pub struct ClientAuthenticator {
     secrets: SecretVerifier,
     /// `private_key_jwt`; without it such requests are refused as not enabled.
     private_key_jwt: Option<PrivateKeyJwt>,
+    /// `oauth2.profile`: under FAPI 2.0 covered clients must use `private_key_jwt`.
+    profile: SecurityProfile,
 }
 
 impl std::fmt::Debug for ClientAuthenticator {
@@ -64,7 +68,14 @@ impl ClientAuthenticator {
             clients,
             secrets,
             private_key_jwt: None,
+            profile: SecurityProfile::None,
         }
+    }
+
+    /// Holds clients to `profile` (`oauth2.profile`) besides their own `fapi_profile`.
+    pub fn with_profile(mut self, profile: SecurityProfile) -> Self {
+        self.profile = profile;
+        self
     }
 
     /// Enables `private_key_jwt` (OIDC Core §9) with `verifier`.
@@ -173,6 +184,10 @@ impl ClientAuthenticator {
         }
         if let (Some(assertion), Some(verifier)) = (&assertion, &self.private_key_jwt) {
             verifier.authenticate(&client, assertion).await?;
+        }
+        // Only an authenticated client learns that its method is not allowed here.
+        if fapi2::applies(self.profile, &client) {
+            fapi2::client_authentication(method)?;
         }
         Ok(client)
     }

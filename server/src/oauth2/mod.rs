@@ -10,6 +10,7 @@ pub mod context;
 pub mod credentials;
 pub mod device;
 pub mod dpop;
+pub mod fapi2;
 pub mod form;
 pub mod grants;
 pub mod introspect;

@@ -63,9 +63,16 @@ pub async fn push(
     if !form.has("client_id") {
         own.push(("client_id".to_owned(), client.client_id.clone()));
     }
+    // RFC 9449 §10.1: a proof at PAR binds the code to its key, as `dpop_jkt` would.
+    // It is checked before anything is resolved: a bad proof is the first error.
+    let proof = ctx.dpop.at_token_endpoint(http).await?;
     let own = FormParams::new(own);
     let source = RequestSource::of(&own)?;
     let effective = source.resolve(&source_context(ctx), &client, &own).await?;
+    let effective = match &proof {
+        Some(proof) => bind_to_proof(&effective, &proof.jkt)?,
+        None => effective.into_owned(),
+    };
     validate_pushed(ctx, &client, &effective).await?;
     let now = ctx.clock.now();
     let ttl = ctx.config.ttl.par.as_chrono();
@@ -82,4 +89,23 @@ pub async fn push(
         request_uri: format!("{PUSHED_REQUEST_URI_PREFIX}{reference}"),
         expires_in: ttl.num_seconds(),
     })
+}
+
+/// RFC 9449 §10.1: the effective parameters with `dpop_jkt` set to the proof's key.
+/// "If both mechanisms are used at the same time, the authorization server MUST reject
+/// the request if the JWK Thumbprint in dpop_jkt does not match the public key in the
+/// DPoP header"; the RFC names no error code, and the proof itself is valid, so the
+/// request is `invalid_request`.
+fn bind_to_proof(params: &FormParams, jkt: &str) -> Result<FormParams, OAuth2Error> {
+    match params.get("dpop_jkt")? {
+        Some(given) if given == jkt => Ok(params.clone()),
+        Some(_) => Err(OAuth2Error::invalid_request(
+            "The dpop_jkt parameter is not the JWK thumbprint of the DPoP proof's key (RFC 9449 Section 10.1).",
+        )),
+        None => {
+            let mut pairs = params.to_pairs()?;
+            pairs.push(("dpop_jkt".to_owned(), jkt.to_owned()));
+            Ok(FormParams::new(pairs))
+        }
+    }
 }

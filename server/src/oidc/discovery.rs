@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 
 use crate::client::model::GrantType;
 use crate::client::model::TokenEndpointAuthMethod;
+use crate::config::{FAPI2_SIGNING_ALGORITHMS, SecurityProfile};
 use crate::error::OAuth2Error;
 use crate::jwk::{Algorithm, ID_TOKEN_SET};
 use crate::oidc::OidcContext;
@@ -184,23 +185,31 @@ pub async fn configuration(
         .into_iter()
         .map(|alg| alg.name().to_owned())
         .collect();
+    // `oauth2.profile: fapi2` narrows what every client may use (FAPI 2.0 Security
+    // Profile §5.3.2.1, §5.3.2.2, §5.4.1); discovery says exactly that.
+    let fapi2 = ctx.config.oauth2.profile == SecurityProfile::Fapi2;
     let assertion_algs = strings(
         Algorithm::ALL
             .iter()
             .filter(|alg| !alg.is_symmetric())
-            .map(|alg| alg.name()),
+            .map(|alg| alg.name())
+            .filter(|name| !fapi2 || FAPI2_SIGNING_ALGORITHMS.contains(name)),
     );
-    let auth_methods = strings(
-        [
-            TokenEndpointAuthMethod::ClientSecretBasic,
-            TokenEndpointAuthMethod::ClientSecretPost,
-            TokenEndpointAuthMethod::PrivateKeyJwt,
-            TokenEndpointAuthMethod::None,
-        ]
-        .map(TokenEndpointAuthMethod::as_str),
-    );
+    let auth_methods = if fapi2 {
+        strings([TokenEndpointAuthMethod::PrivateKeyJwt.as_str()])
+    } else {
+        strings(
+            [
+                TokenEndpointAuthMethod::ClientSecretBasic,
+                TokenEndpointAuthMethod::ClientSecretPost,
+                TokenEndpointAuthMethod::PrivateKeyJwt,
+                TokenEndpointAuthMethod::None,
+            ]
+            .map(TokenEndpointAuthMethod::as_str),
+        )
+    };
     let mut pkce = vec!["S256".to_owned()];
-    if ctx.config.oauth2.pkce.allow_plain {
+    if ctx.config.oauth2.pkce.allow_plain && !fapi2 {
         pkce.push("plain".to_owned());
     }
     let claims = TOKEN_CLAIMS.iter().chain(
@@ -264,8 +273,7 @@ pub async fn configuration(
         // RFC 9449 §5.1: what `oauth2::dpop::DpopVerifier` accepts, from the same list.
         dpop_signing_alg_values_supported: Some(strings(
             ctx.config
-                .oauth2
-                .dpop
+                .effective_dpop()
                 .signing_algorithms
                 .iter()
                 .filter_map(|name| Algorithm::parse(name))
@@ -276,12 +284,12 @@ pub async fn configuration(
             assertion_algs
                 .iter()
                 .cloned()
-                .chain(std::iter::once("none".to_owned()))
+                .chain((!fapi2).then(|| "none".to_owned()))
                 .collect(),
         ),
         require_request_uri_registration: Some(true),
         pushed_authorization_request_endpoint: Some(url("/oauth2/par")),
-        require_pushed_authorization_requests: Some(ctx.config.oauth2.par.required),
+        require_pushed_authorization_requests: Some(ctx.config.oauth2.par.required || fapi2),
         // `oauth2::credentials`, always served (as Hydra).
         credentials_endpoint_draft_00: Some(url("/credentials")),
         credentials_supported_draft_00: Some(vec![verifiable_credentials::supported()]),
@@ -291,6 +299,10 @@ pub async fn configuration(
 /// OIDC Core §3 and OAuth 2.0 Multiple Response Type Encoding Practices §5: the code,
 /// implicit and hybrid flows; plain `token` only with `oauth2.allow_token_response_type`.
 fn response_types_supported(ctx: &OidcContext) -> Vec<String> {
+    // FAPI 2.0 Security Profile §5.3.2.2: the authorization code flow only.
+    if ctx.config.oauth2.profile == SecurityProfile::Fapi2 {
+        return strings(["code"]);
+    }
     let mut types = strings([
         "code",
         "id_token",

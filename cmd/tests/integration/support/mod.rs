@@ -2,6 +2,7 @@ pub mod assertion;
 pub mod browser;
 pub mod code;
 pub mod device;
+pub mod fapi;
 pub mod flow;
 pub mod hybrid;
 pub mod logout;

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use crate::error::{ErrorBody, OAuth2Error};
 use crate::http::form_body::FormPairs;
 use crate::http::request_context::{expose_client, request_context};
+use crate::oauth2::dpop::NONCE_HEADER;
 use crate::oauth2::par::{self, PushedAuthorizationResponse};
 use crate::state::AppState;
 
@@ -34,6 +35,9 @@ pub struct PushedAuthorizationRequestForm {
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
     pub nonce: Option<String>,
+    /// RFC 9449 §10: the JWK thumbprint of the DPoP key to bind the code to; with a
+    /// `DPoP` header as well, both must name the same key.
+    pub dpop_jkt: Option<String>,
 }
 
 /// OAuth 2.0 Pushed Authorization Request
@@ -42,7 +46,9 @@ pub struct PushedAuthorizationRequestForm {
 /// endpoint (RFC 9126). The client authenticates as at the token endpoint; the request
 /// is validated as `/oauth2/auth` validates it; the answer's `request_uri` is passed
 /// to `/oauth2/auth` with the `client_id`, once, within `expires_in` seconds
-/// (`ttl.par`). Use an OAuth 2.0 library rather than this SDK method.
+/// (`ttl.par`). A `DPoP` proof header (RFC 9449 §10.1) binds the authorization code to
+/// the proof's key, as `dpop_jkt` does. Use an OAuth 2.0 library rather than this SDK
+/// method.
 #[utoipa::path(
     tag = "oAuth2",
     request_body(
@@ -52,7 +58,7 @@ pub struct PushedAuthorizationRequestForm {
     ),
     responses(
         (status = 201, description = "The request is stored; use its request_uri once.", body = PushedAuthorizationResponse),
-        (status = 400, description = "The request is invalid (e.g. invalid_request, invalid_scope, invalid_request_object).", body = ErrorBody),
+        (status = 400, description = "The request is invalid (e.g. invalid_request, invalid_scope, invalid_request_object, invalid_dpop_proof, use_dpop_nonce).", body = ErrorBody),
         (status = 401, description = "Client authentication failed.", body = ErrorBody),
         (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
         (status = 415, description = "A body that is not application/x-www-form-urlencoded (error invalid_request).", body = ErrorBody),
@@ -70,7 +76,13 @@ pub async fn o_auth2_pushed_authorization_request(
     let response = par::push(&state, &http, form).await;
     expose_client(&req, &http);
     let response = response?;
-    Ok(HttpResponse::Created()
-        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
-        .json(response))
+    let mut created = HttpResponse::Created();
+    created.insert_header(CacheControl(vec![CacheDirective::NoStore]));
+    // RFC 9449 §8.2: the nonce to use next, with every DPoP answer.
+    if http.header_count("dpop") > 0
+        && let Some(nonce) = state.dpop.current_nonce()
+    {
+        created.insert_header((NONCE_HEADER, nonce));
+    }
+    Ok(created.json(response))
 }

@@ -7,16 +7,25 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use crate::error::{ErrorBody, OAuth2Error};
 use crate::http::request_context::{authorization_header, expose_client, request_context};
-use crate::oauth2::bearer;
+use crate::oauth2::bearer::{self, Scheme};
+use crate::oauth2::dpop::NONCE_HEADER;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::userinfo::{self, OidcUserInfo, UserInfo};
 use crate::state::AppState;
 
-fn respond(info: UserInfo) -> HttpResponse {
+/// The answer; a request with the `DPoP` scheme also gets the nonce to use next when
+/// `oauth2.dpop.nonce` is on (RFC 9449 §9: a resource server supplies nonces as §8.2
+/// says the authorization server does, so the client need not fail once to learn it).
+fn respond(state: &AppState, scheme: Scheme, info: UserInfo) -> HttpResponse {
     let mut response = HttpResponse::Ok();
     response
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .insert_header((header::PRAGMA, "no-cache"));
+    if scheme == Scheme::DPoP
+        && let Some(nonce) = state.dpop.current_nonce()
+    {
+        response.insert_header((NONCE_HEADER, nonce));
+    }
     match info {
         UserInfo::Json(claims) => response.json(claims),
         UserInfo::Jwt(token) => response.content_type("application/jwt").body(token),
@@ -33,7 +42,8 @@ fn respond(info: UserInfo) -> HttpResponse {
 /// `access_token`). A DPoP-bound token (RFC 9449) must come as
 /// `Authorization: DPoP <token>` with a `DPoP` proof header whose `ath` is the token's
 /// hash; presented as `Bearer` it is refused. Errors carry a `WWW-Authenticate`
-/// challenge (RFC 6750 §3; `DPoP` with `algs`, RFC 9449 §7.1). Clients
+/// challenge (RFC 6750 §3; `DPoP` with `algs`, RFC 9449 §7.1); with server nonces on,
+/// a DPoP answer carries the next nonce in `DPoP-Nonce` (RFC 9449 §9). Clients
 /// that registered `userinfo_signed_response_alg` receive a signed JWT
 /// (`application/jwt`) instead of JSON.
 #[utoipa::path(
@@ -56,7 +66,7 @@ pub async fn get_oidc_user_info(
     let http = request_context(&req, &state.config, "/userinfo");
     let info = userinfo::userinfo(&state, &http, &token, scheme).await;
     expose_client(&req, &http);
-    Ok(respond(info?))
+    Ok(respond(&state, scheme, info?))
 }
 
 /// `POST /userinfo` (OIDC Core §5.3.1: "MUST support the use of the HTTP GET and HTTP
@@ -88,5 +98,5 @@ pub async fn get_oidc_user_info_post(
     let http = request_context(&req, &state.config, "/userinfo");
     let info = userinfo::userinfo(&state, &http, &token, scheme).await;
     expose_client(&req, &http);
-    Ok(respond(info?))
+    Ok(respond(&state, scheme, info?))
 }

@@ -99,7 +99,12 @@ pub fn mint_code(
         dpop_jkt: request.dpop_jkt.clone(),
     })
     .map_err(|e| OAuth2Error::server_error(format!("code request data: {e}")))?;
-    let lifespan = ctx.config.ttl.auth_code.as_chrono();
+    let configured = ctx.config.ttl.auth_code.as_chrono();
+    let lifespan = if request.fapi2 {
+        crate::oauth2::fapi2::code_lifetime(configured)
+    } else {
+        configured
+    };
     let (code, row) = family.mint(
         &ctx.keys,
         TokenKind::AuthorizationCode,

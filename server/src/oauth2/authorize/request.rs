@@ -14,6 +14,7 @@ use crate::client::model::Client;
 use crate::client::validate::UriPolicy;
 use crate::error::{ErrorKind, OAuth2Error, quoted};
 use crate::oauth2::context::OAuth2Context;
+use crate::oauth2::fapi2;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::pkce::PkceMethod;
 
@@ -94,6 +95,10 @@ pub struct AuthorizeRequest {
     /// RFC 9449 §10: binds the authorization code to this DPoP key thumbprint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_jkt: Option<String>,
+    /// Whether the FAPI 2.0 Security Profile covers the request's client: its code
+    /// lives at most 60 seconds (`oauth2::fapi2::code_lifetime`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fapi2: bool,
     /// The URL the user agent asked for, for the login and consent apps.
     pub request_url: String,
     pub requested_at: DateTime<Utc>,
@@ -219,9 +224,17 @@ async fn validate(
     if let Some(mode) = given_mode {
         target.response_mode = mode;
     }
+    let fapi2 = fapi2::covers(&ctx.config, client);
+    if fapi2 {
+        fapi2::pushed(pushed)?;
+        fapi2::redirect_uri(params)?;
+    }
     validate::pushed_if_required(&ctx.config, client, pushed)?;
     let response_type = validate::response_type(params)?;
     target.response_mode = given_mode.unwrap_or(response_type.default_mode());
+    if fapi2 {
+        fapi2::response_type(response_type)?;
+    }
     validate::response_type_allowed(&ctx.config, client, response_type, target.response_mode)?;
     let (scope, audience) = validate::scope_and_audience(&ctx.config, client, params)?;
     // RFC 7636 protects the code: a response without one needs no challenge.
@@ -230,6 +243,9 @@ async fn validate(
     } else {
         (None, None)
     };
+    if fapi2 {
+        fapi2::pkce(code_challenge_method)?;
+    }
     let oidc = validate::oidc_parameters(params, response_type, &scope)?;
     let id_token_hint_claims = match &oidc.id_token_hint {
         Some(hint) => {
@@ -258,6 +274,7 @@ async fn validate(
         id_token_hint_claims,
         claims: oidc.claims,
         dpop_jkt: validate::dpop_jkt(params)?,
+        fapi2,
         request_url: String::new(),
         requested_at: ctx.clock.now(),
         device: None,

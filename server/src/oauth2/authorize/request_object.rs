@@ -12,20 +12,25 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
+use sha2::Digest;
 
 use crate::client::model::Client;
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, SecurityProfile};
 use crate::error::{ErrorKind, OAuth2Error, quoted};
 use crate::jwk::Algorithm;
+use crate::oauth2::fapi2;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::jwt_claims::{JwtReader, audience, string};
 use crate::oauth2::private_key_jwt::{CLOCK_SKEW, ClientKeys};
 use crate::outbound::GuardedFetcher;
+use crate::storage::JtiStore;
 
 /// The longest request object accepted, in bytes (a request with every OpenID Connect
 /// parameter and a large `claims` object is a few KiB).
 pub const MAX_REQUEST_OBJECT_LEN: usize = 64 * 1024;
+/// The longest `jti` recorded (as for DPoP proofs).
+const MAX_JTI_LEN: usize = 256;
 
 /// The JWT claims that describe the object itself, not the authorization request
 /// (RFC 7519 §4.1); they are not turned into parameters.
@@ -54,7 +59,15 @@ pub struct RequestObjects {
     clock: Arc<dyn Clock>,
     /// RFC 9101 §4: the object's `aud` is the issuer identifier.
     issuer: String,
+    /// `oauth2.request_object.jti_required`: `jti`s recorded in the shared replay table.
+    jti_required: bool,
+    jtis: Arc<dyn JtiStore>,
+    /// `oauth2.profile`: FAPI 2.0 narrows the algorithms (no `none`, no RS256).
+    profile: SecurityProfile,
 }
+
+/// The `JtiStore` namespace of request objects: a `jti` is unique per client.
+const JTI_NAMESPACE: &str = "request-object:";
 
 impl std::fmt::Debug for RequestObjects {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -65,12 +78,19 @@ impl std::fmt::Debug for RequestObjects {
 }
 
 impl RequestObjects {
-    pub fn new(config: &Config, clock: Arc<dyn Clock>) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        config: &Config,
+        jtis: Arc<dyn JtiStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, reqwest::Error> {
         Ok(Self {
             keys: ClientKeys::new(GuardedFetcher::new(&config.clients.http)?),
             fetcher: GuardedFetcher::new(&config.clients.http)?,
             clock,
             issuer: config.issuer(),
+            jti_required: config.oauth2.request_object.jti_required,
+            jtis,
+            profile: config.oauth2.profile,
         })
     }
 
@@ -105,7 +125,11 @@ impl RequestObjects {
         outer: &FormParams,
     ) -> Result<FormParams, OAuth2Error> {
         let claims = self.verify(client, jwt).await?;
-        check_claims(&claims, client, &self.issuer, self.clock.now())?;
+        let now = self.clock.now();
+        check_claims(&claims, client, &self.issuer, now)?;
+        if self.jti_required {
+            self.record_jti(&claims, client, now).await?;
+        }
         for name in ["client_id", "response_type"] {
             if let (Some(inside), Some(beside)) = (string(&claims, name), outer.get(name)?)
                 && inside != beside
@@ -116,6 +140,38 @@ impl RequestObjects {
             }
         }
         Ok(FormParams::new(parameters(&claims, &client.client_id)?))
+    }
+
+    /// `oauth2.request_object.jti_required`: the object's `jti` (with an `exp`, which
+    /// bounds how long it is remembered) is accepted once per client on every node.
+    async fn record_jti(
+        &self,
+        claims: &Map<String, Value>,
+        client: &Client,
+        now: DateTime<Utc>,
+    ) -> Result<(), OAuth2Error> {
+        let jti = string(claims, "jti")
+            .filter(|jti| !jti.is_empty() && jti.len() <= MAX_JTI_LEN)
+            .ok_or_else(|| {
+                invalid(format!(
+                    "The request object needs a 'jti' claim of 1 to {MAX_JTI_LEN} characters (oauth2.request_object.jti_required)."
+                ))
+            })?;
+        let expires_at = READER.numeric_date(claims, "exp")?.ok_or_else(|| {
+            invalid("The request object needs an 'exp' claim (oauth2.request_object.jti_required).")
+        })?;
+        // The namespace plus a client_id of 255 characters would not fit the table's
+        // client_id column: its SHA-256 always does.
+        let owner = format!(
+            "{JTI_NAMESPACE}{:x}",
+            sha2::Sha256::digest(client.client_id.as_bytes())
+        );
+        if !self.jtis.record_jti(jti, &owner, expires_at, now).await? {
+            return Err(invalid(
+                "The request object's jti has been used before; a request object may be used once (RFC 9101 Section 10.8).",
+            ));
+        }
+        Ok(())
     }
 
     /// The verified claims: the JWS signature by one of the client's keys with the
@@ -134,6 +190,9 @@ impl RequestObjects {
         let [header, payload, signature] = READER.segments(jwt)?;
         let header = READER.json(header, "header")?;
         let alg = string(&header, "alg").unwrap_or_default();
+        if fapi2::applies(self.profile, client) {
+            fapi2::request_object_alg(alg)?;
+        }
         let registered = client.request_object_signing_alg.as_str();
         if alg == "none" {
             if registered != "none" {

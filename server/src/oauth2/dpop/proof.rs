@@ -51,6 +51,8 @@ pub struct Expected<'a> {
 pub struct Proof {
     /// The RFC 7638 thumbprint of the proof's key: what tokens are bound to.
     pub jkt: String,
+    /// The proof's JWS algorithm (the FAPI 2.0 profile narrows the accepted ones).
+    pub alg: Algorithm,
     pub jti: String,
     pub iat: DateTime<Utc>,
     /// The `nonce` claim, if any (checked by the caller, §8).
@@ -154,6 +156,7 @@ pub fn verify(proof: &str, expected: &Expected<'_>) -> Result<Proof, OAuth2Error
     };
     Ok(Proof {
         jkt,
+        alg,
         jti: jti.to_owned(),
         iat,
         nonce,

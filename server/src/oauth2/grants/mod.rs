@@ -30,6 +30,7 @@ use async_trait::async_trait;
 use crate::client::model::{Client, GrantType};
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::context::OAuth2Context;
+use crate::oauth2::fapi2;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::issue::TokenResponse;
 use crate::oauth2::request_context::RequestContext;
@@ -187,7 +188,11 @@ impl GrantRegistry {
         // The one place the token type is decided: a valid DPoP proof binds the tokens
         // to its key (RFC 9449 §5); a client registered with dpop_bound_access_tokens
         // must send one (§5.2).
-        let token_type = match ctx.dpop.at_token_endpoint(http).await? {
+        let proof = ctx.dpop.at_token_endpoint(http).await?;
+        if fapi2::covers(&ctx.config, &client) {
+            fapi2::token_request(proof.as_ref())?;
+        }
+        let token_type = match proof {
             Some(proof) => TokenType::DPoP { jkt: proof.jkt },
             None if client.dpop_bound_access_tokens => {
                 return Err(crate::oauth2::dpop::proof::invalid(

@@ -1,7 +1,8 @@
 //! RFC 6749 §6: the refresh token grant, with rotation and reuse detection (RFC 6749
 //! §10.4, RFC 9700 §4.14.2) and ID tokens re-issued per OIDC Core §12.2.
 //!
-//! Every use rotates: the presented refresh token is consumed, the family's earlier
+//! Every use rotates (except for clients under the FAPI 2.0 Security Profile, which
+//! forbids rotation: they get a new access token and keep their refresh token): the presented refresh token is consumed, the family's earlier
 //! access tokens are revoked (as Hydra does) and a new access and refresh token of the
 //! same family are stored, in one transaction (`TokenStore::redeem`). Presenting a
 //! consumed or revoked refresh token again revokes the whole family and fails with
@@ -26,6 +27,7 @@ use crate::client::model::{Client, GrantType};
 use crate::duration::GoDuration;
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::context::OAuth2Context;
+use crate::oauth2::fapi2;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::issue::{self, Grant, Plan, RefreshPlan, TokenResponse};
 use crate::oauth2::session::{self, TokenSession};
@@ -169,7 +171,7 @@ impl GrantHandler for RefreshToken {
         let session: TokenSession =
             session::open(&ctx.keys, &stored.signature_hash, &stored.session)?;
         check_binding(&session, &request.token_type)?;
-        let plan = plan(ctx, client, &stored, &scope, &session, request.token_type)?;
+        let mut plan = plan(ctx, client, &stored, &scope, &session, request.token_type)?;
         let grant = Grant {
             family_id: stored.family_id.clone(),
             client_id: client.client_id.clone(),
@@ -179,6 +181,13 @@ impl GrantHandler for RefreshToken {
             session,
             issued_at: now,
         };
+        // FAPI 2.0 Security Profile §5.3.2.1: "shall not use refresh token rotation
+        // except in extraordinary circumstances". The refresh token stays as it is
+        // (sender-constrained by private_key_jwt) and only an access token is issued.
+        if fapi2::covers(&ctx.config, client) {
+            plan.refresh = None;
+            return issue::issue_plan(ctx, &grant, &plan).await;
+        }
         let mut issuance = issue::prepare(ctx, &grant, &plan).await?;
         keep_granted_audience(&mut issuance.rows, &stored.granted_audience);
         // An exchanged family stays linked to its parent (RFC 8693, the family rule).

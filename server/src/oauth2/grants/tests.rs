@@ -122,6 +122,7 @@ impl Rig {
             id_token_hint_claims: None,
             claims: None,
             dpop_jkt: None,
+            fapi2: false,
             request_url: "https://auth.example.com/oauth2/auth".into(),
             requested_at: self.clock.now(),
             device: None,

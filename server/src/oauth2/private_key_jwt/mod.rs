@@ -23,8 +23,9 @@ pub use keys::{ClientKeys, KEYS_TTL, REFETCH_INTERVAL};
 
 use crate::client::model::Client;
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, SecurityProfile};
 use crate::error::OAuth2Error;
+use crate::oauth2::fapi2;
 use crate::outbound::GuardedFetcher;
 use crate::storage::JtiStore;
 
@@ -38,6 +39,9 @@ pub struct PrivateKeyJwt {
     clock: Arc<dyn Clock>,
     /// What `aud` may name: the token endpoint URL, the issuer, the PAR endpoint URL.
     audiences: Vec<String>,
+    /// `oauth2.profile`, and the issuer FAPI 2.0 wants as the only `aud`.
+    profile: SecurityProfile,
+    issuer: String,
 }
 
 impl std::fmt::Debug for PrivateKeyJwt {
@@ -68,6 +72,8 @@ impl PrivateKeyJwt {
                 config.issuer(),
                 format!("{}/oauth2/par", config.public_url()),
             ],
+            profile: config.oauth2.profile,
+            issuer: config.issuer(),
         })
     }
 
@@ -96,6 +102,9 @@ impl PrivateKeyJwt {
                 "The client assertion could not be verified with the OAuth 2.0 Client's keys: {e}."
             ))
         })?;
+        if fapi2::applies(self.profile, client) {
+            fapi2::client_assertion(assertion.alg, &verified.claims, &self.issuer)?;
+        }
         let checked = claims::check(&verified.claims, &client.client_id, &self.audiences, now)?;
         let fresh = self
             .jtis
