@@ -21,7 +21,7 @@ use crate::oauth2::request_context::RequestContext;
 use crate::oauth2::session::TokenSession;
 use crate::oidc::id_token::IdTokenContext;
 use crate::oidc::scope_claims;
-use crate::storage::TokenKind;
+use crate::storage::{StoredToken, TokenKind};
 
 /// OIDC Core §5.1 standard claims (Hydra's `oidcUserInfo`); other claims granted by the
 /// consent app appear beside them.
@@ -108,7 +108,7 @@ pub async fn userinfo(
 
 /// RFC 9449 §7: a DPoP-bound token is accepted only with the `DPoP` scheme and a proof
 /// by its key over it (`ath`); an unbound token only as `Bearer`.
-pub(crate) async fn check_binding(
+async fn check_binding(
     ctx: &OAuth2Context,
     http: &RequestContext,
     token: &str,
@@ -136,6 +136,38 @@ pub(crate) async fn check_binding(
     }
 }
 
+/// The active access token `token` presented at a resource endpoint of this server
+/// (userinfo, credentials) with `scheme`: found, its client recorded as the one the
+/// request acts for (CORS, `http/cors`), its DPoP binding checked, and an access token.
+pub(crate) async fn presented_access_token(
+    ctx: &OAuth2Context,
+    http: &RequestContext,
+    token: &str,
+    scheme: Scheme,
+) -> Result<ActiveToken, OAuth2Error> {
+    let Some(active) = find_active(ctx, token, None).await? else {
+        return Err(invalid_token(
+            "The access token is not active: it is unknown, expired or revoked.",
+        ));
+    };
+    http.record_client(&active.stored.client_id);
+    check_binding(ctx, http, token, scheme, active.session.dpop_jkt.as_deref()).await?;
+    if active.stored.kind != TokenKind::AccessToken {
+        return Err(invalid_token("Only access tokens are accepted here."));
+    }
+    Ok(active)
+}
+
+/// The non-empty scopes granted to `stored`.
+pub(crate) fn granted_scopes(stored: &StoredToken) -> Vec<&str> {
+    stored
+        .granted_scope
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
 async fn claims_for(
     ctx: &OAuth2Context,
     http: &RequestContext,
@@ -143,23 +175,8 @@ async fn claims_for(
     scheme: Scheme,
 ) -> Result<UserInfo, OAuth2Error> {
     // One lookup serves both the activity check and the consent claims.
-    let Some(ActiveToken { stored, session }) = find_active(ctx, token, None).await? else {
-        return Err(invalid_token(
-            "The access token is not active: it is unknown, expired or revoked.",
-        ));
-    };
-    // The token's client is who the browser calls for (CORS, http/cors).
-    http.record_client(&stored.client_id);
-    check_binding(ctx, http, token, scheme, session.dpop_jkt.as_deref()).await?;
-    if stored.kind != TokenKind::AccessToken {
-        return Err(invalid_token("Only access tokens are accepted here."));
-    }
-    let granted: Vec<&str> = stored
-        .granted_scope
-        .iter()
-        .map(String::as_str)
-        .filter(|s| !s.is_empty())
-        .collect();
+    let ActiveToken { stored, session } = presented_access_token(ctx, http, token, scheme).await?;
+    let granted = granted_scopes(&stored);
     if !granted.contains(&"openid") {
         return Err(insufficient_scope(
             "The access token was not granted the scope 'openid' (OIDC Core §5.3).",

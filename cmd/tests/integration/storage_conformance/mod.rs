@@ -72,7 +72,11 @@ where
     F: Fn(Arc<P>) -> Fut + Copy + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    if let Err(message) = catch_failure(clause(port(PortStore::Memory(MemoryStore::new())))).await {
+    if let Err(message) = catch_failure(clause(port(PortStore::Memory(Box::new(
+        MemoryStore::new(),
+    )))))
+    .await
+    {
         panic!("[memory] {message}");
     }
     for_each_backend(move |db| async move {
@@ -84,7 +88,7 @@ where
 
 /// The two implementations of every storage port.
 pub enum PortStore {
-    Memory(MemoryStore),
+    Memory(Box<MemoryStore>),
     Sql(SqlStore),
 }
 
@@ -94,7 +98,7 @@ macro_rules! conformance {
     ($port:path, $module:ident: $($clause:ident),+ $(,)?) => {
         fn port_of(store: $crate::storage_conformance::PortStore) -> std::sync::Arc<dyn $port> {
             match store {
-                $crate::storage_conformance::PortStore::Memory(s) => std::sync::Arc::new(s),
+                $crate::storage_conformance::PortStore::Memory(s) => std::sync::Arc::new(*s),
                 $crate::storage_conformance::PortStore::Sql(s) => std::sync::Arc::new(s),
             }
         }

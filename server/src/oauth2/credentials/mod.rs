@@ -19,17 +19,16 @@ use utoipa::ToSchema;
 
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::jwk::{Algorithm, ID_TOKEN_SET};
-use crate::oauth2::bearer::{Scheme, insufficient_scope, invalid_token};
+use crate::oauth2::bearer::{Scheme, insufficient_scope};
 use crate::oauth2::context::OAuth2Context;
-use crate::oauth2::introspect::{ActiveToken, find_active};
+use crate::oauth2::introspect::ActiveToken;
 use crate::oauth2::issue::TokenResponse;
 use crate::oauth2::jwt_claims::{JwtReader, audience, string};
 use crate::oauth2::private_key_jwt::CLOCK_SKEW;
 use crate::oauth2::request_context::RequestContext;
-use crate::oauth2::userinfo::{check_binding, consent_claims};
+use crate::oauth2::userinfo::{consent_claims, granted_scopes, presented_access_token};
 use crate::oidc::scope_claims;
 pub use crate::oidc::verifiable_credentials::{FORMAT, PROOF_TYPE, SCOPE, TYPES};
-use crate::storage::TokenKind;
 
 /// The longest proof JWT accepted (an RSA-4096 `jwk` fits with room to spare).
 pub const MAX_PROOF_LEN: usize = 8192;
@@ -162,22 +161,8 @@ async fn credential_for(
     scheme: Scheme,
     body: CreateVerifiableCredentialRequestBody,
 ) -> Result<CredentialAnswer, OAuth2Error> {
-    let Some(ActiveToken { stored, session }) = find_active(ctx, token, None).await? else {
-        return Err(invalid_token(
-            "The access token is not active: it is unknown, expired or revoked.",
-        ));
-    };
-    http.record_client(&stored.client_id);
-    check_binding(ctx, http, token, scheme, session.dpop_jkt.as_deref()).await?;
-    if stored.kind != TokenKind::AccessToken {
-        return Err(invalid_token("Only access tokens are accepted here."));
-    }
-    let granted: Vec<&str> = stored
-        .granted_scope
-        .iter()
-        .map(String::as_str)
-        .filter(|s| !s.is_empty())
-        .collect();
+    let ActiveToken { stored, session } = presented_access_token(ctx, http, token, scheme).await?;
+    let granted = granted_scopes(&stored);
     if !granted.contains(&"openid") || !granted.contains(&SCOPE) {
         return Err(insufficient_scope(format!(
             "The access token was not granted the scopes 'openid' and '{SCOPE}'."
