@@ -72,6 +72,15 @@ pub async fn handle(
 /// Starts a verification: a new challenge and its CSRF cookie, and on to the device
 /// app, with the `user_code` of `verification_uri_complete` for it to prefill.
 fn start(ctx: &FlowContext, user_code: Option<&str>) -> AuthorizeResult {
+    // Without a device app there is nothing to verify with: a 404 page, not a server
+    // error (the endpoint exists; this server is not set up for it).
+    if ctx.config.urls.device.verification.is_none() {
+        return AuthorizeResult::new(Outcome::ErrorPage(
+            OAuth2Error::new(ErrorKind::NotFound).with_hint(
+                "This server has no urls.device.verification: the device flow needs the URL of a device verification app.",
+            ),
+        ));
+    }
     let (csrf, csrf_hash) = new_csrf();
     let challenge = DeviceChallengeState {
         challenge_id: super::new_flow_id(),

@@ -80,7 +80,8 @@ pub async fn o_auth2_device_flow(
         (status = 303, description = "On to the device app, the login or consent app, urls.device.success, or urls.error."),
         (status = 400, description = "An error page (e.g. an invalid or used verifier).", content_type = "text/html", body = String),
         (status = 403, description = "An error page (the CSRF cookie does not match, or the user refused).", content_type = "text/html", body = String),
-        (status = 500, description = "An error page (internal error, e.g. urls.device.verification is not configured).", content_type = "text/html", body = String),
+        (status = 404, description = "An error page: urls.device.verification is not configured, so this server serves no device flow.", content_type = "text/html", body = String),
+        (status = 500, description = "An error page (internal error).", content_type = "text/html", body = String),
         (status = 503, description = "An error page (database unavailable).", content_type = "text/html", body = String)
     )
 )]
