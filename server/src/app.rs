@@ -18,6 +18,7 @@ use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::dpop::DpopVerifier;
 use crate::oauth2::grants::GrantRegistry;
 use crate::oauth2::private_key_jwt::PrivateKeyJwt;
+use crate::oauth2::token_hook::TokenHooks;
 use crate::oidc::logout::backchannel::BackChannel;
 use crate::secrets::KeyRing;
 use crate::state::{AppState, FlowStores};
@@ -176,7 +177,12 @@ impl ApplicationBuilder {
             RequestObjects::new(&self.config, store.clone(), self.clock.clone())
                 .map_err(|e| BuildError::HttpClient(e.to_string()))?,
         );
+        let token_hooks = Arc::new(
+            TokenHooks::from_config(&self.config.oauth2)
+                .map_err(|e| BuildError::HttpClient(e.to_string()))?,
+        );
         let oauth2 = OAuth2Context {
+            token_hooks,
             dpop,
             config: Arc::new(self.config),
             clock: self.clock,

@@ -33,10 +33,13 @@ pub enum Purpose {
     /// HMAC of device-flow user codes, the key they are stored and looked up under
     /// (RFC 8628 §6.1: a copy of the database must not give the short codes away).
     DeviceUserCode,
+    /// AEAD of the secrets of `client_secret_jwt` clients at rest (RFC 7523 §2.2: the
+    /// server MACs with the secret itself, so it cannot keep only a hash).
+    ClientSecretJwt,
 }
 
 impl Purpose {
-    const ALL: [Purpose; 9] = [
+    const ALL: [Purpose; 10] = [
         Self::OpaqueToken,
         Self::FlowState,
         Self::SessionData,
@@ -46,6 +49,7 @@ impl Purpose {
         Self::DpopNonce,
         Self::CredentialNonce,
         Self::DeviceUserCode,
+        Self::ClientSecretJwt,
     ];
 
     fn label(self) -> &'static [u8] {
@@ -59,6 +63,7 @@ impl Purpose {
             Self::DpopNonce => b"portunus/v1/dpop-nonce-hmac",
             Self::CredentialNonce => b"portunus/v1/credential-nonce-hmac",
             Self::DeviceUserCode => b"portunus/v1/device-user-code-hmac",
+            Self::ClientSecretJwt => b"portunus/v1/client-secret-jwt-aead",
         }
     }
 

@@ -119,6 +119,10 @@ impl AppState {
             )
             .expect("an HTTP client for request_uri"),
         );
+        let token_hooks = Arc::new(
+            crate::oauth2::token_hook::TokenHooks::from_config(&config.oauth2)
+                .expect("an HTTP client for token hooks"),
+        );
         let oauth2 = OAuth2Context {
             dpop,
             config: Arc::new(config),
@@ -134,6 +138,7 @@ impl AppState {
             pushed_requests: store.clone(),
             device_codes: store.clone(),
             request_objects,
+            token_hooks,
         };
         let flows = FlowStores {
             steps: flows.clone(),

@@ -1,6 +1,8 @@
 //! The ceiling of the benchmark: what actix-web itself serves on this machine with the
 //! same load generator and settings. `GET /json` and `POST /form` (which reads a small
 //! urlencoded body, as the token endpoint does) both answer a fixed 1 KB JSON body.
+//! `POST /hook` reads a JSON body and answers 204: the token hook of the `cc_hook`
+//! scenario (Hydra's `oauth2.token_hook`, keeping the claims).
 //!
 //! Usage: `ceiling [PORT]` (default 8080), on 127.0.0.1, one worker per core as
 //! Portunus's listeners.
@@ -31,6 +33,15 @@ async fn form(payload: web::Bytes) -> HttpResponse {
         .body(body())
 }
 
+async fn hook(payload: web::Bytes) -> HttpResponse {
+    // Read the whole body as a real hook would before answering "keep the claims".
+    if payload.first() == Some(&b'{') {
+        HttpResponse::NoContent().finish()
+    } else {
+        HttpResponse::BadRequest().finish()
+    }
+}
+
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let port: u16 = std::env::args()
@@ -41,6 +52,7 @@ async fn main() -> std::io::Result<()> {
         App::new()
             .route("/json", web::get().to(json))
             .route("/form", web::post().to(form))
+            .route("/hook", web::post().to(hook))
     })
     .bind(("127.0.0.1", port))?
     .run()

@@ -97,13 +97,22 @@ async fn both_paths_serve_one_accurate_cacheable_document(backend: TestBackend) 
         [
             "client_secret_basic",
             "client_secret_post",
+            "client_secret_jwt",
             "private_key_jwt",
             "none"
         ]
     );
     let assertion_algs = list(&doc, "token_endpoint_auth_signing_alg_values_supported");
     assert!(assertion_algs.contains(&"ES256".to_owned()));
-    assert!(!assertion_algs.iter().any(|a| a.starts_with("HS")));
+    // client_secret_jwt MACs (OIDC Core §9); request objects stay asymmetric.
+    for hs in ["HS256", "HS384", "HS512"] {
+        assert!(assertion_algs.contains(&hs.to_owned()), "{hs}");
+    }
+    assert!(
+        !list(&doc, "request_object_signing_alg_values_supported")
+            .iter()
+            .any(|a| a.starts_with("HS"))
+    );
     assert_eq!(list(&doc, "code_challenge_methods_supported"), ["S256"]);
     for scope in [
         "openid",

@@ -1,7 +1,7 @@
 //! OIDC Discovery 1.0 §3 and RFC 8414 §2, end to end: every grant type, client
 //! authentication method, response type and response mode the metadata advertises
 //! works, and what it does not advertise (other grants and response types, `plain`
-//! PKCE, `client_secret_jwt`) does not; request objects and PAR are advertised and
+//! PKCE) does not, nor another method than the client registered; request objects and PAR are advertised and
 //! tested in `rfc9101_request_objects.rs` and `rfc9126_pushed_authorization_requests.rs`.
 
 use base64::Engine;
@@ -55,6 +55,22 @@ fn auth_for(app: &TestApp, method: &str, id: &str, secret: &str) -> Auth {
             vec![
                 ("client_assertion_type", JWT_BEARER.to_owned()),
                 ("client_assertion", EC_1.sign(&claims(app, id))),
+            ],
+        ),
+        // OIDC Core §9: the assertion MACed with the client secret, by jsonwebtoken.
+        "client_secret_jwt" => (
+            None,
+            vec![
+                ("client_assertion_type", JWT_BEARER.to_owned()),
+                (
+                    "client_assertion",
+                    jsonwebtoken::encode(
+                        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+                        &claims(app, id),
+                        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+                    )
+                    .unwrap(),
+                ),
             ],
         ),
         "none" => (None, vec![("client_id", id.to_owned())]),
@@ -281,7 +297,8 @@ async fn nothing_unadvertised_works(backend: TestBackend) {
             "{name} must be refused: {location}"
         );
     }
-    // client_secret_jwt (an HMAC assertion) is not advertised and not accepted.
+    // client_secret_jwt (an HMAC assertion) is accepted only from clients registered
+    // for it: this one uses client_secret_basic.
     let hs256 = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &claims(&app, &client.id),

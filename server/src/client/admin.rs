@@ -3,7 +3,7 @@
 //! only extract, call and respond.
 
 use super::store::{ClientListQuery, ClientStore};
-use crate::client::model::Client;
+use crate::client::model::{Client, TokenEndpointAuthMethod};
 use crate::client::secret;
 use crate::client::sector;
 use crate::client::validate::{self, ValidatedClient, validate_client_id};
@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::error::OAuth2Error;
 use crate::error::StorageError;
 use crate::pagination;
+use crate::secrets::KeyRing;
 
 /// A client together with the plaintext secret, present only when this call set it.
 #[derive(Debug)]
@@ -53,10 +54,11 @@ fn not_found(id: &str) -> OAuth2Error {
 pub async fn create(
     store: &dyn ClientStore,
     clock: &dyn Clock,
+    keys: &KeyRing,
     config: &Config,
     body: OAuth2Client,
 ) -> Result<ClientWithSecret, OAuth2Error> {
-    create_with(store, clock, config, body, None).await
+    create_with(store, clock, keys, config, body, None).await
 }
 
 /// [`create`], storing `registration_access_token_hash` with the client (dynamic
@@ -64,6 +66,7 @@ pub async fn create(
 pub(crate) async fn create_with(
     store: &dyn ClientStore,
     clock: &dyn Clock,
+    keys: &KeyRing,
     config: &Config,
     body: OAuth2Client,
     registration_access_token_hash: Option<String>,
@@ -78,7 +81,7 @@ pub(crate) async fn create_with(
     } else {
         validate_client_id(&client.client_id)?;
     }
-    let secret = assign_secret(&mut client, secret, None).await?;
+    let secret = assign_secret(keys, &mut client, secret, None).await?;
     let now = stored_now(clock);
     client.created_at = now;
     client.updated_at = now;
@@ -105,12 +108,13 @@ pub async fn get(store: &dyn ClientStore, id: &str) -> Result<Client, OAuth2Erro
 pub async fn replace(
     store: &dyn ClientStore,
     clock: &dyn Clock,
+    keys: &KeyRing,
     config: &Config,
     id: &str,
     body: OAuth2Client,
 ) -> Result<ClientWithSecret, OAuth2Error> {
     let existing = get(store, id).await?;
-    replace_existing(store, clock, config, existing, body, None).await
+    replace_existing(store, clock, keys, config, existing, body, None).await
 }
 
 /// [`replace`] of a client already loaded (dynamic registration loads it to check the
@@ -119,6 +123,7 @@ pub async fn replace(
 pub(crate) async fn replace_existing(
     store: &dyn ClientStore,
     clock: &dyn Clock,
+    keys: &KeyRing,
     config: &Config,
     existing: Client,
     body: OAuth2Client,
@@ -138,7 +143,7 @@ pub(crate) async fn replace_existing(
     let validated = validate::validate(body, validate::UriPolicy::from_config(config))?;
     validate::fapi2::check(config.oauth2.profile, &validated.client)?;
     sector::check(config, &validated.client).await?;
-    store_replacement(store, clock, existing, validated, rotated_token_hash).await
+    store_replacement(store, clock, keys, existing, validated, rotated_token_hash).await
 }
 
 /// Applies an RFC 6902 JSON Patch to the client's wire form, then validates and stores
@@ -146,6 +151,7 @@ pub(crate) async fn replace_existing(
 pub async fn patch(
     store: &dyn ClientStore,
     clock: &dyn Clock,
+    keys: &KeyRing,
     config: &Config,
     id: &str,
     operations: json_patch::Patch,
@@ -167,7 +173,7 @@ pub async fn patch(
     let validated = validate::validate(body, validate::UriPolicy::from_config(config))?;
     validate::fapi2::check(config.oauth2.profile, &validated.client)?;
     sector::check(config, &validated.client).await?;
-    store_replacement(store, clock, existing, validated, None).await
+    store_replacement(store, clock, keys, existing, validated, None).await
 }
 
 /// RFC 6902 §5: the patch applies whole or not at all. The document is a copy that an
@@ -234,6 +240,7 @@ pub async fn list(
 async fn store_replacement(
     store: &dyn ClientStore,
     clock: &dyn Clock,
+    keys: &KeyRing,
     existing: Client,
     validated: ValidatedClient,
     rotated_token_hash: Option<String>,
@@ -245,40 +252,66 @@ async fn store_replacement(
     // An admin replacement keeps a registered client's RFC 7592 management token.
     client.registration_access_token_hash =
         rotated_token_hash.or_else(|| existing.registration_access_token_hash.clone());
-    let secret = assign_secret(&mut client, secret, existing.secret_hash).await?;
+    let secret = assign_secret(keys, &mut client, secret, existing.secret_hash).await?;
     if !store.update_client(&client).await? {
         return Err(not_found(&existing.client_id));
     }
     Ok(ClientWithSecret { client, secret })
 }
 
-/// Decides the stored secret: a given secret is hashed (Argon2id, off the async workers);
-/// a secret-based client without one keeps its old hash or gets a generated secret;
-/// other clients hold none. Returns the plaintext when this call set it.
+/// Decides the stored secret: a given secret is hashed (Argon2id, off the async workers),
+/// or sealed for `client_secret_jwt`; a secret-based client without one keeps its old
+/// stored form, or gets a generated secret; other clients hold none. Returns the
+/// plaintext when this call set it.
+///
+/// A client moving from `client_secret_jwt` to Basic/post keeps its secret (opened,
+/// then hashed); one moving the other way gets a new secret, because a hash cannot be
+/// turned back into the MAC key.
 async fn assign_secret(
+    keys: &KeyRing,
     client: &mut Client,
     given: Option<String>,
-    existing_hash: Option<String>,
+    existing: Option<String>,
 ) -> Result<Option<String>, OAuth2Error> {
-    if !client.token_endpoint_auth_method.uses_secret() {
+    let method = client.token_endpoint_auth_method;
+    if !method.uses_secret() {
         client.secret_hash = None;
         return Ok(None);
     }
+    let jwt = method == TokenEndpointAuthMethod::ClientSecretJwt;
     if let Some(chosen) = given {
-        let to_hash = chosen.clone();
-        let hash = tokio::task::spawn_blocking(move || secret::hash_chosen(&to_hash))
-            .await
-            .map_err(|e| OAuth2Error::server_error(format!("hashing task failed: {e}")))??;
-        client.secret_hash = Some(hash);
+        client.secret_hash = Some(if jwt {
+            secret::seal(keys, &client.client_id, &chosen)?
+        } else {
+            hash_off_the_workers(chosen.clone()).await?
+        });
         return Ok(Some(chosen));
     }
-    if let Some(hash) = existing_hash {
-        client.secret_hash = Some(hash);
-        return Ok(None);
+    if let Some(stored) = existing {
+        if secret::is_sealed(&stored) == jwt {
+            client.secret_hash = Some(stored);
+            return Ok(None);
+        }
+        if let Some(plain) = secret::open(keys, &client.client_id, &stored) {
+            client.secret_hash = Some(hash_off_the_workers(plain).await?);
+            return Ok(None);
+        }
+    }
+    if jwt {
+        let generated = secret::generate_jwt_secret();
+        client.secret_hash = Some(secret::seal(keys, &client.client_id, &generated)?);
+        return Ok(Some(generated));
     }
     let generated = secret::generate_secret();
     client.secret_hash = Some(secret::hash_generated(&generated));
     Ok(Some(generated))
+}
+
+/// Argon2id of a chosen secret, on the blocking pool (tens of milliseconds).
+async fn hash_off_the_workers(secret: String) -> Result<String, OAuth2Error> {
+    tokio::task::spawn_blocking(move || secret::hash_chosen(&secret))
+        .await
+        .map_err(|e| OAuth2Error::server_error(format!("hashing task failed: {e}")))?
 }
 
 /// Page tokens of the client list.

@@ -16,15 +16,19 @@ pub enum TokenEndpointAuthMethod {
     #[default]
     ClientSecretBasic,
     ClientSecretPost,
+    /// RFC 7523 §2.2 / OIDC Core §9: a JWT MACed (HS256/384/512) with the client secret;
+    /// the secret is kept sealed, not hashed (`client::secret::seal`).
+    ClientSecretJwt,
     PrivateKeyJwt,
     /// A public client: no secret (RFC 7591 §2).
     None,
 }
 
 impl TokenEndpointAuthMethod {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::ClientSecretBasic,
         Self::ClientSecretPost,
+        Self::ClientSecretJwt,
         Self::PrivateKeyJwt,
         Self::None,
     ];
@@ -33,6 +37,7 @@ impl TokenEndpointAuthMethod {
         match self {
             Self::ClientSecretBasic => "client_secret_basic",
             Self::ClientSecretPost => "client_secret_post",
+            Self::ClientSecretJwt => "client_secret_jwt",
             Self::PrivateKeyJwt => "private_key_jwt",
             Self::None => "none",
         }
@@ -44,7 +49,15 @@ impl TokenEndpointAuthMethod {
 
     /// Methods that authenticate with a shared secret.
     pub fn uses_secret(self) -> bool {
-        matches!(self, Self::ClientSecretBasic | Self::ClientSecretPost)
+        matches!(
+            self,
+            Self::ClientSecretBasic | Self::ClientSecretPost | Self::ClientSecretJwt
+        )
+    }
+
+    /// Methods that present a JWT client assertion (RFC 7523 §2.2).
+    pub fn uses_assertion(self) -> bool {
+        matches!(self, Self::ClientSecretJwt | Self::PrivateKeyJwt)
     }
 }
 
@@ -190,8 +203,9 @@ pub struct ClientLifespans {
 pub struct Client {
     pub client_id: String,
     pub client_name: String,
-    /// The stored hash of the secret (`client::secret`); never serialized into the
-    /// document column nor onto the wire.
+    /// The stored form of the secret (`client::secret`): a hash, or for
+    /// `client_secret_jwt` (whose MAC needs the secret itself) the secret sealed under
+    /// the system secret; never serialized into the document column nor onto the wire.
     #[serde(skip)]
     pub secret_hash: Option<String>,
     pub redirect_uris: Vec<String>,

@@ -16,6 +16,7 @@ use crate::client::wire::{OAuth2Client, OAuth2ClientTokenLifespans};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{ErrorKind, OAuth2Error};
+use crate::secrets::KeyRing;
 
 /// RFC 6750 §3.1's challenge for a missing or wrong registration access token.
 const INVALID_TOKEN_CHALLENGE: &str = "Bearer error=\"invalid_token\"";
@@ -164,6 +165,7 @@ fn new_registration_access_token() -> (String, String) {
 pub async fn register(
     store: &dyn ClientStore,
     clock: &dyn Clock,
+    keys: &KeyRing,
     config: &Config,
     initial_access_token: Option<&str>,
     mut body: OAuth2Client,
@@ -183,7 +185,7 @@ pub async fn register(
     }
     let (token, hash) = new_registration_access_token();
     let ClientWithSecret { client, secret } =
-        admin::create_with(store, clock, config, body, Some(hash)).await?;
+        admin::create_with(store, clock, keys, config, body, Some(hash)).await?;
     Ok(Registered {
         client,
         secret,
@@ -224,6 +226,7 @@ pub async fn authenticate(
 pub async fn replace(
     store: &dyn ClientStore,
     clock: &dyn Clock,
+    keys: &KeyRing,
     config: &Config,
     existing: Client,
     mut body: OAuth2Client,
@@ -244,7 +247,7 @@ pub async fn replace(
     // replacement refuses another.
     let (token, hash) = new_registration_access_token();
     let ClientWithSecret { client, secret } =
-        admin::replace_existing(store, clock, config, existing, body, Some(hash)).await?;
+        admin::replace_existing(store, clock, keys, config, existing, body, Some(hash)).await?;
     Ok(Registered {
         client,
         secret,

@@ -12,8 +12,15 @@ use subtle::ConstantTimeEq;
 
 use super::argon2id;
 use crate::error::OAuth2Error;
+use crate::secrets::{KeyRing, Purpose};
 
 const SHA256_PREFIX: &str = "sha256$";
+/// The stored form of a `client_secret_jwt` client's secret: sealed, not hashed.
+const SEALED_PREFIX: &str = "sealed$";
+
+/// The shortest secret a `client_secret_jwt` client may choose: RFC 7518 §3.2 wants
+/// an HMAC key at least as long as the hash (32 bytes for HS256).
+pub const MIN_JWT_SECRET_LEN: usize = 32;
 
 /// Hydra's lower bound for operator-chosen secrets.
 pub const MIN_CHOSEN_SECRET_LEN: usize = 6;
@@ -82,14 +89,58 @@ pub fn hash_chosen(secret: &str) -> Result<String, OAuth2Error> {
     argon2id::hash(secret.as_bytes(), &salt).map_err(OAuth2Error::server_error)
 }
 
+/// 64 bytes from the OS RNG, base64url (86 characters): a `client_secret_jwt` secret
+/// long enough for HS512 (RFC 7518 §3.2: a key of at least 512 bits).
+pub fn generate_jwt_secret() -> String {
+    let mut bytes = [0u8; 64];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The stored form of a `client_secret_jwt` secret: sealed under the system secret
+/// (XChaCha20-Poly1305), bound to the client id so a sealed secret cannot be moved to
+/// another client's row.
+pub fn seal(keys: &KeyRing, client_id: &str, secret: &str) -> Result<String, OAuth2Error> {
+    let sealed = keys
+        .seal(
+            Purpose::ClientSecretJwt,
+            secret.as_bytes(),
+            client_id.as_bytes(),
+        )
+        .ok_or_else(|| OAuth2Error::server_error("no system secret to seal client secrets with"))?;
+    Ok(format!("{SEALED_PREFIX}{}", STANDARD_NO_PAD.encode(sealed)))
+}
+
+/// The secret [`seal`] stored, opened under any configured system secret; `None` when
+/// `stored` is a hash (or was sealed for another client or under a retired secret).
+pub fn open(keys: &KeyRing, client_id: &str, stored: &str) -> Option<String> {
+    let sealed = STANDARD_NO_PAD
+        .decode(stored.strip_prefix(SEALED_PREFIX)?)
+        .ok()?;
+    let plain = keys
+        .open(Purpose::ClientSecretJwt, &sealed, client_id.as_bytes())
+        .ok()?;
+    String::from_utf8(plain).ok()
+}
+
+/// Whether `stored` is a sealed (`client_secret_jwt`) secret rather than a hash.
+pub fn is_sealed(stored: &str) -> bool {
+    stored.starts_with(SEALED_PREFIX)
+}
+
 /// Whether verifying against `stored` runs a slow KDF (Argon2id, tens of milliseconds):
 /// such verifications belong off the async workers and in a cache.
 pub fn is_slow(stored: &str) -> bool {
-    !stored.starts_with(SHA256_PREFIX)
+    !stored.starts_with(SHA256_PREFIX) && !is_sealed(stored)
 }
 
 /// Whether `secret` matches `stored`; constant-time in the secret.
 pub fn verify(secret: &str, stored: &str) -> bool {
+    // A sealed secret is presented only as a MAC key (`client_secret_jwt`), never as
+    // a password; it matches no presented secret.
+    if is_sealed(stored) {
+        return false;
+    }
     if let Some(expected) = stored.strip_prefix(SHA256_PREFIX) {
         let actual = STANDARD_NO_PAD.encode(Sha256::digest(secret.as_bytes()));
         return actual.as_bytes().ct_eq(expected.as_bytes()).into();
@@ -131,6 +182,26 @@ mod tests {
         let secret = generate_secret();
         assert!(!verify(&secret, &stand_ins.fast));
         assert!(!verify("correct horse", &stand_ins.slow));
+    }
+
+    #[test]
+    fn jwt_secrets_are_sealed_per_client_and_never_verify_as_passwords() {
+        let keys = KeyRing::new(&["a-system-secret-0123456789".to_owned()]);
+        let secret = generate_jwt_secret();
+        assert_eq!(secret.len(), 86);
+        let stored = seal(&keys, "app", &secret).unwrap();
+        assert!(is_sealed(&stored) && !is_slow(&stored));
+        assert!(!stored.contains(&secret));
+        assert_eq!(open(&keys, "app", &stored).as_deref(), Some(&*secret));
+        assert_eq!(
+            open(&keys, "other-app", &stored),
+            None,
+            "bound to the client"
+        );
+        let other = KeyRing::new(&["another-system-secret-0123".to_owned()]);
+        assert_eq!(open(&other, "app", &stored), None);
+        assert_eq!(open(&keys, "app", &hash_generated(&secret)), None);
+        assert!(!verify(&secret, &stored));
     }
 
     #[test]

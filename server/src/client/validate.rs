@@ -10,7 +10,7 @@ pub use uris::{Navigation, UriPolicy, check_navigation, is_loopback};
 use crate::client::model::{
     AccessTokenStrategy, Client, ClientLifespans, GrantType, SubjectType, TokenEndpointAuthMethod,
 };
-use crate::client::secret::MIN_CHOSEN_SECRET_LEN;
+use crate::client::secret::{MIN_CHOSEN_SECRET_LEN, MIN_JWT_SECRET_LEN};
 use crate::client::wire::{OAuth2Client, OAuth2ClientTokenLifespans, for_each_lifespan};
 use crate::config::SecurityProfile;
 use crate::duration::GoDuration;
@@ -32,6 +32,9 @@ const PRIVATE_KEY_JWT_ALGS: [&str; 10] = [
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
 ];
 
+/// RFC 7518 §3.2: the MACs a `client_secret_jwt` assertion may use.
+const CLIENT_SECRET_JWT_ALGS: [&str; 3] = ["HS256", "HS384", "HS512"];
+
 /// The outcome of validating a client body: the model (ids and timestamps still to be
 /// set by the caller) and the secret the body carried, if any.
 #[derive(Debug)]
@@ -52,7 +55,7 @@ pub fn validate(body: OAuth2Client, policy: UriPolicy) -> Result<ValidatedClient
         None | Some("") => TokenEndpointAuthMethod::ClientSecretBasic,
         Some(value) => TokenEndpointAuthMethod::parse(value).ok_or_else(|| {
             bad(format!(
-                "Field token_endpoint_auth_method has unknown value {}; use one of client_secret_basic, client_secret_post, private_key_jwt, none.",
+                "Field token_endpoint_auth_method has unknown value {}; use one of client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, none.",
                 quoted(value)
             ))
         })?,
@@ -63,6 +66,13 @@ pub fn validate(body: OAuth2Client, policy: UriPolicy) -> Result<ValidatedClient
             return Err(bad(format!(
                 "Field client_secret must not be set when token_endpoint_auth_method is '{}': such a client has no secret.",
                 auth_method.as_str()
+            )));
+        }
+        if auth_method == TokenEndpointAuthMethod::ClientSecretJwt
+            && secret.len() < MIN_JWT_SECRET_LEN
+        {
+            return Err(bad(format!(
+                "Field client_secret must contain a secret that is at least {MIN_JWT_SECRET_LEN} bytes long when token_endpoint_auth_method is 'client_secret_jwt' (RFC 7518 Section 3.2: an HMAC key at least as long as the hash)."
             )));
         }
         if secret.chars().count() < MIN_CHOSEN_SECRET_LEN {
@@ -94,6 +104,13 @@ pub fn validate(body: OAuth2Client, policy: UriPolicy) -> Result<ValidatedClient
             "token_endpoint_auth_signing_alg",
             &token_endpoint_auth_signing_alg,
             &PRIVATE_KEY_JWT_ALGS,
+        )?;
+    }
+    if auth_method == TokenEndpointAuthMethod::ClientSecretJwt {
+        one_of_or_empty(
+            "token_endpoint_auth_signing_alg",
+            &token_endpoint_auth_signing_alg,
+            &CLIENT_SECRET_JWT_ALGS,
         )?;
     }
 

@@ -49,7 +49,8 @@ pub struct OAuth2Client {
     pub jwks: Option<serde_json::Value>,
     /// URL of the client's JWK Set; exclusive with `jwks`.
     pub jwks_uri: Option<String>,
-    /// `client_secret_basic` (default), `client_secret_post`, `private_key_jwt` or `none`.
+    /// `client_secret_basic` (default), `client_secret_post`, `client_secret_jwt`,
+    /// `private_key_jwt` or `none`.
     pub token_endpoint_auth_method: Option<String>,
     pub token_endpoint_auth_signing_alg: Option<String>,
     /// JWS algorithm the client's request objects must be signed with (RFC 9101 §10.5,

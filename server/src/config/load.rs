@@ -227,6 +227,27 @@ mod tests {
     }
 
     #[test]
+    fn token_hooks_come_from_the_file_or_the_environment() {
+        let file = yaml_file(
+            "oauth2:\n  refresh_token_hook:\n    url: https://hooks.example/refresh\n    timeout: 2s\n",
+        );
+        let env = env_of(&[("OAUTH2_TOKEN_HOOK", "http://127.0.0.1:9000/hook")]);
+        let config = load(Some(file.path()), &env).unwrap();
+        let hook = config.oauth2.token_hook.unwrap();
+        assert_eq!(hook.url, "http://127.0.0.1:9000/hook");
+        let refresh = config.oauth2.refresh_token_hook.unwrap();
+        assert_eq!(refresh.url, "https://hooks.example/refresh");
+        assert_eq!(refresh.timeout().as_secs(), 2);
+        assert!(
+            load(None, &env_of(&[]))
+                .unwrap()
+                .oauth2
+                .token_hook
+                .is_none()
+        );
+    }
+
+    #[test]
     fn unknown_file_key_is_named() {
         let file = yaml_file("serve:\n  public:\n    prot: 1\n");
         let err = load(Some(file.path()), &env_of(&[]))

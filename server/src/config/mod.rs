@@ -11,6 +11,7 @@ mod device;
 mod load;
 mod profile;
 mod validate;
+mod webhook;
 
 pub use cidr::{Cidr, CidrError};
 pub use cors::{CorsConfig, origin_pattern_error};
@@ -18,6 +19,10 @@ pub use dev::{DEV_DSN, DEV_SECRET_FILE, DevNotes};
 pub use device::{DeviceAuthorizationConfig, UserCodeConfig, UserCodeFormat};
 pub use load::{ConfigError, env_name, load};
 pub use profile::{FAPI2_MAX_CODE_LIFETIME_SECS, FAPI2_SIGNING_ALGORITHMS, SecurityProfile};
+pub use webhook::{
+    ApiKeyConfig, ApiKeyLocation, DEFAULT_HOOK_TIMEOUT_SECS, MAX_HOOK_TIMEOUT_SECS, WebhookAuth,
+    WebhookAuthType, WebhookConfig,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -346,6 +351,12 @@ pub struct OAuth2Config {
     /// `fapi_profile`.
     pub profile: SecurityProfile,
     pub request_object: RequestObjectConfig,
+    /// Hydra's `oauth2.token_hook`: called before tokens are issued for any grant, to
+    /// add or change the tokens' extra claims or deny the grant (`oauth2::token_hook`).
+    pub token_hook: Option<WebhookConfig>,
+    /// Hydra's `oauth2.refresh_token_hook`: as `token_hook`, for the refresh grant only
+    /// (called before `token_hook` when both are set).
+    pub refresh_token_hook: Option<WebhookConfig>,
 }
 
 /// Request objects (RFC 9101, `oauth2::authorize::request_object`).

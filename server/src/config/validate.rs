@@ -171,6 +171,14 @@ impl Config {
             .cors
             .validate("serve.admin.cors", &mut errors);
         self.validate_device(&mut errors);
+        for (key, hook) in [
+            ("oauth2.token_hook", &self.oauth2.token_hook),
+            ("oauth2.refresh_token_hook", &self.oauth2.refresh_token_hook),
+        ] {
+            if let Some(hook) = hook {
+                hook.validate(key, &mut errors);
+            }
+        }
         let exceptions = &self.clients.http.private_ip_exception_urls;
         for (index, value) in exceptions.iter().enumerate() {
             if url::Url::parse(value).is_err() {

@@ -5,7 +5,9 @@
 //! registered as `token_endpoint_auth_method`. Failures are `401 invalid_client`, with
 //! `WWW-Authenticate: Basic` when the request tried HTTP Basic (RFC 6749 §5.2).
 //!
-//! `private_key_jwt` assertions are verified by [`PrivateKeyJwt`] (RFC 7523).
+//! `private_key_jwt` and `client_secret_jwt` assertions are verified by
+//! [`PrivateKeyJwt`] (RFC 7523), the latter with the client's secret opened from its
+//! sealed form.
 //!
 //! Secrets are checked by [`SecretVerifier`]: one SHA-256 for secrets the server
 //! generated; Argon2id for operator-chosen ones, on the blocking pool behind a bounded,
@@ -18,7 +20,8 @@
 
 use std::sync::Arc;
 
-use crate::client::model::Client;
+use crate::client::model::{Client, TokenEndpointAuthMethod};
+use crate::client::secret;
 use crate::config::SecurityProfile;
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::fapi2;
@@ -129,13 +132,22 @@ impl ClientAuthenticator {
             Credentials::PrivateKeyJwt {
                 assertion,
                 client_id,
+            }
+            | Credentials::ClientSecretJwt {
+                assertion,
+                client_id,
             } => {
                 if self.private_key_jwt.is_none() {
-                    return Err(fail(
-                        "private_key_jwt authentication is not enabled on this server.".to_owned(),
-                    ));
+                    return Err(fail(format!(
+                        "{} authentication is not enabled on this server.",
+                        credentials.method().as_str()
+                    )));
                 }
-                let parsed = Assertion::parse(assertion)?;
+                let parsed = if credentials.method() == TokenEndpointAuthMethod::ClientSecretJwt {
+                    Assertion::parse_hmac(assertion)?
+                } else {
+                    Assertion::parse(assertion)?
+                };
                 if client_id.as_ref().is_some_and(|id| *id != parsed.client_id) {
                     return Err(fail(
                         "The client_id in the body differs from the client assertion's sub (RFC 7521 §4.2).".to_owned(),
@@ -183,7 +195,24 @@ impl ClientAuthenticator {
             );
         }
         if let (Some(assertion), Some(verifier)) = (&assertion, &self.private_key_jwt) {
-            verifier.authenticate(&client, assertion).await?;
+            if method == TokenEndpointAuthMethod::ClientSecretJwt {
+                // The secret was sealed when it was set (`client::secret::seal`); one
+                // that does not open (sealed under a retired system secret) fails as a
+                // wrong secret would.
+                let secret = client
+                    .secret_hash
+                    .as_deref()
+                    .and_then(|stored| secret::open(self.secrets.keys(), &client.client_id, stored))
+                    .ok_or_else(|| {
+                        fail(AUTHENTICATION_FAILED.to_owned())
+                            .with_debug("the client's secret cannot be opened")
+                    })?;
+                verifier
+                    .authenticate_with_secret(&client, assertion, &secret)
+                    .await?;
+            } else {
+                verifier.authenticate(&client, assertion).await?;
+            }
         }
         // Only an authenticated client learns that its method is not allowed here.
         if fapi2::applies(self.profile, &client) {

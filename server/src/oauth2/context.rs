@@ -13,6 +13,7 @@ use crate::jwk::KeyManager;
 use crate::oauth2::authorize::request_object::RequestObjects;
 use crate::oauth2::client_auth::ClientAuthenticator;
 use crate::oauth2::dpop::DpopVerifier;
+use crate::oauth2::token_hook::TokenHooks;
 use crate::oidc::OidcContext;
 use crate::oidc::logout::backchannel::BackChannel;
 use crate::secrets::KeyRing;
@@ -48,6 +49,8 @@ pub struct OAuth2Context {
     pub request_objects: Arc<RequestObjects>,
     /// Device authorizations (RFC 8628), until redeemed once or expired.
     pub device_codes: Arc<dyn DeviceCodeStore>,
+    /// `oauth2.token_hook` and `oauth2.refresh_token_hook`, called by `issue::prepare`.
+    pub token_hooks: Arc<TokenHooks>,
 }
 
 impl OAuth2Context {

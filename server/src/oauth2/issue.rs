@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::client::model::{AccessTokenStrategy, Client};
+use crate::client::model::{AccessTokenStrategy, Client, GrantType};
 use crate::config::AccessTokenStrategyConfig;
 use crate::error::OAuth2Error;
 use crate::oauth2::context::OAuth2Context;
@@ -153,6 +153,9 @@ impl Grant {
 /// What one token response issues for a grant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
+    /// The grant whose token request this answers: the token hooks see it, and choose
+    /// by it (`oauth2::token_hook`).
+    pub grant_type: GrantType,
     /// Opaque or RFC 9068 JWT ([`access_format`]).
     pub access_format: AccessTokenStrategy,
     pub access_lifespan: Duration,
@@ -215,13 +218,27 @@ pub fn access_format(ctx: &OAuth2Context, client: &Client) -> AccessTokenStrateg
         })
 }
 
-/// Mints (and signs) every token of `plan` for `grant`; storing the rows is the
-/// caller's, in the same step as whatever the exchange consumes.
+/// Mints (and signs) every token of `plan` for `grant`, after the token hooks had their
+/// say over the extra claims; storing the rows is the caller's, in the same step as
+/// whatever the exchange consumes.
 pub async fn prepare(
     ctx: &OAuth2Context,
     grant: &Grant,
     plan: &Plan,
 ) -> Result<Issuance, OAuth2Error> {
+    if ctx.token_hooks.applies(plan.grant_type) {
+        let (mut grant, mut plan) = (grant.clone(), plan.clone());
+        let id_claims = plan.id_token.as_mut().map(|id| &mut id.context.claims);
+        ctx.token_hooks
+            .run(plan.grant_type, &mut grant, id_claims)
+            .await?;
+        return mint(ctx, &grant, &plan).await;
+    }
+    mint(ctx, grant, plan).await
+}
+
+/// [`prepare`] after the hooks.
+async fn mint(ctx: &OAuth2Context, grant: &Grant, plan: &Plan) -> Result<Issuance, OAuth2Error> {
     let keys = ctx.keys.as_ref();
     let bound = |jkt: Option<&str>| Grant {
         session: TokenSession {
@@ -293,8 +310,9 @@ pub async fn issue_plan(
     Ok(issuance.response)
 }
 
-/// [`issue_plan`] with an opaque access token and, with `refresh_lifespan`, a refresh
-/// token of the grant's scope.
+/// [`issue_plan`] for a code grant's family: an opaque access token and, with
+/// `refresh_lifespan`, a refresh token of the grant's scope (tests and tools that need
+/// a family without walking a flow).
 pub async fn issue(
     ctx: &OAuth2Context,
     grant: &Grant,
@@ -302,6 +320,7 @@ pub async fn issue(
     refresh_lifespan: Option<Duration>,
 ) -> Result<TokenResponse, OAuth2Error> {
     let plan = Plan {
+        grant_type: GrantType::AuthorizationCode,
         access_format: AccessTokenStrategy::Opaque,
         access_lifespan,
         refresh: refresh_lifespan.map(|lifespan| RefreshPlan {

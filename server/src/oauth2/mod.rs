@@ -28,5 +28,6 @@ pub mod scope;
 pub mod secret_cache;
 pub mod session;
 pub mod token_format;
+pub mod token_hook;
 pub mod token_type;
 pub mod userinfo;

@@ -195,6 +195,18 @@ pub async fn configuration(
             .map(|alg| alg.name())
             .filter(|name| !fapi2 || FAPI2_SIGNING_ALGORITHMS.contains(name)),
     );
+    // Client assertions may also be MACed with the client secret (`client_secret_jwt`,
+    // OIDC Core §9), except under FAPI 2.0, which allows `private_key_jwt` only.
+    let client_assertion_algs: Vec<String> = assertion_algs
+        .iter()
+        .cloned()
+        .chain(
+            Algorithm::ALL
+                .iter()
+                .filter(|alg| alg.is_symmetric() && !fapi2)
+                .map(|alg| alg.name().to_owned()),
+        )
+        .collect();
     let auth_methods = if fapi2 {
         strings([TokenEndpointAuthMethod::PrivateKeyJwt.as_str()])
     } else {
@@ -202,6 +214,7 @@ pub async fn configuration(
             [
                 TokenEndpointAuthMethod::ClientSecretBasic,
                 TokenEndpointAuthMethod::ClientSecretPost,
+                TokenEndpointAuthMethod::ClientSecretJwt,
                 TokenEndpointAuthMethod::PrivateKeyJwt,
                 TokenEndpointAuthMethod::None,
             ]
@@ -249,9 +262,9 @@ pub async fn configuration(
             .collect(),
         id_token_signing_alg_values_supported: id_token_algs,
         token_endpoint_auth_methods_supported: auth_methods.clone(),
-        token_endpoint_auth_signing_alg_values_supported: assertion_algs.clone(),
+        token_endpoint_auth_signing_alg_values_supported: client_assertion_algs.clone(),
         revocation_endpoint_auth_methods_supported: auth_methods,
-        revocation_endpoint_auth_signing_alg_values_supported: assertion_algs.clone(),
+        revocation_endpoint_auth_signing_alg_values_supported: client_assertion_algs,
         code_challenge_methods_supported: pkce,
         scopes_supported: strings(SCOPES_SUPPORTED),
         claims_supported: strings(claims.copied()),

@@ -133,6 +133,7 @@ pub async fn create_o_auth2_client(
     let created = admin::create(
         state.clients.as_ref(),
         state.clock.as_ref(),
+        &state.keys,
         &state.config,
         body.into_inner(),
     )
@@ -197,6 +198,7 @@ pub async fn set_o_auth2_client(
     let updated = admin::replace(
         state.clients.as_ref(),
         state.clock.as_ref(),
+        &state.keys,
         &state.config,
         &id,
         body.into_inner(),
@@ -233,6 +235,7 @@ pub async fn patch_o_auth2_client(
     let updated = admin::patch(
         state.clients.as_ref(),
         state.clock.as_ref(),
+        &state.keys,
         &state.config,
         &id,
         body.into_inner(),

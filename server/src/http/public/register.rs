@@ -48,6 +48,7 @@ async fn register(
     let registered = registration::register(
         state.clients.as_ref(),
         state.clock.as_ref(),
+        &state.keys,
         &state.config,
         token(req)?.as_deref(),
         body,
@@ -168,6 +169,7 @@ pub async fn set_oidc_dynamic_client(
     let replaced = registration::replace(
         state.clients.as_ref(),
         state.clock.as_ref(),
+        &state.keys,
         &state.config,
         existing,
         body.into_inner(),

@@ -33,6 +33,12 @@ pub enum Credentials {
         assertion: String,
         client_id: Option<String>,
     },
+    /// RFC 7523 §2.2 `client_assertion` MACed with the client secret (OIDC Core §9
+    /// `client_secret_jwt`): an assertion whose header names an HMAC algorithm.
+    ClientSecretJwt {
+        assertion: String,
+        client_id: Option<String>,
+    },
 }
 
 /// Never prints the secret or the assertion.
@@ -106,11 +112,45 @@ fn assertion(form: &FormParams) -> Result<Credentials, OAuth2Error> {
     }
     let assertion = form
         .get("client_assertion")?
-        .ok_or_else(|| missing("client_assertion"))?;
-    Ok(Credentials::PrivateKeyJwt {
-        assertion: assertion.to_owned(),
-        client_id: form.get("client_id")?.map(str::to_owned),
+        .ok_or_else(|| missing("client_assertion"))?
+        .to_owned();
+    let client_id = form.get("client_id")?.map(str::to_owned);
+    Ok(if names_hmac(&assertion) {
+        Credentials::ClientSecretJwt {
+            assertion,
+            client_id,
+        }
+    } else {
+        Credentials::PrivateKeyJwt {
+            assertion,
+            client_id,
+        }
     })
+}
+
+/// Whether the assertion's JOSE header names an HMAC algorithm (`HS256`…): the method
+/// is then `client_secret_jwt`. Only the header is read; anything unreadable counts as
+/// `private_key_jwt`, whose parser gives the precise error.
+fn names_hmac(assertion: &str) -> bool {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let Some(header) = assertion.split('.').next() else {
+        return false;
+    };
+    // A JOSE header of an HMAC JWT is tens of bytes; a huge one is not worth decoding.
+    if header.len() > 4096 {
+        return false;
+    }
+    URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|header| {
+            header
+                .get("alg")
+                .and_then(serde_json::Value::as_str)
+                .and_then(crate::jwk::Algorithm::parse)
+        })
+        .is_some_and(|alg| alg.is_symmetric())
 }
 
 impl Credentials {
@@ -121,6 +161,7 @@ impl Credentials {
             Self::ClientSecretPost { .. } => TokenEndpointAuthMethod::ClientSecretPost,
             Self::None { .. } => TokenEndpointAuthMethod::None,
             Self::PrivateKeyJwt { .. } => TokenEndpointAuthMethod::PrivateKeyJwt,
+            Self::ClientSecretJwt { .. } => TokenEndpointAuthMethod::ClientSecretJwt,
         }
     }
 
@@ -131,7 +172,9 @@ impl Credentials {
             Self::ClientSecretBasic { client_id, .. }
             | Self::ClientSecretPost { client_id, .. }
             | Self::None { client_id } => Some(client_id),
-            Self::PrivateKeyJwt { client_id, .. } => client_id.as_deref(),
+            Self::PrivateKeyJwt { client_id, .. } | Self::ClientSecretJwt { client_id, .. } => {
+                client_id.as_deref()
+            }
         }
     }
 
@@ -140,7 +183,7 @@ impl Credentials {
             Self::ClientSecretBasic { secret, .. } | Self::ClientSecretPost { secret, .. } => {
                 Some(secret)
             }
-            Self::None { .. } | Self::PrivateKeyJwt { .. } => None,
+            Self::None { .. } | Self::PrivateKeyJwt { .. } | Self::ClientSecretJwt { .. } => None,
         }
     }
 

@@ -92,6 +92,11 @@ impl std::fmt::Debug for SecretVerifier {
 }
 
 impl SecretVerifier {
+    /// The system key ring (also opens `client_secret_jwt` secrets).
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
     /// `keys` keys the caches' HMACs; `clock` ages remembered failures.
     pub fn new(keys: Arc<KeyRing>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
         Self::with_hasher(keys, clock, settings, Arc::new(RealHasher))

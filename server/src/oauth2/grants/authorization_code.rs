@@ -144,6 +144,7 @@ fn plan(
         None
     };
     Ok(Plan {
+        grant_type: GrantType::AuthorizationCode,
         access_format: issue::access_format(ctx, client),
         access_lifespan: pick(
             lifespans.authorization_code_grant_access_token_lifespan,

@@ -65,6 +65,7 @@ impl GrantHandler for ClientCredentials {
             ctx.clock.now(),
         );
         let plan = Plan {
+            grant_type: GrantType::ClientCredentials,
             access_format: issue::access_format(ctx, client),
             access_lifespan: lifespan,
             refresh: None,

@@ -136,6 +136,7 @@ fn plan(
         None
     };
     Ok(Plan {
+        grant_type: GrantType::DeviceCode,
         access_format: issue::access_format(ctx, client),
         access_lifespan: pick(
             lifespans.device_authorization_grant_access_token_lifespan,

@@ -182,6 +182,7 @@ impl GrantHandler for JwtBearer {
             now,
         );
         let plan = Plan {
+            grant_type: GrantType::JwtBearer,
             access_format: issue::access_format(ctx, client),
             access_lifespan: lifespan,
             refresh: None,

@@ -98,6 +98,7 @@ fn plan(
         _ => None,
     };
     Ok(Plan {
+        grant_type: GrantType::RefreshToken,
         access_format: issue::access_format(ctx, client),
         access_lifespan: pick(
             lifespans.refresh_token_grant_access_token_lifespan,

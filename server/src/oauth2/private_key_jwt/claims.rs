@@ -36,19 +36,34 @@ pub struct Assertion {
 }
 
 impl Assertion {
-    /// Splits and decodes a compact JWS (RFC 7515 §7.1). Refuses `none` and symmetric
-    /// algorithms (OIDC Core §9: `private_key_jwt` signs with the client's private key;
-    /// `client_secret_jwt` is not offered), and claims whose `iss` and `sub` differ
-    /// (RFC 7523 §3 items 1–2: both are the client_id).
+    /// Splits and decodes a compact JWS (RFC 7515 §7.1) of `private_key_jwt`. Refuses
+    /// `none` and symmetric algorithms (OIDC Core §9: `private_key_jwt` signs with the
+    /// client's private key), and claims whose `iss` and `sub` differ (RFC 7523 §3
+    /// items 1–2: both are the client_id).
     pub fn parse(token: &str) -> Result<Self, OAuth2Error> {
+        Self::parse_with(token, false)
+    }
+
+    /// [`Assertion::parse`] for `client_secret_jwt` (OIDC Core §9): HMAC algorithms only.
+    pub fn parse_hmac(token: &str) -> Result<Self, OAuth2Error> {
+        Self::parse_with(token, true)
+    }
+
+    fn parse_with(token: &str, symmetric: bool) -> Result<Self, OAuth2Error> {
         let (header, claims) = READER.header_and_claims(token)?;
         let alg_name = string(&header, "alg").unwrap_or_default();
         let alg = Algorithm::parse(alg_name)
-            .filter(|alg| !alg.is_symmetric())
+            .filter(|alg| alg.is_symmetric() == symmetric)
             .ok_or_else(|| {
-                invalid(format!(
-                    "The client assertion's algorithm {alg_name:?} is not accepted; private_key_jwt needs an asymmetric JWS algorithm such as RS256 or ES256."
-                ))
+                invalid(if symmetric {
+                    format!(
+                        "The client assertion's algorithm {alg_name:?} is not accepted; client_secret_jwt needs HS256, HS384 or HS512."
+                    )
+                } else {
+                    format!(
+                        "The client assertion's algorithm {alg_name:?} is not accepted; private_key_jwt needs an asymmetric JWS algorithm such as RS256 or ES256."
+                    )
+                })
             })?;
         let (iss, sub) = (string(&claims, "iss"), string(&claims, "sub"));
         let client_id = match (iss, sub) {

@@ -21,16 +21,29 @@ use std::sync::Arc;
 pub use claims::{Assertion, CLOCK_SKEW};
 pub use keys::{ClientKeys, KEYS_TTL, REFETCH_INTERVAL};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
 use crate::client::model::Client;
 use crate::clock::Clock;
 use crate::config::{Config, SecurityProfile};
 use crate::error::OAuth2Error;
+use crate::jwk::{Algorithm, Verifier};
 use crate::oauth2::fapi2;
 use crate::outbound::GuardedFetcher;
 use crate::storage::JtiStore;
 
 /// RFC 7523 §2.2: the one `client_assertion_type` accepted.
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// RFC 7518 §3.2: "A key of the same size as the hash output … or larger MUST be used".
+fn hmac_key_bytes(alg: Algorithm) -> usize {
+    match alg {
+        Algorithm::HS384 => 48,
+        Algorithm::HS512 => 64,
+        _ => 32,
+    }
+}
 
 /// Verifies client assertions: signature, claims, single use.
 pub struct PrivateKeyJwt {
@@ -105,7 +118,59 @@ impl PrivateKeyJwt {
         if fapi2::applies(self.profile, client) {
             fapi2::client_assertion(assertion.alg, &verified.claims, &self.issuer)?;
         }
-        let checked = claims::check(&verified.claims, &client.client_id, &self.audiences, now)?;
+        self.check_claims(client, &verified.claims, now).await
+    }
+
+    /// `client_secret_jwt` (OIDC Core §9, RFC 7523 §2.2): `assertion` MACed with the
+    /// client's `secret` (opened from its sealed form by the caller), the algorithm it
+    /// registered, a secret long enough for the MAC (RFC 7518 §3.2), then the same claim
+    /// and single-use rules as `private_key_jwt`.
+    pub async fn authenticate_with_secret(
+        &self,
+        client: &Client,
+        assertion: &Assertion,
+        secret: &str,
+    ) -> Result<(), OAuth2Error> {
+        let registered = client.token_endpoint_auth_signing_alg.as_str();
+        if !registered.is_empty() && registered != assertion.alg.name() {
+            return Err(claims::invalid(format!(
+                "The client assertion is signed with {}, but the OAuth 2.0 Client registered token_endpoint_auth_signing_alg {registered}.",
+                assertion.alg
+            )));
+        }
+        let needed = hmac_key_bytes(assertion.alg);
+        if secret.len() < needed {
+            return Err(claims::invalid(format!(
+                "The client secret is shorter than the {needed} bytes {} needs (RFC 7518 Section 3.2); use a shorter hash or a longer secret.",
+                assertion.alg
+            )));
+        }
+        let set = serde_json::json!({"keys": [{
+            "kty": "oct",
+            "alg": assertion.alg.name(),
+            "k": URL_SAFE_NO_PAD.encode(secret.as_bytes()),
+        }]});
+        let verified = Verifier::from_json(&set.to_string())
+            .map_err(|e| OAuth2Error::server_error(format!("client secret as a key: {e}")))?
+            .verify(&assertion.token)
+            .map_err(|e| {
+                claims::invalid(format!(
+                    "The client assertion could not be verified with the OAuth 2.0 Client's secret: {e}."
+                ))
+            })?;
+        self.check_claims(client, &verified.claims, self.clock.now())
+            .await
+    }
+
+    /// RFC 7523 §3 on verified claims, then the `jti` recorded until `exp` (single use
+    /// on every node).
+    async fn check_claims(
+        &self,
+        client: &Client,
+        verified: &serde_json::Map<String, serde_json::Value>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), OAuth2Error> {
+        let checked = claims::check(verified, &client.client_id, &self.audiences, now)?;
         let fresh = self
             .jtis
             .record_jti(&checked.jti, &client.client_id, checked.expires_at, now)

@@ -76,6 +76,7 @@ pub async fn issue(
         None => lifespan,
     };
     let mut plan = Plan {
+        grant_type: GrantType::TokenExchange,
         access_format: issue::access_format(ctx, client),
         access_lifespan: capped(ttl.access_token.as_chrono()),
         refresh: None,
