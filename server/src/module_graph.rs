@@ -35,6 +35,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "jwk",
             "outbound",
             "pagination",
+            "secrets",
         ],
     ),
     ("trust", &["clock", "error", "jwk", "pagination"]),

@@ -11,6 +11,7 @@
 
 mod support;
 
+mod admin_client_secret_rotation;
 mod admin_clients;
 mod cli;
 mod cli_perform;

@@ -253,10 +253,114 @@ async fn store_replacement(
     client.registration_access_token_hash =
         rotated_token_hash.or_else(|| existing.registration_access_token_hash.clone());
     let secret = assign_secret(keys, &mut client, secret, existing.secret_hash).await?;
+    // A rotated-out secret stays valid through its grace period while the current one
+    // is kept; a replacement that sets a new secret ends it, as does leaving Basic/post.
+    if secret.is_none() && client.token_endpoint_auth_method == existing.token_endpoint_auth_method
+    {
+        client.previous_secret_hash = existing.previous_secret_hash;
+        client.previous_secret_expires_at = existing.previous_secret_expires_at;
+    }
     if !store.update_client(&client).await? {
         return Err(not_found(&existing.client_id));
     }
     Ok(ClientWithSecret { client, secret })
+}
+
+/// The outcome of a secret rotation: the new secret (shown once) and when the replaced
+/// one stops working. (No `Debug`: it holds the secret.)
+pub struct RotatedSecret {
+    pub client: Client,
+    pub secret: String,
+    pub previous_secret_expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Rotates a `client_secret_basic`/`client_secret_post` client's secret without
+/// downtime: a new secret (generated, or `chosen`) authenticates from now on, and the
+/// current one keeps working for `grace_period` (else
+/// `oauth2.client_secret_rotation.grace_period`). Only one replaced secret is kept: a
+/// second rotation within the period ends the first one's.
+pub async fn rotate_secret(
+    store: &dyn ClientStore,
+    clock: &dyn Clock,
+    config: &Config,
+    id: &str,
+    chosen: Option<String>,
+    grace_period: Option<&str>,
+) -> Result<RotatedSecret, OAuth2Error> {
+    let grace = match grace_period {
+        Some(text) => {
+            let parsed = crate::duration::GoDuration::parse(text).map_err(|e| {
+                OAuth2Error::invalid_request(format!("Field grace_period is invalid: {e}."))
+            })?;
+            if parsed.as_std().as_secs() > crate::config::MAX_SECRET_GRACE_PERIOD_SECS {
+                return Err(OAuth2Error::invalid_request(
+                    "Field grace_period must not exceed 720h.",
+                ));
+            }
+            parsed
+        }
+        None => config.oauth2.client_secret_rotation.grace_period,
+    };
+    let mut client = get(store, id).await?;
+    if !matches!(
+        client.token_endpoint_auth_method,
+        TokenEndpointAuthMethod::ClientSecretBasic | TokenEndpointAuthMethod::ClientSecretPost
+    ) {
+        return Err(OAuth2Error::invalid_request(format!(
+            "Only clients that authenticate with client_secret_basic or client_secret_post can rotate their secret; this client uses {}.",
+            client.token_endpoint_auth_method.as_str()
+        )));
+    }
+    if let Some(chosen) = &chosen
+        && chosen.chars().count() < secret::MIN_CHOSEN_SECRET_LEN
+    {
+        return Err(OAuth2Error::invalid_request(format!(
+            "Field client_secret must contain a secret that is at least {} characters long.",
+            secret::MIN_CHOSEN_SECRET_LEN
+        )));
+    }
+    let now = stored_now(clock);
+    let expires_at = now
+        .checked_add_signed(grace.as_chrono())
+        .ok_or_else(|| OAuth2Error::invalid_request("Field grace_period is out of range."))?;
+    let (new_secret, new_hash) = match chosen {
+        Some(chosen) => {
+            let hash = hash_off_the_workers(chosen.clone()).await?;
+            (chosen, hash)
+        }
+        None => {
+            let generated = secret::generate_secret();
+            let hash = secret::hash_generated(&generated);
+            (generated, hash)
+        }
+    };
+    client.previous_secret_hash = client.secret_hash.replace(new_hash);
+    client.previous_secret_expires_at = Some(expires_at);
+    client.updated_at = now;
+    if !store.update_client(&client).await? {
+        return Err(not_found(id));
+    }
+    Ok(RotatedSecret {
+        client,
+        secret: new_secret,
+        previous_secret_expires_at: expires_at,
+    })
+}
+
+/// Ends a rotation's grace period now: only the current secret authenticates.
+pub async fn delete_previous_secret(
+    store: &dyn ClientStore,
+    clock: &dyn Clock,
+    id: &str,
+) -> Result<(), OAuth2Error> {
+    let mut client = get(store, id).await?;
+    client.previous_secret_hash = None;
+    client.previous_secret_expires_at = None;
+    client.updated_at = stored_now(clock);
+    if !store.update_client(&client).await? {
+        return Err(not_found(id));
+    }
+    Ok(())
 }
 
 /// Decides the stored secret: a given secret is hashed (Argon2id, off the async workers),

@@ -208,6 +208,13 @@ pub struct Client {
     /// the system secret; never serialized into the document column nor onto the wire.
     #[serde(skip)]
     pub secret_hash: Option<String>,
+    /// The stored form of the secret the last rotation replaced
+    /// (`client::admin::rotate_secret`), which keeps authenticating until
+    /// `previous_secret_expires_at`; kept out of the document like `secret_hash`.
+    #[serde(skip)]
+    pub previous_secret_hash: Option<String>,
+    #[serde(skip)]
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
     pub redirect_uris: Vec<String>,
     pub grant_types: Vec<GrantType>,
     pub response_types: Vec<String>,
@@ -261,12 +268,25 @@ pub struct Client {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Client {
+    /// The stored form of the rotated-out secret while it still authenticates at `now`
+    /// (until `previous_secret_expires_at`, exclusive).
+    pub fn previous_secret_at(&self, now: DateTime<Utc>) -> Option<&str> {
+        match (&self.previous_secret_hash, self.previous_secret_expires_at) {
+            (Some(stored), Some(expires_at)) if now < expires_at => Some(stored),
+            _ => None,
+        }
+    }
+}
+
 impl Default for Client {
     fn default() -> Self {
         Self {
             client_id: String::new(),
             client_name: String::new(),
             secret_hash: None,
+            previous_secret_hash: None,
+            previous_secret_expires_at: None,
             redirect_uris: Vec::new(),
             grant_types: Vec::new(),
             response_types: Vec::new(),

@@ -342,6 +342,8 @@ pub struct OAuth2Config {
     /// dev mode.
     pub allow_insecure_redirect_uris: bool,
     pub client_secret_verification: ClientSecretVerificationConfig,
+    /// Client secret rotation (`POST /admin/clients/{id}/secret/rotate`).
+    pub client_secret_rotation: ClientSecretRotationConfig,
     pub dpop: DpopConfig,
     pub par: ParConfig,
     /// The device authorization grant (RFC 8628), Hydra's `oauth2.device_authorization`.
@@ -432,6 +434,26 @@ impl Default for ClientSecretVerificationConfig {
             max_waiting_per_client: std::num::NonZeroUsize::new(4)
                 .unwrap_or(std::num::NonZeroUsize::MIN),
             failure_cache_ttl: GoDuration::from_secs(5),
+        }
+    }
+}
+
+/// Client secret rotation without downtime (`client::admin::rotate_secret`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientSecretRotationConfig {
+    /// How long the replaced secret keeps authenticating after a rotation, unless the
+    /// rotation request names another period; at most [`MAX_SECRET_GRACE_PERIOD_SECS`].
+    pub grace_period: GoDuration,
+}
+
+/// The longest a replaced client secret may keep working: 30 days.
+pub const MAX_SECRET_GRACE_PERIOD_SECS: u64 = 30 * 24 * 3600;
+
+impl Default for ClientSecretRotationConfig {
+    fn default() -> Self {
+        Self {
+            grace_period: GoDuration::from_secs(24 * 3600),
         }
     }
 }

@@ -171,6 +171,19 @@ impl Config {
             .cors
             .validate("serve.admin.cors", &mut errors);
         self.validate_device(&mut errors);
+        if self
+            .oauth2
+            .client_secret_rotation
+            .grace_period
+            .as_std()
+            .as_secs()
+            > super::MAX_SECRET_GRACE_PERIOD_SECS
+        {
+            errors.push(ConfigError::Invalid {
+                key: "oauth2.client_secret_rotation.grace_period".into(),
+                message: "must not exceed 720h".into(),
+            });
+        }
         for (key, hook) in [
             ("oauth2.token_hook", &self.oauth2.token_hook),
             ("oauth2.refresh_token_hook", &self.oauth2.refresh_token_hook),

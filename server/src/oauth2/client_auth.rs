@@ -171,11 +171,19 @@ impl ClientAuthenticator {
         // there is nothing to check it against, so every failure costs the same.
         let secret_matches = match credentials.secret() {
             Some(presented) => {
-                let stored = client
-                    .as_ref()
-                    .filter(|_| registered == Some(method))
-                    .and_then(|c| c.secret_hash.as_deref());
-                self.secrets.verify(client_id, stored, presented).await?
+                let eligible = client.as_ref().filter(|_| registered == Some(method));
+                let stored = eligible.and_then(|c| c.secret_hash.as_deref());
+                let current = self.secrets.verify(client_id, stored, presented).await?;
+                // During a rotation's grace period the replaced secret works too
+                // (`client::admin::rotate_secret`).
+                match eligible.and_then(|c| c.previous_secret_at(self.secrets.now())) {
+                    Some(previous) if !current => {
+                        self.secrets
+                            .verify(client_id, Some(previous), presented)
+                            .await?
+                    }
+                    _ => current,
+                }
             }
             None => true,
         };

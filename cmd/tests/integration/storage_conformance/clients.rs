@@ -22,6 +22,8 @@ fn full_client(id: &str) -> Client {
         serde_json::from_str(include_str!("full_client.json")).expect("full client");
     client.client_id = id.to_owned();
     client.secret_hash = Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned());
+    client.previous_secret_hash = Some("sha256$cHJldmlvdXM".to_owned());
+    client.previous_secret_expires_at = Some(at("2026-12-24T18:30:00.123456Z"));
     client
 }
 

@@ -1,6 +1,7 @@
 //! Routes of the admin listener, all under `/admin` (Hydra's layout, so one document and
 //! one SDK cover both listeners).
 
+pub mod client_secret;
 pub mod clients;
 pub mod device;
 pub mod flows;
@@ -41,6 +42,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(clients::patch_o_auth2_client)
             .service(clients::delete_o_auth2_client)
             .service(clients::set_o_auth2_client_lifespans)
+            .service(client_secret::rotate_o_auth2_client_secret)
+            .service(client_secret::delete_o_auth2_client_previous_secret)
             .service(keys::create_json_web_key_set)
             .service(keys::get_json_web_key_set)
             .service(keys::set_json_web_key_set)

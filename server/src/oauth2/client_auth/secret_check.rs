@@ -92,6 +92,11 @@ impl std::fmt::Debug for SecretVerifier {
 }
 
 impl SecretVerifier {
+    /// Now, by the verifier's clock (a rotated-out secret's expiry is judged by it).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
     /// The system key ring (also opens `client_secret_jwt` secrets).
     pub fn keys(&self) -> &KeyRing {
         &self.keys

@@ -1,5 +1,5 @@
 //! `ClientStore` on SQL: a row holds the indexed columns (id, name, owner), the secret
-//! hash, the timestamps, and the serde JSON of the whole `Client` (`document`). On read,
+//! hash (and a rotated-out one with its expiry), the timestamps, and the serde JSON of the whole `Client` (`document`). On read,
 //! the columns win over the document's copies, so the fields that are queried or kept
 //! out of the document have one source of truth.
 //!
@@ -28,6 +28,8 @@ struct ClientRow {
     document: String,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    previous_secret_hash: Option<String>,
+    previous_secret_expires_at: Option<NaiveDateTime>,
 }
 
 impl ClientRow {
@@ -46,6 +48,8 @@ impl ClientRow {
             document,
             created_at: to_column(client.created_at),
             updated_at: to_column(client.updated_at),
+            previous_secret_hash: client.previous_secret_hash.clone(),
+            previous_secret_expires_at: client.previous_secret_expires_at.map(to_column),
         })
     }
 
@@ -58,6 +62,8 @@ impl ClientRow {
         client.secret_hash = self.secret_hash;
         client.created_at = self.created_at.and_utc();
         client.updated_at = self.updated_at.and_utc();
+        client.previous_secret_hash = self.previous_secret_hash;
+        client.previous_secret_expires_at = self.previous_secret_expires_at.map(|t| t.and_utc());
         Ok(client)
     }
 }
@@ -111,6 +117,8 @@ impl ClientStore for SqlStore {
                     clients::document.eq(&row.document),
                     clients::created_at.eq(row.created_at),
                     clients::updated_at.eq(row.updated_at),
+                    clients::previous_secret_hash.eq(&row.previous_secret_hash),
+                    clients::previous_secret_expires_at.eq(row.previous_secret_expires_at),
                 ))
                 .execute(conn)
                 .map_err(map_diesel)?;

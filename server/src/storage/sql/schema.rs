@@ -17,6 +17,10 @@ diesel::table! {
         document -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// The secret a rotation replaced, valid until `previous_secret_expires_at`;
+        /// never in `document` either.
+        previous_secret_hash -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
     }
 }
 
