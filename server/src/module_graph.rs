@@ -85,6 +85,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "forward_auth",
+        &["config", "error", "flow", "oauth2", "oidc"],
+    ),
+    (
         "state",
         &[
             "clock", "config", "flow", "jwk", "oauth2", "oidc", "secrets", "storage",
@@ -98,6 +102,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "config",
             "error",
             "flow",
+            "forward_auth",
             "health",
             "html",
             "jwk",

@@ -346,6 +346,23 @@ pub struct OAuth2Config {
     /// `fapi_profile`.
     pub profile: SecurityProfile,
     pub request_object: RequestObjectConfig,
+    /// `GET /oauth2/forward-auth` for reverse proxies (docs/forward-auth.md).
+    pub forward_auth: ForwardAuthConfig,
+}
+
+/// Forward authentication for reverse proxies (`forward_auth`, docs/forward-auth.md):
+/// nginx `auth_request`, Traefik `forwardAuth` and Caddy `forward_auth` ask
+/// `GET /oauth2/forward-auth` whether a request may pass.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ForwardAuthConfig {
+    /// Serve the endpoint; off by default (404), as it answers for any proxy that can
+    /// reach the public listener.
+    pub enabled: bool,
+    /// Copy the presented access token into `X-Auth-Request-Access-Token` of the answer,
+    /// for upstreams that call APIs with it. Off by default: the proxy then hands the
+    /// token to every upstream it protects.
+    pub pass_access_token: bool,
 }
 
 /// Request objects (RFC 9101, `oauth2::authorize::request_object`).
