@@ -20,7 +20,14 @@ use crate::support::flow::{
     REDIRECT_URI, accept_login, authorize_url, consent_challenge, create_client, login_challenge,
     to_client,
 };
-use crate::support::{TestApp, TestBackend};
+use crate::support::{TestApp, TestBackend, per_backend};
+
+// The tests that read the token and session stores run on every backend.
+per_backend!(
+    an_opaque_token_passes_with_the_users_headers_and_no_token_header,
+    expired_revoked_unknown_and_refresh_tokens_are_401,
+    the_session_cookie_passes_until_the_session_ends,
+);
 
 pub const PATH: &str = "/oauth2/forward-auth";
 
@@ -29,10 +36,11 @@ pub fn enable(config: &mut Config) {
 }
 
 async fn app() -> TestApp {
-    TestApp::builder(TestBackend::Sqlite)
-        .config(enable)
-        .build()
-        .await
+    app_on(TestBackend::Sqlite).await
+}
+
+async fn app_on(backend: TestBackend) -> TestApp {
+    TestApp::builder(backend).config(enable).build().await
 }
 
 /// The claims the consent app grants Ada.
@@ -164,9 +172,8 @@ async fn no_credential_is_401_and_never_a_redirect() {
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_opaque_token_passes_with_the_users_headers_and_no_token_header() {
-    let app = app().await;
+async fn an_opaque_token_passes_with_the_users_headers_and_no_token_header(backend: TestBackend) {
+    let app = app_on(backend).await;
     let tokens = sign_in(
         &app,
         &Browser::new(),
@@ -240,12 +247,11 @@ async fn the_token_header_is_opt_in() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expired_revoked_unknown_and_refresh_tokens_are_401() {
+async fn expired_revoked_unknown_and_refresh_tokens_are_401(backend: TestBackend) {
     let clock = Arc::new(FixedClock::new(
         chrono::Utc.with_ymd_and_hms(2031, 6, 1, 9, 0, 0).unwrap(),
     ));
-    let app = TestApp::builder(TestBackend::Sqlite)
+    let app = TestApp::builder(backend)
         .config(enable)
         .clock(clock.clone())
         .build()
@@ -383,9 +389,8 @@ async fn dpop_bound_tokens_need_a_proof() {
 
 /// The session cookie of a remembered login passes (subject only); a forged cookie,
 /// or one whose session was revoked, does not.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_session_cookie_passes_until_the_session_ends() {
-    let app = app().await;
+async fn the_session_cookie_passes_until_the_session_ends(backend: TestBackend) {
+    let app = app_on(backend).await;
     let browser = Browser::new();
     sign_in(&app, &browser, &["openid", "email"], ada_claims()).await;
     let name = app.state.config.serve.cookies.names.session.clone();
