@@ -7,6 +7,7 @@ pub mod config;
 pub mod duration;
 pub mod error;
 pub mod flow;
+pub mod forward_auth;
 #[cfg(test)]
 pub(crate) mod fuzz;
 pub mod health;

@@ -86,6 +86,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "forward_auth",
+        &["config", "error", "flow", "oauth2", "oidc"],
+    ),
+    (
         "state",
         &[
             "clock", "config", "flow", "jwk", "oauth2", "oidc", "secrets", "storage",
@@ -99,6 +103,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "config",
             "error",
             "flow",
+            "forward_auth",
             "health",
             "html",
             "jwk",

@@ -18,6 +18,8 @@ mod cli_perform;
 mod dev_home;
 mod fapi2_security_profile;
 mod fetch_cors;
+mod forward_auth;
+mod forward_auth_nginx;
 mod health;
 mod hydra_login_consent;
 mod hydra_sessions;

@@ -77,6 +77,7 @@ fn document_is_openapi_3_0_with_hydra_shapes() {
             "/credentials",
             "/oauth2/device/auth",
             "/oauth2/device/verify",
+            "/oauth2/forward-auth",
         ];
         assert!(
             path.starts_with("/admin/") || public.contains(&path.as_str()),
@@ -117,6 +118,7 @@ fn document_is_openapi_3_0_with_hydra_shapes() {
         "set_oidc_dynamic_client",
         "delete_oidc_dynamic_client",
         "o_auth2_device_flow",
+        "forward_auth",
         "perform_o_auth2_device_verification_flow",
         "accept_user_code_request",
     ] {

@@ -359,6 +359,23 @@ pub struct OAuth2Config {
     /// Hydra's `oauth2.refresh_token_hook`: as `token_hook`, for the refresh grant only
     /// (called before `token_hook` when both are set).
     pub refresh_token_hook: Option<WebhookConfig>,
+    /// `GET /oauth2/forward-auth` for reverse proxies (docs/forward-auth.md).
+    pub forward_auth: ForwardAuthConfig,
+}
+
+/// Forward authentication for reverse proxies (`forward_auth`, docs/forward-auth.md):
+/// nginx `auth_request`, Traefik `forwardAuth` and Caddy `forward_auth` ask
+/// `GET /oauth2/forward-auth` whether a request may pass.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ForwardAuthConfig {
+    /// Serve the endpoint; off by default (404), as it answers for any proxy that can
+    /// reach the public listener.
+    pub enabled: bool,
+    /// Copy the presented access token into `X-Auth-Request-Access-Token` of the answer,
+    /// for upstreams that call APIs with it. Off by default: the proxy then hands the
+    /// token to every upstream it protects.
+    pub pass_access_token: bool,
 }
 
 /// Request objects (RFC 9101, `oauth2::authorize::request_object`).

@@ -27,13 +27,9 @@ async fn current_session(
     now: DateTime<Utc>,
 ) -> Option<LoginSession> {
     let cookie = cookies.get(&ctx.config.serve.cookies.names.session)?;
-    let content: SessionCookie = sealed::open(&ctx.cookie_keys, SealedKind::SessionCookie, cookie)?;
-    let session = ctx
-        .login_sessions
-        .get_login_session(&content.sid)
+    super::browser_session::valid_session(ctx, cookie, now)
         .await
-        .ok()??;
-    (session.remember && session.expires_at > now).then_some(session)
+        .ok()?
 }
 
 /// OIDC Core §3.1.2.1 `max_age`: re-authenticate when the last authentication is older.

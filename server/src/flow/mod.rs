@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod authorize;
+pub mod browser_session;
 pub mod challenge_state;
 mod consent_step;
 pub mod context;

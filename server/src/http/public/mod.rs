@@ -5,6 +5,7 @@ pub mod authorize;
 pub mod credentials;
 pub mod device;
 pub mod discovery;
+pub mod forward_auth;
 pub mod home;
 pub mod jwks;
 pub mod logout;
@@ -53,6 +54,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(discovery::discover_o_auth2_authorization_server)
         .service(credentials::create_verifiable_credential)
         .service(userinfo::get_oidc_user_info)
+        .service(forward_auth::forward_auth)
         .route(
             "/userinfo",
             web::post().to(userinfo::get_oidc_user_info_post),
