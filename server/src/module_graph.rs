@@ -38,9 +38,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("trust", &["clock", "error", "jwk", "pagination"]),
+    ("users", &["client", "clock", "error", "pagination"]),
     (
         "storage",
-        &["client", "clock", "duration", "error", "jwk", "trust"],
+        &[
+            "client", "clock", "duration", "error", "jwk", "trust", "users",
+        ],
     ),
     ("health", &["storage"]),
     (
@@ -87,7 +90,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "state",
         &[
-            "clock", "config", "flow", "jwk", "oauth2", "oidc", "secrets", "storage",
+            "clock", "config", "flow", "jwk", "oauth2", "oidc", "secrets", "storage", "users",
         ],
     ),
     (
@@ -109,6 +112,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "state",
             "storage",
             "trust",
+            "users",
         ],
     ),
     (
