@@ -12,6 +12,7 @@
 mod support;
 
 mod admin_clients;
+mod admin_users;
 mod cli;
 mod cli_perform;
 mod dev_home;
@@ -79,3 +80,4 @@ mod security_time_overflow;
 mod security_trusted_proxies;
 mod storage_conformance;
 mod trust_admin_api;
+mod users_cli;
