@@ -30,17 +30,19 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Print the OpenAPI document (3.0.3-compatible JSON) of both listeners.
     Openapi(OpenapiArgs),
-    /// Create resources (`create client`, `create jwk <set>`).
+    /// Create resources (`create client`, `create jwk <set>`, `create user`).
     #[command(subcommand)]
     Create(CreateCommand),
-    /// Get resources (`get client <id…>`, `get jwk <set> [kid]`).
+    /// Get resources (`get client <id…>`, `get jwk <set> [kid]`, `get user <id…>`).
     #[command(subcommand)]
     Get(GetCommand),
-    /// List resources (`list clients`).
-    List(ListArgs),
+    /// List resources (`list clients`, `list users`).
+    #[command(subcommand)]
+    List(ListCommand),
     /// Update resources (`update client <id>`).
     Update(UpdateArgs),
-    /// Delete resources (`delete client <id…>`, `delete jwk <set> [kid]`).
+    /// Delete resources (`delete client <id…>`, `delete jwk <set> [kid]`,
+    /// `delete user <id…>`).
     #[command(subcommand)]
     Delete(DeleteCommand),
     /// Rotate resources (`rotate jwk <set>`).
@@ -294,6 +296,9 @@ pub enum CreateCommand {
     /// Generate a JSON Web Key into a set (Hydra's `create jwks`).
     #[command(alias = "jwks")]
     Jwk(crate::cli_keys::CreateJwkArgs),
+    /// Create a local user of the built-in login UI.
+    #[command(alias = "users")]
+    User(crate::cli_users::CreateUserArgs),
 }
 
 /// `get <noun>`.
@@ -305,6 +310,20 @@ pub enum GetCommand {
     /// Show a JSON Web Key Set, or one key of it.
     #[command(alias = "jwks")]
     Jwk(crate::cli_keys::JwkTargetArgs),
+    /// Show local users.
+    #[command(alias = "users")]
+    User(crate::cli_users::UserIdsArgs),
+}
+
+/// `list <noun>`.
+#[derive(Debug, Subcommand)]
+pub enum ListCommand {
+    /// List OAuth 2.0 clients.
+    #[command(alias = "client", alias = "oauth2-client", alias = "oauth2-clients")]
+    Clients(ListArgs),
+    /// List local users.
+    #[command(alias = "user")]
+    Users(crate::cli_users::ListUsersArgs),
 }
 
 /// `delete <noun>`.
@@ -316,6 +335,9 @@ pub enum DeleteCommand {
     /// Delete a JSON Web Key Set, or one key of it.
     #[command(alias = "jwks")]
     Jwk(crate::cli_keys::JwkTargetArgs),
+    /// Delete local users.
+    #[command(alias = "users")]
+    User(crate::cli_users::UserIdsArgs),
 }
 
 /// `rotate <noun>`.
@@ -369,9 +391,6 @@ pub struct DeleteArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// What to list.
-    #[arg(value_enum)]
-    pub noun: ClientNoun,
     /// Items per page (1–1000).
     #[arg(long = "page-size", default_value_t = 250)]
     pub page_size: i64,

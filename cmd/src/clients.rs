@@ -202,7 +202,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
 }
 
 /// The `page_token` of the `rel="next"` link of an RFC 8288 `Link` header.
-fn next_page_token(link: &str) -> Option<String> {
+pub(crate) fn next_page_token(link: &str) -> Option<String> {
     link.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
         if !params.contains("rel=\"next\"") {

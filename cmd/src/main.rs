@@ -4,6 +4,7 @@
 mod cli;
 mod cli_keys;
 mod cli_perform;
+mod cli_users;
 mod clients;
 mod janitor;
 mod keys;
@@ -12,12 +13,13 @@ mod output;
 mod perform;
 mod perform_device;
 mod serve;
+mod users;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command, CreateCommand, DeleteCommand, GetCommand, RotateCommand};
+use cli::{Cli, Command, CreateCommand, DeleteCommand, GetCommand, ListCommand, RotateCommand};
 use cli_perform::PerformCommand;
 
 #[tokio::main]
@@ -36,12 +38,16 @@ async fn main() -> ExitCode {
         }
         Command::Create(CreateCommand::Client(args)) => clients::create(args).await,
         Command::Create(CreateCommand::Jwk(args)) => keys::create(args).await,
+        Command::Create(CreateCommand::User(args)) => users::create(args).await,
         Command::Get(GetCommand::Client(args)) => clients::get(args).await,
         Command::Get(GetCommand::Jwk(args)) => keys::get(args).await,
-        Command::List(args) => clients::list(args).await,
+        Command::Get(GetCommand::User(args)) => users::get(args).await,
+        Command::List(ListCommand::Clients(args)) => clients::list(args).await,
+        Command::List(ListCommand::Users(args)) => users::list(args).await,
         Command::Update(args) => clients::update(args).await,
         Command::Delete(DeleteCommand::Client(args)) => clients::delete(args).await,
         Command::Delete(DeleteCommand::Jwk(args)) => keys::delete(args).await,
+        Command::Delete(DeleteCommand::User(args)) => users::delete(args).await,
         Command::Rotate(RotateCommand::Jwk(args)) => keys::rotate(args).await,
         Command::Import(args) => clients::import(args).await,
         Command::Janitor(args) => janitor::run(args).await,

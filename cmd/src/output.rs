@@ -1,4 +1,5 @@
-//! Printing clients as a table (Hydra's columns) or JSON.
+//! Printing clients as a table (Hydra's columns) or JSON, and the table helper the
+//! other resources' commands share.
 
 use portunus_sdk::types::OAuth2Client;
 
@@ -51,30 +52,35 @@ pub fn render(
         OutputFormat::Json => json(false),
         OutputFormat::JsonPretty => json(true),
         OutputFormat::Table => {
-            let rows: Vec<[String; 8]> = clients.iter().map(row).collect();
-            let mut widths = COLUMNS.map(str::len);
-            for r in &rows {
-                for (w, cell) in widths.iter_mut().zip(r.iter()) {
-                    *w = (*w).max(cell.chars().count());
-                }
-            }
-            let line = |cells: Vec<&str>| {
-                cells
-                    .iter()
-                    .zip(widths.iter())
-                    .map(|(c, w)| format!("{c:<w$}"))
-                    .collect::<Vec<_>>()
-                    .join("\t")
-                    .trim_end()
-                    .to_owned()
-            };
-            let mut out = vec![line(COLUMNS.to_vec())];
-            for r in &rows {
-                out.push(line(r.iter().map(String::as_str).collect()));
-            }
-            Ok(out.join("\n"))
+            let rows: Vec<Vec<String>> = clients.iter().map(|c| row(c).to_vec()).collect();
+            Ok(table(&COLUMNS, &rows))
         }
     }
+}
+
+/// A tab-separated table with a header, each column as wide as its widest cell.
+pub fn table(columns: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = columns.iter().map(|c| c.chars().count()).collect();
+    for r in rows {
+        for (w, cell) in widths.iter_mut().zip(r.iter()) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .zip(widths.iter())
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("\t")
+            .trim_end()
+            .to_owned()
+    };
+    let mut out = vec![line(columns.to_vec())];
+    for r in rows {
+        out.push(line(r.iter().map(String::as_str).collect()));
+    }
+    out.join("\n")
 }
 
 /// Writes `text` to standard output. A closed pipe (`portunus list clients | head -n 1`)

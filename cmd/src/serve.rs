@@ -85,6 +85,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = shutdown_signal();
     let app = builder.build().await?;
     if config.dev {
+        seed_demo_user(&app).await?;
+    }
+    if config.dev {
         // Where a new user goes next (issue 21): the links page, Swagger UI, the tour.
         let public = config.public_url();
         let admin = portunus_server::http::public::home::admin_base_url(&config);
@@ -103,6 +106,29 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     app.run_until_stopped().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Dev mode's demo user (issue 22 §1): created when absent, its generated password
+/// printed once to standard output — the command's output, not its log (standard
+/// error), so no log collector keeps it.
+async fn seed_demo_user(app: &Application) -> anyhow::Result<()> {
+    let state = app.state();
+    let seeded =
+        portunus_server::users::seed::demo_user(state.users.as_ref(), state.clock.as_ref())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot create the demo user: {}", e.description()))?;
+    let text = match seeded {
+        Some(demo) => format!(
+            "dev mode: created the demo user {:?} with the password {:?} (shown only now; \
+             set another with PUT /admin/users/{}/password)\n",
+            demo.username, demo.password, demo.id
+        ),
+        None => format!(
+            "dev mode: the demo user {:?} exists; its password was shown when it was created\n",
+            portunus_server::users::seed::DEMO_USERNAME
+        ),
+    };
+    crate::output::print_text(&text)
 }
 
 /// Registers for SIGTERM now and returns a future that completes on SIGTERM or Ctrl-C.

@@ -48,6 +48,18 @@ impl<'a> Paged for builder::ListOAuth2ConsentSessions<'a> {
     }
 }
 
+impl<'a> Paged for builder::ListUsers<'a> {
+    type Item = types::User;
+    fn with_page_token(self, token: String) -> Self {
+        self.page_token(token)
+    }
+    fn send_page(
+        self,
+    ) -> impl Future<Output = Result<ResponseValue<Vec<Self::Item>>, RawError>> + Send {
+        self.send()
+    }
+}
+
 impl<'a> builder::ListOAuth2Clients<'a> {
     /// Every client matching the request's filters, page after page (`page_size` per
     /// request when set, else the server's default).
@@ -74,6 +86,14 @@ impl<'a> builder::ListOAuth2ConsentSessions<'a> {
     /// Every consent session of the request's subject, page after page (see
     /// [`builder::ListOAuth2Clients::stream`]).
     pub fn stream(self) -> BoxStream<'a, Result<types::OAuth2ConsentSession, ApiError>> {
+        follow(self)
+    }
+}
+
+impl<'a> builder::ListUsers<'a> {
+    /// Every local user matching the request's filter, page after page (see
+    /// [`builder::ListOAuth2Clients::stream`]).
+    pub fn stream(self) -> BoxStream<'a, Result<types::User, ApiError>> {
         follow(self)
     }
 }

@@ -211,8 +211,9 @@ impl ApplicationBuilder {
             oauth2,
             cookie_keys,
             flows,
-            store,
+            store.clone(),
             Arc::new(GrantRegistry::standard()),
+            store,
         );
         let data = web::Data::new(state.clone());
         let document = web::Bytes::from(

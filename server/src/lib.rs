@@ -27,6 +27,7 @@ pub mod state;
 pub mod storage;
 pub mod telemetry;
 pub mod trust;
+pub mod users;
 
 pub use app::{Application, ApplicationHandle, BuildError};
 pub use config::Config;

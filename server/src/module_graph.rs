@@ -39,9 +39,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("trust", &["clock", "error", "jwk", "pagination"]),
+    ("users", &["client", "clock", "error", "pagination"]),
     (
         "storage",
-        &["client", "clock", "duration", "error", "jwk", "trust"],
+        &[
+            "client", "clock", "duration", "error", "jwk", "trust", "users",
+        ],
     ),
     ("health", &["storage"]),
     (
@@ -92,7 +95,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "state",
         &[
-            "clock", "config", "flow", "jwk", "oauth2", "oidc", "secrets", "storage",
+            "clock", "config", "flow", "jwk", "oauth2", "oidc", "secrets", "storage", "users",
         ],
     ),
     (
@@ -115,6 +118,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "state",
             "storage",
             "trust",
+            "users",
         ],
     ),
     (

@@ -9,6 +9,7 @@ use crate::oauth2::grants::GrantRegistry;
 use crate::secrets::KeyRing;
 use crate::storage::StorageHealth;
 use crate::storage::flows::{ConsentStore, FlowStepStore, LoginSessionStore};
+use crate::users::UserStore;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,6 +18,8 @@ pub struct AppState {
     pub storage_health: Arc<dyn StorageHealth>,
     /// The token endpoint's grants.
     pub grants: Arc<GrantRegistry>,
+    /// Local users (the admin API's `/admin/users`, the built-in login UI).
+    pub users: Arc<dyn UserStore>,
 }
 
 /// The composition root extends the flow's context with what only HTTP handlers use
@@ -38,6 +41,7 @@ impl AppState {
         flows: FlowStores,
         storage_health: Arc<dyn StorageHealth>,
         grants: Arc<GrantRegistry>,
+        users: Arc<dyn UserStore>,
     ) -> Self {
         Self {
             flow: FlowContext {
@@ -49,6 +53,7 @@ impl AppState {
             },
             storage_health,
             grants,
+            users,
         }
     }
 }
@@ -151,6 +156,7 @@ impl AppState {
             flows,
             store.clone(),
             Arc::new(GrantRegistry::standard()),
+            store.clone(),
         );
         (state, store)
     }

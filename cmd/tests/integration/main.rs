@@ -13,6 +13,7 @@ mod support;
 
 mod admin_client_secret_rotation;
 mod admin_clients;
+mod admin_users;
 mod cli;
 mod cli_perform;
 mod dev_home;
@@ -84,3 +85,4 @@ mod security_time_overflow;
 mod security_trusted_proxies;
 mod storage_conformance;
 mod trust_admin_api;
+mod users_cli;

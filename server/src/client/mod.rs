@@ -2,7 +2,7 @@
 //! operations (create, replace, patch, delete, list) independent of HTTP.
 
 pub mod admin;
-mod argon2id;
+pub(crate) mod argon2id;
 pub mod model;
 pub mod registration;
 pub mod secret;

@@ -20,6 +20,7 @@ use crate::http::{admin, public};
         (name = "oAuth2", description = "OAuth 2.0 clients, flows and tokens"),
         (name = "oidc", description = "OpenID Connect"),
         (name = "jwk", description = "JSON Web Keys"),
+        (name = "users", description = "Local users of the built-in login UI"),
         (name = "metadata", description = "Health and version")
     )
 )]

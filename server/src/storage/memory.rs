@@ -20,6 +20,7 @@ mod jti;
 mod pushed_requests;
 mod tokens;
 mod trusts;
+mod users;
 
 /// An in-memory store; clients are kept ordered by id, the order `list_clients` pages in.
 #[derive(Debug, Default)]
@@ -37,6 +38,8 @@ pub struct MemoryStore {
     trusts: Mutex<trusts::TrustMap>,
     /// Device authorizations and user-code attempts; see `device_codes.rs`.
     device_codes: Mutex<device_codes::DeviceMaps>,
+    /// Local users by id; see `users.rs`.
+    users: Mutex<users::UserMap>,
 }
 
 impl MemoryStore {

@@ -22,6 +22,7 @@ pub use crate::client::store::{ClientListQuery, ClientStore};
 pub use crate::error::StorageError;
 pub use crate::jwk::store::{JsonWebKeyStore, StoredJsonWebKey};
 pub use crate::trust::store::{TrustListQuery, TrustStore};
+pub use crate::users::store::{UserListQuery, UserStore};
 pub use device_codes::{DeviceAuthorization, DeviceCodeState, DeviceCodeStore};
 pub use jti::JtiStore;
 pub use pushed_requests::{PushedRequest, PushedRequestStore};

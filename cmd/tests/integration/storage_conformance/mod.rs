@@ -20,6 +20,7 @@ mod token_families;
 mod token_redeem;
 mod tokens;
 mod trusts;
+mod users;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod sessions;
 pub mod tokens;
 pub mod trust;
+pub mod users;
 
 use actix_web::web;
 use utoipa_actix_web::scope;
@@ -70,6 +71,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(trust::trust_o_auth2_jwt_grant_issuer)
             .service(trust::get_trusted_o_auth2_jwt_grant_issuer)
             .service(trust::delete_trusted_o_auth2_jwt_grant_issuer)
+            .service(users::list_users)
+            .service(users::create_user)
+            .service(users::get_user)
+            .service(users::set_user)
+            .service(users::patch_user)
+            .service(users::set_user_password)
+            .service(users::delete_user)
             .route("/health/alive", web::get().to(health::alive))
             .route("/health/ready", web::get().to(health::ready))
             .route("/metrics/prometheus", web::get().to(metrics::prometheus)),

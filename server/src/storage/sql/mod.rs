@@ -26,6 +26,7 @@ mod schema;
 mod token_batch;
 mod tokens;
 mod trusts;
+mod users;
 mod writer;
 
 use std::path::PathBuf;
