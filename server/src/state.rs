@@ -4,17 +4,18 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::flow::context::FlowContext;
+use crate::health::Readiness;
 use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::grants::GrantRegistry;
 use crate::secrets::KeyRing;
-use crate::storage::StorageHealth;
 use crate::storage::flows::{ConsentStore, FlowStepStore, LoginSessionStore};
 
 #[derive(Clone)]
 pub struct AppState {
     /// The login/consent flow's context, which holds the OAuth 2.0 core's.
     pub flow: FlowContext,
-    pub storage_health: Arc<dyn StorageHealth>,
+    /// The database's readiness as the background probe last saw it.
+    pub readiness: Readiness,
     /// The token endpoint's grants.
     pub grants: Arc<GrantRegistry>,
 }
@@ -36,7 +37,7 @@ impl AppState {
         oauth2: OAuth2Context,
         cookie_keys: Arc<KeyRing>,
         flows: FlowStores,
-        storage_health: Arc<dyn StorageHealth>,
+        readiness: Readiness,
         grants: Arc<GrantRegistry>,
     ) -> Self {
         Self {
@@ -47,7 +48,7 @@ impl AppState {
                 login_sessions: flows.sessions,
                 consents: flows.consents,
             },
-            storage_health,
+            readiness,
             grants,
         }
     }
@@ -144,7 +145,7 @@ impl AppState {
             oauth2,
             keys,
             flows,
-            store.clone(),
+            Readiness::watch(store.clone()),
             Arc::new(GrantRegistry::standard()),
         );
         (state, store)

@@ -16,6 +16,8 @@ mod cli;
 mod cli_perform;
 mod dev_home;
 mod fapi2_security_profile;
+mod faults_outage;
+mod faults_races;
 mod fetch_cors;
 mod health;
 mod hydra_login_consent;

@@ -171,6 +171,7 @@ impl Config {
             .cors
             .validate("serve.admin.cors", &mut errors);
         self.validate_device(&mut errors);
+        self.validate_database(&mut errors);
         let exceptions = &self.clients.http.private_ip_exception_urls;
         for (index, value) in exceptions.iter().enumerate() {
             if url::Url::parse(value).is_err() {
