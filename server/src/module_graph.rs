@@ -87,7 +87,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "state",
         &[
-            "clock", "config", "flow", "jwk", "oauth2", "oidc", "secrets", "storage",
+            "clock", "config", "flow", "health", "jwk", "oauth2", "oidc", "secrets", "storage",
         ],
     ),
     (

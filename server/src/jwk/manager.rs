@@ -21,8 +21,8 @@ use super::stored::{open, public_of};
 use super::verifier::{VerifiedJwt, Verifier, header_kid};
 use super::{JsonWebKey, JsonWebKeySet, JwkError};
 use crate::clock::Clock;
+use crate::error::StorageError;
 use crate::secrets::KeyRing;
-use crate::storage::StorageError;
 
 /// How the manager makes and caches keys.
 #[derive(Debug, Clone)]
