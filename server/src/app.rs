@@ -9,7 +9,8 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{HttpServer, web};
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::Config;
+use crate::config::{Config, SqliteSynchronousMode};
+use crate::health::Readiness;
 use crate::http::cors::client_origins::ClientOrigins;
 use crate::jwk::{JwkError, KeyManager, KeySettings};
 use crate::oauth2::authorize::request_object::RequestObjects;
@@ -24,7 +25,7 @@ use crate::secrets::KeyRing;
 use crate::state::{AppState, FlowStores};
 use crate::storage::client_cache::CachedClientStore;
 use crate::storage::sql::Backend;
-use crate::storage::sql::SqlStore;
+use crate::storage::sql::{SqlOptions, SqlStore, SqliteSynchronous};
 use crate::storage::{ClientStore, StorageError};
 
 /// Binds a configured `HttpServer` to its listener and starts it (a macro because
@@ -112,7 +113,16 @@ impl ApplicationBuilder {
         self.config.validate()?;
         let dsn = self.config.dsn.clone().unwrap_or_default();
         // Opening the pool connects synchronously: keep it off the async workers.
-        let store = tokio::task::spawn_blocking(move || SqlStore::connect(&dsn))
+        let database = &self.config.database;
+        let options = SqlOptions {
+            connect_timeout: database.connect_timeout.as_std(),
+            acquire_timeout: database.acquire_timeout.as_std(),
+            sqlite_synchronous: match database.sqlite.synchronous {
+                SqliteSynchronousMode::Normal => SqliteSynchronous::Normal,
+                SqliteSynchronousMode::Full => SqliteSynchronous::Full,
+            },
+        };
+        let store = tokio::task::spawn_blocking(move || SqlStore::connect_with(&dsn, options))
             .await
             .map_err(|e| StorageError::Database(format!("connect task failed: {e}")))??;
         if self.migrate {
@@ -211,7 +221,7 @@ impl ApplicationBuilder {
             oauth2,
             cookie_keys,
             flows,
-            store.clone(),
+            Readiness::watch(store.clone()),
             Arc::new(GrantRegistry::standard()),
             store,
         );

@@ -463,6 +463,11 @@ pub enum StorageError {
     /// The database cannot be reached (pool timeout, connection refused, file missing).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// A transaction lost a lock race and was rolled back (a deadlock, a serialization
+    /// failure, a lock wait timeout). The SQL store runs such work again a bounded number
+    /// of times; only a transaction that keeps losing reaches the caller, as a 503.
+    #[error("database contention: {0}")]
+    Contention(String),
     /// Any other database failure.
     #[error("database error: {0}")]
     Database(String),
@@ -475,7 +480,7 @@ impl From<StorageError> for OAuth2Error {
     fn from(err: StorageError) -> Self {
         match err {
             StorageError::Conflict(what) => OAuth2Error::new(ErrorKind::Conflict).with_hint(what),
-            StorageError::Unavailable(why) => {
+            StorageError::Unavailable(why) | StorageError::Contention(why) => {
                 OAuth2Error::new(ErrorKind::TemporarilyUnavailable).with_debug(why)
             }
             other => OAuth2Error::server_error(other.to_string()),

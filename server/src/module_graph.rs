@@ -95,7 +95,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "state",
         &[
-            "clock", "config", "flow", "jwk", "oauth2", "oidc", "secrets", "storage", "users",
+            "clock", "config", "flow", "health", "jwk", "oauth2", "oidc", "secrets", "storage",
+            "users",
         ],
     ),
     (

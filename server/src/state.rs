@@ -4,10 +4,10 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::flow::context::FlowContext;
+use crate::health::Readiness;
 use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::grants::GrantRegistry;
 use crate::secrets::KeyRing;
-use crate::storage::StorageHealth;
 use crate::storage::flows::{ConsentStore, FlowStepStore, LoginSessionStore};
 use crate::users::UserStore;
 
@@ -15,7 +15,8 @@ use crate::users::UserStore;
 pub struct AppState {
     /// The login/consent flow's context, which holds the OAuth 2.0 core's.
     pub flow: FlowContext,
-    pub storage_health: Arc<dyn StorageHealth>,
+    /// The database's readiness as the background probe last saw it.
+    pub readiness: Readiness,
     /// The token endpoint's grants.
     pub grants: Arc<GrantRegistry>,
     /// Local users (the admin API's `/admin/users`, the built-in login UI).
@@ -39,7 +40,7 @@ impl AppState {
         oauth2: OAuth2Context,
         cookie_keys: Arc<KeyRing>,
         flows: FlowStores,
-        storage_health: Arc<dyn StorageHealth>,
+        readiness: Readiness,
         grants: Arc<GrantRegistry>,
         users: Arc<dyn UserStore>,
     ) -> Self {
@@ -51,7 +52,7 @@ impl AppState {
                 login_sessions: flows.sessions,
                 consents: flows.consents,
             },
-            storage_health,
+            readiness,
             grants,
             users,
         }
@@ -154,7 +155,7 @@ impl AppState {
             oauth2,
             keys,
             flows,
-            store.clone(),
+            Readiness::watch(store.clone()),
             Arc::new(GrantRegistry::standard()),
             store.clone(),
         );

@@ -18,6 +18,8 @@ mod cli;
 mod cli_perform;
 mod dev_home;
 mod fapi2_security_profile;
+mod faults_outage;
+mod faults_races;
 mod fetch_cors;
 mod forward_auth;
 mod forward_auth_nginx;

@@ -5,6 +5,7 @@
 
 mod cidr;
 mod cors;
+mod database;
 mod derived;
 mod dev;
 mod device;
@@ -15,6 +16,7 @@ mod webhook;
 
 pub use cidr::{Cidr, CidrError};
 pub use cors::{CorsConfig, origin_pattern_error};
+pub use database::{DatabaseConfig, SqliteConfig, SqliteSynchronousMode};
 pub use dev::{DEV_DSN, DEV_SECRET_FILE, DevNotes};
 pub use device::{DeviceAuthorizationConfig, UserCodeConfig, UserCodeFormat};
 pub use load::{ConfigError, env_name, load};
@@ -33,6 +35,8 @@ use crate::duration::GoDuration;
 pub struct Config {
     /// Data source name: `sqlite://path`, `postgres://…`, `mysql://…`.
     pub dsn: Option<String>,
+    /// Timeouts for the database (`config/database.rs`).
+    pub database: DatabaseConfig,
     pub serve: ServeConfig,
     pub urls: UrlsConfig,
     pub secrets: SecretsConfig,

@@ -192,6 +192,7 @@ impl Config {
                 hook.validate(key, &mut errors);
             }
         }
+        self.validate_database(&mut errors);
         let exceptions = &self.clients.http.private_ip_exception_urls;
         for (index, value) in exceptions.iter().enumerate() {
             if url::Url::parse(value).is_err() {

@@ -21,6 +21,7 @@ use super::stored::{open, public_of};
 use super::verifier::{VerifiedJwt, Verifier, header_kid};
 use super::{JsonWebKey, JsonWebKeySet, JwkError};
 use crate::clock::Clock;
+use crate::error::StorageError;
 use crate::secrets::KeyRing;
 
 /// How the manager makes and caches keys.
@@ -190,6 +191,15 @@ impl KeyManager {
             .cloned()
     }
 
+    /// The cached entry of `set` however old it is.
+    fn stale(&self, set: &str) -> Option<Arc<LoadedSet>> {
+        self.cache
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(set)
+            .cloned()
+    }
+
     async fn loaded(&self, set: &str) -> Result<Arc<LoadedSet>, JwkError> {
         if let Some(entry) = self.cached(set) {
             return Ok(entry);
@@ -198,7 +208,18 @@ impl KeyManager {
         if let Some(entry) = self.cached(set) {
             return Ok(entry);
         }
-        let stored = self.store.get_json_web_key_set(set).await?;
+        let stored = match self.store.get_json_web_key_set(set).await {
+            Ok(stored) => stored,
+            // While the database is unreachable the keys last loaded keep serving the
+            // JWKS and signing (issue 23): a key set changes through this server's admin
+            // API, which is down with the database too.
+            Err(StorageError::Unavailable(why)) => {
+                return self
+                    .stale(set)
+                    .ok_or(JwkError::Storage(StorageError::Unavailable(why)));
+            }
+            Err(other) => return Err(other.into()),
+        };
         let entry = Arc::new(self.load(set, &stored));
         self.cache
             .write()

@@ -96,7 +96,7 @@ impl ClientStore for SqlStore {
         let row = self
             .read(move |conn| {
                 on_native!(conn, |conn| clients::table
-                    .find(id)
+                    .find(id.clone())
                     .select(ClientRow::as_select())
                     .load(conn))
                 .map(by_key)
@@ -130,7 +130,7 @@ impl ClientStore for SqlStore {
     async fn delete_client(&self, client_id: &str) -> Result<bool, StorageError> {
         let id = client_id.to_owned();
         self.write(move |conn| {
-            diesel::delete(clients::table.find(id))
+            diesel::delete(clients::table.find(id.clone()))
                 .execute(conn)
                 .map(|deleted| deleted > 0)
                 .map_err(map_diesel)
@@ -147,13 +147,13 @@ impl ClientStore for SqlStore {
                     .order(clients::id.asc())
                     .limit(i64::try_from(query.limit).unwrap_or(i64::MAX))
                     .into_boxed();
-                if let Some(after) = query.after {
+                if let Some(after) = query.after.clone() {
                     select = select.filter(clients::id.gt(after));
                 }
-                if let Some(name) = query.client_name {
+                if let Some(name) = query.client_name.clone() {
                     select = select.filter(clients::client_name.eq(name));
                 }
-                if let Some(owner) = query.owner {
+                if let Some(owner) = query.owner.clone() {
                     select = select.filter(clients::owner.eq(owner));
                 }
                 select.load(conn).map_err(map_diesel)

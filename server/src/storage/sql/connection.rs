@@ -11,6 +11,7 @@ use diesel::{Connection, ConnectionError, PgConnection, SqliteConnection};
 
 use super::dsn::Backend;
 use super::mysql::{self, MysqlConnection};
+use super::{SqlOptions, SqliteSynchronous};
 
 /// A connection to whichever backend the DSN names; queries are written once against it.
 #[derive(diesel::MultiConnection)]
@@ -46,11 +47,23 @@ pub(super) use on_native;
 /// not pay, and `checkpointer.rs` copies the log in the background so that the writer's
 /// own checkpoints only copy the tail (the measurements: docs/benchmarks.md,
 /// "Optimisation log").
-const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
-                              PRAGMA journal_mode = WAL; \
-                              PRAGMA synchronous = NORMAL; \
-                              PRAGMA wal_autocheckpoint = 1000; \
-                              PRAGMA foreign_keys = ON;";
+///
+/// `database.sqlite.synchronous: full` replaces `NORMAL` with `FULL`: every commit then
+/// also syncs the WAL, so an answered write survives a power loss too (docs/benchmarks.md,
+/// "Durability of each backend").
+fn sqlite_pragmas(synchronous: SqliteSynchronous) -> String {
+    let synchronous = match synchronous {
+        SqliteSynchronous::Normal => "NORMAL",
+        SqliteSynchronous::Full => "FULL",
+    };
+    format!(
+        "PRAGMA busy_timeout = 5000; \
+         PRAGMA journal_mode = WAL; \
+         PRAGMA synchronous = {synchronous}; \
+         PRAGMA wal_autocheckpoint = 1000; \
+         PRAGMA foreign_keys = ON;"
+    )
+}
 
 /// Opens [`DbConnection`]s for an r2d2 pool. Deliberately not `Debug`: the URL may hold
 /// a password.
@@ -58,6 +71,9 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
 pub struct ConnectionManager {
     backend: Backend,
     driver_url: String,
+    connect_timeout: Duration,
+    /// SQLite only: the statements every new connection runs first.
+    sqlite_pragmas: String,
 }
 
 /// Initialises OpenSSL, which libpq and josekit share (one static copy, `openssl-sys`
@@ -74,10 +90,18 @@ pub fn init_openssl() {
 impl ConnectionManager {
     /// `driver_url` is [`super::dsn::Dsn::driver_url`]: pool parameters removed, and for
     /// SQLite a path rather than a `sqlite://` URL, which SQLite's `establish` rejects.
-    pub fn new(backend: Backend, driver_url: String) -> Self {
+    /// `options.connect_timeout` bounds the opening of one connection on PostgreSQL and
+    /// MySQL (`database.connect_timeout`); SQLite opens a file.
+    pub fn new(backend: Backend, driver_url: String, options: SqlOptions) -> Self {
+        let driver_url = match backend {
+            Backend::Postgres => with_pg_connect_timeout(driver_url, options.connect_timeout),
+            Backend::Mysql | Backend::Sqlite => driver_url,
+        };
         Self {
             backend,
             driver_url,
+            connect_timeout: options.connect_timeout,
+            sqlite_pragmas: sqlite_pragmas(options.sqlite_synchronous),
         }
     }
 
@@ -87,15 +111,33 @@ impl ConnectionManager {
                 init_openssl();
                 PgConnection::establish(&self.driver_url).map(DbConnection::Postgresql)
             }
-            Backend::Mysql => mysql::establish(&self.driver_url).map(DbConnection::Mysql),
+            Backend::Mysql => {
+                mysql::establish(&self.driver_url, self.connect_timeout).map(DbConnection::Mysql)
+            }
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.driver_url)?;
-                conn.batch_execute(SQLITE_PRAGMAS)
+                conn.batch_execute(&self.sqlite_pragmas)
                     .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
             }
         }
     }
+}
+
+/// libpq waits for a server without limit unless the URL says `connect_timeout` (whole
+/// seconds): a PostgreSQL that accepted the TCP connection but never answered held
+/// `serve` for 40–100 s (issue 23). One the DSN sets itself is kept.
+fn with_pg_connect_timeout(url: String, timeout: Duration) -> String {
+    let has_query = url.contains('?');
+    if has_query && url.contains("connect_timeout=") {
+        return url;
+    }
+    let secs = timeout
+        .as_secs()
+        .saturating_add(u64::from(timeout.subsec_nanos() > 0))
+        .max(1);
+    let separator = if has_query { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout={secs}")
 }
 
 /// A pooled connection with what the pool needs to decide whether to trust it.
@@ -171,5 +213,58 @@ impl r2d2::ManageConnection for ConnectionManager {
     fn has_broken(&self, conn: &mut PooledDb) -> bool {
         conn.returned_at = Some(Instant::now());
         conn.lost || conn.conn.is_broken()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(diesel::QueryableByName)]
+    struct Pragma {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        synchronous: i32,
+    }
+
+    /// `PRAGMA synchronous` of a new connection: 1 is NORMAL, 2 is FULL.
+    fn synchronous_of(mode: SqliteSynchronous) -> i32 {
+        use diesel::RunQueryDsl;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sync.sqlite").display().to_string();
+        let options = SqlOptions {
+            sqlite_synchronous: mode,
+            ..SqlOptions::default()
+        };
+        let manager = ConnectionManager::new(Backend::Sqlite, path, options);
+        let DbConnection::Sqlite(mut conn) = manager.establish().unwrap() else {
+            panic!("an SQLite connection");
+        };
+        let rows: Vec<Pragma> = diesel::sql_query("PRAGMA synchronous")
+            .load(&mut conn)
+            .unwrap();
+        rows[0].synchronous
+    }
+
+    #[test]
+    fn sqlite_synchronous_follows_the_setting() {
+        assert_eq!(synchronous_of(SqliteSynchronous::Normal), 1);
+        assert_eq!(synchronous_of(SqliteSynchronous::Full), 2);
+    }
+
+    #[test]
+    fn postgres_urls_get_a_connect_timeout_unless_they_set_one() {
+        let secs = Duration::from_millis(2500);
+        assert_eq!(
+            with_pg_connect_timeout("postgres://h/db".into(), secs),
+            "postgres://h/db?connect_timeout=3"
+        );
+        assert_eq!(
+            with_pg_connect_timeout("postgres://h/db?sslmode=disable".into(), Duration::ZERO),
+            "postgres://h/db?sslmode=disable&connect_timeout=1"
+        );
+        assert_eq!(
+            with_pg_connect_timeout("postgres://h/db?connect_timeout=9".into(), secs),
+            "postgres://h/db?connect_timeout=9"
+        );
     }
 }

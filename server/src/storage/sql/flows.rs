@@ -277,15 +277,15 @@ impl ConsentStore for SqlStore {
         let rows = self
             .run(move |conn| {
                 let mut select = consent_grants::table
-                    .filter(consent_grants::subject.eq(query.subject))
+                    .filter(consent_grants::subject.eq(query.subject.clone()))
                     .order(consent_grants::id.asc())
                     .limit(i64::try_from(query.limit).unwrap_or(i64::MAX))
                     .select(ConsentRow::as_select())
                     .into_boxed();
-                if let Some(sid) = query.login_session_id {
+                if let Some(sid) = query.login_session_id.clone() {
                     select = select.filter(consent_grants::login_session_id.eq(sid));
                 }
-                if let Some(after) = query.after {
+                if let Some(after) = query.after.clone() {
                     select = select.filter(consent_grants::id.gt(after));
                 }
                 select.load(conn).map_err(map_diesel)

@@ -2,6 +2,9 @@
 //! within [`PING_TIMEOUT`], the schema answers a query and has every embedded migration
 //! (like Hydra's readiness check, a half-migrated database is not ready), and for SQLite
 //! the database file is still the one the store opened.
+//!
+//! The ping goes past the circuit breaker and feeds it (`breaker.rs`): the background
+//! readiness probe (`crate::health`) is what closes it again once the database answers.
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,8 +14,10 @@ use async_trait::async_trait;
 use super::{SqlStore, migrations};
 use crate::storage::{StorageError, StorageHealth};
 
-/// Readiness probes are polled often and must answer before the prober gives up.
-const PING_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a ping waits for a connection: within the readiness probe's own bound
+/// (`crate::health::PROBE_TIMEOUT`), so that a ping never outlives the probe that
+/// started it by more than its query.
+const PING_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The (device, inode) pair of a file. Open SQLite connections keep writing to the inode
 /// they opened; if the file at the path is removed or replaced, those writes go to an
@@ -49,7 +54,7 @@ impl StorageHealth for SqlStore {
         let sqlite_file = self.sqlite_file.clone();
         let pending = self
             .run_with_timeout(PING_TIMEOUT, move |conn| {
-                if let Some(file) = sqlite_file
+                if let Some(file) = &sqlite_file
                     && FileIdentity::of(&file.path).ok() != Some(file.identity)
                 {
                     return Err(StorageError::Unavailable(format!(

@@ -13,7 +13,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 
 use super::connection::DbConnection;
 use super::schema::json_web_keys;
@@ -86,10 +86,6 @@ fn lock_row(set: &str) -> KeyRow {
         retired_at: None,
     }
 }
-
-/// How often insert-if-absent retries after a deadlock (each retry waits for the lock
-/// row behind the winner, so a handful of retries always suffices in practice).
-const MAX_ATTEMPTS: u32 = 10;
 
 /// One attempt of `add_json_web_keys_if_set_empty`, inside a transaction.
 fn insert_if_set_empty(
@@ -167,20 +163,11 @@ impl JsonWebKeyStore for SqlStore {
     ) -> Result<bool, StorageError> {
         let set = set.to_owned();
         let rows = rows(keys);
+        // MySQL resolves three or more waiters on one lock row by killing all but one as
+        // deadlocked; the store runs the rolled-back transaction again (`contention.rs`).
         self.write(move |conn| {
-            let mut attempt = 1;
-            loop {
-                match conn.transaction(|conn| insert_if_set_empty(conn, &set, &rows)) {
-                    // MySQL resolves three or more waiters on one lock row by killing
-                    // all but one as deadlocked; the transaction was rolled back.
-                    Err(DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _))
-                        if attempt < MAX_ATTEMPTS =>
-                    {
-                        attempt += 1;
-                    }
-                    other => return other.map_err(conflict_in(&set)),
-                }
-            }
+            conn.transaction(|conn| insert_if_set_empty(conn, &set, &rows))
+                .map_err(conflict_in(&set))
         })
         .await
     }
@@ -236,7 +223,7 @@ impl JsonWebKeyStore for SqlStore {
         let row = self
             .read(move |conn| {
                 json_web_keys::table
-                    .find((set, kid))
+                    .find((set.clone(), kid.clone()))
                     .select(KeyRow::as_select())
                     .load(conn)
                     .map(by_key)
@@ -249,7 +236,7 @@ impl JsonWebKeyStore for SqlStore {
     async fn delete_json_web_key(&self, set: &str, kid: &str) -> Result<bool, StorageError> {
         let (set, kid) = (set.to_owned(), kid.to_owned());
         self.write(move |conn| {
-            diesel::delete(json_web_keys::table.find((set, kid)))
+            diesel::delete(json_web_keys::table.find((set.clone(), kid.clone())))
                 .execute(conn)
                 .map(|deleted| deleted > 0)
                 .map_err(map_diesel)
@@ -260,7 +247,7 @@ impl JsonWebKeyStore for SqlStore {
     async fn delete_json_web_key_set(&self, set: &str) -> Result<bool, StorageError> {
         let set = set.to_owned();
         self.write(move |conn| {
-            diesel::delete(json_web_keys::table.filter(json_web_keys::set_id.eq(set)))
+            diesel::delete(json_web_keys::table.filter(json_web_keys::set_id.eq(set.clone())))
                 .execute(conn)
                 .map(|deleted| deleted > 0)
                 .map_err(map_diesel)
@@ -276,7 +263,7 @@ impl JsonWebKeyStore for SqlStore {
         let rows = self
             .run(move |conn| {
                 json_web_keys::table
-                    .filter(json_web_keys::set_id.eq_any(sets))
+                    .filter(json_web_keys::set_id.eq_any(sets.clone()))
                     .filter(json_web_keys::kid.ne(LOCK_KID))
                     .order((
                         json_web_keys::set_id.asc(),

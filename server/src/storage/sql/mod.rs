@@ -7,9 +7,11 @@
 //! reads by key run on the async worker itself when a pooled connection is idle
 //! (`SqlStore::read`).
 
+mod breaker;
 mod checkpointer;
 mod clients;
 mod connection;
+mod contention;
 mod device_codes;
 mod dsn;
 #[cfg(test)]
@@ -30,6 +32,7 @@ mod users;
 mod writer;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -41,10 +44,48 @@ pub use janitor::ExpiredKind;
 use crate::storage::StorageError;
 use connection::{ConnectionManager, DbConnection};
 
-/// How long a query waits for a pooled connection before the store reports
-/// `Unavailable`; long enough to ride out a burst, short enough that a request fails
-/// while its client is still waiting.
-const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(10);
+/// `database.connect_timeout`'s default: opening one PostgreSQL or MySQL connection
+/// (TCP, TLS, authentication) gives up after this long.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `database.acquire_timeout`'s default: how long a storage call waits for a pooled
+/// connection before it fails as `Unavailable` (a 503): long enough to ride out a burst
+/// on a busy pool, short enough that a request fails fast while the database is gone
+/// instead of holding its client (issue 23).
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The store's `database.*` settings (docs/configuration.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqlOptions {
+    /// Opening one connection.
+    pub connect_timeout: Duration,
+    /// Waiting for a pooled connection.
+    pub acquire_timeout: Duration,
+    /// SQLite's `synchronous` pragma.
+    pub sqlite_synchronous: SqliteSynchronous,
+}
+
+impl Default for SqlOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
+            sqlite_synchronous: SqliteSynchronous::Normal,
+        }
+    }
+}
+
+/// When an SQLite commit in WAL mode is synced to disk (`PRAGMA synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SqliteSynchronous {
+    /// The WAL is synced at checkpoints: a commit survives a crash of the process, the
+    /// last ones may be lost on a power loss or OS crash.
+    #[default]
+    Normal,
+    /// Every commit syncs the WAL: it survives a power loss too, at one fsync per
+    /// commit (the writer thread's group commit shares it between the writes waiting).
+    Full,
+}
 
 type Pool = r2d2::Pool<ConnectionManager>;
 
@@ -65,6 +106,10 @@ pub struct SqlStore {
     writer: Option<writer::Writer>,
     /// PostgreSQL and MySQL: single-token inserts grouped into one statement.
     token_batch: Option<token_batch::TokenBatch>,
+    /// Fails storage calls at once while the database is unreachable (`breaker.rs`).
+    breaker: Arc<breaker::Breaker>,
+    /// `database.acquire_timeout`.
+    acquire_timeout: Duration,
 }
 
 /// Where an SQLite store's writes run: through the writer thread (a server) or on the
@@ -100,7 +145,12 @@ impl SqlStore {
     /// is missing. Does not migrate. Blocks while connecting: call it from startup code
     /// or `spawn_blocking`.
     pub fn connect(dsn: &str) -> Result<SqlStore, StorageError> {
-        Self::open(dsn::parse(dsn)?, Writes::Batched)
+        Self::connect_with(dsn, SqlOptions::default())
+    }
+
+    /// [`connect`](Self::connect) with the server's `database.*` settings.
+    pub fn connect_with(dsn: &str, options: SqlOptions) -> Result<SqlStore, StorageError> {
+        Self::open(dsn::parse(dsn)?, Writes::Batched, options)
     }
 
     /// Like [`connect`](Self::connect), for a command that runs its queries one after
@@ -114,10 +164,14 @@ impl SqlStore {
         let mut parsed = dsn::parse(dsn)?;
         parsed.pool.max_size = 1;
         parsed.pool.min_idle = Some(0);
-        Self::open(parsed, Writes::OnThePool)
+        Self::open(parsed, Writes::OnThePool, SqlOptions::default())
     }
 
-    fn open(parsed: dsn::Dsn, writes: Writes) -> Result<SqlStore, StorageError> {
+    fn open(
+        parsed: dsn::Dsn,
+        writes: Writes,
+        options: SqlOptions,
+    ) -> Result<SqlStore, StorageError> {
         let backend = parsed.backend;
         let sqlite_path = parsed
             .sqlite_path
@@ -126,7 +180,7 @@ impl SqlStore {
             Some(path) => format!("SQLite database {}", path.display()),
             None => format!("{} database", backend.as_str()),
         };
-        let manager = ConnectionManager::new(backend, parsed.driver_url);
+        let manager = ConnectionManager::new(backend, parsed.driver_url, options);
         let first = r2d2::ManageConnection::connect(&manager).map_err(|e| {
             StorageError::Unavailable(format!("cannot connect to the {database}: {e}"))
         })?;
@@ -144,17 +198,22 @@ impl SqlStore {
             (Backend::Sqlite, Writes::Batched) => Some(writer::Writer::start(manager.clone())?),
             _ => None,
         };
-        let options = parsed.pool;
+        let sizing = parsed.pool;
         let pool = r2d2::Pool::builder()
-            .max_size(options.max_size)
-            .min_idle(options.min_idle)
-            .max_lifetime(options.max_lifetime)
-            .idle_timeout(options.idle_timeout)
-            .connection_timeout(CHECKOUT_TIMEOUT)
+            .max_size(sizing.max_size)
+            .min_idle(sizing.min_idle)
+            .max_lifetime(sizing.max_lifetime)
+            .idle_timeout(sizing.idle_timeout)
+            .connection_timeout(options.acquire_timeout)
             .build_unchecked(manager);
+        let breaker = Arc::new(breaker::Breaker::default());
         let token_batch = match (backend, writes) {
             (Backend::Postgres | Backend::Mysql, Writes::Batched) => {
-                Some(token_batch::TokenBatch::start(pool.clone())?)
+                Some(token_batch::TokenBatch::start(
+                    pool.clone(),
+                    breaker.clone(),
+                    options.acquire_timeout,
+                )?)
             }
             _ => None,
         };
@@ -164,6 +223,8 @@ impl SqlStore {
             sqlite_file,
             writer,
             token_batch,
+            breaker,
+            acquire_timeout: options.acquire_timeout,
         })
     }
 
@@ -187,13 +248,16 @@ impl SqlStore {
         migrations::names(backend)
     }
 
-    /// Runs `work` with a pooled connection on the blocking pool.
+    /// Runs `work` with a pooled connection on the blocking pool; at once `Unavailable`
+    /// while the breaker is open. `work` must be one statement or one transaction: it
+    /// runs again when it lost a lock race (`contention.rs`).
     async fn run<T, F>(&self, work: F) -> Result<T, StorageError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
     {
-        self.run_with_timeout(CHECKOUT_TIMEOUT, work).await
+        self.breaker.check()?;
+        self.run_with_timeout(self.acquire_timeout, work).await
     }
 
     /// A point read (one row by key). On SQLite it runs right here when a pooled
@@ -202,11 +266,12 @@ impl SqlStore {
     /// (two context switches per call, the largest item in the profile). When no
     /// connection is idle it takes the blocking pool like everything else, so an async
     /// worker never waits for a connection.
-    async fn read<T, F>(&self, work: F) -> Result<T, StorageError>
+    async fn read<T, F>(&self, mut work: F) -> Result<T, StorageError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
     {
+        self.breaker.check()?;
         if self.backend == Backend::Sqlite
             && let Some(mut conn) = self.pool.try_get()
         {
@@ -220,37 +285,65 @@ impl SqlStore {
     async fn write<T, F>(&self, work: F) -> Result<T, StorageError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
     {
         match &self.writer {
-            Some(writer) => writer.write(work).await,
+            Some(writer) => {
+                self.breaker.check()?;
+                writer.write(work).await
+            }
             None => self.run(work).await,
         }
     }
 
-    async fn run_with_timeout<T, F>(&self, timeout: Duration, work: F) -> Result<T, StorageError>
+    /// [`run`](Self::run) past the breaker, waiting up to `timeout` for a connection;
+    /// what it meets feeds the breaker (the readiness probe closes it this way).
+    async fn run_with_timeout<T, F>(
+        &self,
+        timeout: Duration,
+        mut work: F,
+    ) -> Result<T, StorageError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
     {
         let pool = self.pool.clone();
         let backend = self.backend;
+        let breaker = self.breaker.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get_timeout(timeout).map_err(|e| {
+                // Every connection busy is overload; room for one more that could not
+                // be opened is an outage (`breaker.rs`).
+                if pool.state().connections < pool.max_size() {
+                    breaker.failure();
+                }
                 StorageError::Unavailable(format!(
                     "no {} connection available: {e}",
                     backend.as_str()
                 ))
             })?;
-            let result = work(&mut conn);
-            // A PostgreSQL or MySQL connection that failed this way is gone (see
-            // `connection.rs`). An SQLite one is a file handle: replacing it would open
-            // (and create) whatever file is now at the path, e.g. while the health check
-            // reports the database file missing.
-            if backend != Backend::Sqlite && matches!(result, Err(StorageError::Unavailable(_))) {
-                conn.lose();
+            let mut attempt = 1;
+            loop {
+                let result = work(&mut conn);
+                // A PostgreSQL or MySQL connection that failed this way is gone (see
+                // `connection.rs`). An SQLite one is a file handle: replacing it would
+                // open (and create) whatever file is now at the path, e.g. while the
+                // health check reports the database file missing.
+                if backend != Backend::Sqlite && matches!(result, Err(StorageError::Unavailable(_)))
+                {
+                    conn.lose();
+                }
+                // A lost lock race was rolled back: run the work again (`contention.rs`).
+                if matches!(result, Err(StorageError::Contention(_)))
+                    && attempt < contention::MAX_ATTEMPTS
+                {
+                    std::thread::sleep(contention::backoff(attempt));
+                    attempt += 1;
+                    continue;
+                }
+                breaker.record(&result);
+                return result;
             }
-            result
         })
         .await
         .map_err(|e| StorageError::Database(format!("storage task failed: {e}")))?
@@ -283,6 +376,9 @@ fn count(affected: usize) -> u64 {
 /// names constraints and columns but not values; callers replace the text of `Conflict`
 /// with what the conflict is about.
 fn map_diesel(err: DieselError) -> StorageError {
+    if contention::lost_race(&err) {
+        return StorageError::Contention(err.to_string());
+    }
     match err {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
             StorageError::Conflict("a row with this key already exists".to_owned())

@@ -24,6 +24,7 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::time::Duration;
 
 use diesel::connection::{
     CacheSize, Connection, ConnectionSealed, DefaultLoadingMode, Instrumentation, LoadConnection,
@@ -102,41 +103,49 @@ impl BlockOn for OwnRuntime {
     }
 }
 
-/// Opens a connection to `url` (`mysql://user:password@host:port/database`).
-pub fn establish(url: &str) -> ConnectionResult<MysqlConnection> {
+/// Opens a connection to `url` (`mysql://user:password@host:port/database`), giving up
+/// after `timeout`: mysql_async has no connect timeout of its own, and a server that
+/// accepts the TCP connection but never answers held startup for minutes (issue 23).
+pub fn establish(url: &str, timeout: Duration) -> ConnectionResult<MysqlConnection> {
     let (url, ssl_ca) = where_the_url_says(url)?;
     let runtime = new_runtime().map_err(|e| {
         ConnectionError::BadConnection(format!("cannot start the MySQL driver's runtime: {e}"))
     })?;
-    let Some(ssl_ca) = ssl_ca else {
-        PREPARED.with(|slot| *slot.borrow_mut() = Some(runtime));
-        // Takes the runtime out of the slot (`get_runtime`) before it connects.
-        return Wrapped::establish(&url).map(MysqlConnection);
-    };
-    let inner = runtime.block_on(with_ca(&url, ssl_ca))?;
+    let inner = runtime
+        .block_on(async { tokio::time::timeout(timeout, open(&url, ssl_ca)).await })
+        .map_err(|_| {
+            ConnectionError::BadConnection(format!(
+                "the MySQL server did not answer within {} ms (database.connect_timeout)",
+                timeout.as_millis()
+            ))
+        })??;
+    // `Wrapped::from` takes the runtime out of the slot (`get_runtime`).
     PREPARED.with(|slot| *slot.borrow_mut() = Some(runtime));
     Ok(MysqlConnection(Wrapped::from(inner)))
 }
 
+/// Opens the connection with the options diesel-async's `establish` sets (no statement
+/// cache of the driver's own, found rather than changed rows) and hands it to
+/// diesel-async, which runs its session set-up (UTC, utf8mb4) as `establish` does.
+///
 /// `ssl_ca=/path/ca.pem` (libmysqlclient's name; mysql_async's URL has no way to name a
 /// CA): TLS, verified against that CA instead of the built-in web roots. mysql_async
-/// takes the CA only through its options, so the connection is opened here with the
-/// options diesel-async's `establish` sets (no statement cache of the driver's own,
-/// found rather than changed rows) and handed to diesel-async, which runs its session
-/// set-up (UTC, utf8mb4) as `establish` does.
-async fn with_ca(url: &str, ssl_ca: String) -> ConnectionResult<AsyncMysqlConnection> {
+/// takes the CA only through its options.
+async fn open(url: &str, ssl_ca: Option<String>) -> ConnectionResult<AsyncMysqlConnection> {
     let opts = mysql_async::Opts::from_url(url)
         .map_err(|e| ConnectionError::InvalidConnectionUrl(e.to_string()))?;
-    let ssl = opts
-        .ssl_opts()
-        .cloned()
-        .unwrap_or_default()
-        .with_root_certs(vec![std::path::PathBuf::from(ssl_ca).into()]);
-    let opts = mysql_async::OptsBuilder::from_opts(opts)
+    let mut builder = mysql_async::OptsBuilder::from_opts(opts.clone())
         .stmt_cache_size(0)
-        .client_found_rows(true)
-        .ssl_opts(ssl);
-    let conn = mysql_async::Conn::new(opts)
+        .client_found_rows(true);
+    if let Some(ssl_ca) = ssl_ca {
+        let ssl = opts
+            .ssl_opts()
+            .cloned()
+            .unwrap_or_default()
+            .with_root_certs(vec![std::path::PathBuf::from(ssl_ca).into()]);
+        builder = builder.ssl_opts(ssl);
+    }
+    let conn = mysql_async::Conn::new(builder)
         .await
         .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
     AsyncMysqlConnection::try_from(conn).await
@@ -171,15 +180,20 @@ fn where_the_url_says(url: &str) -> ConnectionResult<(String, Option<String>)> {
 /// MySQL's message for error 1213 (`ER_LOCK_DEADLOCK`) in its default language.
 const DEADLOCK: &str = "Deadlock found when trying to get lock; try restarting transaction";
 
+/// MySQL's message for error 1205 (`ER_LOCK_WAIT_TIMEOUT`) in its default language.
+const LOCK_WAIT_TIMEOUT: &str = "Lock wait timeout exceeded; try restarting transaction";
+
 /// diesel maps error 1213, a deadlock victim whose transaction the server rolled back,
-/// to `SerializationFailure`, which callers retry (`json_web_keys.rs`); diesel-async
+/// to `SerializationFailure`, which the store retries (`contention.rs`); diesel-async
 /// reports it as `Unknown` and keeps only the message, not the code, so the message
 /// is recognised here. A server whose `lc_messages` is not English sends another text:
-/// such a deadlock then fails the request instead of being retried.
+/// such a deadlock then fails the request instead of being retried. A lock wait timeout
+/// (1205) is treated the same way: the statement was rolled back, and `contention.rs`
+/// runs the whole transaction again.
 fn with_kind<T>(result: QueryResult<T>) -> QueryResult<T> {
     match result {
         Err(DieselError::DatabaseError(DatabaseErrorKind::Unknown, info))
-            if info.message() == DEADLOCK =>
+            if info.message() == DEADLOCK || info.message() == LOCK_WAIT_TIMEOUT =>
         {
             Err(DieselError::DatabaseError(
                 DatabaseErrorKind::SerializationFailure,
@@ -205,7 +219,7 @@ impl Connection for MysqlConnection {
     type TransactionManager = Transactions;
 
     fn establish(database_url: &str) -> ConnectionResult<Self> {
-        establish(database_url)
+        establish(database_url, super::DEFAULT_CONNECT_TIMEOUT)
     }
 
     fn execute_returning_count<T>(&mut self, source: &T) -> QueryResult<usize>

@@ -73,7 +73,7 @@ impl PushedRequestStore for SqlStore {
             let parameters: Vec<(String, String)> = serde_json::from_str(&parameters)
                 .map_err(|e| StorageError::Corrupt(format!("pushed request parameters: {e}")))?;
             Ok(Some(PushedRequest {
-                client_id,
+                client_id: client_id.clone(),
                 parameters,
                 expires_at: expires_at.and_utc(),
             }))

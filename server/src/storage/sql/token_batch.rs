@@ -13,20 +13,25 @@
 //! - a failing row fails alone: a multi-row `INSERT` is atomic, so when it fails nothing
 //!   of it was written, and the rows are then inserted one by one, each answered with
 //!   its own outcome (a conflict, an unknown client);
+//! - a statement that lost a lock race is run again, as the store does (`contention.rs`);
 //! - a connection that failed as unreachable is dropped (`PooledDb::lose`), as for every
 //!   other statement.
 //!
 //! Inserts of several rows at once (a grant's token family) keep their own transaction
 //! on the pool: they must commit together. SQLite batches every write in `writer.rs`.
 
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
+use std::time::Duration;
 
 use diesel::prelude::*;
 
+use super::Pool;
+use super::breaker::Breaker;
 use super::connection::on_native;
+use super::contention;
 use super::tokens::{TokenRow, insert_error, insert_row};
 use super::writer::take_batch;
-use super::{CHECKOUT_TIMEOUT, Pool};
 use crate::storage::StorageError;
 
 /// Rows written by one statement at most.
@@ -41,11 +46,22 @@ pub(super) struct TokenBatch {
 }
 
 impl TokenBatch {
-    pub(super) fn start(pool: Pool) -> Result<TokenBatch, StorageError> {
+    /// `acquire_timeout` bounds the wait for a connection, as for every storage call;
+    /// what the inserts meet feeds `breaker`.
+    pub(super) fn start(
+        pool: Pool,
+        breaker: Arc<Breaker>,
+        acquire_timeout: Duration,
+    ) -> Result<TokenBatch, StorageError> {
         let (rows, queue) = std::sync::mpsc::channel();
+        let inserter = Inserter {
+            pool,
+            breaker,
+            acquire_timeout,
+        };
         std::thread::Builder::new()
             .name("portunus-token-inserts".to_owned())
-            .spawn(move || insert_loop(&pool, &queue))
+            .spawn(move || insert_loop(&inserter, &queue))
             .map_err(|e| {
                 StorageError::Unavailable(format!("cannot start the token insert thread: {e}"))
             })?;
@@ -64,11 +80,21 @@ impl TokenBatch {
     }
 }
 
-fn insert_loop(pool: &Pool, queue: &Receiver<(TokenRow, Answer)>) {
+/// What the insert thread works with.
+struct Inserter {
+    pool: Pool,
+    breaker: Arc<Breaker>,
+    acquire_timeout: Duration,
+}
+
+fn insert_loop(inserter: &Inserter, queue: &Receiver<(TokenRow, Answer)>) {
     while let Ok(first) = queue.recv() {
         let batch = take_batch(queue, first, MAX_BATCH);
         let (rows, answers): (Vec<TokenRow>, Vec<Answer>) = batch.into_iter().unzip();
-        let outcomes = insert_batch(pool, &rows);
+        let outcomes = match inserter.breaker.check() {
+            Ok(()) => insert_batch(inserter, &rows),
+            Err(open) => rows.iter().map(|_| Err(open.clone())).collect(),
+        };
         // A caller that went away (request cancelled) has no one to tell.
         for (answer, outcome) in answers.into_iter().zip(outcomes) {
             let _ = answer.send(outcome);
@@ -77,15 +103,30 @@ fn insert_loop(pool: &Pool, queue: &Receiver<(TokenRow, Answer)>) {
 }
 
 /// One outcome per row of `rows`, in order.
-fn insert_batch(pool: &Pool, rows: &[TokenRow]) -> Vec<Result<(), StorageError>> {
-    let mut conn = match pool.get_timeout(CHECKOUT_TIMEOUT) {
+fn insert_batch(inserter: &Inserter, rows: &[TokenRow]) -> Vec<Result<(), StorageError>> {
+    let pool = &inserter.pool;
+    let mut conn = match pool.get_timeout(inserter.acquire_timeout) {
         Ok(conn) => conn,
         Err(e) => {
+            if pool.state().connections < pool.max_size() {
+                inserter.breaker.failure();
+            }
             let error = StorageError::Unavailable(format!("no database connection: {e}"));
             return rows.iter().map(|_| Err(error.clone())).collect();
         }
     };
-    let together = on_native!(&mut **conn, |c| insert_row!(c, rows));
+    // An insert can lose a lock race too (InnoDB gap locks of a concurrent revocation);
+    // nothing of it was written, so it runs again (`contention.rs`).
+    let mut attempt = 1;
+    let together = loop {
+        match on_native!(&mut **conn, |c| insert_row!(c, rows)) {
+            Err(error) if contention::lost_race(&error) && attempt < contention::MAX_ATTEMPTS => {
+                std::thread::sleep(contention::backoff(attempt));
+                attempt += 1;
+            }
+            outcome => break outcome,
+        }
+    };
     let outcomes: Vec<Result<(), StorageError>> = match together {
         Ok(_) => rows.iter().map(|_| Ok(())).collect(),
         Err(error) => match insert_error(error) {
@@ -108,6 +149,9 @@ fn insert_batch(pool: &Pool, rows: &[TokenRow]) -> Vec<Result<(), StorageError>>
         .any(|outcome| matches!(outcome, Err(StorageError::Unavailable(_))))
     {
         conn.lose();
+        inserter.breaker.failure();
+    } else {
+        inserter.breaker.success();
     }
     outcomes
 }

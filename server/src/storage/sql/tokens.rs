@@ -184,7 +184,7 @@ impl TokenStore for SqlStore {
         let row = self
             .read(move |conn| {
                 on_native!(conn, |conn| oauth2_tokens::table
-                    .find(hash)
+                    .find(hash.clone())
                     .filter(oauth2_tokens::kind.eq(kind.as_str()))
                     .select(TokenRow::as_select())
                     .load(conn))
@@ -198,7 +198,7 @@ impl TokenStore for SqlStore {
     async fn revoke_family(&self, family_id: &str) -> Result<u64, StorageError> {
         let family = family_id.to_owned();
         self.write(move |conn| {
-            conn.transaction(|conn| revoke_families(conn, vec![family]))
+            conn.transaction(|conn| revoke_families(conn, vec![family.clone()]))
                 .map_err(map_diesel)
         })
         .await
@@ -240,7 +240,7 @@ impl TokenStore for SqlStore {
         self.write(move |conn| {
             diesel::delete(
                 oauth2_tokens::table
-                    .filter(oauth2_tokens::client_id.eq(client))
+                    .filter(oauth2_tokens::client_id.eq(client.clone()))
                     .filter(oauth2_tokens::kind.eq(TokenKind::AccessToken.as_str())),
             )
             .execute(conn)
@@ -262,7 +262,7 @@ impl TokenStore for SqlStore {
             on_native!(conn, |conn| {
                 diesel::update(
                     oauth2_tokens::table
-                        .find(hash)
+                        .find(hash.clone())
                         .filter(oauth2_tokens::kind.eq(kind.as_str()))
                         .filter(oauth2_tokens::active.eq(true)),
                 )

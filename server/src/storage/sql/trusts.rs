@@ -83,7 +83,7 @@ impl TrustStore for SqlStore {
                 .execute(conn)
                 .map(|_| ())
                 .map_err(|e| match map_diesel(e) {
-                    StorageError::Conflict(_) => StorageError::Conflict(what),
+                    StorageError::Conflict(_) => StorageError::Conflict(what.clone()),
                     other => other,
                 })
         })
@@ -95,7 +95,7 @@ impl TrustStore for SqlStore {
         let row = self
             .read(move |conn| {
                 trusts::table
-                    .filter(trusts::id.eq(id))
+                    .filter(trusts::id.eq(id.clone()))
                     .select(TrustRow::as_select())
                     .load(conn)
                     .map(by_key)
@@ -108,7 +108,7 @@ impl TrustStore for SqlStore {
     async fn delete_trust(&self, id: &str) -> Result<bool, StorageError> {
         let id = id.to_owned();
         self.write(move |conn| {
-            diesel::delete(trusts::table.filter(trusts::id.eq(id)))
+            diesel::delete(trusts::table.filter(trusts::id.eq(id.clone())))
                 .execute(conn)
                 .map(|n| n > 0)
                 .map_err(map_diesel)
@@ -128,10 +128,10 @@ impl TrustStore for SqlStore {
                     .order(trusts::id.asc())
                     .limit(limit(query.limit))
                     .into_boxed();
-                if let Some(after) = query.after {
+                if let Some(after) = query.after.clone() {
                     select = select.filter(trusts::id.gt(after));
                 }
-                if let Some(issuer) = query.issuer {
+                if let Some(issuer) = query.issuer.clone() {
                     select = select.filter(trusts::issuer.eq(issuer));
                 }
                 select.load(conn).map_err(map_diesel)
@@ -154,17 +154,17 @@ impl TrustStore for SqlStore {
             .read(move |conn| {
                 let mut select = trusts::table
                     .select(TrustRow::as_select())
-                    .filter(trusts::issuer.eq(issuer))
+                    .filter(trusts::issuer.eq(issuer.clone()))
                     .filter(
                         trusts::subject
-                            .eq(subject)
+                            .eq(subject.clone())
                             .or(trusts::allow_any_subject.eq(true)),
                     )
                     .filter(trusts::expires_at.gt(now))
                     .order((trusts::allow_any_subject.asc(), trusts::id.asc()))
                     .limit(limit(MAX_CANDIDATE_KEYS))
                     .into_boxed();
-                if let Some(kid) = kid {
+                if let Some(kid) = kid.clone() {
                     select = select.filter(trusts::kid.eq(kid));
                 }
                 select.load(conn).map_err(map_diesel)

@@ -240,7 +240,11 @@ pub(super) mod tests {
 
     /// A writer on the SQLite file at `path` (created when missing).
     pub(in crate::storage::sql) fn writer_at(path: &std::path::Path) -> Writer {
-        let manager = ConnectionManager::new(Backend::Sqlite, path.display().to_string());
+        let manager = ConnectionManager::new(
+            Backend::Sqlite,
+            path.display().to_string(),
+            crate::storage::sql::SqlOptions::default(),
+        );
         Writer::start(manager).unwrap()
     }
 

@@ -1,0 +1,104 @@
+//! Races on one single-use token (issue 23): 20 concurrent redemptions of one
+//! authorization code (RFC 6749 §4.1.2: used once) and of one refresh token (RFC 6749
+//! §10.4, RFC 9700 §4.14.2: rotated), several rounds each, on every backend. Exactly one
+//! request wins; every loser answers `invalid_grant`, never a 5xx. On MariaDB the losers'
+//! revocation of the family deadlocked with the winner's insert (InnoDB 1213), which the
+//! store now runs again (`storage/sql/contention.rs`).
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::support::code::obtain_code;
+use crate::support::flow::{FlowClient, REDIRECT_URI, create_client};
+use crate::support::{TestApp, TestBackend, per_backend};
+
+per_backend!(
+    twenty_concurrent_code_redemptions_have_one_winner,
+    twenty_concurrent_refreshes_have_one_winner,
+);
+
+const RACERS: usize = 20;
+const ROUNDS: usize = 4;
+
+/// Exactly one 200, and `invalid_grant` (400) for every other answer.
+fn assert_one_winner(round: usize, results: &[(u16, Value)]) {
+    let wins = results.iter().filter(|(status, _)| *status == 200).count();
+    assert_eq!(wins, 1, "round {round}: {results:?}");
+    for (status, body) in results {
+        assert!(
+            *status == 200 || (*status == 400 && body["error"] == "invalid_grant"),
+            "round {round}: {status} {body}"
+        );
+    }
+}
+
+/// Sends `form` to the token endpoint `RACERS` times at once.
+async fn race(
+    app: &Arc<TestApp>,
+    client: &Arc<FlowClient>,
+    form: Vec<(String, String)>,
+) -> Vec<(u16, Value)> {
+    let form = Arc::new(form);
+    let attempts = (0..RACERS).map(|_| {
+        let (app, client, form) = (app.clone(), client.clone(), form.clone());
+        tokio::spawn(async move {
+            let pairs: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            app.token_request(&client, &pairs).await
+        })
+    });
+    futures::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect()
+}
+
+async fn code_of(app: &TestApp, client: &FlowClient) -> String {
+    obtain_code(app, client, &[("scope", "offline")], "ada", &["offline"]).await
+}
+
+fn code_form(code: &str) -> Vec<(String, String)> {
+    [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT_URI),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .to_vec()
+}
+
+async fn twenty_concurrent_code_redemptions_have_one_winner(backend: TestBackend) {
+    let app = Arc::new(TestApp::spawn(backend).await);
+    let client = Arc::new(create_client(&app, json!({})).await);
+    for round in 0..ROUNDS {
+        let code = code_of(&app, &client).await;
+        let results = race(&app, &client, code_form(&code)).await;
+        assert_one_winner(round, &results);
+    }
+}
+
+async fn twenty_concurrent_refreshes_have_one_winner(backend: TestBackend) {
+    let app = Arc::new(TestApp::spawn(backend).await);
+    let client = Arc::new(create_client(&app, json!({})).await);
+    for round in 0..ROUNDS {
+        let code = code_of(&app, &client).await;
+        let form = code_form(&code);
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (status, body) = app.token_request(&client, &pairs).await;
+        assert_eq!(status, 200, "{body}");
+        let refresh = body["refresh_token"]
+            .as_str()
+            .expect("a refresh token")
+            .to_owned();
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.as_str()),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .to_vec();
+        let results = race(&app, &client, form).await;
+        assert_one_winner(round, &results);
+    }
+}

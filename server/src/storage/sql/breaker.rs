@@ -1,0 +1,97 @@
+//! The circuit breaker in front of the database (issue 23, docs/operations.md "Faults").
+//!
+//! While the database is unreachable every storage call would wait for a connection
+//! until `database.acquire_timeout`, and requests would pile up behind it. After
+//! [`OPEN_AFTER`] consecutive connection failures the breaker opens: storage calls fail
+//! at once with `StorageError::Unavailable`, which the HTTP layer answers with 503
+//! `temporarily_unavailable` and `Retry-After` (RFC 6749 §5.2, RFC 9110 §10.2.3). The
+//! readiness probe (`crate::health`) keeps pinging the database past the breaker, and the
+//! first success closes it.
+//!
+//! Only failures that say the database is gone count: a lost or refused connection, or
+//! a checkout that timed out while the pool could still have opened a connection. A
+//! checkout that timed out because every connection was busy is overload, not an outage.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use crate::storage::StorageError;
+
+/// Consecutive connection failures that open the breaker: one lost connection (a
+/// server restart closes every pooled one, and each fails once) does not.
+pub(super) const OPEN_AFTER: u32 = 3;
+
+#[derive(Debug, Default)]
+pub(super) struct Breaker {
+    failures: AtomicU32,
+    open: AtomicBool,
+}
+
+impl Breaker {
+    /// `Err` at once while the breaker is open.
+    pub(super) fn check(&self) -> Result<(), StorageError> {
+        if self.open.load(Ordering::Acquire) {
+            return Err(StorageError::Unavailable(format!(
+                "the database is unreachable ({OPEN_AFTER} consecutive connection failures); \
+                 requests fail at once until a background probe reaches it again"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A connection failure; opens the breaker at the [`OPEN_AFTER`]th in a row.
+    pub(super) fn failure(&self) {
+        let failures = self
+            .failures
+            .fetch_add(1, Ordering::AcqRel)
+            .saturating_add(1);
+        if failures >= OPEN_AFTER && !self.open.swap(true, Ordering::AcqRel) {
+            tracing::warn!(
+                failures,
+                "database unreachable: failing storage calls at once until it answers again"
+            );
+        }
+    }
+
+    /// The database answered: closes the breaker.
+    pub(super) fn success(&self) {
+        self.failures.store(0, Ordering::Release);
+        if self.open.swap(false, Ordering::AcqRel) {
+            tracing::info!("database reachable again: storage calls resume");
+        }
+    }
+
+    /// Feeds the outcome of a storage call: `Unavailable` is a connection failure,
+    /// anything else (a row, a conflict, a constraint) proves the database answered.
+    pub(super) fn record<T>(&self, result: &Result<T, StorageError>) {
+        match result {
+            Err(StorageError::Unavailable(_)) => self.failure(),
+            _ => self.success(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_after_consecutive_failures_and_closes_on_success() {
+        let breaker = Breaker::default();
+        for _ in 1..OPEN_AFTER {
+            breaker.failure();
+            assert!(breaker.check().is_ok());
+        }
+        breaker.record::<()>(&Err(StorageError::Conflict("c".into())));
+        for _ in 1..OPEN_AFTER {
+            breaker.failure();
+        }
+        assert!(
+            breaker.check().is_ok(),
+            "an answer in between resets the count"
+        );
+        breaker.record::<()>(&Err(StorageError::Unavailable("gone".into())));
+        assert!(matches!(breaker.check(), Err(StorageError::Unavailable(_))));
+        breaker.record(&Ok(()));
+        assert!(breaker.check().is_ok());
+    }
+}
