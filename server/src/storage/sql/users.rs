@@ -83,7 +83,7 @@ impl UserStore for SqlStore {
         let row = self
             .read(move |conn| {
                 users::table
-                    .find(id)
+                    .find(&id)
                     .select(UserRow::as_select())
                     .load(conn)
                     .map(by_key)
@@ -98,7 +98,7 @@ impl UserStore for SqlStore {
         let rows = self
             .read(move |conn| {
                 users::table
-                    .filter(users::username.eq(wanted))
+                    .filter(users::username.eq(&wanted))
                     .select(UserRow::as_select())
                     .load(conn)
                     .map_err(map_diesel)
@@ -132,9 +132,9 @@ impl UserStore for SqlStore {
         let (id, hash) = (id.to_owned(), password_hash.to_owned());
         let updated_at = to_column(updated_at);
         self.write(move |conn| {
-            diesel::update(users::table.find(id))
+            diesel::update(users::table.find(&id))
                 .set((
-                    users::password_hash.eq(Some(hash)),
+                    users::password_hash.eq(Some(&hash)),
                     users::updated_at.eq(updated_at),
                 ))
                 .execute(conn)
@@ -147,7 +147,7 @@ impl UserStore for SqlStore {
     async fn delete_user(&self, id: &str) -> Result<bool, StorageError> {
         let id = id.to_owned();
         self.write(move |conn| {
-            diesel::delete(users::table.find(id))
+            diesel::delete(users::table.find(&id))
                 .execute(conn)
                 .map(|deleted| deleted > 0)
                 .map_err(map_diesel)
@@ -165,10 +165,10 @@ impl UserStore for SqlStore {
                     .order(users::id.asc())
                     .limit(i64::try_from(query.limit).unwrap_or(i64::MAX))
                     .into_boxed();
-                if let Some(after) = query.after {
+                if let Some(after) = query.after.clone() {
                     select = select.filter(users::id.gt(after));
                 }
-                if let Some(username) = query.username {
+                if let Some(username) = query.username.clone() {
                     select = select.filter(users::username.eq(username));
                 }
                 select.load(conn).map_err(map_diesel)
