@@ -27,6 +27,7 @@ per_backend!(
     an_opaque_token_passes_with_the_users_headers_and_no_token_header,
     expired_revoked_unknown_and_refresh_tokens_are_401,
     the_session_cookie_passes_until_the_session_ends,
+    sign_out_ends_the_session_and_returns_only_to_allowed_hosts,
 );
 
 pub const PATH: &str = "/oauth2/forward-auth";
@@ -522,4 +523,98 @@ async fn bad_filters_are_400() {
     // Without a credential, a bad filter is still 400: a misconfigured proxy shows.
     let (status, _, _) = ask(&app, "allowed_groups=", &[]).await;
     assert_eq!(status, 400);
+}
+
+/// `/oauth2/sign_out` (GET or POST) ends the browser's session — forward-auth refuses
+/// its cookie afterwards — clears the cookie, and follows `rd` (or the
+/// `X-Auth-Request-Redirect` header) only to hosts in `urls.allowed_return_domains`;
+/// anything else goes to `urls.post_logout_redirect`. Off with forward-auth.
+async fn sign_out_ends_the_session_and_returns_only_to_allowed_hosts(backend: TestBackend) {
+    let app = TestApp::builder(backend)
+        .config(|c| {
+            enable(c);
+            c.urls.allowed_return_domains = vec![".apps.test".into()];
+            c.urls.post_logout_redirect = Some("https://portal.test/bye".into());
+        })
+        .build()
+        .await;
+    let name = app.state.config.serve.cookies.names.session.clone();
+    let sign_out = app.public_path("/oauth2/sign_out");
+    let location =
+        |response: &reqwest::Response| response.headers()["location"].to_str().unwrap().to_owned();
+
+    // GET with an rd outside the allowed domains: the session ends, the default page.
+    let browser = Browser::new();
+    sign_in(&app, &browser, &["openid"], ada_claims()).await;
+    let cookie = format!("{name}={}", browser.cookie(&app.public_url, &name).unwrap());
+    let (status, _, _) = ask(&app, "", &[("cookie", &cookie)]).await;
+    assert_eq!(status, 202);
+    let response = app
+        .http
+        .get(format!("{sign_out}?rd=https%3A%2F%2Fevil.test%2F"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(location(&response), "https://portal.test/bye");
+    let cleared = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .expect("the session cookie is cleared");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    let (status, _, _) = ask(&app, "", &[("cookie", &cookie)]).await;
+    assert_eq!(status, 401, "the session is over");
+
+    // POST with an allowed rd (a subdomain): there, and the session ends too.
+    let browser = Browser::new();
+    sign_in(&app, &browser, &["openid"], ada_claims()).await;
+    let cookie = format!("{name}={}", browser.cookie(&app.public_url, &name).unwrap());
+    let response = app
+        .http
+        .post(&sign_out)
+        .header("cookie", &cookie)
+        .form(&[("rd", "https://wiki.apps.test/home?x=1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(location(&response), "https://wiki.apps.test/home?x=1");
+    let (status, _, _) = ask(&app, "", &[("cookie", &cookie)]).await;
+    assert_eq!(status, 401);
+
+    // The proxy's header, with no session at all; a port the entry does not allow.
+    for (header, expected) in [
+        ("https://apps.test/", "https://apps.test/"),
+        ("https://apps.test:8443/", "https://portal.test/bye"),
+        ("//wiki.apps.test/", "https://portal.test/bye"),
+    ] {
+        let response = app
+            .http
+            .get(&sign_out)
+            .header("x-auth-request-redirect", header)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 303, "{header}");
+        assert_eq!(location(&response), expected, "{header}");
+    }
+
+    let off = TestApp::spawn(TestBackend::Sqlite).await;
+    let response = off
+        .http
+        .get(off.public_path("/oauth2/sign_out"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
 }

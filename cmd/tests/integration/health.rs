@@ -1,5 +1,6 @@
 //! `/health/alive`, `/health/ready` (503 while the database is gone, 200 when it is
-//! back), `/admin/version`, `/robots.txt`, request ids, and the admin API key. The
+//! back) and the reference service's `/ping`, `/ready` and `/health` beside them,
+//! `/admin/version`, `/robots.txt`, request ids, and the admin API key. The
 //! outage scenario as a whole (requests failing fast, discovery and JWKS answering) is
 //! in `faults_outage.rs`.
 
@@ -90,6 +91,30 @@ async fn created_at_comes_from_the_clock(backend: TestBackend) {
         .into_inner();
     assert_eq!(created.created_at, Some(at));
     assert_eq!(created.updated_at, Some(at));
+
+    // The reference service's health report is stamped by the same clock.
+    let (status, body) = get_json(&app, app.public_path("/health")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "status": "healthy",
+            "database": "connected",
+            "version": env!("CARGO_PKG_VERSION"),
+            "timestamp": "2030-01-02T03:04:05Z",
+        })
+    );
+    let (status, body) = get_json(&app, app.public_path("/ready")).await;
+    assert_eq!((status, &body["status"]), (200, &Value::from("ok")));
+    let ping = app.http.get(app.public_path("/ping")).send().await.unwrap();
+    assert_eq!(ping.status().as_u16(), 200);
+    assert!(
+        ping.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    assert_eq!(ping.text().await.unwrap(), "OK");
 }
 
 async fn api_key_guards_admin_but_not_health(backend: TestBackend) {
@@ -163,9 +188,27 @@ async fn ready_is_503_while_the_sqlite_file_is_gone() {
     assert_eq!(status, 503);
     let (status, _) = get_json(&app, app.public_path("/health/alive")).await;
     assert_eq!(status, 200, "alive does not depend on the database");
+    // The reference service's surface follows the same probe.
+    let (status, _) = get_json(&app, app.public_path("/ready")).await;
+    assert_eq!(status, 503);
+    let (status, body) = get_json(&app, app.public_path("/health")).await;
+    assert_eq!(status, 503);
+    assert_eq!(body["status"], "unhealthy");
+    assert_eq!(body["database"], "disconnected");
+    let ping = app.http.get(app.public_path("/ping")).send().await.unwrap();
+    assert_eq!(
+        ping.status().as_u16(),
+        200,
+        "ping does not depend on the database"
+    );
     std::fs::rename(&aside, &path).unwrap();
     let body = ready_becomes(&app, 200).await;
     assert_eq!(body["status"], "ok");
+    let (status, body) = get_json(&app, app.public_path("/health")).await;
+    assert_eq!(
+        (status, &body["database"]),
+        (200, &Value::from("connected"))
+    );
 }
 
 /// Readiness follows the database: PostgreSQL refusing connections is an outage.

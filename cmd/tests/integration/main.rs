@@ -85,6 +85,7 @@ mod security_redirect_uri_schemes;
 mod security_session_fixation;
 mod security_time_overflow;
 mod security_trusted_proxies;
+mod seed_service_paths;
 mod storage_conformance;
 mod trust_admin_api;
 mod users_cli;

@@ -162,9 +162,15 @@ async fn both_paths_serve_one_accurate_cacheable_document(backend: TestBackend) 
         doc["end_session_endpoint"].as_str(),
         Some(format!("{}oauth2/sessions/logout", doc["issuer"].as_str().unwrap()).as_str())
     );
-    for absent in ["introspection_endpoint", "registration_endpoint"] {
-        assert!(doc.get(absent).is_none(), "{absent} must not be advertised");
-    }
+    assert!(
+        doc.get("registration_endpoint").is_none(),
+        "registration is off by default"
+    );
+    // The public, client-authenticated introspection (RFC 7662 §2.1), not the admin one.
+    assert_eq!(
+        doc["introspection_endpoint"].as_str(),
+        Some(format!("{}oauth/introspect", doc["issuer"].as_str().unwrap()).as_str())
+    );
 }
 
 async fn every_advertised_url_answers(backend: TestBackend) {
@@ -177,7 +183,7 @@ async fn every_advertised_url_answers(backend: TestBackend) {
         .filter(|(k, _)| k.ends_with("_endpoint") || k.ends_with("_uri"))
         .map(|(k, v)| (k.as_str(), v.as_str().unwrap().to_owned()))
         .collect();
-    assert_eq!(urls.len(), 8, "{urls:?}");
+    assert_eq!(urls.len(), 9, "{urls:?}");
     for (field, url) in urls {
         let get = app.http.get(&url).send().await.unwrap().status().as_u16();
         let post = app
@@ -193,7 +199,8 @@ async fn every_advertised_url_answers(backend: TestBackend) {
             "token_endpoint"
             | "revocation_endpoint"
             | "pushed_authorization_request_endpoint"
-            | "device_authorization_endpoint" => served(post),
+            | "device_authorization_endpoint"
+            | "introspection_endpoint" => served(post),
             _ => served(get),
         };
         assert!(ok, "{field} {url}: GET {get}, POST {post}");

@@ -78,6 +78,15 @@ fn document_is_openapi_3_0_with_hydra_shapes() {
             "/oauth2/device/auth",
             "/oauth2/device/verify",
             "/oauth2/forward-auth",
+            "/oauth2/sign_out",
+            // The reference OAuth2 service's surface (issue 15 §4).
+            "/ping",
+            "/ready",
+            "/health",
+            "/oauth/authorize",
+            "/oauth/token",
+            "/oauth/revoke",
+            "/oauth/introspect",
         ];
         assert!(
             path.starts_with("/admin/") || public.contains(&path.as_str()),

@@ -11,6 +11,7 @@ mod dev;
 mod device;
 mod load;
 mod profile;
+mod return_domains;
 mod validate;
 mod webhook;
 
@@ -21,6 +22,7 @@ pub use dev::{DEV_DSN, DEV_SECRET_FILE, DevNotes};
 pub use device::{DeviceAuthorizationConfig, UserCodeConfig, UserCodeFormat};
 pub use load::{ConfigError, env_name, load};
 pub use profile::{FAPI2_MAX_CODE_LIFETIME_SECS, FAPI2_SIGNING_ALGORITHMS, SecurityProfile};
+pub use return_domains::{MAX_RETURN_URL_LEN, ReturnDomain, ReturnDomainError, allowed_return_url};
 pub use webhook::{
     ApiKeyConfig, ApiKeyLocation, DEFAULT_HOOK_TIMEOUT_SECS, MAX_HOOK_TIMEOUT_SECS, WebhookAuth,
     WebhookAuthType, WebhookConfig,
@@ -232,6 +234,9 @@ pub struct UrlsConfig {
     pub error: Option<String>,
     /// Where users land after logout when the client named no URI.
     pub post_logout_redirect: Option<String>,
+    /// Hosts `/oauth2/sign_out?rd=` may return to (`config/return_domains.rs`); any
+    /// other `rd` goes to `post_logout_redirect` or the logged-out page.
+    pub allowed_return_domains: Vec<String>,
     /// The operator's device verification app and the page after it (RFC 8628).
     pub device: DeviceUrls,
 }

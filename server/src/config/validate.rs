@@ -1,7 +1,7 @@
 //! Startup checks that serde cannot express: required keys outside dev mode, secret
 //! lengths, URL syntax. Each error names the key.
 
-use super::{Cidr, Config, ConfigError, env_name};
+use super::{Cidr, Config, ConfigError, ReturnDomain, env_name};
 
 /// Hydra's rule: "The system secret must be at least 16 characters long."
 pub const MIN_SECRET_LEN: usize = 16;
@@ -91,6 +91,14 @@ impl Config {
                         message: err.to_string(),
                     });
                 }
+            }
+        }
+        for (index, entry) in self.urls.allowed_return_domains.iter().enumerate() {
+            if let Err(err) = entry.parse::<ReturnDomain>() {
+                errors.push(ConfigError::Invalid {
+                    key: format!("urls.allowed_return_domains[{index}]"),
+                    message: err.to_string(),
+                });
             }
         }
         let urls = [

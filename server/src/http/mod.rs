@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod public;
 pub mod request_context;
+pub mod seed_health;
 
 use std::sync::Arc;
 

@@ -169,3 +169,31 @@ pub async fn introspect(
         username: None,
     })
 }
+
+/// The scope value in a client's registered `scope` that lets it introspect tokens
+/// issued to other clients at the public introspection endpoint (resource servers).
+pub const INTROSPECT_PERMISSION: &str = "introspect";
+
+/// RFC 7662 §2.1 introspection by an authenticated client (the public
+/// `/oauth/introspect`): as [`introspect`], but a token issued to another client is
+/// reported inactive unless `client` holds [`INTROSPECT_PERMISSION`]. RFC 7662 §4: the
+/// endpoint must not tell a client about tokens it has no business with, and an
+/// inactive answer says nothing about whether the token exists.
+pub async fn introspect_as_client(
+    ctx: &OAuth2Context,
+    client: &crate::client::model::Client,
+    token: &str,
+    required_scope: Option<&str>,
+) -> Result<IntrospectedToken, OAuth2Error> {
+    let result = introspect(ctx, token, required_scope).await?;
+    let own = result.client_id.as_deref() == Some(client.client_id.as_str());
+    let permitted = client
+        .scope
+        .split(' ')
+        .any(|scope| scope == INTROSPECT_PERMISSION);
+    Ok(if own || permitted {
+        result
+    } else {
+        IntrospectedToken::inactive()
+    })
+}

@@ -6,9 +6,9 @@
 //! `oauth2.pkce.allow_plain`. Logout is advertised as served: RP-Initiated Logout
 //! (`end_session_endpoint`), Front-Channel and Back-Channel Logout with `sid`
 //! (`flow::logout`, `oidc::logout`). Request objects (RFC 9101) and pushed authorization
-//! requests (RFC 9126) are served. Features that do not exist yet are not advertised:
-//! the device flow, dynamic registration; introspection is admin-only, as in Hydra, so
-//! `introspection_endpoint` is absent.
+//! requests (RFC 9126) are served. The device flow and dynamic registration are
+//! advertised exactly when enabled. `introspection_endpoint` is the public,
+//! client-authenticated `/oauth/introspect` (RFC 7662 §2.1), not Hydra's admin-only one.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -46,6 +46,12 @@ pub struct OidcConfiguration {
     /// RFC 8628 device authorization endpoint; absent while the device flow is not served.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_authorization_endpoint: Option<String>,
+    /// RFC 7662 introspection endpoint for authenticated clients (RFC 8414 §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_endpoint: Option<String>,
+    /// Client authentication methods at the introspection endpoint (RFC 8414 §2).
+    #[serde(default)]
+    pub introspection_endpoint_auth_methods_supported: Vec<String>,
     /// Dynamic client registration endpoint; absent while registration is not served.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_endpoint: Option<String>,
@@ -238,6 +244,7 @@ pub async fn configuration(
         userinfo_endpoint: Some(url("/userinfo")),
         revocation_endpoint: Some(url("/oauth2/revoke")),
         end_session_endpoint: Some(url("/oauth2/sessions/logout")),
+        introspection_endpoint: Some(url("/oauth/introspect")),
         // RFC 8628 §4: served exactly when the device code grant is.
         device_authorization_endpoint: grant_types
             .contains(&GrantType::DeviceCode)
@@ -263,7 +270,13 @@ pub async fn configuration(
         id_token_signing_alg_values_supported: id_token_algs,
         token_endpoint_auth_methods_supported: auth_methods.clone(),
         token_endpoint_auth_signing_alg_values_supported: client_assertion_algs.clone(),
-        revocation_endpoint_auth_methods_supported: auth_methods,
+        revocation_endpoint_auth_methods_supported: auth_methods.clone(),
+        // RFC 7662 §2.1: the same client authentication as at the token endpoint, except
+        // `none` — a public client has nothing to authenticate introspection with.
+        introspection_endpoint_auth_methods_supported: auth_methods
+            .into_iter()
+            .filter(|method| method != "none")
+            .collect(),
         revocation_endpoint_auth_signing_alg_values_supported: client_assertion_algs,
         code_challenge_methods_supported: pkce,
         scopes_supported: strings(SCOPES_SUPPORTED),

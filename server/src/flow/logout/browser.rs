@@ -52,7 +52,7 @@ impl LogoutResult {
         }
     }
 
-    fn error(err: OAuth2Error) -> Self {
+    pub(super) fn error(err: OAuth2Error) -> Self {
         Self::new(LogoutOutcome::ErrorPage(err))
     }
 }
@@ -71,7 +71,7 @@ pub async fn handle(
     }
 }
 
-async fn current_session(
+pub(super) async fn current_session(
     ctx: &FlowContext,
     cookies: &HashMap<String, String>,
     now: DateTime<Utc>,
@@ -223,7 +223,7 @@ async fn verified(
 }
 
 /// The answer after the session ended: its cookie (and the flow's CSRF cookie) cleared.
-fn ended(
+pub(super) fn ended(
     ctx: &FlowContext,
     outcome: Result<LogoutOutcome, OAuth2Error>,
     had_csrf: bool,

@@ -9,3 +9,4 @@ pub mod browser;
 pub mod challenge_state;
 pub mod end;
 pub mod request;
+pub mod sign_out;

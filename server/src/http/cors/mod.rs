@@ -49,6 +49,9 @@ pub fn public_route(path: &str) -> Route {
         | "/.well-known/jwks.json" => Route::Open,
         "/oauth2/token"
         | "/oauth2/revoke"
+        | "/oauth/token"
+        | "/oauth/revoke"
+        | "/oauth/introspect"
         | "/userinfo"
         | "/oauth2/par"
         | "/oauth2/device/auth"

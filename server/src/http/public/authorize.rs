@@ -134,6 +134,13 @@ pub(crate) fn pairs(text: &str) -> Vec<(String, String)> {
 )]
 #[get("/oauth2/auth")]
 pub async fn o_auth2_authorize(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    authorize_get(state, req).await
+}
+
+/// `GET` of the authorization endpoint, at whichever path routed here (the canonical
+/// one or the seed service's alias): the login and consent apps send the user agent
+/// back to that same path.
+pub(crate) async fn authorize_get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let params = FormParams::new(pairs(req.query_string()));
     let result = authorize::handle(
         &state,

@@ -14,7 +14,7 @@ use crate::http::middleware::security_headers::html_response;
 use crate::oauth2::form::FormParams;
 use crate::state::AppState;
 
-fn respond(req: &HttpRequest, result: LogoutResult) -> HttpResponse {
+pub(crate) fn respond(req: &HttpRequest, result: LogoutResult) -> HttpResponse {
     let (mut builder, page) = match result.outcome {
         LogoutOutcome::Redirect(url) => {
             let mut b = HttpResponse::SeeOther();

@@ -12,18 +12,22 @@ pub mod logout;
 pub mod par;
 pub mod register;
 pub mod revoke;
+pub mod seed_paths;
+pub mod sign_out;
 pub mod token;
 pub mod userinfo;
 
 use actix_web::web;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::http::health;
+use crate::http::{health, seed_health};
 
 /// The routes below that the OpenAPI document leaves out (as Hydra's does), for the
 /// `Allow` header of a 405 (`allowed_methods.rs`).
 pub const UNDOCUMENTED: &[(&str, &str)] = &[
     ("/oauth2/auth", "POST"),
+    ("/oauth/authorize", "POST"),
+    ("/oauth2/sign_out", "POST"),
     ("/oauth2/sessions/logout", "POST"),
     ("/userinfo", "POST"),
     ("/robots.txt", "GET"),
@@ -55,6 +59,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(credentials::create_verifiable_credential)
         .service(userinfo::get_oidc_user_info)
         .service(forward_auth::forward_auth)
+        .service(sign_out::sign_out_get)
+        .route("/oauth2/sign_out", web::post().to(sign_out::sign_out_post))
         .route(
             "/userinfo",
             web::post().to(userinfo::get_oidc_user_info_post),
@@ -67,5 +73,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
             "/clients/register",
             web::post().to(register::create_oidc_dynamic_client_alias),
         )
+        .service(seed_health::ping)
+        .service(seed_health::get_ready)
+        .service(seed_health::get_health)
+        .service(seed_paths::oauth_authorize)
+        .route(
+            "/oauth/authorize",
+            web::post().to(authorize::o_auth2_authorize_post),
+        )
+        .service(seed_paths::oauth_token)
+        .service(seed_paths::oauth_revoke)
+        .service(seed_paths::oauth_introspect)
         .route("/robots.txt", web::get().to(health::robots_txt));
 }

@@ -52,12 +52,22 @@ pub async fn revoke_o_auth2_token(
     req: HttpRequest,
     FormPairs(form): FormPairs,
 ) -> Result<HttpResponse, OAuth2Error> {
+    revoke_at(&state, &req, form, "/oauth2/revoke").await
+}
+
+/// The revocation endpoint at `path` (canonical or the seed service's alias).
+pub(crate) async fn revoke_at(
+    state: &AppState,
+    req: &HttpRequest,
+    form: Vec<(String, String)>,
+    path: &str,
+) -> Result<HttpResponse, OAuth2Error> {
     let form = FormParams::new(form);
     let token = form.require("token")?;
-    let http = request_context(&req, &state.config, "/oauth2/revoke");
+    let http = request_context(req, &state.config, path);
     let client = state.client_auth.authenticate(&http, &form).await;
-    expose_client(&req, &http);
+    expose_client(req, &http);
     let client = client?;
-    revoke::revoke(&state, &client, token).await?;
+    revoke::revoke(state, &client, token).await?;
     Ok(HttpResponse::Ok().finish())
 }

@@ -74,12 +74,23 @@ pub async fn oauth2_token_exchange(
     req: HttpRequest,
     FormPairs(form): FormPairs,
 ) -> Result<HttpResponse, OAuth2Error> {
+    token_at(&state, &req, form, "/oauth2/token").await
+}
+
+/// The token endpoint at `path` (its canonical path or the seed service's alias, which a
+/// DPoP proof's `htu` names).
+pub(crate) async fn token_at(
+    state: &AppState,
+    req: &HttpRequest,
+    form: Vec<(String, String)>,
+    path: &str,
+) -> Result<HttpResponse, OAuth2Error> {
     let form = FormParams::new(form);
-    let http = request_context(&req, &state.config, "/oauth2/token");
-    let response = state.grants.exchange(&state, &http, &form).await;
-    expose_client(&req, &http);
+    let http = request_context(req, &state.config, path);
+    let response = state.grants.exchange(state, &http, &form).await;
+    expose_client(req, &http);
     let mut response = response?;
-    credentials::add_nonce_to_token_response(&state, &mut response)?;
+    credentials::add_nonce_to_token_response(state, &mut response)?;
     let mut ok = HttpResponse::Ok();
     ok.insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .insert_header((header::PRAGMA, "no-cache"));
