@@ -80,10 +80,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "admin",
         )?);
     }
-    // Listen for signals before the slow part of startup (key generation), so a
-    // SIGTERM that arrives meanwhile stops the server cleanly instead of killing it.
-    let shutdown = shutdown_signal();
-    let app = builder.build().await?;
+    // Listen for signals before the slow part of startup (connecting, migrations, key
+    // generation), and honour them during it: a database that accepts connections but
+    // never answers must not make a SIGTERM wait (issue 23).
+    let mut shutdown = Box::pin(shutdown_signal());
+    let app = tokio::select! {
+        app = builder.build() => app?,
+        () = &mut shutdown => {
+            tracing::info!("stopped during startup");
+            return Ok(());
+        }
+    };
     if config.dev {
         seed_demo_user(&app).await?;
     }
@@ -98,8 +105,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let handle = app.handle();
+    let readiness = app.state().readiness.clone();
+    let drain = config.serve.shutdown_drain_delay.as_std();
     tokio::spawn(async move {
         shutdown.await;
+        // Readiness first, so load balancers stop sending before connections are
+        // refused; both listeners keep serving meanwhile.
+        readiness.start_draining();
+        if !drain.is_zero() {
+            tracing::info!(
+                drain_delay_ms = u64::try_from(drain.as_millis()).unwrap_or(u64::MAX),
+                "shutting down: readiness is 503, still serving for serve.shutdown_drain_delay"
+            );
+            tokio::time::sleep(drain).await;
+        }
         tracing::info!("shutting down: finishing in-flight requests");
         handle.stop(true).await;
     });

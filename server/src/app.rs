@@ -9,7 +9,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{HttpServer, web};
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, SqliteSynchronousMode};
+use crate::config::{Config, ListenerLimits, SqliteSynchronousMode};
 use crate::health::Readiness;
 use crate::http::cors::client_origins::ClientOrigins;
 use crate::jwk::{JwkError, KeyManager, KeySettings};
@@ -29,28 +29,33 @@ use crate::storage::sql::{SqlOptions, SqlStore, SqliteSynchronous};
 use crate::storage::{ClientStore, StorageError};
 
 /// Binds a configured `HttpServer` to its listener and starts it (a macro because
-/// `HttpServer`'s generic bounds are not nameable outside actix).
+/// `HttpServer`'s generic bounds are not nameable outside actix). `$limits` is the
+/// listener's `ListenerLimits`: a slow client gets 408 after the read timeout, and each
+/// listener has its own connection budget, so neither can starve the other.
 macro_rules! start_server {
-    ($server:expr, $listener:expr, $workers:expr, $name:expr) => {{
+    ($server:expr, $listener:expr, $workers:expr, $limits:expr, $name:expr) => {{
         let listen_err = |source| BuildError::Listen {
             listener: $name,
             source,
         };
         let addr = $listener.local_addr().map_err(listen_err)?;
-        let mut server = $server
+        let limits: ListenerLimits = $limits;
+        let keep_alive = match limits.idle_timeout {
+            Duration::ZERO => actix_web::http::KeepAlive::Disabled,
+            idle => actix_web::http::KeepAlive::Timeout(idle),
+        };
+        let server = $server
             .disable_signals()
-            .shutdown_timeout(SHUTDOWN_GRACE.as_secs());
-        if let Some(workers) = $workers {
-            server = server.workers(workers);
-        }
+            .shutdown_timeout(limits.shutdown_timeout.as_secs())
+            .client_request_timeout(limits.read_timeout)
+            .keep_alive(keep_alive)
+            .max_connections(limits.max_connections_per_worker)
+            .workers($workers);
         let server = server.listen($listener).map_err(listen_err)?.run();
         tracing::info!(listener = $name, address = %addr, "listening");
         (server, addr)
     }};
 }
-
-/// How long in-flight requests may take to finish after a shutdown signal.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -226,6 +231,23 @@ impl ApplicationBuilder {
             store,
         );
         let data = web::Data::new(state.clone());
+        // actix's own default: one worker per CPU.
+        let workers = self
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+        let serve = &state.config.serve;
+        let public_limits = ListenerLimits::new(
+            &state.config,
+            serve.public.timeout,
+            serve.public.max_connections,
+            workers,
+        );
+        let admin_limits = ListenerLimits::new(
+            &state.config,
+            serve.admin.timeout,
+            serve.admin.max_connections,
+            workers,
+        );
         let document = web::Bytes::from(
             crate::http::openapi::document_for(&state.config.public_url()).to_string(),
         );
@@ -236,7 +258,13 @@ impl ApplicationBuilder {
                 let origins = Arc::new(ClientOrigins::new(state.clients.clone()));
                 let server =
                     HttpServer::new(move || crate::http::public_app(data.clone(), origins.clone()));
-                Some(start_server!(server, listener, self.workers, "public"))
+                Some(start_server!(
+                    server,
+                    listener,
+                    workers,
+                    public_limits,
+                    "public"
+                ))
             }
             None => None,
         };
@@ -245,7 +273,8 @@ impl ApplicationBuilder {
                 let data = data.clone();
                 let server =
                     HttpServer::new(move || crate::http::admin_app(data.clone(), document.clone()));
-                let (server, addr) = start_server!(server, listener, self.workers, "admin");
+                let (server, addr) =
+                    start_server!(server, listener, workers, admin_limits, "admin");
                 if admin_open_to_the_network(&state.config, addr) {
                     tracing::warn!(
                         listener = "admin",

@@ -7,10 +7,13 @@
 //! [`ABANDON_AFTER`]) rather than piling up more behind it. So readiness turns 503 within about one interval plus the timeout of an
 //! outage becoming detectable, and 200 within one interval of recovery. The ping also
 //! closes the storage's circuit breaker when the database answers again
-//! (`storage/sql/breaker.rs`).
+//! (`storage/sql/breaker.rs`). Once shutdown begins ([`Readiness::start_draining`])
+//! readiness is 503 whatever the database says, so load balancers take the node out
+//! while it still serves (`serve.shutdown_drain_delay`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -30,6 +33,7 @@ pub type Status = Result<(), BTreeMap<String, String>>;
 #[derive(Clone)]
 pub struct Readiness {
     status: watch::Receiver<Status>,
+    draining: Arc<AtomicBool>,
 }
 
 impl Readiness {
@@ -43,12 +47,27 @@ impl Readiness {
     fn watch_with(storage: Arc<dyn StorageHealth>, timing: Timing) -> Readiness {
         let (report, status) = watch::channel(Ok(()));
         tokio::spawn(probe(storage, report, timing));
-        Readiness { status }
+        Readiness {
+            status,
+            draining: Arc::new(AtomicBool::new(false)),
+        }
     }
 
-    /// The last outcome, without waiting.
+    /// The last outcome, without waiting; not ready once draining.
     pub fn current(&self) -> Status {
+        if self.draining.load(Ordering::Relaxed) {
+            return Err(BTreeMap::from([(
+                "server".to_owned(),
+                "shutting down".to_owned(),
+            )]));
+        }
         self.status.borrow().clone()
+    }
+
+    /// Shutdown has begun: from now on every clone reports not ready. There is no way
+    /// back; a stopping server does not become ready again.
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
     }
 
     /// Waits until the probe has reported once more (tests: a status after a change).
@@ -205,5 +224,16 @@ mod tests {
         // That ping never answers; a fresh one does once the database is back.
         set(&storage, Some(Ok(())));
         assert!(until(&mut readiness, true).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn draining_is_not_ready_in_every_clone_whatever_the_database_says() {
+        let storage = Arc::new(Scripted(Mutex::new(Some(Ok(())))));
+        let readiness = Readiness::watch_with(storage, FAST);
+        let clone = readiness.clone();
+        assert!(clone.current().is_ok());
+        readiness.start_draining();
+        assert_eq!(clone.current().unwrap_err()["server"], "shutting down");
+        assert!(readiness.current().is_err());
     }
 }

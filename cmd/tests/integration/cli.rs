@@ -218,7 +218,7 @@ fn serve_refuses_to_start_without_dsn_or_secret() {
 }
 
 /// A minimal HTTP/1.1 GET; returns the status line.
-fn http_get(port: u16, path: &str) -> String {
+pub(crate) fn http_get(port: u16, path: &str) -> String {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(
@@ -232,7 +232,7 @@ fn http_get(port: u16, path: &str) -> String {
 }
 
 /// A minimal HTTP/1.0 GET; returns the body.
-fn http_get_body(port: u16, path: &str) -> String {
+pub(crate) fn http_get_body(port: u16, path: &str) -> String {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
@@ -244,7 +244,7 @@ fn http_get_body(port: u16, path: &str) -> String {
         .unwrap_or_default()
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -9,6 +9,7 @@ mod database;
 mod derived;
 mod dev;
 mod device;
+mod listener_limits;
 mod load;
 mod profile;
 mod return_domains;
@@ -20,6 +21,9 @@ pub use cors::{CorsConfig, origin_pattern_error};
 pub use database::{DatabaseConfig, SqliteConfig, SqliteSynchronousMode};
 pub use dev::{DEV_DSN, DEV_SECRET_FILE, DevNotes};
 pub use device::{DeviceAuthorizationConfig, UserCodeConfig, UserCodeFormat};
+pub use listener_limits::{
+    DEFAULT_MAX_CONNECTIONS, ListenerLimits, ListenerTimeouts, MAX_MAX_CONNECTIONS,
+};
 pub use load::{ConfigError, env_name, load};
 pub use profile::{FAPI2_MAX_CODE_LIFETIME_SECS, FAPI2_SIGNING_ALGORITHMS, SecurityProfile};
 pub use return_domains::{MAX_RETURN_URL_LEN, ReturnDomain, ReturnDomainError, allowed_return_url};
@@ -66,6 +70,13 @@ pub struct ServeConfig {
     pub tls: TlsConfig,
     /// Prometheus metrics (docs/operations.md, "Metrics").
     pub metrics: MetricsConfig,
+    /// After a shutdown signal (and the drain delay), in-flight requests have this long
+    /// to finish before their connections are closed.
+    pub shutdown_timeout: GoDuration,
+    /// After a shutdown signal, readiness answers 503 for this long while both
+    /// listeners keep serving, so load balancers take the node out before it stops
+    /// accepting connections.
+    pub shutdown_drain_delay: GoDuration,
 }
 
 /// `serve.metrics`: Prometheus metrics at `GET /admin/metrics/prometheus`.
@@ -91,6 +102,8 @@ impl Default for ServeConfig {
             request_body_limit: 1024 * 1024,
             tls: TlsConfig::default(),
             metrics: MetricsConfig::default(),
+            shutdown_timeout: GoDuration::from_secs(30),
+            shutdown_drain_delay: GoDuration::default(),
         }
     }
 }
@@ -117,6 +130,10 @@ pub struct PublicListenerConfig {
     pub trusted_proxies: Vec<String>,
     /// Hydra's `serve.public.cors` (docs/operations.md, "CORS").
     pub cors: CorsConfig,
+    /// Read and keep-alive timeouts (`config/listener_limits.rs`).
+    pub timeout: ListenerTimeouts,
+    /// Connections served at once; more wait in the operating system's backlog.
+    pub max_connections: usize,
 }
 
 impl Default for PublicListenerConfig {
@@ -127,6 +144,8 @@ impl Default for PublicListenerConfig {
             request_log: RequestLogConfig::default(),
             trusted_proxies: Vec::new(),
             cors: CorsConfig::default(),
+            timeout: ListenerTimeouts::default(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -145,6 +164,11 @@ pub struct AdminListenerConfig {
     pub trusted_proxies: Vec<String>,
     /// Hydra's `serve.admin.cors`: configured origins only.
     pub cors: CorsConfig,
+    /// As `serve.public.timeout`, for the admin listener.
+    pub timeout: ListenerTimeouts,
+    /// As `serve.public.max_connections`: the admin listener's own budget, so a flood
+    /// on one listener never starves the other.
+    pub max_connections: usize,
 }
 
 impl Default for AdminListenerConfig {
@@ -156,6 +180,8 @@ impl Default for AdminListenerConfig {
             api_key: None,
             trusted_proxies: Vec::new(),
             cors: CorsConfig::default(),
+            timeout: ListenerTimeouts::default(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }

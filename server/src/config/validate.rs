@@ -201,6 +201,7 @@ impl Config {
             }
         }
         self.validate_database(&mut errors);
+        self.validate_listener_limits(&mut errors);
         let exceptions = &self.clients.http.private_ip_exception_urls;
         for (index, value) in exceptions.iter().enumerate() {
             if url::Url::parse(value).is_err() {

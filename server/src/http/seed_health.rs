@@ -59,7 +59,8 @@ pub async fn get_ready(state: web::Data<AppState>) -> impl Responder {
 /// Check health (reference service shape)
 ///
 /// `{"status":"healthy","database":"connected",…}` with 200 while the database answers;
-/// `unhealthy`/`disconnected` with 503 otherwise.
+/// `unhealthy`/`disconnected` with 503 otherwise (`unhealthy`/`connected` while the
+/// server shuts down).
 #[utoipa::path(
     tag = "metadata",
     responses(
@@ -69,9 +70,15 @@ pub async fn get_ready(state: web::Data<AppState>) -> impl Responder {
 )]
 #[get("/health")]
 pub async fn get_health(state: web::Data<AppState>) -> impl Responder {
-    let connected = state.readiness.current().is_ok();
+    let status = state.readiness.current();
+    let healthy = status.is_ok();
+    // Not ready may also mean shutting down, with the database still connected.
+    let connected = status
+        .as_ref()
+        .err()
+        .is_none_or(|failing| !failing.contains_key("database"));
     let report = ServiceHealth {
-        status: if connected { "healthy" } else { "unhealthy" }.into(),
+        status: if healthy { "healthy" } else { "unhealthy" }.into(),
         database: if connected {
             "connected"
         } else {
@@ -81,7 +88,7 @@ pub async fn get_health(state: web::Data<AppState>) -> impl Responder {
         version: env!("CARGO_PKG_VERSION").into(),
         timestamp: state.clock.now().to_rfc3339_opts(SecondsFormat::Secs, true),
     };
-    if connected {
+    if healthy {
         HttpResponse::Ok().json(report)
     } else {
         HttpResponse::ServiceUnavailable().json(report)
