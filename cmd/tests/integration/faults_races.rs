@@ -3,7 +3,8 @@
 //! §10.4, RFC 9700 §4.14.2: rotated), several rounds each, on every backend. Exactly one
 //! request wins; every loser answers `invalid_grant`, never a 5xx. On MariaDB the losers'
 //! revocation of the family deadlocked with the winner's insert (InnoDB 1213), which the
-//! store now runs again (`storage/sql/contention.rs`).
+//! store now runs again (`storage/sql/contention.rs`). A revocation racing a refresh of
+//! the same family leaves no token of it active, whichever finishes first.
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use crate::support::{TestApp, TestBackend, per_backend};
 per_backend!(
     twenty_concurrent_code_redemptions_have_one_winner,
     twenty_concurrent_refreshes_have_one_winner,
+    revocation_racing_a_refresh_leaves_nothing_active,
 );
 
 const RACERS: usize = 20;
@@ -100,5 +102,51 @@ async fn twenty_concurrent_refreshes_have_one_winner(backend: TestBackend) {
         .to_vec();
         let results = race(&app, &client, form).await;
         assert_one_winner(round, &results);
+    }
+}
+
+/// Rounds of one revocation (RFC 7009 §2.1: the refresh token and its family) sent at
+/// the same moment as a refresh of that token. Whatever the order the database picks,
+/// once both have answered no token of the family is active: under READ COMMITTED a
+/// revocation used to miss the tokens a concurrent rotation had just inserted.
+async fn revocation_racing_a_refresh_leaves_nothing_active(backend: TestBackend) {
+    const REVOKE_ROUNDS: usize = 12;
+    let app = Arc::new(TestApp::spawn(backend).await);
+    let client = Arc::new(create_client(&app, json!({})).await);
+    let secret = client.secret.clone().expect("a confidential client");
+    for round in 0..REVOKE_ROUNDS {
+        let code = code_of(&app, &client).await;
+        let form = code_form(&code);
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (status, first) = app.token_request(&client, &pairs).await;
+        assert_eq!(status, 200, "{first}");
+        let refresh = first["refresh_token"].as_str().expect("refresh").to_owned();
+        let refresh_form = [("grant_type", "refresh_token"), ("refresh_token", &refresh)];
+        let revoke_form = [("token", refresh.as_str())];
+        let refreshing = app.token_request(&client, &refresh_form);
+        let revoking = app.post_form("/oauth2/revoke", Some((&client.id, &secret)), &revoke_form);
+        let ((status, second), (revoked, _, _)) = tokio::join!(refreshing, revoking);
+        assert_eq!(revoked, 200, "round {round}");
+        assert!(
+            status == 200 || (status == 400 && second["error"] == "invalid_grant"),
+            "round {round}: {status} {second}"
+        );
+        let mut tokens = vec![
+            first["access_token"].clone(),
+            first["refresh_token"].clone(),
+        ];
+        if status == 200 {
+            tokens.extend([
+                second["access_token"].clone(),
+                second["refresh_token"].clone(),
+            ]);
+        }
+        for token in tokens {
+            let token = token.as_str().expect("a token");
+            assert!(
+                !app.introspect(token, None).await.active,
+                "round {round}: a token of the revoked family is still active (refresh answered {status})"
+            );
+        }
     }
 }

@@ -3,11 +3,15 @@
 //! PostgreSQL and MySQL re-check the condition after waiting for a concurrent writer's
 //! row lock, SQLite has one writer at a time. (MySQL reports matched rather than changed
 //! rows, see `clients.rs`; the `active` condition makes the two the same here.)
+//!
+//! Revocation and rotation of one family serialise on PostgreSQL through a
+//! transaction-scoped advisory lock on the family ([`lock_families`]).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::{Integer, Text};
 
 use super::connection::{DbConnection, on_native};
 use super::schema::oauth2_tokens;
@@ -114,6 +118,36 @@ pub(super) fn insert_error(err: DieselError) -> StorageError {
     }
 }
 
+/// The first key of the advisory locks on token families (the second is the family id's
+/// hash), so they cannot collide with advisory locks taken for anything else.
+const FAMILY_LOCK_SPACE: i32 = 0x746f_6b66; // "tokf"
+
+/// The statement that takes one family's lock until the transaction ends.
+const LOCK_FAMILY_SQL: &str = "SELECT pg_advisory_xact_lock($1, hashtext($2))";
+
+/// PostgreSQL: takes the advisory locks of `families` (sorted, so two transactions
+/// locking several take them in one order) until the transaction ends. Under READ
+/// COMMITTED a revocation's `UPDATE … WHERE family_id = …` sees only the rows committed
+/// when it started, so it missed the tokens a concurrent rotation of the family was
+/// inserting (issue 23); with both holding the family's lock, one waits for the other's
+/// commit and its next statement sees it. MySQL needs none: InnoDB's locking reads take
+/// next-key locks on the family index, so such an insert waits for the revocation, and a
+/// row inserted earlier is read at its latest version. SQLite has one writer.
+fn lock_families(conn: &mut DbConnection, families: &[String]) -> Result<(), DieselError> {
+    if let DbConnection::Postgresql(conn) = conn {
+        let mut families: Vec<&String> = families.iter().collect();
+        families.sort();
+        families.dedup();
+        for family in families {
+            diesel::sql_query(LOCK_FAMILY_SQL)
+                .bind::<Integer, _>(FAMILY_LOCK_SPACE)
+                .bind::<Text, _>(family)
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
 /// The families whose tokens name one of `families` as their parent (RFC 8693).
 fn children_of(conn: &mut DbConnection, families: &[String]) -> Result<Vec<String>, DieselError> {
     if families.is_empty() {
@@ -137,6 +171,7 @@ fn revoke_families(conn: &mut DbConnection, mut families: Vec<String>) -> Result
         if families.is_empty() {
             return Ok(revoked);
         }
+        lock_families(conn, &families)?;
         let changed = diesel::update(
             oauth2_tokens::table
                 .filter(oauth2_tokens::family_id.eq_any(&families))
@@ -222,6 +257,9 @@ impl TokenStore for SqlStore {
                     .select(oauth2_tokens::family_id)
                     .distinct()
                     .load(conn)?;
+                // The UPDATE below, a later statement, then sees what a rotation that
+                // held a lock committed.
+                lock_families(conn, &families)?;
                 let revoked = diesel::update(issued())
                     .set(oauth2_tokens::active.eq(false))
                     .execute(conn)?;
@@ -303,9 +341,20 @@ impl TokenStore for SqlStore {
             .ok_or_else(|| StorageError::Database("grace period out of range".to_owned()))?;
         let at = to_column(at);
         let with_grace = grace > Duration::zero();
+        // The families this redemption writes to, locked before the claim on PostgreSQL
+        // so a concurrent revocation of one either finishes first (the claim then finds
+        // the token inactive) or waits for this commit (`lock_families`).
+        let families: Vec<String> = rows
+            .iter()
+            .map(|row| row.family_id.clone())
+            .chain(family.iter().cloned())
+            .collect();
         self.write(move |conn| {
-            on_native!(conn, |conn| {
-                conn.transaction::<bool, DieselError, _>(|conn| {
+            // The transaction is the outer connection's, so the lock (PostgreSQL's own
+            // statement) and the native statements below share it.
+            conn.transaction::<bool, DieselError, _>(|conn| {
+                lock_families(conn, &families)?;
+                on_native!(conn, |conn| {
                     let token = || {
                         oauth2_tokens::table
                             .find(hash.clone())
@@ -350,8 +399,8 @@ impl TokenStore for SqlStore {
                     }
                     Ok(true)
                 })
-                .map_err(insert_error)
             })
+            .map_err(insert_error)
         })
         .await
     }
