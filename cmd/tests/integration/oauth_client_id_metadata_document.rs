@@ -358,16 +358,84 @@ async fn documents_with_a_secret_or_secret_based_authentication_are_invalid_clie
     refused_at_authorize(&app, &with_secret, "client_secret").await;
     refused_at_token(&app, &basic, "client_secret_basic").await;
     refused_at_token(&app, &no_redirects, "redirect_uris").await;
-    // Basic credentials for a document client get no further either.
-    let (status, _, body) = app
-        .post_form(
-            "/oauth2/token",
-            Some((basic.as_str(), "a-secret-the-whole-world-can-read")),
-            &[("grant_type", "authorization_code"), ("code", "x")],
-        )
-        .await;
-    assert_eq!(status, 401, "{body}");
-    assert_eq!(body["error"], "invalid_client");
+    // Basic credentials for a document client get no further either, and after a
+    // Basic attempt the 401 carries the challenge (RFC 6749 §5.2). The id is
+    // form-encoded in the header (RFC 6749 §2.3.1): it contains ':'.
+    for (id, needle) in [
+        (&basic, "client_secret_basic"),
+        (&with_secret, "client_secret"),
+    ] {
+        let encoded: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        let (status, headers, body) = app
+            .post_form(
+                "/oauth2/token",
+                Some((encoded.as_str(), "a-secret-the-whole-world-can-read")),
+                &[("grant_type", "authorization_code"), ("code", "x")],
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("invalid_client")),
+            "{body}"
+        );
+        let description = body["error_description"].as_str().unwrap();
+        assert!(
+            description.contains(needle),
+            "{needle:?} not in {description:?}"
+        );
+        assert!(headers.contains_key("www-authenticate"), "{headers:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_key_jwt_document_client_authenticates_with_its_keys() {
+    use crate::support::assertion::{EC_1, EC_2, claims, jwks};
+    let docs = DocumentServer::start().await;
+    let id = docs.url("/keyed.json");
+    let mut body = document(&id);
+    body["token_endpoint_auth_method"] = json!("private_key_jwt");
+    body["jwks"] = jwks(&[&EC_1]);
+    docs.serve("/keyed.json", Served::json(body));
+    let app = app_with(|_| {}).await;
+    let exchange = |assertion: String| {
+        let app = &app;
+        async move {
+            let form = [
+                ("grant_type", "authorization_code"),
+                ("code", "ptn_ac_unknown"),
+                ("redirect_uri", REDIRECT_URI),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", assertion.as_str()),
+            ];
+            let (status, _, body) = app.post_form("/oauth2/token", None, &form).await;
+            (status, body)
+        }
+    };
+    // Authenticated by the document's key: only the made-up code fails.
+    let (status, body) = exchange(EC_1.sign(&claims(&app, &id))).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    // Another key does not authenticate it.
+    let (status, body) = exchange(EC_2.sign(&claims(&app, &id))).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{body}"
+    );
+    // Nor does no authentication at all: the document says private_key_jwt.
+    let (status, body) = token_as(&app, &id).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{body}"
+    );
+    assert_eq!(docs.hits("/keyed.json"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -177,7 +177,15 @@ impl ClientAuthenticator {
             }
         };
         let client = match &self.resolving {
-            Some(resolving) => resolving.find(client_id).await?,
+            // An unusable metadata document: its reason, with the Basic challenge when
+            // the request tried Basic (RFC 6749 §5.2).
+            Some(resolving) => resolving.find(client_id).await.map_err(|err| {
+                if basic && err.kind == ErrorKind::InvalidClient {
+                    err.with_www_authenticate(BASIC_CHALLENGE)
+                } else {
+                    err
+                }
+            })?,
             None => self.clients.get_client(client_id).await?,
         };
         let method = credentials.method();

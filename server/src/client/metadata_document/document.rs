@@ -67,10 +67,10 @@ pub fn client_from_document(
         "token_endpoint_auth_method".into(),
         Value::String(method.as_str().into()),
     );
-    if !fields
+    if fields
         .get("redirect_uris")
         .and_then(Value::as_array)
-        .is_some_and(|uris| !uris.is_empty())
+        .is_none_or(Vec::is_empty)
     {
         return Err("the document has no redirect_uris".into());
     }

@@ -100,7 +100,7 @@ mod tests {
         for (id, why) in [
             ("http://app.example/client.json", "https"),
             ("https://app.example/", "path"),
-            ("https://app.example", "normalized"),
+            ("https://app.example", "path"),
             ("https://app.example/a/../client.json", "normalized"),
             ("https://app.example/./client.json", "normalized"),
             ("https://APP.example/client.json", "normalized"),
