@@ -272,9 +272,18 @@ async fn a_document_client_runs_the_code_flow_with_pkce_and_consent_apps_see_it(
     let introspected = app.introspect(token.access_token().secret(), None).await;
     assert!(introspected.active);
     assert_eq!(introspected.client_id.as_deref(), Some(id.as_str()));
+    // The refresh grant reads the client again (from the cache) and rotates.
+    let refresh = token.refresh_token().expect("offline_access was granted");
+    let refreshed = app
+        .code_client(&public)
+        .exchange_refresh_token(refresh)
+        .request_async(&app.oauth_http())
+        .await
+        .expect("the refresh token is exchanged");
     assert!(
-        token.refresh_token().is_some(),
-        "offline_access was granted"
+        app.introspect(refreshed.access_token().secret(), None)
+            .await
+            .active
     );
 
     assert_eq!(
@@ -303,7 +312,7 @@ async fn a_document_client_runs_the_code_flow_with_pkce_and_consent_apps_see_it(
         .await
         .unwrap();
     assert!(
-        !app.introspect(token.access_token().secret(), None)
+        !app.introspect(refreshed.access_token().secret(), None)
             .await
             .active,
         "deleting the anchor revokes what the client was granted"
