@@ -152,6 +152,11 @@ impl ApplicationBuilder {
             Backend::Sqlite => Arc::new(CachedClientStore::new(store.clone())),
             Backend::Postgres | Backend::Mysql => store.clone(),
         };
+        // Client ID Metadata Documents: URL client ids no operator registered.
+        let resolving =
+            crate::oauth2::context::resolving_clients(&self.config, self.clock.clone(), clients)
+                .map_err(|e| BuildError::HttpClient(e.to_string()))?;
+        let clients: Arc<dyn ClientStore> = resolving.clone();
         let keys = Arc::new(KeyRing::new(&self.config.secrets.system));
         let cookie_keys = if self.config.secrets.cookie.is_empty() {
             keys.clone()
@@ -167,6 +172,7 @@ impl ApplicationBuilder {
         );
         let client_auth = Arc::new(
             ClientAuthenticator::new(clients.clone(), secrets)
+                .with_metadata_documents(resolving.clone())
                 .with_private_key_jwt(private_key_jwt)
                 .with_profile(self.config.oauth2.profile),
         );
@@ -204,6 +210,7 @@ impl ApplicationBuilder {
             keys,
             key_manager,
             clients,
+            resolving,
             tokens: store.clone(),
             trusts: store.clone(),
             jtis: store.clone(),

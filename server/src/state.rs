@@ -96,7 +96,11 @@ impl AppState {
         );
         let private_key_jwt = PrivateKeyJwt::new(&config, store.clone(), clock.clone())
             .expect("an HTTP client for jwks_uri");
-        let client_auth = ClientAuthenticator::new(store.clone(), secrets)
+        let resolving =
+            crate::oauth2::context::resolving_clients(&config, clock.clone(), store.clone())
+                .expect("an HTTP client for client metadata documents");
+        let client_auth = ClientAuthenticator::new(resolving.clone(), secrets)
+            .with_metadata_documents(resolving.clone())
             .with_private_key_jwt(private_key_jwt)
             .with_profile(config.oauth2.profile);
         let key_manager = Arc::new(KeyManager::new(
@@ -135,7 +139,8 @@ impl AppState {
             clock,
             keys: keys.clone(),
             key_manager,
-            clients: store.clone(),
+            clients: resolving.clone(),
+            resolving,
             tokens: store.clone(),
             trusts: store.clone(),
             jtis: store.clone(),

@@ -36,6 +36,7 @@ mod jwk_admin_api_errors;
 mod jwk_at_rest;
 mod jwk_cli;
 mod oauth2_token_hook;
+mod oauth_client_id_metadata_document;
 mod oidc_backchannel_logout;
 mod oidc_core_3_1_2_id_token_hint;
 mod oidc_core_3_1_3_id_token;

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub(crate) mod argon2id;
+pub mod metadata_document;
 pub mod model;
 pub mod registration;
 pub mod secret;

@@ -264,6 +264,12 @@ pub struct Client {
     /// client (`client::registration`); kept in the document, never on the wire.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registration_access_token_hash: Option<String>,
+    /// Resolved from the Client ID Metadata Document at its `client_id` URL
+    /// (`client::metadata_document`), not registered by the operator. Stored only in
+    /// the anchor row that tokens and consents of such a client reference, which is
+    /// never read as the client's metadata.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub metadata_document: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -324,6 +330,7 @@ impl Default for Client {
             fapi_profile: SecurityProfile::None,
             lifespans: ClientLifespans::default(),
             registration_access_token_hash: None,
+            metadata_document: false,
             created_at: DateTime::<Utc>::UNIX_EPOCH,
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
         }

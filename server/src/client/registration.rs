@@ -111,7 +111,7 @@ fn check_initial_access_token(config: &Config, presented: Option<&str>) -> Resul
 /// lifespans): a self-registered client may not skip consent, choose its token format,
 /// carry operator metadata or lengthen its tokens' lives. The empty values a read of
 /// the client returns are accepted, so a read-modify-replace round trip works.
-fn refuse_operator_fields(body: &OAuth2Client) -> Result<(), OAuth2Error> {
+pub(crate) fn refuse_operator_fields(body: &OAuth2Client) -> Result<(), OAuth2Error> {
     let refuse = |field: &str| {
         Err(OAuth2Error::invalid_client_metadata(format!(
             "Field {field} cannot be set by dynamic client registration; an operator sets it over the admin API."

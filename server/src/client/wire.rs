@@ -100,6 +100,11 @@ pub struct OAuth2Client {
     /// Dynamic client registration only; never set by the admin API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_client_uri: Option<String>,
+    /// `true` when the client was resolved from the Client ID Metadata Document at its
+    /// `client_id` URL instead of being registered (a Portunus extension, read-only;
+    /// absent for registered clients).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_document: Option<bool>,
     pub authorization_code_grant_access_token_lifespan: Option<String>,
     pub authorization_code_grant_id_token_lifespan: Option<String>,
     pub authorization_code_grant_refresh_token_lifespan: Option<String>,
@@ -249,6 +254,7 @@ impl OAuth2Client {
             }),
             registration_access_token: None,
             registration_client_uri: None,
+            metadata_document: client.metadata_document.then_some(true),
             created_at: Some(client.created_at),
             updated_at: Some(client.updated_at),
             ..Self::default()

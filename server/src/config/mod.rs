@@ -4,6 +4,7 @@
 //! `docs/configuration.md`.
 
 mod cidr;
+mod client_id_metadata_document;
 mod cors;
 mod database;
 mod derived;
@@ -17,6 +18,9 @@ mod validate;
 mod webhook;
 
 pub use cidr::{Cidr, CidrError};
+pub use client_id_metadata_document::{
+    ClientIdMetadataDocumentCacheConfig, ClientIdMetadataDocumentConfig,
+};
 pub use cors::{CorsConfig, origin_pattern_error};
 pub use database::{DatabaseConfig, SqliteConfig, SqliteSynchronousMode};
 pub use dev::{DEV_DSN, DEV_SECRET_FILE, DevNotes};
@@ -396,6 +400,8 @@ pub struct OAuth2Config {
     pub refresh_token_hook: Option<WebhookConfig>,
     /// `GET /oauth2/forward-auth` for reverse proxies (docs/forward-auth.md).
     pub forward_auth: ForwardAuthConfig,
+    /// Clients identified by the URL of their metadata document (`oauth2.client_id_metadata_document`).
+    pub client_id_metadata_document: ClientIdMetadataDocumentConfig,
 }
 
 /// Forward authentication for reverse proxies (`forward_auth`, docs/forward-auth.md):

@@ -202,6 +202,9 @@ impl Config {
         }
         self.validate_database(&mut errors);
         self.validate_listener_limits(&mut errors);
+        self.oauth2
+            .client_id_metadata_document
+            .validate(&mut errors);
         let exceptions = &self.clients.http.private_ip_exception_urls;
         for (index, value) in exceptions.iter().enumerate() {
             if url::Url::parse(value).is_err() {

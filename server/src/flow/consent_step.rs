@@ -205,6 +205,9 @@ async fn record_and_issue(
     } else {
         None
     };
+    // Consents and tokens reference the clients table: a metadata document client
+    // gets its anchor row now (`client::metadata_document::resolving`).
+    ctx.resolving.anchor(&request.client_id).await?;
     ctx.consents
         .insert_consent(&ConsentGrant {
             id: flow_id.to_owned(),

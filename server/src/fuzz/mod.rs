@@ -26,6 +26,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::error::OAuth2Error;
 
+mod client_id_metadata_document;
 mod form_and_headers;
 mod parameters;
 mod sealed_state;

@@ -20,6 +20,7 @@
 
 use std::sync::Arc;
 
+use crate::client::metadata_document::ResolvingClients;
 use crate::client::model::{Client, TokenEndpointAuthMethod};
 use crate::client::secret;
 use crate::config::SecurityProfile;
@@ -50,6 +51,9 @@ pub const BASIC_CHALLENGE: &str = "Basic realm=\"portunus\"";
 /// Authenticates clients against the client store.
 pub struct ClientAuthenticator {
     clients: Arc<dyn ClientStore>,
+    /// Client ID Metadata Document clients, whose refusals say why; without it only
+    /// `clients` is read.
+    resolving: Option<Arc<ResolvingClients>>,
     secrets: SecretVerifier,
     /// `private_key_jwt`; without it such requests are refused as not enabled.
     private_key_jwt: Option<PrivateKeyJwt>,
@@ -69,6 +73,7 @@ impl ClientAuthenticator {
     pub fn new(clients: Arc<dyn ClientStore>, secrets: SecretVerifier) -> Self {
         Self {
             clients,
+            resolving: None,
             secrets,
             private_key_jwt: None,
             profile: SecurityProfile::None,
@@ -78,6 +83,13 @@ impl ClientAuthenticator {
     /// Holds clients to `profile` (`oauth2.profile`) besides their own `fapi_profile`.
     pub fn with_profile(mut self, profile: SecurityProfile) -> Self {
         self.profile = profile;
+        self
+    }
+
+    /// Reads clients through `resolving`: an unusable Client ID Metadata Document is
+    /// refused with its reason (the document is public, so naming it leaks nothing).
+    pub fn with_metadata_documents(mut self, resolving: Arc<ResolvingClients>) -> Self {
+        self.resolving = Some(resolving);
         self
     }
 
@@ -164,7 +176,18 @@ impl ClientAuthenticator {
                 return Err(fail("The request carries no client_id.".to_owned()));
             }
         };
-        let client = self.clients.get_client(client_id).await?;
+        let client = match &self.resolving {
+            // An unusable metadata document: its reason, with the Basic challenge when
+            // the request tried Basic (RFC 6749 §5.2).
+            Some(resolving) => resolving.find(client_id).await.map_err(|err| {
+                if basic && err.kind == ErrorKind::InvalidClient {
+                    err.with_www_authenticate(BASIC_CHALLENGE)
+                } else {
+                    err
+                }
+            })?,
+            None => self.clients.get_client(client_id).await?,
+        };
         let method = credentials.method();
         let registered = client.as_ref().map(|c| c.token_endpoint_auth_method);
         // The secret is checked whatever else is wrong, and against a stand-in when

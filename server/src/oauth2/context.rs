@@ -6,9 +6,12 @@
 
 use std::sync::Arc;
 
+use crate::client::metadata_document::{MetadataDocuments, ResolvingClients};
+use crate::client::model::Client;
 use crate::client::store::ClientStore;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::error::OAuth2Error;
 use crate::jwk::KeyManager;
 use crate::oauth2::authorize::request_object::RequestObjects;
 use crate::oauth2::client_auth::ClientAuthenticator;
@@ -28,7 +31,12 @@ pub struct OAuth2Context {
     pub keys: Arc<KeyRing>,
     /// JSON Web Keys: cached signers, verifiers and public JWKS of every set.
     pub key_manager: Arc<KeyManager>,
+    /// Registered clients, then Client ID Metadata Document clients: `resolving`
+    /// behind the port.
     pub clients: Arc<dyn ClientStore>,
+    /// The same clients as `clients`, with the reason an unusable metadata document
+    /// was refused ([`OAuth2Context::find_client`]).
+    pub resolving: Arc<ResolvingClients>,
     /// Opaque tokens (access, refresh, authorization code).
     pub tokens: Arc<dyn TokenStore>,
     /// Trusted issuers of JWT authorization grants (RFC 7523 §2.1).
@@ -54,6 +62,13 @@ pub struct OAuth2Context {
 }
 
 impl OAuth2Context {
+    /// The client `client_id` names where a request first names it (authorization and
+    /// PAR requests): registered, or resolved from its metadata document, whose
+    /// failures are `invalid_client` errors saying why.
+    pub async fn find_client(&self, client_id: &str) -> Result<Option<Client>, OAuth2Error> {
+        self.resolving.find(client_id).await
+    }
+
     /// What OpenID Connect code needs of the context ([`OidcContext`]).
     pub fn oidc(&self) -> OidcContext {
         OidcContext {
@@ -63,4 +78,16 @@ impl OAuth2Context {
             backchannel: self.backchannel.clone(),
         }
     }
+}
+
+/// The clients every protocol path reads: `registered` (storage), then Client ID
+/// Metadata Documents when `oauth2.client_id_metadata_document.enabled`. Built here so
+/// the composition root need not know the `client` module.
+pub fn resolving_clients(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    registered: Arc<dyn ClientStore>,
+) -> Result<Arc<ResolvingClients>, reqwest::Error> {
+    let documents = Arc::new(MetadataDocuments::new(config, clock)?);
+    Ok(Arc::new(ResolvingClients::new(registered, documents)))
 }

@@ -137,6 +137,11 @@ pub struct OidcConfiguration {
     /// (`oauth2.par.required`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_pushed_authorization_requests: Option<bool>,
+    /// draft-ietf-oauth-client-id-metadata-document §7: a `client_id` may be the URL of
+    /// the client's metadata document (`oauth2.client_id_metadata_document.enabled`);
+    /// absent when off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id_metadata_document_supported: Option<bool>,
     /// OpenID Connect UserInfo VC draft 00 (as Hydra): the credentials endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials_endpoint_draft_00: Option<String>,
@@ -316,6 +321,12 @@ pub async fn configuration(
         require_request_uri_registration: Some(true),
         pushed_authorization_request_endpoint: Some(url("/oauth2/par")),
         require_pushed_authorization_requests: Some(ctx.config.oauth2.par.required || fapi2),
+        client_id_metadata_document_supported: ctx
+            .config
+            .oauth2
+            .client_id_metadata_document
+            .enabled
+            .then_some(true),
         // `oauth2::credentials`, always served (as Hydra).
         credentials_endpoint_draft_00: Some(url("/credentials")),
         credentials_supported_draft_00: Some(vec![verifiable_credentials::supported()]),

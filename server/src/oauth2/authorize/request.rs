@@ -190,7 +190,7 @@ pub fn source_context(ctx: &OAuth2Context) -> SourceContext<'_> {
 /// The registered client of `client_id`.
 async fn client_of(ctx: &OAuth2Context, params: &FormParams) -> Result<Client, OAuth2Error> {
     let client_id = params.require("client_id")?;
-    ctx.clients.get_client(client_id).await?.ok_or_else(|| {
+    ctx.find_client(client_id).await?.ok_or_else(|| {
         OAuth2Error::new(ErrorKind::InvalidClient).with_hint(format!(
             "No client with id {} is registered.",
             quoted(client_id)
