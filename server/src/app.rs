@@ -122,6 +122,7 @@ impl ApplicationBuilder {
         let options = SqlOptions {
             connect_timeout: database.connect_timeout.as_std(),
             acquire_timeout: database.acquire_timeout.as_std(),
+            statement_timeout: Some(database.statement_timeout.as_std()),
             sqlite_synchronous: match database.sqlite.synchronous {
                 SqliteSynchronousMode::Normal => SqliteSynchronous::Normal,
                 SqliteSynchronousMode::Full => SqliteSynchronous::Full,

@@ -468,6 +468,9 @@ pub enum StorageError {
     /// of times; only a transaction that keeps losing reaches the caller, as a 503.
     #[error("database contention: {0}")]
     Contention(String),
+    /// A statement the database cut off at `database.statement_timeout`.
+    #[error("the database statement timed out: {0}")]
+    Timeout(String),
     /// Any other database failure.
     #[error("database error: {0}")]
     Database(String),
@@ -480,7 +483,9 @@ impl From<StorageError> for OAuth2Error {
     fn from(err: StorageError) -> Self {
         match err {
             StorageError::Conflict(what) => OAuth2Error::new(ErrorKind::Conflict).with_hint(what),
-            StorageError::Unavailable(why) | StorageError::Contention(why) => {
+            StorageError::Unavailable(why)
+            | StorageError::Contention(why)
+            | StorageError::Timeout(why) => {
                 OAuth2Error::new(ErrorKind::TemporarilyUnavailable).with_debug(why)
             }
             other => OAuth2Error::server_error(other.to_string()),

@@ -17,6 +17,9 @@ pub struct DatabaseConfig {
     /// A storage call waits this long for a pooled connection, then answers 503
     /// `temporarily_unavailable`; 10ms to 30s.
     pub acquire_timeout: GoDuration,
+    /// PostgreSQL and MySQL: the longest one statement of the server may run (lock waits
+    /// included on PostgreSQL and MariaDB), then the request answers 503; 100ms to 10m.
+    pub statement_timeout: GoDuration,
     pub sqlite: SqliteConfig,
 }
 
@@ -25,6 +28,7 @@ impl Default for DatabaseConfig {
         Self {
             connect_timeout: GoDuration::from_secs(5),
             acquire_timeout: GoDuration::from_secs(1),
+            statement_timeout: GoDuration::from_secs(10),
             sqlite: SqliteConfig::default(),
         }
     }
@@ -66,6 +70,13 @@ impl Config {
                 Duration::from_millis(10),
                 Duration::from_secs(30),
                 "must be between 10ms and 30s",
+            ),
+            (
+                "database.statement_timeout",
+                self.database.statement_timeout,
+                Duration::from_millis(100),
+                Duration::from_secs(600),
+                "must be between 100ms and 10m",
             ),
         ];
         for (key, value, min, max, message) in bounds {

@@ -18,7 +18,7 @@ use diesel::{Connection, PgConnection};
 /// The server's MySQL driver (pure Rust, no libmysqlclient), blocking. It blocks on a
 /// runtime of its own, which tokio refuses inside a test's runtime: `try_execute` runs it
 /// on a thread of its own.
-type MysqlConnection = diesel_async::async_connection_wrapper::AsyncConnectionWrapper<
+pub(crate) type MysqlConnection = diesel_async::async_connection_wrapper::AsyncConnectionWrapper<
     diesel_async::AsyncMysqlConnection,
 >;
 

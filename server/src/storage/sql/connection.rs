@@ -11,6 +11,7 @@ use diesel::{Connection, ConnectionError, PgConnection, SqliteConnection};
 
 use super::dsn::Backend;
 use super::mysql::{self, MysqlConnection};
+use super::statement_timeout::with_pg_statement_timeout;
 use super::{SqlOptions, SqliteSynchronous};
 
 /// A connection to whichever backend the DSN names; queries are written once against it.
@@ -72,6 +73,8 @@ pub struct ConnectionManager {
     backend: Backend,
     driver_url: String,
     connect_timeout: Duration,
+    /// MySQL: set on each session after connecting (PostgreSQL's is in the URL).
+    statement_timeout: Option<Duration>,
     /// SQLite only: the statements every new connection runs first.
     sqlite_pragmas: String,
 }
@@ -94,13 +97,17 @@ impl ConnectionManager {
     /// MySQL (`database.connect_timeout`); SQLite opens a file.
     pub fn new(backend: Backend, driver_url: String, options: SqlOptions) -> Self {
         let driver_url = match backend {
-            Backend::Postgres => with_pg_connect_timeout(driver_url, options.connect_timeout),
+            Backend::Postgres => with_pg_statement_timeout(
+                with_pg_connect_timeout(driver_url, options.connect_timeout),
+                options.statement_timeout,
+            ),
             Backend::Mysql | Backend::Sqlite => driver_url,
         };
         Self {
             backend,
             driver_url,
             connect_timeout: options.connect_timeout,
+            statement_timeout: options.statement_timeout,
             sqlite_pragmas: sqlite_pragmas(options.sqlite_synchronous),
         }
     }
@@ -111,9 +118,12 @@ impl ConnectionManager {
                 init_openssl();
                 PgConnection::establish(&self.driver_url).map(DbConnection::Postgresql)
             }
-            Backend::Mysql => {
-                mysql::establish(&self.driver_url, self.connect_timeout).map(DbConnection::Mysql)
-            }
+            Backend::Mysql => mysql::establish(
+                &self.driver_url,
+                self.connect_timeout,
+                self.statement_timeout,
+            )
+            .map(DbConnection::Mysql),
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.driver_url)?;
                 conn.batch_execute(&self.sqlite_pragmas)

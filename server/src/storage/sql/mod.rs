@@ -25,6 +25,7 @@ mod migrations;
 mod mysql;
 mod pushed_requests;
 mod schema;
+mod statement_timeout;
 mod token_batch;
 mod tokens;
 mod trusts;
@@ -63,6 +64,9 @@ pub struct SqlOptions {
     pub acquire_timeout: Duration,
     /// SQLite's `synchronous` pragma.
     pub sqlite_synchronous: SqliteSynchronous,
+    /// PostgreSQL and MySQL: the longest a statement may run (`statement_timeout.rs`);
+    /// `None` (the CLI's connections) sets no limit.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl Default for SqlOptions {
@@ -71,6 +75,7 @@ impl Default for SqlOptions {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
             sqlite_synchronous: SqliteSynchronous::Normal,
+            statement_timeout: None,
         }
     }
 }
@@ -378,6 +383,9 @@ fn count(affected: usize) -> u64 {
 fn map_diesel(err: DieselError) -> StorageError {
     if contention::lost_race(&err) {
         return StorageError::Contention(err.to_string());
+    }
+    if statement_timeout::timed_out(&err) {
+        return StorageError::Timeout(err.to_string());
     }
     match err {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {

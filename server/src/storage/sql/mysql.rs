@@ -106,13 +106,19 @@ impl BlockOn for OwnRuntime {
 /// Opens a connection to `url` (`mysql://user:password@host:port/database`), giving up
 /// after `timeout`: mysql_async has no connect timeout of its own, and a server that
 /// accepts the TCP connection but never answers held startup for minutes (issue 23).
-pub fn establish(url: &str, timeout: Duration) -> ConnectionResult<MysqlConnection> {
+pub fn establish(
+    url: &str,
+    timeout: Duration,
+    statement_timeout: Option<Duration>,
+) -> ConnectionResult<MysqlConnection> {
     let (url, ssl_ca) = where_the_url_says(url)?;
     let runtime = new_runtime().map_err(|e| {
         ConnectionError::BadConnection(format!("cannot start the MySQL driver's runtime: {e}"))
     })?;
     let inner = runtime
-        .block_on(async { tokio::time::timeout(timeout, open(&url, ssl_ca)).await })
+        .block_on(async {
+            tokio::time::timeout(timeout, open(&url, ssl_ca, statement_timeout)).await
+        })
         .map_err(|_| {
             ConnectionError::BadConnection(format!(
                 "the MySQL server did not answer within {} ms (database.connect_timeout)",
@@ -131,7 +137,11 @@ pub fn establish(url: &str, timeout: Duration) -> ConnectionResult<MysqlConnecti
 /// `ssl_ca=/path/ca.pem` (libmysqlclient's name; mysql_async's URL has no way to name a
 /// CA): TLS, verified against that CA instead of the built-in web roots. mysql_async
 /// takes the CA only through its options.
-async fn open(url: &str, ssl_ca: Option<String>) -> ConnectionResult<AsyncMysqlConnection> {
+async fn open(
+    url: &str,
+    ssl_ca: Option<String>,
+    statement_timeout: Option<Duration>,
+) -> ConnectionResult<AsyncMysqlConnection> {
     let opts = mysql_async::Opts::from_url(url)
         .map_err(|e| ConnectionError::InvalidConnectionUrl(e.to_string()))?;
     let mut builder = mysql_async::OptsBuilder::from_opts(opts.clone())
@@ -145,10 +155,29 @@ async fn open(url: &str, ssl_ca: Option<String>) -> ConnectionResult<AsyncMysqlC
             .with_root_certs(vec![std::path::PathBuf::from(ssl_ca).into()]);
         builder = builder.ssl_opts(ssl);
     }
-    let conn = mysql_async::Conn::new(builder)
+    let mut conn = mysql_async::Conn::new(builder)
         .await
         .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+    if let Some(timeout) = statement_timeout {
+        limit_statements(&mut conn, timeout).await;
+    }
     AsyncMysqlConnection::try_from(conn).await
+}
+
+/// Sets `database.statement_timeout` on the session, in MariaDB's or MySQL's words
+/// (`statement_timeout.rs`). A server that knows neither keeps no limit, said once per
+/// connection in the log rather than refusing to serve.
+async fn limit_statements(conn: &mut mysql_async::Conn, timeout: Duration) {
+    use mysql_async::prelude::Queryable;
+    for statement in super::statement_timeout::mysql_statements(timeout) {
+        if conn.query_drop(statement).await.is_ok() {
+            return;
+        }
+    }
+    tracing::warn!(
+        "the MySQL server supports neither max_statement_time nor max_execution_time: \
+         database.statement_timeout does not apply"
+    );
 }
 
 /// The URL mysql_async gets, and the `ssl_ca` parameter taken out of it.
@@ -219,7 +248,7 @@ impl Connection for MysqlConnection {
     type TransactionManager = Transactions;
 
     fn establish(database_url: &str) -> ConnectionResult<Self> {
-        establish(database_url, super::DEFAULT_CONNECT_TIMEOUT)
+        establish(database_url, super::DEFAULT_CONNECT_TIMEOUT, None)
     }
 
     fn execute_returning_count<T>(&mut self, source: &T) -> QueryResult<usize>
