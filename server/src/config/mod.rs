@@ -13,6 +13,7 @@ mod listener_limits;
 mod load;
 mod profile;
 mod return_domains;
+mod rate_limit;
 mod validate;
 mod webhook;
 
@@ -25,6 +26,7 @@ pub use listener_limits::{
     DEFAULT_MAX_CONNECTIONS, ListenerLimits, ListenerTimeouts, MAX_MAX_CONNECTIONS,
 };
 pub use load::{ConfigError, env_name, load};
+pub use rate_limit::{GroupLimit, RateLimitAllowList, RateLimitConfig, RateLimitGroups};
 pub use profile::{FAPI2_MAX_CODE_LIFETIME_SECS, FAPI2_SIGNING_ALGORITHMS, SecurityProfile};
 pub use return_domains::{MAX_RETURN_URL_LEN, ReturnDomain, ReturnDomainError, allowed_return_url};
 pub use webhook::{
@@ -134,6 +136,8 @@ pub struct PublicListenerConfig {
     pub timeout: ListenerTimeouts,
     /// Connections served at once; more wait in the operating system's backlog.
     pub max_connections: usize,
+    /// Request budgets per endpoint group (docs/operations.md, "Rate limits").
+    pub rate_limit: RateLimitConfig,
 }
 
 impl Default for PublicListenerConfig {
@@ -146,6 +150,7 @@ impl Default for PublicListenerConfig {
             cors: CorsConfig::default(),
             timeout: ListenerTimeouts::default(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            rate_limit: RateLimitConfig::default(),
         }
     }
 }

@@ -100,6 +100,11 @@ impl Config {
                     message: err.to_string(),
                 });
             }
+        for (key, message) in self.serve.public.rate_limit.problems() {
+            errors.push(ConfigError::Invalid {
+                key: format!("serve.public.rate_limit.{key}"),
+                message,
+            });
         }
         let urls = [
             ("urls.self.issuer", &self.urls.self_.issuer),
