@@ -173,15 +173,34 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() {
     })
     .await;
     let from = |ip: &'static str| [("x-forwarded-for", ip)];
-    assert_eq!(get(&trusting, DISCOVERY, &from("192.0.2.1")).await.status(), 200);
-    assert_eq!(get(&trusting, DISCOVERY, &from("192.0.2.1")).await.status(), 429);
+    assert_eq!(
+        get(&trusting, DISCOVERY, &from("192.0.2.1")).await.status(),
+        200
+    );
+    assert_eq!(
+        get(&trusting, DISCOVERY, &from("192.0.2.1")).await.status(),
+        429
+    );
     // Another client behind the same proxy has its own budget.
-    assert_eq!(get(&trusting, DISCOVERY, &from("192.0.2.2")).await.status(), 200);
+    assert_eq!(
+        get(&trusting, DISCOVERY, &from("192.0.2.2")).await.status(),
+        200
+    );
 
     // Without trust the header is ignored: every request is the socket peer's.
     let untrusting = limited_app(1, |_| {}).await;
-    assert_eq!(get(&untrusting, DISCOVERY, &from("192.0.2.1")).await.status(), 200);
-    assert_eq!(get(&untrusting, DISCOVERY, &from("192.0.2.2")).await.status(), 429);
+    assert_eq!(
+        get(&untrusting, DISCOVERY, &from("192.0.2.1"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        get(&untrusting, DISCOVERY, &from("192.0.2.2"))
+            .await
+            .status(),
+        429
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -302,7 +321,11 @@ async fn redis_two_nodes_share_one_budget() {
     ];
     assert_eq!(statuses, [200, 200, 200]);
     let fourth = get(&second, DISCOVERY, &[]).await;
-    assert_eq!(fourth.status(), 429, "the second node saw the first one's requests");
+    assert_eq!(
+        fourth.status(),
+        429,
+        "the second node saw the first one's requests"
+    );
     assert!(header(&fourth, "retry-after").is_some());
     let fifth = get(&first, DISCOVERY, &[]).await;
     assert_eq!(fifth.status(), 429);

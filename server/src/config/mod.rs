@@ -26,8 +26,8 @@ pub use listener_limits::{
     DEFAULT_MAX_CONNECTIONS, ListenerLimits, ListenerTimeouts, MAX_MAX_CONNECTIONS,
 };
 pub use load::{ConfigError, env_name, load};
-pub use rate_limit::{GroupLimit, RateLimitAllowList, RateLimitConfig, RateLimitGroups};
 pub use profile::{FAPI2_MAX_CODE_LIFETIME_SECS, FAPI2_SIGNING_ALGORITHMS, SecurityProfile};
+pub use rate_limit::{GroupLimit, RateLimitAllowList, RateLimitConfig, RateLimitGroups};
 pub use return_domains::{MAX_RETURN_URL_LEN, ReturnDomain, ReturnDomainError, allowed_return_url};
 pub use webhook::{
     ApiKeyConfig, ApiKeyLocation, DEFAULT_HOOK_TIMEOUT_SECS, MAX_HOOK_TIMEOUT_SECS, WebhookAuth,

@@ -101,10 +101,7 @@ impl RateLimitConfig {
         let mut problems = Vec::new();
         let store = self.store.as_str();
         if store != "memory" && !store.starts_with("redis://") {
-            problems.push((
-                "store".into(),
-                "must be memory or a redis:// URL".into(),
-            ));
+            problems.push(("store".into(), "must be memory or a redis:// URL".into()));
         }
         let groups = [
             ("authorize", self.groups.authorize),
@@ -154,9 +151,6 @@ mod tests {
         config.groups.token.burst = 0;
         config.allow_list.cidrs = vec!["10.0.0.0/99".into()];
         let keys: Vec<String> = config.problems().into_iter().map(|(k, _)| k).collect();
-        assert_eq!(
-            keys,
-            ["store", "groups.token.burst", "allow_list.cidrs[0]"]
-        );
+        assert_eq!(keys, ["store", "groups.token.burst", "allow_list.cidrs[0]"]);
     }
 }

@@ -87,8 +87,7 @@ pub async fn rate_limit(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static>>, Error> {
     let settings = req.app_data::<web::Data<ListenerRateLimit>>().cloned();
-    let Some((limiter, admin)) = settings.and_then(|s| Some((s.limiter.clone()?, s.admin)))
-    else {
+    let Some((limiter, admin)) = settings.and_then(|s| Some((s.limiter.clone()?, s.admin))) else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
     // The access-log middleware (outermost) attached the origin.

@@ -31,7 +31,8 @@ fn quota(limit: GroupLimit) -> Quota {
 impl MemoryStore {
     pub fn new(limits: &[GroupLimit; GROUPS]) -> Self {
         Self {
-            limiters: limits.map(|limit| DefaultKeyedRateLimiter::keyed(quota(limit)).with_middleware()),
+            limiters: limits
+                .map(|limit| DefaultKeyedRateLimiter::keyed(quota(limit)).with_middleware()),
             clock: DefaultClock::default(),
         }
     }

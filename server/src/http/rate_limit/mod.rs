@@ -175,7 +175,10 @@ impl RateLimiter {
         match &self.store {
             Store::Memory(store) => Some(store.check(group, ip.to_canonical().to_string(), limit)),
             Store::Redis(store) => {
-                match store.check(group, &ip.to_canonical().to_string(), limit).await {
+                match store
+                    .check(group, &ip.to_canonical().to_string(), limit)
+                    .await
+                {
                     Ok(decision) => Some(decision),
                     Err(err) => {
                         crate::prometheus::rate_limit_failed_open(group.name());

@@ -23,7 +23,10 @@ pub fn declare_rate_limit_responses(document: &mut Value) {
             continue;
         };
         for (method, operation) in item.iter_mut() {
-            if matches!(method.as_str(), "servers" | "parameters" | "summary" | "description") {
+            if matches!(
+                method.as_str(),
+                "servers" | "parameters" | "summary" | "description"
+            ) {
                 continue;
             }
             let Some(responses) = operation
@@ -37,9 +40,7 @@ pub fn declare_rate_limit_responses(document: &mut Value) {
                 .iter()
                 .filter(|(status, _)| status.starts_with('4'))
                 .find_map(|(_, response)| response.get("content").cloned())
-                .unwrap_or_else(|| {
-                    json!({"application/json": {"schema": {"$ref": ERROR_SCHEMA}}})
-                });
+                .unwrap_or_else(|| json!({"application/json": {"schema": {"$ref": ERROR_SCHEMA}}}));
             responses
                 .entry("429")
                 .or_insert_with(|| json!({"description": DESCRIPTION, "content": content}));

@@ -71,9 +71,7 @@ impl RedisStore {
             .set_number_of_retries(1);
         let manager = self
             .manager
-            .get_or_try_init(|| {
-                ConnectionManager::new_with_config(self.client.clone(), config)
-            })
+            .get_or_try_init(|| ConnectionManager::new_with_config(self.client.clone(), config))
             .await?;
         Ok(manager.clone())
     }
@@ -130,9 +128,7 @@ impl RedisStore {
         Ok(if allowed == 1 {
             Decision::allowed(u32::try_from(remaining).unwrap_or(0), limit)
         } else {
-            Decision::denied(Duration::from_micros(
-                u64::try_from(retry_us).unwrap_or(0),
-            ))
+            Decision::denied(Duration::from_micros(u64::try_from(retry_us).unwrap_or(0)))
         })
     }
 }
