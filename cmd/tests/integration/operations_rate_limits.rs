@@ -101,6 +101,24 @@ async fn a_spent_budget_is_a_429_with_retry_after() {
         header(&token, "ratelimit-policy").as_deref(),
         Some("\"token\";q=1;w=60")
     );
+    // An encoded path is the endpoint the router serves, and its group.
+    let encoded = app
+        .http
+        .post(app.public_path("/oauth2/%74oken"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&encoded, "ratelimit-policy").as_deref(),
+        Some("\"token\";q=1;w=60")
+    );
+    assert!(
+        header(&encoded, "ratelimit")
+            .unwrap()
+            .starts_with("\"token\";r=0;"),
+        "the second request of the token budget"
+    );
     // Health probes are never limited.
     let health = get(&app, "/health/alive", &[]).await;
     assert_eq!(health.status(), 200);

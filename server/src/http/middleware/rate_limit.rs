@@ -96,7 +96,10 @@ pub async fn rate_limit(
         .get::<ClientOrigin>()
         .and_then(|origin| origin.ip)
         .or_else(|| req.peer_addr().map(|a| a.ip()));
-    let (Some(group), Some(ip)) = (Group::of(req.path(), admin), ip) else {
+    // The path as the router matches it (unreserved characters decoded), so
+    // `/oauth2/%74oken` is the token endpoint here too.
+    let path = req.match_info().as_str().to_owned();
+    let (Some(group), Some(ip)) = (Group::of(&path, admin), ip) else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
     if limiter.is_allowed(ip) {
@@ -107,7 +110,7 @@ pub async fn rate_limit(
     };
     if !decision.allowed {
         crate::prometheus::rate_limit_rejected(group.name());
-        let mut response = too_many_requests(req.path(), decision.retry_after);
+        let mut response = too_many_requests(&path, decision.retry_after);
         add_headers(response.headers_mut(), &limiter, group, decision);
         let (request, _) = req.into_parts();
         return Ok(ServiceResponse::new(request, response).map_into_right_body());
