@@ -12,8 +12,8 @@ mod device;
 mod listener_limits;
 mod load;
 mod profile;
-mod return_domains;
 mod rate_limit;
+mod return_domains;
 mod validate;
 mod webhook;
 

@@ -100,6 +100,7 @@ impl Config {
                     message: err.to_string(),
                 });
             }
+        }
         for (key, message) in self.serve.public.rate_limit.problems() {
             errors.push(ConfigError::Invalid {
                 key: format!("serve.public.rate_limit.{key}"),

@@ -2,7 +2,7 @@
 //! `http/forwarded.rs` (a forwarded one only from a trusted proxy), its endpoint
 //! group from the path. Answers `429 rate_limit_exceeded` with `Retry-After` (RFC 9110
 //! §10.2.3) when the budget is spent — an HTML error page on the browser endpoints
-//! (authorize, logout) — and puts the `RateLimit-Policy` and `RateLimit` fields of
+//! (`Group::is_browser_page`) — and puts the `RateLimit-Policy` and `RateLimit` fields of
 //! draft-ietf-httpapi-ratelimit-headers on every response of a limited endpoint.
 //! Registered only when `serve.public.rate_limit.enabled` (zero cost otherwise).
 
@@ -59,11 +59,12 @@ fn add_headers(headers: &mut HeaderMap, limiter: &RateLimiter, group: Group, dec
     }
 }
 
-/// The 429 answer: HTML on the endpoints a browser navigates to, JSON elsewhere.
+/// The 429 answer: HTML on the pages a browser navigates to (authorize, logout,
+/// device verification), JSON elsewhere.
 fn too_many_requests(path: &str, retry_after: Duration) -> HttpResponse {
     let mut builder = HttpResponse::build(StatusCode::TOO_MANY_REQUESTS);
     builder.insert_header((RETRY_AFTER, ceil_secs(retry_after).max(1).to_string()));
-    if matches!(path, "/oauth2/auth" | "/oauth2/sessions/logout") {
+    if Group::is_browser_page(path) {
         builder
             .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
             .body(rate_limit_page())

@@ -54,11 +54,25 @@ impl Group {
         match path {
             "/admin/oauth2/introspect" | "/oauth2/introspect" => Some(Self::Introspect),
             _ if admin => None,
-            "/oauth2/auth" => Some(Self::Authorize),
-            "/oauth2/token" => Some(Self::Token),
-            "/health/alive" | "/health/ready" | "/version" => None,
+            // The seed service's aliases (`/oauth/*`) share their endpoint's budget.
+            "/oauth/introspect" => Some(Self::Introspect),
+            "/oauth2/auth" | "/oauth/authorize" => Some(Self::Authorize),
+            "/oauth2/token" | "/oauth/token" => Some(Self::Token),
+            "/health/alive" | "/health/ready" | "/version" | "/health" | "/ready" | "/ping" => None,
             _ => Some(Self::Default),
         }
+    }
+
+    /// Whether `path` is a page browsers navigate to, so a refusal is an HTML page.
+    pub fn is_browser_page(path: &str) -> bool {
+        matches!(
+            path,
+            "/oauth2/auth"
+                | "/oauth/authorize"
+                | "/oauth2/sessions/logout"
+                | "/oauth2/sign_out"
+                | "/oauth2/device/verify"
+        )
     }
 }
 
@@ -227,6 +241,13 @@ mod tests {
         assert_eq!(Group::of("/oauth2/token", false), Some(Group::Token));
         assert_eq!(Group::of("/userinfo", false), Some(Group::Default));
         assert_eq!(Group::of("/health/ready", false), None);
+        assert_eq!(Group::of("/ping", false), None);
+        assert_eq!(Group::of("/oauth/token", false), Some(Group::Token));
+        assert_eq!(Group::of("/oauth/authorize", false), Some(Group::Authorize));
+        assert_eq!(
+            Group::of("/oauth/introspect", false),
+            Some(Group::Introspect)
+        );
         assert_eq!(
             Group::of("/admin/oauth2/introspect", true),
             Some(Group::Introspect)
