@@ -71,6 +71,8 @@ pub enum BuildError {
     Keys(#[from] JwkError),
     #[error("outgoing HTTP client: {0}")]
     HttpClient(String),
+    #[error("rate limits: {0}")]
+    RateLimit(String),
     #[error("cannot serve on {listener}: {source}")]
     Listen {
         listener: &'static str,
@@ -238,6 +240,11 @@ impl ApplicationBuilder {
             Arc::new(GrantRegistry::standard()),
             store,
         );
+        // One limiter for every worker of both listeners (`http/rate_limit`).
+        let rate_limiter = crate::http::rate_limit::RateLimiter::from_config(
+            &state.config.serve.public.rate_limit,
+        )
+        .map_err(BuildError::RateLimit)?;
         let data = web::Data::new(state.clone());
         // actix's own default: one worker per CPU.
         let workers = self
@@ -264,8 +271,10 @@ impl ApplicationBuilder {
             Some(listener) => {
                 let data = data.clone();
                 let origins = Arc::new(ClientOrigins::new(state.clients.clone()));
-                let server =
-                    HttpServer::new(move || crate::http::public_app(data.clone(), origins.clone()));
+                let limiter = rate_limiter.clone();
+                let server = HttpServer::new(move || {
+                    crate::http::public_app(data.clone(), origins.clone(), limiter.clone())
+                });
                 Some(start_server!(
                     server,
                     listener,
@@ -279,8 +288,10 @@ impl ApplicationBuilder {
         let admin = match self.admin {
             Some(listener) => {
                 let data = data.clone();
-                let server =
-                    HttpServer::new(move || crate::http::admin_app(data.clone(), document.clone()));
+                let limiter = rate_limiter.clone();
+                let server = HttpServer::new(move || {
+                    crate::http::admin_app(data.clone(), document.clone(), limiter.clone())
+                });
                 let (server, addr) =
                     start_server!(server, listener, workers, admin_limits, "admin");
                 if admin_open_to_the_network(&state.config, addr) {

@@ -25,6 +25,8 @@ pub const TOKEN_ERRORS: &str = "portunus_token_requests_failed_total";
 pub const CLIENT_AUTH_FAILURES: &str = "portunus_client_authentication_failures_total";
 pub const TOKEN_REUSE: &str = "portunus_token_reuse_detected_total";
 pub const BUILD_INFO: &str = "portunus_build_info";
+pub const RATE_LIMIT_REJECTIONS: &str = "portunus_rate_limit_rejections_total";
+pub const RATE_LIMIT_FAIL_OPEN: &str = "portunus_rate_limit_fail_open_total";
 
 /// Latency buckets, in seconds: from a cached token lookup to a slow Argon2id check.
 const BUCKETS: [f64; 12] = [
@@ -80,6 +82,14 @@ fn describe() {
     describe_counter!(
         TOKEN_REUSE,
         "Used authorization codes and rotated refresh tokens presented again (their family is revoked), by kind."
+    );
+    describe_counter!(
+        RATE_LIMIT_REJECTIONS,
+        "Requests answered 429 by the rate limiter, by endpoint group."
+    );
+    describe_counter!(
+        RATE_LIMIT_FAIL_OPEN,
+        "Requests let through because the rate limit store (Redis) failed, by endpoint group."
     );
     describe_gauge!(
         BUILD_INFO,
@@ -153,6 +163,16 @@ pub fn client_authentication_failed(method: &'static str) {
 /// `authorization_code` or `refresh_token`.
 pub fn token_reused(kind: &str) {
     counter!(TOKEN_REUSE, "kind" => kind.to_owned()).increment(1);
+}
+
+/// A request the rate limiter refused; `group` is an endpoint group's name.
+pub fn rate_limit_rejected(group: &'static str) {
+    counter!(RATE_LIMIT_REJECTIONS, "group" => group).increment(1);
+}
+
+/// A request let through because the rate limit store failed.
+pub fn rate_limit_failed_open(group: &'static str) {
+    counter!(RATE_LIMIT_FAIL_OPEN, "group" => group).increment(1);
 }
 
 /// The text exposition of every series, or `None` when metrics are off.

@@ -53,6 +53,7 @@ mod oidc_userinfo_vc_credentials;
 mod openapi;
 mod openapi_declared_statuses;
 mod operations_prometheus_metrics;
+mod operations_rate_limits;
 mod ory_sdk_compat;
 mod rfc6749_2_3_client_authentication;
 mod rfc6749_4_1_authorization_code;

@@ -56,6 +56,14 @@ fn every_operation_declares_the_statuses_its_kind_can_answer() {
         if path.starts_with("/admin/") {
             expected.push("401");
         }
+        // The rate limits (serve.public.rate_limit): every public operation but the
+        // probes and the version, and introspection on the admin listener.
+        let public = !path.starts_with("/admin/");
+        let probe =
+            path.starts_with("/health") || ["/version", "/ready", "/ping"].contains(&path.as_str());
+        if (public && !probe) || path == "/admin/oauth2/introspect" {
+            expected.push("429");
+        }
         // Everything that does work can fail inside; probes and the version cannot.
         if !PROBES.contains(&path.as_str()) && path != "/admin/version" {
             expected.push("500");

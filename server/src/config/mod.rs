@@ -13,6 +13,7 @@ mod device;
 mod listener_limits;
 mod load;
 mod profile;
+mod rate_limit;
 mod return_domains;
 mod validate;
 mod webhook;
@@ -30,6 +31,7 @@ pub use listener_limits::{
 };
 pub use load::{ConfigError, env_name, load};
 pub use profile::{FAPI2_MAX_CODE_LIFETIME_SECS, FAPI2_SIGNING_ALGORITHMS, SecurityProfile};
+pub use rate_limit::{GroupLimit, RateLimitAllowList, RateLimitConfig, RateLimitGroups};
 pub use return_domains::{MAX_RETURN_URL_LEN, ReturnDomain, ReturnDomainError, allowed_return_url};
 pub use webhook::{
     ApiKeyConfig, ApiKeyLocation, DEFAULT_HOOK_TIMEOUT_SECS, MAX_HOOK_TIMEOUT_SECS, WebhookAuth,
@@ -138,6 +140,8 @@ pub struct PublicListenerConfig {
     pub timeout: ListenerTimeouts,
     /// Connections served at once; more wait in the operating system's backlog.
     pub max_connections: usize,
+    /// Request budgets per endpoint group (docs/operations.md, "Rate limits").
+    pub rate_limit: RateLimitConfig,
 }
 
 impl Default for PublicListenerConfig {
@@ -150,6 +154,7 @@ impl Default for PublicListenerConfig {
             cors: CorsConfig::default(),
             timeout: ListenerTimeouts::default(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            rate_limit: RateLimitConfig::default(),
         }
     }
 }

@@ -101,6 +101,12 @@ impl Config {
                 });
             }
         }
+        for (key, message) in self.serve.public.rate_limit.problems() {
+            errors.push(ConfigError::Invalid {
+                key: format!("serve.public.rate_limit.{key}"),
+                message,
+            });
+        }
         let urls = [
             ("urls.self.issuer", &self.urls.self_.issuer),
             ("urls.self.public", &self.urls.self_.public),

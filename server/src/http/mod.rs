@@ -12,6 +12,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod pagination;
 pub mod public;
+pub mod rate_limit;
 pub mod request_context;
 pub mod seed_health;
 
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::ContentType;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, Error, HttpResponse, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
@@ -31,6 +32,8 @@ use allowed_methods::AllowedMethods;
 use cors::client_origins::ClientOrigins;
 use cors::{CorsPolicy, Route};
 use middleware::cors::ListenerCors;
+use middleware::rate_limit::ListenerRateLimit;
+use rate_limit::RateLimiter;
 
 /// Where the admin listener serves the OpenAPI document (Swagger UI loads it from here).
 pub const OPENAPI_PATH: &str = "/openapi.json";
@@ -78,10 +81,23 @@ fn shared_app_data(
     )
 }
 
+/// Whether to register the rate limiting middleware (only when `limiter` is set), and
+/// the app data it reads (`middleware/rate_limit.rs`).
+fn rate_limit_data(
+    limiter: Option<Arc<RateLimiter>>,
+    admin: bool,
+) -> (bool, web::Data<ListenerRateLimit>) {
+    (
+        limiter.is_some(),
+        web::Data::new(ListenerRateLimit { limiter, admin }),
+    )
+}
+
 /// The public listener's app.
 pub fn public_app(
     state: web::Data<AppState>,
     client_origins: Arc<ClientOrigins>,
+    rate_limiter: Option<Arc<RateLimiter>>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -105,11 +121,13 @@ pub fn public_app(
         route: cors::public_route,
         client_origins: Some(client_origins),
     };
+    let (limited, rate_limit) = rate_limit_data(rate_limiter, false);
     let (app, api) = App::new()
         .into_utoipa_app()
         .app_data(state)
         .app_data(web::Data::new(settings))
         .app_data(web::Data::new(cors))
+        .app_data(rate_limit)
         .app_data(json)
         .app_data(form)
         .app_data(query)
@@ -127,6 +145,10 @@ pub fn public_app(
     app.app_data(web::Data::new(AllowedMethods::new(&api, &undocumented)))
         .default_service(web::to(errors::route_not_found))
         .wrap(from_fn(middleware::error_body::error_body))
+        .wrap(Condition::new(
+            limited,
+            from_fn(middleware::rate_limit::rate_limit),
+        ))
         .wrap(from_fn(middleware::json_newline::json_newline))
         .wrap(from_fn(middleware::cors::cors))
         .wrap(from_fn(middleware::dev_cors::dev_cors))
@@ -141,6 +163,7 @@ pub fn public_app(
 pub fn admin_app(
     state: web::Data<AppState>,
     document: web::Bytes,
+    rate_limiter: Option<Arc<RateLimiter>>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -164,11 +187,13 @@ pub fn admin_app(
         route: |_| Route::Configured,
         client_origins: None,
     };
+    let (limited, rate_limit) = rate_limit_data(rate_limiter, true);
     let (app, api) = App::new()
         .into_utoipa_app()
         .app_data(state)
         .app_data(web::Data::new(settings))
         .app_data(web::Data::new(cors))
+        .app_data(rate_limit)
         .app_data(json)
         .app_data(form)
         .app_data(query)
@@ -202,6 +227,10 @@ pub fn admin_app(
     )
     .default_service(web::to(errors::route_not_found))
     .wrap(from_fn(middleware::error_body::error_body))
+    .wrap(Condition::new(
+        limited,
+        from_fn(middleware::rate_limit::rate_limit),
+    ))
     .wrap(from_fn(middleware::json_newline::json_newline))
     .wrap(from_fn(middleware::api_key::require_api_key))
     // Outside the API key check: a preflight carries no credentials.

@@ -53,6 +53,7 @@ pub fn document_for(public_url: &str) -> serde_json::Value {
     match serde_json::to_value(&document) {
         Ok(value) => {
             let mut value = crate::openapi_v30::downgrade_to_3_0(value);
+            crate::http::rate_limit::openapi::declare_rate_limit_responses(&mut value);
             add_servers(&mut value, public_url);
             value
         }

@@ -9,4 +9,5 @@ pub mod cors;
 pub mod dev_cors;
 pub mod error_body;
 pub mod json_newline;
+pub mod rate_limit;
 pub mod security_headers;
