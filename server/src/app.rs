@@ -80,6 +80,53 @@ pub enum BuildError {
     },
 }
 
+/// The first wait between two connection attempts at startup; it doubles up to
+/// [`STARTUP_RETRY_MAX`].
+const STARTUP_RETRY_FIRST: Duration = Duration::from_millis(250);
+const STARTUP_RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// Opens the store, waiting up to `patience` in all (`database.startup_timeout`) for a
+/// PostgreSQL or MySQL server that cannot be reached yet — one starting beside this
+/// process, or failing over — then failing with the last error. An SQLite file that
+/// cannot be opened is not a wait away from working: it fails at once. A shutdown
+/// signal ends the wait (`portunus serve` races startup against it).
+async fn connect_at_startup(
+    dsn: String,
+    options: SqlOptions,
+    patience: Duration,
+) -> Result<SqlStore, StorageError> {
+    let started = std::time::Instant::now();
+    let retries = !dsn.starts_with("sqlite:");
+    let mut wait = STARTUP_RETRY_FIRST;
+    loop {
+        let attempt = {
+            let dsn = dsn.clone();
+            // Opening the pool connects synchronously: keep it off the async workers.
+            tokio::task::spawn_blocking(move || SqlStore::connect_with(&dsn, options))
+                .await
+                .map_err(|e| StorageError::Database(format!("connect task failed: {e}")))?
+        };
+        let why = match attempt {
+            Err(StorageError::Unavailable(why)) if retries => why,
+            other => return other,
+        };
+        let waited = started.elapsed();
+        if waited.saturating_add(wait) > patience {
+            return Err(StorageError::Unavailable(format!(
+                "{why} (gave up after {} ms, database.startup_timeout)",
+                waited.as_millis()
+            )));
+        }
+        tracing::warn!(
+            error = %why,
+            retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+            "the database cannot be reached yet; retrying until database.startup_timeout"
+        );
+        tokio::time::sleep(wait).await;
+        wait = wait.saturating_mul(2).min(STARTUP_RETRY_MAX);
+    }
+}
+
 pub struct ApplicationBuilder {
     config: Config,
     clock: Arc<dyn Clock>,
@@ -119,7 +166,6 @@ impl ApplicationBuilder {
     pub async fn build(self) -> Result<Application, BuildError> {
         self.config.validate()?;
         let dsn = self.config.dsn.clone().unwrap_or_default();
-        // Opening the pool connects synchronously: keep it off the async workers.
         let database = &self.config.database;
         let options = SqlOptions {
             connect_timeout: database.connect_timeout.as_std(),
@@ -130,9 +176,7 @@ impl ApplicationBuilder {
                 SqliteSynchronousMode::Full => SqliteSynchronous::Full,
             },
         };
-        let store = tokio::task::spawn_blocking(move || SqlStore::connect_with(&dsn, options))
-            .await
-            .map_err(|e| StorageError::Database(format!("connect task failed: {e}")))??;
+        let store = connect_at_startup(dsn, options, database.startup_timeout.as_std()).await?;
         if self.migrate {
             let applied = store.migrate_up().await?;
             if !applied.is_empty() {

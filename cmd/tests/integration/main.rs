@@ -22,6 +22,7 @@ mod faults_crash;
 mod faults_outage;
 mod faults_races;
 mod faults_shutdown;
+mod faults_startup;
 mod faults_statement_timeout;
 mod fetch_cors;
 mod forward_auth;

@@ -20,6 +20,9 @@ pub struct DatabaseConfig {
     /// PostgreSQL and MySQL: the longest one statement of the server may run (lock waits
     /// included on PostgreSQL and MariaDB), then the request answers 503; 100ms to 10m.
     pub statement_timeout: GoDuration,
+    /// At startup, how long in all to keep trying to reach a PostgreSQL or MySQL server
+    /// that does not answer yet, before failing; 0s to 10m (0s: one attempt).
+    pub startup_timeout: GoDuration,
     pub sqlite: SqliteConfig,
 }
 
@@ -29,6 +32,7 @@ impl Default for DatabaseConfig {
             connect_timeout: GoDuration::from_secs(5),
             acquire_timeout: GoDuration::from_secs(1),
             statement_timeout: GoDuration::from_secs(10),
+            startup_timeout: GoDuration::from_secs(30),
             sqlite: SqliteConfig::default(),
         }
     }
@@ -77,6 +81,13 @@ impl Config {
                 Duration::from_millis(100),
                 Duration::from_secs(600),
                 "must be between 100ms and 10m",
+            ),
+            (
+                "database.startup_timeout",
+                self.database.startup_timeout,
+                Duration::ZERO,
+                Duration::from_secs(600),
+                "must be at most 10m",
             ),
         ];
         for (key, value, min, max, message) in bounds {
