@@ -285,10 +285,9 @@ impl ApplicationBuilder {
             store,
         );
         // One limiter for every worker of both listeners (`http/rate_limit`).
-        let rate_limiter = crate::http::rate_limit::RateLimiter::from_config(
-            &state.config.serve.public.rate_limit,
-        )
-        .map_err(BuildError::RateLimit)?;
+        let rate_limiter =
+            crate::http::rate_limit::RateLimiter::from_config(&state.config.rate_limit)
+                .map_err(BuildError::RateLimit)?;
         let data = web::Data::new(state.clone());
         // actix's own default: one worker per CPU.
         let workers = self

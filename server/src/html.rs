@@ -69,11 +69,16 @@ pub fn html_escape(text: &str) -> String {
 
 /// The page shown when an error cannot be sent to the client.
 pub fn error_page(err: &OAuth2Error) -> String {
+    error_page_of(err.kind.code(), &err.description())
+}
+
+/// The error page for an error `code` and its `description` (both escaped here).
+pub fn error_page_of(code: &str, description: &str) -> String {
     format!(
         "<!DOCTYPE html><html><head><title>Error</title></head><body>\
          <h1>{}</h1><p>{}</p></body></html>",
-        html_escape(err.kind.code()),
-        html_escape(&err.description())
+        html_escape(code),
+        html_escape(description)
     )
 }
 

@@ -244,6 +244,21 @@ pub(crate) fn http_get_body(port: u16, path: &str) -> String {
         .unwrap_or_default()
 }
 
+/// `portunus serve all --dev` in `dir` on the ports `public` and `admin`, with neither
+/// `DSN` nor `SECRETS_SYSTEM` taken from the test's environment (dev mode makes both);
+/// callers add settings and pipes, then spawn it.
+pub(crate) fn dev_server(dir: &std::path::Path, public: u16, admin: u16) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_portunus"));
+    command
+        .args(["serve", "all", "--dev"])
+        .current_dir(dir)
+        .env_remove("DSN")
+        .env_remove("SECRETS_SYSTEM")
+        .env("SERVE_PUBLIC_PORT", public.to_string())
+        .env("SERVE_ADMIN_PORT", admin.to_string());
+    command
+}
+
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -256,13 +271,7 @@ pub(crate) fn free_port() -> u16 {
 fn dev_mode_serves_migrates_and_stops_gracefully_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let (public, admin) = (free_port(), free_port());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portunus"))
-        .args(["serve", "all", "--dev"])
-        .current_dir(dir.path())
-        .env_remove("DSN")
-        .env_remove("SECRETS_SYSTEM")
-        .env("SERVE_PUBLIC_PORT", public.to_string())
-        .env("SERVE_ADMIN_PORT", admin.to_string())
+    let mut child = dev_server(dir.path(), public, admin)
         .env("LOG_FORMAT", "json")
         .env("SERVE_PUBLIC_REQUEST_LOG_DISABLE_FOR_HEALTH", "true")
         .stdout(Stdio::null())

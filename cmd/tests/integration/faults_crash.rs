@@ -6,7 +6,7 @@
 //! SQLite's `synchronous=NORMAL` is in docs/benchmarks.md.)
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use diesel::{Connection, RunQueryDsl, sql_query};
 use serde_json::{Value, json};
 
-use crate::cli::free_port;
+use crate::cli::{dev_server, free_port};
 use crate::support::test_db::TestDatabase;
 use crate::support::{TestBackend, per_backend};
 
@@ -37,13 +37,8 @@ impl Drop for Server {
 /// secret in `dir`, so a restart in the same directory opens the same tokens).
 fn start(dir: &Path, dsn: &str, public: u16, admin: u16) -> Server {
     Server(
-        Command::new(env!("CARGO_BIN_EXE_portunus"))
-            .args(["serve", "all", "--dev"])
-            .current_dir(dir)
+        dev_server(dir, public, admin)
             .env("DSN", dsn)
-            .env_remove("SECRETS_SYSTEM")
-            .env("SERVE_PUBLIC_PORT", public.to_string())
-            .env("SERVE_ADMIN_PORT", admin.to_string())
             .env("LOG_LEVEL", "error")
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use portunus_server::duration::GoDuration;
 
-use crate::cli::{free_port, http_get, http_get_body};
+use crate::cli::{dev_server, free_port, http_get, http_get_body};
 use crate::support::{TestApp, TestBackend};
 
 /// The shell's own `kill`: a minimal system has no /bin/kill.
@@ -55,13 +55,7 @@ fn stderr_of(child: &mut Child) -> String {
 fn sigterm_turns_readiness_503_while_serving_then_stops() {
     let dir = tempfile::tempdir().unwrap();
     let (public, admin) = (free_port(), free_port());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portunus"))
-        .args(["serve", "all", "--dev"])
-        .current_dir(dir.path())
-        .env_remove("DSN")
-        .env_remove("SECRETS_SYSTEM")
-        .env("SERVE_PUBLIC_PORT", public.to_string())
-        .env("SERVE_ADMIN_PORT", admin.to_string())
+    let mut child = dev_server(dir.path(), public, admin)
         // Long enough that a loaded machine still observes the drain.
         .env("SERVE_SHUTDOWN_DRAIN_DELAY", "6s")
         .env("LOG_FORMAT", "json")

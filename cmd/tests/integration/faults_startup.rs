@@ -4,22 +4,17 @@
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::cli::free_port;
+use crate::cli::{dev_server, free_port};
 use crate::support::TestBackend;
 use crate::support::test_db::TestDatabase;
 
 fn serve(dsn: &str, startup_timeout: &str, dir: &std::path::Path) -> (Child, u16) {
     let (public, admin) = (free_port(), free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_portunus"))
-        .args(["serve", "all", "--dev"])
-        .current_dir(dir)
+    let child = dev_server(dir, public, admin)
         .env("DSN", dsn)
-        .env_remove("SECRETS_SYSTEM")
-        .env("SERVE_PUBLIC_PORT", public.to_string())
-        .env("SERVE_ADMIN_PORT", admin.to_string())
         .env("DATABASE_STARTUP_TIMEOUT", startup_timeout)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -56,7 +56,7 @@ fn every_operation_declares_the_statuses_its_kind_can_answer() {
         if path.starts_with("/admin/") {
             expected.push("401");
         }
-        // The rate limits (serve.public.rate_limit): every public operation but the
+        // The rate limits (rate_limit): every public operation but the
         // probes and the version, and introspection on the admin listener.
         let public = !path.starts_with("/admin/");
         let probe =

@@ -1,4 +1,4 @@
-//! Rate limits (issue 14 §3, `serve.public.rate_limit`; docs/operations.md, "Rate
+//! Rate limits (issue 14 §3, `rate_limit`; docs/operations.md, "Rate
 //! limits"): 429 `rate_limit_exceeded` with `Retry-After` once a group's budget is
 //! spent, the `RateLimit`/`RateLimit-Policy` fields on every response of a limited
 //! endpoint, an HTML page on the authorize endpoint, the allow-list, forwarded client
@@ -22,7 +22,7 @@ const REDIS_URL_VAR: &str = "PORTUNUS_TEST_REDIS_URL";
 async fn limited_app(burst: u32, change: impl FnOnce(&mut Config) + 'static) -> TestApp {
     TestApp::builder(TestBackend::Sqlite)
         .config(move |c| {
-            let limits = &mut c.serve.public.rate_limit;
+            let limits = &mut c.rate_limit;
             limits.enabled = true;
             for group in [
                 &mut limits.groups.default,
@@ -174,7 +174,7 @@ async fn the_authorize_endpoint_renders_the_error_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn allow_listed_addresses_are_never_limited() {
     let app = limited_app(1, |c| {
-        c.serve.public.rate_limit.allow_list.cidrs = vec!["127.0.0.0/8".into()];
+        c.rate_limit.allow_list.cidrs = vec!["127.0.0.0/8".into()];
     })
     .await;
     for _ in 0..5 {
@@ -224,7 +224,7 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disabled_by_default_nothing_is_limited_or_announced() {
     let app = TestApp::spawn(TestBackend::Sqlite).await;
-    assert!(!app.state.config.serve.public.rate_limit.enabled);
+    assert!(!app.state.config.rate_limit.enabled);
     for _ in 0..120 {
         let response = get(&app, DISCOVERY, &[]).await;
         assert_eq!(response.status(), 200);
@@ -278,7 +278,7 @@ fn closed_port() -> u16 {
 async fn an_unreachable_redis_fails_open() {
     let port = closed_port();
     let app = limited_app(1, move |c| {
-        c.serve.public.rate_limit.store = format!("redis://127.0.0.1:{port}");
+        c.rate_limit.store = format!("redis://127.0.0.1:{port}");
     })
     .await;
     for _ in 0..4 {
@@ -326,8 +326,8 @@ async fn redis_two_nodes_share_one_budget() {
     let prefix = format!("portunus-test:{}:", uuid::Uuid::new_v4());
     let node = |url: String, prefix: String| {
         limited_app(3, move |c| {
-            c.serve.public.rate_limit.store = url;
-            c.serve.public.rate_limit.key_prefix = Some(prefix);
+            c.rate_limit.store = url;
+            c.rate_limit.key_prefix = Some(prefix);
         })
     };
     let first = node(url.clone(), prefix.clone()).await;

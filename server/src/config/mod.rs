@@ -59,6 +59,9 @@ pub struct Config {
     pub oidc: OidcConfig,
     /// Outgoing HTTP calls made on behalf of clients (Hydra's `clients.*`).
     pub clients: ClientsConfig,
+    /// Request budgets per endpoint group, on both listeners (docs/operations.md,
+    /// "Rate limits").
+    pub rate_limit: RateLimitConfig,
     /// Set by `serve --dev`, never by a file or the environment.
     #[serde(skip)]
     pub dev: bool,
@@ -140,8 +143,6 @@ pub struct PublicListenerConfig {
     pub timeout: ListenerTimeouts,
     /// Connections served at once; more wait in the operating system's backlog.
     pub max_connections: usize,
-    /// Request budgets per endpoint group (docs/operations.md, "Rate limits").
-    pub rate_limit: RateLimitConfig,
 }
 
 impl Default for PublicListenerConfig {
@@ -154,7 +155,6 @@ impl Default for PublicListenerConfig {
             cors: CorsConfig::default(),
             timeout: ListenerTimeouts::default(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
-            rate_limit: RateLimitConfig::default(),
         }
     }
 }

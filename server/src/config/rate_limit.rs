@@ -1,11 +1,11 @@
-//! `serve.public.rate_limit` (issue 14 §3): request budgets per endpoint group, kept in
+//! `rate_limit` (issue 14 §3): request budgets per endpoint group, kept in
 //! this process's memory or in Redis so every node shares them. Off by default so an
 //! upgrade changes nothing; the production example turns it on (docs/operations.md,
 //! "Rate limits").
 
 use serde::{Deserialize, Serialize};
 
-/// `serve.public.rate_limit`.
+/// `rate_limit`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimitConfig {
@@ -84,7 +84,7 @@ impl Default for GroupLimit {
     }
 }
 
-/// `serve.public.rate_limit.allow_list`.
+/// `rate_limit.allow_list`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimitAllowList {

@@ -101,9 +101,9 @@ impl Config {
                 });
             }
         }
-        for (key, message) in self.serve.public.rate_limit.problems() {
+        for (key, message) in self.rate_limit.problems() {
             errors.push(ConfigError::Invalid {
-                key: format!("serve.public.rate_limit.{key}"),
+                key: format!("rate_limit.{key}"),
                 message,
             });
         }

@@ -4,7 +4,7 @@
 //! §10.2.3) when the budget is spent — an HTML error page on the browser endpoints
 //! (`Group::is_browser_page`) — and puts the `RateLimit-Policy` and `RateLimit` fields of
 //! draft-ietf-httpapi-ratelimit-headers on every response of a limited endpoint.
-//! Registered only when `serve.public.rate_limit.enabled` (zero cost otherwise).
+//! Registered only when `rate_limit.enabled` (zero cost otherwise).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,10 +77,7 @@ fn too_many_requests(path: &str, retry_after: Duration) -> HttpResponse {
 }
 
 fn rate_limit_page() -> String {
-    format!(
-        "<!DOCTYPE html><html><head><title>Error</title></head><body>\
-         <h1>{ERROR}</h1><p>{DESCRIPTION}</p></body></html>"
-    )
+    crate::html::error_page_of(ERROR, DESCRIPTION)
 }
 
 pub async fn rate_limit(

@@ -1,4 +1,4 @@
-//! Rate limits (issue 14 §3, `serve.public.rate_limit`): a GCRA budget per endpoint
+//! Rate limits (issue 14 §3, `rate_limit`): a GCRA budget per endpoint
 //! group and client address, kept in this node's memory (`memory.rs`) or in Redis
 //! (`redis.rs`) so all nodes share it. The middleware that applies it is
 //! `http/middleware/rate_limit.rs`. A store that fails (Redis down) lets the request
@@ -149,7 +149,7 @@ impl RateLimiter {
                 .unwrap_or_else(|| DEFAULT_KEY_PREFIX.to_owned());
             Store::Redis(
                 redis::RedisStore::new(&config.store, prefix)
-                    .map_err(|e| format!("serve.public.rate_limit.store: {e}"))?,
+                    .map_err(|e| format!("rate_limit.store: {e}"))?,
             )
         };
         let allow_list = config

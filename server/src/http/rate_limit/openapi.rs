@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::Group;
 
 const ERROR_SCHEMA: &str = "#/components/schemas/errorOAuth2";
-const DESCRIPTION: &str = "Too many requests from this client address (error rate_limit_exceeded, Retry-After; only with serve.public.rate_limit.enabled).";
+const DESCRIPTION: &str = "Too many requests from this client address (error rate_limit_exceeded, Retry-After; only with rate_limit.enabled).";
 
 /// Adds the `429` response to every limited operation of `document`.
 pub fn declare_rate_limit_responses(document: &mut Value) {
