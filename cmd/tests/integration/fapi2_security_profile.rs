@@ -14,9 +14,11 @@ use crate::support::assertion::{EC_1, EC_2, RSA_1, jwks, with};
 use crate::support::browser::Browser;
 use crate::support::code::pkce_pair;
 use crate::support::fapi::{
-    assertion, assertion_by, code_of, dpop, error_of, fapi_client, post, pushed_form,
+    add_fapi_id_token_key, assertion, assertion_by, code_of, dpop, error_of, fapi_client,
+    fapi_client_as_is, post, pushed_form,
 };
 use crate::support::flow::{REDIRECT_URI, authorize_url, create_client};
+use crate::support::oidc::jose_header;
 use crate::support::par::{object_claims, sign_object};
 use crate::support::{TestApp, TestBackend, per_backend};
 
@@ -30,6 +32,7 @@ per_backend!(
     fapi2_5_3_2_1_assertion_aud_is_the_issuer_as_a_single_string,
     fapi2_5_3_2_1_access_tokens_are_sender_constrained_by_dpop,
     fapi2_5_4_1_rs256_and_none_are_refused,
+    fapi2_5_4_1_id_tokens_are_signed_with_a_fapi_algorithm,
     fapi2_5_3_2_1_codes_live_at_most_60_seconds,
     fapi2_5_3_2_1_refresh_tokens_are_not_rotated,
     fapi2_global_profile_discovery_advertises_exactly_what_is_on,
@@ -442,6 +445,53 @@ async fn exchange(app: &TestApp, client_id: &str, code: &str, verifier: &str) ->
         ],
     )
     .await
+}
+
+/// §5.4.1 for ID tokens of a client that names no `id_token_signed_response_alg`: never
+/// the default RS256. A covered client on a server whose ID-token set holds RS256 only
+/// is refused naming the clause; with an ES256 key in the set, that key signs; under
+/// `oauth2.profile: fapi2` the set starts with an ES256 key.
+async fn fapi2_5_4_1_id_tokens_are_signed_with_a_fapi_algorithm(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let client = fapi_client_as_is(&app, json!({})).await;
+    let (code, verifier) = pushed_code(&app, &client.id, &["openid"]).await;
+    let (status, body) = exchange(&app, &client.id, &code, &verifier).await;
+    assert_eq!(status, 400, "{body}");
+    let (error, description) = error_of(&body);
+    assert_eq!(error, "invalid_request");
+    assert!(description.contains("5.4.1"), "{description}");
+
+    add_fapi_id_token_key(&app).await;
+    let (code, verifier) = pushed_code(&app, &client.id, &["openid"]).await;
+    let (status, body) = exchange(&app, &client.id, &code, &verifier).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        jose_header(body["id_token"].as_str().unwrap())["alg"],
+        "ES256"
+    );
+
+    let everywhere = TestApp::builder(backend)
+        .config(fapi2_everywhere)
+        .build()
+        .await;
+    let set = everywhere
+        .admin
+        .get_json_web_key_set()
+        .set("hydra.openid.id-token")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let algs: Vec<Option<&str>> = set.keys.iter().map(|k| k.alg.as_deref()).collect();
+    assert_eq!(algs, [Some("ES256")]);
+    let client = fapi_client_as_is(&everywhere, json!({})).await;
+    let (code, verifier) = pushed_code(&everywhere, &client.id, &["openid"]).await;
+    let (status, body) = exchange(&everywhere, &client.id, &code, &verifier).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        jose_header(body["id_token"].as_str().unwrap())["alg"],
+        "ES256"
+    );
 }
 
 fn fixed_clock() -> Arc<FixedClock> {

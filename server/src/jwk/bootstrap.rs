@@ -54,8 +54,15 @@ impl KeyManager {
     }
 
     /// [`Self::ensure_key_set`] for every set in [`DEFAULT_SETS`].
+    /// The ID-token set's algorithm comes from `KeySettings::id_token_alg` (ES256 for a
+    /// server held to FAPI 2.0).
     pub async fn ensure_default_sets(&self) -> Result<(), JwkError> {
         for (set, alg) in DEFAULT_SETS {
+            let alg = if set == ID_TOKEN_SET {
+                self.settings.id_token_alg
+            } else {
+                alg
+            };
             self.ensure_key_set(set, alg).await?;
         }
         Ok(())

@@ -34,6 +34,9 @@ pub struct KeySettings {
     pub rsa_bits: u32,
     /// Age after which a cached set is reloaded from the database.
     pub refresh_every: Duration,
+    /// The algorithm of the ID-token set's first key (`jwk::bootstrap`): RS256, or ES256
+    /// when `oauth2.profile` is `fapi2` (FAPI 2.0 §5.4.1 excludes RS256).
+    pub id_token_alg: super::Algorithm,
 }
 
 impl Default for KeySettings {
@@ -42,6 +45,7 @@ impl Default for KeySettings {
             publish_before_use: chrono::Duration::zero(),
             rsa_bits: super::generate::DEFAULT_RSA_BITS,
             refresh_every: Duration::from_secs(10),
+            id_token_alg: super::Algorithm::RS256,
         }
     }
 }
@@ -50,6 +54,11 @@ impl KeySettings {
     pub fn from_config(config: &crate::config::Config) -> Self {
         Self {
             publish_before_use: config.oidc.jwks.publish_before_use.as_chrono(),
+            id_token_alg: if config.oauth2.profile == crate::config::SecurityProfile::Fapi2 {
+                super::Algorithm::ES256
+            } else {
+                super::Algorithm::RS256
+            },
             ..Self::default()
         }
     }

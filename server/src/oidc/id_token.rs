@@ -18,7 +18,10 @@
 //! usable key of that algorithm, else the token request fails with `invalid_request`
 //! naming the algorithm: keys are never generated on a request path); otherwise RS256,
 //! the default of OIDC Registration §2, when the set has an RS256 key, else the set's
-//! newest key.
+//! newest key. A client held to the FAPI 2.0 Security Profile gets ES256, PS256 or
+//! EdDSA, the first the set has a key for (§5.4.1: never RS256); a set with none of them
+//! is `invalid_request` naming the clause (`oauth2.profile: fapi2` makes the set's
+//! first key ES256 at startup, `jwk::bootstrap`).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -28,6 +31,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use crate::client::model::Client;
+use crate::config::SecurityProfile;
 use crate::error::OAuth2Error;
 use crate::jwk::{Algorithm, ID_TOKEN_SET};
 use crate::oidc::OidcContext;
@@ -86,6 +90,9 @@ pub struct IdTokenPlan {
     pub lifespan: Duration,
     /// The client's `id_token_signed_response_alg`, parsed.
     pub alg: Option<Algorithm>,
+    /// The client's own `fapi_profile`; with `oauth2.profile` it decides whether the
+    /// FAPI 2.0 algorithms apply when `alg` is unset.
+    pub fapi_profile: SecurityProfile,
 }
 
 impl IdTokenPlan {
@@ -107,6 +114,7 @@ impl IdTokenPlan {
             include_nonce,
             lifespan,
             alg,
+            fapi_profile: client.fapi_profile,
         })
     }
 }
@@ -115,6 +123,23 @@ fn unsupported_alg(name: &str) -> OAuth2Error {
     OAuth2Error::invalid_request(format!(
         "The client's id_token_signed_response_alg {name:?} cannot be served: the JSON Web Key Set {ID_TOKEN_SET:?} has no key of that algorithm that may sign now."
     ))
+}
+
+/// The FAPI 2.0 algorithms in the order a covered client without
+/// `id_token_signed_response_alg` gets them: ES256 first, the cheapest to sign.
+const FAPI2_ID_TOKEN_PREFERENCE: [Algorithm; 3] =
+    [Algorithm::ES256, Algorithm::PS256, Algorithm::EdDSA];
+
+/// FAPI 2.0 Security Profile §5.4.1 for an ID token whose client named no algorithm.
+async fn fapi2_default_alg(ctx: &OidcContext) -> Result<Algorithm, OAuth2Error> {
+    for alg in FAPI2_ID_TOKEN_PREFERENCE {
+        if let Some(alg) = ctx.key_manager.signing_alg(ID_TOKEN_SET, Some(alg)).await? {
+            return Ok(alg);
+        }
+    }
+    Err(OAuth2Error::invalid_request(format!(
+        "FAPI 2.0 Security Profile Section 5.4.1: ID tokens of this client must be signed with PS256, ES256 or EdDSA, and the JSON Web Key Set {ID_TOKEN_SET:?} has no such key that may sign now."
+    )))
 }
 
 /// OIDC Core §3.1.3.6: "the base64url encoding of the left-most half of the hash of
@@ -226,6 +251,9 @@ pub async fn sign_with_code(
             .signing_alg(ID_TOKEN_SET, Some(alg))
             .await?
             .ok_or_else(|| unsupported_alg(alg.name()))?,
+        None if ctx.config.oauth2.profile.covers_fapi2(plan.fapi_profile) => {
+            fapi2_default_alg(ctx).await?
+        }
         None => match keys
             .signing_alg(ID_TOKEN_SET, Some(Algorithm::RS256))
             .await?
@@ -288,6 +316,7 @@ mod tests {
             include_nonce: false,
             lifespan: Duration::minutes(5),
             alg: None,
+            fapi_profile: SecurityProfile::default(),
         };
         let now = Utc.with_ymd_and_hms(2030, 1, 1, 0, 10, 0).unwrap();
         let who = Subject {

@@ -17,8 +17,31 @@ use super::par::request_uri_url;
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// Registers a conforming FAPI 2.0 client (`fapi_profile: fapi2`, `private_key_jwt`
-/// with EC_1, code + refresh), merged with `extra`.
+/// with EC_1, code + refresh), merged with `extra`, and gives the ID-token set an ES256
+/// key so that its ID tokens can be signed (§5.4.1 rules out the default RS256).
 pub async fn fapi_client(app: &TestApp, extra: Value) -> FlowClient {
+    add_fapi_id_token_key(app).await;
+    fapi_client_as_is(app, extra).await
+}
+
+/// Adds an ES256 key to the ID-token set (`hydra.openid.id-token`) through the admin API.
+pub async fn add_fapi_id_token_key(app: &TestApp) {
+    let body = portunus_sdk::types::CreateJsonWebKeySet {
+        alg: "ES256".to_owned(),
+        kid: uuid::Uuid::new_v4().to_string(),
+        use_: "sig".to_owned(),
+    };
+    app.admin
+        .create_json_web_key_set()
+        .set("hydra.openid.id-token")
+        .body(body)
+        .send()
+        .await
+        .expect("an ES256 ID-token key");
+}
+
+/// [`fapi_client`] without touching the key sets.
+pub async fn fapi_client_as_is(app: &TestApp, extra: Value) -> FlowClient {
     let body = with(
         json!({
             "token_endpoint_auth_method": "private_key_jwt",
