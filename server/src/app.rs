@@ -249,6 +249,8 @@ impl ApplicationBuilder {
             TokenHooks::from_config(&self.config.oauth2)
                 .map_err(|e| BuildError::HttpClient(e.to_string()))?,
         );
+        let grants = GrantRegistry::for_config(&self.config)
+            .map_err(|e| BuildError::HttpClient(e.to_string()))?;
         let oauth2 = OAuth2Context {
             token_hooks,
             dpop,
@@ -281,7 +283,7 @@ impl ApplicationBuilder {
             cookie_keys,
             flows,
             Readiness::watch(store.clone()),
-            Arc::new(GrantRegistry::standard()),
+            Arc::new(grants),
             store,
         );
         // One limiter for every worker of both listeners (`http/rate_limit`).

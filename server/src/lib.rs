@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod duration;
 pub mod error;
+pub mod failed_attempts;
 pub mod flow;
 pub mod forward_auth;
 #[cfg(test)]

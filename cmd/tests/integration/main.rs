@@ -58,6 +58,7 @@ mod operations_rate_limits;
 mod ory_sdk_compat;
 mod rfc6749_2_3_client_authentication;
 mod rfc6749_4_1_authorization_code;
+mod rfc6749_4_3_password_grant;
 mod rfc6749_4_4_client_credentials;
 mod rfc6749_5_2_error_characters;
 mod rfc6749_5_2_request_bodies;

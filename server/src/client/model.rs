@@ -81,10 +81,13 @@ pub enum GrantType {
     /// RFC 8693 §2.1
     #[serde(rename = "urn:ietf:params:oauth:grant-type:token-exchange")]
     TokenExchange,
+    /// RFC 6749 §4.3, served only when `oauth2.grant.password.enabled`.
+    #[serde(rename = "password")]
+    Password,
 }
 
 impl GrantType {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::AuthorizationCode,
         Self::RefreshToken,
         Self::ClientCredentials,
@@ -92,6 +95,7 @@ impl GrantType {
         Self::JwtBearer,
         Self::DeviceCode,
         Self::TokenExchange,
+        Self::Password,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -103,6 +107,7 @@ impl GrantType {
             Self::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
             Self::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
             Self::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
+            Self::Password => "password",
         }
     }
 

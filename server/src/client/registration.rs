@@ -9,7 +9,7 @@
 use subtle::ConstantTimeEq;
 
 use super::admin::{self, ClientWithSecret};
-use super::model::Client;
+use super::model::{Client, GrantType};
 use super::secret;
 use super::store::ClientStore;
 use crate::client::wire::{OAuth2Client, OAuth2ClientTokenLifespans};
@@ -139,6 +139,15 @@ pub(crate) fn refuse_operator_fields(body: &OAuth2Client) -> Result<(), OAuth2Er
     }
     if body.token_exchange.is_some() {
         return refuse("token_exchange");
+    }
+    // RFC 6749 §4.3.1: the password grant hands the client the resource owner's
+    // credentials; only a client the operator trusts with them may use it.
+    if body
+        .grant_types
+        .as_ref()
+        .is_some_and(|grants| grants.iter().any(|g| g == GrantType::Password.as_str()))
+    {
+        return refuse("grant_types (password)");
     }
     let lifespans = serde_json::to_value(OAuth2ClientTokenLifespans::from_client_body(body))
         .unwrap_or_default();

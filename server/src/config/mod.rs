@@ -12,6 +12,7 @@ mod dev;
 mod device;
 mod listener_limits;
 mod load;
+mod password_grant;
 mod profile;
 mod rate_limit;
 mod return_domains;
@@ -30,6 +31,7 @@ pub use listener_limits::{
     DEFAULT_MAX_CONNECTIONS, ListenerLimits, ListenerTimeouts, MAX_MAX_CONNECTIONS,
 };
 pub use load::{ConfigError, env_name, load};
+pub use password_grant::{FailedAttemptsConfig, PasswordGrantConfig};
 pub use profile::{FAPI2_MAX_CODE_LIFETIME_SECS, FAPI2_SIGNING_ALGORITHMS, SecurityProfile};
 pub use rate_limit::{GroupLimit, RateLimitAllowList, RateLimitConfig, RateLimitGroups};
 pub use return_domains::{MAX_RETURN_URL_LEN, ReturnDomain, ReturnDomainError, allowed_return_url};
@@ -547,6 +549,8 @@ impl Default for PkceConfig {
 pub struct GrantConfig {
     pub refresh_token: RefreshTokenGrantConfig,
     pub jwt: JwtGrantConfig,
+    /// The resource owner password credentials grant (RFC 6749 §4.3), off by default.
+    pub password: PasswordGrantConfig,
 }
 
 /// The JWT bearer grant (RFC 7523 §2.1, `oauth2::grants::jwt_bearer`), with Hydra's

@@ -206,6 +206,7 @@ impl Config {
                 hook.validate(key, &mut errors);
             }
         }
+        self.oauth2.grant.password.validate(&mut errors);
         self.validate_database(&mut errors);
         self.validate_listener_limits(&mut errors);
         self.oauth2

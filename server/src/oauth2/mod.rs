@@ -31,3 +31,4 @@ pub mod token_format;
 pub mod token_hook;
 pub mod token_type;
 pub mod userinfo;
+pub mod webhook;

@@ -7,23 +7,17 @@
 //! `temporarily_unavailable` (503), never a token without the hook's say (Hydra answers
 //! `server_error` here; docs/hydra-differences.md).
 //!
-//! The URL is the operator's configuration, not a client's, so calls do not pass the
-//! SSRF guard of `outbound/` (hooks usually live on a private network); they follow no
-//! redirect, use no proxy, keep connections alive, and are bounded in time and size.
-
-use std::time::Duration;
+//! The HTTP calls are `oauth2::webhook`'s: pooled, bounded in time and size, no
+//! redirects.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::model::GrantType;
-use crate::config::{ApiKeyLocation, OAuth2Config, WebhookConfig};
+use crate::config::{OAuth2Config, WebhookConfig};
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::issue::Grant;
-
-/// The largest hook response body accepted, in bytes: its claims are sealed into every
-/// token row of the family.
-pub const MAX_HOOK_RESPONSE_BYTES: usize = 64 * 1024;
+use crate::oauth2::webhook::Webhook;
 
 /// The configured hooks, each with its pooled HTTP client.
 #[derive(Debug, Clone, Default)]
@@ -34,10 +28,7 @@ pub struct TokenHooks {
 
 #[derive(Debug, Clone)]
 struct Hook {
-    /// `oauth2.token_hook` or `oauth2.refresh_token_hook`, for logs.
-    key: &'static str,
-    config: WebhookConfig,
-    client: reqwest::Client,
+    webhook: Webhook,
 }
 
 /// The body POSTed to a hook (Hydra's `TokenHookRequest`).
@@ -102,7 +93,7 @@ impl TokenHooks {
         let hook = |key, config: &Option<WebhookConfig>| {
             config
                 .as_ref()
-                .map(|config| Hook::new(key, config.clone()))
+                .map(|config| Webhook::new(key, config.clone()).map(|webhook| Hook { webhook }))
                 .transpose()
         };
         Ok(Self {
@@ -169,45 +160,18 @@ impl TokenHooks {
 }
 
 impl Hook {
-    fn new(key: &'static str, config: WebhookConfig) -> Result<Self, reqwest::Error> {
-        let timeout = config.timeout();
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .pool_idle_timeout(Duration::from_secs(60))
-            .user_agent(concat!("portunus/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Self {
-            key,
-            config,
-            client,
-        })
-    }
-
     /// One call: `Some` new claims (200), `None` to keep them (204), or the error the
     /// token endpoint answers with.
     async fn call(
         &self,
         request: &HookRequest<'_>,
     ) -> Result<Option<HookResponseSession>, OAuth2Error> {
-        let mut call = self.client.post(&self.config.url).json(request);
-        if let Some(auth) = &self.config.auth {
-            let key = &auth.config;
-            call = match key.location {
-                ApiKeyLocation::Header => call.header(key.name.as_str(), key.value.as_str()),
-                ApiKeyLocation::Cookie => call.header(
-                    reqwest::header::COOKIE,
-                    format!("{}={}", key.name, key.value),
-                ),
-            };
-        }
-        let mut response = call
-            .send()
+        let answer = self
+            .webhook
+            .post(request)
             .await
-            .map_err(|e| self.unavailable(crate::outbound::describe(&e)))?;
-        match response.status().as_u16() {
+            .map_err(|reason| self.unavailable(reason))?;
+        match answer.status {
             204 => return Ok(None),
             200 => {}
             403 => {
@@ -216,20 +180,7 @@ impl Hook {
             }
             status => return Err(self.unavailable(format!("it answered HTTP {status}"))),
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| self.unavailable(crate::outbound::describe(&e)))?
-        {
-            if body.len().saturating_add(chunk.len()) > MAX_HOOK_RESPONSE_BYTES {
-                return Err(self.unavailable(format!(
-                    "its answer is larger than {MAX_HOOK_RESPONSE_BYTES} bytes"
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let answer: HookResponse = serde_json::from_slice(&body).map_err(|e| {
+        let answer: HookResponse = serde_json::from_slice(&answer.body).map_err(|e| {
             self.unavailable(format!(
                 "its answer is not {{\"session\": {{\"access_token\": {{...}}, \"id_token\": {{...}}}}}}: {e}"
             ))
@@ -240,9 +191,10 @@ impl Hook {
     /// Fails closed: the reason goes to the log and `error_debug`, never to the client's
     /// description (it may name internal hosts).
     fn unavailable(&self, reason: String) -> OAuth2Error {
-        tracing::warn!(hook = self.key, %reason, "token hook failed; no tokens issued");
+        let key = self.webhook.key;
+        tracing::warn!(hook = key, %reason, "token hook failed; no tokens issued");
         OAuth2Error::new(ErrorKind::TemporarilyUnavailable)
             .with_hint("The token hook did not answer as expected; try again later.")
-            .with_debug(format!("{}: {reason}", self.key))
+            .with_debug(format!("{key}: {reason}"))
     }
 }

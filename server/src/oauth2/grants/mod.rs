@@ -12,6 +12,7 @@ mod authorization_code;
 mod client_credentials;
 mod device_code;
 mod jwt_bearer;
+mod password;
 mod presented;
 mod refresh_token;
 #[cfg(test)]
@@ -22,6 +23,7 @@ pub use authorization_code::AuthorizationCode;
 pub use client_credentials::ClientCredentials;
 pub use device_code::DeviceCode;
 pub use jwt_bearer::JwtBearer;
+pub use password::Password;
 pub use refresh_token::RefreshToken;
 pub use token_exchange::{TokenExchange, TokenTypeUri};
 
@@ -100,6 +102,17 @@ impl GrantRegistry {
             .with(JwtBearer)
             .with(DeviceCode)
             .with(TokenExchange)
+    }
+
+    /// The standard grants plus those `config` switches on (the password grant).
+    pub fn for_config(config: &crate::config::Config) -> Result<Self, reqwest::Error> {
+        let registry = Self::standard();
+        Ok(
+            match Password::from_config(&config.oauth2.grant.password)? {
+                Some(password) => registry.with(password),
+                None => registry,
+            },
+        )
     }
 
     /// Adds (or replaces) the handler of its grant type.
