@@ -479,6 +479,20 @@ pub enum StorageError {
     Corrupt(String),
 }
 
+impl StorageError {
+    /// The kind's name, for metrics labels.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Conflict(_) => "conflict",
+            Self::Unavailable(_) => "unavailable",
+            Self::Contention(_) => "contention",
+            Self::Timeout(_) => "timeout",
+            Self::Database(_) => "database",
+            Self::Corrupt(_) => "corrupt",
+        }
+    }
+}
+
 impl From<StorageError> for OAuth2Error {
     fn from(err: StorageError) -> Self {
         match err {

@@ -44,7 +44,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "storage",
         &[
-            "client", "clock", "duration", "error", "jwk", "trust", "users",
+            "client",
+            "clock",
+            "duration",
+            "error",
+            "jwk",
+            "prometheus",
+            "trust",
+            "users",
         ],
     ),
     ("health", &["storage"]),
@@ -86,6 +93,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "oauth2",
             "oidc",
             "pagination",
+            "prometheus",
             "secrets",
             "storage",
         ],

@@ -27,11 +27,25 @@ pub const TOKEN_REUSE: &str = "portunus_token_reuse_detected_total";
 pub const BUILD_INFO: &str = "portunus_build_info";
 pub const RATE_LIMIT_REJECTIONS: &str = "portunus_rate_limit_rejections_total";
 pub const RATE_LIMIT_FAIL_OPEN: &str = "portunus_rate_limit_fail_open_total";
+pub const FLOW_STEPS: &str = "portunus_authorization_flow_steps_total";
+pub const DB_POOL_CONNECTIONS: &str = "portunus_db_pool_connections";
+pub const DB_POOL_MAX: &str = "portunus_db_pool_max_connections";
+pub const DB_POOL_WAIT: &str = "portunus_db_pool_wait_seconds";
+pub const DB_ERRORS: &str = "portunus_db_errors_total";
+pub const SQLITE_WRITER_QUEUE: &str = "portunus_sqlite_writer_queue_depth";
+pub const SQLITE_WRITER_BATCH: &str = "portunus_sqlite_writer_batch_size";
 
 /// Latency buckets, in seconds: from a cached token lookup to a slow Argon2id check.
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
+
+/// Waits for a pooled connection, in seconds: none at all when one is idle, up to
+/// `database.acquire_timeout` under overload.
+const WAIT_BUCKETS: [f64; 10] = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0];
+
+/// Writes per SQLite group commit: 1 when idle, up to the writer's cap of 256.
+const BATCH_BUCKETS: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -42,6 +56,13 @@ pub fn install() -> Option<&'static PrometheusHandle> {
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Full(HTTP_DURATION.to_owned()), &BUCKETS)
+                .ok()?
+                .set_buckets_for_metric(Matcher::Full(DB_POOL_WAIT.to_owned()), &WAIT_BUCKETS)
+                .ok()?
+                .set_buckets_for_metric(
+                    Matcher::Full(SQLITE_WRITER_BATCH.to_owned()),
+                    &BATCH_BUCKETS,
+                )
                 .ok()?
                 .build_recorder();
             let handle = recorder.handle();
@@ -90,6 +111,32 @@ fn describe() {
     describe_counter!(
         RATE_LIMIT_FAIL_OPEN,
         "Requests let through because the rate limit store (Redis) failed, by endpoint group."
+    );
+    describe_counter!(
+        FLOW_STEPS,
+        "Authorization endpoint requests by flow step (authorize, login, consent) and outcome: continued to the next app, completed (the client got its response), denied (access_denied or an interaction error), errored."
+    );
+    describe_gauge!(
+        DB_POOL_CONNECTIONS,
+        "Pooled database connections by backend and state (idle, in_use), as of the last checkout."
+    );
+    describe_gauge!(DB_POOL_MAX, "The database pool's size limit, by backend.");
+    describe_histogram!(
+        DB_POOL_WAIT,
+        Unit::Seconds,
+        "Time spent waiting for a pooled database connection, by backend."
+    );
+    describe_counter!(
+        DB_ERRORS,
+        "Failed storage operations by backend and kind (unavailable, timeout, contention, conflict, database)."
+    );
+    describe_gauge!(
+        SQLITE_WRITER_QUEUE,
+        "Writes waiting for the SQLite writer thread."
+    );
+    describe_histogram!(
+        SQLITE_WRITER_BATCH,
+        "Writes committed together by one SQLite group commit."
     );
     describe_gauge!(
         BUILD_INFO,
@@ -173,6 +220,42 @@ pub fn rate_limit_rejected(group: &'static str) {
 /// A request let through because the rate limit store failed.
 pub fn rate_limit_failed_open(group: &'static str) {
     counter!(RATE_LIMIT_FAIL_OPEN, "group" => group).increment(1);
+}
+
+/// One request of the authorization endpoint: its flow `step` and `outcome` (both
+/// from fixed sets, see [`FLOW_STEPS`]'s description).
+pub fn flow_step(step: &'static str, outcome: &'static str) {
+    counter!(FLOW_STEPS, "step" => step, "outcome" => outcome).increment(1);
+}
+
+/// Whether a recorder is installed: callers skip work that only feeds metrics.
+pub fn enabled() -> bool {
+    handle().is_some()
+}
+
+/// One checkout of a pooled connection on `backend`: the pool's state right after it
+/// and how long it waited.
+pub fn db_checkout(backend: &'static str, connections: u32, idle: u32, max: u32, waited: f64) {
+    let in_use = connections.saturating_sub(idle);
+    gauge!(DB_POOL_CONNECTIONS, "backend" => backend, "state" => "idle").set(f64::from(idle));
+    gauge!(DB_POOL_CONNECTIONS, "backend" => backend, "state" => "in_use").set(f64::from(in_use));
+    gauge!(DB_POOL_MAX, "backend" => backend).set(f64::from(max));
+    histogram!(DB_POOL_WAIT, "backend" => backend).record(waited);
+}
+
+/// A storage operation on `backend` that failed with an error of `kind`.
+pub fn db_error(backend: &'static str, kind: &'static str) {
+    counter!(DB_ERRORS, "backend" => backend, "kind" => kind).increment(1);
+}
+
+/// Writes now waiting for the SQLite writer.
+pub fn sqlite_writer_queue(depth: usize) {
+    gauge!(SQLITE_WRITER_QUEUE).set(depth as f64);
+}
+
+/// One SQLite group commit of `writes` writes.
+pub fn sqlite_writer_batch(writes: usize) {
+    histogram!(SQLITE_WRITER_BATCH).record(writes as f64);
 }
 
 /// The text exposition of every series, or `None` when metrics are off.

@@ -4,13 +4,20 @@
 //! the admin API key, and 404 when `serve.metrics.enabled` is off. Each nextest test
 //! is its own process, so the process-wide recorder counts this test's requests only.
 
+use portunus_sdk::types::RejectOAuth2Request;
 use serde_json::json;
+
+use crate::support::browser::Browser;
+use crate::support::flow::{
+    authorize_url, create_client, login_challenge, run_code_flow, to_client,
+};
 
 use crate::support::{TestApp, TestBackend, per_backend};
 
 per_backend!(
     requests_tokens_and_failures_are_counted,
     metrics_can_be_turned_off,
+    flows_and_storage_are_observed,
 );
 
 const ADMIN_KEY: &str = "an-admin-api-key-for-the-metrics-test";
@@ -210,4 +217,146 @@ async fn metrics_can_be_turned_off(backend: TestBackend) {
     let (status, _, body) = scrape(&app, None).await;
     assert_eq!(status, 404, "{body}");
     assert!(body.contains("serve.metrics.enabled"), "{body}");
+}
+
+/// A completed code flow, a login the app refused, an authorization request that is
+/// refused at once, and a conflicting write: the flow-step series count each step's
+/// outcome, and the storage series show the backend's pool (PostgreSQL, MySQL) or
+/// SQLite's writer, and the conflict by kind.
+async fn flows_and_storage_are_observed(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let client = create_client(&app, json!({})).await;
+    let browser = Browser::new();
+    let callback = run_code_flow(
+        &app,
+        &browser,
+        &client.id,
+        &[("scope", "openid"), ("state", "state-1")],
+        "ada",
+        &["openid"],
+    )
+    .await;
+    assert!(callback.contains("code="), "{callback}");
+
+    let url = authorize_url(
+        &app,
+        &client.id,
+        &[("scope", "openid"), ("state", "state-2")],
+    );
+    let challenge = login_challenge(&browser, &url).await;
+    let redirect = app
+        .admin
+        .reject_o_auth2_login_request()
+        .login_challenge(&challenge)
+        .body(RejectOAuth2Request {
+            error: Some("access_denied".into()),
+            ..Default::default()
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .redirect_to;
+    let location = to_client(&browser, &redirect).await;
+    assert!(location.contains("error=access_denied"), "{location}");
+    // A scope the client may not ask for: the client hears `invalid_scope` at once.
+    let refused = browser
+        .get(&authorize_url(
+            &app,
+            &client.id,
+            &[("scope", "admin"), ("state", "s")],
+        ))
+        .await;
+    assert!(
+        refused
+            .location
+            .as_deref()
+            .is_some_and(|l| l.contains("error=invalid_scope")),
+        "{:?}",
+        refused.location
+    );
+    // A second client with the same id conflicts in the database.
+    let conflict = app
+        .http
+        .post(app.admin_path("/admin/clients"))
+        .json(&json!({"client_id": client.id, "redirect_uris": ["https://a.example/cb"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(conflict.status().as_u16(), 409);
+
+    let (status, _, text) = scrape(&app, None).await;
+    assert_eq!(status, 200);
+    let steps = |step: &str, outcome: &str| {
+        sample(
+            &text,
+            &[
+                "portunus_authorization_flow_steps_total{",
+                &format!("step=\"{step}\""),
+                &format!("outcome=\"{outcome}\""),
+            ],
+        )
+        .unwrap_or(0.0)
+    };
+    assert_eq!(steps("authorize", "continued"), 2.0, "{text}");
+    assert_eq!(steps("authorize", "errored"), 1.0, "{text}");
+    assert_eq!(steps("login", "continued"), 1.0, "{text}");
+    assert_eq!(steps("login", "denied"), 1.0, "{text}");
+    assert_eq!(steps("consent", "completed"), 1.0, "{text}");
+
+    let label = match backend {
+        TestBackend::Sqlite => "sqlite",
+        TestBackend::Postgres => "postgres",
+        TestBackend::Mysql => "mysql",
+    };
+    assert_eq!(
+        sample(
+            &text,
+            &[
+                "portunus_db_errors_total{",
+                &format!("backend=\"{label}\""),
+                "kind=\"conflict\""
+            ],
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    if backend == TestBackend::Sqlite {
+        let batches = sample(&text, &["portunus_sqlite_writer_batch_size_count"]).unwrap_or(0.0);
+        assert!(batches >= 1.0, "{text}");
+        assert!(
+            text.contains("portunus_sqlite_writer_queue_depth"),
+            "{text}"
+        );
+    } else {
+        let waits = sample(
+            &text,
+            &[
+                "portunus_db_pool_wait_seconds_count{",
+                &format!("backend=\"{label}\""),
+            ],
+        )
+        .unwrap_or(0.0);
+        assert!(waits >= 1.0, "{text}");
+        let max = sample(
+            &text,
+            &[
+                "portunus_db_pool_max_connections{",
+                &format!("backend=\"{label}\""),
+            ],
+        );
+        assert!(max.is_some_and(|max| max >= 1.0), "{text}");
+        assert!(
+            sample(
+                &text,
+                &[
+                    "portunus_db_pool_connections{",
+                    &format!("backend=\"{label}\""),
+                    "state=\"in_use\""
+                ],
+            )
+            .is_some(),
+            "{text}"
+        );
+    }
 }

@@ -74,18 +74,66 @@ pub async fn handle(
     request_url: &str,
 ) -> AuthorizeResult {
     let verifier = |name| params.get(name).ok().flatten().map(str::to_owned);
-    if let Some(verifier) = verifier("consent_verifier") {
-        return consent_step::consent_verified(ctx, &verifier, cookies).await;
+    let (step, result) = if let Some(verifier) = verifier("consent_verifier") {
+        (
+            "consent",
+            consent_step::consent_verified(ctx, &verifier, cookies).await,
+        )
+    } else if let Some(verifier) = verifier("login_verifier") {
+        (
+            "login",
+            login_step::login_verified(ctx, &verifier, cookies).await,
+        )
+    } else {
+        let result = match request::parse(ctx, params, request_url).await {
+            Ok((request, client)) => login_step::start_login(ctx, &client, request, cookies).await,
+            Err(AuthorizeError::Page(err)) => AuthorizeResult::new(Outcome::ErrorPage(err)),
+            Err(AuthorizeError::Redirect(err, target)) => {
+                AuthorizeResult::new(Outcome::Client(response::error(&err, &target)))
+            }
+        };
+        ("authorize", result)
+    };
+    if crate::prometheus::enabled() {
+        crate::prometheus::flow_step(step, outcome_label(&result.outcome));
     }
-    if let Some(verifier) = verifier("login_verifier") {
-        return login_step::login_verified(ctx, &verifier, cookies).await;
-    }
-    match request::parse(ctx, params, request_url).await {
-        Ok((request, client)) => login_step::start_login(ctx, &client, request, cookies).await,
-        Err(AuthorizeError::Page(err)) => AuthorizeResult::new(Outcome::ErrorPage(err)),
-        Err(AuthorizeError::Redirect(err, target)) => {
-            AuthorizeResult::new(Outcome::Client(response::error(&err, &target)))
+    result
+}
+
+/// The outcome of one authorization endpoint request, for the flow metric: the user
+/// agent `continued` to the login or consent app, the client got its response
+/// (`completed`), or an error: `denied` when the user or the app said no (or could not
+/// be asked: `prompt=none`), `errored` otherwise.
+fn outcome_label(outcome: &Outcome) -> &'static str {
+    const DENIALS: [&str; 5] = [
+        "access_denied",
+        "login_required",
+        "consent_required",
+        "interaction_required",
+        "account_selection_required",
+    ];
+    let error = match outcome {
+        Outcome::Redirect(_) => return "continued",
+        Outcome::ErrorPage(err) => Some(err.kind.code().to_owned()),
+        Outcome::Client(AuthorizeResponse::FormPost { params, .. }) => params
+            .iter()
+            .find(|(name, _)| name == "error")
+            .map(|(_, value)| value.clone()),
+        Outcome::Client(AuthorizeResponse::Redirect(location)) => {
+            url::Url::parse(location).ok().and_then(|url| {
+                // The error is in the query, or in the fragment for fragment responses.
+                let fragment = url.fragment().map(str::to_owned).unwrap_or_default();
+                url.query_pairs()
+                    .chain(url::form_urlencoded::parse(fragment.as_bytes()))
+                    .find(|(name, _)| name == "error")
+                    .map(|(_, value)| value.into_owned())
+            })
         }
+    };
+    match error {
+        None => "completed",
+        Some(code) if DENIALS.contains(&code.as_str()) => "denied",
+        Some(_) => "errored",
     }
 }
 

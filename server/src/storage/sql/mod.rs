@@ -316,17 +316,33 @@ impl SqlStore {
         let backend = self.backend;
         let breaker = self.breaker.clone();
         tokio::task::spawn_blocking(move || {
+            let metrics = crate::prometheus::enabled();
+            let asked = metrics.then(std::time::Instant::now);
             let mut conn = pool.get_timeout(timeout).map_err(|e| {
                 // Every connection busy is overload; room for one more that could not
                 // be opened is an outage (`breaker.rs`).
                 if pool.state().connections < pool.max_size() {
                     breaker.failure();
                 }
-                StorageError::Unavailable(format!(
+                let err = StorageError::Unavailable(format!(
                     "no {} connection available: {e}",
                     backend.as_str()
-                ))
+                ));
+                if metrics {
+                    crate::prometheus::db_error(backend.as_str(), err.kind());
+                }
+                err
             })?;
+            if let Some(asked) = asked {
+                let state = pool.state();
+                crate::prometheus::db_checkout(
+                    backend.as_str(),
+                    state.connections,
+                    state.idle_connections,
+                    pool.max_size(),
+                    asked.elapsed().as_secs_f64(),
+                );
+            }
             let mut attempt = 1;
             loop {
                 let result = work(&mut conn);
@@ -347,6 +363,9 @@ impl SqlStore {
                     continue;
                 }
                 breaker.record(&result);
+                if metrics && let Err(err) = &result {
+                    crate::prometheus::db_error(backend.as_str(), err.kind());
+                }
                 return result;
             }
         })

@@ -20,6 +20,8 @@
 //!
 //! PostgreSQL and MySQL have row locks and concurrent commits: they keep the pool.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 
 use diesel::Connection;
@@ -46,6 +48,8 @@ type Job = Box<dyn FnOnce(Result<&mut DbConnection, &StorageError>) -> Option<Re
 #[derive(Clone)]
 pub struct Writer {
     jobs: Sender<Job>,
+    /// Writes sent and not yet taken into a batch (the queue depth metric).
+    pending: Arc<AtomicUsize>,
 }
 
 impl Writer {
@@ -56,13 +60,15 @@ impl Writer {
         })?;
         let kick = super::checkpointer::start(&manager)?;
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let pending = Arc::new(AtomicUsize::new(0));
+        let taken = pending.clone();
         std::thread::Builder::new()
             .name("portunus-sqlite-writer".to_owned())
-            .spawn(move || write_loop(&manager, Some(conn), &queue, &kick))
+            .spawn(move || write_loop(&manager, Some(conn), &queue, &kick, &taken))
             .map_err(|e| {
                 StorageError::Unavailable(format!("cannot start the SQLite writer: {e}"))
             })?;
-        Ok(Writer { jobs })
+        Ok(Writer { jobs, pending })
     }
 
     /// Runs `work` in the next batch and answers after that batch committed.
@@ -90,12 +96,24 @@ impl Writer {
                 }))
             }
         });
+        let depth = self
+            .pending
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
+        let metrics = crate::prometheus::enabled();
+        if metrics {
+            crate::prometheus::sqlite_writer_queue(depth);
+        }
         self.jobs
             .send(job)
             .map_err(|_| StorageError::Unavailable("the SQLite writer has stopped".to_owned()))?;
-        answered.await.map_err(|_| {
+        let result = answered.await.map_err(|_| {
             StorageError::Unavailable("the SQLite writer stopped before answering".to_owned())
-        })?
+        })?;
+        if metrics && let Err(err) = &result {
+            crate::prometheus::db_error("sqlite", err.kind());
+        }
+        result
     }
 }
 
@@ -129,10 +147,19 @@ fn write_loop(
     mut conn: Option<DbConnection>,
     queue: &Receiver<Job>,
     kick: &Kick,
+    pending: &AtomicUsize,
 ) {
     // `recv` fails only once every `Writer` is gone: the store was dropped.
     while let Ok(first) = queue.recv() {
         let batch = take_batch(queue, first, MAX_BATCH);
+        // The sender counted before sending, so this never goes below zero.
+        let left = pending
+            .fetch_sub(batch.len(), Ordering::Relaxed)
+            .saturating_sub(batch.len());
+        if crate::prometheus::enabled() {
+            crate::prometheus::sqlite_writer_queue(left);
+            crate::prometheus::sqlite_writer_batch(batch.len());
+        }
         if conn.as_mut().is_some_and(|c| c.is_broken()) {
             conn = None;
         }
