@@ -80,6 +80,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "admin",
         )?);
     }
+    // The metrics listener serves the whole process's series, whichever API it serves.
+    if config.serve.metrics.port != 0 {
+        builder = builder.metrics_listener(bind(
+            &config.serve.metrics.host,
+            config.serve.metrics.port,
+            "metrics",
+        )?);
+    }
     // Listen for signals before the slow part of startup (connecting, migrations, key
     // generation), and honour them during it: a database that accepts connections but
     // never answers must not make a SIGTERM wait (issue 23).

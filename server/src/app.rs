@@ -132,6 +132,7 @@ pub struct ApplicationBuilder {
     clock: Arc<dyn Clock>,
     public: Option<TcpListener>,
     admin: Option<TcpListener>,
+    metrics: Option<TcpListener>,
     migrate: bool,
     workers: Option<usize>,
 }
@@ -149,6 +150,12 @@ impl ApplicationBuilder {
 
     pub fn admin_listener(mut self, listener: TcpListener) -> Self {
         self.admin = Some(listener);
+        self
+    }
+
+    /// The metrics listener (`serve.metrics.port`): `GET /metrics` only.
+    pub fn metrics_listener(mut self, listener: TcpListener) -> Self {
+        self.metrics = Some(listener);
         self
     }
 
@@ -354,9 +361,25 @@ impl ApplicationBuilder {
             }
             None => None,
         };
+        let metrics = match self.metrics {
+            Some(listener) => {
+                let server = HttpServer::new(crate::http::metrics_listener::metrics_app);
+                // One worker: a scrape every few seconds needs no more. The admin
+                // listener's timeouts and connection budget: it is an operator's port.
+                let limits = ListenerLimits::new(
+                    &state.config,
+                    serve.admin.timeout,
+                    serve.admin.max_connections,
+                    1,
+                );
+                Some(start_server!(server, listener, 1, limits, "metrics"))
+            }
+            None => None,
+        };
         Ok(Application {
             public,
             admin,
+            metrics,
             state,
         })
     }
@@ -372,6 +395,7 @@ fn admin_open_to_the_network(config: &Config, addr: SocketAddr) -> bool {
 pub struct Application {
     public: Option<(Server, SocketAddr)>,
     admin: Option<(Server, SocketAddr)>,
+    metrics: Option<(Server, SocketAddr)>,
     state: AppState,
 }
 
@@ -397,6 +421,7 @@ impl Application {
             clock: Arc::new(SystemClock),
             public: None,
             admin: None,
+            metrics: None,
             migrate,
             workers: None,
         }
@@ -410,6 +435,10 @@ impl Application {
         self.admin.as_ref().map(|(_, addr)| *addr)
     }
 
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(_, addr)| *addr)
+    }
+
     pub fn state(&self) -> &AppState {
         &self.state
     }
@@ -420,12 +449,13 @@ impl Application {
                 .public
                 .iter()
                 .chain(self.admin.iter())
+                .chain(self.metrics.iter())
                 .map(|(server, _)| server.handle())
                 .collect(),
         }
     }
 
-    /// Runs until both listeners have stopped.
+    /// Runs until every listener has stopped.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let public = async {
             match self.public {
@@ -439,8 +469,14 @@ impl Application {
                 None => Ok(()),
             }
         };
-        let (public, admin) = futures::join!(public, admin);
-        public.and(admin)
+        let metrics = async {
+            match self.metrics {
+                Some((server, _)) => server.await,
+                None => Ok(()),
+            }
+        };
+        let (public, admin, metrics) = futures::join!(public, admin, metrics);
+        public.and(admin).and(metrics)
     }
 }
 

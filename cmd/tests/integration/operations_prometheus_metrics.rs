@@ -360,3 +360,48 @@ async fn flows_and_storage_are_observed(backend: TestBackend) {
         );
     }
 }
+
+/// `serve.metrics.port`: a third listener of the real binary serves `GET /metrics`
+/// without the admin API key (the admin API still wants it), and nothing else.
+#[test]
+fn a_metrics_listener_of_its_own_needs_no_admin_key() {
+    use crate::cli::{dev_server, free_port, http_get, http_get_body};
+    let dir = tempfile::tempdir().unwrap();
+    let (public, admin, metrics) = (free_port(), free_port(), free_port());
+    let mut child = dev_server(dir.path(), public, admin)
+        .env("SERVE_METRICS_PORT", metrics.to_string())
+        .env("SERVE_ADMIN_API_KEY", ADMIN_KEY)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        [public, admin, metrics]
+            .iter()
+            .all(|port| std::net::TcpStream::connect(("127.0.0.1", *port)).is_ok())
+    });
+    assert!(ready, "the server did not start its three listeners");
+    let status = http_get(public, "/.well-known/jwks.json");
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+
+    let status = http_get(metrics, "/metrics");
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    let text = http_get_body(metrics, "/metrics");
+    assert!(text.contains("portunus_build_info{version="), "{text}");
+    assert!(
+        text.contains("route=\"/.well-known/jwks.json\""),
+        "the public listener's requests are counted: {text}"
+    );
+    for path in ["/admin/metrics/prometheus", "/admin/clients", "/"] {
+        let status = http_get(metrics, path);
+        assert!(status.starts_with("HTTP/1.1 404"), "{path}: {status}");
+    }
+    let status = http_get(admin, "/admin/metrics/prometheus");
+    assert!(
+        status.starts_with("HTTP/1.1 401"),
+        "the admin path keeps its key: {status}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}

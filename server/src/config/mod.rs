@@ -90,17 +90,28 @@ pub struct ServeConfig {
     pub shutdown_drain_delay: GoDuration,
 }
 
-/// `serve.metrics`: Prometheus metrics at `GET /admin/metrics/prometheus`.
+/// `serve.metrics`: Prometheus metrics at `GET /admin/metrics/prometheus`, and
+/// optionally at `GET /metrics` on a listener of their own.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetricsConfig {
     /// Record metrics and serve them (on by default, as Hydra's endpoint is).
     pub enabled: bool,
+    /// A third listener serving only `GET /metrics`, without the admin API key, so a
+    /// scraper needs no admin access (oauth2-proxy's `metrics-address`). `0`, the
+    /// default, means none.
+    pub port: u16,
+    /// Its bind host; as the other listeners' when unset.
+    pub host: Option<String>,
 }
 
 impl Default for MetricsConfig {
     fn default() -> Self {
-        Self { enabled: true }
+        Self {
+            enabled: true,
+            port: 0,
+            host: None,
+        }
     }
 }
 

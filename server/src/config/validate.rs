@@ -207,6 +207,24 @@ impl Config {
             }
         }
         self.oauth2.grant.password.validate(&mut errors);
+        let metrics = &self.serve.metrics;
+        if metrics.port != 0 && !metrics.enabled {
+            errors.push(ConfigError::Invalid {
+                key: "serve.metrics.port".into(),
+                message: "a metrics listener needs serve.metrics.enabled: true".into(),
+            });
+        }
+        if metrics.port != 0
+            && [self.serve.public.port, self.serve.admin.port].contains(&metrics.port)
+        {
+            errors.push(ConfigError::Invalid {
+                key: "serve.metrics.port".into(),
+                message: format!(
+                    "{} is already the public or admin port; the metrics listener needs its own",
+                    metrics.port
+                ),
+            });
+        }
         self.validate_database(&mut errors);
         self.validate_listener_limits(&mut errors);
         self.oauth2
@@ -387,6 +405,18 @@ mod tests {
             err.contains("serve.public.port") && err.contains("serve.admin.port"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_metrics_port_needs_metrics_on_and_a_port_of_its_own() {
+        let mut config = valid();
+        config.serve.metrics.port = 9464;
+        assert!(config.validate().is_ok());
+        config.serve.metrics.enabled = false;
+        assert!(error_of(&config).contains("serve.metrics.enabled"));
+        config.serve.metrics.enabled = true;
+        config.serve.metrics.port = config.serve.admin.port;
+        assert!(error_of(&config).contains("`serve.metrics.port`"));
     }
 
     #[test]

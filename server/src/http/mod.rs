@@ -8,6 +8,7 @@ pub mod errors;
 pub mod form_body;
 pub mod forwarded;
 pub mod health;
+pub mod metrics_listener;
 pub mod middleware;
 pub mod openapi;
 pub mod pagination;
