@@ -298,6 +298,10 @@ fn parameters(
             continue;
         }
         match value {
+            // RFC 9396 §3: the details are one JSON array, not a repeated parameter.
+            Value::Array(_) if name == "authorization_details" => {
+                pairs.push((name.clone(), value.to_string()));
+            }
             Value::Array(items) => {
                 pairs.extend(items.iter().filter_map(text).map(|v| (name.clone(), v)));
             }
