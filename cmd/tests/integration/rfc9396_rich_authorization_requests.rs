@@ -10,18 +10,21 @@
 
 use serde_json::{Value, json};
 
+use crate::support::assertion::{EC_1, jwks};
 use crate::support::browser::{Browser, param};
 use crate::support::flow::{
     FlowClient, REDIRECT_URI, accept_login, authorize_url, consent_challenge, create_client,
     login_challenge, to_client,
 };
-use crate::support::par::{push, push_ok, request_uri_url};
+use crate::support::par::{object_claims, push, push_ok, request_uri_url, sign_object};
 use crate::support::{TestApp, TestBackend, per_backend};
 
 per_backend!(
     rfc9396_consent_grants_details_into_tokens,
     rfc9396_consent_grants_only_requested_types,
+    rfc9396_remembered_consent_covers_granted_details,
     rfc9396_pushed_requests_carry_details,
+    rfc9396_3_request_objects_carry_details,
     rfc9396_5_bad_details_are_refused_at_authorize,
     rfc9396_6_2_token_requests_narrow_details,
     rfc9396_6_client_credentials_name_details,
@@ -277,6 +280,38 @@ async fn rfc9396_consent_grants_only_requested_types(backend: TestBackend) {
     assert_eq!(introspected(&app, access).await, Value::Null);
 }
 
+/// A remembered consent lets the consent app skip a request whose details are within
+/// the granted ones, and not one that asks for more.
+async fn rfc9396_remembered_consent_covers_granted_details(backend: TestBackend) {
+    let app = spawn(backend).await;
+    let client = client(&app, false).await;
+    let mut initiate = payment();
+    initiate["actions"] = json!(["initiate"]);
+    let browser = Browser::new();
+    let url = details_url(&app, &client, &json!([payment()]));
+    let (consent, request) = to_consent(&app, &browser, &url).await;
+    assert_eq!(request["skip"], false, "{request}");
+    let redirect = accept(
+        &app,
+        &consent,
+        json!({
+            "grant_scope": ["openid", "offline_access"],
+            "grant_authorization_details": [initiate],
+            "remember": true,
+        }),
+    )
+    .await
+    .unwrap();
+    // The consent is recorded when the user agent brings the verifier back.
+    let callback = to_client(&browser, &redirect).await;
+    assert!(param(&callback, "code").is_some(), "{callback}");
+    for (details, skip) in [(json!([initiate]), true), (json!([payment()]), false)] {
+        let url = details_url(&app, &client, &details);
+        let (_, request) = to_consent(&app, &Browser::new(), &url).await;
+        assert_eq!(request["skip"], skip, "{details}: {request}");
+    }
+}
+
 async fn rfc9396_pushed_requests_carry_details(backend: TestBackend) {
     let app = spawn(backend).await;
     let client = client(&app, false).await;
@@ -306,6 +341,30 @@ async fn rfc9396_pushed_requests_carry_details(backend: TestBackend) {
         (400, Some("invalid_authorization_details")),
         "{body}"
     );
+}
+
+/// RFC 9396 §3 with RFC 9101: in a signed request object the details are a JSON array
+/// claim (the `jsonwebtoken` crate signs it).
+async fn rfc9396_3_request_objects_carry_details(backend: TestBackend) {
+    let app = spawn(backend).await;
+    let client = create_client(
+        &app,
+        json!({"jwks": jwks(&[&EC_1]), "authorization_details_types": [PAYMENT, ACCOUNTS]}),
+    )
+    .await;
+    let requested = json!([payment(), accounts()]);
+    let claims = object_claims(
+        &app,
+        &client.id,
+        json!({"authorization_details": requested.clone()}),
+    );
+    let mut url = url::Url::parse(&app.public_path("/oauth2/auth")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", &client.id)
+        .append_pair("request", &sign_object(&EC_1, &claims));
+    let code = code_from(&app, url.as_str(), &requested, requested.clone()).await;
+    let tokens = exchange(&app, &client, &code, None).await.unwrap();
+    assert_eq!(tokens["authorization_details"], requested);
 }
 
 /// Malformed, unknown, not allowed and oversized details, each sent back to the client.

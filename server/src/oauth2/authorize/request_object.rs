@@ -378,4 +378,13 @@ mod tests {
         }
         assert!(!params.has("state"));
     }
+
+    #[test]
+    fn rfc9396_3_authorization_details_stay_one_json_array() {
+        let details = json!([{"type": "a", "actions": ["read"]}, {"type": "b"}]);
+        let claims = object(json!({"authorization_details": details}));
+        let params = FormParams::new(parameters(&claims, "app").unwrap());
+        let text = params.get("authorization_details").unwrap().unwrap();
+        assert_eq!(serde_json::from_str::<Value>(text).unwrap(), details);
+    }
 }
