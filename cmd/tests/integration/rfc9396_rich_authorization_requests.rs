@@ -541,9 +541,39 @@ async fn rfc9396_6_client_credentials_name_details(backend: TestBackend) {
 }
 
 /// RFC 9396 §10: the client metadata round-trips through storage, and a type outside
-/// `authorization_details_types_supported` or malformed is refused.
+/// `authorization_details_types_supported` or malformed is refused, over the admin API
+/// and dynamic registration (RFC 7591).
 async fn rfc9396_10_client_types_are_validated(backend: TestBackend) {
-    let app = spawn(backend).await;
+    let app = TestApp::builder(backend)
+        .config(|c| {
+            c.oauth2.authorization_details.types_supported =
+                vec![PAYMENT.to_owned(), ACCOUNTS.to_owned()];
+            c.oidc.dynamic_client_registration.enabled = true;
+        })
+        .build()
+        .await;
+    let register = |types: Value| {
+        app.http
+            .post(app.public_path("/oauth2/register"))
+            .json(&json!({
+                "redirect_uris": ["https://rp.example.com/cb"],
+                "authorization_details_types": types,
+            }))
+            .send()
+    };
+    let response = register(json!([ACCOUNTS])).await.unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["authorization_details_types"],
+        json!([ACCOUNTS]),
+        "{body}"
+    );
+    let response = register(json!(["wire_transfer"])).await.unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client_metadata", "{body}");
+
     let client = client(&app, false).await;
     let stored: Value = app
         .http
