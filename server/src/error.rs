@@ -87,11 +87,14 @@ pub enum ErrorKind {
     /// RFC 8707 §2, RFC 8693 §2.2.2: a `resource` or `audience` that is invalid,
     /// unknown or not allowed.
     InvalidTarget,
+    /// RFC 9396 §5: `authorization_details` that is malformed, of an unknown type or of
+    /// a type the client may not use.
+    InvalidAuthorizationDetails,
 }
 
 impl ErrorKind {
     /// Every kind, for tests that must cover each description.
-    pub const ALL: [ErrorKind; 32] = [
+    pub const ALL: [ErrorKind; 33] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -124,6 +127,7 @@ impl ErrorKind {
         Self::SlowDown,
         Self::ExpiredToken,
         Self::InvalidTarget,
+        Self::InvalidAuthorizationDetails,
     ];
 
     pub fn code(self) -> &'static str {
@@ -160,6 +164,7 @@ impl ErrorKind {
             Self::SlowDown => "slow_down",
             Self::ExpiredToken => "expired_token",
             Self::InvalidTarget => "invalid_target",
+            Self::InvalidAuthorizationDetails => "invalid_authorization_details",
         }
     }
 
@@ -252,6 +257,9 @@ impl ErrorKind {
             }
             Self::InvalidTarget => {
                 "The requested resource is invalid, missing, unknown, or malformed."
+            }
+            Self::InvalidAuthorizationDetails => {
+                "The authorization_details parameter is malformed, names an unknown type, or names a type the client is not allowed to use."
             }
         }
     }
@@ -537,7 +545,7 @@ mod tests {
 
     #[test]
     fn every_fixed_description_uses_only_rfc6749_characters() {
-        assert_eq!(ErrorKind::ALL.len(), 32);
+        assert_eq!(ErrorKind::ALL.len(), 33);
         for kind in ErrorKind::ALL {
             assert_rfc6749_chars(kind.description());
             let err = OAuth2Error::new(kind);

@@ -79,6 +79,7 @@ mod rfc9101_request_objects;
 mod rfc9110_method_not_allowed;
 mod rfc9126_pushed_authorization_requests;
 mod rfc9207_issuer_identification;
+mod rfc9396_rich_authorization_requests;
 mod rfc9449_10_1_dpop_at_par;
 mod rfc9449_dpop;
 mod rfc9449_dpop_userinfo;

@@ -75,6 +75,7 @@ pub(crate) async fn create_with(
         validate::validate(body, validate::UriPolicy::from_config(config))?;
     client.registration_access_token_hash = registration_access_token_hash;
     validate::fapi2::check(config.oauth2.profile, &client)?;
+    crate::client::authorization_details_types::check_supported(config, &client)?;
     sector::check(config, &client).await?;
     if client.client_id.is_empty() {
         client.client_id = uuid::Uuid::new_v4().to_string();
@@ -142,6 +143,7 @@ pub(crate) async fn replace_existing(
     }
     let validated = validate::validate(body, validate::UriPolicy::from_config(config))?;
     validate::fapi2::check(config.oauth2.profile, &validated.client)?;
+    crate::client::authorization_details_types::check_supported(config, &validated.client)?;
     sector::check(config, &validated.client).await?;
     store_replacement(store, clock, keys, existing, validated, rotated_token_hash).await
 }
@@ -172,6 +174,7 @@ pub async fn patch(
     }
     let validated = validate::validate(body, validate::UriPolicy::from_config(config))?;
     validate::fapi2::check(config.oauth2.profile, &validated.client)?;
+    crate::client::authorization_details_types::check_supported(config, &validated.client)?;
     sector::check(config, &validated.client).await?;
     store_replacement(store, clock, keys, existing, validated, None).await
 }

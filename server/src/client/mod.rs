@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub(crate) mod argon2id;
+pub mod authorization_details_types;
 pub mod metadata_document;
 pub mod model;
 pub mod registration;

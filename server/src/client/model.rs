@@ -260,6 +260,10 @@ pub struct Client {
     /// RFC 8693: what this client may exchange; `None` denies token exchange.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_exchange: Option<crate::client::token_exchange::TokenExchangePolicy>,
+    /// RFC 9396 §10: the `authorization_details` types this client may request, each
+    /// in `oauth2.authorization_details.types_supported`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub authorization_details_types: Vec<String>,
     /// The security profile this client is held to even when `oauth2.profile` is
     /// `none` (`fapi2`: the FAPI 2.0 Security Profile, docs/fapi2.md).
     pub fapi_profile: SecurityProfile,
@@ -332,6 +336,7 @@ impl Default for Client {
             access_token_strategy: None,
             dpop_bound_access_tokens: false,
             token_exchange: None,
+            authorization_details_types: Vec::new(),
             fapi_profile: SecurityProfile::None,
             lifespans: ClientLifespans::default(),
             registration_access_token_hash: None,

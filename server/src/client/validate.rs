@@ -252,6 +252,9 @@ pub fn validate(body: OAuth2Client, policy: UriPolicy) -> Result<ValidatedClient
             }
             None => None,
         },
+        authorization_details_types: crate::client::authorization_details_types::validate(
+            body.authorization_details_types,
+        )?,
         fapi_profile,
         lifespans,
         ..Client::default()

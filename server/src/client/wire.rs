@@ -89,6 +89,11 @@ pub struct OAuth2Client {
     /// or null: the client may not exchange tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_exchange: Option<crate::client::token_exchange::TokenExchangePolicy>,
+    /// RFC 9396 §10: the `authorization_details` types this client may use in rich
+    /// authorization requests; each must be in the server's
+    /// `authorization_details_types_supported`. Absent or empty: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_details_types: Option<Vec<String>>,
     /// `fapi2` holds this client to the FAPI 2.0 Security Profile (pushed requests,
     /// PKCE S256, `private_key_jwt`, DPoP-bound tokens, PS256/ES256/EdDSA only); empty
     /// or `none` leaves it to `oauth2.profile`. Portunus extension.
@@ -248,6 +253,8 @@ impl OAuth2Client {
             ),
             dpop_bound_access_tokens: Some(client.dpop_bound_access_tokens),
             token_exchange: client.token_exchange.clone(),
+            authorization_details_types: (!client.authorization_details_types.is_empty())
+                .then(|| client.authorization_details_types.clone()),
             fapi_profile: Some(match client.fapi_profile {
                 crate::config::SecurityProfile::None => String::new(),
                 profile => profile.as_str().to_owned(),

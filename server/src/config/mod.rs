@@ -410,6 +410,8 @@ pub struct OAuth2Config {
     /// `fapi_profile`.
     pub profile: SecurityProfile,
     pub request_object: RequestObjectConfig,
+    /// RFC 9396 rich authorization requests (`oauth2::authorization_details`).
+    pub authorization_details: AuthorizationDetailsConfig,
     /// Hydra's `oauth2.token_hook`: called before tokens are issued for any grant, to
     /// add or change the tokens' extra claims or deny the grant (`oauth2::token_hook`).
     pub token_hook: Option<WebhookConfig>,
@@ -435,6 +437,17 @@ pub struct ForwardAuthConfig {
     /// for upstreams that call APIs with it. Off by default: the proxy then hands the
     /// token to every upstream it protects.
     pub pass_access_token: bool,
+}
+
+/// Rich authorization requests (RFC 9396, `oauth2::authorization_details`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthorizationDetailsConfig {
+    /// The `authorization_details` types this server accepts, published as
+    /// `authorization_details_types_supported` (RFC 9396 §10.1); a client may register
+    /// only these as its `authorization_details_types`. Empty (the default): rich
+    /// authorization requests are off and any `authorization_details` is refused.
+    pub types_supported: Vec<String>,
 }
 
 /// Request objects (RFC 9101, `oauth2::authorize::request_object`).

@@ -185,6 +185,7 @@ impl Config {
             .cors
             .validate("serve.admin.cors", &mut errors);
         self.validate_device(&mut errors);
+        self.validate_authorization_details(&mut errors);
         if self
             .oauth2
             .client_secret_rotation
@@ -350,6 +351,39 @@ impl Config {
     }
 }
 
+impl Config {
+    /// `oauth2.authorization_details.types_supported` (RFC 9396 §10.1): at most
+    /// [`MAX_AUTHORIZATION_DETAILS_TYPES`] names, each 1 to 255 printable ASCII
+    /// characters without space, `"` or `\` (the names appear in error descriptions).
+    fn validate_authorization_details(&self, errors: &mut Vec<ConfigError>) {
+        let key = "oauth2.authorization_details.types_supported";
+        let types = &self.oauth2.authorization_details.types_supported;
+        if types.len() > MAX_AUTHORIZATION_DETAILS_TYPES {
+            errors.push(ConfigError::Invalid {
+                key: key.into(),
+                message: format!("must name at most {MAX_AUTHORIZATION_DETAILS_TYPES} types"),
+            });
+        }
+        let bad = |t: &String| {
+            t.is_empty()
+                || t.len() > 255
+                || t.bytes()
+                    .any(|b| !(0x21..=0x7e).contains(&b) || b == b'"' || b == b'\\')
+        };
+        if let Some(index) = types.iter().position(bad) {
+            errors.push(ConfigError::Invalid {
+                key: format!("{key}[{index}]"),
+                message:
+                    "must be 1 to 255 printable ASCII characters without space, quote or backslash"
+                        .into(),
+            });
+        }
+    }
+}
+
+/// The most types `oauth2.authorization_details.types_supported` may name.
+pub const MAX_AUTHORIZATION_DETAILS_TYPES: usize = 64;
+
 /// The JWS algorithms a DPoP proof may use (RFC 7518 §3.3 to §3.5, RFC 8037 §3.1).
 pub const DPOP_ALGORITHMS: [&str; 10] = [
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
@@ -417,6 +451,23 @@ mod tests {
         config.serve.metrics.enabled = true;
         config.serve.metrics.port = config.serve.admin.port;
         assert!(error_of(&config).contains("`serve.metrics.port`"));
+    }
+
+    #[test]
+    fn rfc9396_authorization_details_types_are_names() {
+        let mut config = valid();
+        config.oauth2.authorization_details.types_supported =
+            vec!["payment_initiation".into(), "urn:example:type".into()];
+        assert!(config.validate().is_ok());
+        config.oauth2.authorization_details.types_supported = vec!["has space".into()];
+        let err = error_of(&config);
+        assert!(
+            err.contains("oauth2.authorization_details.types_supported[0]"),
+            "{err}"
+        );
+        config.oauth2.authorization_details.types_supported =
+            vec!["t".into(); MAX_AUTHORIZATION_DETAILS_TYPES + 1];
+        assert!(error_of(&config).contains("at most"));
     }
 
     #[test]

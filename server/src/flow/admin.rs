@@ -271,6 +271,8 @@ pub async fn get_consent_request(
         request_url: Some(consent.request.request_url.clone()),
         requested_access_token_audience: Some(consent.request.audience.clone()),
         requested_resource: Some(consent.request.resource.clone()),
+        requested_authorization_details: (!consent.request.authorization_details.is_empty())
+            .then(|| consent.request.authorization_details.clone()),
         requested_scope: Some(consent.request.scope.clone()),
         skip: Some(consent.skip),
         subject: Some(consent.login.subject.clone()),
@@ -316,6 +318,10 @@ pub async fn accept_consent(
             "Field 'grant_resource' contains {denied:?}, which the authorization request did not ask for (requested_resource)."
         )));
     }
+    let grant_authorization_details = crate::oauth2::authorization_details::granted_by_consent(
+        body.grant_authorization_details,
+        &consent.request.authorization_details,
+    )?;
     let session = body.session.unwrap_or_default();
     for (name, value) in [
         ("session.access_token", &session.access_token),
@@ -335,6 +341,7 @@ pub async fn accept_consent(
         grant_scope,
         grant_audience,
         grant_resource,
+        grant_authorization_details,
         remember: body.remember.unwrap_or(false),
         remember_for,
         session,

@@ -132,6 +132,10 @@ pub struct AcceptedConsent {
     /// `grant_audience`, the audience of the tokens.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grant_resource: Vec<String>,
+    /// RFC 9396 §7: the authorization details granted (the consent app may narrow the
+    /// requested ones; only requested types).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grant_authorization_details: Vec<serde_json::Value>,
     pub remember: bool,
     pub remember_for: i64,
     pub session: ConsentSessionData,
@@ -165,6 +169,10 @@ pub struct ConsentDetails {
     pub remember_for: i64,
     pub requested_scope: Vec<String>,
     pub requested_audience: Vec<String>,
+    /// RFC 9396: the authorization details granted, so a remembered consent covers
+    /// them (absent in consents recorded before rich authorization requests).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub granted_authorization_details: Vec<serde_json::Value>,
     pub acr: Option<String>,
     pub amr: Vec<String>,
     pub request_url: String,

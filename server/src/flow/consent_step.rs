@@ -46,6 +46,7 @@ pub(super) async fn start_consent(
             grant_scope: request.scope.clone(),
             grant_audience: request.audience.clone(),
             grant_resource: request.resource.clone(),
+            grant_authorization_details: request.authorization_details.clone(),
             remember: false,
             remember_for: 0,
             session: Default::default(),
@@ -74,6 +75,7 @@ pub(super) async fn start_consent(
                     .iter()
                     .chain(&request.resource)
                     .all(|a| grant.granted_audience.contains(a))
+                && remembered_details_cover(ctx, &grant, &request.authorization_details)
         });
     if request.has_prompt(Prompt::None) && !skip {
         let err = OAuth2Error::new(ErrorKind::ConsentRequired).with_hint(
@@ -157,6 +159,32 @@ pub(super) async fn consent_verified(
     AuthorizeResult { outcome, cookies }
 }
 
+/// RFC 9396: a remembered consent covers a request's authorization details when each
+/// is within a detail it granted (`authorization_details::within`), so a new or wider
+/// detail asks the consent app again.
+fn remembered_details_cover(
+    ctx: &FlowContext,
+    grant: &ConsentGrant,
+    requested: &[serde_json::Value],
+) -> bool {
+    if requested.is_empty() {
+        return true;
+    }
+    let Some(details) = sealed::open::<ConsentDetails>(
+        &ctx.keys,
+        SealedKind::ConsentChallenge,
+        &grant.sealed_details,
+    ) else {
+        return false;
+    };
+    requested.iter().all(|r| {
+        details
+            .granted_authorization_details
+            .iter()
+            .any(|g| crate::oauth2::authorization_details::within(r, g))
+    })
+}
+
 /// Records the consent and issues the code.
 pub(super) async fn finish(
     ctx: &FlowContext,
@@ -191,6 +219,7 @@ async fn record_and_issue(
         remember_for: consent.remember_for,
         requested_scope: request.scope.clone(),
         requested_audience: request.audience.clone(),
+        granted_authorization_details: consent.grant_authorization_details.clone(),
         acr: login.acr.clone(),
         amr: login.amr.clone(),
         request_url: request.request_url.clone(),
@@ -246,6 +275,7 @@ async fn record_and_issue(
         audience,
         access_token_claims: consent.session.access_token,
         id_token,
+        authorization_details: consent.grant_authorization_details,
     };
     if let Some(link) = &request.device {
         // RFC 8628 §3.3: the device, not a client redirect, receives this grant.

@@ -95,6 +95,7 @@ fn to_wire(
         request_url: Some(details.request_url.clone()),
         requested_access_token_audience: Some(details.requested_audience.clone()),
         requested_resource: None,
+        requested_authorization_details: None,
         requested_scope: Some(details.requested_scope.clone()),
         skip: Some(false),
         subject: Some(grant.subject.clone()),
@@ -104,6 +105,8 @@ fn to_wire(
         consent_request_id: Some(grant.id),
         context: details.context,
         grant_access_token_audience: Some(grant.granted_audience),
+        grant_authorization_details: (!details.granted_authorization_details.is_empty())
+            .then(|| details.granted_authorization_details.clone()),
         grant_scope: Some(grant.granted_scope),
         handled_at: Some(grant.handled_at),
         remember: Some(grant.remember),

@@ -110,6 +110,12 @@ pub struct OAuth2ConsentRequest {
     /// subset with `grant_resource`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_resource: Option<Vec<String>>,
+    /// RFC 9396 §3: the `authorization_details` of the authorization request (a
+    /// Portunus addition). Grant them, or narrowed ones of the requested types, with
+    /// `grant_authorization_details`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub requested_authorization_details: Option<Vec<serde_json::Value>>,
     pub requested_scope: Option<Vec<String>>,
     /// True when this client was granted these scopes before with `remember`.
     pub skip: Option<bool>,
@@ -137,6 +143,13 @@ pub struct AcceptOAuth2ConsentRequest {
     /// audience next to `grant_access_token_audience`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grant_resource: Option<Vec<String>>,
+    /// RFC 9396 §7: the authorization details granted (a Portunus addition): the
+    /// requested ones, or changed (narrowed) objects of requested types only. Absent
+    /// grants none, as an absent `grant_scope` grants no scope. They appear in the
+    /// token response, JWT access tokens and introspection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub grant_authorization_details: Option<Vec<serde_json::Value>>,
     pub remember: Option<bool>,
     /// Seconds to remember the consent; 0 or absent: forever.
     pub remember_for: Option<i64>,
@@ -152,6 +165,10 @@ pub struct OAuth2ConsentSession {
     pub consent_request_id: Option<String>,
     pub context: Option<serde_json::Value>,
     pub grant_access_token_audience: Option<Vec<String>>,
+    /// RFC 9396: the authorization details this consent granted (a Portunus addition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub grant_authorization_details: Option<Vec<serde_json::Value>>,
     pub grant_scope: Option<Vec<String>>,
     pub handled_at: Option<DateTime<Utc>>,
     pub remember: Option<bool>,

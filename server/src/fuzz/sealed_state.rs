@@ -49,6 +49,7 @@ fn request() -> AuthorizeRequest {
         scope: vec!["openid".into(), "offline_access".into()],
         audience: vec!["https://api.example".into()],
         resource: Vec::new(),
+        authorization_details: Vec::new(),
         nonce: Some("n-0S6_WzA2Mj".into()),
         code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
         code_challenge_method: Some(PkceMethod::S256),
@@ -146,6 +147,7 @@ fn states() -> Vec<(SealedKind, serde_json::Value)> {
                     grant_scope: vec!["openid".into()],
                     grant_audience: Vec::new(),
                     grant_resource: Vec::new(),
+                    grant_authorization_details: Vec::new(),
                     remember: true,
                     remember_for: 0,
                     session: ConsentSessionData {

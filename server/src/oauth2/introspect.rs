@@ -39,6 +39,10 @@ pub struct IntrospectedToken {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub act: Option<serde_json::Value>,
+    /// RFC 9396 §9.2: the authorization details the token carries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub authorization_details: Option<Vec<serde_json::Value>>,
     /// Expiry, seconds since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exp: Option<i64>,
@@ -154,6 +158,8 @@ pub async fn introspect(
         active: true,
         act: session.act,
         aud: Some(stored.granted_audience),
+        authorization_details: (!session.authorization_details.is_empty())
+            .then_some(session.authorization_details),
         client_id: Some(stored.client_id),
         cnf: session.dpop_jkt.map(|jkt| Confirmation { jkt }),
         exp: Some(stored.expires_at.timestamp()),

@@ -52,6 +52,11 @@ pub struct TokenResponse {
     /// responses only (e.g. `urn:ietf:params:oauth:token-type:access_token`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issued_token_type: Option<String>,
+    /// RFC 9396 §7: the authorization details the access token carries, when the grant
+    /// has any (for a code grant, those the user granted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub authorization_details: Option<Vec<serde_json::Value>>,
 }
 
 /// Never prints the tokens.
@@ -294,6 +299,8 @@ async fn mint(ctx: &OAuth2Context, grant: &Grant, plan: &Plan) -> Result<Issuanc
             c_nonce_draft_00: None,
             c_nonce_expires_in_draft_00: None,
             issued_token_type: None,
+            authorization_details: (!grant.session.authorization_details.is_empty())
+                .then(|| grant.session.authorization_details.clone()),
         },
     })
 }

@@ -91,6 +91,15 @@ pub fn claims(issuer: &str, grant: &Grant, lifespan: Duration) -> Result<Value, 
     {
         map.insert("act".to_owned(), act.clone());
     }
+    // RFC 9396 §9.1: the token carries its authorization details.
+    if !grant.session.authorization_details.is_empty()
+        && let Some(map) = claims.as_object_mut()
+    {
+        map.insert(
+            "authorization_details".to_owned(),
+            Value::Array(grant.session.authorization_details.clone()),
+        );
+    }
     // RFC 9449 §6.1: a DPoP-bound token names its key's thumbprint.
     if let Some(jkt) = &grant.session.dpop_jkt
         && let Some(map) = claims.as_object_mut()

@@ -3,6 +3,7 @@
 //! introspection, revocation and the UserInfo endpoint. Handlers
 //! in `http/` extract the request, call in here and write the response.
 
+pub mod authorization_details;
 pub mod authorize;
 pub mod bearer;
 pub mod client_auth;

@@ -36,6 +36,11 @@ pub struct TokenSession {
     /// introspection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub act: Option<serde_json::Value>,
+    /// RFC 9396 §9: the authorization details this token carries (the granted ones,
+    /// or a narrowing of them, §6.2), shown in the token response, JWT access tokens and
+    /// introspection.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorization_details: Vec<serde_json::Value>,
 }
 
 impl TokenSession {

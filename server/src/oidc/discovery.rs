@@ -137,6 +137,10 @@ pub struct OidcConfiguration {
     /// (`oauth2.par.required`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_pushed_authorization_requests: Option<bool>,
+    /// RFC 9396 §10.1: the `authorization_details` types this server accepts
+    /// (`oauth2.authorization_details.types_supported`); absent when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_details_types_supported: Option<Vec<String>>,
     /// draft-ietf-oauth-client-id-metadata-document §7: a `client_id` may be the URL of
     /// the client's metadata document (`oauth2.client_id_metadata_document.enabled`);
     /// absent when off.
@@ -321,6 +325,10 @@ pub async fn configuration(
         require_request_uri_registration: Some(true),
         pushed_authorization_request_endpoint: Some(url("/oauth2/par")),
         require_pushed_authorization_requests: Some(ctx.config.oauth2.par.required || fapi2),
+        authorization_details_types_supported: {
+            let types = &ctx.config.oauth2.authorization_details.types_supported;
+            (!types.is_empty()).then(|| types.clone())
+        },
         client_id_metadata_document_supported: ctx
             .config
             .oauth2

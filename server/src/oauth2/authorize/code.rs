@@ -38,6 +38,8 @@ pub struct CodeGrant<'a> {
     pub id_token: IdTokenContext,
     /// The pairwise `sub` of the client (OIDC Core §8.1), when it differs.
     pub obfuscated_subject: Option<String>,
+    /// RFC 9396: the authorization details the consent granted.
+    pub authorization_details: Vec<serde_json::Value>,
 }
 
 fn object(value: Option<serde_json::Value>) -> serde_json::Map<String, serde_json::Value> {
@@ -73,6 +75,7 @@ pub fn family(ctx: &OAuth2Context, grant: &CodeGrant<'_>) -> Result<Grant, OAuth
         obfuscated_subject: grant.obfuscated_subject.clone(),
         dpop_jkt: None,
         act: None,
+        authorization_details: grant.authorization_details.clone(),
     };
     Ok(Grant::new(
         &grant.request.client_id,

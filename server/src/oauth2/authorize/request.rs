@@ -76,6 +76,9 @@ pub struct AuthorizeRequest {
     /// RFC 8707 §2: the `resource` values, each in the client's `audience` list.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resource: Vec<String>,
+    /// RFC 9396 §3: the `authorization_details`, each of a type the client may use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorization_details: Vec<serde_json::Value>,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<PkceMethod>,
@@ -261,6 +264,11 @@ async fn validate(
         scope,
         audience,
         resource: validate::resources(client, params)?,
+        authorization_details: crate::oauth2::authorization_details::from_form(
+            params,
+            &ctx.config,
+            client,
+        )?,
         nonce: oidc.nonce,
         code_challenge,
         code_challenge_method,

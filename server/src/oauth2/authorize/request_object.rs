@@ -298,6 +298,10 @@ fn parameters(
             continue;
         }
         match value {
+            // RFC 9396 §3: the details are one JSON array, not a repeated parameter.
+            Value::Array(_) if name == "authorization_details" => {
+                pairs.push((name.clone(), value.to_string()));
+            }
             Value::Array(items) => {
                 pairs.extend(items.iter().filter_map(text).map(|v| (name.clone(), v)));
             }
@@ -373,5 +377,14 @@ mod tests {
             assert!(!params.has(jwt_claim), "{jwt_claim}");
         }
         assert!(!params.has("state"));
+    }
+
+    #[test]
+    fn rfc9396_3_authorization_details_stay_one_json_array() {
+        let details = json!([{"type": "a", "actions": ["read"]}, {"type": "b"}]);
+        let claims = object(json!({"authorization_details": details}));
+        let params = FormParams::new(parameters(&claims, "app").unwrap());
+        let text = params.get("authorization_details").unwrap().unwrap();
+        assert_eq!(serde_json::from_str::<Value>(text).unwrap(), details);
     }
 }

@@ -23,9 +23,9 @@ use crate::oauth2::authorize::code::CodeRequestData;
 use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::issue::{self, Grant, Plan, RefreshPlan, TokenResponse};
 use crate::oauth2::pkce;
-use crate::oauth2::resource;
 use crate::oauth2::session::{self, TokenSession};
 use crate::oauth2::token_type::TokenType;
+use crate::oauth2::{authorization_details, resource};
 use crate::oidc::id_token::IdTokenContext;
 use crate::oidc::id_token::IdTokenPlan;
 use crate::storage::TokenKind;
@@ -191,7 +191,11 @@ impl GrantHandler for AuthorizationCode {
         check_pkce(&data, verifier)?;
         check_dpop_jkt(&data, &request.token_type)?;
 
-        let session: TokenSession = session::open(&ctx.keys, hash, &stored.session)?;
+        let mut session: TokenSession = session::open(&ctx.keys, hash, &stored.session)?;
+        // RFC 9396 §6.1: the access token may carry fewer details than were granted;
+        // the refresh token keeps them all.
+        let granted_details = session.authorization_details.clone();
+        session.authorization_details = authorization_details::narrowed(form, &granted_details)?;
         let plan = plan(
             ctx,
             client,
@@ -211,6 +215,7 @@ impl GrantHandler for AuthorizationCode {
         };
         let mut issuance = issue::prepare(ctx, &grant, &plan).await?;
         keep_granted_audience(&mut issuance.rows, &stored.granted_audience);
+        authorization_details::keep_granted(&ctx.keys, &mut issuance.rows, &granted_details)?;
         let redeemed = ctx
             .tokens
             .redeem(

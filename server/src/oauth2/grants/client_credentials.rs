@@ -51,6 +51,16 @@ impl GrantHandler for ClientCredentials {
                 audience.push(uri);
             }
         }
+        // RFC 9396 §6: a client credentials token request carries the details itself,
+        // each of a type the client may use; no user consents to them.
+        let session = TokenSession {
+            authorization_details: crate::oauth2::authorization_details::from_form(
+                form,
+                &ctx.config,
+                client,
+            )?,
+            ..TokenSession::default()
+        };
         let lifespan = client
             .lifespans
             .client_credentials_grant_access_token_lifespan
@@ -61,7 +71,7 @@ impl GrantHandler for ClientCredentials {
             &client.client_id,
             requested,
             audience,
-            TokenSession::default(),
+            session,
             ctx.clock.now(),
         );
         let plan = Plan {

@@ -32,7 +32,7 @@ use crate::oauth2::form::FormParams;
 use crate::oauth2::issue::{self, Grant, Plan, RefreshPlan, TokenResponse};
 use crate::oauth2::session::{self, TokenSession};
 use crate::oauth2::token_type::TokenType;
-use crate::oauth2::{resource, scope};
+use crate::oauth2::{authorization_details, resource, scope};
 use crate::oidc::id_token::IdTokenContext;
 use crate::oidc::id_token::IdTokenPlan;
 use crate::storage::{StoredToken, TokenKind};
@@ -169,9 +169,13 @@ impl GrantHandler for RefreshToken {
             return Err(presented::reused(ctx, &stored).await);
         }
         let scope = narrowed_scope(ctx, client, &stored, form)?;
-        let session: TokenSession =
+        let mut session: TokenSession =
             session::open(&ctx.keys, &stored.signature_hash, &stored.session)?;
         check_binding(&session, &request.token_type)?;
+        // RFC 9396 §6.2: the access token may carry fewer details; the new refresh
+        // token keeps them all.
+        let granted_details = session.authorization_details.clone();
+        session.authorization_details = authorization_details::narrowed(form, &granted_details)?;
         let mut plan = plan(ctx, client, &stored, &scope, &session, request.token_type)?;
         let grant = Grant {
             family_id: stored.family_id.clone(),
@@ -191,6 +195,7 @@ impl GrantHandler for RefreshToken {
         }
         let mut issuance = issue::prepare(ctx, &grant, &plan).await?;
         keep_granted_audience(&mut issuance.rows, &stored.granted_audience);
+        authorization_details::keep_granted(&ctx.keys, &mut issuance.rows, &granted_details)?;
         // An exchanged family stays linked to its parent (RFC 8693, the family rule).
         for row in &mut issuance.rows {
             row.parent_family_id = stored.parent_family_id.clone();

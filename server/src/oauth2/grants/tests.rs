@@ -109,6 +109,7 @@ impl Rig {
             scope: scope.iter().map(|s| (*s).to_owned()).collect(),
             audience: Vec::new(),
             resource: Vec::new(),
+            authorization_details: Vec::new(),
             nonce: Some("n-0S6".into()),
             code_challenge: Some(challenge),
             code_challenge_method: Some(PkceMethod::S256),
@@ -139,6 +140,7 @@ impl Rig {
                 ..IdTokenContext::default()
             },
             obfuscated_subject: None,
+            authorization_details: Vec::new(),
         };
         let AuthorizeResponse::Redirect(url) = issue_code(&self.state, grant).await.unwrap() else {
             panic!("a code response is a redirect");

@@ -172,5 +172,6 @@ async fn issue_id_token(
         issued_token_type: Some(TokenTypeUri::IdToken.as_str().to_owned()),
         c_nonce_draft_00: None,
         c_nonce_expires_in_draft_00: None,
+        authorization_details: None,
     })
 }
