@@ -95,6 +95,79 @@ fn sigterm_turns_readiness_503_while_serving_then_stops() {
     assert!(log.contains("stopped"), "{log}");
 }
 
+/// A token request still running when SIGTERM arrives is answered, not dropped: its
+/// token hook (a local server that answers after a pause) holds it in flight, the
+/// signal comes while the hook has it, and the client still gets its token before the
+/// process exits cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_in_flight_at_sigterm_is_answered() {
+    let hook = TcpListener::bind("127.0.0.1:0").unwrap();
+    let hook_port = hook.local_addr().unwrap().port();
+    let (called, hook_called) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in hook.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut buffer = [0u8; 8192];
+            let _ = stream.read(&mut buffer);
+            let _ = called.send(());
+            std::thread::sleep(Duration::from_millis(1500));
+            let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (public, admin) = (free_port(), free_port());
+    let mut child = dev_server(dir.path(), public, admin)
+        .env(
+            "OAUTH2_TOKEN_HOOK",
+            format!("http://127.0.0.1:{hook_port}/hook"),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ready = (0..200).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        TcpStream::connect(("127.0.0.1", admin)).is_ok()
+            && TcpStream::connect(("127.0.0.1", public)).is_ok()
+    });
+    assert!(ready, "dev server did not start");
+    let http = reqwest::Client::new();
+    let created: serde_json::Value = http
+        .post(format!("http://127.0.0.1:{admin}/admin/clients"))
+        .json(&serde_json::json!({"grant_types": ["client_credentials"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    let token = tokio::spawn(async move {
+        let response = http
+            .post(format!("http://127.0.0.1:{public}/oauth2/token"))
+            .basic_auth(id, Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<serde_json::Value>().await.unwrap())
+    });
+    tokio::task::spawn_blocking(move || hook_called.recv_timeout(Duration::from_secs(30)))
+        .await
+        .unwrap()
+        .expect("the token request reached the hook");
+    sigterm(&child);
+    let (status, body) = token.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body["access_token"].as_str().is_some(), "{body}");
+    let status = exit_within(&mut child, Duration::from_secs(40));
+    assert!(status.success(), "clean exit: {status:?}");
+    let log = stderr_of(&mut child);
+    assert!(log.contains("stopped"), "{log}");
+}
+
 #[test]
 fn sigterm_during_a_hanging_database_connect_stops_at_once() {
     // A "database" that accepts TCP connections and never says a word.
