@@ -14,6 +14,7 @@ pub mod health;
 pub mod html;
 pub mod http;
 pub mod jwk;
+pub mod login_ui;
 #[cfg(test)]
 mod module_graph;
 pub mod oauth2;

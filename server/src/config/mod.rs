@@ -12,6 +12,7 @@ mod dev;
 mod device;
 mod listener_limits;
 mod load;
+mod login_ui;
 mod profile;
 mod rate_limit;
 mod return_domains;
@@ -30,6 +31,7 @@ pub use listener_limits::{
     DEFAULT_MAX_CONNECTIONS, ListenerLimits, ListenerTimeouts, MAX_MAX_CONNECTIONS,
 };
 pub use load::{ConfigError, env_name, load};
+pub use login_ui::{LoginUiConfig, SignInRateLimit};
 pub use profile::{FAPI2_MAX_CODE_LIFETIME_SECS, FAPI2_SIGNING_ALGORITHMS, SecurityProfile};
 pub use rate_limit::{GroupLimit, RateLimitAllowList, RateLimitConfig, RateLimitGroups};
 pub use return_domains::{MAX_RETURN_URL_LEN, ReturnDomain, ReturnDomainError, allowed_return_url};
@@ -62,6 +64,8 @@ pub struct Config {
     /// Request budgets per endpoint group, on both listeners (docs/operations.md,
     /// "Rate limits").
     pub rate_limit: RateLimitConfig,
+    /// The built-in login, consent and logout pages (docs/login-ui.md).
+    pub login_ui: LoginUiConfig,
     /// Set by `serve --dev`, never by a file or the environment.
     #[serde(skip)]
     pub dev: bool,
