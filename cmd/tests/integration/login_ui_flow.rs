@@ -5,6 +5,7 @@
 //! consent; the logout confirmation.
 
 use base64::Engine;
+use portunus_sdk::types::UserBody;
 use serde_json::{Value, json};
 
 use crate::support::browser::{Browser, param};
@@ -145,6 +146,37 @@ async fn a_remembered_login_skips_the_form() {
     // The consent page comes next: the consent was not remembered.
     let (_, consent) = consent_page(&app, &browser, &verifier).await;
     assert_eq!(consent.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remembered_login_of_a_disabled_user_is_denied() {
+    let app = app_with_ui(TestBackend::Sqlite, |_| {}).await;
+    let user = create_user(&app).await;
+    let client = create_client(&app, json!({})).await;
+    let browser = Browser::new();
+    remembered_sign_in(&app, &browser, &client.id).await;
+    app.admin
+        .set_user()
+        .id(&user.id)
+        .body(UserBody {
+            username: USERNAME.to_owned(),
+            email: "ada@example.com".to_owned(),
+            email_verified: Some(true),
+            name: None,
+            password: None,
+            disabled: Some(true),
+        })
+        .send()
+        .await
+        .unwrap();
+
+    let authorize = authorize_url(&app, &client.id, &[("scope", "openid")]);
+    let login = follow(&browser, &authorize).await;
+    let denied = follow(&browser, &login).await;
+    let callback = follow(&browser, &denied).await;
+    assert!(callback.starts_with(REDIRECT_URI), "{callback}");
+    assert_eq!(param(&callback, "error").as_deref(), Some("access_denied"));
+    assert_eq!(param(&callback, "code"), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

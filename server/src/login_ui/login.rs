@@ -3,6 +3,9 @@
 //! form takes a username and password, checked by `users::password::check`, and the
 //! login is accepted with the user's id as the subject. "Cancel" rejects the login
 //! with `access_denied` (RFC 6749 §4.1.2.1), which the client receives.
+//!
+//! A remembered session whose user has since been disabled or deleted is not
+//! accepted: the login is rejected with `access_denied`.
 
 use super::csrf::{self, FormKind};
 use super::pages::{self, LoginPage};
@@ -54,21 +57,62 @@ fn form(
     ))
 }
 
+/// Rejects the login with `access_denied` (RFC 6749 §4.1.2.1): the client receives it.
+async fn deny(ctx: &FlowContext, challenge: &str, description: &str) -> Outcome {
+    let reject = RejectOAuth2Request {
+        error: Some("access_denied".into()),
+        error_description: Some(description.into()),
+        ..RejectOAuth2Request::default()
+    };
+    match admin::reject_login(ctx, challenge, reject).await {
+        Ok(redirect_to) => Outcome::Redirect(redirect_to),
+        Err(err) => error_outcome(err),
+    }
+}
+
+/// A remembered session (`skip`) is accepted with its subject, as Hydra requires of
+/// a login app, while that subject is still an enabled local user: a session
+/// remembered before the account was disabled or deleted signs no one in.
+async fn accept_remembered(
+    ctx: &FlowContext,
+    users: &dyn UserStore,
+    request: &OAuth2LoginRequest,
+) -> Outcome {
+    match users.get_user(&request.subject).await {
+        Ok(Some(user)) if !user.disabled => {}
+        Ok(_) => {
+            return deny(
+                ctx,
+                &request.challenge,
+                "The account of the remembered session is disabled or no longer exists.",
+            )
+            .await;
+        }
+        Err(err) => return error_outcome(err.into()),
+    }
+    let accept = AcceptOAuth2LoginRequest {
+        subject: request.subject.clone(),
+        ..AcceptOAuth2LoginRequest::default()
+    };
+    match admin::accept_login(ctx, &request.challenge, accept).await {
+        Ok(redirect_to) => Outcome::Redirect(redirect_to),
+        Err(err) => error_outcome(err),
+    }
+}
+
 /// `GET /ui/login`.
-pub async fn show(ctx: &FlowContext, challenge: &str, browser: &Browser) -> Outcome {
+pub async fn show(
+    ctx: &FlowContext,
+    users: &dyn UserStore,
+    challenge: &str,
+    browser: &Browser,
+) -> Outcome {
     let request = match admin::get_login_request(ctx, challenge).await {
         Ok(request) => request,
         Err(err) => return error_outcome(err),
     };
     if request.skip {
-        let accept = AcceptOAuth2LoginRequest {
-            subject: request.subject.clone(),
-            ..AcceptOAuth2LoginRequest::default()
-        };
-        return match admin::accept_login(ctx, challenge, accept).await {
-            Ok(redirect_to) => Outcome::Redirect(redirect_to),
-            Err(err) => error_outcome(err),
-        };
+        return accept_remembered(ctx, users, &request).await;
     }
     let hint = request
         .oidc_context
@@ -122,15 +166,7 @@ async fn submit_checked(
         Err(err) => return Ok(error_outcome(err)),
     };
     if params.get("action")? == Some("cancel") {
-        let reject = RejectOAuth2Request {
-            error: Some("access_denied".into()),
-            error_description: Some("The resource owner denied the request.".into()),
-            ..RejectOAuth2Request::default()
-        };
-        return Ok(match admin::reject_login(ctx, challenge, reject).await {
-            Ok(redirect_to) => Outcome::Redirect(redirect_to),
-            Err(err) => error_outcome(err),
-        });
+        return Ok(deny(ctx, challenge, "The resource owner denied the request.").await);
     }
     let username = params.get("username")?.unwrap_or_default();
     let password = params.get("password")?.unwrap_or_default();

@@ -100,7 +100,9 @@ fn challenge(req: &HttpRequest, name: &str) -> Result<String, Outcome> {
 pub async fn login_get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let (browser, new_cookie) = browser(&req);
     let outcome = match challenge(&req, "login_challenge") {
-        Ok(challenge) => login_ui::login::show(&state, &challenge, &browser).await,
+        Ok(challenge) => {
+            login_ui::login::show(&state, state.users.as_ref(), &challenge, &browser).await
+        }
         Err(page) => page,
     };
     respond(&state, &req, &browser, new_cookie, outcome)
