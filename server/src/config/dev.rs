@@ -67,8 +67,9 @@ impl Config {
     }
 
     /// With none of the three app URLs configured, a dev server has nowhere to send a
-    /// user: serve the built-in pages and point the URLs at them (issue 22 §1). One URL
-    /// set means the operator brings an app, and nothing changes.
+    /// user: serve the built-in pages and point the URLs at them (issue 22 §1), the
+    /// device pages too when neither device URL is set. One URL set means the operator
+    /// brings an app, and nothing changes.
     fn use_login_ui_by_default(&mut self) -> bool {
         let urls = &self.urls;
         if urls.login.is_some() || urls.consent.is_some() || urls.logout.is_some() {
@@ -79,6 +80,11 @@ impl Config {
         self.urls.login = Some(format!("{base}/ui/login"));
         self.urls.consent = Some(format!("{base}/ui/consent"));
         self.urls.logout = Some(format!("{base}/ui/logout"));
+        let device = &mut self.urls.device;
+        if device.verification.is_none() && device.success.is_none() {
+            device.verification = Some(format!("{base}/ui/device"));
+            device.success = Some(format!("{base}/ui/device/done"));
+        }
         true
     }
 }
@@ -108,6 +114,10 @@ mod tests {
         assert_eq!(
             first.urls.consent.as_deref(),
             Some("http://127.0.0.1:4444/ui/consent")
+        );
+        assert_eq!(
+            first.urls.device.verification.as_deref(),
+            Some("http://127.0.0.1:4444/ui/device")
         );
         let mut second = Config::default();
         let notes = second.apply_dev_defaults(dir.path()).unwrap();

@@ -23,6 +23,7 @@ pub enum FormKind {
     Login,
     Consent,
     Logout,
+    Device,
 }
 
 impl FormKind {
@@ -31,6 +32,7 @@ impl FormKind {
             Self::Login => b"login",
             Self::Consent => b"consent",
             Self::Logout => b"logout",
+            Self::Device => b"device",
         }
     }
 }

@@ -1,8 +1,8 @@
-//! The built-in login app (issue 22 §1; docs/login-ui.md): sign-in, consent and logout
-//! pages for local users, served under `/ui/` on the public listener when
+//! The built-in login app (issue 22 §1; docs/login-ui.md): sign-in, consent, logout
+//! and device user-code pages for local users, served under `/ui/` on the public listener when
 //! `login_ui.enabled` is on. It is a client of the headless challenge API, not a branch
 //! in it: every decision goes through the same in-process operations the admin API
-//! exposes (`flow::admin`, `flow::logout::admin`), so Ory's own login apps and this one
+//! exposes (`flow::admin`, `flow::logout::admin`, `flow::device`), so Ory's own login apps and this one
 //! see exactly the same flow.
 //!
 //! HTTP-free: the handlers (`http/public/login_ui.rs`) parse the request, pass the
@@ -13,11 +13,13 @@
 //! - `scopes`: the consent page's words for standard scopes;
 //! - `claims`: the user record's claims for granted `profile`/`email`;
 //! - `pages`: templates and their Content-Security-Policy;
-//! - `login`, `consent`, `logout`: what each page shows and which operation it calls.
+//! - `login`, `consent`, `logout`, `device`: what each page shows and which operation
+//!   it calls.
 
 pub mod claims;
 pub mod consent;
 pub mod csrf;
+pub mod device;
 pub mod login;
 pub mod logout;
 pub mod pages;
@@ -64,12 +66,13 @@ fn page_url(config: &Config, page: &str) -> String {
 }
 
 /// Where a login or consent form's navigation may be redirected (see `pages`): the
-/// public origin (the authorization endpoint), the client's redirect URIs, and
-/// `urls.error`.
+/// public origin (the authorization endpoint), the client's redirect URIs,
+/// `urls.error`, and `urls.device.success` (where a device flow ends).
 fn flow_targets(config: &Config, client: &OAuth2Client) -> Vec<String> {
     let mut urls = vec![config.public_url()];
     urls.extend(client.redirect_uris.clone().unwrap_or_default());
     urls.extend(config.urls.error.clone());
+    urls.extend(config.urls.device.success.clone());
     urls.iter().filter_map(|u| origin_source(u)).collect()
 }
 

@@ -82,6 +82,18 @@ pub struct LogoutPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "login_ui/device.html")]
+pub struct DevicePage<'a> {
+    pub title: &'a str,
+    pub style: &'a str,
+    pub action: &'a str,
+    pub challenge: &'a str,
+    pub csrf_token: &'a str,
+    pub user_code: &'a str,
+    pub error: Option<&'a str>,
+}
+
+#[derive(Template)]
 #[template(path = "login_ui/error.html")]
 pub struct ErrorPage<'a> {
     pub title: &'a str,
@@ -219,6 +231,17 @@ mod tests {
                 client_name: Some(evil),
                 challenge: evil,
                 csrf_token: evil,
+            }
+            .render()
+            .unwrap(),
+            DevicePage {
+                title: "Connect a device",
+                style: STYLE,
+                action: "/ui/device",
+                challenge: evil,
+                csrf_token: evil,
+                user_code: evil,
+                error: Some(evil),
             }
             .render()
             .unwrap(),

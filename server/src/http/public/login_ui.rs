@@ -1,4 +1,5 @@
-//! `GET|POST /ui/login`, `/ui/consent`, `/ui/logout`: the built-in login UI
+//! `GET|POST /ui/login`, `/ui/consent`, `/ui/logout`, `/ui/device` and
+//! `GET /ui/device/done`: the built-in login UI
 //! (`login_ui/`, docs/login-ui.md), registered only when `login_ui.enabled` is on.
 //! Thin: read the query or form, the browser's CSRF nonce cookie and its address, call
 //! `login_ui`, send a 303 or the page. Every answer is `Cache-Control: no-store` (the
@@ -25,6 +26,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/ui/consent", "POST"),
     ("/ui/logout", "GET"),
     ("/ui/logout", "POST"),
+    ("/ui/device", "GET"),
+    ("/ui/device", "POST"),
+    ("/ui/device/done", "GET"),
 ];
 
 /// Registers the pages on `app`'s service config.
@@ -34,7 +38,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/ui/consent", web::get().to(consent_get))
         .route("/ui/consent", web::post().to(consent_post))
         .route("/ui/logout", web::get().to(logout_get))
-        .route("/ui/logout", web::post().to(logout_post));
+        .route("/ui/logout", web::post().to(logout_post))
+        .route("/ui/device", web::get().to(device_get))
+        .route("/ui/device", web::post().to(device_post))
+        .route("/ui/device/done", web::get().to(device_done));
 }
 
 /// The browser's CSRF nonce and address; `new_cookie` when it had no valid nonce.
@@ -84,12 +91,17 @@ fn respond(
     }
 }
 
+fn query(req: &HttpRequest) -> FormParams {
+    FormParams::new(
+        url::form_urlencoded::parse(req.query_string().as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+    )
+}
+
 /// The query's `name` parameter, or the 400 page naming it.
 fn challenge(req: &HttpRequest, name: &str) -> Result<String, Outcome> {
-    let pairs = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    FormParams::new(pairs)
+    query(req)
         .require(name)
         .map(str::to_owned)
         .map_err(|err| Outcome::Page(pages::error(400, err.kind.code(), &err.description())))
@@ -175,4 +187,39 @@ pub async fn logout_post(
     let (browser, new_cookie) = browser(&req);
     let outcome = login_ui::logout::submit(&state, &FormParams::new(form.0), &browser).await;
     respond(&state, &req, &browser, new_cookie, outcome)
+}
+
+/// `GET /ui/device?device_challenge=…[&user_code=…]`: the user-code form.
+pub async fn device_get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let (browser, new_cookie) = browser(&req);
+    let outcome = match challenge(&req, "device_challenge") {
+        Ok(challenge) => {
+            let code = query(&req)
+                .get("user_code")
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+                .to_owned();
+            login_ui::device::show(&state, &challenge, &code, &browser)
+        }
+        Err(page) => page,
+    };
+    respond(&state, &req, &browser, new_cookie, outcome)
+}
+
+/// `POST /ui/device`: submits the user code.
+pub async fn device_post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: FormPairs,
+) -> HttpResponse {
+    let (browser, new_cookie) = browser(&req);
+    let outcome = login_ui::device::submit(&state, &FormParams::new(form.0), &browser).await;
+    respond(&state, &req, &browser, new_cookie, outcome)
+}
+
+/// `GET /ui/device/done`: the device is authorized.
+pub async fn device_done(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let (browser, new_cookie) = browser(&req);
+    respond(&state, &req, &browser, new_cookie, login_ui::device::done())
 }
