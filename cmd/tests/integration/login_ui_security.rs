@@ -178,6 +178,14 @@ async fn bad_challenges_get_html_error_pages() {
         );
         assert!(page.headers.contains_key("content-security-policy"));
     }
+    let put = app
+        .http
+        .put(app.public_path("/ui/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 405);
+    assert_eq!(put.headers()["allow"], "GET, POST");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
