@@ -43,6 +43,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         } else if let Some(file) = &notes.secret_loaded_from {
             tracing::info!(file = %file, "dev mode: using the system secret saved earlier");
         }
+        if notes.login_ui_enabled {
+            tracing::info!(
+                login = config.urls.login.as_deref().unwrap_or(""),
+                "dev mode: no login, consent or logout app configured, serving the built-in pages (login_ui)"
+            );
+        }
     }
     // A bind failure names the settings that choose the address (issue 21).
     let bind = |host: &Option<String>, port: u16, name: &str| -> anyhow::Result<TcpListener> {

@@ -15,6 +15,7 @@ pub mod health;
 pub mod html;
 pub mod http;
 pub mod jwk;
+pub mod login_ui;
 #[cfg(test)]
 mod module_graph;
 pub mod oauth2;

@@ -103,10 +103,16 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["config", "error", "flow", "oauth2", "oidc"],
     ),
     (
+        "login_ui",
+        &[
+            "client", "config", "duration", "error", "flow", "html", "oauth2", "secrets", "users",
+        ],
+    ),
+    (
         "state",
         &[
-            "clock", "config", "flow", "health", "jwk", "oauth2", "oidc", "secrets", "storage",
-            "users",
+            "clock", "config", "flow", "health", "jwk", "login_ui", "oauth2", "oidc", "secrets",
+            "storage", "users",
         ],
     ),
     (
@@ -121,6 +127,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "health",
             "html",
             "jwk",
+            "login_ui",
             "oauth2",
             "oidc",
             "openapi_v30",

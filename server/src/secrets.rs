@@ -36,10 +36,13 @@ pub enum Purpose {
     /// AEAD of the secrets of `client_secret_jwt` clients at rest (RFC 7523 §2.2: the
     /// server MACs with the secret itself, so it cannot keep only a hash).
     ClientSecretJwt,
+    /// HMAC of the built-in login UI's CSRF tokens: challenge and browser nonce
+    /// (`login_ui/csrf.rs`).
+    LoginUiCsrf,
 }
 
 impl Purpose {
-    const ALL: [Purpose; 10] = [
+    const ALL: [Purpose; 11] = [
         Self::OpaqueToken,
         Self::FlowState,
         Self::SessionData,
@@ -50,6 +53,7 @@ impl Purpose {
         Self::CredentialNonce,
         Self::DeviceUserCode,
         Self::ClientSecretJwt,
+        Self::LoginUiCsrf,
     ];
 
     fn label(self) -> &'static [u8] {
@@ -64,6 +68,7 @@ impl Purpose {
             Self::CredentialNonce => b"portunus/v1/credential-nonce-hmac",
             Self::DeviceUserCode => b"portunus/v1/device-user-code-hmac",
             Self::ClientSecretJwt => b"portunus/v1/client-secret-jwt-aead",
+            Self::LoginUiCsrf => b"portunus/v1/login-ui-csrf-hmac",
         }
     }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::flow::context::FlowContext;
 use crate::health::Readiness;
+use crate::login_ui::sign_in_limit::SignInLimiter;
 use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::grants::GrantRegistry;
 use crate::secrets::KeyRing;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub grants: Arc<GrantRegistry>,
     /// Local users (the admin API's `/admin/users`, the built-in login UI).
     pub users: Arc<dyn UserStore>,
+    /// Failed sign-ins of the built-in login UI, shared by every worker.
+    pub sign_in_limiter: Arc<SignInLimiter>,
 }
 
 /// The composition root extends the flow's context with what only HTTP handlers use
@@ -44,6 +47,9 @@ impl AppState {
         grants: Arc<GrantRegistry>,
         users: Arc<dyn UserStore>,
     ) -> Self {
+        let sign_in_limiter = Arc::new(SignInLimiter::new(
+            oauth2.config.login_ui.sign_in_rate_limit,
+        ));
         Self {
             flow: FlowContext {
                 oauth2,
@@ -55,6 +61,7 @@ impl AppState {
             readiness,
             grants,
             users,
+            sign_in_limiter,
         }
     }
 }

@@ -19,6 +19,8 @@ pub struct DevNotes {
     pub dsn_defaulted: bool,
     pub secret_generated: bool,
     pub secret_loaded_from: Option<String>,
+    /// The built-in login UI was turned on and `urls.login/consent/logout` point at it.
+    pub login_ui_enabled: bool,
 }
 
 impl Config {
@@ -60,7 +62,30 @@ impl Config {
             };
             self.secrets.system = vec![secret];
         }
+        notes.login_ui_enabled = self.use_login_ui_by_default();
         Ok(notes)
+    }
+
+    /// With none of the three app URLs configured, a dev server has nowhere to send a
+    /// user: serve the built-in pages and point the URLs at them (issue 22 §1), the
+    /// device pages too when neither device URL is set. One URL set means the operator
+    /// brings an app, and nothing changes.
+    fn use_login_ui_by_default(&mut self) -> bool {
+        let urls = &self.urls;
+        if urls.login.is_some() || urls.consent.is_some() || urls.logout.is_some() {
+            return false;
+        }
+        let base = self.public_url();
+        self.login_ui.enabled = true;
+        self.urls.login = Some(format!("{base}/ui/login"));
+        self.urls.consent = Some(format!("{base}/ui/consent"));
+        self.urls.logout = Some(format!("{base}/ui/logout"));
+        let device = &mut self.urls.device;
+        if device.verification.is_none() && device.success.is_none() {
+            device.verification = Some(format!("{base}/ui/device"));
+            device.success = Some(format!("{base}/ui/device/done"));
+        }
+        true
     }
 }
 
@@ -69,12 +94,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn dev_mode_keeps_an_operators_login_app() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.urls.logout = Some("https://app.example/logout".into());
+        let notes = config.apply_dev_defaults(dir.path()).unwrap();
+        assert!(!notes.login_ui_enabled && !config.login_ui.enabled);
+        assert_eq!(config.urls.login, None);
+    }
+
+    #[test]
     fn dev_defaults_generate_once_then_reuse() {
         let dir = tempfile::tempdir().unwrap();
         let mut first = Config::default();
         let notes = first.apply_dev_defaults(dir.path()).unwrap();
         assert!(notes.dsn_defaulted && notes.secret_generated);
         assert!(first.validate().is_ok());
+        assert!(notes.login_ui_enabled && first.login_ui.enabled);
+        assert_eq!(
+            first.urls.consent.as_deref(),
+            Some("http://127.0.0.1:4444/ui/consent")
+        );
+        assert_eq!(
+            first.urls.device.verification.as_deref(),
+            Some("http://127.0.0.1:4444/ui/device")
+        );
         let mut second = Config::default();
         let notes = second.apply_dev_defaults(dir.path()).unwrap();
         assert!(!notes.secret_generated);

@@ -12,6 +12,7 @@ mod dev;
 mod device;
 mod listener_limits;
 mod load;
+mod login_ui;
 mod password_grant;
 mod profile;
 mod rate_limit;
@@ -31,6 +32,7 @@ pub use listener_limits::{
     DEFAULT_MAX_CONNECTIONS, ListenerLimits, ListenerTimeouts, MAX_MAX_CONNECTIONS,
 };
 pub use load::{ConfigError, env_name, load};
+pub use login_ui::{LoginUiConfig, SignInRateLimit};
 pub use password_grant::{FailedAttemptsConfig, PasswordGrantConfig};
 pub use profile::{FAPI2_MAX_CODE_LIFETIME_SECS, FAPI2_SIGNING_ALGORITHMS, SecurityProfile};
 pub use rate_limit::{GroupLimit, RateLimitAllowList, RateLimitConfig, RateLimitGroups};
@@ -64,6 +66,8 @@ pub struct Config {
     /// Request budgets per endpoint group, on both listeners (docs/operations.md,
     /// "Rate limits").
     pub rate_limit: RateLimitConfig,
+    /// The built-in login, consent and logout pages (docs/login-ui.md).
+    pub login_ui: LoginUiConfig,
     /// Set by `serve --dev`, never by a file or the environment.
     #[serde(skip)]
     pub dev: bool,

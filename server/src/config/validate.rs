@@ -107,6 +107,12 @@ impl Config {
                 message,
             });
         }
+        for (key, message) in self.login_ui.problems() {
+            errors.push(ConfigError::Invalid {
+                key: format!("login_ui.{key}"),
+                message,
+            });
+        }
         let urls = [
             ("urls.self.issuer", &self.urls.self_.issuer),
             ("urls.self.public", &self.urls.self_.public),

@@ -143,6 +143,13 @@ pub fn public_app(
     } else {
         app
     };
+    // The built-in login UI only when configured (public/login_ui.rs).
+    let app = if config.login_ui.enabled {
+        undocumented.extend_from_slice(public::login_ui::ROUTES);
+        app.configure(public::login_ui::routes)
+    } else {
+        app
+    };
     app.app_data(web::Data::new(AllowedMethods::new(&api, &undocumented)))
         .default_service(web::to(errors::route_not_found))
         .wrap(from_fn(middleware::error_body::error_body))

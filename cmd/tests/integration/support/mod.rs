@@ -5,6 +5,7 @@ pub mod device;
 pub mod fapi;
 pub mod flow;
 pub mod hybrid;
+pub mod login_ui;
 pub mod logout;
 pub mod oauth;
 pub mod oidc;

@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod forward_auth;
 pub mod home;
 pub mod jwks;
+pub mod login_ui;
 pub mod logout;
 pub mod par;
 pub mod register;

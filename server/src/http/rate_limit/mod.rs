@@ -72,7 +72,7 @@ impl Group {
                 | "/oauth2/sessions/logout"
                 | "/oauth2/sign_out"
                 | "/oauth2/device/verify"
-        )
+        ) || path.starts_with("/ui/")
     }
 }
 
