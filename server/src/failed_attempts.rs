@@ -1,6 +1,7 @@
 //! Counting failed credential checks per key (a username, a client id, an address) in
 //! this node's memory, for the checks an online guesser would hammer: the password
-//! grant's (`oauth2::grants::password`). Each key may fail `max` times within a fixed
+//! grant's (`oauth2::grants::password`) and the login UI's sign-in
+//! (`login_ui::sign_in_limit`). Each key may fail `max` times within a fixed
 //! window that starts at its first failure; after that it is blocked until the window
 //! ends. Successes do not count, so a busy legitimate key is never slowed.
 //!

@@ -105,7 +105,16 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "login_ui",
         &[
-            "client", "config", "duration", "error", "flow", "html", "oauth2", "secrets", "users",
+            "client",
+            "config",
+            "duration",
+            "error",
+            "failed_attempts",
+            "flow",
+            "html",
+            "oauth2",
+            "secrets",
+            "users",
         ],
     ),
     (

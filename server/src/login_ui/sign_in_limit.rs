@@ -5,92 +5,54 @@
 //! or for many accounts from one address. Only failures count: a user who signs in
 //! correctly is never limited by their own successes.
 //!
-//! Per node, in memory; fixed windows starting at a key's first failure. Memory is
-//! bounded: at most [`MAX_KEYS`] keys are kept, expired ones are dropped first, and a
-//! full table stops adding keys (failing open for new keys, never locking everyone out).
+//! Per node, in memory, with the bounded counters of `crate::failed_attempts` (also
+//! the password grant's): fixed windows starting at a key's first failure, at most
+//! [`MAX_KEYS`] keys per budget.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
 use crate::config::SignInRateLimit;
-use crate::duration::later;
+use crate::failed_attempts::FailedAttempts;
 
-/// Most keys kept at once.
-pub const MAX_KEYS: usize = 100_000;
-
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    failures: u32,
-    ends_at: DateTime<Utc>,
-}
+/// Most keys kept at once, per budget.
+pub const MAX_KEYS: usize = crate::failed_attempts::DEFAULT_CAPACITY;
 
 /// The failure counters of one node.
 #[derive(Debug)]
 pub struct SignInLimiter {
-    limit: SignInRateLimit,
-    windows: Mutex<HashMap<String, Window>>,
+    usernames: FailedAttempts,
+    addresses: FailedAttempts,
 }
 
 fn username_key(username: &str) -> String {
     // Usernames compare case-insensitively (`users::model`): one budget per account.
-    format!("u:{}", username.trim().to_lowercase())
-}
-
-fn ip_key(ip: IpAddr) -> String {
-    format!("ip:{ip}")
+    username.trim().to_lowercase()
 }
 
 impl SignInLimiter {
     pub fn new(limit: SignInRateLimit) -> Self {
+        let window = limit.window.as_chrono();
         Self {
-            limit,
-            windows: Mutex::new(HashMap::new()),
+            usernames: FailedAttempts::new(limit.per_username, window, MAX_KEYS),
+            addresses: FailedAttempts::new(limit.per_ip, window, MAX_KEYS),
         }
-    }
-
-    fn keys(&self, username: &str, ip: Option<IpAddr>) -> Vec<(String, u32)> {
-        let mut keys = vec![(username_key(username), self.limit.per_username)];
-        if let Some(ip) = ip {
-            keys.push((ip_key(ip), self.limit.per_ip));
-        }
-        keys
     }
 
     /// Whether the username or the address has no failed sign-in left at `now`.
     pub fn is_limited(&self, username: &str, ip: Option<IpAddr>, now: DateTime<Utc>) -> bool {
-        let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        self.keys(username, ip).iter().any(|(key, budget)| {
-            windows
-                .get(key)
-                .is_some_and(|w| now < w.ends_at && w.failures >= *budget)
-        })
+        self.usernames
+            .blocked_until(&username_key(username), now)
+            .is_some()
+            || ip.is_some_and(|ip| self.addresses.blocked_until(&ip.to_string(), now).is_some())
     }
 
     /// Counts one failed sign-in for the username and the address.
     pub fn record_failure(&self, username: &str, ip: Option<IpAddr>, now: DateTime<Utc>) {
-        let window = self.limit.window.as_chrono();
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        for (key, _) in self.keys(username, ip) {
-            if !windows.contains_key(&key) && windows.len() >= MAX_KEYS {
-                windows.retain(|_, w| now < w.ends_at);
-                if windows.len() >= MAX_KEYS {
-                    continue;
-                }
-            }
-            let entry = windows.entry(key).or_insert(Window {
-                failures: 0,
-                ends_at: later(now, window),
-            });
-            if now >= entry.ends_at {
-                *entry = Window {
-                    failures: 0,
-                    ends_at: later(now, window),
-                };
-            }
-            entry.failures = entry.failures.saturating_add(1);
+        self.usernames.record_failure(&username_key(username), now);
+        if let Some(ip) = ip {
+            self.addresses.record_failure(&ip.to_string(), now);
         }
     }
 }
