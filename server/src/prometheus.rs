@@ -35,6 +35,27 @@ pub const DB_ERRORS: &str = "portunus_db_errors_total";
 pub const SQLITE_WRITER_QUEUE: &str = "portunus_sqlite_writer_queue_depth";
 pub const SQLITE_WRITER_BATCH: &str = "portunus_sqlite_writer_batch_size";
 
+/// Every series this server records (the Grafana dashboard in `docs/grafana/` graphs
+/// each of them, and only these: `tests::the_dashboard_graphs_every_series`).
+pub const ALL_SERIES: [&str; 16] = [
+    HTTP_REQUESTS,
+    HTTP_DURATION,
+    TOKENS_ISSUED,
+    TOKEN_ERRORS,
+    CLIENT_AUTH_FAILURES,
+    TOKEN_REUSE,
+    BUILD_INFO,
+    RATE_LIMIT_REJECTIONS,
+    RATE_LIMIT_FAIL_OPEN,
+    FLOW_STEPS,
+    DB_POOL_CONNECTIONS,
+    DB_POOL_MAX,
+    DB_POOL_WAIT,
+    DB_ERRORS,
+    SQLITE_WRITER_QUEUE,
+    SQLITE_WRITER_BATCH,
+];
+
 /// Latency buckets, in seconds: from a cached token lookup to a slow Argon2id check.
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -266,6 +287,55 @@ pub fn render() -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `portunus_*` series names a PromQL text mentions, histogram suffixes removed.
+    fn series_in(expr: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut rest = expr;
+        while let Some(start) = rest.find("portunus_") {
+            let tail = &rest[start..];
+            let end = tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(tail.len());
+            let name = &tail[..end];
+            let name = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix))
+                .filter(|base| ALL_SERIES.contains(base))
+                .unwrap_or(name);
+            names.push(name.to_owned());
+            rest = &tail[end..];
+        }
+        names
+    }
+
+    #[test]
+    fn the_dashboard_graphs_every_series() {
+        let dashboard: serde_json::Value =
+            serde_json::from_str(include_str!("../../docs/grafana/portunus.json")).unwrap();
+        let mut graphed = Vec::new();
+        for panel in dashboard["panels"].as_array().unwrap() {
+            for target in panel["targets"].as_array().unwrap() {
+                graphed.extend(series_in(target["expr"].as_str().unwrap()));
+            }
+        }
+        for name in &graphed {
+            assert!(
+                ALL_SERIES.contains(&name.as_str()),
+                "the dashboard graphs {name}, which this server does not record"
+            );
+        }
+        for name in ALL_SERIES {
+            assert!(
+                graphed.iter().any(|g| g == name),
+                "the dashboard does not graph {name}"
+            );
+        }
+        assert_eq!(
+            series_in("rate(portunus_db_pool_wait_seconds_bucket[5m])"),
+            ["portunus_db_pool_wait_seconds"]
+        );
+    }
 
     #[test]
     fn methods_are_bounded() {

@@ -655,7 +655,7 @@ async fn validation_errors_name_the_field(backend: TestBackend) {
             "fragment",
         ),
         (
-            json!({"grant_types": ["password"]}),
+            json!({"grant_types": ["urn:ietf:params:oauth:grant-type:saml2-bearer"]}),
             "invalid_client_metadata",
             "grant_types[0]",
         ),

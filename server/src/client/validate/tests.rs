@@ -49,7 +49,7 @@ fn jwks_and_jwks_uri_are_exclusive() {
 #[test]
 fn unknown_enums_are_named() {
     let mut b = body();
-    b.grant_types = Some(vec!["password".into()]);
+    b.grant_types = Some(vec!["urn:ietf:params:oauth:grant-type:saml2-bearer".into()]);
     assert!(hint_of(validate(b, UriPolicy::default())).contains("grant_types[0]"));
     let mut b = body();
     b.response_types = Some(vec!["code banana".into()]);
