@@ -1,5 +1,7 @@
 """An OpenID Connect relying party we did not write (Authlib) logs in, refreshes, calls
-userinfo and logs out against a running `portunus serve all --dev`.
+userinfo and logs out against a running `portunus serve all --dev`, then logs in again
+through a pushed authorization request (RFC 9126) and with a request object it signs
+itself (RFC 9101).
 
 Usage: python oidc_rp_authlib.py <admin_url> <public_url>
 This script plays the relying party (Authlib), the browser (requests, no redirects
@@ -8,6 +10,7 @@ followed, cookies kept) and the login/consent app (plain admin API calls).
 
 import secrets
 import sys
+import time
 import urllib.parse
 
 import requests
@@ -181,4 +184,79 @@ claims.validate()
 check(claims["nonce"] == nonce, "PAR: Authlib exchanged the code and validated the ID token")
 reused = browser.get(par_url, allow_redirects=False)
 check(reused.status_code == 400 and "invalid_request_uri" in reused.text, "PAR: the request_uri works once")
+
+# RFC 9101: the same login with the parameters in a request object that Authlib signs
+# with the client's own ES256 key (registered as a public JWK), passed by value.
+key = JsonWebKey.generate_key("EC", "P-256", is_private=True, options={"kid": "rp-signing-key"})
+signed_client = requests.post(
+    f"{ADMIN}/admin/clients",
+    json={
+        "client_name": "authlib-rp-request-objects",
+        "redirect_uris": [REDIRECT],
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+        "scope": "openid email",
+        "token_endpoint_auth_method": "client_secret_basic",
+        "request_object_signing_alg": "ES256",
+        "jwks": {"keys": [key.as_dict(is_private=False, alg="ES256", use="sig")]},
+    },
+).json()
+check("client_id" in signed_client, "a client with a request object key registered")
+signed_rp = OAuth2Session(
+    signed_client["client_id"],
+    signed_client["client_secret"],
+    scope="openid email",
+    redirect_uri=REDIRECT,
+    code_challenge_method="S256",
+    token_endpoint_auth_method="client_secret_basic",
+)
+verifier = secrets.token_urlsafe(48)
+nonce = secrets.token_urlsafe(16)
+built, state = signed_rp.create_authorization_url(
+    metadata["authorization_endpoint"], code_verifier=verifier, nonce=nonce
+)
+params = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(built).query))
+now = int(time.time())
+
+
+def request_object(signing_key):
+    claims = dict(params, iss=signed_client["client_id"], aud=metadata["issuer"], iat=now, exp=now + 300)
+    header = {"alg": "ES256", "kid": signing_key.as_dict()["kid"], "typ": "oauth-authz-req+jwt"}
+    return jwt.encode(header, claims, signing_key).decode()
+
+
+check("ES256" in metadata.get("request_object_signing_alg_values_supported", []), "discovery lists ES256 for request objects")
+by_value = metadata["authorization_endpoint"] + "?" + urllib.parse.urlencode(
+    {"client_id": signed_client["client_id"], "response_type": "code", "scope": "openid", "request": request_object(key)}
+)
+login = follow(by_value)
+accepted = requests.put(
+    f"{ADMIN}/admin/oauth2/auth/requests/login/accept",
+    params={"login_challenge": param(login, "login_challenge")},
+    json={"subject": "ada"},
+).json()
+consent = follow(accepted["redirect_to"])
+accepted = requests.put(
+    f"{ADMIN}/admin/oauth2/auth/requests/consent/accept",
+    params={"consent_challenge": param(consent, "consent_challenge")},
+    json={"grant_scope": ["openid", "email"]},
+).json()
+callback = follow(accepted["redirect_to"])
+check(param(callback, "state") == state, "request object: code returned with the signed state")
+token = signed_rp.fetch_token(metadata["token_endpoint"], authorization_response=callback, code_verifier=verifier)
+claims = jwt.decode(
+    token["id_token"], jwks, claims_cls=CodeIDToken, claims_params={"nonce": nonce, "client_id": signed_client["client_id"]}
+)
+claims.validate()
+check(claims["nonce"] == nonce, "request object: the signed nonce reached the ID token")
+stranger = JsonWebKey.generate_key("EC", "P-256", is_private=True, options={"kid": "rp-signing-key"})
+forged = metadata["authorization_endpoint"] + "?" + urllib.parse.urlencode(
+    {"client_id": signed_client["client_id"], "response_type": "code", "scope": "openid", "request": request_object(stranger)}
+)
+# Unverified, the object's redirect_uri cannot be trusted: the error is shown, not sent.
+refused = browser.get(forged, allow_redirects=False)
+check(
+    refused.status_code == 400 and "invalid_request_object" in refused.text,
+    "request object: one signed by another key is refused with invalid_request_object (400, shown)",
+)
 print("all relying-party checks passed")

@@ -35,6 +35,7 @@ per_backend!(
     fapi2_5_4_1_id_tokens_are_signed_with_a_fapi_algorithm,
     fapi2_5_3_2_1_codes_live_at_most_60_seconds,
     fapi2_5_3_2_1_refresh_tokens_are_not_rotated,
+    fapi2_5_3_2_1_concurrent_refreshes_without_rotation_all_succeed,
     fapi2_global_profile_discovery_advertises_exactly_what_is_on,
 );
 
@@ -547,6 +548,50 @@ async fn fapi2_5_3_2_1_refresh_tokens_are_not_rotated(backend: TestBackend) {
                 .await
                 .active
         );
+    }
+    assert!(app.introspect(refresh_token, None).await.active);
+}
+
+/// Without rotation there is no "used" refresh token: a client that refreshes from
+/// several threads at once (a race that, with rotation, is reuse and revokes the
+/// family) gets a new access token each time, and its refresh token stays valid.
+async fn fapi2_5_3_2_1_concurrent_refreshes_without_rotation_all_succeed(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let client = fapi_client(&app, json!({})).await;
+    let (code, verifier) = pushed_code(&app, &client.id, &["openid", "offline"]).await;
+    let (status, tokens) = exchange(&app, &client.id, &code, &verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    let refresh_token = tokens["refresh_token"].as_str().expect("refresh token");
+    let refreshes = (0..8).map(|_| {
+        let (app, client_id) = (&app, client.id.as_str());
+        async move {
+            post(
+                app,
+                "/oauth2/token",
+                Some(&assertion(app, client_id)),
+                Some(&dpop(app, &EC_2, "/oauth2/token")),
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh_token),
+                ],
+            )
+            .await
+        }
+    });
+    let answers = futures::future::join_all(refreshes).await;
+    let mut access_tokens = std::collections::HashSet::new();
+    for (status, body) in &answers {
+        assert_eq!(*status, 200, "{body}");
+        assert!(body.get("refresh_token").is_none(), "not rotated: {body}");
+        access_tokens.insert(body["access_token"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        access_tokens.len(),
+        8,
+        "a distinct access token per refresh"
+    );
+    for token in &access_tokens {
+        assert!(app.introspect(token, None).await.active);
     }
     assert!(app.introspect(refresh_token, None).await.active);
 }
