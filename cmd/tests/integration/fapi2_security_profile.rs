@@ -649,3 +649,52 @@ async fn fapi2_global_profile_discovery_advertises_exactly_what_is_on(backend: T
     assert_eq!(doc["require_pushed_authorization_requests"], false);
     assert!(doc["response_types_supported"].as_array().unwrap().len() > 1);
 }
+
+/// §5.4.1 for userinfo: a client registered with `userinfo_signed_response_alg: RS256`
+/// before `oauth2.profile: fapi2` was turned on (registration refuses RS256 now) gets
+/// an error naming the clause from userinfo, never an RS256 JWT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fapi2_5_4_1_a_legacy_rs256_userinfo_client_gets_no_rs256_jwt() {
+    let before = TestApp::spawn(TestBackend::Sqlite).await;
+    let registered = before
+        .register(json!({
+            "grant_types": ["client_credentials", "refresh_token"],
+            "scope": "openid offline",
+            "userinfo_signed_response_alg": "RS256",
+        }))
+        .await;
+    let (token, _) = before
+        .issue_family(&registered.id, &["openid", "offline"])
+        .await;
+    let userinfo = |app: &TestApp| {
+        app.http
+            .get(app.public_path("/userinfo"))
+            .bearer_auth(&token)
+            .send()
+    };
+    let signed = userinfo(&before).await.unwrap();
+    assert_eq!(signed.status().as_u16(), 200);
+    let jwt = signed.text().await.unwrap();
+    assert_eq!(
+        jose_header(&jwt)["alg"],
+        "RS256",
+        "before the profile: {jwt}"
+    );
+
+    let after = TestApp::builder(TestBackend::Sqlite)
+        .same_database_as(&before)
+        .config(fapi2_everywhere)
+        .build()
+        .await;
+    let refused = userinfo(&after).await.unwrap();
+    assert_eq!(refused.status().as_u16(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request", "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("FAPI 2.0 Security Profile Section 5.4.1"),
+        "{body}"
+    );
+}

@@ -154,6 +154,24 @@ pub fn request_object_alg(alg: &str) -> Result<(), OAuth2Error> {
     ))
 }
 
+/// §5.4.1 for a signed userinfo response: a client the profile covers that registered
+/// another algorithm before the profile applied to it (registration refuses one now,
+/// `client::validate::fapi2`) is answered with an error rather than an RS256 JWT.
+pub fn userinfo_alg(alg: Algorithm) -> Result<(), OAuth2Error> {
+    if is_allowed_alg(alg) {
+        return Ok(());
+    }
+    Err(violation(
+        ErrorKind::InvalidRequest,
+        "5.4.1",
+        &format!(
+            "the client's userinfo_signed_response_alg {} is not allowed; register {} or none.",
+            quoted(alg.name()),
+            FAPI2_SIGNING_ALGORITHMS.join(", ")
+        ),
+    ))
+}
+
 /// §5.3.2.1 items 4 and 5: only sender-constrained access tokens, here by DPoP; and
 /// §5.4.1 for the proof's `alg`.
 pub fn token_request(proof: Option<&Proof>) -> Result<(), OAuth2Error> {
@@ -194,6 +212,14 @@ mod tests {
                 .contains("FAPI 2.0 Security Profile Section 5.3.2.2")
         );
         pushed(true).unwrap();
+    }
+
+    #[test]
+    fn userinfo_is_signed_with_a_fapi_algorithm_or_not_at_all() {
+        userinfo_alg(Algorithm::ES256).unwrap();
+        let err = userinfo_alg(Algorithm::RS256).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidRequest);
+        assert!(err.description().contains("Section 5.4.1"));
     }
 
     #[test]

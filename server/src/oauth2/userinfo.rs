@@ -203,6 +203,9 @@ async fn claims_for(
     let alg = Algorithm::parse(registered).ok_or_else(|| {
         OAuth2Error::server_error(format!("unknown userinfo_signed_response_alg {registered}"))
     })?;
+    if crate::oauth2::fapi2::covers(&ctx.config, &client) {
+        crate::oauth2::fapi2::userinfo_alg(alg)?;
+    }
     claims.insert("iss".to_owned(), Value::String(ctx.config.issuer()));
     claims.insert(
         "aud".to_owned(),
