@@ -12,7 +12,6 @@ use crate::client::model::{Client, GrantType};
 use crate::error::OAuth2Error;
 use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::issue::{self, Grant, Plan, TokenResponse};
-use crate::oauth2::scope;
 use crate::oauth2::session::TokenSession;
 
 /// `grant_type=client_credentials`.
@@ -37,20 +36,8 @@ impl GrantHandler for ClientCredentials {
         request: TokenRequest<'_>,
     ) -> Result<TokenResponse, OAuth2Error> {
         let form = request.form;
-        let requested = scope::requested_by_client(
-            ctx.config.strategies.scope,
-            &client.scope,
-            form.get("scope")?,
-        )?;
-        let mut audience = scope::audience_of_client(&client.audience, &form.all("audience")?)?;
         // RFC 8707 §2: resources too come from the client's audience list.
-        let resources = crate::oauth2::resource::parse(&form.all("resource")?)?;
-        crate::oauth2::resource::check_allowed(&resources, &client.audience)?;
-        for uri in resources {
-            if !audience.contains(&uri) {
-                audience.push(uri);
-            }
-        }
+        let (requested, audience) = super::self_requested(ctx, client, form)?;
         // RFC 9396 §6: a client credentials token request carries the details itself,
         // each of a type the client may use; no user consents to them.
         let session = TokenSession {

@@ -49,6 +49,32 @@ fn keep_granted_audience(rows: &mut [crate::storage::StoredToken], granted: &[St
     }
 }
 
+/// The scope and audience a client asks for on its own behalf at the token endpoint,
+/// with no consent step (client credentials, password): every requested scope one the
+/// client may request (`strategies.scope`, `invalid_scope`), every `audience` and RFC
+/// 8707 §2 `resource` one of the client's `audience` list.
+fn self_requested(
+    ctx: &OAuth2Context,
+    client: &Client,
+    form: &FormParams,
+) -> Result<(Vec<String>, Vec<String>), OAuth2Error> {
+    let scope = crate::oauth2::scope::requested_by_client(
+        ctx.config.strategies.scope,
+        &client.scope,
+        form.get("scope")?,
+    )?;
+    let mut audience =
+        crate::oauth2::scope::audience_of_client(&client.audience, &form.all("audience")?)?;
+    let resources = crate::oauth2::resource::parse(&form.all("resource")?)?;
+    crate::oauth2::resource::check_allowed(&resources, &client.audience)?;
+    for uri in resources {
+        if !audience.contains(&uri) {
+            audience.push(uri);
+        }
+    }
+    Ok((scope, audience))
+}
+
 /// A token request as a grant sees it: the HTTP request's context (method, URL, the
 /// headers the protocol reads, the client's address), the form, and the type of the
 /// access token to issue, decided once by [`GrantRegistry::exchange`].

@@ -28,7 +28,6 @@ use crate::error::{ErrorKind, OAuth2Error};
 use crate::failed_attempts::{DEFAULT_CAPACITY, FailedAttempts};
 use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::issue::{self, Grant, Plan, RefreshPlan, TokenResponse};
-use crate::oauth2::scope;
 use crate::oauth2::session::TokenSession;
 use crate::oidc::id_token::{IdTokenContext, IdTokenPlan};
 use crate::oidc::subject;
@@ -122,19 +121,7 @@ impl GrantHandler for Password {
         let form = request.form;
         let username = bounded(form, "username", MAX_USERNAME_LEN)?;
         let password = bounded(form, "password", MAX_PASSWORD_LEN)?;
-        let scope = scope::requested_by_client(
-            ctx.config.strategies.scope,
-            &client.scope,
-            form.get("scope")?,
-        )?;
-        let mut audience = scope::audience_of_client(&client.audience, &form.all("audience")?)?;
-        let resources = crate::oauth2::resource::parse(&form.all("resource")?)?;
-        crate::oauth2::resource::check_allowed(&resources, &client.audience)?;
-        for uri in resources {
-            if !audience.contains(&uri) {
-                audience.push(uri);
-            }
-        }
+        let (scope, audience) = super::self_requested(ctx, client, form)?;
 
         let now = ctx.clock.now();
         let user_key = username_key(username);
