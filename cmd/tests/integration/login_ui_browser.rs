@@ -53,7 +53,7 @@ fn free_port() -> u16 {
 /// chromedriver alone would leave the browser running, so the whole group goes.
 struct Chromedriver {
     child: Child,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
 }
 
 impl Drop for Chromedriver {
@@ -106,10 +106,7 @@ impl Browser {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let driver = Chromedriver {
-            child,
-            _profile: profile,
-        };
+        let driver = Chromedriver { child, profile };
         let args = [
             "--headless=new".to_owned(),
             "--no-sandbox".to_owned(),
@@ -117,7 +114,7 @@ impl Browser {
             "--disable-dev-shm-usage".to_owned(),
             "--disable-background-networking".to_owned(),
             "--window-size=720,860".to_owned(),
-            format!("--user-data-dir={}", driver._profile.path().display()),
+            format!("--user-data-dir={}", driver.profile.path().display()),
         ];
         let capabilities = json!({
             "browserName": "chrome",
