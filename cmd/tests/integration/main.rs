@@ -37,6 +37,7 @@ mod jwk_admin_api;
 mod jwk_admin_api_errors;
 mod jwk_at_rest;
 mod jwk_cli;
+mod login_ui_browser;
 mod login_ui_dev;
 mod login_ui_device;
 mod login_ui_flow;
