@@ -12,198 +12,28 @@
 //! remembered login skips the form; the logout confirmation → the post-logout redirect.
 //!
 //! Runs when `PORTUNUS_TEST_CHROMEDRIVER` names the chromedriver binary (`.ci/run` sets
-//! `/usr/bin/chromedriver`); the default nextest profile leaves these tests out. When it
-//! is set, a browser that cannot start is a failure, never a skip. With
+//! `/usr/bin/chromedriver`; `support/chromium.rs` starts it); the default nextest
+//! profile leaves these tests out. When it is set, a browser that cannot start is a
+//! failure, never a skip. With
 //! `PORTUNUS_TEST_SCREENSHOTS=<dir>` each page is also saved there as a PNG (the ones
 //! in docs/screenshots/ were taken so).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
 use serde_json::{Value, json};
 
 use crate::support::TestApp;
 use crate::support::browser::param;
+use crate::support::chromium::Browser;
 use crate::support::device::{authorize_device, device_client, poll};
 use crate::support::flow::{FlowClient, create_client};
 use crate::support::login_ui::{PASSWORD, USERNAME, app_with_ui, create_user};
 use crate::support::test_db::TestBackend;
-
-pub const CHROMEDRIVER_VAR: &str = "PORTUNUS_TEST_CHROMEDRIVER";
-pub const SCREENSHOTS_VAR: &str = "PORTUNUS_TEST_SCREENSHOTS";
-
-/// How long a page may take to appear: generous, the CI machine is small and shared.
-const PAGE_TIMEOUT: Duration = Duration::from_secs(30);
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// chromedriver and the Chromium it starts, in a process group of their own: killing
-/// chromedriver alone would leave the browser running, so the whole group goes.
-struct Chromedriver {
-    child: Child,
-    profile: tempfile::TempDir,
-}
-
-impl Drop for Chromedriver {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A browser session: the WebDriver client and the driver process behind it.
-struct Browser {
-    client: Client,
-    _driver: Chromedriver,
-}
-
-impl Browser {
-    /// Starts chromedriver and a headless Chromium, or `None` when
-    /// `PORTUNUS_TEST_CHROMEDRIVER` is not set. Panics when it is set and the browser
-    /// does not come up.
-    async fn start() -> Option<Self> {
-        let Some(binary) = std::env::var(CHROMEDRIVER_VAR)
-            .ok()
-            .filter(|p| !p.is_empty())
-        else {
-            eprintln!("not run: {CHROMEDRIVER_VAR} is not set");
-            return None;
-        };
-        let profile = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let mut child = Command::new(&binary)
-            .arg(format!("--port={port}"))
-            .process_group(0)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{CHROMEDRIVER_VAR}={binary} cannot be started: {e}"));
-        let deadline = Instant::now() + PAGE_TIMEOUT;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("{CHROMEDRIVER_VAR}={binary} exited ({status})");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not listen on 127.0.0.1:{port}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let driver = Chromedriver { child, profile };
-        let args = [
-            "--headless=new".to_owned(),
-            "--no-sandbox".to_owned(),
-            "--disable-gpu".to_owned(),
-            "--disable-dev-shm-usage".to_owned(),
-            "--disable-background-networking".to_owned(),
-            "--window-size=720,860".to_owned(),
-            format!("--user-data-dir={}", driver.profile.path().display()),
-        ];
-        let capabilities = json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": {"args": args},
-        });
-        let Value::Object(capabilities) = capabilities else {
-            unreachable!("a JSON object literal")
-        };
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .unwrap_or_else(|e| panic!("no browser session from {binary}: {e}"));
-        Some(Self {
-            client,
-            _driver: driver,
-        })
-    }
-
-    async fn goto(&self, url: &str) {
-        self.client.goto(url).await.unwrap();
-    }
-
-    async fn url(&self) -> String {
-        self.client.current_url().await.unwrap().to_string()
-    }
-
-    /// Waits until the browser is at a URL starting with `prefix` and returns it.
-    async fn wait_for_url(&self, prefix: &str) -> String {
-        let deadline = Instant::now() + PAGE_TIMEOUT;
-        loop {
-            let url = self.url().await;
-            if url.starts_with(prefix) {
-                return url;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the browser is at {url}, not {prefix}…:\n{}",
-                self.client.source().await.unwrap_or_default()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn find(&self, css: &str) -> fantoccini::elements::Element {
-        match self
-            .client
-            .wait()
-            .at_most(PAGE_TIMEOUT)
-            .for_element(Locator::Css(css))
-            .await
-        {
-            Ok(element) => element,
-            Err(e) => panic!(
-                "no {css} on {}: {e}\n{}",
-                self.url().await,
-                self.client.source().await.unwrap_or_default()
-            ),
-        }
-    }
-
-    async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.unwrap()
-    }
-
-    async fn click(&self, css: &str) {
-        self.find(css).await.click().await.unwrap();
-    }
-
-    async fn type_into(&self, css: &str, text: &str) {
-        self.find(css).await.send_keys(text).await.unwrap();
-    }
-
-    /// Saves the page as `<PORTUNUS_TEST_SCREENSHOTS>/<name>.png` when that is set.
-    async fn screenshot(&self, name: &str) {
-        let Some(dir) = std::env::var_os(SCREENSHOTS_VAR) else {
-            return;
-        };
-        let png = self.client.screenshot().await.unwrap();
-        assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
-    }
-
-    /// Ends the session (chromedriver closes Chromium); the driver process goes on drop.
-    async fn close(self) {
-        self.client.close().await.unwrap();
-    }
-}
 
 /// The client's redirect target: a tiny HTTP server on a loopback port that answers
 /// every request with a small page and records the request targets it saw.

@@ -16,6 +16,7 @@ mod admin_clients;
 mod admin_users;
 mod cli;
 mod cli_perform;
+mod cors_browser;
 mod dev_home;
 mod fapi2_security_profile;
 mod faults_crash;

@@ -1,5 +1,6 @@
 pub mod assertion;
 pub mod browser;
+pub mod chromium;
 pub mod code;
 pub mod device;
 pub mod fapi;
