@@ -107,6 +107,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     if config.dev {
         seed_demo_user(&app).await?;
+        // The "Try a login" client (issue 22 §3); a no-op without the login UI.
+        portunus_server::login_ui::demo::seed::demo_client(app.state())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot create the demo client: {}", e.description()))?;
     }
     if config.dev {
         // Where a new user goes next (issue 21): the links page, Swagger UI, the tour.
