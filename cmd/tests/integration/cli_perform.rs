@@ -52,11 +52,7 @@ async fn start_perform_code(
     id: &str,
     secret: &str,
     port: u16,
-) -> (
-    std::process::Child,
-    std::thread::JoinHandle<String>,
-    String,
-) {
+) -> (std::process::Child, std::thread::JoinHandle<String>, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_portunus"))
         .args(["perform", "authorization-code", "--client-id", id])
         .args(["--port", &port.to_string(), "--endpoint", &app.public_url])

@@ -16,7 +16,10 @@ use crate::support::login_ui::{
 /// The `href` of the welcome page's "Try a login" link.
 fn try_login_href(home: &str) -> String {
     let marker = "id=\"try-login\" href=\"";
-    let start = home.find(marker).unwrap_or_else(|| panic!("no link in {home}")) + marker.len();
+    let start = home
+        .find(marker)
+        .unwrap_or_else(|| panic!("no link in {home}"))
+        + marker.len();
     let end = home[start..].find('"').unwrap() + start;
     home[start..end].to_owned()
 }
@@ -42,7 +45,10 @@ async fn try_a_login_signs_in_the_demo_user_and_shows_the_claims() {
     let start = try_login_href(&home.body);
     assert_eq!(start, app.public_path("/ui/demo/start"));
     let authorize = follow(&browser, &start).await;
-    assert!(authorize.starts_with(&app.public_path("/oauth2/auth?")), "{authorize}");
+    assert!(
+        authorize.starts_with(&app.public_path("/oauth2/auth?")),
+        "{authorize}"
+    );
     assert_eq!(param(&authorize, "client_id").as_deref(), Some(CLIENT_ID));
     assert_eq!(
         param(&authorize, "code_challenge_method").as_deref(),
@@ -90,7 +96,11 @@ async fn try_a_login_signs_in_the_demo_user_and_shows_the_claims() {
         assert!(body.contains(&shown), "{shown} in {body}");
     }
     // The flow is used once: its cookie is gone, and the same callback again fails.
-    assert!(browser.cookie(&app.public_url, "portunus_ui_demo").is_none());
+    assert!(
+        browser
+            .cookie(&app.public_url, "portunus_ui_demo")
+            .is_none()
+    );
     let again = browser.get(&callback).await;
     assert_eq!(again.status, 400, "{}", again.body);
 }
@@ -108,7 +118,11 @@ async fn try_a_login_refuses_a_foreign_state_and_shows_errors() {
         .get(&format!("{callback}?code=abc&state={state}x"))
         .await;
     assert_eq!(tampered.status, 400, "{}", tampered.body);
-    assert!(tampered.body.contains("does not match"), "{}", tampered.body);
+    assert!(
+        tampered.body.contains("does not match"),
+        "{}",
+        tampered.body
+    );
     assert!(tampered.headers.contains_key("content-security-policy"));
 
     // The flow cookie went with the failed callback: start again.
@@ -134,7 +148,14 @@ async fn try_a_login_refuses_a_foreign_state_and_shows_errors() {
 async fn outside_dev_mode_there_is_no_demo() {
     let app = app_with_ui(TestBackend::Sqlite, |_| {}).await;
     assert!(!demo_client(&app.state).await.unwrap());
-    assert!(app.state.clients.get_client(CLIENT_ID).await.unwrap().is_none());
+    assert!(
+        app.state
+            .clients
+            .get_client(CLIENT_ID)
+            .await
+            .unwrap()
+            .is_none()
+    );
     for path in ["/", "/ui/demo/start", "/ui/demo/callback?code=a&state=b"] {
         let response = app.http.get(app.public_path(path)).send().await.unwrap();
         assert_eq!(response.status(), 404, "{path}");

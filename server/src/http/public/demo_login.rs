@@ -37,10 +37,19 @@ fn page_response(req: &HttpRequest, page: Page, set: SetCookie) -> HttpResponse 
 /// `GET /ui/demo/start`: a new flow for the demo client (PKCE, `state`, `nonce`) kept
 /// in a sealed cookie, and a 303 to the authorization endpoint.
 pub async fn demo_start(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let Some((url, value)) = flow_cookie::start(&state.config, &state.keys, state.clock.now())
+    let Some((url, value)) =
+        flow_cookie::start(&state.config, &state.flow.cookie_keys, state.clock.now())
     else {
-        let page = pages::error(500, "server_error", "The demo sign-in could not be started.");
-        return page_response(&req, page, SetCookie::delete(&state.config, flow_cookie::COOKIE_NAME));
+        let page = pages::error(
+            500,
+            "server_error",
+            "The demo sign-in could not be started.",
+        );
+        return page_response(
+            &req,
+            page,
+            SetCookie::delete(&state.config, flow_cookie::COOKIE_NAME),
+        );
     };
     let set = SetCookie::new(
         &state.config,
@@ -66,7 +75,15 @@ pub async fn demo_callback(state: web::Data<AppState>, req: HttpRequest) -> Http
     let flow = req
         .cookie(flow_cookie::COOKIE_NAME)
         .map(|c| c.value().to_owned());
-    let page = callback::finish(&state, &state.grants, &query, flow.as_deref(), ClientOrigin::of(&req).ip).await;
+    let page = callback::finish(
+        &state,
+        &state.grants,
+        &state.flow.cookie_keys,
+        &query,
+        flow.as_deref(),
+        ClientOrigin::of(&req).ip,
+    )
+    .await;
     page_response(
         &req,
         page,

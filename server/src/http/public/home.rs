@@ -12,8 +12,8 @@ use crate::config::Config;
 use crate::html::{DEFAULT_HTML_CSP, HtmlPage};
 use crate::http::middleware::security_headers::html_response;
 use crate::login_ui::demo::{CLIENT_ID, START_PATH, is_served};
-use crate::users::seed::DEMO_USERNAME;
 use crate::state::AppState;
+use crate::users::seed::DEMO_USERNAME;
 
 /// The admin listener's base URL as a local browser reaches it: its configured host,
 /// with loopback for "all interfaces" (which a browser cannot open).

@@ -20,6 +20,7 @@ use crate::oauth2::form::FormParams;
 use crate::oauth2::grants::GrantRegistry;
 use crate::oauth2::introspect;
 use crate::oauth2::request_context::RequestContext;
+use crate::secrets::KeyRing;
 
 /// The most characters of an `error` or `error_description` shown from the query.
 const MAX_ERROR_ECHO: usize = 256;
@@ -41,16 +42,18 @@ fn bad_request(message: &str) -> Page {
     pages::error(400, "invalid_request", message)
 }
 
-/// The page for the callback's `query`, with the browser's flow cookie and address.
+/// The page for the callback's `query`, with the browser's flow cookie (opened with
+/// `cookie_keys`, the keys of `secrets.cookie`, else `secrets.system`) and address.
 pub async fn finish(
     ctx: &OAuth2Context,
     grants: &GrantRegistry,
+    cookie_keys: &KeyRing,
     query: &FormParams,
     cookie: Option<&str>,
     peer: Option<IpAddr>,
 ) -> Page {
     let now = ctx.clock.now();
-    let Some(flow) = cookie.and_then(|c| flow_cookie::open(&ctx.keys, c, now)) else {
+    let Some(flow) = cookie.and_then(|c| flow_cookie::open(cookie_keys, c, now)) else {
         return bad_request(
             "This demo sign-in has expired or was started in another browser. \
              Start again with Try a login on the start page.",
@@ -102,9 +105,9 @@ async fn checked(
     let form = FormParams::from_pairs(&[
         ("grant_type", "authorization_code"),
         ("code", code),
-        ("redirect_uri", &redirect_uri),
+        ("redirect_uri", redirect_uri.as_str()),
         ("client_id", CLIENT_ID),
-        ("code_verifier", &flow.verifier),
+        ("code_verifier", flow.verifier.as_str()),
     ]);
     let token_url = format!("{}/oauth2/token", ctx.config.public_url());
     let http = RequestContext::new("POST", token_url, peer);

@@ -1,7 +1,7 @@
 //! The demo flow's state in the browser: the PKCE verifier (RFC 7636 §4.1), `state`
-//! (RFC 6749 §10.12) and `nonce` (OIDC Core §3.1.2.1), sealed with the key ring's
-//! cookie key (`Purpose::Cookie`, XChaCha20-Poly1305, its own associated data) in a
-//! short-lived HttpOnly cookie. Sealed, not only MACed: the verifier must stay secret
+//! (RFC 6749 §10.12) and `nonce` (OIDC Core §3.1.2.1), sealed with the cookie key ring
+//! (`secrets.cookie`, else `secrets.system`; `Purpose::Cookie`, XChaCha20-Poly1305, its
+//! own associated data) in a short-lived HttpOnly cookie. Sealed, not only MACed: the verifier must stay secret
 //! until the token request, and nothing is stored on the server.
 
 use base64::Engine;
