@@ -102,13 +102,18 @@ async fn checked(
     }
     let code = query.require("code").map_err(form_error)?;
     let redirect_uri = callback_url(&ctx.config);
-    let form = FormParams::from_pairs(&[
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", redirect_uri.as_str()),
-        ("client_id", CLIENT_ID),
-        ("code_verifier", flow.verifier.as_str()),
-    ]);
+    let form = FormParams::new(
+        [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("client_id", CLIENT_ID),
+            ("code_verifier", flow.verifier.as_str()),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect(),
+    );
     let token_url = format!("{}/oauth2/token", ctx.config.public_url());
     let http = RequestContext::new("POST", token_url, peer);
     let tokens = grants
