@@ -12,7 +12,10 @@ pub enum PerformCommand {
     ClientCredentials(ClientCredentialsArgs),
     /// Run the authorization code flow with PKCE (RFC 6749 §4.1, RFC 7636): print the
     /// URL to open in a browser, receive the code on a local callback, exchange it and
-    /// print the tokens. Needs a login and consent app (`urls.login`, `urls.consent`).
+    /// print the tokens. Needs a login and consent app (`urls.login`, `urls.consent`):
+    /// `serve all --dev` without one serves the built-in pages (`/ui/login`,
+    /// `/ui/consent`), where the demo user signs in. Register the client with the
+    /// redirect URI `http://127.0.0.1:<port>/callback`.
     AuthorizationCode(AuthorizationCodeArgs),
     /// Run the device authorization grant (RFC 8628): request a device and user code,
     /// print the URL and code for the user, poll the token endpoint as §3.5 says

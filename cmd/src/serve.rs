@@ -107,13 +107,23 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     if config.dev {
         seed_demo_user(&app).await?;
+        // The "Try a login" client (issue 22 §3); a no-op without the login UI.
+        portunus_server::login_ui::demo::seed::demo_client(app.state())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot create the demo client: {}", e.description()))?;
     }
     if config.dev {
         // Where a new user goes next (issue 21): the links page, Swagger UI, the tour.
         let public = config.public_url();
         let admin = portunus_server::http::public::home::admin_base_url(&config);
+        // Issue 22 §3: the first thing to do is on the links page.
+        let try_login = if portunus_server::login_ui::demo::is_served(&config) {
+            " (\"Try a login\": sign in as demo)"
+        } else {
+            ""
+        };
         tracing::info!(
-            "dev mode: ready. Links: {public}/ · Swagger UI: {admin}/swagger-ui/ · \
+            "dev mode: ready. Links: {public}/{try_login} · Swagger UI: {admin}/swagger-ui/ · \
              a token in two minutes: README.md, \"A five-minute tour\" \
              (`portunus perform client-credentials`)"
         );

@@ -45,6 +45,69 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Starts `perform authorization-code` for client `id` with its callback on `port`:
+/// the child, the thread reading all of its stderr, and the authorization URL it printed.
+async fn start_perform_code(
+    app: &TestApp,
+    id: &str,
+    secret: &str,
+    port: u16,
+) -> (std::process::Child, std::thread::JoinHandle<String>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portunus"))
+        .args(["perform", "authorization-code", "--client-id", id])
+        .args(["--port", &port.to_string(), "--endpoint", &app.public_url])
+        .args(["--format", "json", "--timeout", "60"])
+        .env("PORTUNUS_CLIENT_SECRET", secret)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read all of stderr (a closed pipe would fail the CLI's later messages), handing
+    // the authorization URL over as soon as it is printed.
+    let stderr = child.stderr.take().unwrap();
+    let (url_tx, url_rx) = std::sync::mpsc::channel();
+    let stderr_reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.starts_with("http") {
+                let _ = url_tx.send(line.clone());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let authorize =
+        tokio::task::spawn_blocking(move || url_rx.recv_timeout(Duration::from_secs(60)))
+            .await
+            .unwrap()
+            .expect("the CLI prints the authorization URL");
+    (child, stderr_reader, authorize)
+}
+
+/// Waits for the CLI to exit successfully and returns the token response it printed,
+/// with the access, refresh and ID tokens.
+async fn printed_tokens(
+    child: std::process::Child,
+    stderr_reader: std::thread::JoinHandle<String>,
+) -> Value {
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::task::spawn_blocking(move || child.wait_with_output()),
+    )
+    .await
+    .expect("the CLI exits after the exchange")
+    .unwrap()
+    .unwrap();
+    let stderr = stderr_reader.join().unwrap();
+    assert!(output.status.success(), "{stderr}");
+    let tokens: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for key in ["access_token", "refresh_token", "id_token"] {
+        assert!(tokens[key].is_string(), "{key} in {tokens}");
+    }
+    tokens
+}
+
 /// RFC 6749 §4.4 through the CLI: the printed token is active with the asked scope;
 /// a wrong secret fails with the endpoint's error, printed once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,35 +181,7 @@ async fn perform_authorization_code_receives_the_code_and_prints_tokens() {
         }),
     )
     .await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portunus"))
-        .args(["perform", "authorization-code", "--client-id", &id])
-        .args(["--port", &port.to_string(), "--endpoint", &app.public_url])
-        .args(["--format", "json", "--timeout", "60"])
-        .env("PORTUNUS_CLIENT_SECRET", &secret)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Read all of stderr (a closed pipe would fail the CLI's later messages), handing
-    // the authorization URL over as soon as it is printed.
-    let stderr = child.stderr.take().unwrap();
-    let (url_tx, url_rx) = std::sync::mpsc::channel();
-    let stderr_reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.starts_with("http") {
-                let _ = url_tx.send(line.clone());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
-    let authorize =
-        tokio::task::spawn_blocking(move || url_rx.recv_timeout(Duration::from_secs(60)))
-            .await
-            .unwrap()
-            .expect("the CLI prints the authorization URL");
+    let (child, stderr_reader, authorize) = start_perform_code(&app, &id, &secret, port).await;
     assert!(authorize.starts_with(&app.public_path("/oauth2/auth?")));
     assert_eq!(
         param(&authorize, "code_challenge_method").as_deref(),
@@ -175,23 +210,59 @@ async fn perform_authorization_code_receives_the_code_and_prints_tokens() {
     let landing = browser.get(&callback).await;
     assert_eq!(landing.status, 200, "{}", landing.body);
 
-    let output = tokio::time::timeout(
-        Duration::from_secs(60),
-        tokio::task::spawn_blocking(move || child.wait_with_output()),
-    )
-    .await
-    .expect("the CLI exits after the exchange")
-    .unwrap()
-    .unwrap();
-    let stderr = stderr_reader.join().unwrap();
-    assert!(output.status.success(), "{stderr}");
-    let tokens: Value = serde_json::from_slice(&output.stdout).unwrap();
-    for key in ["access_token", "refresh_token", "id_token"] {
-        assert!(tokens[key].is_string(), "{key} in {tokens}");
-    }
+    let tokens = printed_tokens(child, stderr_reader).await;
     let introspection = introspect(&app, tokens["access_token"].as_str().unwrap()).await;
     assert_eq!(introspection["active"], true, "{introspection}");
     assert_eq!(introspection["sub"], "ada");
+}
+
+/// The same through the built-in login UI (issue 22 §3), as a dev server without a
+/// login app serves it: the user signs in and consents on `/ui/*`, the consent's
+/// redirect reaches the CLI's callback, and the CLI prints the user's tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn perform_authorization_code_works_through_the_built_in_pages() {
+    use crate::support::login_ui::{
+        PASSWORD, USERNAME, app_with_ui, consent_page, create_user, follow, sign_in_page,
+        submit_consent, submit_sign_in,
+    };
+    let app = app_with_ui(TestBackend::Sqlite, |c| c.dev = true).await;
+    let user = create_user(&app).await;
+    let port = free_port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let (id, secret) = create_client(
+        &app,
+        json!({
+            "grant_types": ["authorization_code", "refresh_token"],
+            "scope": "openid offline_access",
+            "redirect_uris": [redirect],
+        }),
+    )
+    .await;
+    let (child, stderr_reader, authorize) = start_perform_code(&app, &id, &secret, port).await;
+
+    let browser = Browser::new();
+    let (_, page) = sign_in_page(&app, &browser, &authorize).await;
+    let signed_in = submit_sign_in(&app, &browser, &page, USERNAME, PASSWORD, false).await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    let (_, consent) = consent_page(&app, &browser, &signed_in.location.unwrap()).await;
+    let accepted = submit_consent(
+        &app,
+        &browser,
+        &consent,
+        "accept",
+        &["openid", "offline_access"],
+    )
+    .await;
+    assert_eq!(accepted.status, 303, "{}", accepted.body);
+    let callback = follow(&browser, &accepted.location.unwrap()).await;
+    assert!(callback.starts_with(&redirect), "{callback}");
+    let landing = browser.get(&callback).await;
+    assert_eq!(landing.status, 200, "{}", landing.body);
+
+    let tokens = printed_tokens(child, stderr_reader).await;
+    let introspection = introspect(&app, tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(introspection["active"], true, "{introspection}");
+    assert_eq!(introspection["sub"], user.id.as_str());
 }
 
 /// RFC 8628 through the CLI (`perform device-code`): it prints the verification URI

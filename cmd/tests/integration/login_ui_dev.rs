@@ -1,5 +1,6 @@
 //! `serve all --dev` with no login, consent or logout app configured serves the
-//! built-in login UI and points the authorization flow at it (issue 22 §1).
+//! built-in login UI and points the authorization flow at it (issue 22 §1), and creates
+//! the demo client of the welcome page's "Try a login" (§3).
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -74,8 +75,26 @@ async fn dev_mode_sends_the_flow_to_the_built_in_sign_in_page() {
         ),
         Err(err) => (0, err.to_string()),
     };
+    // Issue 22 §3: startup created the demo client, so the welcome page offers it.
+    let home = match http.get(format!("{public_url}/")).send().await {
+        Ok(response) => response.text().await.unwrap_or_default(),
+        Err(err) => err.to_string(),
+    };
+    let demo_client = match http
+        .get(format!("{admin_url}/admin/clients/portunus-demo"))
+        .send()
+        .await
+    {
+        Ok(response) => response.status().as_u16(),
+        Err(_) => 0,
+    };
     let _ = child.kill();
     let _ = child.wait();
+    assert!(
+        home.contains(&format!("href=\"{public_url}/ui/demo/start\"")),
+        "{home}"
+    );
+    assert_eq!(demo_client, 200);
     assert!(
         location.starts_with(&format!("{public_url}/ui/login?login_challenge=")),
         "{location}"

@@ -43,6 +43,7 @@ mod login_ui_dev;
 mod login_ui_device;
 mod login_ui_flow;
 mod login_ui_security;
+mod login_ui_try_login;
 mod oauth2_token_hook;
 mod oauth_client_id_metadata_document;
 mod oidc_backchannel_logout;

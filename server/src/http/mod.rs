@@ -150,6 +150,13 @@ pub fn public_app(
     } else {
         app
     };
+    // Dev mode's "Try a login" (public/demo_login.rs) on top of the login UI.
+    let app = if crate::login_ui::demo::is_served(&config) {
+        undocumented.extend_from_slice(public::demo_login::ROUTES);
+        app.configure(public::demo_login::routes)
+    } else {
+        app
+    };
     app.app_data(web::Data::new(AllowedMethods::new(&api, &undocumented)))
         .default_service(web::to(errors::route_not_found))
         .wrap(from_fn(middleware::error_body::error_body))

@@ -14,11 +14,13 @@
 //! - `claims`: the user record's claims for granted `profile`/`email`;
 //! - `pages`: templates and their Content-Security-Policy;
 //! - `login`, `consent`, `logout`, `device`: what each page shows and which operation
-//!   it calls.
+//!   it calls;
+//! - `demo`: dev mode's "Try a login" (demo client, sealed flow cookie, callback page).
 
 pub mod claims;
 pub mod consent;
 pub mod csrf;
+pub mod demo;
 pub mod device;
 pub mod login;
 pub mod logout;

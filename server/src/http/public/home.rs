@@ -11,7 +11,9 @@ use actix_web::{HttpResponse, web};
 use crate::config::Config;
 use crate::html::{DEFAULT_HTML_CSP, HtmlPage};
 use crate::http::middleware::security_headers::html_response;
+use crate::login_ui::demo::{CLIENT_ID, START_PATH, is_served};
 use crate::state::AppState;
+use crate::users::seed::DEMO_USERNAME;
 
 /// The admin listener's base URL as a local browser reaches it: its configured host,
 /// with loopback for "all interfaces" (which a browser cannot open).
@@ -34,8 +36,26 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The page: links to Swagger UI, discovery and the JWKS, and the next steps.
-pub fn page(config: &Config) -> String {
+/// The "Try a login" section (issue 22 §3), when the demo is served.
+fn try_login(config: &Config) -> String {
+    format!(
+        "<h2>Try a login</h2>\n<p><a id=\"try-login\" href=\"{}{START_PATH}\">Try a login</a>: \
+         an authorization code flow with PKCE for the demo client <code>{CLIENT_ID}</code> \
+         through the built-in pages. Sign in as <code>{DEMO_USERNAME}</code> with the \
+         password <code>portunus serve</code> printed, consent, and see the tokens' \
+         claims.</p>\n",
+        escape(&config.public_url())
+    )
+}
+
+/// The page: links to Swagger UI, discovery and the JWKS, and the next steps; with
+/// `demo`, the "Try a login" link first.
+pub fn page(config: &Config, demo: bool) -> String {
+    let try_login = if demo {
+        try_login(config)
+    } else {
+        String::new()
+    };
     let public = escape(&config.public_url());
     let admin = escape(&admin_base_url(config));
     let issuer = escape(&config.issuer());
@@ -44,7 +64,7 @@ pub fn page(config: &Config) -> String {
          <title>Portunus (dev mode)</title></head><body>\n\
          <h1>Portunus is running (dev mode)</h1>\n\
          <p>Issuer: <code>{issuer}</code>. Dev mode is for trying Portunus out, never for \
-         production.</p>\n<ul>\n\
+         production.</p>\n{try_login}<ul>\n\
          <li><a href=\"{admin}/swagger-ui/\">Swagger UI</a>: every endpoint of both \
          listeners, with &ldquo;Try it out&rdquo; (served by the admin listener, \
          <code>{admin}</code>)</li>\n\
@@ -63,12 +83,15 @@ pub fn page(config: &Config) -> String {
     )
 }
 
-/// `GET /` (dev mode only; see the module documentation).
+/// `GET /` (dev mode only; see the module documentation). The "Try a login" link only
+/// when the login UI serves it and the demo client exists (an operator may delete it).
 pub async fn dev_home(state: web::Data<AppState>) -> HttpResponse {
+    let demo = is_served(&state.config)
+        && matches!(state.clients.get_client(CLIENT_ID).await, Ok(Some(_)));
     html_response(
         HttpResponse::Ok(),
         HtmlPage {
-            body: page(&state.config),
+            body: page(&state.config, demo),
             csp: DEFAULT_HTML_CSP.to_owned(),
         },
     )
@@ -94,8 +117,10 @@ mod tests {
     fn configuration_values_are_escaped() {
         let mut config = Config::default();
         config.urls.self_.issuer = Some("https://a.example/<script>".into());
-        let page = page(&config);
+        let page = page(&config, true);
         assert!(!page.contains("<script>"));
+        assert!(page.contains("/ui/demo/start\""));
+        assert!(!super::page(&config, false).contains("/ui/demo/start"));
         assert!(page.contains("&lt;script&gt;"));
     }
 }

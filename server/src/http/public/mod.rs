@@ -3,6 +3,7 @@
 
 pub mod authorize;
 pub mod credentials;
+pub mod demo_login;
 pub mod device;
 pub mod discovery;
 pub mod forward_auth;
