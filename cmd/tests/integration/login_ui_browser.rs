@@ -503,3 +503,36 @@ async fn a_device_is_connected_from_the_browser() {
     assert!(tokens["access_token"].is_string());
     browser.close().await;
 }
+
+/// Issue 22 §3 in the browser: the dev welcome page's "Try a login" link → sign in as
+/// the demo user → allow → the demo callback page shows the ID token's claims.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn try_a_login_from_the_welcome_page_shows_the_claims() {
+    use portunus_server::login_ui::demo::seed::demo_client;
+    use portunus_server::users::seed::{DEMO_USERNAME, demo_user};
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = app_with_ui(TestBackend::Sqlite, |c| c.dev = true).await;
+    assert!(demo_client(&app.state).await.unwrap());
+    let demo = demo_user(app.state.users.as_ref(), app.state.clock.as_ref())
+        .await
+        .unwrap()
+        .unwrap();
+    browser.goto(&app.public_path("/")).await;
+    browser.click("#try-login").await;
+    browser.wait_for_url(&app.public_path("/ui/login")).await;
+    browser.type_into("#username", DEMO_USERNAME).await;
+    browser.type_into("#password", &demo.password).await;
+    browser.click("button[value=sign_in]").await;
+    browser.wait_for_url(&app.public_path("/ui/consent")).await;
+    browser.click("button[value=accept]").await;
+    browser
+        .wait_for_url(&app.public_path("/ui/demo/callback"))
+        .await;
+    let page = browser.text("body").await;
+    assert!(page.contains(&demo.id), "the demo user's id as sub: {page}");
+    assert!(page.contains("demo@example.com"), "{page}");
+    browser.screenshot("try-a-login").await;
+    browser.close().await;
+}

@@ -24,7 +24,7 @@ input[type=password]{width:100%;box-sizing:border-box;padding:.5rem;font-size:1r
 fieldset{border:1px solid #ccd;border-radius:.3rem}.actions{display:flex;gap:.5rem;margin-top:1.2rem}\
 button{padding:.55rem 1.2rem;font-size:1rem;border:0;border-radius:.3rem;background:#2456d6;color:#fff}\
 button.secondary{background:#e3e6ec;color:#1d2330}.error{color:#a4161a;font-weight:600}\
-.logo{max-height:3rem}.links a{margin-right:1rem}";
+.logo{max-height:3rem}.links a{margin-right:1rem}pre{overflow-x:auto;font-size:.85rem}";
 
 /// A page and its HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq)]
