@@ -8,7 +8,7 @@
 
 use super::csrf::{self, FormKind};
 use super::pages::{self, ConsentPage, ScopeView};
-use super::{Browser, Outcome, bad_form, client_name, csrf_failure, error_outcome, flow_targets};
+use super::{Browser, Outcome, bad_form, client_name, error_outcome, flow_targets};
 use crate::client::wire::OAuth2Client;
 use crate::error::OAuth2Error;
 use crate::flow::admin;
@@ -176,16 +176,16 @@ async fn submit_checked(
     params: &FormParams,
     browser: &Browser,
 ) -> Result<Outcome, OAuth2Error> {
-    let challenge = params.require("consent_challenge")?;
-    if !csrf::verify(
-        &ctx.cookie_keys,
+    let challenge = match super::checked_challenge(
+        ctx,
+        params,
+        browser,
         FormKind::Consent,
-        challenge,
-        Some(&browser.nonce),
-        params.get("csrf_token")?,
-    ) {
-        return Ok(csrf_failure());
-    }
+        "consent_challenge",
+    )? {
+        Ok(challenge) => challenge,
+        Err(refused) => return Ok(refused),
+    };
     let request = match admin::get_consent_request(ctx, challenge).await {
         Ok(request) => request,
         Err(err) => return Ok(error_outcome(err)),

@@ -8,7 +8,7 @@
 
 use super::csrf::{self, FormKind};
 use super::pages::{self, DevicePage};
-use super::{Browser, Outcome, bad_form, csrf_failure, error_outcome};
+use super::{Browser, Outcome, bad_form, error_outcome};
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::flow::context::FlowContext;
 use crate::flow::device;
@@ -78,16 +78,12 @@ async fn submit_checked(
     params: &FormParams,
     browser: &Browser,
 ) -> Result<Outcome, OAuth2Error> {
-    let challenge = params.require("device_challenge")?;
-    if !csrf::verify(
-        &ctx.cookie_keys,
-        FormKind::Device,
-        challenge,
-        Some(&browser.nonce),
-        params.get("csrf_token")?,
-    ) {
-        return Ok(csrf_failure());
-    }
+    let challenge =
+        match super::checked_challenge(ctx, params, browser, FormKind::Device, "device_challenge")?
+        {
+            Ok(challenge) => challenge,
+            Err(refused) => return Ok(refused),
+        };
     let typed = params.get("user_code")?.unwrap_or_default();
     let body = AcceptDeviceUserCodeRequest {
         user_code: Some(typed.to_owned()),

@@ -10,7 +10,7 @@
 use super::csrf::{self, FormKind};
 use super::pages::{self, LoginPage};
 use super::sign_in_limit::SignInLimiter;
-use super::{Browser, Outcome, bad_form, client_name, csrf_failure, error_outcome, flow_targets};
+use super::{Browser, Outcome, bad_form, client_name, error_outcome, flow_targets};
 use crate::config::Config;
 use crate::error::OAuth2Error;
 use crate::flow::admin;
@@ -151,16 +151,11 @@ async fn submit_checked(
     params: &FormParams,
     browser: &Browser,
 ) -> Result<Outcome, OAuth2Error> {
-    let challenge = params.require("login_challenge")?;
-    if !csrf::verify(
-        &ctx.cookie_keys,
-        FormKind::Login,
-        challenge,
-        Some(&browser.nonce),
-        params.get("csrf_token")?,
-    ) {
-        return Ok(csrf_failure());
-    }
+    let challenge =
+        match super::checked_challenge(ctx, params, browser, FormKind::Login, "login_challenge")? {
+            Ok(challenge) => challenge,
+            Err(refused) => return Ok(refused),
+        };
     let request = match admin::get_login_request(ctx, challenge).await {
         Ok(request) => request,
         Err(err) => return Ok(error_outcome(err)),

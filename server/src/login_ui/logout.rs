@@ -5,7 +5,7 @@
 
 use super::csrf::{self, FormKind};
 use super::pages::{self, LogoutPage};
-use super::{Browser, Outcome, bad_form, client_name, csrf_failure, error_outcome};
+use super::{Browser, Outcome, bad_form, client_name, error_outcome};
 use crate::error::OAuth2Error;
 use crate::flow::context::FlowContext;
 use crate::flow::logout::admin;
@@ -68,16 +68,12 @@ async fn submit_checked(
     params: &FormParams,
     browser: &Browser,
 ) -> Result<Outcome, OAuth2Error> {
-    let challenge = params.require("logout_challenge")?;
-    if !csrf::verify(
-        &ctx.cookie_keys,
-        FormKind::Logout,
-        challenge,
-        Some(&browser.nonce),
-        params.get("csrf_token")?,
-    ) {
-        return Ok(csrf_failure());
-    }
+    let challenge =
+        match super::checked_challenge(ctx, params, browser, FormKind::Logout, "logout_challenge")?
+        {
+            Ok(challenge) => challenge,
+            Err(refused) => return Ok(refused),
+        };
     if params.get("action")? == Some("accept") {
         return Ok(match admin::accept_logout(ctx, challenge).await {
             Ok(redirect_to) => Outcome::Redirect(redirect_to),

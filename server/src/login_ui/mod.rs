@@ -95,6 +95,32 @@ fn error_outcome(err: OAuth2Error) -> Outcome {
     Outcome::Page(pages::error(err.status(), err.kind.code(), &message))
 }
 
+/// The challenge a posted form names in `field`, once its CSRF token is this
+/// browser's for that challenge and form (`csrf::verify`, constant time); else the
+/// 403 page. Every form of the login UI passes here first.
+fn checked_challenge<'a>(
+    ctx: &crate::flow::context::FlowContext,
+    params: &'a crate::oauth2::form::FormParams,
+    browser: &Browser,
+    kind: csrf::FormKind,
+    field: &str,
+) -> Result<Result<&'a str, Outcome>, OAuth2Error> {
+    let challenge = params.require(field)?;
+    Ok(
+        if csrf::verify(
+            &ctx.cookie_keys,
+            kind,
+            challenge,
+            Some(&browser.nonce),
+            params.get("csrf_token")?,
+        ) {
+            Ok(challenge)
+        } else {
+            Err(csrf_failure())
+        },
+    )
+}
+
 /// The 403 page of a form without this browser's CSRF token.
 fn csrf_failure() -> Outcome {
     Outcome::Page(pages::error(
