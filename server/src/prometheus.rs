@@ -32,12 +32,14 @@ pub const DB_POOL_CONNECTIONS: &str = "portunus_db_pool_connections";
 pub const DB_POOL_MAX: &str = "portunus_db_pool_max_connections";
 pub const DB_POOL_WAIT: &str = "portunus_db_pool_wait_seconds";
 pub const DB_ERRORS: &str = "portunus_db_errors_total";
+pub const DB_BREAKER_OPEN: &str = "portunus_db_breaker_open";
+pub const DB_BREAKER_OPENED: &str = "portunus_db_breaker_opened_total";
 pub const SQLITE_WRITER_QUEUE: &str = "portunus_sqlite_writer_queue_depth";
 pub const SQLITE_WRITER_BATCH: &str = "portunus_sqlite_writer_batch_size";
 
 /// Every series this server records (the Grafana dashboard in `docs/grafana/` graphs
 /// each of them, and only these: `tests::the_dashboard_graphs_every_series`).
-pub const ALL_SERIES: [&str; 16] = [
+pub const ALL_SERIES: [&str; 18] = [
     HTTP_REQUESTS,
     HTTP_DURATION,
     TOKENS_ISSUED,
@@ -52,6 +54,8 @@ pub const ALL_SERIES: [&str; 16] = [
     DB_POOL_MAX,
     DB_POOL_WAIT,
     DB_ERRORS,
+    DB_BREAKER_OPEN,
+    DB_BREAKER_OPENED,
     SQLITE_WRITER_QUEUE,
     SQLITE_WRITER_BATCH,
 ];
@@ -150,6 +154,14 @@ fn describe() {
     describe_counter!(
         DB_ERRORS,
         "Failed storage operations by backend and kind (unavailable, timeout, contention, conflict, database)."
+    );
+    describe_gauge!(
+        DB_BREAKER_OPEN,
+        "1 while the database circuit breaker is open (storage calls fail at once), 0 once it closed again, by backend."
+    );
+    describe_counter!(
+        DB_BREAKER_OPENED,
+        "Times the database circuit breaker opened (the database became unreachable), by backend."
     );
     describe_gauge!(
         SQLITE_WRITER_QUEUE,
@@ -267,6 +279,14 @@ pub fn db_checkout(backend: &'static str, connections: u32, idle: u32, max: u32,
 /// A storage operation on `backend` that failed with an error of `kind`.
 pub fn db_error(backend: &'static str, kind: &'static str) {
     counter!(DB_ERRORS, "backend" => backend, "kind" => kind).increment(1);
+}
+
+/// The database circuit breaker of `backend` opened (`true`) or closed.
+pub fn db_breaker(backend: &'static str, open: bool) {
+    gauge!(DB_BREAKER_OPEN, "backend" => backend).set(if open { 1.0 } else { 0.0 });
+    if open {
+        counter!(DB_BREAKER_OPENED, "backend" => backend).increment(1);
+    }
 }
 
 /// Writes now waiting for the SQLite writer.

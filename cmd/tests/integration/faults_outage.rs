@@ -147,6 +147,29 @@ async fn assert_recovered(app: &TestApp, client: &FlowClient, issued: &str) {
     assert_eq!(status, 200, "{body}");
 }
 
+/// The value of `portunus_db_breaker_open` / `…_opened_total` for `backend`, from the
+/// metrics endpoint.
+async fn breaker_series(app: &TestApp, backend: &str) -> (Option<f64>, Option<f64>) {
+    let text = http()
+        .get(app.admin_path("/admin/metrics/prometheus"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |name: &str| {
+        let prefix = format!("{name}{{backend=\"{backend}\"}} ");
+        text.lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    (
+        value("portunus_db_breaker_open"),
+        value("portunus_db_breaker_opened_total"),
+    )
+}
+
 async fn machine_client(app: &TestApp) -> (FlowClient, String) {
     let client = create_client(
         app,
@@ -176,10 +199,12 @@ async fn postgres_outage_fails_fast_and_recovers() {
         ))
         .await;
     assert_outage(&app, &client).await;
+    assert_eq!(breaker_series(&app, "postgres").await.0, Some(1.0));
     admin
         .run(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true;"))
         .await;
     assert_recovered(&app, &client, &issued).await;
+    assert_eq!(breaker_series(&app, "postgres").await.0, Some(0.0));
 }
 
 /// The SQLite file moved away: the store's connections would go on writing to the moved
@@ -192,6 +217,14 @@ async fn sqlite_file_outage_fails_fast_and_recovers() {
     let aside = path.with_extension("moved");
     std::fs::rename(&path, &aside).unwrap();
     assert_outage(&app, &client).await;
+    let (open, opened) = breaker_series(&app, "sqlite").await;
+    assert_eq!(open, Some(1.0), "the breaker gauge shows the outage");
+    assert!(opened.is_some_and(|n| n >= 1.0), "{opened:?}");
     std::fs::rename(&aside, &path).unwrap();
     assert_recovered(&app, &client, &issued).await;
+    assert_eq!(
+        breaker_series(&app, "sqlite").await.0,
+        Some(0.0),
+        "closed again"
+    );
 }

@@ -24,9 +24,19 @@ pub(super) const OPEN_AFTER: u32 = 3;
 pub(super) struct Breaker {
     failures: AtomicU32,
     open: AtomicBool,
+    /// The backend's name, for the metrics (`portunus_db_breaker_open`).
+    backend: &'static str,
 }
 
 impl Breaker {
+    /// A closed breaker for `backend` (`sqlite`, `postgres`, `mysql`).
+    pub(super) fn new(backend: &'static str) -> Self {
+        Self {
+            backend,
+            ..Self::default()
+        }
+    }
+
     /// `Err` at once while the breaker is open.
     pub(super) fn check(&self) -> Result<(), StorageError> {
         if self.open.load(Ordering::Acquire) {
@@ -49,6 +59,7 @@ impl Breaker {
                 failures,
                 "database unreachable: failing storage calls at once until it answers again"
             );
+            crate::prometheus::db_breaker(self.backend, true);
         }
     }
 
@@ -57,6 +68,7 @@ impl Breaker {
         self.failures.store(0, Ordering::Release);
         if self.open.swap(false, Ordering::AcqRel) {
             tracing::info!("database reachable again: storage calls resume");
+            crate::prometheus::db_breaker(self.backend, false);
         }
     }
 

@@ -211,7 +211,7 @@ impl SqlStore {
             .idle_timeout(sizing.idle_timeout)
             .connection_timeout(options.acquire_timeout)
             .build_unchecked(manager);
-        let breaker = Arc::new(breaker::Breaker::default());
+        let breaker = Arc::new(breaker::Breaker::new(backend.as_str()));
         let token_batch = match (backend, writes) {
             (Backend::Postgres | Backend::Mysql, Writes::Batched) => {
                 Some(token_batch::TokenBatch::start(
