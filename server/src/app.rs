@@ -291,6 +291,7 @@ impl ApplicationBuilder {
             flows,
             Readiness::watch(store.clone()),
             Arc::new(grants),
+            store.clone(),
             store,
         );
         // One limiter for every worker of both listeners (`http/rate_limit`).

@@ -3,6 +3,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
+use crate::client::initial_access::InitialAccessTokenStore;
 use crate::flow::context::FlowContext;
 use crate::health::Readiness;
 use crate::login_ui::sign_in_limit::SignInLimiter;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub users: Arc<dyn UserStore>,
     /// Failed sign-ins of the built-in login UI, shared by every worker.
     pub sign_in_limiter: Arc<SignInLimiter>,
+    /// Initial access tokens an operator created for dynamic client registration.
+    pub initial_access_tokens: Arc<dyn InitialAccessTokenStore>,
 }
 
 /// The composition root extends the flow's context with what only HTTP handlers use
@@ -46,6 +49,7 @@ impl AppState {
         readiness: Readiness,
         grants: Arc<GrantRegistry>,
         users: Arc<dyn UserStore>,
+        initial_access_tokens: Arc<dyn InitialAccessTokenStore>,
     ) -> Self {
         let sign_in_limiter = Arc::new(SignInLimiter::new(
             oauth2.config.login_ui.sign_in_rate_limit,
@@ -62,6 +66,7 @@ impl AppState {
             grants,
             users,
             sign_in_limiter,
+            initial_access_tokens,
         }
     }
 }
@@ -169,6 +174,7 @@ impl AppState {
             flows,
             Readiness::watch(store.clone()),
             Arc::new(GrantRegistry::standard()),
+            store.clone(),
             store.clone(),
         );
         (state, store)

@@ -75,6 +75,7 @@ mod rfc7517_jwks_endpoint;
 mod rfc7523_2_1_jwt_bearer;
 mod rfc7523_client_secret_jwt;
 mod rfc7523_private_key_jwt;
+mod rfc7591_3_initial_access_tokens;
 mod rfc7591_dynamic_client_registration;
 mod rfc7636_pkce;
 mod rfc7662_introspection;

@@ -74,10 +74,29 @@ impl DocumentServer {
                 t.fetch_add(1, Ordering::SeqCst);
                 *h.lock().unwrap().entry(path.clone()).or_default() += 1;
                 let served = r.lock().unwrap().get(&path).cloned();
+                let if_none_match = req
+                    .headers()
+                    .get("if-none-match")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
                 async move {
                     let Some(served) = served else {
                         return HttpResponse::NotFound().finish();
                     };
+                    // RFC 9110 §13.1.2: the current ETag named → 304 with the caching
+                    // headers and no body.
+                    let etag = served.headers.iter().find(|(n, _)| *n == "etag");
+                    if let (Some((_, etag)), Some(asked)) = (etag, &if_none_match)
+                        && etag == asked
+                    {
+                        let mut response = HttpResponse::NotModified();
+                        for (name, value) in &served.headers {
+                            if *name != "content-type" {
+                                response.insert_header((*name, value.as_str()));
+                            }
+                        }
+                        return response.finish();
+                    }
                     if let Some(delay) = served.delay {
                         tokio::time::sleep(delay).await;
                     }
@@ -628,6 +647,74 @@ async fn documents_are_cached_as_their_headers_say_within_bounds() {
         docs.hits("/ten-minutes.json"),
         2,
         "fetched again after max-age"
+    );
+}
+
+/// RFC 9111 §4.3: an expired document with an `ETag` is revalidated with
+/// `If-None-Match`; a `304` keeps the client for another freshness lifetime, and a
+/// changed document (new `ETag`) replaces it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_documents_are_revalidated_with_their_etag() {
+    let docs = DocumentServer::start().await;
+    let url = docs.url("/tagged.json");
+    docs.serve(
+        "/tagged.json",
+        Served::json(document(&url))
+            .header("cache-control", "max-age=600")
+            .header("etag", "\"v1\""),
+    );
+    let clock = Arc::new(FixedClock::new(
+        chrono::Utc.with_ymd_and_hms(2031, 3, 1, 12, 0, 0).unwrap(),
+    ));
+    let app = TestApp::builder(TestBackend::Sqlite)
+        .clock(clock.clone())
+        .config(|c| {
+            c.dev = true;
+            c.oauth2.client_id_metadata_document.enabled = true;
+        })
+        .build()
+        .await;
+    let (_, challenge) = pkce_pair();
+    let authorize = |redirect_uri: &str| {
+        let mut request = url::Url::parse(&app.public_path("/oauth2/auth")).unwrap();
+        request
+            .query_pairs_mut()
+            .append_pair("client_id", &url)
+            .append_pair("response_type", "code")
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("scope", "openid")
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256");
+        let http = app.http.clone();
+        async move { http.get(request).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(authorize(REDIRECT_URI).await, 303, "on to the login app");
+    assert_eq!(docs.hits("/tagged.json"), 1);
+
+    // Expired: one conditional GET, answered 304; the client stays usable and fresh.
+    clock.advance(chrono::Duration::seconds(601));
+    assert_eq!(authorize(REDIRECT_URI).await, 303);
+    assert_eq!(authorize(REDIRECT_URI).await, 303);
+    assert_eq!(docs.hits("/tagged.json"), 2, "revalidated once, then fresh");
+
+    // The document changes (a new redirect URI, a new ETag): the next revalidation
+    // gets the new document, which the server validates and uses.
+    let moved = "https://inspector.example/moved";
+    let mut changed = document(&url);
+    changed["redirect_uris"] = json!([moved]);
+    docs.serve(
+        "/tagged.json",
+        Served::json(changed)
+            .header("cache-control", "max-age=600")
+            .header("etag", "\"v2\""),
+    );
+    clock.advance(chrono::Duration::seconds(601));
+    assert_eq!(authorize(moved).await, 303, "the new document is used");
+    assert_eq!(docs.hits("/tagged.json"), 3);
+    assert_ne!(
+        authorize(REDIRECT_URI).await,
+        303,
+        "the old redirect URI is gone with the old document"
     );
 }
 

@@ -4,6 +4,7 @@
 pub mod admin;
 pub(crate) mod argon2id;
 pub mod authorization_details_types;
+pub mod initial_access;
 pub mod metadata_document;
 pub mod model;
 pub mod registration;

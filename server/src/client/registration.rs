@@ -9,6 +9,7 @@
 use subtle::ConstantTimeEq;
 
 use super::admin::{self, ClientWithSecret};
+use super::initial_access::{self, InitialAccessTokenStore};
 use super::model::{Client, GrantType};
 use super::secret;
 use super::store::ClientStore;
@@ -80,15 +81,36 @@ fn invalid_token(hint: &str) -> OAuth2Error {
         .with_www_authenticate(INVALID_TOKEN_CHALLENGE)
 }
 
-/// RFC 7591 §3: when initial access tokens are configured, a registration presents one
-/// as a bearer token; without one, or with another, it is `invalid_token` (RFC 6750).
-fn check_initial_access_token(config: &Config, presented: Option<&str>) -> Result<(), OAuth2Error> {
-    let tokens = &config
-        .oidc
-        .dynamic_client_registration
-        .initial_access_tokens;
-    if tokens.is_empty() {
-        return Ok(());
+/// How a registration was allowed (RFC 7591 §3).
+#[derive(Debug, PartialEq, Eq)]
+enum InitialAccess {
+    /// Open registration: no initial access token is required (Hydra's behaviour).
+    Open,
+    /// A token from `oidc.dynamic_client_registration.initial_access_tokens`.
+    Configured,
+    /// An admin-created token (`client::initial_access`), by hash: one use is counted
+    /// when the client is created.
+    Created(String),
+}
+
+/// Whether registrations must present an initial access token: when any is configured
+/// or `require_initial_access_token` says so (then admin-created tokens are the way in).
+fn token_required(config: &Config) -> bool {
+    let dcr = &config.oidc.dynamic_client_registration;
+    dcr.require_initial_access_token || !dcr.initial_access_tokens.is_empty()
+}
+
+/// RFC 7591 §3: when registration requires an initial access token, a registration
+/// presents one as a bearer token — a configured one or a usable admin-created one;
+/// without one, or with another, it is `invalid_token` (RFC 6750).
+async fn check_initial_access_token(
+    config: &Config,
+    created: &dyn InitialAccessTokenStore,
+    now: chrono::DateTime<chrono::Utc>,
+    presented: Option<&str>,
+) -> Result<InitialAccess, OAuth2Error> {
+    if !token_required(config) {
+        return Ok(InitialAccess::Open);
     }
     let Some(presented) = presented else {
         return Err(invalid_token(
@@ -97,13 +119,21 @@ fn check_initial_access_token(config: &Config, presented: Option<&str>) -> Resul
     };
     // Every configured token is compared, each in constant time, so the time taken
     // says nothing about which one nearly matched.
+    let tokens = &config
+        .oidc
+        .dynamic_client_registration
+        .initial_access_tokens;
     let matched = tokens.iter().fold(false, |found, token| {
         found | bool::from(presented.as_bytes().ct_eq(token.as_bytes()))
     });
     if matched {
-        Ok(())
-    } else {
-        Err(invalid_token("The initial access token is not valid."))
+        return Ok(InitialAccess::Configured);
+    }
+    match initial_access::admin::usable(created, presented, now).await? {
+        Some(hash) => Ok(InitialAccess::Created(hash)),
+        None => Err(invalid_token(
+            "The initial access token is not valid: unknown, expired, revoked or used up.",
+        )),
     }
 }
 
@@ -176,10 +206,13 @@ pub async fn register(
     clock: &dyn Clock,
     keys: &KeyRing,
     config: &Config,
+    created_tokens: &dyn InitialAccessTokenStore,
     initial_access_token: Option<&str>,
     mut body: OAuth2Client,
 ) -> Result<Registered, OAuth2Error> {
-    check_initial_access_token(config, initial_access_token)?;
+    let access =
+        check_initial_access_token(config, created_tokens, clock.now(), initial_access_token)
+            .await?;
     refuse_operator_fields(&body)?;
     if body.client_secret.as_deref().is_some_and(|s| !s.is_empty()) {
         return Err(OAuth2Error::invalid_client_metadata(
@@ -193,8 +226,32 @@ pub async fn register(
         body.scope = Some(default_scope.join(" "));
     }
     let (token, hash) = new_registration_access_token();
-    let ClientWithSecret { client, secret } =
-        admin::create_with(store, clock, keys, config, body, Some(hash)).await?;
+    // An admin-created token's use is counted before the client is written (so
+    // concurrent registrations cannot pass `max_uses`) and given back when the
+    // registration is refused, so an invalid body does not use the token up.
+    if let InitialAccess::Created(token_hash) = &access
+        && !created_tokens
+            .use_initial_access_token(token_hash, clock.now())
+            .await?
+    {
+        return Err(invalid_token(
+            "The initial access token is not valid: unknown, expired, revoked or used up.",
+        ));
+    }
+    let created = admin::create_with(store, clock, keys, config, body, Some(hash)).await;
+    let ClientWithSecret { client, secret } = match created {
+        Ok(created) => created,
+        Err(refused) => {
+            if let InitialAccess::Created(token_hash) = &access
+                && let Err(e) = created_tokens
+                    .return_initial_access_token_use(token_hash)
+                    .await
+            {
+                tracing::warn!(error = %e, "could not give back an initial access token's use");
+            }
+            return Err(refused);
+        }
+    };
     Ok(Registered {
         client,
         secret,
@@ -328,26 +385,55 @@ mod tests {
         }
     }
 
-    #[test]
-    fn initial_access_tokens_are_required_only_when_configured() {
+    #[tokio::test]
+    async fn initial_access_tokens_are_required_only_when_configured() {
         let mut config = Config::default();
-        assert!(check_initial_access_token(&config, None).is_ok());
+        let store = crate::storage::memory::MemoryStore::new();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-04T12:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let check = |config: &Config, presented: Option<&str>| {
+            let config = config.clone();
+            let presented = presented.map(str::to_owned);
+            let store = &store;
+            async move { check_initial_access_token(&config, store, now, presented.as_deref()).await }
+        };
+        assert_eq!(check(&config, None).await.ok(), Some(InitialAccess::Open));
         config
             .oidc
             .dynamic_client_registration
             .initial_access_tokens = vec!["a".repeat(32), "b".repeat(32)];
+        assert_eq!(check(&config, None).await.unwrap_err().status(), 401);
         assert_eq!(
-            check_initial_access_token(&config, None)
-                .unwrap_err()
-                .status(),
+            check(&config, Some("wrong")).await.unwrap_err().status(),
             401
         );
         assert_eq!(
-            check_initial_access_token(&config, Some("wrong"))
-                .unwrap_err()
-                .status(),
-            401
+            check(&config, Some(&"b".repeat(32))).await.ok(),
+            Some(InitialAccess::Configured)
         );
-        assert!(check_initial_access_token(&config, Some(&"b".repeat(32))).is_ok());
+        // Required without configured tokens: only admin-created ones let a client in.
+        config
+            .oidc
+            .dynamic_client_registration
+            .initial_access_tokens
+            .clear();
+        config
+            .oidc
+            .dynamic_client_registration
+            .require_initial_access_token = true;
+        assert_eq!(check(&config, None).await.unwrap_err().status(), 401);
+        let clock = crate::clock::FixedClock::new(now);
+        let (stored, token) = initial_access::admin::create(
+            &store,
+            &clock,
+            initial_access::wire::CreateOAuth2InitialAccessToken::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            check(&config, Some(&token)).await.ok(),
+            Some(InitialAccess::Created(stored.token_hash))
+        );
     }
 }

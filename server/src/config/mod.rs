@@ -658,6 +658,10 @@ pub struct DynamicClientRegistrationConfig {
     /// registration must present one as `Authorization: Bearer`; when none is, anyone
     /// may register (Hydra's behaviour).
     pub initial_access_tokens: Vec<String>,
+    /// Registration requires an initial access token even when none is configured:
+    /// then only tokens an operator created over the admin API
+    /// (`/admin/oauth2/register/initial-access-tokens`) let a client register.
+    pub require_initial_access_token: bool,
 }
 
 /// Hydra's `oidc.subject_identifiers` (OIDC Core §8): which `subject_type`s clients may

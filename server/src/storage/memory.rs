@@ -15,6 +15,7 @@ use crate::storage::{ClientListQuery, ClientStore, StorageError, StorageHealth};
 mod device_codes;
 mod flows;
 pub use flows::MemoryFlowStore;
+mod initial_access_tokens;
 mod json_web_keys;
 mod jti;
 mod pushed_requests;
@@ -40,6 +41,8 @@ pub struct MemoryStore {
     device_codes: Mutex<device_codes::DeviceMaps>,
     /// Local users by id; see `users.rs`.
     users: Mutex<users::UserMap>,
+    /// Admin-created initial access tokens by id; see `initial_access_tokens.rs`.
+    initial_access_tokens: Mutex<initial_access_tokens::TokenMap>,
 }
 
 impl MemoryStore {

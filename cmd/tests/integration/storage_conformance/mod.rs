@@ -12,6 +12,7 @@
 mod clients;
 mod device_codes;
 mod flows;
+mod initial_access_tokens;
 mod json_web_keys;
 mod jti;
 mod pushed_requests;

@@ -2,35 +2,59 @@
 //! GuardedClients`: the SSRF guard, a timeout covering connection and body, no proxy),
 //! with no redirect followed (the document must be at its `client_id` URL, and a
 //! redirect could point anywhere), a size cap, and the freshness its HTTP caching
-//! headers give (RFC 9111 §4.2.1, §5.2.2).
+//! headers give (RFC 9111 §4.2.1, §5.2.2). A cached document with an `ETag` is
+//! revalidated with `If-None-Match` (RFC 9110 §13.1.2, RFC 9111 §4.3.1): a `304` keeps
+//! it without downloading or validating it again.
 
 use chrono::{DateTime, Duration, Utc};
-use reqwest::header::{CACHE_CONTROL, EXPIRES, HeaderMap};
+use reqwest::header::{CACHE_CONTROL, ETAG, EXPIRES, HeaderMap, IF_NONE_MATCH};
 
 use crate::outbound::describe;
 
-/// A fetched document: its bytes, and how long it says it stays fresh (`None`: it does
-/// not say).
+/// The longest `ETag` kept: a validator, not a place to store data.
+const MAX_ETAG_LEN: usize = 256;
+
+/// A fetched document: its bytes, how long it says it stays fresh (`None`: it does not
+/// say), and its entity tag, if it has a usable one.
 #[derive(Debug)]
 pub struct Fetched {
     pub body: Vec<u8>,
     pub freshness: Option<Duration>,
+    pub etag: Option<String>,
 }
 
-/// GETs `url` with `client`, reading at most `max_bytes`; the error says why.
+/// What a GET found.
+#[derive(Debug)]
+pub enum Fetch {
+    /// A document.
+    Document(Fetched),
+    /// `304 Not Modified` to a conditional GET: the cached document is still current,
+    /// fresh for this long.
+    NotModified { freshness: Option<Duration> },
+}
+
+/// GETs `url` with `client`, reading at most `max_bytes`; with `if_none_match` (the
+/// `ETag` of the cached document) a conditional GET. The error says why it failed.
 pub async fn fetch(
     client: &reqwest::Client,
     url: url::Url,
     max_bytes: usize,
     now: DateTime<Utc>,
-) -> Result<Fetched, String> {
-    let mut response = client
+    if_none_match: Option<&str>,
+) -> Result<Fetch, String> {
+    let mut request = client
         .get(url)
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(|e| describe(&e))?;
+        .header(reqwest::header::ACCEPT, "application/json");
+    if let Some(etag) = if_none_match {
+        request = request.header(IF_NONE_MATCH, etag);
+    }
+    let mut response = request.send().await.map_err(|e| describe(&e))?;
     let status = response.status();
+    if status == reqwest::StatusCode::NOT_MODIFIED && if_none_match.is_some() {
+        return Ok(Fetch::NotModified {
+            freshness: freshness(response.headers(), now),
+        });
+    }
     if status.is_redirection() {
         return Err(format!(
             "it answered HTTP {} (a redirect; redirects are not followed, the document must be served at the client_id URL itself)",
@@ -48,6 +72,7 @@ pub async fn fetch(
         return Err(too_large());
     }
     let freshness = freshness(response.headers(), now);
+    let etag = etag(response.headers());
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
         if body.len().saturating_add(chunk.len()) > max_bytes {
@@ -55,7 +80,26 @@ pub async fn fetch(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Fetched { body, freshness })
+    Ok(Fetch::Document(Fetched {
+        body,
+        freshness,
+        etag,
+    }))
+}
+
+/// The response's entity tag (RFC 9110 §8.8.3: `W/"…"` or `"…"`), if it is well formed
+/// and short; anything else is not worth revalidating with.
+pub fn etag(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(ETAG)?.to_str().ok()?;
+    let opaque = value.strip_prefix("W/").unwrap_or(value);
+    let well_formed = value.len() <= MAX_ETAG_LEN
+        && opaque.len() >= 2
+        && opaque.starts_with('"')
+        && opaque.ends_with('"')
+        && opaque[1..opaque.len() - 1]
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b));
+    well_formed.then(|| value.to_owned())
 }
 
 /// The freshness lifetime the headers give: `Cache-Control` `no-store`/`no-cache` → 0,
@@ -105,6 +149,19 @@ mod tests {
             map.append(*name, HeaderValue::from_str(value).unwrap());
         }
         map
+    }
+
+    #[test]
+    fn only_well_formed_entity_tags_are_kept() {
+        let of = |value: &str| etag(&headers(&[(&ETAG, value)]));
+        assert_eq!(of("\"v1\"").as_deref(), Some("\"v1\""));
+        assert_eq!(of("W/\"v1\"").as_deref(), Some("W/\"v1\""));
+        assert_eq!(of("\"\"").as_deref(), Some("\"\""));
+        for bad in ["v1", "\"v1", "\"a\"b\"", "W/v1", "\""] {
+            assert_eq!(of(bad), None, "{bad}");
+        }
+        assert_eq!(of(&format!("\"{}\"", "a".repeat(MAX_ETAG_LEN))), None);
+        assert_eq!(etag(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! with `oauth2.client_id_metadata_document.enabled`, a `client_id` that is an `https`
 //! URL names a JSON document of client metadata at that URL. [`MetadataDocuments`]
 //! checks the URL (`url.rs`), fetches it through the SSRF-guarded outbound client
-//! (`fetch.rs`), validates it into a [`Client`] (`document.rs`) and caches the outcome
+//! (`fetch.rs`; revalidated with its `ETag` once expired), validates it into a [`Client`] (`document.rs`) and caches the outcome
 //! (`cache.rs`). [`ResolvingClients`] puts this behind the `ClientStore` port, so the
 //! authorization endpoint, the token endpoint and the login/consent flow see such a
 //! client like a registered one; it is never written to the clients table.
@@ -128,27 +128,38 @@ impl MetadataDocuments {
             &self.guarded
         };
         let now = self.clock.now();
+        // An expired usable document with an ETag is revalidated, not fetched anew.
+        let cached = self.cache.validated(client_id);
         let fetched = match clients.for_uri(target.url.as_str()) {
             Ok((url, client)) => {
-                fetch::fetch(client, url, self.config.max_document_size, now).await
+                let etag = cached.as_ref().map(|(_, etag)| etag.as_str());
+                fetch::fetch(client, url, self.config.max_document_size, now, etag).await
             }
             Err(why) => Err(why),
         };
-        let (outcome, ttl) = match fetched {
-            Ok(fetched) => {
+        let (outcome, ttl, etag) = match (fetched, cached) {
+            (Ok(fetch::Fetch::NotModified { freshness }), Some((client, etag))) => {
+                (Ok(client), self.ttl(freshness), Some(etag))
+            }
+            (Ok(fetch::Fetch::NotModified { .. }), None) => (
+                Err("it answered HTTP 304 to a request that was not conditional".to_owned()),
+                FAILURE_TTL,
+                None,
+            ),
+            (Ok(fetch::Fetch::Document(fetched)), _) => {
                 let outcome =
                     client_from_document(client_id, &fetched.body, self.policy, self.profile, now);
-                let ttl = self.ttl(fetched.freshness);
-                (outcome, ttl)
+                (outcome, self.ttl(fetched.freshness), fetched.etag)
             }
-            Err(why) => (Err(format!("fetching it failed: {why}")), FAILURE_TTL),
+            (Err(why), _) => (Err(format!("fetching it failed: {why}")), FAILURE_TTL, None),
         };
         let ttl = if outcome.is_ok() { ttl } else { FAILURE_TTL };
         let expires_at = crate::duration::later(now, ttl);
         if let Err(why) = &outcome {
             tracing::info!(client_id, reason = %why, "client metadata document refused");
         }
-        self.cache.put(client_id, outcome.clone(), expires_at, now);
+        self.cache
+            .put(client_id, outcome.clone(), expires_at, now, etag);
         outcome
     }
 

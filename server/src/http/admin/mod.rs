@@ -5,6 +5,7 @@ pub mod client_secret;
 pub mod clients;
 pub mod device;
 pub mod flows;
+pub mod initial_access_tokens;
 pub mod keys;
 pub mod logout;
 pub mod metrics;
@@ -67,6 +68,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(sessions::revoke_o_auth2_login_sessions)
             .service(tokens::introspect_o_auth2_token)
             .service(tokens::delete_o_auth2_token)
+            .service(initial_access_tokens::list_o_auth2_initial_access_tokens)
+            .service(initial_access_tokens::create_o_auth2_initial_access_token)
+            .service(initial_access_tokens::get_o_auth2_initial_access_token)
+            .service(initial_access_tokens::delete_o_auth2_initial_access_token)
             .service(trust::list_trusted_o_auth2_jwt_grant_issuers)
             .service(trust::trust_o_auth2_jwt_grant_issuer)
             .service(trust::get_trusted_o_auth2_jwt_grant_issuer)

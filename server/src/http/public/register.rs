@@ -50,6 +50,7 @@ async fn register(
         state.clock.as_ref(),
         &state.keys,
         &state.config,
+        state.initial_access_tokens.as_ref(),
         token(req)?.as_deref(),
         body,
     )

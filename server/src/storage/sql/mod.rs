@@ -18,6 +18,7 @@ mod dsn;
 mod dsn_fuzz;
 mod flows;
 mod health;
+mod initial_access_tokens;
 mod janitor;
 mod json_web_keys;
 mod jti;

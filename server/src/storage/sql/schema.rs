@@ -181,3 +181,15 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    /// Admin-created initial access tokens (`client::initial_access`, RFC 7591 §3).
+    oauth2_initial_access_tokens (id) {
+        id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        max_uses -> Nullable<BigInt>,
+        uses -> BigInt,
+    }
+}

@@ -1,0 +1,1 @@
+DROP TABLE oauth2_initial_access_tokens;
