@@ -121,6 +121,47 @@ impl TestDatabase {
         }
     }
 
+    /// Loads the rows of one `SELECT` from this database, on any backend: what a test
+    /// checks underneath the server (e.g. invariants after a crash). Blocking.
+    pub fn select<T>(&self, sql: &str) -> Vec<T>
+    where
+        T: diesel::deserialize::QueryableByName<diesel::pg::Pg>
+            + diesel::deserialize::QueryableByName<diesel::sqlite::Sqlite>
+            + diesel::deserialize::QueryableByName<diesel::mysql::Mysql>
+            + Send
+            + 'static,
+    {
+        use diesel::RunQueryDsl;
+        fn load<C, T>(url: &str, sql: &str) -> Vec<T>
+        where
+            C: Connection + diesel::connection::LoadConnection,
+            T: diesel::deserialize::QueryableByName<C::Backend> + 'static,
+            diesel::query_builder::SqlQuery: diesel::query_dsl::LoadQuery<'static, C, T>,
+        {
+            let mut conn = C::establish(url).unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+            diesel::sql_query(sql)
+                .load(&mut conn)
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        }
+        match self.backend {
+            TestBackend::Sqlite => {
+                let path = self.dsn.trim_start_matches("sqlite://");
+                load::<diesel::SqliteConnection, T>(path, sql)
+            }
+            TestBackend::Postgres => {
+                portunus_server::storage::sql::init_openssl();
+                load::<PgConnection, T>(&self.dsn, sql)
+            }
+            // The MySQL driver blocks on a runtime of its own: not on the test's.
+            TestBackend::Mysql => std::thread::scope(|scope| {
+                scope
+                    .spawn(|| load::<MysqlConnection, T>(&self.dsn, sql))
+                    .join()
+                    .unwrap_or_else(|_| panic!("{sql}: the MySQL thread panicked"))
+            }),
+        }
+    }
+
     /// A handle on the same database that does not own it, e.g. for a second `TestApp`
     /// on the same data: `self` must outlive the handle's users.
     pub fn shared(&self) -> TestDatabase {
