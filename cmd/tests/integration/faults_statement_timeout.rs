@@ -7,6 +7,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use diesel::Connection;
+use diesel::connection::SimpleConnection;
 use portunus_sdk::types::{JsonPatch, OAuth2Client};
 use portunus_server::duration::GoDuration;
 use serde_json::json;
@@ -112,6 +113,61 @@ mod a_statement_waiting_on_a_lock_answers_503_at_the_limit {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn mysql() {
+        super::a_statement_waiting_on_a_lock_answers_503_at_the_limit(TestBackend::Mysql).await;
+    }
+}
+
+/// The MariaDB server's messages in German for as long as it lives (`SET GLOBAL
+/// lc_messages`), English again when dropped. Only new sessions see it: the server's
+/// own sessions ask for English (`storage/sql/mysql.rs`), the tests' do not care.
+struct ServerLanguage {
+    url: String,
+}
+
+impl ServerLanguage {
+    fn set(url: &str, language: &str) -> Self {
+        let set = |url: String, sql: String| {
+            std::thread::spawn(move || {
+                let mut conn = MysqlConnection::establish(&url).expect("connect to MariaDB");
+                conn.batch_execute(&sql).expect("SET GLOBAL lc_messages");
+            })
+            .join()
+            .expect("the MariaDB thread");
+        };
+        set(
+            url.to_owned(),
+            format!("SET GLOBAL lc_messages = '{language}'"),
+        );
+        Self {
+            url: url.to_owned(),
+        }
+    }
+}
+
+impl Drop for ServerLanguage {
+    fn drop(&mut self) {
+        let url = self.url.clone();
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut conn) = MysqlConnection::establish(&url) {
+                let _ = conn.batch_execute("SET GLOBAL lc_messages = 'en_US'");
+            }
+        })
+        .join();
+    }
+}
+
+/// A server whose `lc_messages` is German still gets its statement timeouts
+/// recognised (503, not 500): every session of the server asks for English.
+mod a_server_in_another_language_still_answers_503 {
+    use crate::support::TestBackend;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn mysql() {
+        let Some(url) = TestBackend::Mysql.server_url() else {
+            eprintln!("not run: no mysql server configured");
+            return;
+        };
+        let _german = super::ServerLanguage::set(&url, "de_DE");
         super::a_statement_waiting_on_a_lock_answers_503_at_the_limit(TestBackend::Mysql).await;
     }
 }

@@ -116,7 +116,9 @@ impl ConnectionManager {
         match self.backend {
             Backend::Postgres => {
                 init_openssl();
-                PgConnection::establish(&self.driver_url).map(DbConnection::Postgresql)
+                let mut conn = PgConnection::establish(&self.driver_url)?;
+                english_messages(&mut conn);
+                Ok(DbConnection::Postgresql(conn))
             }
             Backend::Mysql => mysql::establish(
                 &self.driver_url,
@@ -131,6 +133,25 @@ impl ConnectionManager {
                 Ok(DbConnection::Sqlite(conn))
             }
         }
+    }
+}
+
+/// Asks for PostgreSQL's messages untranslated: deadlocks and statement timeouts are
+/// recognised by their text (diesel reports neither SQLSTATE 40P01 nor 57014), so a
+/// server whose `lc_messages` is another language would turn them into 500s.
+/// `lc_messages` is a superuser setting: a role without it (PostgreSQL 15: `GRANT SET ON
+/// PARAMETER lc_messages TO <role>`) keeps the server's language, said once in the log.
+fn english_messages(conn: &mut PgConnection) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if let Err(e) = conn.batch_execute("SET lc_messages TO 'C'")
+        && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        tracing::warn!(
+            error = %e,
+            "could not set lc_messages to C: unless the server's messages are in English, \
+             deadlocks and statement timeouts answer 500 instead of being retried or 503 \
+             (GRANT SET ON PARAMETER lc_messages TO the database role)"
+        );
     }
 }
 

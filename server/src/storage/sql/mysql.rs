@@ -158,10 +158,25 @@ async fn open(
     let mut conn = mysql_async::Conn::new(builder)
         .await
         .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+    english_messages(&mut conn).await;
     if let Some(timeout) = statement_timeout {
         limit_statements(&mut conn, timeout).await;
     }
     AsyncMysqlConnection::try_from(conn).await
+}
+
+/// Asks for the server's messages in English on this session: deadlocks, lock wait
+/// timeouts and statement timeouts are recognised by their text (diesel-async keeps
+/// no error number, see `with_kind`), and a server whose `lc_messages` is another
+/// language would turn each of them into a 500. Any user may set the session value.
+async fn english_messages(conn: &mut mysql_async::Conn) {
+    use mysql_async::prelude::Queryable;
+    if let Err(e) = conn.query_drop("SET SESSION lc_messages = 'en_US'").await {
+        tracing::warn!(
+            error = %e,
+            "could not set lc_messages to en_US: deadlocks and statement timeouts are recognised only in English"
+        );
+    }
 }
 
 /// Sets `database.statement_timeout` on the session, in MariaDB's or MySQL's words
@@ -215,8 +230,8 @@ const LOCK_WAIT_TIMEOUT: &str = "Lock wait timeout exceeded; try restarting tran
 /// diesel maps error 1213, a deadlock victim whose transaction the server rolled back,
 /// to `SerializationFailure`, which the store retries (`contention.rs`); diesel-async
 /// reports it as `Unknown` and keeps only the message, not the code, so the message
-/// is recognised here. A server whose `lc_messages` is not English sends another text:
-/// such a deadlock then fails the request instead of being retried. A lock wait timeout
+/// is recognised here; every session asks for English messages (`english_messages`),
+/// whatever the server's `lc_messages`. A lock wait timeout
 /// (1205) is treated the same way: the statement was rolled back, and `contention.rs`
 /// runs the whole transaction again.
 fn with_kind<T>(result: QueryResult<T>) -> QueryResult<T> {
