@@ -120,8 +120,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "state",
         &[
-            "clock", "config", "flow", "health", "jwk", "login_ui", "oauth2", "oidc", "secrets",
-            "storage", "users",
+            "client", "clock", "config", "flow", "health", "jwk", "login_ui", "oauth2", "oidc",
+            "secrets", "storage", "users",
         ],
     ),
     (

@@ -8,7 +8,7 @@
 
 use super::csrf::{self, FormKind};
 use super::pages::{self, ConsentPage, ScopeView};
-use super::{Browser, Outcome, bad_form, client_name, error_outcome, flow_targets};
+use super::{Browser, Outcome, client_name, error_outcome, flow_targets};
 use crate::client::wire::OAuth2Client;
 use crate::error::OAuth2Error;
 use crate::flow::admin;
@@ -164,10 +164,7 @@ pub async fn submit(
     params: &FormParams,
     browser: &Browser,
 ) -> Outcome {
-    match submit_checked(ctx, users, params, browser).await {
-        Ok(outcome) => outcome,
-        Err(err) => bad_form(&err),
-    }
+    super::answered(submit_checked(ctx, users, params, browser).await)
 }
 
 async fn submit_checked(

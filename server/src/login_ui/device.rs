@@ -8,7 +8,7 @@
 
 use super::csrf::{self, FormKind};
 use super::pages::{self, DevicePage};
-use super::{Browser, Outcome, bad_form, error_outcome};
+use super::{Browser, Outcome, error_outcome};
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::flow::context::FlowContext;
 use crate::flow::device;
@@ -67,10 +67,7 @@ pub fn show(ctx: &FlowContext, challenge: &str, user_code: &str, browser: &Brows
 
 /// `POST /ui/device`: submits the code.
 pub async fn submit(ctx: &FlowContext, params: &FormParams, browser: &Browser) -> Outcome {
-    match submit_checked(ctx, params, browser).await {
-        Ok(outcome) => outcome,
-        Err(err) => bad_form(&err),
-    }
+    super::answered(submit_checked(ctx, params, browser).await)
 }
 
 async fn submit_checked(

@@ -10,7 +10,7 @@
 use super::csrf::{self, FormKind};
 use super::pages::{self, LoginPage};
 use super::sign_in_limit::SignInLimiter;
-use super::{Browser, Outcome, bad_form, client_name, error_outcome, flow_targets};
+use super::{Browser, Outcome, client_name, error_outcome, flow_targets};
 use crate::config::Config;
 use crate::error::OAuth2Error;
 use crate::flow::admin;
@@ -138,10 +138,7 @@ pub async fn submit(
     form_params: &FormParams,
     browser: &Browser,
 ) -> Outcome {
-    match submit_checked(ctx, users, limiter, form_params, browser).await {
-        Ok(outcome) => outcome,
-        Err(err) => bad_form(&err),
-    }
+    super::answered(submit_checked(ctx, users, limiter, form_params, browser).await)
 }
 
 async fn submit_checked(

@@ -5,7 +5,7 @@
 
 use super::csrf::{self, FormKind};
 use super::pages::{self, LogoutPage};
-use super::{Browser, Outcome, bad_form, client_name, error_outcome};
+use super::{Browser, Outcome, client_name, error_outcome};
 use crate::error::OAuth2Error;
 use crate::flow::context::FlowContext;
 use crate::flow::logout::admin;
@@ -57,10 +57,7 @@ pub async fn show(ctx: &FlowContext, challenge: &str, browser: &Browser) -> Outc
 
 /// `POST /ui/logout`: sign out, or stay signed in.
 pub async fn submit(ctx: &FlowContext, params: &FormParams, browser: &Browser) -> Outcome {
-    match submit_checked(ctx, params, browser).await {
-        Ok(outcome) => outcome,
-        Err(err) => bad_form(&err),
-    }
+    super::answered(submit_checked(ctx, params, browser).await)
 }
 
 async fn submit_checked(

@@ -132,6 +132,11 @@ fn csrf_failure() -> Outcome {
 
 /// The page of a form missing a field or holding a bad value (400), or of a storage
 /// failure while handling it (its own status).
+/// A form's answer: its outcome, or the error page of a refused submission.
+fn answered(result: Result<Outcome, OAuth2Error>) -> Outcome {
+    result.unwrap_or_else(|err| bad_form(&err))
+}
+
 fn bad_form(err: &OAuth2Error) -> Outcome {
     Outcome::Page(pages::error(
         err.status(),

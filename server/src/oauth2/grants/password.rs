@@ -178,7 +178,10 @@ impl GrantHandler for Password {
         let session = TokenSession {
             ext: verified.access_token_claims,
             // Kept with the family so a refresh issues the same ID token claims.
-            id_token: serde_json::to_value(&id_context).ok(),
+            id_token: Some(
+                serde_json::to_value(&id_context)
+                    .map_err(|e| OAuth2Error::server_error(e.to_string()))?,
+            ),
             obfuscated_subject: (client_subject != verified.subject).then_some(client_subject),
             ..TokenSession::default()
         };
