@@ -6,9 +6,10 @@ use portunus_sdk::types::{ErrorOAuth2, OAuth2Client};
 use portunus_sdk::{Client, Error};
 
 use crate::cli::{
-    ClientFlags, CreateArgs, DeleteArgs, GetArgs, ImportArgs, ListArgs, Remote, UpdateArgs,
+    ClientFlags, CreateArgs, DeleteArgs, GetArgs, ImportArgs, ListArgs, OutputFormat, Remote,
+    RotateClientSecretArgs, UpdateArgs,
 };
-use crate::output::render;
+use crate::output::{render, table};
 
 pub(crate) fn sdk(remote: &Remote) -> anyhow::Result<Client> {
     let mut builder = portunus_sdk::Portunus::builder().admin_url(&remote.endpoint);
@@ -229,4 +230,51 @@ mod tests {
             None
         );
     }
+}
+
+/// Replaces the client's secret (`POST /admin/clients/{id}/secret/rotate`) and prints
+/// the new one, which the server shows only this once, with when the replaced one stops
+/// working.
+pub async fn rotate_secret(args: RotateClientSecretArgs) -> anyhow::Result<()> {
+    let api = sdk(&args.remote)?;
+    let body = portunus_sdk::types::RotateOAuth2ClientSecretBody {
+        client_secret: args.secret,
+        grace_period: args.grace_period,
+    };
+    let rotated = api
+        .rotate_o_auth2_client_secret()
+        .id(&args.id)
+        .body(body)
+        .send()
+        .await
+        .map_err(describe)
+        .with_context(|| format!("rotating the secret of client {:?}", args.id))?
+        .into_inner();
+    let rendered = match args.remote.format {
+        OutputFormat::Json => serde_json::to_string(&rotated)?,
+        OutputFormat::JsonPretty => serde_json::to_string_pretty(&rotated)?,
+        OutputFormat::Table => {
+            let at = |secs: i64| match secs {
+                0 => "never".to_owned(),
+                secs => chrono::DateTime::from_timestamp(secs, 0)
+                    .map_or_else(|| secs.to_string(), |t| t.to_rfc3339()),
+            };
+            table(
+                &[
+                    "CLIENT ID",
+                    "CLIENT SECRET",
+                    "SECRET EXPIRES",
+                    "PREVIOUS SECRET WORKS UNTIL",
+                ],
+                &[vec![
+                    rotated.client_id.clone(),
+                    rotated.client_secret.clone(),
+                    at(rotated.client_secret_expires_at),
+                    at(rotated.previous_secret_expires_at),
+                ]],
+            )
+        }
+    };
+    out!("{rendered}");
+    Ok(())
 }

@@ -66,6 +66,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Delete(DeleteCommand::Jwk(args)) => keys::delete(args).await,
         Command::Delete(DeleteCommand::User(args)) => users::delete(args).await,
         Command::Rotate(RotateCommand::Jwk(args)) => keys::rotate(args).await,
+        Command::Rotate(RotateCommand::ClientSecret(args)) => clients::rotate_secret(args).await,
         Command::Import(args) => clients::import(args).await,
         Command::Janitor(args) => janitor::run(args).await,
         Command::Perform(PerformCommand::ClientCredentials(args)) => {

@@ -1,7 +1,8 @@
 //! Client secret rotation without downtime (issue 13 §6): `POST
 //! /admin/clients/{id}/secret/rotate` sets a new secret and keeps the replaced one
 //! working for a grace period; `DELETE /admin/clients/{id}/secret/previous` ends the
-//! period early. Time is a fixed clock, moved past the period.
+//! period early; `portunus rotate client-secret` does the same from the command line.
+//! Time is a fixed clock, moved past the period.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use portunus_sdk::types::RotateOAuth2ClientSecretBody;
 use portunus_server::clock::{Clock, FixedClock};
 use serde_json::{Value, json};
 
+use crate::jwk_cli::{json_out, portunus};
 use crate::support::{TestApp, TestBackend, per_backend};
 
 per_backend!(
@@ -224,4 +226,67 @@ async fn rotation_refusals(backend: TestBackend) {
     );
     // The refused rotations changed nothing: the original secret still works.
     assert_eq!(token_status(&app, "secretive", &original).await, 200);
+}
+
+/// `portunus rotate client-secret <id>`: the server's answer as JSON or a table; the new
+/// secret and, for the grace period, the old one authenticate; an unknown client fails
+/// with the server's description.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_rotates_a_secret() {
+    let (app, clock) = app_at(TestBackend::Sqlite).await;
+    let client = app
+        .register(json!({"client_id": "cli-rotating", "grant_types": ["client_credentials"]}))
+        .await;
+    let old = client.secret.unwrap();
+    let rotated = json_out(
+        &portunus(
+            &app,
+            &[
+                "rotate",
+                "client-secret",
+                "cli-rotating",
+                "--grace-period",
+                "1h",
+                "--format",
+                "json",
+            ],
+        )
+        .await,
+    );
+    let new = rotated["client_secret"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    assert_eq!(
+        rotated["previous_secret_expires_at"],
+        (clock.now() + Duration::hours(1)).timestamp()
+    );
+    assert_eq!(token_status(&app, "cli-rotating", &new).await, 200);
+    assert_eq!(token_status(&app, "cli-rotating", &old).await, 200);
+    clock.advance(Duration::hours(1));
+    assert_eq!(token_status(&app, "cli-rotating", &old).await, 401);
+
+    // A chosen secret, shown in a table.
+    let table = portunus(
+        &app,
+        &[
+            "rotate",
+            "client-secret",
+            "cli-rotating",
+            "--secret",
+            "a-chosen-secret-of-some-length",
+        ],
+    )
+    .await;
+    assert!(table.status.success());
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("PREVIOUS SECRET WORKS UNTIL"), "{text}");
+    assert!(text.contains("a-chosen-secret-of-some-length"), "{text}");
+    assert_eq!(
+        token_status(&app, "cli-rotating", "a-chosen-secret-of-some-length").await,
+        200
+    );
+
+    let unknown = portunus(&app, &["rotate", "client-secret", "no-such-client"]).await;
+    assert!(!unknown.status.success());
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(stderr.contains("not_found"), "{stderr}");
 }

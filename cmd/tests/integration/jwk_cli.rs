@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::support::{TestApp, TestBackend};
 
-async fn portunus(app: &TestApp, args: &[&str]) -> Output {
+pub(crate) async fn portunus(app: &TestApp, args: &[&str]) -> Output {
     let mut full: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
     full.extend(["--endpoint".to_owned(), app.admin_url.clone()]);
     tokio::task::spawn_blocking(move || {
@@ -20,7 +20,7 @@ async fn portunus(app: &TestApp, args: &[&str]) -> Output {
     .unwrap()
 }
 
-fn json_out(output: &Output) -> Value {
+pub(crate) fn json_out(output: &Output) -> Value {
     assert!(
         output.status.success(),
         "failed: {}",
