@@ -217,21 +217,6 @@ pub(crate) fn next_page_token(link: &str) -> Option<String> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::next_page_token;
-
-    #[test]
-    fn finds_the_next_token() {
-        let link = "</admin/clients?page_size=2>; rel=\"first\", </admin/clients?page_size=2&page_token=abc%3D>; rel=\"next\"";
-        assert_eq!(next_page_token(link).as_deref(), Some("abc="));
-        assert_eq!(
-            next_page_token("</admin/clients?page_size=2>; rel=\"first\""),
-            None
-        );
-    }
-}
-
 /// Replaces the client's secret (`POST /admin/clients/{id}/secret/rotate`) and prints
 /// the new one, which the server shows only this once, with when the replaced one stops
 /// working.
@@ -277,4 +262,19 @@ pub async fn rotate_secret(args: RotateClientSecretArgs) -> anyhow::Result<()> {
     };
     out!("{rendered}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_page_token;
+
+    #[test]
+    fn finds_the_next_token() {
+        let link = "</admin/clients?page_size=2>; rel=\"first\", </admin/clients?page_size=2&page_token=abc%3D>; rel=\"next\"";
+        assert_eq!(next_page_token(link).as_deref(), Some("abc="));
+        assert_eq!(
+            next_page_token("</admin/clients?page_size=2>; rel=\"first\""),
+            None
+        );
+    }
 }

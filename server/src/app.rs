@@ -12,6 +12,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ListenerLimits, SqliteSynchronousMode};
 use crate::health::Readiness;
 use crate::http::cors::client_origins::ClientOrigins;
+use crate::http::tls::{ReloadingCertificate, TlsError};
 use crate::jwk::{JwkError, KeyManager, KeySettings};
 use crate::oauth2::authorize::request_object::RequestObjects;
 use crate::oauth2::client_auth::{ClientAuthenticator, SecretSettings, SecretVerifier};
@@ -34,6 +35,9 @@ use crate::storage::{ClientStore, StorageError};
 /// listener has its own connection budget, so neither can starve the other.
 macro_rules! start_server {
     ($server:expr, $listener:expr, $workers:expr, $limits:expr, $name:expr) => {{
+        start_server!($server, $listener, $workers, $limits, $name, None)
+    }};
+    ($server:expr, $listener:expr, $workers:expr, $limits:expr, $name:expr, $tls:expr) => {{
         let listen_err = |source| BuildError::Listen {
             listener: $name,
             source,
@@ -51,8 +55,16 @@ macro_rules! start_server {
             .keep_alive(keep_alive)
             .max_connections(limits.max_connections_per_worker)
             .workers($workers);
-        let server = server.listen($listener).map_err(listen_err)?.run();
-        tracing::info!(listener = $name, address = %addr, "listening");
+        let tls: Option<Arc<ReloadingCertificate>> = $tls;
+        let https = tls.is_some();
+        let server = match tls {
+            Some(certificate) => server
+                .listen_rustls_0_23($listener, crate::http::tls::server_config(certificate)),
+            None => server.listen($listener),
+        }
+        .map_err(listen_err)?
+        .run();
+        tracing::info!(listener = $name, address = %addr, https, "listening");
         (server, addr)
     }};
 }
@@ -73,6 +85,8 @@ pub enum BuildError {
     HttpClient(String),
     #[error("rate limits: {0}")]
     RateLimit(String),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     #[error("cannot serve on {listener}: {source}")]
     Listen {
         listener: &'static str,
@@ -320,6 +334,30 @@ impl ApplicationBuilder {
             crate::http::openapi::document_for(&state.config.public_url()).to_string(),
         );
 
+        // Certificates are read before any listener starts: a wrong file fails startup
+        // with its name, and a listener never serves half configured.
+        let certificate = |admin: bool| -> Result<Option<Arc<ReloadingCertificate>>, BuildError> {
+            Ok(crate::http::tls::source_for(&state.config, admin)
+                .map(ReloadingCertificate::new)
+                .transpose()?
+                .map(Arc::new))
+        };
+        let public_tls = self
+            .public
+            .as_ref()
+            .map(|_| certificate(false))
+            .transpose()?
+            .flatten();
+        let admin_tls = self
+            .admin
+            .as_ref()
+            .map(|_| certificate(true))
+            .transpose()?
+            .flatten();
+        let reloading: Vec<_> = public_tls.iter().chain(admin_tls.iter()).cloned().collect();
+        if !reloading.is_empty() {
+            tokio::spawn(crate::http::tls::watch(reloading));
+        }
         let public = match self.public {
             Some(listener) => {
                 let data = data.clone();
@@ -333,7 +371,8 @@ impl ApplicationBuilder {
                     listener,
                     workers,
                     public_limits,
-                    "public"
+                    "public",
+                    public_tls
                 ))
             }
             None => None,
@@ -346,7 +385,7 @@ impl ApplicationBuilder {
                     crate::http::admin_app(data.clone(), document.clone(), limiter.clone())
                 });
                 let (server, addr) =
-                    start_server!(server, listener, workers, admin_limits, "admin");
+                    start_server!(server, listener, workers, admin_limits, "admin", admin_tls);
                 if admin_open_to_the_network(&state.config, addr) {
                     tracing::warn!(
                         listener = "admin",

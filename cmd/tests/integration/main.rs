@@ -62,6 +62,7 @@ mod openapi;
 mod openapi_declared_statuses;
 mod operations_prometheus_metrics;
 mod operations_rate_limits;
+mod operations_tls;
 mod ory_sdk_compat;
 mod rfc6749_2_3_client_authentication;
 mod rfc6749_4_1_authorization_code;

@@ -23,7 +23,12 @@ impl Config {
             .issuer
             .clone()
             .or_else(|| self.urls.self_.public.clone())
-            .unwrap_or_else(|| format!("http://127.0.0.1:{}/", self.serve.public.port))
+            .unwrap_or_else(|| {
+                // Dev mode's default: the public listener's own scheme.
+                let tls = self.serve.public.tls.cert.is_set() || self.serve.tls.cert.is_set();
+                let scheme = if tls { "https" } else { "http" };
+                format!("{scheme}://127.0.0.1:{}/", self.serve.public.port)
+            })
     }
 
     /// The public base URL, with no trailing slash: `urls.self.public`, else the

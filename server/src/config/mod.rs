@@ -17,6 +17,7 @@ mod password_grant;
 mod profile;
 mod rate_limit;
 mod return_domains;
+mod tls;
 mod validate;
 mod webhook;
 
@@ -37,6 +38,7 @@ pub use password_grant::{FailedAttemptsConfig, PasswordGrantConfig};
 pub use profile::{FAPI2_MAX_CODE_LIFETIME_SECS, FAPI2_SIGNING_ALGORITHMS, SecurityProfile};
 pub use rate_limit::{GroupLimit, RateLimitAllowList, RateLimitConfig, RateLimitGroups};
 pub use return_domains::{MAX_RETURN_URL_LEN, ReturnDomain, ReturnDomainError, allowed_return_url};
+pub use tls::{ListenerTlsConfig, PemSourceConfig, TlsConfig};
 pub use webhook::{
     ApiKeyConfig, ApiKeyLocation, DEFAULT_HOOK_TIMEOUT_SECS, MAX_HOOK_TIMEOUT_SECS, WebhookAuth,
     WebhookAuthType, WebhookConfig,
@@ -134,15 +136,6 @@ impl Default for ServeConfig {
     }
 }
 
-/// Hydra's `serve.tls`. Portunus serves plain HTTP and leaves TLS to a reverse proxy.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-#[serde(deny_unknown_fields, default)]
-pub struct TlsConfig {
-    /// Hydra's name for trusted proxies: CIDR ranges added to the `trusted_proxies`
-    /// of both listeners.
-    pub allow_termination_from: Vec<String>,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PublicListenerConfig {
@@ -160,6 +153,8 @@ pub struct PublicListenerConfig {
     pub timeout: ListenerTimeouts,
     /// Connections served at once; more wait in the operating system's backlog.
     pub max_connections: usize,
+    /// This listener's own certificate (Hydra's `serve.public.tls`).
+    pub tls: ListenerTlsConfig,
 }
 
 impl Default for PublicListenerConfig {
@@ -172,6 +167,7 @@ impl Default for PublicListenerConfig {
             cors: CorsConfig::default(),
             timeout: ListenerTimeouts::default(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            tls: ListenerTlsConfig::default(),
         }
     }
 }
@@ -195,6 +191,8 @@ pub struct AdminListenerConfig {
     /// As `serve.public.max_connections`: the admin listener's own budget, so a flood
     /// on one listener never starves the other.
     pub max_connections: usize,
+    /// This listener's own certificate (Hydra's `serve.admin.tls`).
+    pub tls: ListenerTlsConfig,
 }
 
 impl Default for AdminListenerConfig {
@@ -208,6 +206,7 @@ impl Default for AdminListenerConfig {
             cors: CorsConfig::default(),
             timeout: ListenerTimeouts::default(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            tls: ListenerTlsConfig::default(),
         }
     }
 }

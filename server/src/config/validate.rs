@@ -70,6 +70,7 @@ impl Config {
                 ),
             });
         }
+        super::tls::check(self, &mut errors);
         for (name, list) in [
             (
                 "serve.public.trusted_proxies",

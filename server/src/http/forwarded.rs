@@ -5,7 +5,8 @@
 //! other peer they are ignored.
 //!
 //! What the result may decide: the client address in the access log (and rate limits),
-//! and whether the user agent used HTTPS (cookies get `Secure`). What it never decides:
+//! and whether the user agent used HTTPS (cookies get `Secure`; a listener serving TLS
+//! itself makes every request HTTPS). What it never decides:
 //! a URL. The server's own URLs come from `urls.self.*` only (`Config::public_url`);
 //! `Host` and `X-Forwarded-Host` are read nowhere.
 
@@ -24,8 +25,8 @@ pub struct ClientOrigin {
     /// The client's address: the socket peer, or with trusted proxies the nearest
     /// address in the forwarded chain that is not one of them.
     pub ip: Option<IpAddr>,
-    /// The user agent used HTTPS (a trusted proxy said so; the listeners themselves
-    /// speak plain HTTP).
+    /// The user agent used HTTPS: the listener serves TLS (`serve.tls`), or a trusted
+    /// proxy said so.
     pub https: bool,
 }
 
@@ -33,8 +34,10 @@ impl ClientOrigin {
     /// Computes the origin of `req` with its listener's trusted proxies and keeps it in
     /// the request's extensions for handlers (`ClientOrigin::of`).
     pub fn attach(req: &ServiceRequest) -> ClientOrigin {
-        let proxies = ListenerSettings::of(req).trusted_proxies;
-        let origin = client_origin(req.peer_addr(), req.headers(), &proxies);
+        let settings = ListenerSettings::of(req);
+        let mut origin = client_origin(req.peer_addr(), req.headers(), &settings.trusted_proxies);
+        // A listener serving TLS itself: the connection is HTTPS whatever the headers say.
+        origin.https |= settings.tls;
         req.extensions_mut().insert(origin);
         origin
     }

@@ -16,6 +16,7 @@ pub mod public;
 pub mod rate_limit;
 pub mod request_context;
 pub mod seed_health;
+pub mod tls;
 
 use std::sync::Arc;
 
@@ -48,6 +49,8 @@ pub struct ListenerSettings {
     pub expose_errors: bool,
     /// Peers whose forwarded headers count (`forwarded.rs`).
     pub trusted_proxies: Arc<[Cidr]>,
+    /// The listener itself serves HTTPS (`http/tls`): every request came over TLS.
+    pub tls: bool,
 }
 
 impl ListenerSettings {
@@ -61,6 +64,7 @@ impl ListenerSettings {
                 api_key: None,
                 expose_errors: false,
                 trusted_proxies: Arc::from([]),
+                tls: false,
             })
     }
 }
@@ -116,6 +120,7 @@ pub fn public_app(
         api_key: None,
         expose_errors: config.oauth2.expose_internal_errors,
         trusted_proxies: Arc::from(config.trusted_proxies(false)),
+        tls: tls::source_for(&config, false).is_some(),
     };
     let cors = ListenerCors {
         policy: CorsPolicy::new(&config.serve.public.cors),
@@ -196,6 +201,7 @@ pub fn admin_app(
         api_key: config.serve.admin.api_key.as_deref().map(Arc::from),
         expose_errors: config.oauth2.expose_internal_errors,
         trusted_proxies: Arc::from(config.trusted_proxies(true)),
+        tls: tls::source_for(&config, true).is_some(),
     };
     let cors = ListenerCors {
         policy: CorsPolicy::new(&config.serve.admin.cors),
