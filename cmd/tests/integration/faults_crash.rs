@@ -41,15 +41,47 @@ impl Drop for Server {
 /// `serve all --dev` on `dsn` (dev mode migrates, and keeps its generated system
 /// secret in `dir`, so a restart in the same directory opens the same tokens).
 fn start(dir: &Path, dsn: &str, public: u16, admin: u16) -> Server {
+    start_with(dir, dsn, public, admin, &[])
+}
+
+/// `start` with more environment variables.
+fn start_with(dir: &Path, dsn: &str, public: u16, admin: u16, env: &[(&str, &str)]) -> Server {
     Server(
         dev_server(dir, public, admin)
             .env("DSN", dsn)
             .env("LOG_LEVEL", "error")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start portunus"),
     )
+}
+
+/// Waits until `progress()` reaches `at_least`, then kills `server` with SIGKILL while
+/// the load runs (requests in flight, some writes committed but not answered), and
+/// stops and joins the load.
+async fn kill_under_load(
+    server: &mut Server,
+    progress: impl Fn() -> usize,
+    at_least: usize,
+    stop: &AtomicBool,
+    load: Vec<tokio::task::JoinHandle<()>>,
+) {
+    let began = Instant::now();
+    while progress() < at_least {
+        assert!(
+            began.elapsed() < Duration::from_secs(120),
+            "the load never got going"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for task in load {
+        task.await.unwrap();
+    }
 }
 
 async fn wait_ready(http: &reqwest::Client, admin: u16) {
@@ -122,21 +154,8 @@ async fn sigkill_under_load_loses_no_answered_token(backend: TestBackend) {
             })
         })
         .collect();
-    let began = Instant::now();
-    while answered.lock().unwrap().len() < ANSWERED_BEFORE_KILL {
-        assert!(
-            began.elapsed() < Duration::from_secs(120),
-            "the load never got going"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    // SIGKILL mid-load: requests are in flight, some writes not yet answered.
-    server.0.kill().unwrap();
-    server.0.wait().unwrap();
-    stop.store(true, Ordering::Relaxed);
-    for task in load {
-        task.await.unwrap();
-    }
+    let progress = || answered.lock().unwrap().len();
+    kill_under_load(&mut server, progress, ANSWERED_BEFORE_KILL, &stop, load).await;
     let answered = answered.lock().unwrap().clone();
     assert!(answered.len() >= ANSWERED_BEFORE_KILL);
 
@@ -319,17 +338,16 @@ async fn sigkill_under_refresh_load_leaves_no_family_half_rotated(backend: TestB
         .unwrap();
     // Headless, as in production: login and consent are the admin API's.
     let launch = || {
-        Server(
-            dev_server(dir.path(), public, admin)
-                .env("DSN", &db.dsn)
-                .env("LOG_LEVEL", "error")
-                .env("URLS_LOGIN", "https://login.test/login")
-                .env("URLS_CONSENT", "https://consent.test/consent")
-                .env("LOGIN_UI_ENABLED", "false")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start portunus"),
+        start_with(
+            dir.path(),
+            &db.dsn,
+            public,
+            admin,
+            &[
+                ("URLS_LOGIN", "https://login.test/login"),
+                ("URLS_CONSENT", "https://consent.test/consent"),
+                ("LOGIN_UI_ENABLED", "false"),
+            ],
         )
     };
     let mut server = launch();
@@ -394,21 +412,8 @@ async fn sigkill_under_refresh_load_leaves_no_family_half_rotated(backend: TestB
             })
         })
         .collect();
-    let began = Instant::now();
-    while *rotated.lock().unwrap() < ROTATED_BEFORE_KILL {
-        assert!(
-            began.elapsed() < Duration::from_secs(120),
-            "the refresh load never got going"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    // SIGKILL mid-rotation: refreshes are in flight, some committed but not answered.
-    server.0.kill().unwrap();
-    server.0.wait().unwrap();
-    stop.store(true, Ordering::Relaxed);
-    for task in load {
-        task.await.unwrap();
-    }
+    let progress = || *rotated.lock().unwrap();
+    kill_under_load(&mut server, progress, ROTATED_BEFORE_KILL, &stop, load).await;
     assert_eq!(
         *refused.lock().unwrap(),
         Vec::<u16>::new(),
