@@ -137,9 +137,9 @@ pub struct JanitorArgs {
     /// Rows deleted per statement (at most 30000; larger values are cut to it).
     #[arg(long = "batch-size", default_value_t = 10_000)]
     pub batch_size: usize,
-    /// Clean token data: expired access and refresh tokens, authorization codes and
-    /// client-assertion ids (Hydra's `--tokens`). Without `--tokens` and `--requests`,
-    /// both are cleaned.
+    /// Clean token data: expired access and refresh tokens, authorization codes,
+    /// client-assertion and DPoP proof ids and device codes (Hydra's `--tokens`).
+    /// Without `--tokens`, `--requests` and `--grants`, all three are cleaned.
     #[arg(long = "tokens", alias = "only-tokens")]
     pub tokens: bool,
     /// Clean login/consent data: used flow steps, expired authentication sessions,
@@ -147,6 +147,27 @@ pub struct JanitorArgs {
     /// (Hydra's `--requests`).
     #[arg(long = "requests", alias = "skip-tokens")]
     pub requests: bool,
+    /// Clean admin-made grants: expired trust relationships of the JWT bearer grant and
+    /// expired or used-up initial access tokens (Hydra's `--grants`).
+    #[arg(long = "grants")]
+    pub grants: bool,
+    /// Clean audit events delivered more than `events.retention` ago (from the `-c`
+    /// configuration file, else 168h) and ingest idempotency keys as old; undelivered
+    /// events are never deleted (not in Hydra).
+    #[arg(long = "events")]
+    pub events: bool,
+    /// Rows deleted per table at most in this run (Hydra's `--limit`). Default: no limit.
+    #[arg(long = "limit")]
+    pub limit: Option<u64>,
+    /// Keep rows that expired less than this long ago, e.g. `24h` (Hydra's
+    /// `--keep-if-younger`, Go duration format). Default: `0s`.
+    #[arg(long = "keep-if-younger", value_parser = parse_duration, default_value = "0s")]
+    pub keep_if_younger: portunus_server::duration::GoDuration,
+}
+
+/// A Go duration (`1h`, `30m`, `1h30m`), as Hydra's flags take them.
+fn parse_duration(text: &str) -> Result<portunus_server::duration::GoDuration, String> {
+    portunus_server::duration::GoDuration::parse(text).map_err(|e| e.to_string())
 }
 
 /// Connection to the admin API and output format, shared by the client commands.

@@ -1,32 +1,41 @@
-//! `portunus janitor [DSN] [-e] [-c config] [--tokens] [--requests]`: deletes expired
-//! tokens, used flow steps, expired authentication sessions, client-assertion ids and
-//! the consents nothing needs any more (Hydra's `hydra janitor`; each table's rule is in
-//! docs/architecture.md, "Retention").
+//! `portunus janitor [DSN] [-e] [-c config] [--tokens] [--requests] [--grants]
+//! [--events] [--limit N] [--batch-size N] [--keep-if-younger D]`: deletes what has expired from
+//! every table that grows (Hydra's `hydra janitor`; each table's rule is in
+//! docs/architecture.md, "Retention") and reports the rows deleted per table.
 //!
-//! Deletes in batches (`--batch-size`), each its own statement, so a run over millions
-//! of rows never holds one long write transaction against a live server.
+//! The run loop is the server's (`portunus_server::janitor::run_once`): the same
+//! batches, each its own statement, so a run over millions of rows never holds one long
+//! write transaction against a live server, and the same cluster lock, so it never runs
+//! beside a server's built-in janitor on the same database.
 
 use crate::output::out;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use portunus_server::clock::{Clock, SystemClock};
-use portunus_server::storage::sql::{ExpiredKind, SqlStore};
+use portunus_server::clock::SystemClock;
+use portunus_server::janitor::{Outcome, Settings, TableReport, run_once};
+use portunus_server::storage::sql::{ExpiredGroup, SqlStore};
 
 use crate::cli::JanitorArgs;
 
 pub async fn run(args: JanitorArgs) -> anyhow::Result<()> {
-    let dsn = match (args.dsn, args.read_from_env) {
+    // The configuration file, when given: its `dsn` unless another is, and its
+    // `events.retention`.
+    let config = args
+        .config
+        .as_ref()
+        .map(|file| portunus_server::config::load(Some(file), &|name| std::env::var(name).ok()))
+        .transpose()?;
+    let dsn = match (args.dsn.clone(), args.read_from_env) {
         (Some(dsn), false) => dsn,
         (None, true) => std::env::var("DSN")
             .context("-e was given but the environment variable DSN is not set")?,
         (Some(_), true) => bail!("give either a DSN argument or -e, not both"),
-        (None, false) => match args.config {
-            Some(file) => {
-                let config =
-                    portunus_server::config::load(Some(&file), &|name| std::env::var(name).ok())?;
-                config.dsn.context("the configuration file sets no `dsn`")?
-            }
+        (None, false) => match &config {
+            Some(config) => config
+                .dsn
+                .clone()
+                .context("the configuration file sets no `dsn`")?,
             None => bail!(
                 "give the DSN as an argument, with -e (environment variable DSN), or with -c <config file>"
             ),
@@ -35,56 +44,72 @@ pub async fn run(args: JanitorArgs) -> anyhow::Result<()> {
     if args.batch_size == 0 {
         bail!("--batch-size must be at least 1");
     }
-    let store = tokio::task::spawn_blocking(move || SqlStore::connect_for_command(&dsn)).await??;
-    // One cut-off for the whole run: rows that expire while it runs wait for the next.
-    let before = SystemClock.now();
-    let started = Instant::now();
-    let mut total = 0u64;
-    // Hydra's selection: --tokens, --requests, or both; neither means both here.
-    let all = !args.tokens && !args.requests;
-    for kind in ExpiredKind::ALL {
-        let wanted = if is_token_data(kind) {
-            args.tokens
-        } else {
-            args.requests
-        };
-        if !(all || wanted) {
-            continue;
-        }
-        let kind_started = Instant::now();
-        let mut deleted = 0u64;
-        loop {
-            let n = store
-                .delete_expired_batch(kind, before, args.batch_size)
-                .await
-                .with_context(|| format!("deleting expired {}", kind.as_str()))?;
-            deleted += n;
-            if n == 0 {
-                break;
-            }
-        }
-        total += deleted;
-        out!(
-            "Deleted {deleted} expired {} in {:.2} s.",
-            kind.as_str(),
-            kind_started.elapsed().as_secs_f64()
-        );
+    if args.limit == Some(0) {
+        bail!("--limit must be at least 1");
     }
-    out!(
-        "Deleted {total} row(s) in {:.2} s.",
-        started.elapsed().as_secs_f64()
-    );
+    let mut settings = settings(&args);
+    if let Some(config) = &config {
+        settings.events_retention = config.events.retention.as_std();
+    }
+    let store = tokio::task::spawn_blocking(move || SqlStore::connect_for_command(&dsn)).await??;
+    let started = Instant::now();
+    // Each table is reported as it is done; the first failed write is the command's.
+    let mut write_error = None;
+    let mut print = |table: &TableReport| {
+        let more = if table.limited {
+            " (--limit reached; more may be left)"
+        } else {
+            ""
+        };
+        let line = format!(
+            "Deleted {} expired {} in {:.2} s{more}.\n",
+            table.deleted,
+            table.kind.as_str(),
+            table.seconds
+        );
+        if let Err(e) = crate::output::print_text(&line) {
+            write_error.get_or_insert(e);
+        }
+    };
+    let outcome = run_once(&store, &SystemClock, &settings, &mut print)
+        .await
+        .context("the janitor run failed")?;
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    match outcome {
+        Outcome::Completed(tables) => {
+            let total: u64 = tables.iter().map(|t| t.deleted).sum();
+            out!(
+                "Deleted {total} row(s) in {:.2} s.",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Outcome::Skipped => out!(
+            "Skipped: another janitor run holds the lock on this database (a server's \
+             built-in janitor or another `portunus janitor`); nothing was deleted."
+        ),
+    }
     Ok(())
 }
 
-/// Token data (`--tokens`) as opposed to login/consent requests (`--requests`).
-fn is_token_data(kind: ExpiredKind) -> bool {
-    match kind {
-        ExpiredKind::Tokens | ExpiredKind::Jti | ExpiredKind::DeviceCodes => true,
-        ExpiredKind::FlowSteps
-        | ExpiredKind::LoginSessions
-        | ExpiredKind::PushedRequests
-        | ExpiredKind::Consents
-        | ExpiredKind::DeviceAttempts => false,
+/// Hydra's selection: any of `--tokens`, `--requests`, `--grants` (and `--events`);
+/// none means all.
+fn settings(args: &JanitorArgs) -> Settings {
+    let chosen = [
+        (args.tokens, ExpiredGroup::Tokens),
+        (args.requests, ExpiredGroup::Requests),
+        (args.grants, ExpiredGroup::Grants),
+        (args.events, ExpiredGroup::Events),
+    ];
+    let mut settings = Settings::all(args.batch_size);
+    if chosen.iter().any(|(on, _)| *on) {
+        settings.groups = chosen
+            .into_iter()
+            .filter_map(|(on, group)| on.then_some(group))
+            .collect();
     }
+    settings.limit = args.limit;
+    settings.keep_if_younger = args.keep_if_younger.as_std();
+    settings
 }

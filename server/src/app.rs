@@ -215,6 +215,12 @@ impl ApplicationBuilder {
             }
         }
         let store = Arc::new(store);
+        // The background janitor (`crate::janitor`), run by `run_until_stopped`.
+        let janitor = crate::janitor::task::Janitor::from_config(
+            &self.config,
+            store.clone(),
+            self.clock.clone(),
+        );
         // SQLite: every client write of the database goes through this process.
         let clients: Arc<dyn ClientStore> = match store.backend() {
             Backend::Sqlite => Arc::new(CachedClientStore::new(store.clone())),
@@ -270,7 +276,19 @@ impl ApplicationBuilder {
             TokenHooks::from_config(&self.config.oauth2)
                 .map_err(|e| BuildError::HttpClient(e.to_string()))?,
         );
-        let grants = GrantRegistry::for_config(&self.config)
+        // The Redis of `rate_limit.store`, one connection for the rate limits and the
+        // failed-attempt budgets of every node (`crate::redis_client`).
+        let shared_redis =
+            crate::redis_client::SharedRedis::for_store(&self.config.rate_limit.store)
+                .map_err(BuildError::RateLimit)?;
+        let shared_counters =
+            shared_redis
+                .clone()
+                .map(|redis| crate::redis_client::SharedCounters {
+                    redis,
+                    prefix: crate::http::rate_limit::key_prefix(&self.config.rate_limit),
+                });
+        let grants = GrantRegistry::for_config(&self.config, shared_counters.as_ref())
             .map_err(|e| BuildError::HttpClient(e.to_string()))?;
         let oauth2 = OAuth2Context {
             token_hooks,
@@ -299,6 +317,10 @@ impl ApplicationBuilder {
         if oauth2.config.serve.metrics.enabled {
             crate::prometheus::install();
         }
+        // Audit events: the delivery worker, when `events.enabled` (`crate::events`).
+        let events =
+            crate::events::EventsHandle::start(&oauth2.config, store.clone(), oauth2.clock.clone())
+                .map_err(BuildError::HttpClient)?;
         let state = AppState::new(
             oauth2,
             cookie_keys,
@@ -306,12 +328,16 @@ impl ApplicationBuilder {
             Readiness::watch(store.clone()),
             Arc::new(grants),
             store.clone(),
-            store,
-        );
+            store.clone(),
+            crate::login_ui::upstream::Upstreams::new(store).map_err(BuildError::HttpClient)?,
+        )
+        .with_shared_counters(shared_counters.as_ref())
+        .with_events(events);
         // One limiter for every worker of both listeners (`http/rate_limit`).
-        let rate_limiter =
-            crate::http::rate_limit::RateLimiter::from_config(&state.config.rate_limit)
-                .map_err(BuildError::RateLimit)?;
+        let rate_limiter = crate::http::rate_limit::RateLimiter::from_config(
+            &state.config.rate_limit,
+            shared_redis,
+        );
         let data = web::Data::new(state.clone());
         // actix's own default: one worker per CPU.
         let workers = self
@@ -421,6 +447,7 @@ impl ApplicationBuilder {
             admin,
             metrics,
             state,
+            janitor,
         })
     }
 }
@@ -437,6 +464,8 @@ pub struct Application {
     admin: Option<(Server, SocketAddr)>,
     metrics: Option<(Server, SocketAddr)>,
     state: AppState,
+    /// `janitor.enabled`: runs while the listeners do.
+    janitor: Option<crate::janitor::task::Janitor>,
 }
 
 /// Stops both listeners; `graceful` lets in-flight requests finish.
@@ -515,7 +544,19 @@ impl Application {
                 None => Ok(()),
             }
         };
-        let (public, admin, metrics) = futures::join!(public, admin, metrics);
+        // The janitor stops when the last listener has stopped.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let listeners = async {
+            let results = futures::join!(public, admin, metrics);
+            let _ = stop.send(true);
+            results
+        };
+        let janitor = async {
+            if let Some(janitor) = self.janitor {
+                janitor.run(stopped).await;
+            }
+        };
+        let ((public, admin, metrics), ()) = futures::join!(listeners, janitor);
         public.and(admin).and(metrics)
     }
 }

@@ -27,6 +27,7 @@ pub const TOKEN_REUSE: &str = "portunus_token_reuse_detected_total";
 pub const BUILD_INFO: &str = "portunus_build_info";
 pub const RATE_LIMIT_REJECTIONS: &str = "portunus_rate_limit_rejections_total";
 pub const RATE_LIMIT_FAIL_OPEN: &str = "portunus_rate_limit_fail_open_total";
+pub const FAILED_ATTEMPTS_FALLBACK: &str = "portunus_failed_attempts_local_fallback_total";
 pub const FLOW_STEPS: &str = "portunus_authorization_flow_steps_total";
 pub const DB_POOL_CONNECTIONS: &str = "portunus_db_pool_connections";
 pub const DB_POOL_MAX: &str = "portunus_db_pool_max_connections";
@@ -36,10 +37,15 @@ pub const DB_BREAKER_OPEN: &str = "portunus_db_breaker_open";
 pub const DB_BREAKER_OPENED: &str = "portunus_db_breaker_opened_total";
 pub const SQLITE_WRITER_QUEUE: &str = "portunus_sqlite_writer_queue_depth";
 pub const SQLITE_WRITER_BATCH: &str = "portunus_sqlite_writer_batch_size";
+pub const JANITOR_RUNS: &str = "portunus_janitor_runs_total";
+pub const JANITOR_ROWS_DELETED: &str = "portunus_janitor_rows_deleted_total";
+pub const JANITOR_RUN_DURATION: &str = "portunus_janitor_run_duration_seconds";
+pub const EVENTS_DELIVERED: &str = "portunus_events_delivered_total";
+pub const EVENTS_PENDING: &str = "portunus_events_pending";
 
 /// Every series this server records (the Grafana dashboard in `docs/grafana/` graphs
 /// each of them, and only these: `tests::the_dashboard_graphs_every_series`).
-pub const ALL_SERIES: [&str; 18] = [
+pub const ALL_SERIES: [&str; 24] = [
     HTTP_REQUESTS,
     HTTP_DURATION,
     TOKENS_ISSUED,
@@ -49,6 +55,7 @@ pub const ALL_SERIES: [&str; 18] = [
     BUILD_INFO,
     RATE_LIMIT_REJECTIONS,
     RATE_LIMIT_FAIL_OPEN,
+    FAILED_ATTEMPTS_FALLBACK,
     FLOW_STEPS,
     DB_POOL_CONNECTIONS,
     DB_POOL_MAX,
@@ -58,6 +65,11 @@ pub const ALL_SERIES: [&str; 18] = [
     DB_BREAKER_OPENED,
     SQLITE_WRITER_QUEUE,
     SQLITE_WRITER_BATCH,
+    JANITOR_RUNS,
+    JANITOR_ROWS_DELETED,
+    JANITOR_RUN_DURATION,
+    EVENTS_DELIVERED,
+    EVENTS_PENDING,
 ];
 
 /// Latency buckets, in seconds: from a cached token lookup to a slow Argon2id check.
@@ -71,6 +83,9 @@ const WAIT_BUCKETS: [f64; 10] = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 
 
 /// Writes per SQLite group commit: 1 when idle, up to the writer's cap of 256.
 const BATCH_BUCKETS: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+
+/// One janitor run, in seconds: nothing to do up to a backlog of millions of rows.
+const JANITOR_BUCKETS: [f64; 10] = [0.01, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0];
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -87,6 +102,11 @@ pub fn install() -> Option<&'static PrometheusHandle> {
                 .set_buckets_for_metric(
                     Matcher::Full(SQLITE_WRITER_BATCH.to_owned()),
                     &BATCH_BUCKETS,
+                )
+                .ok()?
+                .set_buckets_for_metric(
+                    Matcher::Full(JANITOR_RUN_DURATION.to_owned()),
+                    &JANITOR_BUCKETS,
                 )
                 .ok()?
                 .build_recorder();
@@ -138,6 +158,10 @@ fn describe() {
         "Requests let through because the rate limit store (Redis) failed, by endpoint group."
     );
     describe_counter!(
+        FAILED_ATTEMPTS_FALLBACK,
+        "Failed-attempt checks and counts made in this node's memory because the shared store (Redis) failed, by budget."
+    );
+    describe_counter!(
         FLOW_STEPS,
         "Authorization endpoint requests by flow step (authorize, login, consent) and outcome: continued to the next app, completed (the client got its response), denied (access_denied or an interaction error), errored."
     );
@@ -170,6 +194,27 @@ fn describe() {
     describe_histogram!(
         SQLITE_WRITER_BATCH,
         "Writes committed together by one SQLite group commit."
+    );
+    describe_counter!(
+        JANITOR_RUNS,
+        "Runs of the built-in janitor by outcome: completed, skipped (another node held the lock), failed."
+    );
+    describe_counter!(
+        JANITOR_ROWS_DELETED,
+        "Expired rows the janitor deleted, by table."
+    );
+    describe_histogram!(
+        JANITOR_RUN_DURATION,
+        Unit::Seconds,
+        "Time one janitor run took, pauses between batches included."
+    );
+    describe_counter!(
+        EVENTS_DELIVERED,
+        "Audit events delivered, by sink (webhook, stdout)."
+    );
+    describe_gauge!(
+        EVENTS_PENDING,
+        "Audit events in the outbox not delivered yet, as the delivery worker last counted."
     );
     describe_gauge!(
         BUILD_INFO,
@@ -255,6 +300,11 @@ pub fn rate_limit_failed_open(group: &'static str) {
     counter!(RATE_LIMIT_FAIL_OPEN, "group" => group).increment(1);
 }
 
+/// A failed-attempt budget decided in memory because its shared store failed.
+pub fn failed_attempts_fell_back(budget: &'static str) {
+    counter!(FAILED_ATTEMPTS_FALLBACK, "budget" => budget).increment(1);
+}
+
 /// One request of the authorization endpoint: its flow `step` and `outcome` (both
 /// from fixed sets, see [`FLOW_STEPS`]'s description).
 pub fn flow_step(step: &'static str, outcome: &'static str) {
@@ -297,6 +347,28 @@ pub fn sqlite_writer_queue(depth: usize) {
 /// One SQLite group commit of `writes` writes.
 pub fn sqlite_writer_batch(writes: usize) {
     histogram!(SQLITE_WRITER_BATCH).record(writes as f64);
+}
+
+/// One janitor run that ended with `outcome` (`completed`, `skipped`, `failed`) after
+/// `seconds`.
+pub fn janitor_run(outcome: &'static str, seconds: f64) {
+    counter!(JANITOR_RUNS, "outcome" => outcome).increment(1);
+    histogram!(JANITOR_RUN_DURATION).record(seconds);
+}
+
+/// `rows` expired rows the janitor deleted from `table`.
+pub fn janitor_rows_deleted(table: &'static str, rows: u64) {
+    counter!(JANITOR_ROWS_DELETED, "table" => table).increment(rows);
+}
+
+/// An audit event delivered to `sink` (`webhook`, `stdout`).
+pub fn event_delivered(sink: &'static str) {
+    counter!(EVENTS_DELIVERED, "sink" => sink).increment(1);
+}
+
+/// Audit events in the outbox not delivered yet, as the delivery worker last counted.
+pub fn events_pending(pending: u64) {
+    gauge!(EVENTS_PENDING).set(pending as f64);
 }
 
 /// The text exposition of every series, or `None` when metrics are off.

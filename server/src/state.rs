@@ -4,11 +4,14 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::client::initial_access::InitialAccessTokenStore;
+use crate::events::EventsHandle;
 use crate::flow::context::FlowContext;
 use crate::health::Readiness;
 use crate::login_ui::sign_in_limit::SignInLimiter;
+use crate::login_ui::upstream::Upstreams;
 use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::grants::GrantRegistry;
+use crate::redis_client::SharedCounters;
 use crate::secrets::KeyRing;
 use crate::storage::flows::{ConsentStore, FlowStepStore, LoginSessionStore};
 use crate::users::UserStore;
@@ -27,6 +30,10 @@ pub struct AppState {
     pub sign_in_limiter: Arc<SignInLimiter>,
     /// Initial access tokens an operator created for dynamic client registration.
     pub initial_access_tokens: Arc<dyn InitialAccessTokenStore>,
+    /// Upstream identity providers of the login UI: their HTTP client and the links.
+    pub upstreams: Upstreams,
+    /// Audit events: on or off, the sinks' health, the outbox (`crate::events`).
+    pub events: EventsHandle,
 }
 
 /// The composition root extends the flow's context with what only HTTP handlers use
@@ -42,6 +49,10 @@ impl Deref for AppState {
 
 impl AppState {
     /// The state over its parts.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the composition root hands over every port once; a parameter struct would only rename them"
+    )]
     pub fn new(
         oauth2: OAuth2Context,
         cookie_keys: Arc<KeyRing>,
@@ -50,9 +61,11 @@ impl AppState {
         grants: Arc<GrantRegistry>,
         users: Arc<dyn UserStore>,
         initial_access_tokens: Arc<dyn InitialAccessTokenStore>,
+        upstreams: Upstreams,
     ) -> Self {
         let sign_in_limiter = Arc::new(SignInLimiter::new(
             oauth2.config.login_ui.sign_in_rate_limit,
+            None,
         ));
         Self {
             flow: FlowContext {
@@ -67,7 +80,29 @@ impl AppState {
             users,
             sign_in_limiter,
             initial_access_tokens,
+            upstreams,
+            events: EventsHandle::default(),
         }
+    }
+
+    /// The same state with the audit events' handle (`serve` starts the worker).
+    pub fn with_events(mut self, events: EventsHandle) -> Self {
+        self.events = events;
+        self
+    }
+}
+
+impl AppState {
+    /// The same state with the sign-in form's failure budgets kept in `shared` (a
+    /// Redis `rate_limit.store`), so every node spends from one budget per key.
+    pub fn with_shared_counters(mut self, shared: Option<&SharedCounters>) -> Self {
+        if shared.is_some() {
+            self.sign_in_limiter = Arc::new(SignInLimiter::new(
+                self.config.login_ui.sign_in_rate_limit,
+                shared,
+            ));
+        }
+        self
     }
 }
 
@@ -176,6 +211,7 @@ impl AppState {
             Arc::new(GrantRegistry::standard()),
             store.clone(),
             store.clone(),
+            Upstreams::new(store.clone()).expect("an HTTP client for upstream providers"),
         );
         (state, store)
     }

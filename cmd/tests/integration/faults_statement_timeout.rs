@@ -55,7 +55,11 @@ async fn a_statement_waiting_on_a_lock_answers_503_at_the_limit(backend: TestBac
         eprintln!("not run: no {backend} server configured");
         return;
     }
-    let db = TestDatabase::create(backend);
+    answers_503_at_the_limit_on(TestDatabase::create(backend)).await;
+}
+
+async fn answers_503_at_the_limit_on(db: TestDatabase) {
+    let backend = db.backend;
     let dsn = db.dsn.clone();
     let app = TestApp::builder(backend)
         .database(db)
@@ -157,9 +161,48 @@ impl Drop for ServerLanguage {
 }
 
 /// A server whose `lc_messages` is German still gets its statement timeouts
-/// recognised (503, not 500): every session of the server asks for English.
+/// recognised (503, not 500): every session of the server asks for English (MariaDB)
+/// or `C` (PostgreSQL).
 mod a_server_in_another_language_still_answers_503 {
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+
     use crate::support::TestBackend;
+    use crate::support::test_db::TestDatabase;
+
+    /// PostgreSQL: the test database's sessions start in German (`ALTER DATABASE … SET
+    /// lc_messages`; the `de_DE.UTF-8` locale must exist on the server's machine, which
+    /// `.ci/run` makes sure of), checked on a session of the test's own first.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(url) = TestBackend::Postgres.server_url() else {
+            eprintln!("not run: no postgres server configured");
+            return;
+        };
+        let db = TestDatabase::create(TestBackend::Postgres);
+        let name = db
+            .server_name()
+            .expect("a database on the server")
+            .to_owned();
+        portunus_server::storage::sql::init_openssl();
+        let mut admin = diesel::PgConnection::establish(&url).expect("connect to PostgreSQL");
+        admin
+            .batch_execute(&format!(
+                "ALTER DATABASE {name} SET lc_messages = 'de_DE.UTF-8'"
+            ))
+            .expect(
+                "the de_DE.UTF-8 locale exists where PostgreSQL runs \
+                 (localedef -i de_DE -f UTF-8 de_DE.UTF-8, then restart the cluster)",
+            );
+        let mut session = diesel::PgConnection::establish(&db.dsn).expect("connect to the test db");
+        let german = session
+            .batch_execute("SELECT 1/0")
+            .expect_err("division by zero fails")
+            .to_string();
+        assert!(german.contains("Division durch Null"), "{german}");
+        drop(session);
+        super::answers_503_at_the_limit_on(db).await;
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn mysql() {

@@ -210,6 +210,10 @@ async fn no_content_keeps_the_claims_and_the_hook_sees_the_grant(backend: TestBa
     assert_eq!(request["grant_types"], json!(["authorization_code"]));
     assert_eq!(request["granted_scopes"], json!(["openid", "offline"]));
     assert_eq!(request["payload"], json!({}));
+    assert!(
+        request.get("granted_authorization_details").is_none(),
+        "no details, Hydra's body: {request}"
+    );
     let session = &call.body["session"];
     assert_eq!(
         session["extra"],
@@ -399,6 +403,47 @@ async fn the_refresh_hook_runs_for_refreshes_only() {
     assert!(
         id_token.get("email").is_none(),
         "an answer without id_token claims clears them, as Hydra"
+    );
+    hook.stop().await;
+}
+
+/// RFC 9396: the hook sees the details the tokens will carry
+/// (`request.granted_authorization_details`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hook_sees_the_granted_authorization_details() {
+    let hook = Hook::start(vec![Reply::Status(204)]);
+    let config = hook.config(ApiKeyLocation::Header);
+    let app = app_with(TestBackend::Sqlite, move |c| {
+        c.oauth2.token_hook = Some(config);
+        c.oauth2.authorization_details.types_supported = vec!["payment_initiation".to_owned()];
+    })
+    .await;
+    let registered = app
+        .register(json!({
+            "grant_types": ["client_credentials"],
+            "scope": "read",
+            "authorization_details_types": ["payment_initiation"],
+        }))
+        .await;
+    let details = json!([{"type": "payment_initiation", "actions": ["initiate"]}]);
+    let (status, _, body) = app
+        .post_form(
+            "/oauth2/token",
+            Some((&registered.id, registered.secret.as_deref().unwrap())),
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "read"),
+                ("authorization_details", &details.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["authorization_details"], details, "{body}");
+    let calls = hook.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0].body["request"]["granted_authorization_details"],
+        details
     );
     hook.stop().await;
 }

@@ -7,15 +7,11 @@
 //! these run on SQLite only. Redis tests need PORTUNUS_TEST_REDIS_URL (.ci/run sets it;
 //! the default nextest profile reports them skipped).
 
-use std::io::{Read, Write};
-use std::time::Duration;
-
 use portunus_server::Config;
 use serde_json::Value;
 
+use crate::support::redis::{redis_url, unique_prefix};
 use crate::support::{TestApp, TestBackend};
-
-const REDIS_URL_VAR: &str = "PORTUNUS_TEST_REDIS_URL";
 
 /// An app with rate limits on, a default-group burst of `burst` (one a minute after
 /// it: nothing refills during a test), and `change` applied.
@@ -294,36 +290,10 @@ async fn an_unreachable_redis_fails_open() {
     assert_eq!(failed_open, Some(4.0));
 }
 
-/// The Redis of PORTUNUS_TEST_REDIS_URL, checked to answer `PING`; `None` when unset.
-/// Set but unreachable is a failure, not a skip.
-fn redis_url() -> Option<String> {
-    let Ok(url) = std::env::var(REDIS_URL_VAR) else {
-        eprintln!("not run: {REDIS_URL_VAR} is not set");
-        return None;
-    };
-    let address = url
-        .trim_start_matches("redis://")
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let mut stream = std::net::TcpStream::connect(&address)
-        .unwrap_or_else(|e| panic!("{REDIS_URL_VAR}={url} is unreachable: {e}"));
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    stream.write_all(b"PING\r\n").unwrap();
-    let mut reply = [0u8; 7];
-    stream.read_exact(&mut reply).unwrap();
-    assert_eq!(&reply, b"+PONG\r\n", "{REDIS_URL_VAR}={url} is not Redis");
-    Some(url)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_two_nodes_share_one_budget() {
     let Some(url) = redis_url() else { return };
-    // A prefix of this run's own: parallel tests and earlier runs do not interfere.
-    let prefix = format!("portunus-test:{}:", uuid::Uuid::new_v4());
+    let prefix = unique_prefix();
     let node = |url: String, prefix: String| {
         limited_app(3, move |c| {
             c.rate_limit.store = url;

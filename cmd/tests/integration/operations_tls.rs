@@ -255,3 +255,55 @@ fn a_certificate_that_cannot_be_used_stops_startup_naming_the_file() {
         );
     }
 }
+
+/// `serve.admin.tls` (here inline, as base64) replaces `serve.tls` on the admin
+/// listener only: each listener presents its own certificate, and a client trusting one
+/// of them reaches only that listener.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_listener_presents_its_own_certificate() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let shared = self_signed();
+    write_pair(dir.path(), &shared);
+    let admin_pair = self_signed();
+    let b64 = |pem: &str| base64::engine::general_purpose::STANDARD.encode(pem);
+    let (public, admin) = (free_port(), free_port());
+    let _server = Server(
+        dev_server(dir.path(), public, admin)
+            .env("SERVE_TLS_CERT_PATH", dir.path().join("cert.pem"))
+            .env("SERVE_TLS_KEY_PATH", dir.path().join("key.pem"))
+            .env("SERVE_ADMIN_TLS_CERT_BASE64", b64(&admin_pair.0))
+            .env("SERVE_ADMIN_TLS_KEY_BASE64", b64(&admin_pair.1))
+            .env("LOG_LEVEL", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start portunus"),
+    );
+    let admin_client = trusting(&admin_pair.0);
+    wait_ready(&admin_client, admin).await;
+    let public_client = trusting(&shared.0);
+
+    let public_url = format!("https://localhost:{public}/health/alive");
+    let admin_url = format!("https://localhost:{admin}/admin/health/alive");
+    let ok = |r: Result<reqwest::Response, reqwest::Error>| r.map(|r| r.status()).ok();
+    assert_eq!(
+        ok(public_client.get(&public_url).send().await),
+        Some(StatusCode::OK)
+    );
+    assert_eq!(
+        ok(admin_client.get(&admin_url).send().await),
+        Some(StatusCode::OK)
+    );
+    // Each certificate is refused on the other listener's handshake.
+    let crossed = public_client.get(&admin_url).send().await;
+    assert!(
+        crossed.is_err(),
+        "admin listener served serve.tls's certificate"
+    );
+    let crossed = admin_client.get(&public_url).send().await;
+    assert!(
+        crossed.is_err(),
+        "public listener served serve.admin.tls's certificate"
+    );
+}

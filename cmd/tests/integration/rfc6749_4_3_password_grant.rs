@@ -18,6 +18,7 @@ use portunus_server::duration::GoDuration;
 use serde_json::{Value, json};
 
 use crate::support::oauth::Registered;
+use crate::support::redis::{redis_url, unique_prefix};
 use crate::support::{TestApp, TestBackend, per_backend};
 
 per_backend!(tokens_for_the_hooks_subject_survive_a_refresh);
@@ -452,5 +453,149 @@ async fn dynamic_registration_cannot_ask_for_the_password_grant() {
             .unwrap()
             .contains("password")
     );
+    hook.handle.stop(false).await;
+}
+
+/// With a Redis `rate_limit.store`, two nodes on one database spend from one failure
+/// budget per username: a guesser cannot get `per_username` tries from each node
+/// behind a load balancer. (Rate limits themselves stay off: the store alone decides
+/// where the counters live.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_two_nodes_share_the_failed_attempts() {
+    let Some(url) = redis_url() else { return };
+    let hook = CredentialHook::start();
+    let prefix = unique_prefix();
+    let node = |first: Option<&TestApp>| {
+        let configure = hook.configure();
+        let (url, prefix) = (url.clone(), prefix.clone());
+        let builder = TestApp::builder(TestBackend::Sqlite).config(move |config| {
+            configure(config);
+            config.rate_limit.store = url;
+            config.rate_limit.key_prefix = Some(prefix);
+        });
+        match first {
+            Some(first) => builder.same_database_as(first),
+            None => builder,
+        }
+    };
+    let first = node(None).build().await;
+    let second = node(Some(&first)).build().await;
+    let client = password_client(&first, "shared-app").await;
+
+    // One failure on each node: per_username (2) is spent across the two.
+    for app in [&first, &second] {
+        let (status, body) = password_request(app, &client, "ada", "wrong").await;
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            !body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("Too many"),
+            "{body}"
+        );
+    }
+    for app in [&first, &second] {
+        let (status, body) = password_request(app, &client, "ada", PASSWORD).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("Too many failed attempts"),
+            "each node sees the other's failure: {body}"
+        );
+    }
+    assert_eq!(hook.calls(), 2, "a locked username never reaches the hook");
+    hook.handle.stop(false).await;
+}
+
+/// An unreachable Redis store: the node counts failures in its own memory, so the
+/// username is still locked after `per_username` failures (never unlimited).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_redis_store_still_limits_in_memory() {
+    let hook = CredentialHook::start();
+    let configure = hook.configure();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = TestApp::builder(TestBackend::Sqlite)
+        .config(move |config| {
+            configure(config);
+            config.rate_limit.store = format!("redis://127.0.0.1:{port}");
+        })
+        .build()
+        .await;
+    let client = password_client(&app, "lonely-app").await;
+    for _ in 0..2 {
+        let (status, _) = password_request(&app, &client, "ada", "wrong").await;
+        assert_eq!(status, 400);
+    }
+    let (status, body) = password_request(&app, &client, "ada", PASSWORD).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("Too many failed attempts"),
+        "{body}"
+    );
+    hook.handle.stop(false).await;
+}
+
+/// RFC 9396 §6 for the password grant: details of the client's types go to the
+/// credential hook with the credentials and come back in the token response; a type
+/// the client may not use is `invalid_authorization_details` before the hook is asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_details_reach_the_hook_and_the_tokens() {
+    let hook = CredentialHook::start();
+    let configure = hook.configure();
+    let app = TestApp::builder(TestBackend::Sqlite)
+        .config(move |config| {
+            configure(config);
+            config.oauth2.authorization_details.types_supported =
+                vec!["payment_initiation".to_owned(), "other".to_owned()];
+        })
+        .build()
+        .await;
+    let client = app
+        .register(json!({
+            "client_id": "rar-app",
+            "grant_types": ["password"],
+            "scope": "openid read",
+            "authorization_details_types": ["payment_initiation"],
+        }))
+        .await;
+    let details = json!([{"type": "payment_initiation", "actions": ["initiate"]}]);
+    let token = |details: Value| {
+        let client = &client;
+        let app = &app;
+        async move {
+            app.post_form(
+                "/oauth2/token",
+                Some((&client.id, client.secret.as_deref().unwrap())),
+                &[
+                    ("grant_type", "password"),
+                    ("username", "ada"),
+                    ("password", PASSWORD),
+                    ("scope", "read"),
+                    ("authorization_details", &details.to_string()),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, _, body) = token(details.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["authorization_details"], details, "{body}");
+    let calls = hook.calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0]["authorization_details"], details);
+
+    let (status, _, body) = token(json!([{"type": "other"}])).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_authorization_details", "{body}");
+    assert_eq!(hook.calls(), 1, "refused before the hook");
     hook.handle.stop(false).await;
 }

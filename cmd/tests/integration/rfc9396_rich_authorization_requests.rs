@@ -29,6 +29,7 @@ per_backend!(
     rfc9396_6_2_token_requests_narrow_details,
     rfc9396_6_client_credentials_name_details,
     rfc9396_10_client_types_are_validated,
+    rfc9396_7_implicit_responses_carry_details_with_the_token,
 );
 
 const PAYMENT: &str = "payment_initiation";
@@ -599,5 +600,66 @@ async fn rfc9396_10_client_types_are_validated(backend: TestBackend) {
         assert_eq!(response.status().as_u16(), 400, "{types}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"], "invalid_client_metadata", "{body}");
+    }
+}
+
+/// §7: an access token in the fragment (implicit, hybrid `code token`) comes with the
+/// granted details, as the token response does; a response without an access token
+/// (`code id_token`) has none.
+async fn rfc9396_7_implicit_responses_carry_details_with_the_token(backend: TestBackend) {
+    use crate::support::hybrid::{fragment_param, hybrid_url};
+    let app = TestApp::builder(backend)
+        .config(|c| {
+            c.oauth2.authorization_details.types_supported =
+                vec![PAYMENT.to_owned(), ACCOUNTS.to_owned()];
+            c.oauth2.allow_token_response_type = true;
+        })
+        .build()
+        .await;
+    let client = create_client(
+        &app,
+        json!({
+            "authorization_details_types": [PAYMENT, ACCOUNTS],
+            "grant_types": ["authorization_code", "implicit"],
+            "response_types": ["token", "code token", "code id_token"],
+        }),
+    )
+    .await;
+    let requested = json!([payment(), accounts()]);
+    let granted = json!([payment()]);
+    for (response_type, with_token) in [
+        ("token", true),
+        ("code token", true),
+        ("code id_token", false),
+    ] {
+        let url = hybrid_url(
+            &app,
+            &client.id,
+            response_type,
+            &[("authorization_details", &requested.to_string())],
+        );
+        let browser = Browser::new();
+        let (consent, request) = to_consent(&app, &browser, &url).await;
+        assert_eq!(request["requested_authorization_details"], requested);
+        let redirect = accept(
+            &app,
+            &consent,
+            json!({"grant_scope": ["openid"], "grant_authorization_details": granted}),
+        )
+        .await
+        .expect("consent accepted");
+        let callback = to_client(&browser, &redirect).await;
+        let details = fragment_param(&callback, "authorization_details");
+        if with_token {
+            let details: Value = serde_json::from_str(
+                &details.unwrap_or_else(|| panic!("{response_type}: no details in {callback}")),
+            )
+            .unwrap();
+            assert_eq!(details, granted, "{response_type}");
+            let token = fragment_param(&callback, "access_token").unwrap();
+            assert_eq!(introspected(&app, &token).await, granted, "{response_type}");
+        } else {
+            assert_eq!(details, None, "{response_type}: {callback}");
+        }
     }
 }

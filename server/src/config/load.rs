@@ -82,7 +82,11 @@ pub fn load(
     // Every bad variable is reported, not only the first (issue 21).
     let mut errors = Vec::new();
     for (key, default) in leaves {
-        if let Some(raw) = env(&env_name(&key)) {
+        let alias = ENV_ALIASES
+            .iter()
+            .find(|(aliased, _)| *aliased == key)
+            .and_then(|(_, name)| env(name));
+        if let Some(raw) = env(&env_name(&key)).or(alias) {
             match env_value(&key, default, &raw) {
                 Ok(value) => set_path(&mut merged, &key, value),
                 Err(err) => errors.push(err),
@@ -98,6 +102,10 @@ pub fn load(
         }
     })
 }
+
+/// Environment names the seed used for keys that live elsewhere here; the key's own
+/// name wins when both are set.
+const ENV_ALIASES: &[(&str, &str)] = &[("events.enabled", "OAUTH2_EVENTS_ENABLED")];
 
 fn invalid(key: &str, message: impl ToString) -> ConfigError {
     ConfigError::Invalid {

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::login_ui_providers::{self, UpstreamProvider};
 use crate::duration::GoDuration;
 
 /// `login_ui`.
@@ -15,6 +16,12 @@ pub struct LoginUiConfig {
     pub enabled: bool,
     /// Budgets of failed sign-ins.
     pub sign_in_rate_limit: SignInRateLimit,
+    /// Upstream identity providers offered on the sign-in page
+    /// (`config/login_ui_providers.rs`).
+    pub providers: Vec<UpstreamProvider>,
+    /// Where `POST /auth/logout` sends the browser after ending its session; default:
+    /// the logged-out page.
+    pub logout_redirect: Option<String>,
 }
 
 /// `login_ui.sign_in_rate_limit`: how many failed sign-ins a username, and a client
@@ -68,6 +75,12 @@ impl LoginUiConfig {
                 "sign_in_rate_limit.window".into(),
                 "must be more than 0s and at most 24h".into(),
             ));
+        }
+        problems.extend(login_ui_providers::problems(&self.providers));
+        if let Some(url) = &self.logout_redirect
+            && url::Url::parse(url).is_err()
+        {
+            problems.push(("logout_redirect".into(), "must be an absolute URL".into()));
         }
         problems
     }

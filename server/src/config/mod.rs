@@ -10,9 +10,12 @@ mod database;
 mod derived;
 mod dev;
 mod device;
+mod events;
+mod janitor;
 mod listener_limits;
 mod load;
 mod login_ui;
+mod login_ui_providers;
 mod password_grant;
 mod profile;
 mod rate_limit;
@@ -29,11 +32,19 @@ pub use cors::{CorsConfig, origin_pattern_error};
 pub use database::{DatabaseConfig, SqliteConfig, SqliteSynchronousMode};
 pub use dev::{DEV_DSN, DEV_SECRET_FILE, DevNotes};
 pub use device::{DeviceAuthorizationConfig, UserCodeConfig, UserCodeFormat};
+pub use events::{
+    EventDeliveryConfig, EventSinkConfig, EventsConfig, MIN_EVENT_SECRET_LEN, WebhookSinkConfig,
+};
+pub use janitor::{
+    JanitorConfig, MAX_JANITOR_BATCH_SIZE, MAX_JANITOR_INTERVAL_SECS, MAX_JANITOR_LIMIT,
+    MIN_JANITOR_INTERVAL_SECS,
+};
 pub use listener_limits::{
     DEFAULT_MAX_CONNECTIONS, ListenerLimits, ListenerTimeouts, MAX_MAX_CONNECTIONS,
 };
 pub use load::{ConfigError, env_name, load};
 pub use login_ui::{LoginUiConfig, SignInRateLimit};
+pub use login_ui_providers::{ClaimMapper, FirstLogin, ProviderKind, UpstreamProvider};
 pub use password_grant::{FailedAttemptsConfig, PasswordGrantConfig};
 pub use profile::{FAPI2_MAX_CODE_LIFETIME_SECS, FAPI2_SIGNING_ALGORITHMS, SecurityProfile};
 pub use rate_limit::{GroupLimit, RateLimitAllowList, RateLimitConfig, RateLimitGroups};
@@ -70,6 +81,10 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     /// The built-in login, consent and logout pages (docs/login-ui.md).
     pub login_ui: LoginUiConfig,
+    /// The janitor `serve` runs in the background (docs/operations.md, "Janitor").
+    pub janitor: JanitorConfig,
+    /// Audit events through a transactional outbox (docs/operations.md, "Events").
+    pub events: EventsConfig,
     /// Set by `serve --dev`, never by a file or the environment.
     #[serde(skip)]
     pub dev: bool,

@@ -114,6 +114,18 @@ impl Config {
                 message,
             });
         }
+        for (key, message) in self.events.problems() {
+            errors.push(ConfigError::Invalid {
+                key: format!("events.{key}"),
+                message,
+            });
+        }
+        for (key, message) in self.janitor.problems() {
+            errors.push(ConfigError::Invalid {
+                key: format!("janitor.{key}"),
+                message,
+            });
+        }
         let urls = [
             ("urls.self.issuer", &self.urls.self_.issuer),
             ("urls.self.public", &self.urls.self_.public),

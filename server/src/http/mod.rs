@@ -151,7 +151,10 @@ pub fn public_app(
     // The built-in login UI only when configured (public/login_ui.rs).
     let app = if config.login_ui.enabled {
         undocumented.extend_from_slice(public::login_ui::ROUTES);
+        // Upstream providers and `/auth/logout` (public/login_ui_upstream.rs).
+        undocumented.extend_from_slice(public::login_ui_upstream::ROUTES);
         app.configure(public::login_ui::routes)
+            .configure(public::login_ui_upstream::routes)
     } else {
         app
     };

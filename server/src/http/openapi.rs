@@ -21,6 +21,7 @@ use crate::http::{admin, public};
         (name = "oidc", description = "OpenID Connect"),
         (name = "jwk", description = "JSON Web Keys"),
         (name = "users", description = "Local users of the built-in login UI"),
+        (name = "events", description = "Audit events (CloudEvents 1.0)"),
         (name = "metadata", description = "Health and version")
     )
 )]

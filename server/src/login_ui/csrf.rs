@@ -24,6 +24,8 @@ pub enum FormKind {
     Consent,
     Logout,
     Device,
+    /// `POST /auth/logout` (bound to the empty challenge: it ends the browser's session).
+    SessionLogout,
 }
 
 impl FormKind {
@@ -33,6 +35,7 @@ impl FormKind {
             Self::Consent => b"consent",
             Self::Logout => b"logout",
             Self::Device => b"device",
+            Self::SessionLogout => b"session-logout",
         }
     }
 }

@@ -51,6 +51,7 @@ fn form(
             csrf_token: &token,
             username: &username,
             error,
+            providers: &super::upstream::buttons(config, &request.challenge),
         },
         status,
         pages::csp(&flow_targets(config, &request.client), None),
@@ -163,7 +164,7 @@ async fn submit_checked(
     let username = params.get("username")?.unwrap_or_default();
     let password = params.get("password")?.unwrap_or_default();
     let now = ctx.clock.now();
-    if limiter.is_limited(username, browser.ip, now) {
+    if limiter.is_limited(username, browser.ip, now).await {
         return Ok(Outcome::Page(pages::error(
             429,
             "rate_limit_exceeded",
@@ -171,7 +172,7 @@ async fn submit_checked(
         )));
     }
     let Some(user) = password::check(users, username, password).await? else {
-        limiter.record_failure(username, browser.ip, now);
+        limiter.record_failure(username, browser.ip, now).await;
         return Ok(form(
             &ctx.config,
             &request,

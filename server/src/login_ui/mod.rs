@@ -15,7 +15,10 @@
 //! - `pages`: templates and their Content-Security-Policy;
 //! - `login`, `consent`, `logout`, `device`: what each page shows and which operation
 //!   it calls;
-//! - `demo`: dev mode's "Try a login" (demo client, sealed flow cookie, callback page).
+//! - `demo`: dev mode's "Try a login" (demo client, sealed flow cookie, callback page);
+//! - `upstream`: sign-in through upstream identity providers (`/auth/login/{id}`,
+//!   `/auth/callback/{id}`), linked to local users;
+//! - `session_logout`: `GET|POST /auth/logout`, ending the browser's session.
 
 pub mod claims;
 pub mod consent;
@@ -26,7 +29,9 @@ pub mod login;
 pub mod logout;
 pub mod pages;
 pub mod scopes;
+pub mod session_logout;
 pub mod sign_in_limit;
+pub mod upstream;
 
 use std::net::IpAddr;
 

@@ -24,7 +24,8 @@ input[type=password]{width:100%;box-sizing:border-box;padding:.5rem;font-size:1r
 fieldset{border:1px solid #ccd;border-radius:.3rem}.actions{display:flex;gap:.5rem;margin-top:1.2rem}\
 button{padding:.55rem 1.2rem;font-size:1rem;border:0;border-radius:.3rem;background:#2456d6;color:#fff}\
 button.secondary{background:#e3e6ec;color:#1d2330}.error{color:#a4161a;font-weight:600}\
-.logo{max-height:3rem}.links a{margin-right:1rem}pre{overflow-x:auto;font-size:.85rem}";
+.logo{max-height:3rem}.providers a{display:block;margin:.5rem 0;padding:.55rem;\
+border:1px solid #ccd;border-radius:.3rem;text-align:center;color:#1d2330;text-decoration:none}.links a{margin-right:1rem}pre{overflow-x:auto;font-size:.85rem}";
 
 /// A page and its HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +52,16 @@ pub struct LoginPage<'a> {
     pub csrf_token: &'a str,
     pub username: &'a str,
     pub error: Option<&'a str>,
+    /// "Sign in with …" links to the upstream providers (`login_ui::upstream`).
+    pub providers: &'a [ProviderButton],
+}
+
+/// One upstream provider's link on the sign-in page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderButton {
+    pub label: String,
+    /// `/auth/login/{id}?login_challenge=…` on the public URL.
+    pub href: String,
 }
 
 #[derive(Template)]
@@ -205,6 +216,10 @@ mod tests {
                 csrf_token: evil,
                 username: evil,
                 error: Some(evil),
+                providers: &[ProviderButton {
+                    label: evil.into(),
+                    href: evil.into(),
+                }],
             }
             .render()
             .unwrap(),

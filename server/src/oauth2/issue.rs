@@ -18,7 +18,7 @@ use crate::oauth2::token_format::{self, OpaqueToken};
 use crate::oauth2::token_type::TokenType;
 use crate::oidc::id_token::{self, IdTokenPlan};
 use crate::secrets::KeyRing;
-use crate::storage::{StoredToken, TokenKind};
+use crate::storage::{OutboxEvent, StoredToken, TokenKind};
 
 /// RFC 6749 §5.1: the successful token response (Hydra's `oAuth2TokenExchange`).
 #[derive(Clone, Serialize, Deserialize, ToSchema)]
@@ -209,6 +209,8 @@ impl RefreshPlan {
 /// out once they are.
 pub struct Issuance {
     pub rows: Vec<StoredToken>,
+    /// `token.issued` for the outbox when `events.enabled`, stored with `rows`.
+    pub events: Vec<OutboxEvent>,
     pub response: TokenResponse,
 }
 
@@ -287,8 +289,29 @@ async fn mint(ctx: &OAuth2Context, grant: &Grant, plan: &Plan) -> Result<Issuanc
         ),
         None => None,
     };
+    let mut kinds = vec![TokenKind::AccessToken.as_str()];
+    if refresh_token.is_some() {
+        kinds.push(TokenKind::RefreshToken.as_str());
+    }
+    if id_token.is_some() {
+        kinds.push("id_token");
+    }
+    let events = crate::events::token_issued(
+        &ctx.config,
+        grant.issued_at,
+        &crate::events::Issued {
+            grant_type: plan.grant_type.as_str(),
+            client_id: &grant.client_id,
+            subject: &grant.subject,
+            family_id: &grant.family_id,
+            scopes: &grant.scope,
+            audience: &grant.audience,
+            token_kinds: &kinds,
+        },
+    )?;
     Ok(Issuance {
         rows,
+        events,
         response: TokenResponse {
             access_token,
             expires_in: plan.access_lifespan.num_seconds(),
@@ -313,7 +336,9 @@ pub async fn issue_plan(
     plan: &Plan,
 ) -> Result<TokenResponse, OAuth2Error> {
     let issuance = prepare(ctx, grant, plan).await?;
-    ctx.tokens.insert_tokens(&issuance.rows).await?;
+    ctx.tokens
+        .insert_tokens_reporting(&issuance.rows, &issuance.events)
+        .await?;
     Ok(issuance.response)
 }
 

@@ -36,7 +36,17 @@ pub async fn revoke(ctx: &OAuth2Context, client: &Client, token: &str) -> Result
         return Err(OAuth2Error::new(ErrorKind::UnauthorizedClient)
             .with_hint("The token was not issued to the client making the revocation request."));
     }
-    let revoked = ctx.tokens.revoke_family(&stored.family_id).await?;
+    let events = crate::events::family_revoked(
+        &ctx.config,
+        ctx.clock.now(),
+        &client.client_id,
+        &stored.family_id,
+        crate::events::Revocation::Requested,
+    )?;
+    let revoked = ctx
+        .tokens
+        .revoke_family_reporting(&stored.family_id, &events)
+        .await?;
     tracing::debug!(family = %stored.family_id, revoked, "revoked token family");
     Ok(())
 }

@@ -68,6 +68,10 @@ struct HookGrantRequest<'a> {
     granted_scopes: &'a [String],
     granted_audience: &'a [String],
     grant_types: [&'static str; 1],
+    /// RFC 9396: the details the tokens will carry (absent when there are none, so a
+    /// hook written for Hydra sees Hydra's body).
+    #[serde(skip_serializing_if = "<[Value]>::is_empty")]
+    granted_authorization_details: &'a [Value],
     /// Hydra passes some request parameters here; Portunus passes none (credentials
     /// such as assertions never leave the server).
     payload: Map<String, Value>,
@@ -144,6 +148,7 @@ impl TokenHooks {
                     granted_scopes: &grant.scope,
                     granted_audience: &grant.audience,
                     grant_types: [grant_type.as_str()],
+                    granted_authorization_details: &grant.session.authorization_details,
                     payload: Map::new(),
                 },
             };

@@ -21,6 +21,7 @@ mod jti;
 mod pushed_requests;
 mod tokens;
 mod trusts;
+mod user_identities;
 mod users;
 
 /// An in-memory store; clients are kept ordered by id, the order `list_clients` pages in.
@@ -41,6 +42,8 @@ pub struct MemoryStore {
     device_codes: Mutex<device_codes::DeviceMaps>,
     /// Local users by id; see `users.rs`.
     users: Mutex<users::UserMap>,
+    /// Upstream identity links; see `user_identities.rs`.
+    user_identities: Mutex<user_identities::IdentityMap>,
     /// Admin-created initial access tokens by id; see `initial_access_tokens.rs`.
     initial_access_tokens: Mutex<initial_access_tokens::TokenMap>,
 }

@@ -8,6 +8,7 @@ pub mod device_codes;
 pub mod flows;
 pub mod jti;
 pub mod memory;
+pub mod outbox;
 pub mod pushed_requests;
 pub mod sql;
 mod tokens;
@@ -25,6 +26,7 @@ pub use crate::trust::store::{TrustListQuery, TrustStore};
 pub use crate::users::store::{UserListQuery, UserStore};
 pub use device_codes::{DeviceAuthorization, DeviceCodeState, DeviceCodeStore};
 pub use jti::JtiStore;
+pub use outbox::{ClaimedEvent, Enqueued, EventOutbox, OutboxEvent};
 pub use pushed_requests::{PushedRequest, PushedRequestStore};
 
 /// Readiness of the storage backend.

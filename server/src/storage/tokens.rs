@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::storage::StorageError;
+use crate::storage::outbox::OutboxEvent;
 
 /// What a stored token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -153,4 +154,67 @@ pub trait TokenStore: Send + Sync {
     /// Deletes every token that expired strictly before `before` (the janitor); returns
     /// the number deleted.
     async fn delete_expired(&self, before: DateTime<Utc>) -> Result<u64, StorageError>;
+
+    /// [`insert_tokens`](Self::insert_tokens), writing `events` to the outbox in the
+    /// same transaction: the events exist iff the tokens were stored. A store without an
+    /// outbox fails, writing nothing, when `events` is not empty.
+    async fn insert_tokens_reporting(
+        &self,
+        tokens: &[StoredToken],
+        events: &[OutboxEvent],
+    ) -> Result<(), StorageError> {
+        no_outbox(events)?;
+        self.insert_tokens(tokens).await
+    }
+
+    /// [`revoke_family`](Self::revoke_family), writing `events` to the outbox in the
+    /// same transaction when it deactivated at least one token.
+    async fn revoke_family_reporting(
+        &self,
+        family_id: &str,
+        events: &[OutboxEvent],
+    ) -> Result<u64, StorageError> {
+        no_outbox(events)?;
+        self.revoke_family(family_id).await
+    }
+
+    /// [`redeem`](Self::redeem), writing `events` to the outbox in the same transaction
+    /// when the redemption succeeded.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "redeem's arguments and the events of the same transaction"
+    )]
+    async fn redeem_reporting(
+        &self,
+        kind: TokenKind,
+        signature_hash: &str,
+        at: DateTime<Utc>,
+        grace: Duration,
+        revoke_access_of_family: Option<&str>,
+        tokens: &[StoredToken],
+        events: &[OutboxEvent],
+    ) -> Result<bool, StorageError> {
+        no_outbox(events)?;
+        self.redeem(
+            kind,
+            signature_hash,
+            at,
+            grace,
+            revoke_access_of_family,
+            tokens,
+        )
+        .await
+    }
+}
+
+/// The refusal of a store that has no outbox to report a change: an event is never
+/// dropped silently.
+fn no_outbox(events: &[OutboxEvent]) -> Result<(), StorageError> {
+    if events.is_empty() {
+        Ok(())
+    } else {
+        Err(StorageError::Database(
+            "this store has no event outbox; events.enabled needs the SQL store".to_owned(),
+        ))
+    }
 }

@@ -10,9 +10,11 @@
 //! - `password`: hashing and the constant-time sign-in check the login UI calls;
 //! - `admin`: create, get, replace, patch (RFC 6902), delete, set password, list pages,
 //!   independent of HTTP;
-//! - `seed`: the demo user of `serve all --dev`.
+//! - `seed`: the demo user of `serve all --dev`;
+//! - `identity`: upstream identities (provider + upstream subject) linked to users.
 
 pub mod admin;
+pub mod identity;
 pub mod model;
 pub mod password;
 pub mod seed;
@@ -20,5 +22,6 @@ pub mod store;
 pub mod validate;
 pub mod wire;
 
+pub use identity::{UserIdentity, UserIdentityStore};
 pub use model::User;
 pub use store::{UserListQuery, UserStore};

@@ -11,6 +11,7 @@
 
 mod clients;
 mod device_codes;
+mod event_outbox;
 mod flows;
 mod initial_access_tokens;
 mod json_web_keys;
@@ -21,6 +22,7 @@ mod token_families;
 mod token_redeem;
 mod tokens;
 mod trusts;
+mod user_identities;
 mod users;
 
 use std::future::Future;

@@ -3,6 +3,7 @@ pub mod browser;
 pub mod chromium;
 pub mod code;
 pub mod device;
+pub mod event_receiver;
 pub mod fapi;
 pub mod flow;
 pub mod hybrid;
@@ -11,6 +12,7 @@ pub mod logout;
 pub mod oauth;
 pub mod oidc;
 pub mod par;
+pub mod redis;
 pub mod test_app;
 pub mod test_db;
 

@@ -113,6 +113,15 @@ impl TestDatabase {
         }
     }
 
+    /// The database's name on its server (`None` for SQLite and shared handles), for
+    /// tests that change the database's own settings (`ALTER DATABASE`).
+    pub fn server_name(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Server { name, .. } => Some(name),
+            Kind::Sqlite { .. } | Kind::Shared => None,
+        }
+    }
+
     /// The database file, for tests of SQLite's file handling.
     pub fn sqlite_path(&self) -> Option<&Path> {
         match &self.kind {

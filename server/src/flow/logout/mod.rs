@@ -9,4 +9,5 @@ pub mod browser;
 pub mod challenge_state;
 pub mod end;
 pub mod request;
+pub mod session_end;
 pub mod sign_out;

@@ -4,6 +4,7 @@
 pub mod client_secret;
 pub mod clients;
 pub mod device;
+pub mod events;
 pub mod flows;
 pub mod initial_access_tokens;
 pub mod keys;
@@ -72,6 +73,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(initial_access_tokens::create_o_auth2_initial_access_token)
             .service(initial_access_tokens::get_o_auth2_initial_access_token)
             .service(initial_access_tokens::delete_o_auth2_initial_access_token)
+            .service(events::ingest_event)
             .service(trust::list_trusted_o_auth2_jwt_grant_issuers)
             .service(trust::trust_o_auth2_jwt_grant_issuer)
             .service(trust::get_trusted_o_auth2_jwt_grant_issuer)

@@ -45,7 +45,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// The browser's CSRF nonce and address; `new_cookie` when it had no valid nonce.
-fn browser(req: &HttpRequest) -> (Browser, bool) {
+pub(super) fn browser(req: &HttpRequest) -> (Browser, bool) {
     let existing = req
         .cookie(csrf::COOKIE_NAME)
         .map(|c| c.value().to_owned())
@@ -56,7 +56,7 @@ fn browser(req: &HttpRequest) -> (Browser, bool) {
     (Browser { nonce, ip }, new_cookie)
 }
 
-fn respond(
+pub(super) fn respond(
     state: &AppState,
     req: &HttpRequest,
     browser: &Browser,
@@ -91,7 +91,7 @@ fn respond(
     }
 }
 
-fn query(req: &HttpRequest) -> FormParams {
+pub(super) fn query(req: &HttpRequest) -> FormParams {
     FormParams::new(
         url::form_urlencoded::parse(req.query_string().as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))

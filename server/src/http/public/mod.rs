@@ -6,10 +6,12 @@ pub mod credentials;
 pub mod demo_login;
 pub mod device;
 pub mod discovery;
+pub mod events;
 pub mod forward_auth;
 pub mod home;
 pub mod jwks;
 pub mod login_ui;
+pub mod login_ui_upstream;
 pub mod logout;
 pub mod par;
 pub mod register;
@@ -78,6 +80,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(seed_health::ping)
         .service(seed_health::get_ready)
         .service(seed_health::get_health)
+        .service(events::get_events_health)
         .service(seed_paths::oauth_authorize)
         .route(
             "/oauth/authorize",

@@ -13,6 +13,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use crate::config::{Cidr, GroupLimit, RateLimitConfig};
+use crate::redis_client::{SharedRedis, SharedRedisError};
 
 /// The endpoint groups that have budgets of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +112,8 @@ impl Decision {
 }
 
 enum Store {
-    Memory(memory::MemoryStore),
+    // Boxed: the memory store's limiters are large beside the Redis handle.
+    Memory(Box<memory::MemoryStore>),
     Redis(redis::RedisStore),
 }
 
@@ -125,13 +127,23 @@ pub struct RateLimiter {
 /// Where Redis keys start (`<prefix><group>:<client address>`).
 pub const DEFAULT_KEY_PREFIX: &str = "portunus:rate_limit:";
 
+/// `rate_limit.key_prefix`, or [`DEFAULT_KEY_PREFIX`].
+pub fn key_prefix(config: &RateLimitConfig) -> String {
+    config
+        .key_prefix
+        .clone()
+        .unwrap_or_else(|| DEFAULT_KEY_PREFIX.to_owned())
+}
+
 impl RateLimiter {
-    /// The limiter of `config`, or `None` when rate limits are off. The configuration
-    /// is validated before (`Config::validate`); a Redis URL the client cannot parse
-    /// is the one error left.
-    pub fn from_config(config: &RateLimitConfig) -> Result<Option<Arc<Self>>, String> {
+    /// The limiter of `config`, or `None` when rate limits are off. `shared` is the
+    /// Redis of `rate_limit.store` (`SharedRedis::for_store`), `None` for `memory`.
+    pub fn from_config(
+        config: &RateLimitConfig,
+        shared: Option<Arc<SharedRedis>>,
+    ) -> Option<Arc<Self>> {
         if !config.enabled {
-            return Ok(None);
+            return None;
         }
         let groups = &config.groups;
         let limits = [
@@ -140,17 +152,9 @@ impl RateLimiter {
             groups.introspect,
             groups.default,
         ];
-        let store = if config.store == "memory" {
-            Store::Memory(memory::MemoryStore::new(&limits))
-        } else {
-            let prefix = config
-                .key_prefix
-                .clone()
-                .unwrap_or_else(|| DEFAULT_KEY_PREFIX.to_owned());
-            Store::Redis(
-                redis::RedisStore::new(&config.store, prefix)
-                    .map_err(|e| format!("rate_limit.store: {e}"))?,
-            )
+        let store = match shared {
+            None => Store::Memory(Box::new(memory::MemoryStore::new(&limits))),
+            Some(shared) => Store::Redis(redis::RedisStore::new(shared, key_prefix(config))),
         };
         let allow_list = config
             .allow_list
@@ -166,7 +170,7 @@ impl RateLimiter {
         if matches!(limiter.store, Store::Memory(_)) {
             spawn_pruning(Arc::downgrade(&limiter));
         }
-        Ok(Some(limiter))
+        Some(limiter)
     }
 
     /// The configured limit of `group`.
@@ -196,7 +200,7 @@ impl RateLimiter {
                     Ok(decision) => Some(decision),
                     Err(err) => {
                         crate::prometheus::rate_limit_failed_open(group.name());
-                        if !matches!(err, redis::RedisStoreError::BackingOff(_)) {
+                        if !matches!(err, SharedRedisError::BackingOff(_)) {
                             tracing::warn!(
                                 group = group.name(),
                                 error = %err,

@@ -2,22 +2,15 @@
 //! same Redis spends from one budget per key. Same algorithm as governor's (the memory
 //! store): a key holds its theoretical arrival time (TAT) in microseconds of Redis's
 //! clock (`TIME`, so node clocks do not matter) and expires when its budget is full
-//! again. The connection is made lazily and re-made by redis's `ConnectionManager`;
-//! every call has a short timeout, and after a failure Redis is left alone for
-//! `BACKOFF` so an outage costs requests nothing (the caller fails open).
+//! again. The connection, its timeouts and back-off are `crate::redis_client`'s; the
+//! caller fails open when Redis does not answer.
 
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::sync::Arc;
+use std::time::Duration;
 
 use super::{Decision, Group};
 use crate::config::GroupLimit;
-
-/// Connect and response timeout of one Redis call.
-const TIMEOUT: Duration = Duration::from_millis(250);
-/// How long to skip Redis after it failed.
-const BACKOFF: Duration = Duration::from_secs(1);
+use crate::redis_client::{SharedRedis, SharedRedisError};
 
 /// KEYS[1]: the key; ARGV[1]: emission interval (µs per request); ARGV[2]: burst.
 /// Returns {allowed, remaining, retry_after_us}.
@@ -37,54 +30,14 @@ return {1, math.floor((limit - (new_tat - now)) / interval), 0}
 ";
 
 pub struct RedisStore {
-    client: redis::Client,
+    redis: Arc<SharedRedis>,
     prefix: String,
-    manager: tokio::sync::OnceCell<ConnectionManager>,
-    failed_at: Mutex<Option<Instant>>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RedisStoreError {
-    #[error("Redis: {0}")]
-    Redis(#[from] redis::RedisError),
-    #[error("Redis did not answer within {0:?}")]
-    Timeout(Duration),
-    #[error("Redis failed less than {0:?} ago; not asked")]
-    BackingOff(Duration),
 }
 
 impl RedisStore {
-    /// A store for `url` (`redis://…`); nothing is connected until the first check.
-    pub fn new(url: &str, prefix: String) -> Result<Self, redis::RedisError> {
-        Ok(Self {
-            client: redis::Client::open(url)?,
-            prefix,
-            manager: tokio::sync::OnceCell::new(),
-            failed_at: Mutex::new(None),
-        })
-    }
-
-    async fn connection(&self) -> Result<ConnectionManager, RedisStoreError> {
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(TIMEOUT))
-            .set_response_timeout(Some(TIMEOUT))
-            .set_number_of_retries(1);
-        let manager = self
-            .manager
-            .get_or_try_init(|| ConnectionManager::new_with_config(self.client.clone(), config))
-            .await?;
-        Ok(manager.clone())
-    }
-
-    fn backing_off(&self) -> bool {
-        let failed_at = self.failed_at.lock().map(|g| *g).unwrap_or(None);
-        failed_at.is_some_and(|at| at.elapsed() < BACKOFF)
-    }
-
-    fn remember_failure(&self) {
-        if let Ok(mut failed_at) = self.failed_at.lock() {
-            *failed_at = Some(Instant::now());
-        }
+    /// A store on the shared connection; nothing is connected until the first check.
+    pub fn new(redis: Arc<SharedRedis>, prefix: String) -> Self {
+        Self { redis, prefix }
     }
 
     /// Spends one request of `key`'s budget in `group` on Redis.
@@ -93,38 +46,17 @@ impl RedisStore {
         group: Group,
         key: &str,
         limit: GroupLimit,
-    ) -> Result<Decision, RedisStoreError> {
-        if self.backing_off() {
-            return Err(RedisStoreError::BackingOff(BACKOFF));
-        }
-        let result = tokio::time::timeout(TIMEOUT * 2, self.eval(group, key, limit)).await;
-        let result = match result {
-            Ok(result) => result,
-            Err(_) => Err(RedisStoreError::Timeout(TIMEOUT * 2)),
-        };
-        if result.is_err() {
-            self.remember_failure();
-        }
-        result
-    }
-
-    async fn eval(
-        &self,
-        group: Group,
-        key: &str,
-        limit: GroupLimit,
-    ) -> Result<Decision, RedisStoreError> {
-        let mut connection = self.connection().await?;
+    ) -> Result<Decision, SharedRedisError> {
         // At least 1 µs: a rate above a million a second is no limit anyway.
         let interval_us = (60_000_000 / u64::from(limit.per_minute.max(1))).max(1);
-        let (allowed, remaining, retry_us): (i64, i64, i64) = redis::cmd("EVAL")
+        let mut command = redis::cmd("EVAL");
+        command
             .arg(GCRA)
             .arg(1)
             .arg(format!("{}{}:{key}", self.prefix, group.name()))
             .arg(interval_us)
-            .arg(limit.burst)
-            .query_async(&mut connection)
-            .await?;
+            .arg(limit.burst);
+        let (allowed, remaining, retry_us): (i64, i64, i64) = self.redis.query(&command).await?;
         Ok(if allowed == 1 {
             Decision::allowed(u32::try_from(remaining).unwrap_or(0), limit)
         } else {

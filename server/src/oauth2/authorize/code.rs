@@ -56,7 +56,15 @@ pub async fn issue_code(
 ) -> Result<AuthorizeResponse, OAuth2Error> {
     let family = family(ctx, &grant)?;
     let (code, row) = mint_code(ctx, &family, grant.request)?;
-    ctx.tokens.insert_tokens(&[row]).await?;
+    let events = crate::events::code_issued(
+        &ctx.config,
+        family.issued_at,
+        &family.client_id,
+        &family.subject,
+        &family.family_id,
+        &family.scope,
+    )?;
+    ctx.tokens.insert_tokens_reporting(&[row], &events).await?;
     let mut params = vec![("code".to_owned(), code)];
     if !grant.scope.is_empty() {
         params.push(("scope".to_owned(), grant.scope.join(" ")));

@@ -8,7 +8,8 @@
 //! - the ID token lives for `implicit_grant_id_token_lifespan` or `ttl.id_token`,
 //!   always echoes `nonce`, and carries `at_hash` with an access token and `c_hash`
 //!   with a code (OIDC Core §3.3.2.11);
-//! - a code of a hybrid response is the same code the code flow issues.
+//! - a code of a hybrid response is the same code the code flow issues;
+//! - with an access token, the granted `authorization_details` (RFC 9396 §7).
 
 use chrono::Duration;
 
@@ -57,6 +58,13 @@ pub async fn issue_response(
             TokenType::Bearer.as_str().to_owned(),
         ));
         params.push(("expires_in".to_owned(), lifespan.num_seconds().to_string()));
+        // RFC 9396 §7: the granted details come with the access token they belong to,
+        // here in the fragment (a JSON array, form-encoded like every other value).
+        if !family.session.authorization_details.is_empty() {
+            let details = serde_json::to_string(&family.session.authorization_details)
+                .map_err(|e| OAuth2Error::server_error(e.to_string()))?;
+            params.push(("authorization_details".to_owned(), details));
+        }
         Some(token)
     } else {
         None
@@ -90,7 +98,38 @@ pub async fn issue_response(
         params.push(("scope".to_owned(), grant.scope.join(" ")));
     }
     if !rows.is_empty() {
-        ctx.tokens.insert_tokens(&rows).await?;
+        let mut events = Vec::new();
+        if code.is_some() {
+            events.extend(crate::events::code_issued(
+                &ctx.config,
+                family.issued_at,
+                &family.client_id,
+                &family.subject,
+                &family.family_id,
+                &family.scope,
+            )?);
+        }
+        if access_token.is_some() {
+            let kinds: &[&str] = if response_type.id_token {
+                &["access_token", "id_token"]
+            } else {
+                &["access_token"]
+            };
+            events.extend(crate::events::token_issued(
+                &ctx.config,
+                family.issued_at,
+                &crate::events::Issued {
+                    grant_type: "implicit",
+                    client_id: &family.client_id,
+                    subject: &family.subject,
+                    family_id: &family.family_id,
+                    scopes: &family.scope,
+                    audience: &family.audience,
+                    token_kinds: kinds,
+                },
+            )?);
+        }
+        ctx.tokens.insert_tokens_reporting(&rows, &events).await?;
     }
     Ok(response::success(&request.target, params))
 }

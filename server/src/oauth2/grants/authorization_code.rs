@@ -218,13 +218,14 @@ impl GrantHandler for AuthorizationCode {
         authorization_details::keep_granted(&ctx.keys, &mut issuance.rows, &granted_details)?;
         let redeemed = ctx
             .tokens
-            .redeem(
+            .redeem_reporting(
                 TokenKind::AuthorizationCode,
                 hash,
                 now,
                 Duration::zero(),
                 None,
                 &issuance.rows,
+                &issuance.events,
             )
             .await?;
         if !redeemed {

@@ -238,6 +238,8 @@ async fn issue_tokens(
     }
     // A failure here loses the grant (the code is spent): the device starts again,
     // which is safe; a second issuance would not be.
-    ctx.tokens.insert_tokens(&issuance.rows).await?;
+    ctx.tokens
+        .insert_tokens_reporting(&issuance.rows, &issuance.events)
+        .await?;
     Ok(issuance.response)
 }

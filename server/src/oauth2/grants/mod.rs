@@ -130,11 +130,15 @@ impl GrantRegistry {
             .with(TokenExchange)
     }
 
-    /// The standard grants plus those `config` switches on (the password grant).
-    pub fn for_config(config: &crate::config::Config) -> Result<Self, reqwest::Error> {
+    /// The standard grants plus those `config` switches on (the password grant, whose
+    /// failure budgets live in `shared` when given).
+    pub fn for_config(
+        config: &crate::config::Config,
+        shared: Option<&crate::redis_client::SharedCounters>,
+    ) -> Result<Self, reqwest::Error> {
         let registry = Self::standard();
         Ok(
-            match Password::from_config(&config.oauth2.grant.password)? {
+            match Password::from_config(&config.oauth2.grant.password, shared)? {
                 Some(password) => registry.with(password),
                 None => registry,
             },

@@ -25,12 +25,13 @@ use super::{GrantHandler, TokenRequest};
 use crate::client::model::{Client, GrantType};
 use crate::config::PasswordGrantConfig;
 use crate::error::{ErrorKind, OAuth2Error};
-use crate::failed_attempts::{DEFAULT_CAPACITY, FailedAttempts};
+use crate::failed_attempts::{Budget, DEFAULT_CAPACITY};
 use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::issue::{self, Grant, Plan, RefreshPlan, TokenResponse};
 use crate::oauth2::session::TokenSession;
 use crate::oidc::id_token::{IdTokenContext, IdTokenPlan};
 use crate::oidc::subject;
+use crate::redis_client::SharedCounters;
 
 use hook::{CredentialHook, Verdict};
 
@@ -44,23 +45,28 @@ pub const MAX_PASSWORD_LEN: usize = 4096;
 #[derive(Debug)]
 pub struct Password {
     hook: CredentialHook,
-    usernames: FailedAttempts,
-    clients: FailedAttempts,
+    usernames: Budget,
+    clients: Budget,
 }
 
 impl Password {
     /// The grant as `config` sets it up; `None` when it is off or has no hook (which
-    /// configuration validation refuses when it is on).
-    pub fn from_config(config: &PasswordGrantConfig) -> Result<Option<Self>, reqwest::Error> {
+    /// configuration validation refuses when it is on). With `shared` (a Redis
+    /// `rate_limit.store`), every node spends from one failure budget per key.
+    pub fn from_config(
+        config: &PasswordGrantConfig,
+        shared: Option<&SharedCounters>,
+    ) -> Result<Option<Self>, reqwest::Error> {
         let (true, Some(hook)) = (config.enabled, &config.hook) else {
             return Ok(None);
         };
         let limits = &config.failed_attempts;
         let window = limits.window.as_chrono();
+        let budget = |name, max| Budget::new(name, max, window, DEFAULT_CAPACITY, shared);
         Ok(Some(Self {
             hook: CredentialHook::new(hook.clone())?,
-            usernames: FailedAttempts::new(limits.per_username, window, DEFAULT_CAPACITY),
-            clients: FailedAttempts::new(limits.per_client, window, DEFAULT_CAPACITY),
+            usernames: budget("password_grant_username", limits.per_username),
+            clients: budget("password_grant_client", limits.per_client),
         }))
     }
 }
@@ -126,21 +132,31 @@ impl GrantHandler for Password {
         let now = ctx.clock.now();
         let user_key = username_key(username);
         let blocked = [
-            self.usernames.blocked_until(&user_key, now),
-            self.clients.blocked_until(&client.client_id, now),
+            self.usernames.blocked_until(&user_key, now).await,
+            self.clients.blocked_until(&client.client_id, now).await,
         ];
         if let Some(ends) = blocked.into_iter().flatten().max() {
             return Err(too_many_failures(ends, now));
         }
+        // RFC 9396 §6: like client credentials, the token request names its details
+        // (of types the client may use); the hook sees them with the credentials.
+        let authorization_details =
+            crate::oauth2::authorization_details::from_form(form, &ctx.config, client)?;
         let verified = match self
             .hook
-            .check(username, password, &client.client_id, &scope)
+            .check(
+                username,
+                password,
+                &client.client_id,
+                &scope,
+                &authorization_details,
+            )
             .await?
         {
             Verdict::Verified(verified) => verified,
             Verdict::Refused => {
-                self.usernames.record_failure(&user_key, now);
-                self.clients.record_failure(&client.client_id, now);
+                self.usernames.record_failure(&user_key, now).await;
+                self.clients.record_failure(&client.client_id, now).await;
                 return Err(OAuth2Error::new(ErrorKind::InvalidGrant).with_hint(
                     "The resource owner's username or password is not right (RFC 6749 Section 4.3.2).",
                 ));
@@ -183,6 +199,7 @@ impl GrantHandler for Password {
                     .map_err(|e| OAuth2Error::server_error(e.to_string()))?,
             ),
             obfuscated_subject: (client_subject != verified.subject).then_some(client_subject),
+            authorization_details,
             ..TokenSession::default()
         };
         let grant = Grant::new(

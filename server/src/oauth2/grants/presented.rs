@@ -65,7 +65,25 @@ pub async fn load(
 pub async fn reused(ctx: &OAuth2Context, stored: &StoredToken) -> OAuth2Error {
     let what = name(stored.kind);
     crate::prometheus::token_reused(&what.replace(' ', "_"));
-    match ctx.tokens.revoke_family(&stored.family_id).await {
+    let why = match stored.kind {
+        TokenKind::RefreshToken => crate::events::Revocation::RefreshReuse,
+        _ => crate::events::Revocation::CodeReuse,
+    };
+    let events = match crate::events::family_revoked(
+        &ctx.config,
+        ctx.clock.now(),
+        &stored.client_id,
+        &stored.family_id,
+        why,
+    ) {
+        Ok(events) => events,
+        Err(err) => return err.into(),
+    };
+    match ctx
+        .tokens
+        .revoke_family_reporting(&stored.family_id, &events)
+        .await
+    {
         Ok(revoked) => {
             tracing::warn!(
                 family = %stored.family_id,

@@ -202,13 +202,14 @@ impl GrantHandler for RefreshToken {
         }
         let redeemed = ctx
             .tokens
-            .redeem(
+            .redeem_reporting(
                 TokenKind::RefreshToken,
                 &stored.signature_hash,
                 now,
                 grace.max(Duration::zero()),
                 Some(&stored.family_id),
                 &issuance.rows,
+                &issuance.events,
             )
             .await?;
         if !redeemed {

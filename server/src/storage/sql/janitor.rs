@@ -1,6 +1,8 @@
-//! Batched deletion of expired rows for `portunus janitor`: tokens, used flow steps,
-//! authentication sessions, client-assertion ids and consents past their expiry (the
-//! rule for each table: `docs/architecture.md`, "Retention").
+//! Batched deletion of expired rows for the janitor (`portunus janitor` and the one
+//! `serve` runs, `crate::janitor`): tokens, used flow steps, authentication sessions,
+//! client-assertion and DPoP proof ids, consents, device codes, pushed requests, trust
+//! relationships and initial access tokens past their expiry (the rule for each table:
+//! `docs/architecture.md`, "Retention").
 //!
 //! Each batch selects at most `batch` keys of expired rows and deletes them by key, in
 //! its own statement, so a janitor run over millions of rows never holds one huge write
@@ -15,13 +17,19 @@ use diesel::sql_types::{Bool, Timestamp};
 
 use super::connection::DbConnection;
 use super::schema::{
-    authentication_sessions, consent_grants, oauth2_device_attempts, oauth2_device_codes,
-    oauth2_flow_steps, oauth2_jti, oauth2_pushed_requests, oauth2_tokens,
+    authentication_sessions, consent_grants, event_idempotency_keys, event_outbox,
+    oauth2_device_attempts, oauth2_device_codes, oauth2_flow_steps, oauth2_initial_access_tokens,
+    oauth2_jti, oauth2_pushed_requests, oauth2_tokens, oauth2_trusted_jwt_issuers,
 };
 use super::{SqlStore, count, map_diesel, to_column};
 use crate::storage::StorageError;
 
-/// What the janitor can clean.
+/// What the janitor can clean: one variant per table that grows.
+///
+/// Extension point: a new growing table (the event outbox, idempotency keys) is one more
+/// variant here, with its place in [`ExpiredKind::ALL`], its [`ExpiredGroup`], its
+/// table name, and a branch of `delete_batch` that selects at most `n` keys of rows
+/// expired before the cut-off and deletes them by key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExpiredKind {
     /// Opaque tokens (access, refresh, authorization codes) past `expires_at`.
@@ -30,7 +38,8 @@ pub enum ExpiredKind {
     FlowSteps,
     /// Authentication (login) sessions past `expires_at`.
     LoginSessions,
-    /// Used client-assertion ids past the assertion's `exp`.
+    /// Used client-assertion, request-object and DPoP proof ids past the `exp` (or proof
+    /// age) for which they are remembered: the one replay table (`storage::jti`).
     Jti,
     /// Pushed authorization requests (RFC 9126) past their expiry, used or not.
     PushedRequests,
@@ -42,12 +51,36 @@ pub enum ExpiredKind {
     DeviceCodes,
     /// User-code attempt counts of device challenges past their expiry.
     DeviceAttempts,
+    /// Trusted JWT grant issuers (RFC 7523 §2.1) past `expires_at` (Hydra's `--grants`).
+    TrustRelationships,
+    /// Initial access tokens (RFC 7591 §3) past `expires_at`, or created before the
+    /// cut-off and used up (`uses` reached `max_uses`).
+    InitialAccessTokens,
+    /// Audit events delivered before the cut-off (the janitor moves the cut-off back by
+    /// `events.retention`); an undelivered event is never deleted.
+    DeliveredEvents,
+    /// `POST /admin/events/ingest` idempotency keys recorded before the cut-off (moved
+    /// back by `events.retention`, as for the events they guard).
+    IdempotencyKeys,
+}
+
+/// Hydra's janitor selections: `--tokens`, `--requests`, `--grants`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiredGroup {
+    /// Token data: tokens, replay records, device codes.
+    Tokens,
+    /// Login, consent and authorization request data.
+    Requests,
+    /// Admin-made grants: trust relationships and initial access tokens.
+    Grants,
+    /// Delivered audit events and ingest idempotency keys past `events.retention`.
+    Events,
 }
 
 impl ExpiredKind {
     /// In the order a run cleans them: tokens and sessions before the consents whose
     /// retention depends on them.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 12] = [
         Self::Tokens,
         Self::FlowSteps,
         Self::LoginSessions,
@@ -56,8 +89,13 @@ impl ExpiredKind {
         Self::Consents,
         Self::DeviceCodes,
         Self::DeviceAttempts,
+        Self::TrustRelationships,
+        Self::InitialAccessTokens,
+        Self::DeliveredEvents,
+        Self::IdempotencyKeys,
     ];
 
+    /// What the rows are, for people (`Deleted 3 expired <this>`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Tokens => "tokens",
@@ -68,8 +106,51 @@ impl ExpiredKind {
             Self::Consents => "consents",
             Self::DeviceCodes => "device codes",
             Self::DeviceAttempts => "device user code attempts",
+            Self::TrustRelationships => "trust relationships",
+            Self::InitialAccessTokens => "initial access tokens",
+            Self::DeliveredEvents => "delivered events",
+            Self::IdempotencyKeys => "event idempotency keys",
         }
     }
+
+    /// The table the rows are in: a bounded label for metrics.
+    pub fn table(self) -> &'static str {
+        match self {
+            Self::Tokens => "oauth2_tokens",
+            Self::FlowSteps => "oauth2_flow_steps",
+            Self::LoginSessions => "authentication_sessions",
+            Self::Jti => "oauth2_jti",
+            Self::PushedRequests => "oauth2_pushed_requests",
+            Self::Consents => "consent_grants",
+            Self::DeviceCodes => "oauth2_device_codes",
+            Self::DeviceAttempts => "oauth2_device_attempts",
+            Self::TrustRelationships => "oauth2_trusted_jwt_issuers",
+            Self::InitialAccessTokens => "oauth2_initial_access_tokens",
+            Self::DeliveredEvents => "event_outbox",
+            Self::IdempotencyKeys => "event_idempotency_keys",
+        }
+    }
+
+    /// Which of Hydra's selections cleans it.
+    pub fn group(self) -> ExpiredGroup {
+        match self {
+            Self::Tokens | Self::Jti | Self::DeviceCodes => ExpiredGroup::Tokens,
+            Self::FlowSteps
+            | Self::LoginSessions
+            | Self::PushedRequests
+            | Self::Consents
+            | Self::DeviceAttempts => ExpiredGroup::Requests,
+            Self::TrustRelationships | Self::InitialAccessTokens => ExpiredGroup::Grants,
+            Self::DeliveredEvents | Self::IdempotencyKeys => ExpiredGroup::Events,
+        }
+    }
+}
+
+/// The janitor's cut-off (Hydra's `--keep-if-younger`): rows must have expired before
+/// `now - keep_if_younger` to go; `None` when that lies before chrono's range.
+pub fn cutoff(now: DateTime<Utc>, keep_if_younger: std::time::Duration) -> Option<DateTime<Utc>> {
+    let keep = chrono::Duration::from_std(keep_if_younger).ok()?;
+    now.checked_sub_signed(keep)
 }
 
 /// The largest batch: the keys of a batch are bound as parameters of one `DELETE`, and
@@ -81,19 +162,27 @@ fn limit(batch: usize) -> i64 {
 }
 
 impl SqlStore {
-    /// Deletes at most `batch` rows of `kind` that expired strictly before `before`;
-    /// returns how many it deleted. Call it until it returns 0 (for flow steps a batch
-    /// is `batch` flows, which may hold a few steps each). `batch` is cut to
-    /// [`MAX_BATCH`].
+    /// Deletes at most `batch` rows of `kind` that expired strictly before
+    /// `now - keep_if_younger` (Hydra's `--keep-if-younger`, [`cutoff`]); returns how
+    /// many it deleted. Call it until it returns 0 (for flow steps a batch is `batch`
+    /// flows, which may hold a few steps each). `batch` is cut to [`MAX_BATCH`]. On an
+    /// SQLite server it queues behind the request writes on the writer thread, so a
+    /// batch never waits for SQLite's file lock against them.
     pub async fn delete_expired_batch(
         &self,
         kind: ExpiredKind,
-        before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        keep_if_younger: std::time::Duration,
         batch: usize,
     ) -> Result<u64, StorageError> {
+        let before = cutoff(now, keep_if_younger).ok_or_else(|| {
+            StorageError::Database(
+                "keep_if_younger reaches before the earliest time the database holds".to_owned(),
+            )
+        })?;
         let before = to_column(before);
         let n = limit(batch);
-        self.run(move |conn| {
+        self.write(move |conn| {
             delete_batch(conn, kind, before, n)
                 .map(count)
                 .map_err(map_diesel)
@@ -102,7 +191,8 @@ impl SqlStore {
     }
 }
 
-fn delete_batch(
+/// One batch of `kind` (the statements of [`SqlStore::delete_expired_batch`]).
+pub(super) fn delete_batch(
     conn: &mut DbConnection,
     kind: ExpiredKind,
     before: NaiveDateTime,
@@ -207,7 +297,71 @@ fn delete_batch(
             )
             .execute(conn)
         }
+        ExpiredKind::TrustRelationships => {
+            use oauth2_trusted_jwt_issuers as trusts;
+            let keys: Vec<String> = trusts::table
+                .select(trusts::id)
+                .filter(trusts::expires_at.lt(before))
+                .limit(n)
+                .load(conn)?;
+            if keys.is_empty() {
+                return Ok(0);
+            }
+            diesel::delete(trusts::table.filter(trusts::id.eq_any(&keys))).execute(conn)
+        }
+        ExpiredKind::InitialAccessTokens => delete_initial_access_token_batch(conn, before, n),
+        ExpiredKind::DeliveredEvents => {
+            // `delivered_at` is NULL until delivery: NULL < x is never true.
+            let ids: Vec<String> = event_outbox::table
+                .select(event_outbox::id)
+                .filter(event_outbox::delivered_at.lt(before))
+                .limit(n)
+                .load(conn)?;
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            diesel::delete(event_outbox::table.filter(event_outbox::id.eq_any(&ids))).execute(conn)
+        }
+        ExpiredKind::IdempotencyKeys => {
+            use event_idempotency_keys as keys_table;
+            let keys: Vec<String> = keys_table::table
+                .select(keys_table::idempotency_key)
+                .filter(keys_table::created_at.lt(before))
+                .limit(n)
+                .load(conn)?;
+            if keys.is_empty() {
+                return Ok(0);
+            }
+            diesel::delete(keys_table::table.filter(keys_table::idempotency_key.eq_any(&keys)))
+                .execute(conn)
+        }
     }
+}
+
+/// Initial access tokens that can register no client any more: expired before the
+/// cut-off, or created before it and used up. A used-up token whose registration fails
+/// afterwards gets its use back (`return_initial_access_token_use`); one the janitor
+/// took meanwhile stays gone, and the operator creates another.
+fn delete_initial_access_token_batch(
+    conn: &mut DbConnection,
+    before: NaiveDateTime,
+    n: i64,
+) -> QueryResult<usize> {
+    use oauth2_initial_access_tokens as iat;
+    let used_up = iat::max_uses
+        .is_not_null()
+        .and(iat::uses.nullable().ge(iat::max_uses))
+        .and(iat::created_at.lt(before));
+    let deletable = iat::expires_at.lt(before).or(used_up);
+    let keys: Vec<String> = iat::table
+        .select(iat::id)
+        .filter(deletable)
+        .limit(n)
+        .load(conn)?;
+    if keys.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(iat::table.filter(iat::id.eq_any(&keys))).execute(conn)
 }
 
 /// A consent row is kept while anything can still use it:

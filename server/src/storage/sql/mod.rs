@@ -20,16 +20,19 @@ mod flows;
 mod health;
 mod initial_access_tokens;
 mod janitor;
+mod janitor_lock;
 mod json_web_keys;
 mod jti;
 mod migrations;
 mod mysql;
+mod outbox;
 mod pushed_requests;
 mod schema;
 mod statement_timeout;
 mod token_batch;
 mod tokens;
 mod trusts;
+mod user_identities;
 mod users;
 mod writer;
 
@@ -41,7 +44,8 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 pub use connection::init_openssl;
 pub use dsn::Backend;
-pub use janitor::ExpiredKind;
+pub use janitor::{ExpiredGroup, ExpiredKind, MAX_BATCH as MAX_JANITOR_BATCH, cutoff};
+pub use janitor_lock::JanitorLock;
 
 use crate::storage::StorageError;
 use connection::{ConnectionManager, DbConnection};
@@ -116,6 +120,8 @@ pub struct SqlStore {
     breaker: Arc<breaker::Breaker>,
     /// `database.acquire_timeout`.
     acquire_timeout: Duration,
+    /// Opens connections outside the pool (the janitor's lock, `janitor_lock.rs`).
+    manager: ConnectionManager,
 }
 
 /// Where an SQLite store's writes run: through the writer thread (a server) or on the
@@ -205,6 +211,7 @@ impl SqlStore {
             _ => None,
         };
         let sizing = parsed.pool;
+        let unpooled = manager.clone();
         let pool = r2d2::Pool::builder()
             .max_size(sizing.max_size)
             .min_idle(sizing.min_idle)
@@ -231,6 +238,7 @@ impl SqlStore {
             token_batch,
             breaker,
             acquire_timeout: options.acquire_timeout,
+            manager: unpooled,
         })
     }
 

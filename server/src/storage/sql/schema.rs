@@ -183,6 +183,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Upstream identities linked to local users (`users::UserIdentityStore`).
+    user_identities (provider, upstream_subject) {
+        provider -> Text,
+        upstream_subject -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     /// Admin-created initial access tokens (`client::initial_access`, RFC 7591 §3).
     oauth2_initial_access_tokens (id) {
         id -> Text,
@@ -191,5 +201,30 @@ diesel::table! {
         expires_at -> Timestamp,
         max_uses -> Nullable<BigInt>,
         uses -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The audit events' transactional outbox (`storage::outbox`, `events/`).
+    event_outbox (id) {
+        id -> Text,
+        aggregate_key -> Text,
+        event_type -> Text,
+        envelope -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// `Idempotency-Key`s of `POST /admin/events/ingest` (`storage::outbox`).
+    event_idempotency_keys (idempotency_key) {
+        idempotency_key -> Text,
+        event_id -> Text,
+        created_at -> Timestamp,
     }
 }

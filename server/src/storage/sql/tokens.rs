@@ -14,9 +14,10 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::{Integer, Text};
 
 use super::connection::{DbConnection, on_native};
+use super::outbox::{insert_outbox, outbox_rows};
 use super::schema::oauth2_tokens;
 use super::{SqlStore, by_key, count, map_diesel, to_column};
-use crate::storage::{StorageError, StoredToken, TokenKind, TokenStore};
+use crate::storage::{OutboxEvent, StorageError, StoredToken, TokenKind, TokenStore};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = oauth2_tokens)]
@@ -187,22 +188,32 @@ fn revoke_families(conn: &mut DbConnection, mut families: Vec<String>) -> Result
 #[async_trait]
 impl TokenStore for SqlStore {
     async fn insert_tokens(&self, tokens: &[StoredToken]) -> Result<(), StorageError> {
+        self.insert_tokens_reporting(tokens, &[]).await
+    }
+
+    async fn insert_tokens_reporting(
+        &self,
+        tokens: &[StoredToken],
+        events: &[OutboxEvent],
+    ) -> Result<(), StorageError> {
         let mut rows = tokens
             .iter()
             .map(TokenRow::from_token)
             .collect::<Result<Vec<_>, _>>()?;
-        if let (Some(batch), 1) = (&self.token_batch, rows.len())
+        let events = outbox_rows(events);
+        if let (Some(batch), 1, true) = (&self.token_batch, rows.len(), events.is_empty())
             && let Some(row) = rows.pop()
         {
             return batch.insert(row).await;
         }
         self.write(move |conn| {
-            on_native!(conn, |conn| match rows.as_slice() {
+            on_native!(conn, |conn| match (rows.as_slice(), events.is_empty()) {
                 // One statement is atomic by itself: no savepoint round trips.
-                [row] => insert_row!(conn, row).map(drop),
-                rows => conn.transaction(|conn| {
+                ([row], true) => insert_row!(conn, row).map(drop),
+                (rows, _) => conn.transaction(|conn| {
                     rows.iter()
-                        .try_for_each(|row| insert_row!(conn, row).map(drop))
+                        .try_for_each(|row| insert_row!(conn, row).map(drop))?;
+                    insert_outbox!(conn, &events).map(drop)
                 }),
             })
             .map_err(insert_error)
@@ -231,10 +242,25 @@ impl TokenStore for SqlStore {
     }
 
     async fn revoke_family(&self, family_id: &str) -> Result<u64, StorageError> {
+        self.revoke_family_reporting(family_id, &[]).await
+    }
+
+    async fn revoke_family_reporting(
+        &self,
+        family_id: &str,
+        events: &[OutboxEvent],
+    ) -> Result<u64, StorageError> {
         let family = family_id.to_owned();
+        let events = outbox_rows(events);
         self.write(move |conn| {
-            conn.transaction(|conn| revoke_families(conn, vec![family.clone()]))
-                .map_err(map_diesel)
+            conn.transaction(|conn| {
+                let revoked = revoke_families(conn, vec![family.clone()])?;
+                if revoked > 0 {
+                    insert_outbox!(conn, &events)?;
+                }
+                Ok::<_, DieselError>(revoked)
+            })
+            .map_err(map_diesel)
         })
         .await
     }
@@ -329,6 +355,29 @@ impl TokenStore for SqlStore {
         revoke_access_of_family: Option<&str>,
         tokens: &[StoredToken],
     ) -> Result<bool, StorageError> {
+        self.redeem_reporting(
+            kind,
+            signature_hash,
+            at,
+            grace,
+            revoke_access_of_family,
+            tokens,
+            &[],
+        )
+        .await
+    }
+
+    async fn redeem_reporting(
+        &self,
+        kind: TokenKind,
+        signature_hash: &str,
+        at: DateTime<Utc>,
+        grace: Duration,
+        revoke_access_of_family: Option<&str>,
+        tokens: &[StoredToken],
+        events: &[OutboxEvent],
+    ) -> Result<bool, StorageError> {
+        let events = outbox_rows(events);
         let family = revoke_access_of_family.map(str::to_owned);
         let rows = tokens
             .iter()
@@ -397,6 +446,7 @@ impl TokenStore for SqlStore {
                     for row in &rows {
                         insert_row!(conn, row)?;
                     }
+                    insert_outbox!(conn, &events)?;
                     Ok(true)
                 })
             })

@@ -2,7 +2,9 @@
 //! stores no passwords for this grant, so an operator's service checks each pair.
 //!
 //! Request: `POST {"username", "password", "client_id", "scope": [...]}` (the scope as
-//! requested and allowed for the client). Answers:
+//! requested and allowed for the client), plus `"authorization_details": [...]` when
+//! the request carries RFC 9396 details (of types the client may use; the tokens carry
+//! them as asked, so a hook that must not grant them refuses the pair). Answers:
 //! - 200 `{"subject": "…", "access_token": {…}?, "id_token": {…}?}`: the credentials
 //!   are right; `subject` (1 to 255 characters, no control characters) is the token's
 //!   subject, the two objects the access token's and the ID token's extra claims;
@@ -27,6 +29,8 @@ struct CheckRequest<'a> {
     password: &'a str,
     client_id: &'a str,
     scope: &'a [String],
+    #[serde(skip_serializing_if = "<[Value]>::is_empty")]
+    authorization_details: &'a [Value],
 }
 
 /// What a 200 answer carries.
@@ -74,12 +78,14 @@ impl CredentialHook {
         password: &str,
         client_id: &str,
         scope: &[String],
+        authorization_details: &[Value],
     ) -> Result<Verdict, OAuth2Error> {
         let request = CheckRequest {
             username,
             password,
             client_id,
             scope,
+            authorization_details,
         };
         let answer = self
             .webhook

@@ -127,7 +127,9 @@ pub async fn issue(
         response.token_type = NOT_AN_ACCESS_TOKEN.to_owned();
         response.expires_in = ttl.refresh_token.as_chrono().num_seconds();
     }
-    ctx.tokens.insert_tokens(&issuance.rows).await?;
+    ctx.tokens
+        .insert_tokens_reporting(&issuance.rows, &issuance.events)
+        .await?;
     response.issued_token_type = Some(exchange.requested.as_str().to_owned());
     Ok(response)
 }

@@ -12,6 +12,13 @@
 //! started (every window lasts as long, so that is the order they end): making room
 //! pops from the front, O(1) amortised, instead of scanning every tracked key under
 //! the lock on each new key of a flood.
+//!
+//! With a Redis `rate_limit.store`, the budgets are shared by every node
+//! ([`shared::Budget`]), and this node's memory is their fallback.
+
+pub mod shared;
+
+pub use shared::Budget;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;

@@ -1,0 +1,358 @@
+//! `EventOutbox` clauses and the outbox side of `TokenStore`'s reporting writes (the
+//! transactional outbox, docs/operations.md "Events"), each on a fresh database of every
+//! configured backend. The outbox is SQL only: the memory store refuses to report.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::Duration;
+use portunus_server::client::model::Client;
+use portunus_server::storage::memory::MemoryStore;
+use portunus_server::storage::sql::SqlStore;
+use portunus_server::storage::{
+    ClientStore, Enqueued, EventOutbox, OutboxEvent, TokenKind, TokenStore,
+};
+
+use super::count_winners;
+use super::migrated;
+use super::tokens::{at, hash, token};
+use crate::support::test_db::for_each_backend;
+
+async fn on_every_sql_store<F, Fut>(clause: F)
+where
+    F: Fn(Arc<SqlStore>) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    for_each_backend(move |db| async move {
+        let store = Arc::new(migrated(&db).await);
+        let client = Client {
+            client_id: "c1".to_owned(),
+            ..Client::default()
+        };
+        store.create_client(&client).await.unwrap();
+        clause(store).await;
+    })
+    .await;
+}
+
+macro_rules! outbox_conformance {
+    ($($clause:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $clause() {
+                on_every_sql_store(clauses::$clause).await;
+            }
+        )+
+    };
+}
+
+outbox_conformance!(
+    a_reporting_insert_commits_its_events_with_its_tokens,
+    a_failed_reporting_write_leaves_no_event,
+    claims_take_the_oldest_event_of_each_aggregate_only,
+    a_lease_that_expired_is_claimed_again_and_the_old_owner_loses_it,
+    a_failed_delivery_waits_for_its_backoff_and_counts_attempts,
+    idempotency_keys_answer_duplicates,
+    purges_delete_only_delivered_events_and_old_keys,
+    concurrent_claims_never_share_an_event,
+);
+
+/// An event of `aggregate` created at `seconds`; the id orders as `seq`.
+fn event(seq: u32, aggregate: &str, seconds: i64) -> OutboxEvent {
+    OutboxEvent {
+        id: format!("0190{seq:028x}"),
+        aggregate_key: aggregate.to_owned(),
+        event_type: "test.event".to_owned(),
+        envelope: format!("{{\"seq\":{seq}}}"),
+        created_at: at(seconds) + Duration::microseconds(123_456),
+    }
+}
+
+async fn ids(store: &SqlStore, owner: &str, now: i64) -> Vec<String> {
+    store
+        .claim_due(owner, at(now), at(now + 60), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|claimed| claimed.event.id)
+        .collect()
+}
+
+mod clauses {
+    use super::*;
+
+    pub async fn a_reporting_insert_commits_its_events_with_its_tokens(store: Arc<SqlStore>) {
+        let events = [event(1, "f1", 0)];
+        store
+            .insert_tokens_reporting(&[token(1, TokenKind::AccessToken, "f1", "c1")], &events)
+            .await
+            .unwrap();
+        let claimed = store.claim_due("n1", at(1), at(60), 10).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(claimed[0].event, events[0], "every field round-trips");
+        assert_eq!(claimed[0].attempts, 0);
+        assert_eq!(store.pending_count().await.unwrap(), 1);
+        // A revocation that deactivates something reports; one that finds nothing
+        // active does not.
+        let revoked = [event(2, "f1", 1)];
+        assert_eq!(
+            store.revoke_family_reporting("f1", &revoked).await.unwrap(),
+            1
+        );
+        assert_eq!(
+            store
+                .revoke_family_reporting("f1", &[event(3, "f1", 1)])
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(store.pending_count().await.unwrap(), 2);
+        // A successful redemption reports; a refused one (token now inactive) does not.
+        store
+            .insert_tokens(&[token(10, TokenKind::AuthorizationCode, "f2", "c1")])
+            .await
+            .unwrap();
+        let redeem = |events: Vec<OutboxEvent>| {
+            let store = store.clone();
+            async move {
+                store
+                    .redeem_reporting(
+                        TokenKind::AuthorizationCode,
+                        &hash(10),
+                        at(2),
+                        Duration::zero(),
+                        None,
+                        &[],
+                        &events,
+                    )
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(redeem(vec![event(4, "f2", 2)]).await);
+        assert!(!redeem(vec![event(5, "f2", 2)]).await);
+        assert_eq!(store.pending_count().await.unwrap(), 3);
+    }
+
+    pub async fn a_failed_reporting_write_leaves_no_event(store: Arc<SqlStore>) {
+        store
+            .insert_tokens(&[token(1, TokenKind::AccessToken, "f1", "c1")])
+            .await
+            .unwrap();
+        // The second token exists: the insert rolls back, its event with it.
+        let failed = store
+            .insert_tokens_reporting(
+                &[token(1, TokenKind::AccessToken, "f2", "c1")],
+                &[event(1, "f2", 0)],
+            )
+            .await;
+        assert!(failed.is_err());
+        // An unknown client: the same.
+        let failed = store
+            .insert_tokens_reporting(
+                &[token(2, TokenKind::AccessToken, "f3", "nobody")],
+                &[event(2, "f3", 0)],
+            )
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(store.pending_count().await.unwrap(), 0);
+        assert!(ids(&store, "n1", 10).await.is_empty());
+        // The memory store has no outbox: it refuses rather than drop the event.
+        let memory = MemoryStore::new();
+        let refused = memory
+            .insert_tokens_reporting(&[], &[event(3, "f4", 0)])
+            .await;
+        assert!(refused.is_err());
+    }
+
+    pub async fn claims_take_the_oldest_event_of_each_aggregate_only(store: Arc<SqlStore>) {
+        for e in [
+            event(1, "a", 0),
+            event(2, "a", 0),
+            event(3, "b", 0),
+            event(4, "a", 0),
+        ] {
+            store.enqueue_idempotent(&e.id.clone(), &e).await.unwrap();
+        }
+        let first = ids(&store, "n1", 1).await;
+        assert_eq!(first, [event(1, "a", 0).id, event(3, "b", 0).id]);
+        // Leased: nothing for another node, nor for the same one.
+        assert!(ids(&store, "n2", 1).await.is_empty());
+        assert!(store.mark_delivered(&first[0], "n1", at(2)).await.unwrap());
+        assert_eq!(ids(&store, "n2", 2).await, [event(2, "a", 0).id]);
+        // Not due before it was created (next_attempt_at starts at created_at).
+        store
+            .enqueue_idempotent("late", &event(9, "c", 100))
+            .await
+            .unwrap();
+        assert!(ids(&store, "n3", 3).await.is_empty());
+        assert_eq!(store.pending_count().await.unwrap(), 4);
+    }
+
+    pub async fn a_lease_that_expired_is_claimed_again_and_the_old_owner_loses_it(
+        store: Arc<SqlStore>,
+    ) {
+        let e = event(1, "a", 0);
+        store.enqueue_idempotent("k", &e).await.unwrap();
+        let claimed = store.claim_due("killed", at(1), at(10), 10).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert!(
+            store
+                .claim_due("n2", at(10), at(70), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let again = store.claim_due("n2", at(11), at(70), 10).await.unwrap();
+        assert_eq!(again.len(), 1, "the lease ran out at 10");
+        assert!(!store.mark_delivered(&e.id, "killed", at(12)).await.unwrap());
+        assert!(!store.retry_later(&e.id, "killed", at(12)).await.unwrap());
+        assert!(store.mark_delivered(&e.id, "n2", at(12)).await.unwrap());
+        assert!(
+            !store.mark_delivered(&e.id, "n2", at(13)).await.unwrap(),
+            "once"
+        );
+        assert_eq!(store.pending_count().await.unwrap(), 0);
+    }
+
+    pub async fn a_failed_delivery_waits_for_its_backoff_and_counts_attempts(store: Arc<SqlStore>) {
+        let (first, second) = (event(1, "a", 0), event(2, "a", 0));
+        store.enqueue_idempotent("1", &first).await.unwrap();
+        store.enqueue_idempotent("2", &second).await.unwrap();
+        assert_eq!(ids(&store, "n1", 1).await, std::slice::from_ref(&first.id));
+        assert!(store.retry_later(&first.id, "n1", at(30)).await.unwrap());
+        // Waiting for its retry, it still holds back the aggregate's next event.
+        assert!(ids(&store, "n1", 29).await.is_empty());
+        let retried = store.claim_due("n1", at(30), at(90), 10).await.unwrap();
+        assert_eq!(retried.len(), 1);
+        assert_eq!(retried[0].event.id, first.id);
+        assert_eq!(retried[0].attempts, 1);
+    }
+
+    pub async fn idempotency_keys_answer_duplicates(store: Arc<SqlStore>) {
+        let e = event(1, "a", 0);
+        assert_eq!(
+            store.enqueue_idempotent("key", &e).await.unwrap(),
+            Enqueued::Queued
+        );
+        let again = store
+            .enqueue_idempotent("key", &event(2, "a", 0))
+            .await
+            .unwrap();
+        assert_eq!(again, Enqueued::Duplicate(e.id.clone()));
+        assert_eq!(store.pending_count().await.unwrap(), 1);
+        // Keys are case-sensitive.
+        assert_eq!(
+            store
+                .enqueue_idempotent("KEY", &event(3, "a", 0))
+                .await
+                .unwrap(),
+            Enqueued::Queued
+        );
+    }
+
+    pub async fn purges_delete_only_delivered_events_and_old_keys(store: Arc<SqlStore>) {
+        for seq in 1..=3 {
+            let e = event(seq, &format!("agg{seq}"), 0);
+            store
+                .enqueue_idempotent(&format!("k{seq}"), &e)
+                .await
+                .unwrap();
+        }
+        let claimed = ids(&store, "n1", 1).await;
+        assert_eq!(claimed.len(), 3);
+        store
+            .mark_delivered(&claimed[0], "n1", at(5))
+            .await
+            .unwrap();
+        store
+            .mark_delivered(&claimed[1], "n1", at(50))
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .delete_delivered_events_batch(at(5), 10)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            store
+                .delete_delivered_events_batch(at(100), 1)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store
+                .delete_delivered_events_batch(at(100), 10)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store
+                .delete_delivered_events_batch(at(100), 10)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            store.pending_count().await.unwrap(),
+            1,
+            "the undelivered one stays"
+        );
+        // Keys were recorded at their event's creation (second 0).
+        assert_eq!(
+            store
+                .delete_idempotency_keys_batch(at(0), 10)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            store.delete_idempotency_keys_batch(at(1), 2).await.unwrap(),
+            2
+        );
+        assert_eq!(
+            store
+                .delete_idempotency_keys_batch(at(1), 10)
+                .await
+                .unwrap(),
+            1
+        );
+        // A purged key no longer deduplicates.
+        assert_eq!(
+            store
+                .enqueue_idempotent("k1", &event(7, "x", 0))
+                .await
+                .unwrap(),
+            Enqueued::Queued
+        );
+    }
+
+    pub async fn concurrent_claims_never_share_an_event(store: Arc<SqlStore>) {
+        for seq in 0..40 {
+            let e = event(seq, &format!("agg{}", seq % 20), 0);
+            store.enqueue_idempotent(&e.id.clone(), &e).await.unwrap();
+        }
+        let claims = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let winners = count_winners(4, |i| {
+            let (store, claims) = (store.clone(), claims.clone());
+            async move {
+                let got = ids(&store, &format!("node{i}"), 1).await;
+                let some = !got.is_empty();
+                claims.lock().unwrap().extend(got);
+                some
+            }
+        })
+        .await;
+        assert!(winners >= 1);
+        let mut all = claims.lock().unwrap().clone();
+        let claimed = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), claimed, "an event was claimed twice");
+        assert_eq!(claimed, 20, "one head per aggregate");
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE event_idempotency_keys;
+DROP TABLE event_outbox;

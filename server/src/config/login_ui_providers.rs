@@ -1,0 +1,328 @@
+//! `login_ui.providers[]` (issue 22 §1, docs/login-ui.md): upstream identity providers
+//! the sign-in page offers beside the password form ("Sign in with …"). Generic OpenID
+//! Connect (an issuer whose discovery document, OIDC Discovery 1.0 §4, names the
+//! endpoints), and presets for Google, Microsoft Entra ID and GitHub (OAuth 2.0 and its
+//! REST API, which has no ID token). Each provider's endpoints can be overridden, so a
+//! test can stand a local server in for the real one.
+
+use serde::{Deserialize, Serialize};
+
+/// `login_ui.providers[].type`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    /// Any OpenID Connect provider: `issuer` (or `discovery_url`) required.
+    #[default]
+    Oidc,
+    /// Google (`https://accounts.google.com`).
+    Google,
+    /// Microsoft Entra ID (`https://login.microsoftonline.com/<tenant>/v2.0`).
+    Microsoft,
+    /// GitHub: OAuth 2.0 authorization code, then `GET /user` and `/user/emails`.
+    Github,
+}
+
+/// `login_ui.providers[].on_first_login`: what an upstream identity without a link
+/// becomes.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FirstLogin {
+    /// A new local user (without a password) is created and linked.
+    #[default]
+    Create,
+    /// The identity is linked to the one enabled local user whose verified email is the
+    /// upstream's verified email; without exactly one such user the sign-in is refused.
+    RequireExisting,
+}
+
+/// `login_ui.providers[].mapper`: the upstream claims that fill the local user's
+/// fields when it is created (ID token claims; GitHub: `/user` fields).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClaimMapper {
+    /// The claim holding the email address (`email`).
+    pub email: String,
+    /// The claim holding the display name (`name`).
+    pub name: String,
+}
+
+impl Default for ClaimMapper {
+    fn default() -> Self {
+        Self {
+            email: "email".into(),
+            name: "name".into(),
+        }
+    }
+}
+
+/// One upstream identity provider.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpstreamProvider {
+    /// Unique; in the routes `/auth/login/{id}` and `/auth/callback/{id}` and the link
+    /// table. 1 to 64 of `a-z 0-9 - _`.
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: ProviderKind,
+    /// The button's label ("Sign in with <name>"); the id when empty.
+    pub name: String,
+    pub client_id: String,
+    /// Sent to the token endpoint; never logged or shown.
+    pub client_secret: String,
+    /// Scopes asked for; empty: the type's default (`openid email profile`, GitHub
+    /// `read:user user:email`).
+    pub scopes: Vec<String>,
+    /// OIDC: the issuer (`iss` of its ID tokens); Google and Microsoft have theirs.
+    pub issuer: Option<String>,
+    /// OIDC: the discovery document, default `<issuer>/.well-known/openid-configuration`.
+    pub discovery_url: Option<String>,
+    /// Microsoft: the tenant (`common`, `organizations`, `consumers` or a tenant id;
+    /// default `common`).
+    pub tenant: Option<String>,
+    pub on_first_login: FirstLogin,
+    pub mapper: ClaimMapper,
+    /// GitHub: the web base URL of `/login/oauth/authorize` and `/login/oauth/access_token`
+    /// (default `https://github.com`).
+    pub base_url: Option<String>,
+    /// GitHub: the REST API base URL (default `https://api.github.com`).
+    pub api_url: Option<String>,
+}
+
+/// Never prints the client secret.
+impl std::fmt::Debug for UpstreamProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamProvider")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("issuer", &self.issuer)
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Longest provider id (the link table's column is 64 characters).
+pub const MAX_PROVIDER_ID_LEN: usize = 64;
+
+impl UpstreamProvider {
+    /// The label of its button.
+    pub fn label(&self) -> &str {
+        if self.name.trim().is_empty() {
+            &self.id
+        } else {
+            &self.name
+        }
+    }
+
+    /// The issuer its ID tokens name: configured, or the preset's. GitHub has none.
+    /// Microsoft's multi-tenant issuers hold `{tenantid}` (replaced by the token's `tid`).
+    pub fn effective_issuer(&self) -> Option<String> {
+        match self.kind {
+            ProviderKind::Oidc => self.issuer.clone(),
+            ProviderKind::Google => Some(
+                self.issuer
+                    .clone()
+                    .unwrap_or_else(|| "https://accounts.google.com".into()),
+            ),
+            ProviderKind::Microsoft => Some(self.issuer.clone().unwrap_or_else(|| {
+                format!(
+                    "https://login.microsoftonline.com/{}/v2.0",
+                    self.tenant.as_deref().unwrap_or("common")
+                )
+            })),
+            ProviderKind::Github => None,
+        }
+    }
+
+    /// Where its OIDC discovery document is (OIDC Discovery 1.0 §4.1).
+    pub fn discovery_document_url(&self) -> Option<String> {
+        self.discovery_url.clone().or_else(|| {
+            self.effective_issuer().map(|issuer| {
+                format!(
+                    "{}/.well-known/openid-configuration",
+                    issuer.trim_end_matches('/')
+                )
+            })
+        })
+    }
+
+    /// The scopes asked for, space-separated (RFC 6749 §3.3).
+    pub fn scope(&self) -> String {
+        if !self.scopes.is_empty() {
+            return self.scopes.join(" ");
+        }
+        match self.kind {
+            ProviderKind::Github => "read:user user:email".into(),
+            _ => "openid email profile".into(),
+        }
+    }
+
+    /// GitHub's web base URL, without a trailing slash.
+    pub fn github_base(&self) -> String {
+        self.base_url
+            .as_deref()
+            .unwrap_or("https://github.com")
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// GitHub's API base URL, without a trailing slash.
+    pub fn github_api(&self) -> String {
+        self.api_url
+            .as_deref()
+            .unwrap_or("https://api.github.com")
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
+/// Whether `value` is an https URL, or an http URL of a loopback host (a provider on
+/// this machine: development and tests).
+fn secure_url(value: &str) -> bool {
+    let Ok(url) = url::Url::parse(value) else {
+        return false;
+    };
+    match url.scheme() {
+        "https" => url.host().is_some(),
+        "http" => match url.host() {
+            Some(url::Host::Domain(host)) => host == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// The problems of `providers`, as (key suffix under `login_ui.`, message).
+pub fn problems(providers: &[UpstreamProvider]) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    for (index, p) in providers.iter().enumerate() {
+        let key = |field: &str| format!("providers[{index}].{field}");
+        let id_ok = !p.id.is_empty()
+            && p.id.len() <= MAX_PROVIDER_ID_LEN
+            && p.id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !id_ok {
+            problems.push((
+                key("id"),
+                "must have 1 to 64 characters of a-z, 0-9, - and _".into(),
+            ));
+        }
+        if providers[..index].iter().any(|q| q.id == p.id) {
+            problems.push((key("id"), format!("{:?} is used by another provider", p.id)));
+        }
+        if p.client_id.is_empty() {
+            problems.push((key("client_id"), "is required".into()));
+        }
+        if p.client_secret.is_empty() {
+            problems.push((key("client_secret"), "is required".into()));
+        }
+        if p.kind == ProviderKind::Oidc && p.issuer.is_none() {
+            problems.push((key("issuer"), "is required for type oidc".into()));
+        }
+        if p.kind != ProviderKind::Microsoft && p.tenant.is_some() {
+            problems.push((key("tenant"), "is only for type microsoft".into()));
+        }
+        if let Some(tenant) = &p.tenant
+            && (tenant.is_empty()
+                || !tenant
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+        {
+            problems.push((key("tenant"), "must be a tenant id or domain".into()));
+        }
+        let urls = [
+            ("issuer", p.issuer.as_ref()),
+            ("discovery_url", p.discovery_url.as_ref()),
+            ("base_url", p.base_url.as_ref()),
+            ("api_url", p.api_url.as_ref()),
+        ];
+        for (field, value) in urls {
+            if let Some(value) = value
+                && !secure_url(value)
+            {
+                problems.push((
+                    key(field),
+                    "must be an https URL (http only for a loopback host)".into(),
+                ));
+            }
+        }
+        let github_only = p.base_url.is_some() || p.api_url.is_some();
+        if github_only && p.kind != ProviderKind::Github {
+            problems.push((
+                key("base_url"),
+                "base_url and api_url are only for type github".into(),
+            ));
+        }
+        if p.kind == ProviderKind::Github && (p.issuer.is_some() || p.discovery_url.is_some()) {
+            problems.push((
+                key("issuer"),
+                "type github has no issuer or discovery".into(),
+            ));
+        }
+        if p.mapper.email.is_empty() || p.mapper.name.is_empty() {
+            problems.push((key("mapper"), "claim names must not be empty".into()));
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oidc(id: &str) -> UpstreamProvider {
+        UpstreamProvider {
+            id: id.into(),
+            client_id: "c".into(),
+            client_secret: "s".into(),
+            issuer: Some("https://idp.example.com".into()),
+            ..UpstreamProvider::default()
+        }
+    }
+
+    #[test]
+    fn a_valid_list_has_no_problems_and_presets_know_their_issuers() {
+        let mut microsoft = oidc("ms");
+        microsoft.kind = ProviderKind::Microsoft;
+        microsoft.issuer = None;
+        microsoft.tenant = Some("contoso.onmicrosoft.com".into());
+        let mut local = oidc("local");
+        local.issuer = Some("http://127.0.0.1:4444".into());
+        assert!(problems(&[oidc("a"), microsoft.clone(), local]).is_empty());
+        assert_eq!(
+            microsoft.effective_issuer().unwrap(),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0"
+        );
+        assert_eq!(
+            oidc("a").discovery_document_url().unwrap(),
+            "https://idp.example.com/.well-known/openid-configuration"
+        );
+        assert!(!format!("{:?}", oidc("a")).contains("\"s\""));
+    }
+
+    #[test]
+    fn bad_ids_duplicates_and_insecure_urls_are_problems() {
+        let mut insecure = oidc("b");
+        insecure.issuer = Some("http://idp.example.com".into());
+        let mut nameless = oidc("Bad Id");
+        nameless.client_secret.clear();
+        let keys: Vec<String> = problems(&[oidc("a"), oidc("a"), insecure, nameless])
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "providers[1].id",
+                "providers[2].issuer",
+                "providers[3].id",
+                "providers[3].client_secret"
+            ]
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! The delivery worker `serve` runs (one per node): claim due events, send each to
+//! every sink, mark it delivered, or schedule a retry with exponential backoff. It never
+//! drops an event: a failing sink only delays it (and, through the per-aggregate order,
+//! the later events of its aggregate). A node killed mid-delivery leaves its claims
+//! leased until `events.delivery.lease` passes; then any node delivers them again
+//! (at-least-once: receivers deduplicate by `webhook-id`, the event id).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::sinks::Sink;
+use crate::clock::Clock;
+use crate::config::EventDeliveryConfig;
+use crate::storage::{ClaimedEvent, EventOutbox};
+
+/// Events claimed at once.
+const CLAIM_BATCH: usize = 64;
+
+/// The worker's parts.
+pub struct Worker {
+    pub outbox: Arc<dyn EventOutbox>,
+    pub sinks: Arc<[Sink]>,
+    pub clock: Arc<dyn Clock>,
+    pub delivery: EventDeliveryConfig,
+    /// This process's lease owner name.
+    pub owner: String,
+}
+
+/// The wait before attempt `attempts + 1`: `initial * 2^attempts`, at most `max`.
+pub fn backoff(initial: Duration, max: Duration, attempts: u32) -> Duration {
+    let factor = 2_u32.checked_pow(attempts.min(31)).unwrap_or(u32::MAX);
+    initial.checked_mul(factor).unwrap_or(max).min(max)
+}
+
+fn later(at: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(by)
+        .ok()
+        .and_then(|by| at.checked_add_signed(by))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+impl Worker {
+    /// Runs until the task is dropped (the runtime stops).
+    pub async fn run(self) {
+        let poll = self.delivery.poll_interval.as_std();
+        loop {
+            match self.round().await {
+                // A full batch: more may be due at once.
+                Ok(n) if n >= CLAIM_BATCH => continue,
+                Ok(_) => {}
+                Err(why) => {
+                    tracing::warn!(error = %why, "event delivery: the outbox cannot be read")
+                }
+            }
+            if crate::prometheus::enabled()
+                && let Ok(pending) = self.outbox.pending_count().await
+            {
+                crate::prometheus::events_pending(pending);
+            }
+            tokio::time::sleep(poll).await;
+        }
+    }
+
+    /// Claims one batch and delivers it; returns how many were claimed.
+    pub async fn round(&self) -> Result<usize, String> {
+        let now = self.clock.now();
+        let until = later(now, self.delivery.lease.as_std());
+        let claimed = self
+            .outbox
+            .claim_due(&self.owner, now, until, CLAIM_BATCH)
+            .await
+            .map_err(|e| e.to_string())?;
+        let n = claimed.len();
+        for event in claimed {
+            self.deliver(event).await;
+        }
+        Ok(n)
+    }
+
+    async fn deliver(&self, claimed: ClaimedEvent) {
+        let event = &claimed.event;
+        let mut failure = None;
+        for sink in self.sinks.iter() {
+            match sink.send(event, self.clock.now()).await {
+                Ok(()) => crate::prometheus::event_delivered(sink.name()),
+                Err(why) => {
+                    tracing::warn!(
+                        event_id = %event.id,
+                        event_type = %event.event_type,
+                        sink = sink.name(),
+                        attempts = claimed.attempts.saturating_add(1),
+                        error = %why,
+                        "event delivery failed; it will be retried"
+                    );
+                    failure = Some(why);
+                }
+            }
+        }
+        let now = self.clock.now();
+        let recorded = match failure {
+            None => {
+                self.outbox
+                    .mark_delivered(&event.id, &self.owner, now)
+                    .await
+            }
+            Some(_) => {
+                let wait = backoff(
+                    self.delivery.initial_backoff.as_std(),
+                    self.delivery.max_backoff.as_std(),
+                    claimed.attempts,
+                );
+                self.outbox
+                    .retry_later(&event.id, &self.owner, later(now, wait))
+                    .await
+            }
+        };
+        // Unrecorded, the lease runs out and the event is sent again: never lost.
+        if let Err(why) = recorded {
+            tracing::warn!(event_id = %event.id, error = %why, "event delivery: outcome not recorded");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap() {
+        let (one, cap) = (Duration::from_secs(1), Duration::from_secs(300));
+        assert_eq!(backoff(one, cap, 0), one);
+        assert_eq!(backoff(one, cap, 3), Duration::from_secs(8));
+        assert_eq!(backoff(one, cap, 9), cap);
+        assert_eq!(backoff(one, cap, u32::MAX), cap);
+    }
+}

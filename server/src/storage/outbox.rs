@@ -1,0 +1,92 @@
+//! The `EventOutbox` port: audit events written in the transaction of the change they
+//! report (the "transactional outbox"), then delivered by a worker at least once, in
+//! order per aggregate (docs/operations.md, "Events").
+//!
+//! Writes that report a change take their events with them (`TokenStore`'s
+//! `*_reporting` methods): the event row exists iff the change committed. This port is
+//! the delivery side: claim what is due, record the outcome, and queue events that
+//! report no change of ours (`POST /admin/events/ingest`).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::storage::StorageError;
+
+/// One event as the outbox keeps it. `envelope` is the whole CloudEvents JSON document
+/// the sinks receive; the other fields are what the worker needs without parsing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEvent {
+    /// UUIDv7: its byte order is creation order, the order of delivery per aggregate.
+    pub id: String,
+    /// What the event is about (a token family, a client id): events of one aggregate
+    /// are delivered in `id` order, none while an older one is undelivered.
+    pub aggregate_key: String,
+    /// The CloudEvents `type` (`token.issued`, …).
+    pub event_type: String,
+    /// The CloudEvents 1.0 JSON envelope.
+    pub envelope: String,
+    /// Stored at microsecond precision on every implementation.
+    pub created_at: DateTime<Utc>,
+}
+
+/// An event the worker claimed, with how often its delivery failed before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedEvent {
+    pub event: OutboxEvent,
+    pub attempts: u32,
+}
+
+/// What queuing an event under an idempotency key did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enqueued {
+    /// The event was queued.
+    Queued,
+    /// The key was seen before, with this event id; nothing was queued.
+    Duplicate(String),
+}
+
+/// The delivery side of the outbox. Every method is atomic.
+#[async_trait]
+pub trait EventOutbox: Send + Sync {
+    /// Queues `event` and records `key` with it in one transaction; when `key` exists
+    /// already, queues nothing and answers the event id recorded with it.
+    async fn enqueue_idempotent(
+        &self,
+        key: &str,
+        event: &OutboxEvent,
+    ) -> Result<Enqueued, StorageError>;
+
+    /// Leases at most `limit` due events to `owner` until `lease_until`, oldest first:
+    /// undelivered, `next_attempt_at <= now`, not leased (or their lease expired before
+    /// `now`, e.g. a killed node's), and with no older undelivered event of their
+    /// aggregate. Concurrent claims on other connections or nodes never get the same
+    /// event while its lease runs.
+    async fn claim_due(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<ClaimedEvent>, StorageError>;
+
+    /// Marks the event delivered at `at` if `owner` still holds it; returns whether it
+    /// did (a lease that expired and was taken over is not the owner's any more).
+    async fn mark_delivered(
+        &self,
+        id: &str,
+        owner: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
+
+    /// Records a failed delivery: one more attempt, the lease released, due again at
+    /// `next_attempt_at`. Returns whether `owner` still held it.
+    async fn retry_later(
+        &self,
+        id: &str,
+        owner: &str,
+        next_attempt_at: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
+
+    /// How many events are not delivered yet.
+    async fn pending_count(&self) -> Result<u64, StorageError>;
+}
