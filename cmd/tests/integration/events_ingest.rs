@@ -41,7 +41,7 @@ async fn ingest(app: &TestApp, body: &Value, key: Option<&str>) -> (u16, Value) 
 async fn ingest_is_refused_while_events_are_disabled(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
     let (status, body) = ingest(&app, &envelope("e1"), Some("k1")).await;
-    assert_eq!(status, 503);
+    assert_eq!(status, 404);
     assert_eq!(body["error"], "eventing_disabled");
     assert!(body["error_description"].is_string());
 }

@@ -1,5 +1,6 @@
 //! Ending the browser's session at its own request, for the built-in login UI's
-//! `POST /auth/logout` (issue 22 §1): the same end as an accepted logout
+//! `POST /auth/logout` (issue 22 §1) and the reverse proxies' `/oauth2/sign_out`
+//! (`sign_out.rs`): the same end as an accepted logout
 //! (`end::end_session`: the session deleted, its relying parties notified by back- and
 //! front-channel logout, the session cookie cleared), without a relying party asking.
 //! The caller has checked the form's CSRF token.

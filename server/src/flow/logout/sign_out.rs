@@ -11,11 +11,8 @@
 
 use std::collections::HashMap;
 
-use super::browser::{
-    LogoutOutcome, LogoutResult, current_session, ended, finish_without_notifications,
-};
-use super::challenge_state::LogoutChallengeState;
-use super::end::end_session;
+use super::browser::{LogoutOutcome, LogoutResult};
+use super::session_end::end_browser_session;
 use crate::config::{ReturnDomain, allowed_return_url};
 use crate::error::OAuth2Error;
 use crate::flow::context::FlowContext;
@@ -45,25 +42,6 @@ pub async fn sign_out(
         .filter_map(|entry| entry.parse().ok())
         .collect();
     let target = rd.and_then(|rd| allowed_return_url(&domains, rd));
-    let now = ctx.clock.now();
-    let session = match current_session(ctx, cookies, now).await {
-        Ok(session) => session,
-        Err(err) => return LogoutResult::error(err),
-    };
-    let Some(session) = session else {
-        // Nothing to end; a stale cookie is cleared all the same.
-        return ended(ctx, Ok(finish_without_notifications(ctx, target)), false);
-    };
-    let challenge = LogoutChallengeState {
-        flow_id: crate::flow::new_flow_id(),
-        subject: session.subject,
-        sid: session.id,
-        client_id: None,
-        post_logout_uri: target,
-        request_url: request_url.to_owned(),
-        // No logout app round trip, so no CSRF cookie binds anything.
-        csrf_hash: String::new(),
-        issued_at: now,
-    };
-    ended(ctx, end_session(ctx, challenge).await, false)
+    // No logout app round trip: the same end as the login UI's `POST /auth/logout`.
+    end_browser_session(ctx, cookies, target, request_url).await
 }

@@ -64,10 +64,11 @@ fn required<'a>(envelope: &'a Value, name: &str) -> Result<&'a str, OAuth2Error>
         (status = 200, description = "Seen before: nothing queued.", body = IngestResult),
         (status = 400, description = "Not a CloudEvents 1.0 envelope, or a bad Idempotency-Key.", body = ErrorBody),
         (status = 401, description = "Missing or wrong admin API key.", body = ErrorBody),
+        (status = 404, description = "Events are disabled (error eventing_disabled): the endpoint answers as an unmounted one, as dynamic registration does when off.", body = ErrorBody),
         (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
         (status = 415, description = "A body that is not application/json (error invalid_request).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
-        (status = 503, description = "Events are disabled (error eventing_disabled), or the database is unavailable.", body = ErrorBody)
+        (status = 503, description = "The database is unavailable.", body = ErrorBody)
     )
 )]
 #[post("/events/ingest")]
@@ -77,7 +78,9 @@ pub async fn ingest_event(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, OAuth2Error> {
     let Some(outbox) = state.events.outbox() else {
-        return Ok(HttpResponse::ServiceUnavailable().json(EventingDisabled {
+        // A feature that is off, not a server in trouble: 404 as Hydra answers for its
+        // unmounted optional endpoints (and dynamic registration here), never a 5xx.
+        return Ok(HttpResponse::NotFound().json(EventingDisabled {
             error: "eventing_disabled".into(),
             error_description: "Events are disabled (events.enabled).".into(),
         }));
