@@ -18,7 +18,9 @@ use crate::support::TestBackend;
 use crate::support::per_backend;
 use crate::support::test_db::TestDatabase;
 
-fn token(n: u32, now: DateTime<Utc>, expires_in: Duration) -> StoredToken {
+/// An access token of the janitor tests' client, expiring `expires_in` from `now`
+/// (shared by janitor_flags.rs and janitor_in_server.rs).
+pub(crate) fn token(n: u32, now: DateTime<Utc>, expires_in: Duration) -> StoredToken {
     StoredToken {
         signature_hash: format!("{n:064x}"),
         kind: TokenKind::AccessToken,
@@ -29,12 +31,21 @@ fn token(n: u32, now: DateTime<Utc>, expires_in: Duration) -> StoredToken {
         granted_audience: Vec::new(),
         session: "sealed".to_owned(),
         request_data: None,
-        issued_at: now - Duration::hours(2),
+        issued_at: now - Duration::hours(4),
         expires_at: now + expires_in,
         active: true,
         used_at: None,
         parent_family_id: None,
     }
+}
+
+/// Whether [`token`] `n` is still stored.
+pub(crate) async fn token_exists(store: &SqlStore, n: u32) -> bool {
+    store
+        .get_token(TokenKind::AccessToken, &format!("{n:064x}"))
+        .await
+        .unwrap()
+        .is_some()
 }
 
 fn session(id: &str, now: DateTime<Utc>, expires_in: Duration) -> LoginSession {

@@ -12,10 +12,11 @@ use portunus_server::clock::{Clock, SystemClock};
 use portunus_server::jwk::JsonWebKey;
 use portunus_server::storage::sql::{ExpiredKind, SqlStore};
 use portunus_server::storage::{
-    ClientStore, EventOutbox, OutboxEvent, StoredToken, TokenKind, TokenStore, TrustStore,
+    ClientStore, EventOutbox, OutboxEvent, StoredToken, TokenStore, TrustStore,
 };
 use portunus_server::trust::TrustRelationship;
 
+use crate::janitor::{token, token_exists};
 use crate::support::test_db::TestDatabase;
 use crate::support::{TestBackend, per_backend};
 
@@ -66,33 +67,6 @@ async fn store(db: &TestDatabase) -> SqlStore {
     };
     store.create_client(&client).await.unwrap();
     store
-}
-
-fn token(n: u32, now: DateTime<Utc>, expires_in: Duration) -> StoredToken {
-    StoredToken {
-        signature_hash: format!("{n:064x}"),
-        kind: TokenKind::AccessToken,
-        family_id: format!("family-{n}"),
-        client_id: "janitor-client".to_owned(),
-        subject: "subject".to_owned(),
-        granted_scope: Vec::new(),
-        granted_audience: Vec::new(),
-        session: "sealed".to_owned(),
-        request_data: None,
-        issued_at: now - Duration::hours(4),
-        expires_at: now + expires_in,
-        active: true,
-        used_at: None,
-        parent_family_id: None,
-    }
-}
-
-async fn token_exists(store: &SqlStore, n: u32) -> bool {
-    store
-        .get_token(TokenKind::AccessToken, &format!("{n:064x}"))
-        .await
-        .unwrap()
-        .is_some()
 }
 
 fn trust(id: &str, now: DateTime<Utc>, expires_in: Duration) -> TrustRelationship {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use portunus_server::client::model::Client;
 use portunus_server::clock::{Clock, SystemClock};
 use portunus_server::config::{Config, JanitorConfig};
@@ -14,8 +14,9 @@ use portunus_server::duration::GoDuration;
 use portunus_server::janitor::task::Janitor;
 use portunus_server::janitor::{Outcome, Settings, run_once};
 use portunus_server::storage::sql::SqlStore;
-use portunus_server::storage::{ClientStore, StoredToken, TokenKind, TokenStore};
+use portunus_server::storage::{ClientStore, StoredToken, TokenStore};
 
+use crate::janitor::{token, token_exists};
 use crate::support::test_db::TestDatabase;
 use crate::support::{TestApp, TestBackend, per_backend};
 
@@ -30,33 +31,6 @@ async fn open(dsn: &str) -> SqlStore {
         .await
         .unwrap()
         .unwrap()
-}
-
-fn token(n: u32, now: DateTime<Utc>, expires_in: Duration) -> StoredToken {
-    StoredToken {
-        signature_hash: format!("{n:064x}"),
-        kind: TokenKind::AccessToken,
-        family_id: format!("family-{n}"),
-        client_id: "janitor-client".to_owned(),
-        subject: "subject".to_owned(),
-        granted_scope: Vec::new(),
-        granted_audience: Vec::new(),
-        session: "sealed".to_owned(),
-        request_data: None,
-        issued_at: now - Duration::hours(2),
-        expires_at: now + expires_in,
-        active: true,
-        used_at: None,
-        parent_family_id: None,
-    }
-}
-
-async fn exists(store: &SqlStore, n: u32) -> bool {
-    store
-        .get_token(TokenKind::AccessToken, &format!("{n:064x}"))
-        .await
-        .unwrap()
-        .is_some()
 }
 
 async fn the_server_janitor_deletes_expired_rows_on_its_own(backend: TestBackend) {
@@ -85,7 +59,7 @@ async fn the_server_janitor_deletes_expired_rows_on_its_own(backend: TestBackend
     for _ in 0..100 {
         left = 0;
         for n in 0..5 {
-            left += u32::from(exists(&store, n).await);
+            left += u32::from(token_exists(&store, n).await);
         }
         if left == 0 {
             break;
@@ -96,7 +70,7 @@ async fn the_server_janitor_deletes_expired_rows_on_its_own(backend: TestBackend
         left, 0,
         "expired tokens left after 10 s of janitor.interval 1s"
     );
-    assert!(exists(&store, 99).await, "the live token was deleted");
+    assert!(token_exists(&store, 99).await, "the live token was deleted");
 
     let body = app
         .http
