@@ -21,6 +21,7 @@ fn authorization(key: &str, now: DateTime<Utc>, expires_in: Duration) -> DeviceA
         client_id: "device-client".to_owned(),
         requested_scope: vec!["openid".into()],
         requested_audience: Vec::new(),
+        requested_authorization_details: Vec::new(),
         state: DeviceCodeState::Pending,
         approval: None,
         interval_secs: 5,

@@ -30,6 +30,7 @@ per_backend!(
     rfc9396_6_client_credentials_name_details,
     rfc9396_10_client_types_are_validated,
     rfc9396_7_implicit_responses_carry_details_with_the_token,
+    rfc9396_3_device_authorization_requests_carry_details,
 );
 
 const PAYMENT: &str = "payment_initiation";
@@ -662,4 +663,87 @@ async fn rfc9396_7_implicit_responses_carry_details_with_the_token(backend: Test
             assert_eq!(details, None, "{response_type}: {callback}");
         }
     }
+}
+
+/// §3: the device authorization request (RFC 8628 §3.1) takes `authorization_details`
+/// as it takes `scope`: checked against the client's types there, shown to the consent
+/// app, and what the user grants is what the device's tokens carry.
+async fn rfc9396_3_device_authorization_requests_carry_details(backend: TestBackend) {
+    use crate::support::device::{
+        DEVICE_GRANT, accept_user_code, configure, device_challenge, error_of, poll,
+        to_consent as device_to_consent,
+    };
+    let app = TestApp::builder(backend)
+        .config(|c| {
+            configure(c);
+            c.oauth2.authorization_details.types_supported =
+                vec![PAYMENT.to_owned(), ACCOUNTS.to_owned()];
+        })
+        .build()
+        .await;
+    let client = create_client(
+        &app,
+        json!({
+            "grant_types": [DEVICE_GRANT],
+            "response_types": [],
+            "redirect_uris": [],
+            "token_endpoint_auth_method": "none",
+            "authorization_details_types": [PAYMENT],
+        }),
+    )
+    .await;
+    let device_auth = |details: Value| {
+        let (app, id) = (&app, client.id.clone());
+        async move {
+            let text = details.to_string();
+            let form = [
+                ("client_id", id.as_str()),
+                ("scope", "openid"),
+                ("authorization_details", text.as_str()),
+            ];
+            let (status, _, body) = app.post_form("/oauth2/device/auth", None, &form).await;
+            (status, body)
+        }
+    };
+    // A type the client may not use is refused at the device endpoint.
+    let (status, body) = device_auth(json!([accounts()])).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(error_of(&body), "invalid_authorization_details");
+
+    let requested = json!([payment()]);
+    let (status, body) = device_auth(requested.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let browser = Browser::new();
+    let challenge = device_challenge(&browser, body["verification_uri"].as_str().unwrap()).await;
+    let redirect_to = accept_user_code(&app, &challenge, body["user_code"].as_str().unwrap()).await;
+    let consent = device_to_consent(&app, &browser, &redirect_to, "ada").await;
+    let request = app
+        .admin
+        .get_o_auth2_consent_request()
+        .consent_challenge(&consent)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let request = serde_json::to_value(request).unwrap();
+    assert_eq!(
+        request["requested_authorization_details"], requested,
+        "{request}"
+    );
+    let mut narrowed = payment();
+    narrowed["actions"] = json!(["status"]);
+    let granted = json!([narrowed]);
+    let redirect = accept(
+        &app,
+        &consent,
+        json!({"grant_scope": ["openid"], "grant_authorization_details": granted}),
+    )
+    .await
+    .expect("consent accepted");
+    browser.get(&redirect).await;
+    let (status, tokens) = poll(&app, &client.id, body["device_code"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["authorization_details"], granted, "§7: {tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(introspected(&app, access).await, granted);
 }

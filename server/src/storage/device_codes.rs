@@ -66,6 +66,9 @@ pub struct DeviceAuthorization {
     pub client_id: String,
     pub requested_scope: Vec<String>,
     pub requested_audience: Vec<String>,
+    /// RFC 9396 `authorization_details` of the request (types the client may use),
+    /// shown to the consent app as `requested_authorization_details`.
+    pub requested_authorization_details: Vec<serde_json::Value>,
     pub state: DeviceCodeState,
     /// What the user granted (subject, scope, claims), sealed to the row by the
     /// server; set when the authorization is approved.

@@ -65,6 +65,11 @@ fn authorization(key: &str, user_key: &str, expires: i64) -> DeviceAuthorization
         client_id: "device-client".to_owned(),
         requested_scope: vec!["openid".into(), "offline".into()],
         requested_audience: vec!["https://api.example/ü".into()],
+        requested_authorization_details: vec![serde_json::json!({
+            "type": "payment_initiation",
+            "creditorName": "Müller",
+            "instructedAmount": {"currency": "EUR", "amount": "1.00"},
+        })],
         state: DeviceCodeState::Pending,
         approval: None,
         interval_secs: 5,

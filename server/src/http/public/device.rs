@@ -28,6 +28,9 @@ pub struct DeviceAuthorizationForm {
     pub scope: Option<String>,
     /// Audiences to request, space-separated (or the parameter repeated).
     pub audience: Option<String>,
+    /// RFC 9396 authorization details: a JSON array of typed objects, each of a type
+    /// the client may use.
+    pub authorization_details: Option<String>,
 }
 
 /// The OAuth 2.0 Device Authorize Endpoint
@@ -45,7 +48,7 @@ pub struct DeviceAuthorizationForm {
     ),
     responses(
         (status = 200, description = "The device and user codes.", body = DeviceAuthorizationResponse),
-        (status = 400, description = "The request is invalid (e.g. invalid_request, invalid_scope, unauthorized_client).", body = ErrorBody),
+        (status = 400, description = "The request is invalid (e.g. invalid_request, invalid_scope, unauthorized_client, invalid_authorization_details).", body = ErrorBody),
         (status = 401, description = "Client authentication failed.", body = ErrorBody),
         (status = 413, description = "The body is larger than serve.request_body_limit.", body = ErrorBody),
         (status = 415, description = "A body that is not application/x-www-form-urlencoded (error invalid_request).", body = ErrorBody),

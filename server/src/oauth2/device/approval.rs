@@ -80,7 +80,7 @@ pub fn authorize_request(
         audience: authorization.requested_audience.clone(),
         // RFC 8707 at the device authorization endpoint is not taken yet (docs).
         resource: Vec::new(),
-        authorization_details: Vec::new(),
+        authorization_details: authorization.requested_authorization_details.clone(),
         // The FAPI 2.0 profile has no device flow (it allows the code flow only).
         fapi2: false,
         nonce: None,

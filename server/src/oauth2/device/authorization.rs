@@ -67,6 +67,10 @@ pub async fn authorize_device(
         );
     }
     let (scope, audience) = validate::scope_and_audience(&ctx.config, &client, &form)?;
+    // RFC 9396 §3: details may come wherever `scope` does, the device authorization
+    // request included; the consent app sees them, the user grants them.
+    let authorization_details =
+        crate::oauth2::authorization_details::from_form(&form, &ctx.config, &client)?;
     let settings = &ctx.config.oauth2.device_authorization;
     let format = UserCodeFormat::from_config(&settings.user_code)
         .map_err(|(key, message)| OAuth2Error::server_error(format!("{key}: {message}")))?;
@@ -80,6 +84,7 @@ pub async fn authorize_device(
         client_id: client.client_id.clone(),
         requested_scope: scope,
         requested_audience: audience,
+        requested_authorization_details: authorization_details,
         state: DeviceCodeState::Pending,
         approval: None,
         interval_secs: interval,

@@ -26,9 +26,11 @@ type Row = (
     i64,
     NaiveDateTime,
     NaiveDateTime,
+    Option<String>,
 );
 
-fn columns() -> (
+/// Every column of a device authorization, in [`Row`]'s order.
+type Columns = (
     codes::device_code_key,
     codes::user_code_key,
     codes::client_id,
@@ -41,7 +43,10 @@ fn columns() -> (
     codes::polls,
     codes::requested_at,
     codes::expires_at,
-) {
+    codes::requested_authorization_details,
+);
+
+fn columns() -> Columns {
     (
         codes::device_code_key,
         codes::user_code_key,
@@ -55,6 +60,7 @@ fn columns() -> (
         codes::polls,
         codes::requested_at,
         codes::expires_at,
+        codes::requested_authorization_details,
     )
 }
 
@@ -72,6 +78,7 @@ fn from_row(row: Row) -> Result<DeviceAuthorization, StorageError> {
         polls,
         at,
         exp,
+        details,
     ) = row;
     Ok(DeviceAuthorization {
         device_code_key: key,
@@ -93,6 +100,11 @@ fn from_row(row: Row) -> Result<DeviceAuthorization, StorageError> {
         polls,
         requested_at: at.and_utc(),
         expires_at: exp.and_utc(),
+        requested_authorization_details: match details {
+            Some(details) => serde_json::from_str(&details)
+                .map_err(|e| StorageError::Corrupt(format!("device authorization details: {e}")))?,
+            None => Vec::new(),
+        },
     })
 }
 
@@ -104,6 +116,15 @@ impl DeviceCodeStore for SqlStore {
     ) -> Result<(), StorageError> {
         let audience = serde_json::to_string(&a.requested_audience)
             .map_err(|e| StorageError::Database(format!("encoding audience: {e}")))?;
+        let details = if a.requested_authorization_details.is_empty() {
+            None
+        } else {
+            Some(
+                serde_json::to_string(&a.requested_authorization_details).map_err(|e| {
+                    StorageError::Database(format!("encoding authorization details: {e}"))
+                })?,
+            )
+        };
         let a = a.clone();
         self.write(move |conn| {
             diesel::insert_into(codes::table)
@@ -120,6 +141,7 @@ impl DeviceCodeStore for SqlStore {
                     codes::polls.eq(a.polls),
                     codes::requested_at.eq(to_column(a.requested_at)),
                     codes::expires_at.eq(to_column(a.expires_at)),
+                    codes::requested_authorization_details.eq(&details),
                 ))
                 .execute(conn)
                 .map(|_| ())

@@ -154,6 +154,7 @@ diesel::table! {
         polls -> BigInt,
         requested_at -> Timestamp,
         expires_at -> Timestamp,
+        requested_authorization_details -> Nullable<Text>,
     }
 }
 

@@ -1,0 +1,1 @@
+ALTER TABLE oauth2_device_codes DROP COLUMN requested_authorization_details;
