@@ -18,6 +18,27 @@ use crate::support::TestBackend;
 use crate::support::per_backend;
 use crate::support::test_db::TestDatabase;
 
+/// A store on `dsn` (its pool made on a blocking thread, as the server does).
+pub(crate) async fn open(dsn: &str) -> SqlStore {
+    let dsn = dsn.to_owned();
+    tokio::task::spawn_blocking(move || SqlStore::connect(&dsn))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// `db` migrated, with the client every janitor test's tokens belong to.
+pub(crate) async fn store_with_client(db: &TestDatabase) -> SqlStore {
+    let store = open(&db.dsn).await;
+    store.migrate_up().await.unwrap();
+    let client = Client {
+        client_id: "janitor-client".to_owned(),
+        ..Client::default()
+    };
+    store.create_client(&client).await.unwrap();
+    store
+}
+
 /// An access token of the janitor tests' client, expiring `expires_in` from `now`
 /// (shared by janitor_flags.rs and janitor_in_server.rs).
 pub(crate) fn token(n: u32, now: DateTime<Utc>, expires_in: Duration) -> StoredToken {
@@ -60,17 +81,7 @@ fn session(id: &str, now: DateTime<Utc>, expires_in: Duration) -> LoginSession {
 
 async fn janitor_deletes_expired_rows_and_keeps_live_ones(backend: TestBackend) {
     let db = TestDatabase::create(backend);
-    let dsn = db.dsn.clone();
-    let store = tokio::task::spawn_blocking(move || SqlStore::connect(&dsn))
-        .await
-        .unwrap()
-        .unwrap();
-    store.migrate_up().await.unwrap();
-    let client = Client {
-        client_id: "janitor-client".to_owned(),
-        ..Client::default()
-    };
-    store.create_client(&client).await.unwrap();
+    let store = store_with_client(&db).await;
     // The janitor reads the system clock: the rows are placed around the real now.
     let now = SystemClock.now();
 
@@ -243,17 +254,7 @@ struct ConsentCase {
 
 async fn janitor_deletes_consents_nothing_needs(backend: TestBackend) {
     let db = TestDatabase::create(backend);
-    let dsn = db.dsn.clone();
-    let store = tokio::task::spawn_blocking(move || SqlStore::connect(&dsn))
-        .await
-        .unwrap()
-        .unwrap();
-    store.migrate_up().await.unwrap();
-    let client = Client {
-        client_id: "janitor-client".to_owned(),
-        ..Client::default()
-    };
-    store.create_client(&client).await.unwrap();
+    let store = store_with_client(&db).await;
     let now = SystemClock.now();
 
     store

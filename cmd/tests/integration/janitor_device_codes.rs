@@ -6,7 +6,6 @@ use std::process::Command;
 
 use chrono::{DateTime, Duration, Utc};
 use portunus_server::clock::{Clock, SystemClock};
-use portunus_server::storage::sql::SqlStore;
 use portunus_server::storage::{DeviceAuthorization, DeviceCodeState, DeviceCodeStore};
 
 use crate::support::test_db::TestDatabase;
@@ -55,11 +54,7 @@ async fn janitor(dsn: &str, args: &[&str]) -> String {
 
 async fn janitor_deletes_expired_device_codes_and_attempts(backend: TestBackend) {
     let db = TestDatabase::create(backend);
-    let dsn = db.dsn.clone();
-    let store = tokio::task::spawn_blocking(move || SqlStore::connect(&dsn))
-        .await
-        .unwrap()
-        .unwrap();
+    let store = crate::janitor::open(&db.dsn).await;
     store.migrate_up().await.unwrap();
     // The janitor reads the system clock: the rows are placed around the real now.
     let now = SystemClock.now();

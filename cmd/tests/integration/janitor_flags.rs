@@ -7,16 +7,13 @@ use std::process::{Command, Output};
 
 use chrono::{DateTime, Duration, Utc};
 use portunus_server::client::initial_access::{InitialAccessToken, InitialAccessTokenStore};
-use portunus_server::client::model::Client;
 use portunus_server::clock::{Clock, SystemClock};
 use portunus_server::jwk::JsonWebKey;
-use portunus_server::storage::sql::{ExpiredKind, SqlStore};
-use portunus_server::storage::{
-    ClientStore, EventOutbox, OutboxEvent, StoredToken, TokenStore, TrustStore,
-};
+use portunus_server::storage::sql::ExpiredKind;
+use portunus_server::storage::{EventOutbox, OutboxEvent, StoredToken, TokenStore, TrustStore};
 use portunus_server::trust::TrustRelationship;
 
-use crate::janitor::{token, token_exists};
+use crate::janitor::{store_with_client, token, token_exists};
 use crate::support::test_db::TestDatabase;
 use crate::support::{TestBackend, per_backend};
 
@@ -52,21 +49,6 @@ async fn janitor_ok(dsn: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     stdout
-}
-
-async fn store(db: &TestDatabase) -> SqlStore {
-    let dsn = db.dsn.clone();
-    let store = tokio::task::spawn_blocking(move || SqlStore::connect(&dsn))
-        .await
-        .unwrap()
-        .unwrap();
-    store.migrate_up().await.unwrap();
-    let client = Client {
-        client_id: "janitor-client".to_owned(),
-        ..Client::default()
-    };
-    store.create_client(&client).await.unwrap();
-    store
 }
 
 fn trust(id: &str, now: DateTime<Utc>, expires_in: Duration) -> TrustRelationship {
@@ -113,7 +95,7 @@ async fn janitor_grants_deletes_expired_trusts_and_spent_initial_access_tokens(
     backend: TestBackend,
 ) {
     let db = TestDatabase::create(backend);
-    let store = store(&db).await;
+    let store = store_with_client(&db).await;
     let now = SystemClock.now();
     for (id, expires_in) in [
         ("expired", -Duration::minutes(5)),
@@ -180,7 +162,7 @@ async fn janitor_grants_deletes_expired_trusts_and_spent_initial_access_tokens(
 
 async fn janitor_limit_caps_the_rows_per_table_and_run(backend: TestBackend) {
     let db = TestDatabase::create(backend);
-    let store = store(&db).await;
+    let store = store_with_client(&db).await;
     let now = SystemClock.now();
     let expired: Vec<StoredToken> = (0..5)
         .map(|n| token(n, now, -Duration::minutes(5)))
@@ -209,7 +191,7 @@ async fn janitor_limit_caps_the_rows_per_table_and_run(backend: TestBackend) {
 
 async fn janitor_keep_if_younger_keeps_recently_expired_rows(backend: TestBackend) {
     let db = TestDatabase::create(backend);
-    let store = store(&db).await;
+    let store = store_with_client(&db).await;
     let now = SystemClock.now();
     store
         .insert_tokens(&[
@@ -257,7 +239,7 @@ async fn janitor_keep_if_younger_keeps_recently_expired_rows(backend: TestBacken
 
 async fn janitor_reports_every_table(backend: TestBackend) {
     let db = TestDatabase::create(backend);
-    drop(store(&db).await);
+    drop(store_with_client(&db).await);
     let out = janitor_ok(&db.dsn, &[]).await;
     for kind in ExpiredKind::ALL {
         let line = format!("Deleted 0 expired {} in", kind.as_str());
@@ -271,7 +253,7 @@ async fn janitor_reports_every_table(backend: TestBackend) {
 /// delivered, stay.
 async fn janitor_events_deletes_delivered_events_past_retention_only(backend: TestBackend) {
     let db = TestDatabase::create(backend);
-    let store = store(&db).await;
+    let store = store_with_client(&db).await;
     let now = SystemClock.now();
     let old = now - Duration::days(8);
     let event = |n: u32, created: DateTime<Utc>| OutboxEvent {

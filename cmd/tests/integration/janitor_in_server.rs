@@ -13,10 +13,9 @@ use portunus_server::config::{Config, JanitorConfig};
 use portunus_server::duration::GoDuration;
 use portunus_server::janitor::task::Janitor;
 use portunus_server::janitor::{Outcome, Settings, run_once};
-use portunus_server::storage::sql::SqlStore;
 use portunus_server::storage::{ClientStore, StoredToken, TokenStore};
 
-use crate::janitor::{token, token_exists};
+use crate::janitor::{open, token, token_exists};
 use crate::support::test_db::TestDatabase;
 use crate::support::{TestApp, TestBackend, per_backend};
 
@@ -24,14 +23,6 @@ per_backend!(
     the_server_janitor_deletes_expired_rows_on_its_own,
     the_janitor_lock_admits_one_run_at_a_time,
 );
-
-async fn open(dsn: &str) -> SqlStore {
-    let dsn = dsn.to_owned();
-    tokio::task::spawn_blocking(move || SqlStore::connect(&dsn))
-        .await
-        .unwrap()
-        .unwrap()
-}
 
 async fn the_server_janitor_deletes_expired_rows_on_its_own(backend: TestBackend) {
     let app = TestApp::builder(backend)
