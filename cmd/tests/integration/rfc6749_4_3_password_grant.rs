@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 
 use crate::support::oauth::Registered;
 use crate::support::redis::{redis_url, unique_prefix};
+use crate::support::test_app::TestAppBuilder;
 use crate::support::{TestApp, TestBackend, per_backend};
 
 per_backend!(tokens_for_the_hooks_subject_survive_a_refresh);
@@ -96,11 +97,23 @@ impl CredentialHook {
     }
 }
 
+impl CredentialHook {
+    /// An app with this hook and the budgets of [`Self::configure`], then `extra`.
+    fn app(
+        &self,
+        backend: TestBackend,
+        extra: impl FnOnce(&mut Config) + 'static,
+    ) -> TestAppBuilder {
+        let configure = self.configure();
+        TestApp::builder(backend).config(move |config| {
+            configure(config);
+            extra(config);
+        })
+    }
+}
+
 async fn app_with_hook(backend: TestBackend, hook: &CredentialHook) -> TestApp {
-    TestApp::builder(backend)
-        .config(hook.configure())
-        .build()
-        .await
+    hook.app(backend, |_| {}).build().await
 }
 
 async fn password_client(app: &TestApp, id: &str) -> Registered {
@@ -426,10 +439,8 @@ async fn off_by_default_and_listed_in_discovery_only_when_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamic_registration_cannot_ask_for_the_password_grant() {
     let hook = CredentialHook::start();
-    let configure = hook.configure();
-    let app = TestApp::builder(TestBackend::Sqlite)
-        .config(move |c| {
-            configure(c);
+    let app = hook
+        .app(TestBackend::Sqlite, |c| {
             c.oidc.dynamic_client_registration.enabled = true;
         })
         .build()
@@ -466,10 +477,8 @@ async fn redis_two_nodes_share_the_failed_attempts() {
     let hook = CredentialHook::start();
     let prefix = unique_prefix();
     let node = |first: Option<&TestApp>| {
-        let configure = hook.configure();
         let (url, prefix) = (url.clone(), prefix.clone());
-        let builder = TestApp::builder(TestBackend::Sqlite).config(move |config| {
-            configure(config);
+        let builder = hook.app(TestBackend::Sqlite, move |config| {
             config.rate_limit.store = url;
             config.rate_limit.key_prefix = Some(prefix);
         });
@@ -514,15 +523,13 @@ async fn redis_two_nodes_share_the_failed_attempts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_redis_store_still_limits_in_memory() {
     let hook = CredentialHook::start();
-    let configure = hook.configure();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let app = TestApp::builder(TestBackend::Sqlite)
-        .config(move |config| {
-            configure(config);
+    let app = hook
+        .app(TestBackend::Sqlite, move |config| {
             config.rate_limit.store = format!("redis://127.0.0.1:{port}");
         })
         .build()
@@ -550,10 +557,8 @@ async fn an_unreachable_redis_store_still_limits_in_memory() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn authorization_details_reach_the_hook_and_the_tokens() {
     let hook = CredentialHook::start();
-    let configure = hook.configure();
-    let app = TestApp::builder(TestBackend::Sqlite)
-        .config(move |config| {
-            configure(config);
+    let app = hook
+        .app(TestBackend::Sqlite, |config| {
             config.oauth2.authorization_details.types_supported =
                 vec!["payment_initiation".to_owned(), "other".to_owned()];
         })
