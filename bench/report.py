@@ -23,6 +23,7 @@ SCENARIOS = [
     ("cc_dpop", "client_credentials, opaque, DPoP ES256 proof", "post"),
     ("cc_hook", "client_credentials, opaque, token hook ⁴", "post"),
     ("cc_metrics_off", "client_credentials, opaque, metrics off ⁵", "post"),
+    ("cc_events", "client_credentials, opaque, audit events to a webhook ⁶", "post"),
     ("cc_jwt_es256", "client_credentials, JWT ES256", "post"),
     ("cc_jwt_rs256", "client_credentials, JWT RS256", "post"),
     ("introspect", "introspection (opaque)", "post"),
@@ -31,7 +32,7 @@ SCENARIOS = [
     ("auth_code_flow_es256", "authorization-code flow, ES256 ID tokens ³ (flows/s)", None),
 ]
 CEILING = {"get": "get_1kb", "post": "post_form_1kb"}
-TOKEN_ENDPOINT = ["cc_opaque", "cc_dpop", "cc_hook", "cc_jwt_es256", "cc_jwt_rs256", "refresh"]
+TOKEN_ENDPOINT = ["cc_opaque", "cc_dpop", "cc_hook", "cc_events", "cc_jwt_es256", "cc_jwt_rs256", "refresh"]
 
 
 def fmt_rate(x):
@@ -190,6 +191,16 @@ def main():
             )
         md.append("")
 
+    drains = [r for r in rows if r["subject"] == "events" and r["scenario"] == "events_drain"]
+    if drains:
+        md.append("#### Audit events: delivering what the `cc_events` load wrote")
+        md.append("")
+        md.append("| backend | seconds after the load until the outbox was empty |")
+        md.append("|---|---:|")
+        for r in drains:
+            md.append(f"| {r['backend']} | {r['seconds']:.1f} |")
+        md.append("")
+
     # Targets of the benchmark issue.
     checks = []
 
@@ -216,6 +227,10 @@ def main():
             if on and off:
                 q = on["rate"] / off["rate"]
                 target(f"cc_opaque with metrics ≥ 95% of metrics off ({backend}, {c} conns)", f"{q * 100:.0f}%", q >= 0.95)
+            evented = find("portunus", "cc_events", c, backend)
+            if on and evented:
+                q = evented["rate"] / on["rate"]
+                target(f"cc_opaque with audit events ≥ 75% of events off ({backend}, {c} conns)", f"{q * 100:.0f}%", q >= 0.75)
             hooked = find("portunus", "cc_hook", c, backend)
             if on and hooked:
                 # Measured, no target (issue 13 §5): what the hook's round trip costs.
@@ -273,6 +288,12 @@ def main():
     md.append(
         "⁵ `SERVE_METRICS_ENABLED=false` (the server restarted for it): the reference for "
         "what recording Prometheus metrics costs cc_opaque."
+    )
+    md.append(
+        "⁶ `events.enabled` with a webhook sink on the local receiver (`bench/ceiling`, "
+        "`POST /hook` → 204; the server restarted for it): each token's `token.issued` "
+        "event is written to the outbox in the token's transaction and delivered by the "
+        "worker, signed; the run waits until every event was delivered."
     )
     text = "\n".join(md) + "\n"
     print(text)

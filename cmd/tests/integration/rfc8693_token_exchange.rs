@@ -27,6 +27,7 @@ per_backend!(
     trusted_issuers_jwts_are_subject_tokens,
     exchanged_families_are_revoked_with_the_subject_family,
     the_policy_round_trips_through_the_admin_api,
+    authorization_details_narrow_the_subject_tokens,
 );
 
 pub const EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -1007,5 +1008,92 @@ async fn the_policy_round_trips_through_the_admin_api(backend: TestBackend) {
             .unwrap()
             .contains("token_exchange"),
         "{body}"
+    );
+}
+
+/// RFC 9396 at the token exchange: the exchanged token carries the subject token's
+/// granted details unless the request narrows them; it never widens them, and a subject
+/// token without details gives none.
+async fn authorization_details_narrow_the_subject_tokens(backend: TestBackend) {
+    let rig = rig(backend, policy()).await;
+    let granted = json!({
+        "type": "account_information",
+        "actions": ["list_accounts", "read_balances"],
+        "locations": ["https://bank.example.com/"],
+    });
+    let session = TokenSession {
+        authorization_details: vec![granted.clone()],
+        ..TokenSession::default()
+    };
+    let (subject, _) = user_token(&rig.app, &["read"], session).await;
+    let base = [
+        ("subject_token", subject.as_str()),
+        ("subject_token_type", ACCESS),
+    ];
+
+    // Without authorization_details: the subject token's, in the response and the token.
+    let (status, body) = exchange(&rig, &base).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["authorization_details"], json!([granted]), "{body}");
+    let issued = body["access_token"].as_str().unwrap();
+    let introspected = introspect(&rig.app, issued).await;
+    assert_eq!(introspected["authorization_details"], json!([granted]));
+
+    // Narrowed: one of the two actions.
+    let narrow = json!([{
+        "type": "account_information",
+        "actions": ["list_accounts"],
+        "locations": ["https://bank.example.com/"],
+    }]);
+    let narrow_text = narrow.to_string();
+    let mut form = base.to_vec();
+    form.push(("authorization_details", &narrow_text));
+    let (status, body) = exchange(&rig, &form).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["authorization_details"], narrow);
+    let issued = body["access_token"].as_str().unwrap();
+    assert_eq!(
+        introspect(&rig.app, issued).await["authorization_details"],
+        narrow
+    );
+
+    // Wider: an action the subject token was not granted.
+    let wider = json!([{
+        "type": "account_information",
+        "actions": ["list_accounts", "transfer"],
+        "locations": ["https://bank.example.com/"],
+    }])
+    .to_string();
+    let mut form = base.to_vec();
+    form.push(("authorization_details", &wider));
+    refused(
+        exchange(&rig, &form).await,
+        400,
+        "invalid_authorization_details",
+        "never widen",
+    );
+
+    // Not JSON.
+    let mut form = base.to_vec();
+    form.push(("authorization_details", "[{"));
+    let (status, body) = exchange(&rig, &form).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_authorization_details");
+
+    // A subject token granted no details: none may be asked for, none are carried.
+    let (plain, _) = user_token(&rig.app, &["read"], TokenSession::default()).await;
+    let mut form = vec![
+        ("subject_token", plain.as_str()),
+        ("subject_token_type", ACCESS),
+    ];
+    let (status, body) = exchange(&rig, &form).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("authorization_details").is_none(), "{body}");
+    form.push(("authorization_details", &narrow_text));
+    refused(
+        exchange(&rig, &form).await,
+        400,
+        "invalid_authorization_details",
+        "was not granted",
     );
 }

@@ -19,7 +19,10 @@
 //!    subject, or the client itself when impersonating), else `invalid_request`;
 //! 6. the scope never exceeds the subject token's nor the client's (`invalid_scope`);
 //!    without `scope`, the subject token's scope the client may request;
-//! 7. issue `requested_token_type` (`issue.rs`) in a new token family linked to the
+//! 7. RFC 9396 `authorization_details` narrow the subject token's granted details,
+//!    never widen them (`invalid_authorization_details`, as at a refresh, §6.2);
+//!    without them, the exchanged token carries the subject token's details;
+//! 8. issue `requested_token_type` (`issue.rs`) in a new token family linked to the
 //!    subject token's: revoking the subject token's family revokes it (the family rule,
 //!    docs/architecture.md "Storage"). The response names `issued_token_type` (§2.2.1).
 //!
@@ -39,7 +42,7 @@ use crate::error::{ErrorKind, OAuth2Error};
 use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::issue::TokenResponse;
-use crate::oauth2::{resource, scope};
+use crate::oauth2::{authorization_details, resource, scope};
 
 pub use token_types::TokenTypeUri;
 
@@ -195,9 +198,11 @@ impl GrantHandler for TokenExchange {
         act::check_may_act(&subject, acting)?;
         let act = act::issued_act(&subject, actor.as_ref(), &ctx.config.issuer())?;
         let scope = granted_scope(ctx, client, &subject, form)?;
+        let details = authorization_details::narrowed(form, &subject.authorization_details)?;
         let exchange = issue::Exchange {
             subject: &subject,
             scope,
+            authorization_details: details,
             audience,
             act,
             requested,

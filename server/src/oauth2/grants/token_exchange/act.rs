@@ -100,6 +100,7 @@ mod tests {
             act,
             may_act,
             id_token: None,
+            authorization_details: Vec::new(),
         }
     }
 

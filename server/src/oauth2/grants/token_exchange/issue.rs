@@ -37,6 +37,8 @@ const NOT_AN_ACCESS_TOKEN: &str = "N_A";
 pub struct Exchange<'a> {
     pub subject: &'a Presented,
     pub scope: Vec<String>,
+    /// RFC 9396: the details the issued token carries (within the subject token's).
+    pub authorization_details: Vec<Value>,
     pub audience: Vec<String>,
     pub act: Option<Value>,
     pub requested: TokenTypeUri,
@@ -59,6 +61,7 @@ pub async fn issue(
     let session = TokenSession {
         act: exchange.act.clone(),
         id_token: presented.id_token.clone(),
+        authorization_details: exchange.authorization_details.clone(),
         obfuscated_subject: (client_subject != presented.subject).then_some(client_subject),
         ..TokenSession::default()
     };

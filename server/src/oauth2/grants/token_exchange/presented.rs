@@ -49,6 +49,10 @@ pub struct Presented {
     pub may_act: Option<Value>,
     /// The ID token context of an access token's session (`auth_time`, `acr`, …).
     pub id_token: Option<Value>,
+    /// RFC 9396: the authorization details an access token of this server was granted,
+    /// the ceiling of the exchanged token's. Other tokens carry none: details a user
+    /// did not consent to at this server are never taken from a foreign JWT's claims.
+    pub authorization_details: Vec<Value>,
 }
 
 /// Resolves one presented token; `parameter` (`subject_token` or `actor_token`) names
@@ -101,6 +105,7 @@ impl Resolver<'_> {
             act: session.act,
             may_act: session.ext.get("may_act").cloned(),
             id_token: session.id_token,
+            authorization_details: session.authorization_details,
         })
     }
 
@@ -129,6 +134,7 @@ impl Resolver<'_> {
             act: claims.get("act").cloned(),
             may_act: claims.get("may_act").cloned(),
             id_token: None,
+            authorization_details: Vec::new(),
         })
     }
 
@@ -196,6 +202,7 @@ impl Resolver<'_> {
             act: verified.get("act").cloned(),
             may_act: verified.get("may_act").cloned(),
             id_token: None,
+            authorization_details: Vec::new(),
         })
     }
 
