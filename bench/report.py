@@ -191,6 +191,26 @@ def main():
             )
         md.append("")
 
+    two = [r for r in rows if r["subject"] == "portunus" and r["scenario"] == "nodes_2"]
+    if two:
+        md.append("#### Two Portunus nodes on one database (`--nodes 2`)")
+        md.append("")
+        md.append(
+            "Each operation: an authorization-code flow whose every step goes to the other "
+            "node, a refresh on one node seen active by the other's introspection, and a "
+            "revocation on one node seen inactive by the other's at once."
+        )
+        md.append("")
+        md.append("| backend | conns | operations/s | p50 ms | p99 ms | CPU (both nodes) | cross-node flows | refreshes seen | revocations seen | errors |")
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in two:
+            md.append(
+                f"| {r['backend']} | {r['connections']} | {fmt_rate(r['rate'])} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
+                f"| {r['server_cpu_cores']:.2f} | {r.get('cross_node_flows', 0):,} | {r.get('cross_node_refreshes_seen', 0):,} "
+                f"| {r.get('cross_node_revocations_seen', 0):,} | {r['errors']} |"
+            )
+        md.append("")
+
     drains = [r for r in rows if r["subject"] == "events" and r["scenario"] == "events_drain"]
     if drains:
         md.append("#### Audit events: delivering what the `cc_events` load wrote")
@@ -207,6 +227,12 @@ def main():
     def target(name, value, ok):
         checks.append(f"| {name} | {value} | {'met' if ok else '**not met**'} |")
 
+    for r in two:
+        target(
+            f"two nodes: no stale or failed cross-node answer ({r['backend']}, {r['connections']} conns)",
+            f"{r['errors']} errors",
+            r["errors"] == 0,
+        )
     for backend in backends:
         for c in conns_list:
             for s in ("discovery", "jwks"):

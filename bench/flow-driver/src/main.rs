@@ -15,9 +15,19 @@
 //! operation is a refresh-token grant with the refresh token the previous one returned
 //! (refresh tokens rotate).
 //!
+//! `--mode nodes` (with `--public2`/`--admin2`, a second Portunus on the same database):
+//! the scale-out proof of `bench/run --nodes 2`. One operation is a flow whose every step
+//! goes to the other node than the step before (authorize on one, the login accept on
+//! the other's admin API, the browser's next request on the first, …, the code exchange
+//! on whichever is next), then a refresh on one node whose new access token must be
+//! active in the other's introspection, then the revocation of that refresh token on one
+//! node, after which the access token of its family must be inactive in the other's
+//! introspection at once. A stale answer is an error; the counters of each check are
+//! printed beside the rate.
+//!
 //! Usage: flow-driver --public URL --admin URL --client-id ID --client-secret S
 //!        --redirect-uri URI [--concurrency 16] [--duration 10] [--warmup 2]
-//!        [--mode flow|refresh]
+//!        [--mode flow|refresh|nodes] [--public2 URL --admin2 URL]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -31,6 +41,23 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Flow,
+    Refresh,
+    Nodes,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Flow => "flow",
+            Mode::Refresh => "refresh",
+            Mode::Nodes => "nodes",
+        }
+    }
+}
+
 #[derive(Clone)]
 struct Options {
     public: String,
@@ -41,7 +68,10 @@ struct Options {
     concurrency: usize,
     duration: f64,
     warmup: f64,
-    refresh: bool,
+    mode: Mode,
+    /// The second node's public and admin base URLs (`--mode nodes`).
+    public2: String,
+    admin2: String,
     /// The `alg` every ID token must carry in its header.
     id_token_alg: String,
 }
@@ -56,7 +86,9 @@ fn parse_args() -> Result<Options, String> {
         concurrency: 16,
         duration: 10.0,
         warmup: 2.0,
-        refresh: false,
+        mode: Mode::Flow,
+        public2: String::new(),
+        admin2: String::new(),
         id_token_alg: "RS256".into(),
     };
     let mut args = std::env::args().skip(1);
@@ -72,9 +104,12 @@ fn parse_args() -> Result<Options, String> {
             "--duration" => o.duration = value()?.parse().map_err(|e| format!("{e}"))?,
             "--warmup" => o.warmup = value()?.parse().map_err(|e| format!("{e}"))?,
             "--id-token-alg" => o.id_token_alg = value()?,
+            "--public2" => o.public2 = value()?,
+            "--admin2" => o.admin2 = value()?,
             "--mode" => match value()?.as_str() {
-                "flow" => o.refresh = false,
-                "refresh" => o.refresh = true,
+                "flow" => o.mode = Mode::Flow,
+                "refresh" => o.mode = Mode::Refresh,
+                "nodes" => o.mode = Mode::Nodes,
                 other => return Err(format!("unknown mode {other}")),
             },
             other => return Err(format!("unknown argument {other}")),
@@ -82,6 +117,9 @@ fn parse_args() -> Result<Options, String> {
     }
     if o.client_id.is_empty() || o.client_secret.is_empty() {
         return Err("--client-id and --client-secret are required".into());
+    }
+    if o.mode == Mode::Nodes && (o.public2.is_empty() || o.admin2.is_empty()) {
+        return Err("--mode nodes needs --public2 and --admin2".into());
     }
     Ok(o)
 }
@@ -141,6 +179,51 @@ fn query_param(location: &str, name: &str) -> Result<String, String> {
         .ok_or(format!("{name} missing in {location}"))
 }
 
+/// Which node serves each step: `Route::single()` sends everything to the first node;
+/// `Route::alternating(start)` sends step `k` to node `(start + k) % 2`.
+#[derive(Clone, Copy)]
+struct Route {
+    start: usize,
+    nodes: usize,
+}
+
+impl Route {
+    fn single() -> Self {
+        Route { start: 0, nodes: 1 }
+    }
+
+    fn alternating(start: usize) -> Self {
+        Route { start, nodes: 2 }
+    }
+
+    fn node(self, step: usize) -> usize {
+        (self.start + step) % self.nodes
+    }
+}
+
+impl Options {
+    fn public_of(&self, node: usize) -> &str {
+        if node == 0 {
+            &self.public
+        } else {
+            &self.public2
+        }
+    }
+
+    fn admin_of(&self, node: usize) -> &str {
+        if node == 0 { &self.admin } else { &self.admin2 }
+    }
+
+    /// A URL the server handed out (under the issuer, the first node's public URL),
+    /// sent to `node` instead: the nodes share the issuer, as behind a load balancer.
+    fn on_node(&self, node: usize, url: &str) -> String {
+        match url.strip_prefix(self.public.as_str()) {
+            Some(rest) if node != 0 => format!("{}{rest}", self.public2),
+            _ => url.to_owned(),
+        }
+    }
+}
+
 async fn get_with_cookies(client: &Client, url: &str, jar: &mut Jar) -> Result<String, String> {
     let mut request = client.get(url);
     if !jar.0.is_empty() {
@@ -173,12 +256,12 @@ async fn accept(client: &Client, url: String, body: Value) -> Result<String, Str
 }
 
 /// One complete authorization-code flow; returns the refresh token it was given.
-async fn flow(client: &Client, o: &Options) -> Result<String, String> {
+async fn flow(client: &Client, o: &Options, route: Route) -> Result<String, String> {
     let verifier = random_b64(32);
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let state = random_b64(12);
     let nonce = random_b64(12);
-    let mut authorize = url::Url::parse(&format!("{}/oauth2/auth", o.public))
+    let mut authorize = url::Url::parse(&format!("{}/oauth2/auth", o.public_of(route.node(0))))
         .map_err(|e| format!("bad --public: {e}"))?;
     authorize
         .query_pairs_mut()
@@ -197,18 +280,18 @@ async fn flow(client: &Client, o: &Options) -> Result<String, String> {
     let subject = format!("user-{}", random_b64(6));
     let mut url = url::Url::parse(&format!(
         "{}/admin/oauth2/auth/requests/login/accept",
-        o.admin
+        o.admin_of(route.node(1))
     ))
     .map_err(|e| format!("bad --admin: {e}"))?;
     url.query_pairs_mut()
         .append_pair("login_challenge", &login_challenge);
     let next = accept(client, url.into(), json!({"subject": subject})).await?;
 
-    let to_consent = get_with_cookies(client, &next, &mut jar).await?;
+    let to_consent = get_with_cookies(client, &o.on_node(route.node(2), &next), &mut jar).await?;
     let consent_challenge = query_param(&to_consent, "consent_challenge")?;
     let mut url = url::Url::parse(&format!(
         "{}/admin/oauth2/auth/requests/consent/accept",
-        o.admin
+        o.admin_of(route.node(3))
     ))
     .map_err(|e| format!("bad --admin: {e}"))?;
     url.query_pairs_mut()
@@ -221,7 +304,7 @@ async fn flow(client: &Client, o: &Options) -> Result<String, String> {
     )
     .await?;
 
-    let to_client = get_with_cookies(client, &next, &mut jar).await?;
+    let to_client = get_with_cookies(client, &o.on_node(route.node(4), &next), &mut jar).await?;
     if !to_client.starts_with(&o.redirect_uri) {
         return Err(format!("expected the client's redirect, got {to_client}"));
     }
@@ -233,6 +316,7 @@ async fn flow(client: &Client, o: &Options) -> Result<String, String> {
     let tokens = token(
         client,
         o,
+        route.node(5),
         &[
             ("grant_type", "authorization_code"),
             ("code", &code),
@@ -260,9 +344,14 @@ async fn flow(client: &Client, o: &Options) -> Result<String, String> {
         .ok_or(format!("token response without refresh_token: {tokens}"))
 }
 
-async fn token(client: &Client, o: &Options, form: &[(&str, &str)]) -> Result<Value, String> {
+async fn token(
+    client: &Client,
+    o: &Options,
+    node: usize,
+    form: &[(&str, &str)],
+) -> Result<Value, String> {
     let response = client
-        .post(format!("{}/oauth2/token", o.public))
+        .post(format!("{}/oauth2/token", o.public_of(node)))
         .basic_auth(&o.client_id, Some(&o.client_secret))
         .form(form)
         .send()
@@ -297,6 +386,7 @@ async fn refresh(client: &Client, o: &Options, refresh_token: &str) -> Result<St
     let tokens = token(
         client,
         o,
+        0,
         &[
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token),
@@ -309,11 +399,107 @@ async fn refresh(client: &Client, o: &Options, refresh_token: &str) -> Result<St
         .ok_or(format!("refresh response without refresh_token: {tokens}"))
 }
 
+/// `active` of `token` in `node`'s admin introspection (RFC 7662).
+async fn introspect(
+    client: &Client,
+    o: &Options,
+    node: usize,
+    token: &str,
+) -> Result<bool, String> {
+    let url = format!("{}/admin/oauth2/introspect", o.admin_of(node));
+    let response = client
+        .post(&url)
+        .form(&[("token", token)])
+        .send()
+        .await
+        .map_err(|e| format!("POST {url}: {e}"))?;
+    let status = response.status();
+    let value: Value = response.json().await.map_err(|e| format!("{url}: {e}"))?;
+    if status != StatusCode::OK {
+        return Err(format!("POST {url}: {status} {value}"));
+    }
+    value["active"]
+        .as_bool()
+        .ok_or(format!("introspection without active: {value}"))
+}
+
+/// RFC 7009 revocation of `token` on `node`.
+async fn revoke(client: &Client, o: &Options, node: usize, token: &str) -> Result<(), String> {
+    let url = format!("{}/oauth2/revoke", o.public_of(node));
+    let response = client
+        .post(&url)
+        .basic_auth(&o.client_id, Some(&o.client_secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .map_err(|e| format!("POST {url}: {e}"))?;
+    if response.status() != StatusCode::OK {
+        return Err(format!("POST {url}: {}", response.status()));
+    }
+    Ok(())
+}
+
+/// What the checks of `--mode nodes` counted.
+#[derive(Default)]
+struct CrossNode {
+    flows: AtomicU64,
+    refreshes_seen: AtomicU64,
+    revocations_seen: AtomicU64,
+}
+
+/// One operation of `--mode nodes`: a flow across both nodes, a refresh on one seen
+/// active on the other, a revocation on one seen inactive on the other at once.
+async fn cross_node(
+    client: &Client,
+    o: &Options,
+    start: usize,
+    counted: Option<&CrossNode>,
+) -> Result<(), String> {
+    let (here, there) = (start, 1 - start);
+    let refresh_token = flow(client, o, Route::alternating(start)).await?;
+    if let Some(c) = counted {
+        c.flows.fetch_add(1, Ordering::Relaxed);
+    }
+    let tokens = token(
+        client,
+        o,
+        here,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh_token),
+        ],
+    )
+    .await?;
+    let (Some(access), Some(rotated)) = (
+        tokens["access_token"].as_str(),
+        tokens["refresh_token"].as_str(),
+    ) else {
+        return Err(format!("refresh response without tokens: {tokens}"));
+    };
+    if !introspect(client, o, there, access).await? {
+        return Err("an access token refreshed on one node is inactive on the other".into());
+    }
+    if let Some(c) = counted {
+        c.refreshes_seen.fetch_add(1, Ordering::Relaxed);
+    }
+    // Revoking the refresh token revokes its family (RFC 7009 §2.1), the access token
+    // issued beside it included: the other node must see that at once.
+    revoke(client, o, there, rotated).await?;
+    if introspect(client, o, here, access).await? {
+        return Err("STALE: a token revoked on one node is still active on the other".into());
+    }
+    if let Some(c) = counted {
+        c.revocations_seen.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
 struct Shared {
     measuring: AtomicBool,
     stop: AtomicBool,
     errors: AtomicU64,
     printed_errors: AtomicU64,
+    cross_node: CrossNode,
 }
 
 fn report_error(shared: &Shared, error: &str) {
@@ -325,16 +511,23 @@ fn report_error(shared: &Shared, error: &str) {
     }
 }
 
-async fn worker(client: Client, o: Arc<Options>, shared: Arc<Shared>) -> Vec<u32> {
+async fn worker(client: Client, o: Arc<Options>, shared: Arc<Shared>, start: usize) -> Vec<u32> {
     let mut latencies = Vec::new();
     let mut refresh_token: Option<String> = None;
     while !shared.stop.load(Ordering::Relaxed) {
         let started = Instant::now();
-        let result = if o.refresh {
+        let result = if o.mode == Mode::Nodes {
+            // Half the workers start on each node.
+            let measuring = shared.measuring.load(Ordering::Relaxed);
+            let counted = measuring.then_some(&shared.cross_node);
+            cross_node(&client, &o, start, counted)
+                .await
+                .map(|()| String::new())
+        } else if o.mode == Mode::Refresh {
             match refresh_token.take() {
                 Some(rt) => refresh(&client, &o, &rt).await,
                 // The first refresh token of the worker comes from a flow (not counted).
-                None => match flow(&client, &o).await {
+                None => match flow(&client, &o, Route::single()).await {
                     Ok(rt) => {
                         refresh_token = Some(rt);
                         continue;
@@ -343,11 +536,11 @@ async fn worker(client: Client, o: Arc<Options>, shared: Arc<Shared>) -> Vec<u32
                 },
             }
         } else {
-            flow(&client, &o).await
+            flow(&client, &o, Route::single()).await
         };
         match result {
             Ok(rt) => {
-                if o.refresh {
+                if o.mode == Mode::Refresh {
                     refresh_token = Some(rt);
                 }
                 if shared.measuring.load(Ordering::Relaxed) {
@@ -396,9 +589,17 @@ async fn main() {
         stop: AtomicBool::new(false),
         errors: AtomicU64::new(0),
         printed_errors: AtomicU64::new(0),
+        cross_node: CrossNode::default(),
     });
     let workers: Vec<_> = (0..options.concurrency)
-        .map(|_| tokio::spawn(worker(client.clone(), options.clone(), shared.clone())))
+        .map(|i| {
+            tokio::spawn(worker(
+                client.clone(),
+                options.clone(),
+                shared.clone(),
+                i % 2,
+            ))
+        })
         .collect();
     tokio::time::sleep(Duration::from_secs_f64(options.warmup)).await;
     shared.measuring.store(true, Ordering::Relaxed);
@@ -416,8 +617,8 @@ async fn main() {
     }
     latencies.sort_unstable();
     let completed = latencies.len();
-    let result = json!({
-        "mode": if options.refresh { "refresh" } else { "flow" },
+    let mut result = json!({
+        "mode": options.mode.name(),
         "concurrency": options.concurrency,
         "duration_s": elapsed,
         "completed": completed,
@@ -426,5 +627,11 @@ async fn main() {
         "p99_ms": percentile(&latencies, 99.0),
         "errors": shared.errors.load(Ordering::Relaxed),
     });
+    if options.mode == Mode::Nodes {
+        let c = &shared.cross_node;
+        result["cross_node_flows"] = json!(c.flows.load(Ordering::Relaxed));
+        result["cross_node_refreshes_seen"] = json!(c.refreshes_seen.load(Ordering::Relaxed));
+        result["cross_node_revocations_seen"] = json!(c.revocations_seen.load(Ordering::Relaxed));
+    }
     println!("{result}");
 }
