@@ -27,7 +27,7 @@ use crate::support::{TestApp, TestBackend, per_backend};
 
 per_backend!(an_upstream_sign_in_links_a_local_user_and_a_second_reuses_it);
 
-const CLIENT_ID: &str = "rp-at-idp";
+pub(crate) const CLIENT_ID: &str = "rp-at-idp";
 const CLIENT_SECRET: &str = "a-client-secret-of-the-relying-portunus";
 
 /// `url` with the idp's loopback address spelled `localhost`.
@@ -36,7 +36,7 @@ fn on_localhost(url: &str) -> String {
 }
 
 /// The upstream Portunus: login UI on, every URL on `localhost`, user [`USERNAME`].
-async fn idp() -> TestApp {
+pub(crate) async fn idp() -> TestApp {
     let idp = app_with_ui(TestBackend::Sqlite, |c| {
         for url in [
             &mut c.urls.self_.public,
@@ -52,11 +52,11 @@ async fn idp() -> TestApp {
     idp
 }
 
-fn idp_url(idp: &TestApp, path: &str) -> String {
+pub(crate) fn idp_url(idp: &TestApp, path: &str) -> String {
     on_localhost(&idp.public_path(path))
 }
 
-fn oidc_provider(idp: &TestApp, on_first_login: FirstLogin) -> UpstreamProvider {
+pub(crate) fn oidc_provider(idp: &TestApp, on_first_login: FirstLogin) -> UpstreamProvider {
     UpstreamProvider {
         id: "idp".into(),
         kind: ProviderKind::Oidc,
@@ -70,12 +70,12 @@ fn oidc_provider(idp: &TestApp, on_first_login: FirstLogin) -> UpstreamProvider 
 }
 
 /// The relying Portunus with `provider`.
-async fn rp(backend: TestBackend, provider: UpstreamProvider) -> TestApp {
+pub(crate) async fn rp(backend: TestBackend, provider: UpstreamProvider) -> TestApp {
     app_with_ui(backend, move |c| c.login_ui.providers = vec![provider]).await
 }
 
 /// Registers the rp at the idp, redirecting to the rp's callback for provider `id`.
-async fn register_rp(idp: &TestApp, rp: &TestApp, id: &str) {
+pub(crate) async fn register_rp(idp: &TestApp, rp: &TestApp, id: &str) {
     let body: OAuth2Client = serde_json::from_value(json!({
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,
@@ -117,7 +117,7 @@ async fn provider_link(rp: &TestApp, browser: &Browser, client_id: &str) -> Stri
 }
 
 /// Starts the upstream flow: the idp authorization URL the rp sends the browser to.
-async fn start_upstream(rp: &TestApp, browser: &Browser, client_id: &str) -> String {
+pub(crate) async fn start_upstream(rp: &TestApp, browser: &Browser, client_id: &str) -> String {
     let link = provider_link(rp, browser, client_id).await;
     let started = browser.get(&link).await;
     assert_eq!(started.status, 303, "{}", started.body);
@@ -129,7 +129,7 @@ async fn start_upstream(rp: &TestApp, browser: &Browser, client_id: &str) -> Str
 }
 
 /// Signs in at the idp's own login UI and consents: the rp callback URL it sends back.
-async fn at_idp(idp: &TestApp, browser: &Browser, idp_authorize: &str) -> String {
+pub(crate) async fn at_idp(idp: &TestApp, browser: &Browser, idp_authorize: &str) -> String {
     let login = follow(browser, idp_authorize).await;
     assert!(login.starts_with(&idp_url(idp, "/ui/login?")), "{login}");
     let page = browser.get(&login).await;
@@ -185,13 +185,13 @@ async fn finish_at_rp(
     claims_of(tokens["id_token"].as_str().unwrap())
 }
 
-fn claims_of(jwt: &str) -> Value {
+pub(crate) fn claims_of(jwt: &str) -> Value {
     let payload = jwt.split('.').nth(1).expect("payload");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
 /// The whole upstream sign-in: the rp's ID token claims.
-async fn sign_in(rp: &TestApp, idp: &TestApp, browser: &Browser) -> Value {
+pub(crate) async fn sign_in(rp: &TestApp, idp: &TestApp, browser: &Browser) -> Value {
     let client = create_client(rp, json!({})).await;
     let idp_authorize = start_upstream(rp, browser, &client.id).await;
     let callback = at_idp(idp, browser, &idp_authorize).await;
@@ -211,7 +211,7 @@ async fn sign_in(rp: &TestApp, idp: &TestApp, browser: &Browser) -> Value {
     finish_at_rp(rp, browser, &client, &back.location.unwrap()).await
 }
 
-async fn user_count(app: &TestApp) -> usize {
+pub(crate) async fn user_count(app: &TestApp) -> usize {
     app.admin
         .list_users()
         .send()
@@ -413,7 +413,7 @@ async fn a_tampered_id_token_is_refused() {
 }
 
 /// The request's `Authorization` header ("" without one).
-fn bearer(req: &HttpRequest) -> String {
+pub(crate) fn bearer(req: &HttpRequest) -> String {
     req.headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())

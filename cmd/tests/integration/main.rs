@@ -50,6 +50,7 @@ mod login_ui_flow;
 mod login_ui_security;
 mod login_ui_try_login;
 mod login_ui_upstream;
+mod login_ui_upstream_cache;
 mod oauth2_token_hook;
 mod oauth_client_id_metadata_document;
 mod oidc_backchannel_logout;

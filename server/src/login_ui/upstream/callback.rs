@@ -7,6 +7,9 @@
 //! subject, exactly as the password form does. Every failure is an error page (4xx)
 //! whose text names no secret; the reason is logged without tokens.
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
@@ -103,23 +106,16 @@ async fn checked(
     }
     let code = query.require("code").map_err(form_error)?;
     let fail = |why: String| upstream_failure(provider.label(), &why);
-    let endpoints = discovery::endpoints(&upstreams.http, provider)
+    let endpoints = discovery::kept_endpoints(upstreams, provider)
         .await
         .map_err(fail)?;
-    let tokens = exchange(ctx, upstreams, provider, &endpoints, code, &flow)
-        .await
-        .map_err(fail)?;
-    let upstream = match provider.kind {
-        ProviderKind::Github => {
-            let access_token = text(&tokens, "access_token")
-                .ok_or_else(|| fail("the token response has no access_token".into()))?;
-            github::user(&upstreams.http, provider, access_token)
-                .await
-                .map_err(fail)?
+    let upstream = match upstream_user(ctx, upstreams, provider, &endpoints, code, &flow).await {
+        Ok(upstream) => upstream,
+        Err(why) => {
+            // The provider may have moved an endpoint: read its document next time.
+            upstreams.cache.forget_endpoints(&provider.id);
+            return Err(fail(why));
         }
-        _ => identity_of(upstreams, provider, &endpoints, &tokens, &flow, now)
-            .await
-            .map_err(fail)?,
     };
     let user = match link::local_user(upstreams.identities.as_ref(), provider, &upstream, now).await
     {
@@ -141,6 +137,36 @@ async fn checked(
             Err(err) => error_outcome(err),
         },
     )
+}
+
+/// The code exchanged, and who the provider says the user is.
+async fn upstream_user(
+    ctx: &FlowContext,
+    upstreams: &Upstreams,
+    provider: &UpstreamProvider,
+    endpoints: &Endpoints,
+    code: &str,
+    flow: &UpstreamFlow,
+) -> Result<UpstreamUser, String> {
+    let tokens = exchange(ctx, upstreams, provider, endpoints, code, flow).await?;
+    match provider.kind {
+        ProviderKind::Github => {
+            let access_token =
+                text(&tokens, "access_token").ok_or("the token response has no access_token")?;
+            github::user(&upstreams.http, provider, access_token).await
+        }
+        _ => {
+            identity_of(
+                upstreams,
+                provider,
+                endpoints,
+                &tokens,
+                flow,
+                ctx.clock.now(),
+            )
+            .await
+        }
+    }
 }
 
 fn text<'a>(value: &'a Value, name: &str) -> Option<&'a str> {
@@ -183,7 +209,8 @@ async fn exchange(
     Ok(body)
 }
 
-/// The identity in the token response's ID token, verified.
+/// The identity in the token response's ID token, verified; the claims the mapper
+/// names that the ID token lacks are asked of the UserInfo endpoint (`userinfo`).
 async fn identity_of(
     upstreams: &Upstreams,
     provider: &UpstreamProvider,
@@ -194,17 +221,42 @@ async fn identity_of(
 ) -> Result<UpstreamUser, String> {
     let token = text(tokens, "id_token").ok_or("the token response has no id_token")?;
     let jwks_uri = endpoints.jwks_uri.as_deref().ok_or("no jwks_uri")?;
-    let jwks = upstreams.http.get_json(jwks_uri, None).await?;
-    let claims = id_token::verify(
-        token,
-        &jwks,
-        Expected {
-            issuer: endpoints.issuer.as_deref().unwrap_or_default(),
-            client_id: &provider.client_id,
-            nonce: &flow.nonce,
-            now,
-        },
-    )?;
+    let expected = Expected {
+        issuer: endpoints.issuer.as_deref().unwrap_or_default(),
+        client_id: &provider.client_id,
+        nonce: &flow.nonce,
+        now,
+    };
+    let mut claims = verified_claims(upstreams, jwks_uri, token, expected).await?;
+    let wanted = [
+        provider.mapper.email.as_str(),
+        "email_verified",
+        provider.mapper.name.as_str(),
+        "preferred_username",
+    ];
+    if wanted.iter().any(|name| !claims.contains_key(*name))
+        && let (Some(userinfo), Some(access_token)) = (
+            endpoints.userinfo_endpoint.as_deref(),
+            text(tokens, "access_token"),
+        )
+    {
+        let answered = upstreams
+            .http
+            .get_json(userinfo, Some(access_token))
+            .await?;
+        // OIDC Core §5.3.2: the UserInfo `sub` MUST be the ID token's, else the
+        // response must not be used.
+        if answered.get("sub") != claims.get("sub") {
+            return Err("the UserInfo response is for another subject than the ID token".into());
+        }
+        for name in wanted {
+            if !claims.contains_key(name)
+                && let Some(value) = answered.get(name)
+            {
+                claims.insert(name.to_owned(), value.clone());
+            }
+        }
+    }
     let claim = |name: &str| {
         claims
             .get(name)
@@ -219,4 +271,27 @@ async fn identity_of(
         name: claim(&provider.mapper.name),
         preferred_username: claim("preferred_username"),
     })
+}
+
+/// The ID token's claims, verified with the provider's JWK Set as kept
+/// (`cache::JWKS_TTL`); a token the kept set does not verify makes one fresh read of
+/// the set (the provider may have rotated its keys), at most once per
+/// `cache::JWKS_REFRESH_MIN_INTERVAL`.
+async fn verified_claims(
+    upstreams: &Upstreams,
+    jwks_uri: &str,
+    token: &str,
+    expected: Expected<'_>,
+) -> Result<serde_json::Map<String, Value>, String> {
+    let cache = &upstreams.cache;
+    if let Some(kept) = cache.jwks(jwks_uri, Instant::now()) {
+        match id_token::verify(token, &kept, expected) {
+            Ok(claims) => return Ok(claims),
+            Err(why) if !cache.may_refresh_jwks(jwks_uri, Instant::now()) => return Err(why),
+            Err(_) => {}
+        }
+    }
+    let read = Arc::new(upstreams.http.get_json(jwks_uri, None).await?);
+    cache.keep_jwks(jwks_uri, read.clone(), Instant::now());
+    id_token::verify(token, &read, expected)
 }

@@ -1,10 +1,11 @@
 //! Where a provider's endpoints are. OpenID Connect providers (the generic type,
 //! Google, Microsoft) publish them in their discovery document (OIDC Discovery 1.0
-//! §4), read on every flow so a provider's key rotation and endpoint moves are seen at
-//! once; GitHub's are fixed paths under the configured base URLs.
+//! §4), kept between sign-ins (`cache.rs`); GitHub's are fixed paths under the
+//! configured base URLs.
 
 use serde_json::Value;
 
+use super::Upstreams;
 use super::http::{ClientAuth, ProviderHttp};
 use crate::config::{ProviderKind, UpstreamProvider};
 
@@ -18,6 +19,9 @@ pub struct Endpoints {
     pub token_endpoint: String,
     /// The JWK Set of its ID-token keys (OIDC only).
     pub jwks_uri: Option<String>,
+    /// Its UserInfo endpoint (OIDC Core §5.3), when the document names one: asked for
+    /// the claims the ID token lacks.
+    pub userinfo_endpoint: Option<String>,
     pub auth: ClientAuth,
 }
 
@@ -61,6 +65,7 @@ pub async fn endpoints(
             authorization_endpoint: format!("{base}/login/oauth/authorize"),
             token_endpoint: format!("{base}/login/oauth/access_token"),
             jwks_uri: None,
+            userinfo_endpoint: None,
             auth: ClientAuth::Post,
         });
     }
@@ -94,6 +99,27 @@ pub async fn endpoints(
         authorization_endpoint: member(&document, "authorization_endpoint")?,
         token_endpoint: member(&document, "token_endpoint")?,
         jwks_uri: Some(member(&document, "jwks_uri")?),
+        userinfo_endpoint: match document.get("userinfo_endpoint") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(member(&document, "userinfo_endpoint")?),
+        },
         auth,
     })
+}
+
+/// The endpoints of `provider`, kept from an earlier sign-in when read less than
+/// `cache::ENDPOINTS_TTL` ago, else read now and kept.
+pub async fn kept_endpoints(
+    upstreams: &Upstreams,
+    provider: &UpstreamProvider,
+) -> Result<Endpoints, String> {
+    let now = std::time::Instant::now();
+    if let Some(kept) = upstreams.cache.endpoints(&provider.id, now) {
+        return Ok(kept);
+    }
+    let read = endpoints(&upstreams.http, provider).await?;
+    upstreams
+        .cache
+        .keep_endpoints(&provider.id, read.clone(), std::time::Instant::now());
+    Ok(read)
 }

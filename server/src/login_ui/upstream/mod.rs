@@ -10,11 +10,13 @@
 //!   the browser;
 //! - `http`: bounded GETs and POSTs to the provider;
 //! - `discovery`: the OIDC endpoints (configured presets or the discovery document);
+//! - `cache`: the endpoints and JWK Sets kept between sign-ins;
 //! - `id_token`: verifying the ID token against the provider's JWK Set;
 //! - `github`: `/user` and `/user/emails`;
 //! - `link`: the upstream identity → a local user (`users::UserIdentityStore`);
 //! - `start`, `callback`: the two routes' logic.
 
+pub mod cache;
 pub mod callback;
 pub mod discovery;
 pub mod flow_cookie;
@@ -36,10 +38,12 @@ pub const LOGIN_PREFIX: &str = "/auth/login";
 pub const CALLBACK_PREFIX: &str = "/auth/callback";
 
 /// What the upstream routes need beyond the flow's context: the HTTP client for the
-/// providers and the store of users and their links.
+/// providers, what is kept of them between sign-ins, and the store of users and their
+/// links.
 #[derive(Clone)]
 pub struct Upstreams {
     pub http: http::ProviderHttp,
+    pub cache: cache::ProviderCache,
     pub identities: Arc<dyn UserIdentityStore>,
 }
 
@@ -47,6 +51,7 @@ impl Upstreams {
     pub fn new(identities: Arc<dyn UserIdentityStore>) -> Result<Self, String> {
         Ok(Self {
             http: http::ProviderHttp::new()?,
+            cache: cache::ProviderCache::default(),
             identities,
         })
     }

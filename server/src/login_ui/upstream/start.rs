@@ -41,7 +41,7 @@ pub async fn begin(
             ),
         });
     }
-    let endpoints = discovery::endpoints(&upstreams.http, provider)
+    let endpoints = discovery::kept_endpoints(upstreams, provider)
         .await
         .map_err(|why| super::callback::upstream_failure(provider.label(), &why))?;
     let flow = UpstreamFlow::new(&provider.id, login_challenge, ctx.clock.now())
