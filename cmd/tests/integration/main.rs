@@ -13,6 +13,7 @@ mod support;
 
 mod admin_client_secret_rotation;
 mod admin_clients;
+mod admin_user_identities;
 mod admin_users;
 mod cli;
 mod cli_perform;

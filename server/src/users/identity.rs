@@ -40,6 +40,23 @@ pub trait UserIdentityStore: UserStore {
         upstream_subject: &str,
     ) -> Result<Option<UserIdentity>, StorageError>;
 
+    /// The links of user `user_id`, at most `limit` of them, by provider then subject.
+    async fn list_identities(
+        &self,
+        user_id: &str,
+        limit: usize,
+    ) -> Result<Vec<UserIdentity>, StorageError>;
+
+    /// Deletes the link of (provider, subject) when it belongs to `user_id`; whether
+    /// one was deleted. The next sign-in of that upstream identity finds no link and is
+    /// treated as a first one (`login_ui.providers[].on_first_login`).
+    async fn unlink_identity(
+        &self,
+        user_id: &str,
+        provider: &str,
+        upstream_subject: &str,
+    ) -> Result<bool, StorageError>;
+
     /// The users whose email is exactly `email`, at most `limit` of them, by id.
     async fn find_users_by_email(
         &self,

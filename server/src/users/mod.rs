@@ -11,10 +11,12 @@
 //! - `admin`: create, get, replace, patch (RFC 6902), delete, set password, list pages,
 //!   independent of HTTP;
 //! - `seed`: the demo user of `serve all --dev`;
-//! - `identity`: upstream identities (provider + upstream subject) linked to users.
+//! - `identity`: upstream identities (provider + upstream subject) linked to users;
+//! - `identity_admin`: listing and unlinking them (`/admin/users/{id}/identities`).
 
 pub mod admin;
 pub mod identity;
+pub mod identity_admin;
 pub mod model;
 pub mod password;
 pub mod seed;

@@ -80,3 +80,29 @@ impl From<&User> for UserResponse {
         }
     }
 }
+
+/// `userIdentity`: an upstream identity linked to a user (issue 22 §1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = userIdentity)]
+pub struct UserIdentityResponse {
+    /// The provider's `id` in `login_ui.providers`.
+    #[schema(example = "google")]
+    pub provider: String,
+    /// The provider's subject for the person (its `sub`; GitHub: the numeric user id).
+    #[schema(example = "110169484474386276334")]
+    pub upstream_subject: String,
+    /// The local user it signs in as.
+    pub user_id: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&crate::users::UserIdentity> for UserIdentityResponse {
+    fn from(link: &crate::users::UserIdentity) -> Self {
+        Self {
+            provider: link.provider.clone(),
+            upstream_subject: link.upstream_subject.clone(),
+            user_id: link.user_id.clone(),
+            created_at: link.created_at,
+        }
+    }
+}

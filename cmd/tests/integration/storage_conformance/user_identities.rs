@@ -17,6 +17,7 @@ conformance!(UserIdentityStore, clauses:
     racing_links_of_one_identity_have_one_winner,
     deleting_the_user_deletes_its_links,
     users_are_found_by_exact_email,
+    links_are_listed_per_user_and_unlinked_only_by_their_user,
 );
 
 fn at() -> DateTime<Utc> {
@@ -136,5 +137,51 @@ mod clauses {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    pub async fn links_are_listed_per_user_and_unlinked_only_by_their_user(store: Store) {
+        user(&store, "u1", "a@example.com").await;
+        user(&store, "u2", "b@example.com").await;
+        for (provider, subject, owner) in [
+            ("idp", "s2", "u1"),
+            ("github", "42", "u1"),
+            ("idp", "s1", "u1"),
+            ("idp", "S1", "u2"),
+        ] {
+            store
+                .link_identity(&link(provider, subject, owner))
+                .await
+                .unwrap();
+        }
+        let listed = store.list_identities("u1", 10).await.unwrap();
+        let keys: Vec<(&str, &str)> = listed
+            .iter()
+            .map(|l| (l.provider.as_str(), l.upstream_subject.as_str()))
+            .collect();
+        assert_eq!(keys, [("github", "42"), ("idp", "s1"), ("idp", "s2")]);
+        assert_eq!(listed[0], link("github", "42", "u1"), "round trip");
+        assert_eq!(store.list_identities("u1", 2).await.unwrap().len(), 2);
+        assert!(
+            store
+                .list_identities("nobody", 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // Another user's link, or one that differs only in case, is not u1's to delete.
+        assert!(!store.unlink_identity("u1", "idp", "S1").await.unwrap());
+        assert!(!store.unlink_identity("u2", "idp", "s1").await.unwrap());
+        assert!(!store.unlink_identity("u1", "idp", "missing").await.unwrap());
+        assert!(store.unlink_identity("u1", "idp", "s1").await.unwrap());
+        assert!(
+            !store.unlink_identity("u1", "idp", "s1").await.unwrap(),
+            "once"
+        );
+        assert_eq!(store.get_identity("idp", "s1").await.unwrap(), None);
+        assert!(store.get_identity("idp", "S1").await.unwrap().is_some());
+        assert_eq!(store.list_identities("u1", 10).await.unwrap().len(), 2);
+        // The identity may be linked again, to anyone.
+        store.link_identity(&link("idp", "s1", "u2")).await.unwrap();
     }
 }

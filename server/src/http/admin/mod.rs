@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod sessions;
 pub mod tokens;
 pub mod trust;
+pub mod user_identities;
 pub mod users;
 
 use actix_web::web;
@@ -85,6 +86,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(users::patch_user)
             .service(users::set_user_password)
             .service(users::delete_user)
+            .service(user_identities::list_user_identities)
+            .service(user_identities::unlink_user_identity)
             .route("/health/alive", web::get().to(health::alive))
             .route("/health/ready", web::get().to(health::ready))
             .route("/metrics/prometheus", web::get().to(metrics::prometheus)),

@@ -66,6 +66,37 @@ impl UserIdentityStore for MemoryStore {
         Ok(Some(link))
     }
 
+    async fn list_identities(
+        &self,
+        user_id: &str,
+        limit: usize,
+    ) -> Result<Vec<UserIdentity>, StorageError> {
+        if self.get_user(user_id).await?.is_none() {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .identities()
+            .values()
+            .filter(|link| link.user_id == user_id)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn unlink_identity(
+        &self,
+        user_id: &str,
+        provider: &str,
+        upstream_subject: &str,
+    ) -> Result<bool, StorageError> {
+        let key = (provider.to_owned(), upstream_subject.to_owned());
+        let mut links = self.identities();
+        match links.get(&key) {
+            Some(link) if link.user_id == user_id => Ok(links.remove(&key).is_some()),
+            _ => Ok(false),
+        }
+    }
+
     async fn find_users_by_email(
         &self,
         email: &str,

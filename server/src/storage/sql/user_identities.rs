@@ -81,6 +81,66 @@ impl UserIdentityStore for SqlStore {
         .map(IdentityRow::into_model))
     }
 
+    async fn list_identities(
+        &self,
+        user_id: &str,
+        limit: usize,
+    ) -> Result<Vec<UserIdentity>, StorageError> {
+        let wanted = user_id.to_owned();
+        let rows = self
+            .read(move |conn| {
+                user_identities::table
+                    .filter(user_identities::user_id.eq(&wanted))
+                    .order((
+                        user_identities::provider.asc(),
+                        user_identities::upstream_subject.asc(),
+                    ))
+                    .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .select(IdentityRow::as_select())
+                    .load(conn)
+                    .map_err(map_diesel)
+            })
+            .await?;
+        // Byte-wise, whatever the backend's collation of `user_id` says.
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.user_id == user_id)
+            .map(IdentityRow::into_model)
+            .collect())
+    }
+
+    async fn unlink_identity(
+        &self,
+        user_id: &str,
+        provider: &str,
+        upstream_subject: &str,
+    ) -> Result<bool, StorageError> {
+        // Exactly this link: the collation may match more loosely than the bytes
+        // (MySQL pads, case rules), so read the key first and delete that row only.
+        let Some(link) = self.get_identity(provider, upstream_subject).await? else {
+            return Ok(false);
+        };
+        if link.user_id != user_id {
+            return Ok(false);
+        }
+        let key = (
+            link.provider.clone(),
+            link.upstream_subject.clone(),
+            link.user_id,
+        );
+        self.write(move |conn| {
+            diesel::delete(
+                user_identities::table
+                    .find((&key.0, &key.1))
+                    .filter(user_identities::user_id.eq(&key.2)),
+            )
+            .execute(conn)
+            .map(|n| n > 0)
+            .map_err(map_diesel)
+        })
+        .await
+    }
+
     async fn find_users_by_email(
         &self,
         email: &str,
