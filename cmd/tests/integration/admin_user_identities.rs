@@ -3,7 +3,6 @@
 //! upstream sign-in (a second Portunus as the provider, as in `login_ui_upstream`).
 
 use portunus_server::config::FirstLogin;
-use portunus_server::users::{UserIdentityStore, UserStore};
 use serde_json::Value;
 
 use crate::login_ui_upstream::{idp, oidc_provider, register_rp, rp, sign_in};
