@@ -26,7 +26,20 @@ pub fn load_config(
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let (config, notes) = load_config(args.config.as_deref(), args.dev)?;
-    portunus_server::telemetry::init(&config.log);
+    let telemetry = portunus_server::telemetry::init(&config.log, &config.tracing)?;
+    let result = serve(args, config, notes).await;
+    // The spans of the last requests, before the process exits (issue 14 §2).
+    if telemetry.tracing() {
+        let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
+    }
+    result
+}
+
+async fn serve(
+    args: ServeArgs,
+    config: Config,
+    notes: Option<portunus_server::config::DevNotes>,
+) -> anyhow::Result<()> {
     if let Some(notes) = notes {
         tracing::warn!("running in dev mode: do not use it in production");
         if notes.dsn_defaulted {

@@ -93,6 +93,21 @@ impl AppState {
 }
 
 impl AppState {
+    /// The client store for one request's writes by `actor`: each reports its audit
+    /// event with the change (`events::ReportingClients`; a plain pass-through with
+    /// events off).
+    pub fn reporting_clients(
+        &self,
+        actor: crate::events::ClientActor,
+    ) -> crate::events::ReportingClients<'_> {
+        crate::events::ReportingClients::new(
+            self.clients.as_ref(),
+            &self.config,
+            self.clock.as_ref(),
+            actor,
+        )
+    }
+
     /// The same state with the sign-in form's failure budgets kept in `shared` (a
     /// Redis `rate_limit.store`), so every node spends from one budget per key.
     pub fn with_shared_counters(mut self, shared: Option<&SharedCounters>) -> Self {

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 
 use super::model::Client;
 use crate::error::StorageError;
+use crate::outbox_event::{OutboxEvent, no_outbox};
 
 /// A page request over clients: keyset pagination by `client_id`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,4 +43,38 @@ pub trait ClientStore: Send + Sync {
     /// strictly greater than `after`, at most `limit`. Stable under concurrent inserts:
     /// walking pages never repeats a client.
     async fn list_clients(&self, query: &ClientListQuery) -> Result<Vec<Client>, StorageError>;
+
+    /// [`create_client`](Self::create_client), writing `events` to the outbox in the same
+    /// transaction: they exist iff the client was created. A store without an outbox
+    /// fails, writing nothing, when `events` is not empty.
+    async fn create_client_reporting(
+        &self,
+        client: &Client,
+        events: &[OutboxEvent],
+    ) -> Result<(), StorageError> {
+        no_outbox(events)?;
+        self.create_client(client).await
+    }
+
+    /// [`update_client`](Self::update_client), writing `events` in the same transaction
+    /// when the client existed.
+    async fn update_client_reporting(
+        &self,
+        client: &Client,
+        events: &[OutboxEvent],
+    ) -> Result<bool, StorageError> {
+        no_outbox(events)?;
+        self.update_client(client).await
+    }
+
+    /// [`delete_client`](Self::delete_client), writing `events` in the same transaction
+    /// when the client existed.
+    async fn delete_client_reporting(
+        &self,
+        client_id: &str,
+        events: &[OutboxEvent],
+    ) -> Result<bool, StorageError> {
+        no_outbox(events)?;
+        self.delete_client(client_id).await
+    }
 }

@@ -67,6 +67,8 @@ pub enum EventSinkConfig {
     Webhook(WebhookSinkConfig),
     /// One JSON line per envelope on standard output (development).
     Stdout,
+    /// Publish each envelope to NATS JetStream under `<subject_prefix>.<type>`.
+    Nats(NatsSinkConfig),
 }
 
 impl EventSinkConfig {
@@ -75,6 +77,7 @@ impl EventSinkConfig {
         match self {
             Self::Webhook(_) => "webhook",
             Self::Stdout => "stdout",
+            Self::Nats(_) => "nats",
         }
     }
 }
@@ -107,6 +110,143 @@ impl std::fmt::Debug for WebhookSinkConfig {
     }
 }
 
+/// `events.sinks[]` of `type: nats` (docs/operations.md, "Events"): a JetStream publish
+/// per event, acknowledged by the stream that stored it.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NatsSinkConfig {
+    /// `nats://host:port` (or `tls://`); several servers of one cluster separated by
+    /// commas. Credentials go in `user`/`password` or `token`, never in the URL, so that
+    /// the URL can be logged.
+    pub url: String,
+    /// The subject of an event is `<subject_prefix>.<type>`. Default `portunus.events`.
+    #[serde(default = "default_subject_prefix")]
+    pub subject_prefix: String,
+    /// The stream expected to store the events: each publish carries
+    /// `Nats-Expected-Stream`, so JetStream refuses it (and the worker retries) when the
+    /// subject is captured by another stream or none. Unset: any stream.
+    #[serde(default)]
+    pub stream: Option<String>,
+    /// How long one delivery may take until the stream's acknowledgement. Default 5s.
+    #[serde(default = "default_nats_timeout")]
+    pub timeout: GoDuration,
+    /// User and password authentication (both or neither).
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Token authentication (instead of `user`/`password`).
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+fn default_subject_prefix() -> String {
+    "portunus.events".into()
+}
+
+fn default_nats_timeout() -> GoDuration {
+    GoDuration::from_secs(5)
+}
+
+/// Never prints the password or the token, only whether they are set.
+impl std::fmt::Debug for NatsSinkConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsSinkConfig")
+            .field("url", &self.url)
+            .field("subject_prefix", &self.subject_prefix)
+            .field("stream", &self.stream)
+            .field("timeout", &self.timeout)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl NatsSinkConfig {
+    /// The sink's problems, as (key under `sinks[i]`, message).
+    fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if let Some(why) = nats_url_problem(&self.url) {
+            problems.push(("url", why));
+        }
+        if let Some(why) = subject_prefix_problem(&self.subject_prefix) {
+            problems.push(("subject_prefix", why));
+        }
+        if let Some(stream) = &self.stream
+            && (stream.is_empty()
+                || stream
+                    .chars()
+                    .any(|c| c.is_whitespace() || matches!(c, '.' | '*' | '>' | '/' | '\\')))
+        {
+            // JetStream stream names: no whitespace, `.`, `*`, `>`, or path separators.
+            problems.push((
+                "stream",
+                "must be a JetStream stream name: not empty, without whitespace, '.', '*', '>', '/' or '\\'".into(),
+            ));
+        }
+        if self.timeout.as_std().is_zero() {
+            problems.push(("timeout", "must be positive".into()));
+        }
+        match (&self.user, &self.password, &self.token) {
+            (Some(_), Some(_), None) | (None, None, _) => {}
+            (Some(_), None, _) | (None, Some(_), _) => {
+                problems.push(("password", "user and password must be set together".into()))
+            }
+            (Some(_), Some(_), Some(_)) => problems.push((
+                "token",
+                "set either token or user and password, not both".into(),
+            )),
+        }
+        problems
+    }
+}
+
+/// Why `url` is not a list of `nats://` or `tls://` server URLs without credentials.
+fn nats_url_problem(url: &str) -> Option<String> {
+    for server in url.split(',').map(str::trim) {
+        match url::Url::parse(server) {
+            Ok(parsed) if !matches!(parsed.scheme(), "nats" | "tls") => {
+                return Some("must be nats:// or tls:// URLs (comma-separated)".into());
+            }
+            Ok(parsed) if parsed.host_str().is_none_or(str::is_empty) => {
+                return Some(format!("{server:?} names no host"));
+            }
+            Ok(parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+                return Some(
+                    "must not carry credentials: set user and password, or token, instead".into(),
+                );
+            }
+            Ok(_) => {}
+            Err(_) => return Some("must be nats:// or tls:// URLs (comma-separated)".into()),
+        }
+    }
+    None
+}
+
+/// Why `prefix` cannot start a NATS subject we publish to: it must be dot-separated
+/// tokens, each non-empty, without whitespace or the wildcards `*` and `>` (NATS
+/// "Subject-Based Messaging", "Characters allowed and recommended for subject names").
+fn subject_prefix_problem(prefix: &str) -> Option<String> {
+    if prefix.is_empty() {
+        return Some("must not be empty".into());
+    }
+    if prefix.split('.').any(str::is_empty) {
+        return Some(format!(
+            "{prefix:?} has an empty token: no leading, trailing or doubled '.'"
+        ));
+    }
+    if let Some(bad) = prefix
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || matches!(c, '*' | '>'))
+    {
+        return Some(format!(
+            "{prefix:?} contains {bad:?}: subject tokens allow no whitespace and no wildcard ('*', '>')"
+        ));
+    }
+    None
+}
+
 /// The shortest webhook secret accepted.
 pub const MIN_EVENT_SECRET_LEN: usize = 16;
 
@@ -125,6 +265,13 @@ impl EventsConfig {
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut problems = Vec::new();
         for (index, sink) in self.sinks.iter().enumerate() {
+            if let EventSinkConfig::Nats(nats) = sink {
+                problems.extend(
+                    nats.problems()
+                        .into_iter()
+                        .map(|(key, why)| (format!("sinks[{index}].{key}"), why)),
+                );
+            }
             if let EventSinkConfig::Webhook(hook) = sink {
                 match url::Url::parse(&hook.url) {
                     Ok(url) if matches!(url.scheme(), "http" | "https") => {}
@@ -210,6 +357,99 @@ mod tests {
             EventsConfig::default().effective_sinks(),
             [EventSinkConfig::Stdout]
         );
+    }
+
+    fn nats(extra: serde_json::Value) -> EventsConfig {
+        let mut sink = serde_json::json!({"type": "nats", "url": "nats://127.0.0.1:4222"});
+        if let (Some(sink), Some(extra)) = (sink.as_object_mut(), extra.as_object()) {
+            sink.extend(extra.clone());
+        }
+        serde_json::from_value(serde_json::json!({"enabled": true, "sinks": [sink]})).unwrap()
+    }
+
+    fn keys(config: &EventsConfig) -> Vec<String> {
+        config.problems().into_iter().map(|(k, _)| k).collect()
+    }
+
+    #[test]
+    fn a_nats_sink_has_its_defaults_and_good_values_pass() {
+        let config = nats(serde_json::json!({}));
+        let EventSinkConfig::Nats(sink) = &config.sinks[0] else {
+            panic!("{config:?}")
+        };
+        assert_eq!(sink.subject_prefix, "portunus.events");
+        assert_eq!(sink.timeout.as_std().as_secs(), 5);
+        assert_eq!(sink.stream, None);
+        assert_eq!(config.sinks[0].name(), "nats");
+        assert!(keys(&config).is_empty(), "{:?}", config.problems());
+        let full = nats(serde_json::json!({
+            "url": "nats://a.example:4222, tls://b.example:4222",
+            "subject_prefix": "acme.audit-v1.portunus_events",
+            "stream": "PORTUNUS_EVENTS",
+            "user": "portunus", "password": "pw",
+        }));
+        assert!(keys(&full).is_empty(), "{:?}", full.problems());
+    }
+
+    #[test]
+    fn bad_subject_prefixes_are_refused_with_the_reason() {
+        for (prefix, reason) in [
+            ("", "empty"),
+            ("portunus events", "whitespace"),
+            ("portunus.*", "wildcard"),
+            ("portunus.>", "wildcard"),
+            ("portunus..events", "empty token"),
+            (".portunus", "empty token"),
+            ("portunus.", "empty token"),
+            ("port\tunus", "whitespace"),
+        ] {
+            let config = nats(serde_json::json!({"subject_prefix": prefix}));
+            let problems = config.problems();
+            assert_eq!(problems.len(), 1, "{prefix:?}: {problems:?}");
+            assert_eq!(problems[0].0, "sinks[0].subject_prefix");
+            assert!(
+                problems[0].1.contains(reason),
+                "{prefix:?}: {}",
+                problems[0].1
+            );
+        }
+    }
+
+    #[test]
+    fn bad_nats_urls_streams_and_credentials_are_named() {
+        for (extra, key) in [
+            (serde_json::json!({"url": "http://127.0.0.1:4222"}), "url"),
+            (
+                serde_json::json!({"url": "nats://u:p@127.0.0.1:4222"}),
+                "url",
+            ),
+            (serde_json::json!({"url": "not a url"}), "url"),
+            (serde_json::json!({"stream": "a.b"}), "stream"),
+            (serde_json::json!({"stream": ""}), "stream"),
+            (serde_json::json!({"timeout": "0s"}), "timeout"),
+            (serde_json::json!({"user": "u"}), "password"),
+            (
+                serde_json::json!({"user": "u", "password": "p", "token": "t"}),
+                "token",
+            ),
+        ] {
+            let config = nats(extra.clone());
+            assert_eq!(keys(&config), [format!("sinks[0].{key}")], "{extra}");
+        }
+        let unknown = serde_json::from_value::<EventsConfig>(serde_json::json!({
+            "sinks": [{"type": "nats", "url": "nats://x:4222", "subject": "x"}]
+        }));
+        assert!(unknown.is_err(), "unknown keys are refused");
+    }
+
+    #[test]
+    fn nats_credentials_are_not_printed() {
+        let config = nats(serde_json::json!({"user": "u", "password": "pw-secret-1"}));
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("pw-secret-1"), "{printed}");
+        assert!(printed.contains("<redacted>"));
+        let config = nats(serde_json::json!({"token": "tok-secret-2"}));
+        assert!(!format!("{config:?}").contains("tok-secret-2"));
     }
 
     #[test]

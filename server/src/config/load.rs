@@ -155,6 +155,14 @@ fn env_value(key: &str, default: &Value, raw: &str) -> Result<Value, ConfigError
             "false" | "0" | "no" | "off" => Value::Bool(false),
             _ => return Err(invalid(key, format!("{var}={raw:?} is not a boolean"))),
         },
+        // A fractional default (`tracing.providers.otlp.sampling.sampling_ratio`).
+        Value::Number(number) if number.is_f64() => raw
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+            .ok_or_else(|| invalid(key, format!("{var}={raw:?} is not a number")))?,
         Value::Number(_) => raw
             .trim()
             .parse::<u64>()
@@ -281,6 +289,32 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("log.level"), "{err}");
+    }
+
+    #[test]
+    fn tracing_keys_come_from_the_environment() {
+        let env = env_of(&[
+            ("TRACING_PROVIDER", "otel"),
+            ("TRACING_SERVICE_NAME", "auth"),
+            ("TRACING_PROVIDERS_OTLP_SERVER_URL", "collector:4318"),
+            ("TRACING_PROVIDERS_OTLP_INSECURE", "true"),
+            ("TRACING_PROVIDERS_OTLP_SAMPLING_SAMPLING_RATIO", "0.25"),
+        ]);
+        let config = load(None, &env).unwrap();
+        assert!(config.tracing.enabled());
+        assert_eq!(config.tracing.service_name, "auth");
+        assert_eq!(
+            config.tracing.otlp_traces_endpoint(),
+            "http://collector:4318/v1/traces"
+        );
+        assert!((config.tracing.providers.otlp.sampling.sampling_ratio - 0.25).abs() < 1e-9);
+        let err = load(
+            None,
+            &env_of(&[("TRACING_PROVIDERS_OTLP_SAMPLING_SAMPLING_RATIO", "half")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("not a number"), "{err}");
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod profile;
 mod rate_limit;
 mod return_domains;
 mod tls;
+mod traces;
 mod validate;
 mod webhook;
 
@@ -33,7 +34,8 @@ pub use database::{DatabaseConfig, SqliteConfig, SqliteSynchronousMode};
 pub use dev::{DEV_DSN, DEV_SECRET_FILE, DevNotes};
 pub use device::{DeviceAuthorizationConfig, UserCodeConfig, UserCodeFormat};
 pub use events::{
-    EventDeliveryConfig, EventSinkConfig, EventsConfig, MIN_EVENT_SECRET_LEN, WebhookSinkConfig,
+    EventDeliveryConfig, EventSinkConfig, EventsConfig, MIN_EVENT_SECRET_LEN, NatsSinkConfig,
+    WebhookSinkConfig,
 };
 pub use janitor::{
     JanitorConfig, MAX_JANITOR_BATCH_SIZE, MAX_JANITOR_INTERVAL_SECS, MAX_JANITOR_LIMIT,
@@ -50,6 +52,7 @@ pub use profile::{FAPI2_MAX_CODE_LIFETIME_SECS, FAPI2_SIGNING_ALGORITHMS, Securi
 pub use rate_limit::{GroupLimit, RateLimitAllowList, RateLimitConfig, RateLimitGroups};
 pub use return_domains::{MAX_RETURN_URL_LEN, ReturnDomain, ReturnDomainError, allowed_return_url};
 pub use tls::{ListenerTlsConfig, PemSourceConfig, TlsConfig};
+pub use traces::{OtlpConfig, OtlpSampling, TracingConfig, TracingProviders};
 pub use webhook::{
     ApiKeyConfig, ApiKeyLocation, DEFAULT_HOOK_TIMEOUT_SECS, MAX_HOOK_TIMEOUT_SECS, WebhookAuth,
     WebhookAuthType, WebhookConfig,
@@ -85,6 +88,8 @@ pub struct Config {
     pub janitor: JanitorConfig,
     /// Audit events through a transactional outbox (docs/operations.md, "Events").
     pub events: EventsConfig,
+    /// OpenTelemetry traces over OTLP/HTTP (docs/operations.md, "Tracing").
+    pub tracing: TracingConfig,
     /// Set by `serve --dev`, never by a file or the environment.
     #[serde(skip)]
     pub dev: bool,

@@ -120,6 +120,12 @@ impl Config {
                 message,
             });
         }
+        for (key, message) in self.tracing.problems() {
+            errors.push(ConfigError::Invalid {
+                key: format!("tracing.{key}"),
+                message,
+            });
+        }
         for (key, message) in self.janitor.problems() {
             errors.push(ConfigError::Invalid {
                 key: format!("janitor.{key}"),

@@ -1,11 +1,14 @@
 //! Audit events (issue 15 §1; docs/operations.md, "Events"): CloudEvents 1.0 envelopes
 //! (`envelope.rs`) written to a transactional outbox in the same database transaction
-//! as the change they report (`report.rs` builds them, the storage write stores them),
+//! as the change they report (`report*.rs` build them, the storage write stores them),
 //! and delivered at least once, in order per aggregate, by a worker per node
-//! (`worker.rs`) to the configured sinks (`sinks.rs`).
+//! (`worker.rs`) to the configured sinks (`sinks/`: webhook, NATS JetStream, stdout).
 
 pub mod envelope;
 pub mod report;
+pub mod report_clients;
+pub mod report_flow;
+pub mod report_trusts;
 pub mod sinks;
 pub mod worker;
 
@@ -17,6 +20,12 @@ use crate::storage::EventOutbox;
 
 pub use envelope::{Actor, Envelope, SCHEMA_VERSION};
 pub use report::{Issued, Revocation, code_issued, family_revoked, token_issued};
+pub use report_clients::{ClientActor, ReportingClients};
+pub use report_flow::{
+    FlowRequest, LoggedOut, SessionEnd, consent_accepted, consent_rejected, login_accepted,
+    login_rejected, session_logged_out,
+};
+pub use report_trusts::ReportingTrusts;
 
 /// What the HTTP side sees of the events: whether they are on, the sinks' health, and
 /// the outbox for ingested envelopes.

@@ -24,18 +24,37 @@ pub struct Issued<'a> {
     pub token_kinds: &'a [&'a str],
 }
 
-fn fields(value: Value) -> Map<String, Value> {
+/// The fields of `value`, an object (anything else: none).
+pub(super) fn fields(value: Value) -> Map<String, Value> {
     match value {
         Value::Object(map) => map,
         _ => Map::new(),
     }
 }
 
-fn one(config: &Config, at: DateTime<Utc>, event: Event) -> Result<Vec<OutboxEvent>, StorageError> {
+/// The outbox row of `event`, sourced at the issuer.
+pub(super) fn one(
+    config: &Config,
+    at: DateTime<Utc>,
+    event: Event,
+) -> Result<Vec<OutboxEvent>, StorageError> {
     event
         .into_outbox(&config.issuer(), at)
         .map(|row| vec![row])
         .map_err(|e| StorageError::Database(format!("the event cannot be encoded: {e}")))
+}
+
+/// The row of the event `build` makes, or none when events are off: the event is not
+/// even built then, so a disabled deployment pays one branch.
+pub(super) fn report(
+    config: &Config,
+    at: DateTime<Utc>,
+    build: impl FnOnce() -> Event,
+) -> Result<Vec<OutboxEvent>, StorageError> {
+    if !config.events.enabled {
+        return Ok(Vec::new());
+    }
+    one(config, at, build())
 }
 
 /// `token.issued`, keyed by the token family.

@@ -3,7 +3,8 @@
 //! drops an event: a failing sink only delays it (and, through the per-aggregate order,
 //! the later events of its aggregate). A node killed mid-delivery leaves its claims
 //! leased until `events.delivery.lease` passes; then any node delivers them again
-//! (at-least-once: receivers deduplicate by `webhook-id`, the event id).
+//! (at-least-once: receivers deduplicate by the event id, the webhooks' `webhook-id`
+//! and JetStream's `Nats-Msg-Id`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +46,9 @@ impl Worker {
     /// Runs until the task is dropped (the runtime stops).
     pub async fn run(self) {
         let poll = self.delivery.poll_interval.as_std();
+        for sink in self.sinks.iter() {
+            sink.prepare().await;
+        }
         loop {
             match self.round().await {
                 // A full batch: more may be due at once.

@@ -1,6 +1,7 @@
 //! The admin side of the flow (Hydra's `/admin/oauth2/auth/requests/{login,consent}`):
 //! read a request, accept or reject it. Each decision is recorded once; a second one, or
-//! a read after it, answers 410 with the first decision's `redirect_to`.
+//! a read after it, answers 410 with the first decision's `redirect_to`. The decision
+//! that is recorded reports `login.*` / `consent.*` in the same transaction.
 
 use chrono::Duration;
 
@@ -16,9 +17,11 @@ use super::wire::{
 use crate::client::wire::OAuth2Client;
 use crate::duration::later;
 use crate::error::OAuth2Error;
+use crate::events::FlowRequest;
 use crate::flow::context::FlowContext;
 use crate::oauth2::authorize::request::AuthorizeRequest;
 use crate::oauth2::scope;
+use crate::storage::OutboxEvent;
 use crate::storage::flows::FlowStep;
 
 fn not_found(what: &str) -> OAuth2Error {
@@ -145,9 +148,22 @@ pub(super) async fn record(
     redirect_to: String,
     issued_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<String, OAuth2Error> {
+    record_reporting(ctx, flow_id, step, redirect_to, issued_at, &[]).await
+}
+
+/// [`record`], writing `events` with the decision: only the call that made it reports.
+async fn record_reporting(
+    ctx: &FlowContext,
+    flow_id: &str,
+    step: FlowStep,
+    redirect_to: String,
+    issued_at: chrono::DateTime<chrono::Utc>,
+    events: &[OutboxEvent],
+) -> Result<String, OAuth2Error> {
+    let expires_at = expires_at(ctx, issued_at);
     match ctx
         .flow_steps
-        .record_step(flow_id, step, &redirect_to, expires_at(ctx, issued_at))
+        .record_step_reporting(flow_id, step, &redirect_to, expires_at, events)
         .await?
     {
         None => Ok(redirect_to),
@@ -233,6 +249,29 @@ async fn decide_login(
 ) -> Result<String, OAuth2Error> {
     let (flow_id, issued_at) = (login.flow_id.clone(), login.issued_at);
     let request = login.request.clone();
+    let about = FlowRequest {
+        request_id: &flow_id,
+        client_id: &request.client_id,
+    };
+    let now = ctx.clock.now();
+    let events = match &outcome {
+        LoginOutcome::Accepted(accepted) => crate::events::login_accepted(
+            &ctx.config,
+            now,
+            about,
+            &accepted.subject,
+            accepted.remember,
+            accepted.acr.as_deref(),
+            &accepted.amr,
+        )?,
+        LoginOutcome::Rejected(rejection) => crate::events::login_rejected(
+            &ctx.config,
+            now,
+            about,
+            login.skip.then_some(login.subject.as_str()),
+            &rejection.error,
+        )?,
+    };
     let verifier = seal(
         ctx,
         SealedKind::LoginVerifier,
@@ -242,12 +281,13 @@ async fn decide_login(
         },
     )?;
     let redirect_to = verifier_url(ctx, &request, "login_verifier", &verifier)?;
-    record(
+    record_reporting(
         ctx,
         &flow_id,
         FlowStep::LoginHandled,
         redirect_to,
         issued_at,
+        &events,
     )
     .await
 }
@@ -372,6 +412,25 @@ async fn decide_consent(
 ) -> Result<String, OAuth2Error> {
     let (flow_id, issued_at) = (consent.flow_id.clone(), consent.issued_at);
     let request = consent.request.clone();
+    let about = FlowRequest {
+        request_id: &flow_id,
+        client_id: &request.client_id,
+    };
+    let (now, subject) = (ctx.clock.now(), consent.login.subject.as_str());
+    let events = match &outcome {
+        ConsentOutcome::Accepted(accepted) => crate::events::consent_accepted(
+            &ctx.config,
+            now,
+            about,
+            subject,
+            &accepted.grant_scope,
+            &accepted.grant_audience,
+            accepted.remember,
+        )?,
+        ConsentOutcome::Rejected(rejection) => {
+            crate::events::consent_rejected(&ctx.config, now, about, subject, &rejection.error)?
+        }
+    };
     let verifier = seal(
         ctx,
         SealedKind::ConsentVerifier,
@@ -381,12 +440,13 @@ async fn decide_consent(
         },
     )?;
     let redirect_to = verifier_url(ctx, &request, "consent_verifier", &verifier)?;
-    record(
+    record_reporting(
         ctx,
         &flow_id,
         FlowStep::ConsentHandled,
         redirect_to,
         issued_at,
+        &events,
     )
     .await
 }

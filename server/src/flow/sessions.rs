@@ -8,9 +8,11 @@ use super::sealed::{self, SealedKind};
 use super::wire::{OAuth2ConsentRequest, OAuth2ConsentSession};
 use crate::client::wire::OAuth2Client;
 use crate::error::OAuth2Error;
+use crate::events::{LoggedOut, SessionEnd};
 use crate::flow::context::FlowContext;
 use crate::oidc::logout::backchannel;
 use crate::pagination;
+use crate::storage::OutboxEvent;
 use crate::storage::flows::{ConsentGrant, ConsentListQuery};
 
 const PAGE_TOKEN_KIND: &str = "s1";
@@ -165,13 +167,19 @@ pub async fn revoke_login_sessions(
             };
             let clients =
                 super::logout::end::session_clients(ctx, &session.subject, sid, None).await?;
-            if ctx.login_sessions.delete_login_session(sid).await? {
+            let events = revoked(ctx, &session.subject, Some(sid))?;
+            if ctx
+                .login_sessions
+                .delete_login_session_reporting(sid, &events)
+                .await?
+            {
                 backchannel::notify(&ctx.oidc(), clients, session.subject, sid.to_owned());
             }
         }
         (Some(subject), None) => {
+            let events = revoked(ctx, subject, None)?;
             ctx.login_sessions
-                .delete_login_sessions_of_subject(subject)
+                .delete_login_sessions_of_subject_reporting(subject, &events)
                 .await?;
         }
         (None, None) => {
@@ -181,4 +189,23 @@ pub async fn revoke_login_sessions(
         }
     }
     Ok(())
+}
+
+/// `session.logged_out` of an admin revocation: one session, or all of the subject's
+/// (one event for them all).
+fn revoked(
+    ctx: &FlowContext,
+    subject: &str,
+    session_id: Option<&str>,
+) -> Result<Vec<OutboxEvent>, OAuth2Error> {
+    Ok(crate::events::session_logged_out(
+        &ctx.config,
+        ctx.clock.now(),
+        LoggedOut {
+            subject,
+            session_id,
+            client_id: None,
+            why: SessionEnd::AdminRevocation,
+        },
+    )?)
 }

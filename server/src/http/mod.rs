@@ -222,44 +222,44 @@ pub fn admin_app(
         .app_data(form)
         .app_data(query)
         .app_data(path)
+        // The dashboard's pages (admin/dashboard/) before the API's `/admin` scope.
+        .configure(admin::dashboard::routes)
         .configure(admin::routes)
         .configure(admin::unprefixed_health)
         .split_for_parts();
-    app.app_data(web::Data::new(AllowedMethods::new(
-        &api,
-        admin::UNDOCUMENTED,
-    )))
-    .service(SwaggerUi::new("/swagger-ui/{_:.*}").config(SwaggerConfig::from(OPENAPI_PATH)))
-    .route(
-        OPENAPI_PATH,
-        web::get().to(move || {
-            let document = document.clone();
-            async move {
-                HttpResponse::Ok()
-                    .content_type(ContentType::json())
-                    .body(document)
-            }
-        }),
-    )
-    .route(
-        "/swagger-ui",
-        web::get().to(|| async {
-            HttpResponse::Found()
-                .insert_header((actix_web::http::header::LOCATION, "/swagger-ui/"))
-                .finish()
-        }),
-    )
-    .default_service(web::to(errors::route_not_found))
-    .wrap(from_fn(middleware::error_body::error_body))
-    .wrap(Condition::new(
-        limited,
-        from_fn(middleware::rate_limit::rate_limit),
-    ))
-    .wrap(from_fn(middleware::json_newline::json_newline))
-    .wrap(from_fn(middleware::api_key::require_api_key))
-    // Outside the API key check: a preflight carries no credentials.
-    .wrap(from_fn(middleware::cors::cors))
-    .wrap(from_fn(middleware::admin_prefix::admin_prefix))
-    .wrap(from_fn(middleware::security_headers::security_headers))
-    .wrap(from_fn(middleware::access_log::access_log))
+    let undocumented = [admin::UNDOCUMENTED, admin::dashboard::ROUTES].concat();
+    app.app_data(web::Data::new(AllowedMethods::new(&api, &undocumented)))
+        .service(SwaggerUi::new("/swagger-ui/{_:.*}").config(SwaggerConfig::from(OPENAPI_PATH)))
+        .route(
+            OPENAPI_PATH,
+            web::get().to(move || {
+                let document = document.clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type(ContentType::json())
+                        .body(document)
+                }
+            }),
+        )
+        .route(
+            "/swagger-ui",
+            web::get().to(|| async {
+                HttpResponse::Found()
+                    .insert_header((actix_web::http::header::LOCATION, "/swagger-ui/"))
+                    .finish()
+            }),
+        )
+        .default_service(web::to(errors::route_not_found))
+        .wrap(from_fn(middleware::error_body::error_body))
+        .wrap(Condition::new(
+            limited,
+            from_fn(middleware::rate_limit::rate_limit),
+        ))
+        .wrap(from_fn(middleware::json_newline::json_newline))
+        .wrap(from_fn(middleware::api_key::require_api_key))
+        // Outside the API key check: a preflight carries no credentials.
+        .wrap(from_fn(middleware::cors::cors))
+        .wrap(from_fn(middleware::admin_prefix::admin_prefix))
+        .wrap(from_fn(middleware::security_headers::security_headers))
+        .wrap(from_fn(middleware::access_log::access_log))
 }

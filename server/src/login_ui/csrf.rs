@@ -26,6 +26,9 @@ pub enum FormKind {
     Device,
     /// `POST /auth/logout` (bound to the empty challenge: it ends the browser's session).
     SessionLogout,
+    /// Every form of the admin dashboard (`dashboard`, admin listener; bound to the
+    /// empty challenge and that listener's own nonce cookie).
+    AdminDashboard,
 }
 
 impl FormKind {
@@ -36,6 +39,7 @@ impl FormKind {
             Self::Logout => b"logout",
             Self::Device => b"device",
             Self::SessionLogout => b"session-logout",
+            Self::AdminDashboard => b"admin-dashboard",
         }
     }
 }

@@ -68,8 +68,7 @@ impl Webhook {
                 ),
             };
         }
-        let mut response = call
-            .send()
+        let mut response = crate::outbound::send(call)
             .await
             .map_err(|e| crate::outbound::describe(&e))?;
         let status = response.status().as_u16();

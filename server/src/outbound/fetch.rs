@@ -32,15 +32,12 @@ impl GuardedFetcher {
     /// GETs `uri` and returns the body; the error says why, for the client's hint.
     pub async fn fetch(&self, uri: &str) -> Result<String, String> {
         let (url, client) = self.clients.for_uri(uri)?;
-        let mut response = client
-            .get(url)
-            .header(
-                reqwest::header::ACCEPT,
-                "application/jwk-set+json, application/json",
-            )
-            .send()
-            .await
-            .map_err(|e| describe(&e))?;
+        let mut response = super::send(client.get(url).header(
+            reqwest::header::ACCEPT,
+            "application/jwk-set+json, application/json",
+        ))
+        .await
+        .map_err(|e| describe(&e))?;
         if !response.status().is_success() {
             return Err(format!("it answered HTTP {}", response.status().as_u16()));
         }

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::{ClientListQuery, ClientStore, StorageError};
+use super::{ClientListQuery, ClientStore, OutboxEvent, StorageError};
 use crate::client::model::Client;
 
 /// Clients kept before the cache is cleared.
@@ -127,6 +127,36 @@ impl ClientStore for CachedClientStore {
 
     async fn list_clients(&self, query: &ClientListQuery) -> Result<Vec<Client>, StorageError> {
         self.inner.list_clients(query).await
+    }
+
+    async fn create_client_reporting(
+        &self,
+        client: &Client,
+        events: &[OutboxEvent],
+    ) -> Result<(), StorageError> {
+        let result = self.inner.create_client_reporting(client, events).await;
+        self.evict(&client.client_id);
+        result
+    }
+
+    async fn update_client_reporting(
+        &self,
+        client: &Client,
+        events: &[OutboxEvent],
+    ) -> Result<bool, StorageError> {
+        let result = self.inner.update_client_reporting(client, events).await;
+        self.evict(&client.client_id);
+        result
+    }
+
+    async fn delete_client_reporting(
+        &self,
+        client_id: &str,
+        events: &[OutboxEvent],
+    ) -> Result<bool, StorageError> {
+        let result = self.inner.delete_client_reporting(client_id, events).await;
+        self.evict(client_id);
+        result
     }
 }
 

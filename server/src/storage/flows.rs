@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::StorageError;
+use super::outbox::{OutboxEvent, no_outbox};
 
 /// A step of a flow that may happen once: handling a login request, using its verifier…
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +55,23 @@ pub trait FlowStepStore: Send + Sync {
     /// The `redirect_to` recorded for the step, if it was recorded.
     async fn get_step(&self, flow_id: &str, step: FlowStep)
     -> Result<Option<String>, StorageError>;
+
+    /// [`record_step`](Self::record_step), writing `events` to the outbox in the same
+    /// transaction when this call recorded the step (it returns `None`): a decision
+    /// reported once, by the call that made it. A store without an outbox fails,
+    /// writing nothing, when `events` is not empty.
+    async fn record_step_reporting(
+        &self,
+        flow_id: &str,
+        step: FlowStep,
+        redirect_to: &str,
+        expires_at: DateTime<Utc>,
+        events: &[OutboxEvent],
+    ) -> Result<Option<String>, StorageError> {
+        no_outbox(events)?;
+        self.record_step(flow_id, step, redirect_to, expires_at)
+            .await
+    }
 }
 
 /// An authentication session: the user agent's remembered login (the OIDC `sid`).
@@ -79,6 +97,31 @@ pub trait LoginSessionStore: Send + Sync {
 
     /// Deletes every session of the subject; returns how many.
     async fn delete_login_sessions_of_subject(&self, subject: &str) -> Result<u64, StorageError>;
+
+    /// [`delete_login_session`](Self::delete_login_session), writing `events` to the
+    /// outbox in the same transaction when the session existed (a logout that ended
+    /// nothing reports nothing). A store without an outbox fails, writing nothing, when
+    /// `events` is not empty.
+    async fn delete_login_session_reporting(
+        &self,
+        id: &str,
+        events: &[OutboxEvent],
+    ) -> Result<bool, StorageError> {
+        no_outbox(events)?;
+        self.delete_login_session(id).await
+    }
+
+    /// [`delete_login_sessions_of_subject`](Self::delete_login_sessions_of_subject),
+    /// writing `events` to the outbox in the same transaction when at least one session
+    /// was deleted.
+    async fn delete_login_sessions_of_subject_reporting(
+        &self,
+        subject: &str,
+        events: &[OutboxEvent],
+    ) -> Result<u64, StorageError> {
+        no_outbox(events)?;
+        self.delete_login_sessions_of_subject(subject).await
+    }
 }
 
 /// A consent the user granted to a client.

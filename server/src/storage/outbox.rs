@@ -2,32 +2,20 @@
 //! report (the "transactional outbox"), then delivered by a worker at least once, in
 //! order per aggregate (docs/operations.md, "Events").
 //!
-//! Writes that report a change take their events with them (`TokenStore`'s
-//! `*_reporting` methods): the event row exists iff the change committed. This port is
-//! the delivery side: claim what is due, record the outcome, and queue events that
-//! report no change of ours (`POST /admin/events/ingest`).
+//! Writes that report a change take their events with them (the `*_reporting` methods
+//! of `TokenStore`, `FlowStepStore`, `LoginSessionStore`, `ClientStore` and
+//! `TrustStore`): the event row exists iff the change committed. This port is the
+//! delivery side: claim what is due, record the outcome, and queue events that report
+//! no change of ours (`POST /admin/events/ingest`).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::storage::StorageError;
 
-/// One event as the outbox keeps it. `envelope` is the whole CloudEvents JSON document
-/// the sinks receive; the other fields are what the worker needs without parsing it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboxEvent {
-    /// UUIDv7: its byte order is creation order, the order of delivery per aggregate.
-    pub id: String,
-    /// What the event is about (a token family, a client id): events of one aggregate
-    /// are delivered in `id` order, none while an older one is undelivered.
-    pub aggregate_key: String,
-    /// The CloudEvents `type` (`token.issued`, …).
-    pub event_type: String,
-    /// The CloudEvents 1.0 JSON envelope.
-    pub envelope: String,
-    /// Stored at microsecond precision on every implementation.
-    pub created_at: DateTime<Utc>,
-}
+// Defined in the base module so the ports beside their models (`ClientStore`,
+// `TrustStore`) can take events too.
+pub use crate::outbox_event::{OutboxEvent, no_outbox};
 
 /// An event the worker claimed, with how often its delivery failed before.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::storage::StorageError;
-use crate::storage::outbox::OutboxEvent;
+use crate::storage::outbox::{OutboxEvent, no_outbox};
 
 /// What a stored token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -204,17 +204,5 @@ pub trait TokenStore: Send + Sync {
             tokens,
         )
         .await
-    }
-}
-
-/// The refusal of a store that has no outbox to report a change: an event is never
-/// dropped silently.
-fn no_outbox(events: &[OutboxEvent]) -> Result<(), StorageError> {
-    if events.is_empty() {
-        Ok(())
-    } else {
-        Err(StorageError::Database(
-            "this store has no event outbox; events.enabled needs the SQL store".to_owned(),
-        ))
     }
 }

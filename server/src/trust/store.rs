@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::model::TrustRelationship;
 use crate::error::StorageError;
+use crate::outbox_event::{OutboxEvent, no_outbox};
 
 /// How many relationships [`TrustStore::trusted_keys`] returns at most: the keys an
 /// assertion without `kid` is tried against.
@@ -56,4 +57,27 @@ pub trait TrustStore: Send + Sync {
         kid: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Vec<TrustRelationship>, StorageError>;
+
+    /// [`create_trust`](Self::create_trust), writing `events` to the outbox in the same
+    /// transaction: they exist iff the relationship was created. A store without an
+    /// outbox fails, writing nothing, when `events` is not empty.
+    async fn create_trust_reporting(
+        &self,
+        trust: &TrustRelationship,
+        events: &[OutboxEvent],
+    ) -> Result<(), StorageError> {
+        no_outbox(events)?;
+        self.create_trust(trust).await
+    }
+
+    /// [`delete_trust`](Self::delete_trust), writing `events` in the same transaction
+    /// when the relationship existed.
+    async fn delete_trust_reporting(
+        &self,
+        id: &str,
+        events: &[OutboxEvent],
+    ) -> Result<bool, StorageError> {
+        no_outbox(events)?;
+        self.delete_trust(id).await
+    }
 }

@@ -1,13 +1,15 @@
 //! `EventOutbox` clauses and the outbox side of `TokenStore`'s reporting writes (the
 //! transactional outbox, docs/operations.md "Events"), each on a fresh database of every
-//! configured backend. The outbox is SQL only: the memory store refuses to report.
+//! configured backend, and of the flow ports' reporting writes (a recorded decision, an
+//! ended session). The outbox is SQL only: the memory store refuses to report.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use chrono::Duration;
 use portunus_server::client::model::Client;
-use portunus_server::storage::memory::MemoryStore;
+use portunus_server::storage::flows::{FlowStep, FlowStepStore, LoginSession, LoginSessionStore};
+use portunus_server::storage::memory::{MemoryFlowStore, MemoryStore};
 use portunus_server::storage::sql::SqlStore;
 use portunus_server::storage::{
     ClientStore, Enqueued, EventOutbox, OutboxEvent, TokenKind, TokenStore,
@@ -55,6 +57,9 @@ outbox_conformance!(
     idempotency_keys_answer_duplicates,
     purges_delete_only_delivered_events_and_old_keys,
     concurrent_claims_never_share_an_event,
+    a_flow_decision_reports_once_of_concurrent_decisions,
+    an_ended_session_reports_and_a_missing_one_does_not,
+    a_client_write_reports_only_what_it_changed,
 );
 
 /// An event of `aggregate` created at `seconds`; the id orders as `seq`.
@@ -354,5 +359,172 @@ mod clauses {
         all.dedup();
         assert_eq!(all.len(), claimed, "an event was claimed twice");
         assert_eq!(claimed, 20, "one head per aggregate");
+    }
+
+    pub async fn a_flow_decision_reports_once_of_concurrent_decisions(store: Arc<SqlStore>) {
+        let recorded = store
+            .record_step_reporting(
+                "flow-1",
+                FlowStep::LoginHandled,
+                "r1",
+                at(60),
+                &[event(1, "flow-1", 0)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(recorded, None);
+        // The second decision gets the first one's redirect and reports nothing.
+        let again = store
+            .record_step_reporting(
+                "flow-1",
+                FlowStep::LoginHandled,
+                "r2",
+                at(60),
+                &[event(2, "flow-1", 0)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(again.as_deref(), Some("r1"));
+        assert_eq!(store.pending_count().await.unwrap(), 1);
+        // Of concurrent decisions, the one that records reports.
+        let winners = count_winners(4, |i| {
+            let store = store.clone();
+            async move {
+                let seq = 10 + u32::try_from(i).unwrap();
+                store
+                    .record_step_reporting(
+                        "flow-2",
+                        FlowStep::ConsentHandled,
+                        &format!("r{i}"),
+                        at(60),
+                        &[event(seq, "flow-2", 0)],
+                    )
+                    .await
+                    .unwrap()
+                    .is_none()
+            }
+        })
+        .await;
+        assert_eq!(winners, 1);
+        assert_eq!(store.pending_count().await.unwrap(), 2);
+        let memory = MemoryFlowStore::new();
+        let refused = memory
+            .record_step_reporting(
+                "flow-3",
+                FlowStep::LoginHandled,
+                "r",
+                at(60),
+                &[event(20, "flow-3", 0)],
+            )
+            .await;
+        assert!(refused.is_err());
+        assert_eq!(
+            memory
+                .get_step("flow-3", FlowStep::LoginHandled)
+                .await
+                .unwrap(),
+            None,
+            "refused before recording"
+        );
+    }
+
+    pub async fn an_ended_session_reports_and_a_missing_one_does_not(store: Arc<SqlStore>) {
+        let session = |id: &str, subject: &str| LoginSession {
+            id: id.to_owned(),
+            subject: subject.to_owned(),
+            authenticated_at: at(0),
+            remember: true,
+            expires_at: at(3600),
+        };
+        for (id, subject) in [("s1", "ada"), ("s2", "bob"), ("s3", "bob")] {
+            store
+                .upsert_login_session(&session(id, subject))
+                .await
+                .unwrap();
+        }
+        let ended = store
+            .delete_login_session_reporting("s1", &[event(1, "ada", 0)])
+            .await
+            .unwrap();
+        assert!(ended);
+        let ended = store
+            .delete_login_session_reporting("s1", &[event(2, "ada", 0)])
+            .await
+            .unwrap();
+        assert!(!ended, "gone already");
+        assert_eq!(store.pending_count().await.unwrap(), 1);
+        let ended = store
+            .delete_login_sessions_of_subject_reporting("bob", &[event(3, "bob", 0)])
+            .await
+            .unwrap();
+        assert_eq!(ended, 2);
+        let ended = store
+            .delete_login_sessions_of_subject_reporting("bob", &[event(4, "bob", 0)])
+            .await
+            .unwrap();
+        assert_eq!(ended, 0);
+        let claimed = store.claim_due("n1", at(1), at(60), 10).await.unwrap();
+        let types: Vec<String> = claimed.into_iter().map(|c| c.event.id).collect();
+        assert_eq!(types, [event(1, "ada", 0).id, event(3, "bob", 0).id]);
+        let memory = MemoryFlowStore::new();
+        memory
+            .upsert_login_session(&session("s1", "ada"))
+            .await
+            .unwrap();
+        let refused = memory
+            .delete_login_session_reporting("s1", &[event(5, "ada", 0)])
+            .await;
+        assert!(refused.is_err());
+        assert!(memory.get_login_session("s1").await.unwrap().is_some());
+    }
+
+    pub async fn a_client_write_reports_only_what_it_changed(store: Arc<SqlStore>) {
+        let client = |id: &str| Client {
+            client_id: id.to_owned(),
+            ..Client::default()
+        };
+        store
+            .create_client_reporting(&client("c2"), &[event(1, "c2", 0)])
+            .await
+            .unwrap();
+        // A duplicate id: nothing written, its event neither.
+        let duplicate = store
+            .create_client_reporting(&client("c2"), &[event(2, "c2", 0)])
+            .await;
+        assert!(duplicate.is_err());
+        assert!(
+            !store
+                .update_client_reporting(&client("nobody"), &[event(3, "nobody", 0)])
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .update_client_reporting(&client("c2"), &[event(4, "c2", 0)])
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .delete_client_reporting("nobody", &[event(5, "nobody", 0)])
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .delete_client_reporting("c2", &[event(6, "c2", 0)])
+                .await
+                .unwrap()
+        );
+        let claimed = store.claim_due("n1", at(1), at(60), 10).await.unwrap();
+        assert_eq!(claimed.len(), 1, "one head of aggregate c2");
+        assert_eq!(claimed[0].event.id, event(1, "c2", 0).id);
+        assert_eq!(store.pending_count().await.unwrap(), 3);
+        let memory = MemoryStore::new();
+        let refused = memory
+            .create_client_reporting(&client("c3"), &[event(7, "c3", 0)])
+            .await;
+        assert!(refused.is_err());
+        assert_eq!(memory.get_client("c3").await.unwrap(), None);
     }
 }

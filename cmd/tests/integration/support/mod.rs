@@ -9,6 +9,7 @@ pub mod flow;
 pub mod hybrid;
 pub mod login_ui;
 pub mod logout;
+pub mod nats;
 pub mod oauth;
 pub mod oidc;
 pub mod par;

@@ -48,7 +48,9 @@ pub async fn fetch(
     if let Some(etag) = if_none_match {
         request = request.header(IF_NONE_MATCH, etag);
     }
-    let mut response = request.send().await.map_err(|e| describe(&e))?;
+    let mut response = crate::outbound::send(request)
+        .await
+        .map_err(|e| describe(&e))?;
     let status = response.status();
     if status == reqwest::StatusCode::NOT_MODIFIED && if_none_match.is_some() {
         return Ok(Fetch::NotModified {

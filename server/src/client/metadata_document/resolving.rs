@@ -18,6 +18,7 @@ use super::MetadataDocuments;
 use crate::client::model::Client;
 use crate::client::store::{ClientListQuery, ClientStore};
 use crate::error::{OAuth2Error, StorageError};
+use crate::outbox_event::OutboxEvent;
 
 /// Registered clients, then metadata document clients.
 pub struct ResolvingClients {
@@ -106,5 +107,37 @@ impl ClientStore for ResolvingClients {
 
     async fn list_clients(&self, query: &ClientListQuery) -> Result<Vec<Client>, StorageError> {
         self.registered.list_clients(query).await
+    }
+
+    // The writes go to the registered clients' store, events included: the defaults
+    // would refuse events (no outbox) instead of passing them on.
+    async fn create_client_reporting(
+        &self,
+        client: &Client,
+        events: &[OutboxEvent],
+    ) -> Result<(), StorageError> {
+        self.registered
+            .create_client_reporting(client, events)
+            .await
+    }
+
+    async fn update_client_reporting(
+        &self,
+        client: &Client,
+        events: &[OutboxEvent],
+    ) -> Result<bool, StorageError> {
+        self.registered
+            .update_client_reporting(client, events)
+            .await
+    }
+
+    async fn delete_client_reporting(
+        &self,
+        client_id: &str,
+        events: &[OutboxEvent],
+    ) -> Result<bool, StorageError> {
+        self.registered
+            .delete_client_reporting(client_id, events)
+            .await
     }
 }

@@ -17,6 +17,7 @@ use super::end::end_session;
 use super::request;
 use crate::duration::later;
 use crate::error::{ErrorKind, OAuth2Error};
+use crate::events::SessionEnd;
 use crate::flow::challenge_state::SessionCookie;
 use crate::flow::context::FlowContext;
 use crate::flow::cookies::{SetCookie, csrf_matches, new_csrf};
@@ -148,7 +149,11 @@ async fn start(
         issued_at: now,
     };
     if skip_ui {
-        return ended(ctx, end_session(ctx, challenge).await, false);
+        return ended(
+            ctx,
+            end_session(ctx, challenge, SessionEnd::Logout).await,
+            false,
+        );
     }
     let Some(logout_app) = ctx.config.urls.logout.as_ref() else {
         return LogoutResult::error(
@@ -219,7 +224,11 @@ async fn verified(
     if let Err(err) = check_verifier(ctx, &challenge, cookies).await {
         return LogoutResult::error(err);
     }
-    ended(ctx, end_session(ctx, challenge).await, true)
+    ended(
+        ctx,
+        end_session(ctx, challenge, SessionEnd::Logout).await,
+        true,
+    )
 }
 
 /// The answer after the session ended: its cookie (and the flow's CSRF cookie) cleared.

@@ -10,6 +10,7 @@ use super::challenge_state::LogoutChallengeState;
 use crate::client::model::Client;
 use crate::client::validate::UriPolicy;
 use crate::error::OAuth2Error;
+use crate::events::{LoggedOut, SessionEnd};
 use crate::flow::context::FlowContext;
 use crate::oidc::logout::{backchannel, frontchannel};
 use crate::storage::flows::ConsentListQuery;
@@ -53,10 +54,12 @@ pub(in crate::flow) async fn session_clients(
     Ok(clients)
 }
 
-/// Ends the authentication session, notifies the RPs, and says where to go next.
+/// Ends the authentication session (reporting `session.logged_out` with `why` when it
+/// existed), notifies the RPs, and says where to go next.
 pub async fn end_session(
     ctx: &FlowContext,
     challenge: LogoutChallengeState,
+    why: SessionEnd,
 ) -> Result<LogoutOutcome, OAuth2Error> {
     let clients = session_clients(
         ctx,
@@ -65,8 +68,18 @@ pub async fn end_session(
         challenge.client_id.as_ref(),
     )
     .await?;
+    let events = crate::events::session_logged_out(
+        &ctx.config,
+        ctx.clock.now(),
+        LoggedOut {
+            subject: &challenge.subject,
+            session_id: Some(&challenge.sid),
+            client_id: challenge.client_id.as_deref(),
+            why,
+        },
+    )?;
     ctx.login_sessions
-        .delete_login_session(&challenge.sid)
+        .delete_login_session_reporting(&challenge.sid, &events)
         .await?;
     let issuer = ctx.config.issuer();
     let policy = UriPolicy::from_config(&ctx.config);

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use super::browser::{LogoutResult, current_session, ended, finish_without_notifications};
 use super::challenge_state::LogoutChallengeState;
 use super::end::end_session;
+use crate::events::SessionEnd;
 use crate::flow::context::FlowContext;
 
 /// Ends the session of the browser with `cookies`; then on to `target` (else
@@ -39,5 +40,9 @@ pub async fn end_browser_session(
         csrf_hash: String::new(),
         issued_at: now,
     };
-    ended(ctx, end_session(ctx, challenge).await, false)
+    ended(
+        ctx,
+        end_session(ctx, challenge, SessionEnd::SignOut).await,
+        false,
+    )
 }

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::client::admin;
 use crate::error::{ErrorBody, OAuth2Error};
+use crate::events::ClientActor;
 use crate::state::AppState;
 
 /// The body of a rotation (`{}` for a generated secret and the configured period).
@@ -66,7 +67,7 @@ pub async fn rotate_o_auth2_client_secret(
 ) -> Result<HttpResponse, OAuth2Error> {
     let body = body.into_inner();
     let rotated = admin::rotate_secret(
-        state.clients.as_ref(),
+        &state.reporting_clients(ClientActor::Admin),
         state.clock.as_ref(),
         &state.config,
         &id,
@@ -102,6 +103,11 @@ pub async fn delete_o_auth2_client_previous_secret(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, OAuth2Error> {
-    admin::delete_previous_secret(state.clients.as_ref(), state.clock.as_ref(), &id).await?;
+    admin::delete_previous_secret(
+        &state.reporting_clients(ClientActor::Admin),
+        state.clock.as_ref(),
+        &id,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

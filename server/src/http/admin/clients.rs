@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::client::admin::{self, ListRequest};
 use crate::client::wire::{OAuth2Client, OAuth2ClientTokenLifespans};
 use crate::error::{ErrorBody, OAuth2Error};
+use crate::events::ClientActor;
 
 /// RFC 3986 §3.3: what must be escaped in a path segment (a space is `%20`, not `+`).
 const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
@@ -131,7 +132,7 @@ pub async fn create_o_auth2_client(
     body: web::Json<OAuth2Client>,
 ) -> Result<HttpResponse, OAuth2Error> {
     let created = admin::create(
-        state.clients.as_ref(),
+        &state.reporting_clients(ClientActor::Admin),
         state.clock.as_ref(),
         &state.keys,
         &state.config,
@@ -196,7 +197,7 @@ pub async fn set_o_auth2_client(
     body: web::Json<OAuth2Client>,
 ) -> Result<HttpResponse, OAuth2Error> {
     let updated = admin::replace(
-        state.clients.as_ref(),
+        &state.reporting_clients(ClientActor::Admin),
         state.clock.as_ref(),
         &state.keys,
         &state.config,
@@ -233,7 +234,7 @@ pub async fn patch_o_auth2_client(
     body: web::Json<json_patch::Patch>,
 ) -> Result<HttpResponse, OAuth2Error> {
     let updated = admin::patch(
-        state.clients.as_ref(),
+        &state.reporting_clients(ClientActor::Admin),
         state.clock.as_ref(),
         &state.keys,
         &state.config,
@@ -263,7 +264,7 @@ pub async fn delete_o_auth2_client(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, OAuth2Error> {
-    admin::delete(state.clients.as_ref(), &id).await?;
+    admin::delete(&state.reporting_clients(ClientActor::Admin), &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -292,7 +293,12 @@ pub async fn set_o_auth2_client_lifespans(
     id: web::Path<String>,
     body: web::Json<OAuth2ClientTokenLifespans>,
 ) -> Result<HttpResponse, OAuth2Error> {
-    let client =
-        admin::set_lifespans(state.clients.as_ref(), state.clock.as_ref(), &id, &body).await?;
+    let client = admin::set_lifespans(
+        &state.reporting_clients(ClientActor::Admin),
+        state.clock.as_ref(),
+        &id,
+        &body,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(OAuth2Client::from_model(&client, None)))
 }

@@ -3,6 +3,7 @@
 
 pub mod client_secret;
 pub mod clients;
+pub mod dashboard;
 pub mod device;
 pub mod events;
 pub mod flows;

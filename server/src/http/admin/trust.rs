@@ -7,6 +7,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::error::{ErrorBody, OAuth2Error};
+use crate::events::ReportingTrusts;
 use crate::http::pagination::link_header;
 use crate::state::AppState;
 use crate::trust::admin::{self, ListRequest};
@@ -54,7 +55,7 @@ pub async fn trust_o_auth2_jwt_grant_issuer(
     body: web::Json<TrustOAuth2JwtGrantIssuer>,
 ) -> Result<HttpResponse, OAuth2Error> {
     let trust = admin::create(
-        state.trusts.as_ref(),
+        &ReportingTrusts::new(state.trusts.as_ref(), &state.config, state.clock.as_ref()),
         state.clock.as_ref(),
         body.into_inner(),
     )
@@ -157,6 +158,7 @@ pub async fn delete_trusted_o_auth2_jwt_grant_issuer(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, OAuth2Error> {
-    admin::delete(state.trusts.as_ref(), &id).await?;
+    let trusts = ReportingTrusts::new(state.trusts.as_ref(), &state.config, state.clock.as_ref());
+    admin::delete(&trusts, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

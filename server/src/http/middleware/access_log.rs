@@ -3,6 +3,9 @@
 //! back. Query strings are never logged (they carry codes, tokens and challenges). The
 //! client address is the socket peer, or what a trusted proxy forwarded (`forwarded.rs`).
 //! The same numbers feed the HTTP series of the Prometheus metrics (`crate::prometheus`).
+//! With tracing on, the request's server span starts here (continuing the caller's
+//! `traceparent`), and the request id is its trace id, so log lines and traces meet; a
+//! caller's `X-Request-Id` is then kept as a span attribute.
 
 use std::time::Instant;
 
@@ -13,8 +16,11 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use tracing::Instrument;
 
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
 use crate::http::ListenerSettings;
 use crate::http::forwarded::ClientOrigin;
+use crate::telemetry::{propagation, spans};
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -22,18 +28,27 @@ pub async fn access_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, Error> {
-    let request_id = req
+    let sent_id = req
         .headers()
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        .map(str::to_owned);
     let settings = ListenerSettings::of(&req);
     let origin = ClientOrigin::attach(&req);
     let client_ip = origin.ip.map(|ip| ip.to_string()).unwrap_or_default();
     let method = req.method().to_string();
     let path = req.path().to_owned();
+    let server_span = spans::http_server(&method, &path, req.headers(), settings.listener);
+    let request_id = match propagation::trace_id(&server_span) {
+        Some(trace_id) => {
+            if let Some(sent) = sent_id {
+                server_span.set_attribute("http.request.header.x-request-id", sent);
+            }
+            trace_id
+        }
+        None => sent_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+    };
     let is_health = path.starts_with("/health/") || path.starts_with("/admin/health/");
     let span = tracing::info_span!(
         "request",
@@ -41,9 +56,15 @@ pub async fn access_log(
         request_id = %request_id,
     );
     let started = Instant::now();
-    let mut response = next.call(req).instrument(span.clone()).await?;
+    // The log's span outside, the trace's inside: code below sees the trace's as current.
+    let mut response = next
+        .call(req)
+        .instrument(server_span.clone())
+        .instrument(span.clone())
+        .await?;
     let pattern = response.request().match_pattern();
     let status = response.status().as_u16();
+    spans::http_server_answered(&server_span, &method, pattern.as_deref(), status);
     crate::prometheus::http_request(
         settings.listener,
         pattern.as_deref(),

@@ -1,5 +1,7 @@
 //! Optional bearer API key for the admin listener (`serve.admin.api_key`). Health probes
-//! stay open so orchestrators need no secret. Compared in constant time.
+//! stay open so orchestrators need no secret. Compared in constant time. The admin
+//! dashboard's pages (`/admin`, `/admin/ui/*`) check the key themselves: once in a
+//! sign-in form, then by a sealed session cookie (`http/admin/dashboard`).
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -23,7 +25,12 @@ pub async fn require_api_key(
     };
     let path = req.path();
     // Probes and the API's own documentation stay open; the document holds no secrets.
+    // The dashboard's pages check their own sign-in (http/admin/dashboard: the key
+    // once, then a sealed session cookie), which a browser can keep.
     let open = path.starts_with("/health/")
+        || path == "/admin"
+        || path == crate::dashboard::PREFIX
+        || path.starts_with("/admin/ui/")
         || path.starts_with("/admin/health/")
         || path == "/openapi.json"
         || path == "/swagger-ui"

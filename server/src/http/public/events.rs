@@ -11,9 +11,10 @@ use crate::state::AppState;
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(as = eventsPluginHealth)]
 pub struct EventsPluginHealth {
-    /// `webhook` or `stdout`.
+    /// `webhook`, `nats` or `stdout`.
     pub name: String,
-    /// Whether the last delivery to it succeeded (true before the first).
+    /// Whether the last delivery to it succeeded (true before the first); for `nats`
+    /// also whether its client is connected.
     pub healthy: bool,
 }
 

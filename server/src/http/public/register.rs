@@ -12,6 +12,7 @@ use crate::client::model::Client;
 use crate::client::registration::{self, Registered};
 use crate::client::wire::OAuth2Client;
 use crate::error::{ErrorBody, OAuth2Error};
+use crate::events::ClientActor;
 use crate::http::request_context::authorization_header;
 use crate::oauth2::bearer;
 use crate::state::AppState;
@@ -46,7 +47,7 @@ async fn register(
 ) -> Result<HttpResponse, OAuth2Error> {
     registration::ensure_enabled(&state.config)?;
     let registered = registration::register(
-        state.clients.as_ref(),
+        &state.reporting_clients(ClientActor::Itself),
         state.clock.as_ref(),
         &state.keys,
         &state.config,
@@ -168,7 +169,7 @@ pub async fn set_oidc_dynamic_client(
 ) -> Result<HttpResponse, OAuth2Error> {
     let existing = registered_client(&state, &req, &id).await?;
     let replaced = registration::replace(
-        state.clients.as_ref(),
+        &state.reporting_clients(ClientActor::Itself),
         state.clock.as_ref(),
         &state.keys,
         &state.config,
@@ -204,6 +205,6 @@ pub async fn delete_oidc_dynamic_client(
     id: web::Path<String>,
 ) -> Result<HttpResponse, OAuth2Error> {
     let client = registered_client(&state, &req, &id).await?;
-    registration::delete(state.clients.as_ref(), &client).await?;
+    registration::delete(&state.reporting_clients(ClientActor::Itself), &client).await?;
     Ok(HttpResponse::NoContent().finish())
 }

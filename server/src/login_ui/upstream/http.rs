@@ -54,7 +54,9 @@ impl ProviderHttp {
         if let Some(token) = bearer {
             request = request.bearer_auth(token);
         }
-        let response = request.send().await.map_err(|e| describe(&e))?;
+        let response = crate::outbound::send(request)
+            .await
+            .map_err(|e| describe(&e))?;
         let (status, body) = read(response).await?;
         if !(200..300).contains(&status) {
             return Err(format!("{url} answered HTTP {status}"));
@@ -98,15 +100,16 @@ impl ProviderHttp {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish();
-        let response = request
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| describe(&e))?;
+        let response = crate::outbound::send(
+            request
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(body),
+        )
+        .await
+        .map_err(|e| describe(&e))?;
         read(response).await
     }
 }

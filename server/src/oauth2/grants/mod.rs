@@ -28,6 +28,7 @@ pub use refresh_token::RefreshToken;
 pub use token_exchange::{TokenExchange, TokenTypeUri};
 
 use async_trait::async_trait;
+use tracing::Instrument;
 
 use crate::client::model::{Client, GrantType};
 use crate::error::{ErrorKind, OAuth2Error};
@@ -173,7 +174,6 @@ impl GrantRegistry {
         http: &RequestContext,
         form: &FormParams,
     ) -> Result<TokenResponse, OAuth2Error> {
-        let result = self.dispatch(ctx, http, form).await;
         // Labels from bounded sets only: a registered grant type or `unknown`.
         let grant = form
             .get("grant_type")
@@ -182,6 +182,14 @@ impl GrantRegistry {
             .and_then(GrantType::parse)
             .filter(|grant| self.handler(*grant).is_some())
             .map_or("unknown", GrantType::as_str);
+        let span = crate::telemetry::spans::grant(grant);
+        let result = self
+            .dispatch(ctx, http, form)
+            .instrument(span.clone())
+            .await;
+        if let Err(err) = &result {
+            crate::telemetry::spans::failed(&span, err.kind.code());
+        }
         match &result {
             Ok(response) => {
                 let token_type = if response.token_type.eq_ignore_ascii_case("dpop") {

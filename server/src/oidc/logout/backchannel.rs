@@ -68,15 +68,16 @@ impl BackChannel {
         url: &url::Url,
         logout_token: &str,
     ) -> Result<(), Failure> {
-        let response = client
-            .post(url.clone())
-            .form(&[("logout_token", logout_token)])
-            .send()
-            .await
-            .map_err(|e| Failure {
-                reason: describe(&e),
-                retry: true,
-            })?;
+        let response = crate::outbound::send(
+            client
+                .post(url.clone())
+                .form(&[("logout_token", logout_token)]),
+        )
+        .await
+        .map_err(|e| Failure {
+            reason: describe(&e),
+            retry: true,
+        })?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
@@ -99,7 +100,8 @@ pub fn notify(ctx: &OidcContext, clients: Vec<Client>, subject: String, sid: Str
         return;
     }
     let ctx = ctx.clone();
-    tokio::spawn(async move {
+    let span = crate::telemetry::spans::background("oidc.backchannel_logout");
+    let work = async move {
         let deliveries = clients.iter().map(|client| {
             let (ctx, subject, sid) = (&ctx, &subject, &sid);
             async move {
@@ -115,5 +117,6 @@ pub fn notify(ctx: &OidcContext, clients: Vec<Client>, subject: String, sid: Str
             }
         });
         futures::future::join_all(deliveries).await;
-    });
+    };
+    tokio::spawn(tracing::Instrument::instrument(work, span));
 }

@@ -3,9 +3,10 @@
 //! the columns win over the document's copies, so the fields that are queried or kept
 //! out of the document have one source of truth.
 //!
-//! Every write is one statement, atomic by itself: the contract's "nothing is written"
-//! cases (duplicate id, unknown id) are decided by the primary key and the affected-row
-//! count, not by a read before the write. (MySQL reports matched rather than changed
+//! Every write is one statement, atomic by itself (with audit events, one transaction
+//! with their outbox rows): the contract's "nothing is written" cases (duplicate id,
+//! unknown id) are decided by the primary key and the affected-row count, not by a read
+//! before the write. (MySQL reports matched rather than changed
 //! rows because diesel connects with `CLIENT_FOUND_ROWS`.)
 
 use async_trait::async_trait;
@@ -13,10 +14,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::connection::on_native;
+use super::outbox::{outbox_rows, reporting_change};
 use super::schema::clients;
 use super::{SqlStore, by_key, map_diesel, to_column};
 use crate::client::model::Client;
-use crate::storage::{ClientListQuery, ClientStore, StorageError};
+use crate::storage::{ClientListQuery, ClientStore, OutboxEvent, StorageError};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = clients)]
@@ -80,13 +82,24 @@ fn conflict_or(client_id: &str) -> impl FnOnce(diesel::result::Error) -> Storage
 #[async_trait]
 impl ClientStore for SqlStore {
     async fn create_client(&self, client: &Client) -> Result<(), StorageError> {
+        self.create_client_reporting(client, &[]).await
+    }
+
+    async fn create_client_reporting(
+        &self,
+        client: &Client,
+        events: &[OutboxEvent],
+    ) -> Result<(), StorageError> {
         let row = ClientRow::from_client(client)?;
+        let events = outbox_rows(events);
         self.write(move |conn| {
-            diesel::insert_into(clients::table)
-                .values(&row)
-                .execute(conn)
-                .map(|_| ())
-                .map_err(conflict_or(&row.id))
+            reporting_change(conn, &events, |conn| {
+                diesel::insert_into(clients::table)
+                    .values(&row)
+                    .execute(conn)
+            })
+            .map(drop)
+            .map_err(conflict_or(&row.id))
         })
         .await
     }
@@ -107,35 +120,11 @@ impl ClientStore for SqlStore {
     }
 
     async fn update_client(&self, client: &Client) -> Result<bool, StorageError> {
-        let row = ClientRow::from_client(client)?;
-        self.write(move |conn| {
-            let changed = diesel::update(clients::table.find(&row.id))
-                .set((
-                    clients::client_name.eq(&row.client_name),
-                    clients::owner.eq(&row.owner),
-                    clients::secret_hash.eq(&row.secret_hash),
-                    clients::document.eq(&row.document),
-                    clients::created_at.eq(row.created_at),
-                    clients::updated_at.eq(row.updated_at),
-                    clients::previous_secret_hash.eq(&row.previous_secret_hash),
-                    clients::previous_secret_expires_at.eq(row.previous_secret_expires_at),
-                ))
-                .execute(conn)
-                .map_err(map_diesel)?;
-            Ok(changed > 0)
-        })
-        .await
+        self.update_client_reporting(client, &[]).await
     }
 
     async fn delete_client(&self, client_id: &str) -> Result<bool, StorageError> {
-        let id = client_id.to_owned();
-        self.write(move |conn| {
-            diesel::delete(clients::table.find(id.clone()))
-                .execute(conn)
-                .map(|deleted| deleted > 0)
-                .map_err(map_diesel)
-        })
-        .await
+        self.delete_client_reporting(client_id, &[]).await
     }
 
     async fn list_clients(&self, query: &ClientListQuery) -> Result<Vec<Client>, StorageError> {
@@ -160,5 +149,50 @@ impl ClientStore for SqlStore {
             })
             .await?;
         rows.into_iter().map(ClientRow::into_client).collect()
+    }
+
+    async fn update_client_reporting(
+        &self,
+        client: &Client,
+        events: &[OutboxEvent],
+    ) -> Result<bool, StorageError> {
+        let row = ClientRow::from_client(client)?;
+        let events = outbox_rows(events);
+        self.write(move |conn| {
+            reporting_change(conn, &events, |conn| {
+                diesel::update(clients::table.find(&row.id))
+                    .set((
+                        clients::client_name.eq(&row.client_name),
+                        clients::owner.eq(&row.owner),
+                        clients::secret_hash.eq(&row.secret_hash),
+                        clients::document.eq(&row.document),
+                        clients::created_at.eq(row.created_at),
+                        clients::updated_at.eq(row.updated_at),
+                        clients::previous_secret_hash.eq(&row.previous_secret_hash),
+                        clients::previous_secret_expires_at.eq(row.previous_secret_expires_at),
+                    ))
+                    .execute(conn)
+            })
+            .map(|changed| changed > 0)
+            .map_err(map_diesel)
+        })
+        .await
+    }
+
+    async fn delete_client_reporting(
+        &self,
+        client_id: &str,
+        events: &[OutboxEvent],
+    ) -> Result<bool, StorageError> {
+        let id = client_id.to_owned();
+        let events = outbox_rows(events);
+        self.write(move |conn| {
+            reporting_change(conn, &events, |conn| {
+                diesel::delete(clients::table.find(id.clone())).execute(conn)
+            })
+            .map(|deleted| deleted > 0)
+            .map_err(map_diesel)
+        })
+        .await
     }
 }

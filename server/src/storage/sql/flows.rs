@@ -1,18 +1,21 @@
 //! The flow ports on SQL. `record_step` relies on the primary key: of concurrent inserts
-//! of one step exactly one succeeds; the others read the winner's `redirect_to`.
+//! of one step exactly one succeeds; the others read the winner's `redirect_to`. The
+//! reporting writes insert their outbox rows in the change's transaction, and only when
+//! it changed something.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::connection::{DbConnection, on_native};
+use super::outbox::{insert_outbox, outbox_rows, reporting_change};
 use super::schema::{authentication_sessions, consent_grants, oauth2_flow_steps};
-use super::{SqlStore, by_key, map_diesel, to_column};
-use crate::storage::StorageError;
+use super::{SqlStore, by_key, count, map_diesel, to_column};
 use crate::storage::flows::{
     ConsentGrant, ConsentListQuery, ConsentStore, FlowStep, FlowStepStore, LoginSession,
     LoginSessionStore,
 };
+use crate::storage::{OutboxEvent, StorageError};
 use diesel::connection::DefaultLoadingMode;
 
 fn json_list(values: &[String]) -> Result<String, StorageError> {
@@ -32,20 +35,49 @@ impl FlowStepStore for SqlStore {
         redirect_to: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<Option<String>, StorageError> {
+        self.record_step_reporting(flow_id, step, redirect_to, expires_at, &[])
+            .await
+    }
+
+    async fn record_step_reporting(
+        &self,
+        flow_id: &str,
+        step: FlowStep,
+        redirect_to: &str,
+        expires_at: DateTime<Utc>,
+        events: &[OutboxEvent],
+    ) -> Result<Option<String>, StorageError> {
         let (flow_id, redirect_to) = (flow_id.to_owned(), redirect_to.to_owned());
+        let events = outbox_rows(events);
         self.write(move |conn| {
             on_native!(conn, |conn| {
-                let inserted = diesel::insert_into(oauth2_flow_steps::table)
-                    .values((
-                        oauth2_flow_steps::flow_id.eq(&flow_id),
-                        oauth2_flow_steps::step.eq(step.as_str()),
-                        oauth2_flow_steps::redirect_to.eq(&redirect_to),
-                        oauth2_flow_steps::expires_at.eq(to_column(expires_at)),
-                    ))
-                    .execute(conn)
-                    .map_err(map_diesel);
+                macro_rules! insert_step {
+                    ($conn:expr) => {
+                        diesel::insert_into(oauth2_flow_steps::table)
+                            .values((
+                                oauth2_flow_steps::flow_id.eq(&flow_id),
+                                oauth2_flow_steps::step.eq(step.as_str()),
+                                oauth2_flow_steps::redirect_to.eq(&redirect_to),
+                                oauth2_flow_steps::expires_at.eq(to_column(expires_at)),
+                            ))
+                            .execute($conn)
+                    };
+                }
+                // Without events one statement is atomic by itself; with them the step
+                // and its events commit together. Either way a lost race rolls back
+                // before the winner's record is read (PostgreSQL refuses statements in
+                // a failed transaction).
+                let inserted = if events.is_empty() {
+                    insert_step!(conn).map(drop)
+                } else {
+                    conn.transaction(|conn| {
+                        insert_step!(&mut *conn)?;
+                        insert_outbox!(conn, &events).map(drop)
+                    })
+                }
+                .map_err(map_diesel);
                 match inserted {
-                    Ok(_) => Ok(None),
+                    Ok(()) => Ok(None),
                     Err(StorageError::Conflict(_)) => oauth2_flow_steps::table
                         .find((&flow_id, step.as_str()))
                         .select(oauth2_flow_steps::redirect_to)
@@ -139,25 +171,47 @@ impl LoginSessionStore for SqlStore {
     }
 
     async fn delete_login_session(&self, id: &str) -> Result<bool, StorageError> {
+        self.delete_login_session_reporting(id, &[]).await
+    }
+
+    async fn delete_login_sessions_of_subject(&self, subject: &str) -> Result<u64, StorageError> {
+        self.delete_login_sessions_of_subject_reporting(subject, &[])
+            .await
+    }
+
+    async fn delete_login_session_reporting(
+        &self,
+        id: &str,
+        events: &[OutboxEvent],
+    ) -> Result<bool, StorageError> {
         let id = id.to_owned();
+        let events = outbox_rows(events);
         self.write(move |conn| {
-            diesel::delete(authentication_sessions::table.find(&id))
-                .execute(conn)
-                .map(|n| n > 0)
-                .map_err(map_diesel)
+            reporting_change(conn, &events, |conn| {
+                diesel::delete(authentication_sessions::table.find(&id)).execute(conn)
+            })
+            .map(|deleted| deleted > 0)
+            .map_err(map_diesel)
         })
         .await
     }
 
-    async fn delete_login_sessions_of_subject(&self, subject: &str) -> Result<u64, StorageError> {
+    async fn delete_login_sessions_of_subject_reporting(
+        &self,
+        subject: &str,
+        events: &[OutboxEvent],
+    ) -> Result<u64, StorageError> {
         let subject = subject.to_owned();
+        let events = outbox_rows(events);
         self.write(move |conn| {
-            diesel::delete(
-                authentication_sessions::table
-                    .filter(authentication_sessions::subject.eq(&subject)),
-            )
-            .execute(conn)
-            .map(|n| n as u64)
+            reporting_change(conn, &events, |conn| {
+                diesel::delete(
+                    authentication_sessions::table
+                        .filter(authentication_sessions::subject.eq(&subject)),
+                )
+                .execute(conn)
+            })
+            .map(count)
             .map_err(map_diesel)
         })
         .await

@@ -41,6 +41,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use tracing::Instrument;
 
 pub use connection::init_openssl;
 pub use dsn::Backend;
@@ -270,6 +271,28 @@ impl SqlStore {
         T: Send + 'static,
         F: FnMut(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
     {
+        let span = self.span::<F>();
+        traced(
+            &span,
+            self.run_untraced(work).instrument(span.clone()).await,
+        )
+    }
+
+    /// The trace's span of one storage call (`crate::telemetry::spans::storage`), named
+    /// after the store method whose closure `F` is.
+    fn span<F>(&self) -> tracing::Span {
+        crate::telemetry::spans::storage::<F>(match self.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgresql",
+            Backend::Mysql => "mysql",
+        })
+    }
+
+    async fn run_untraced<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
+    {
         self.breaker.check()?;
         self.run_with_timeout(self.acquire_timeout, work).await
     }
@@ -285,13 +308,19 @@ impl SqlStore {
         T: Send + 'static,
         F: FnMut(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
     {
-        self.breaker.check()?;
+        let span = self.span::<F>();
+        if let Err(err) = self.breaker.check() {
+            return traced(&span, Err(err));
+        }
         if self.backend == Backend::Sqlite
             && let Some(mut conn) = self.pool.try_get()
         {
-            return work(&mut conn);
+            return traced(&span, span.in_scope(|| work(&mut conn)));
         }
-        self.run(work).await
+        traced(
+            &span,
+            self.run_untraced(work).instrument(span.clone()).await,
+        )
     }
 
     /// A write of the server's request paths: on SQLite through the writer thread (group
@@ -301,13 +330,19 @@ impl SqlStore {
         T: Send + 'static,
         F: FnMut(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
     {
-        match &self.writer {
-            Some(writer) => {
-                self.breaker.check()?;
-                writer.write(work).await
+        let span = self.span::<F>();
+        let result = async {
+            match &self.writer {
+                Some(writer) => {
+                    self.breaker.check()?;
+                    writer.write(work).await
+                }
+                None => self.run_untraced(work).await,
             }
-            None => self.run(work).await,
         }
+        .instrument(span.clone())
+        .await;
+        traced(&span, result)
     }
 
     /// [`run`](Self::run) past the breaker, waiting up to `timeout` for a connection;
@@ -381,6 +416,14 @@ impl SqlStore {
         .await
         .map_err(|e| StorageError::Database(format!("storage task failed: {e}")))?
     }
+}
+
+/// Marks the storage span failed with the error's kind; passes the result on.
+fn traced<T>(span: &tracing::Span, result: Result<T, StorageError>) -> Result<T, StorageError> {
+    if let Err(err) = &result {
+        crate::telemetry::spans::failed(span, err.kind());
+    }
+    result
 }
 
 /// A timestamp as every backend stores it: PostgreSQL and MySQL keep microseconds, SQLite

@@ -1,5 +1,5 @@
 //! `EventOutbox` on SQL, and the outbox insert the reporting writes share
-//! ([`insert_outbox`]).
+//! ([`insert_outbox`], [`reporting_change`]).
 //!
 //! A claim is one transaction: select the due heads of their aggregates (no older
 //! undelivered event of the same `aggregate_key`), lease them, read them back.
@@ -98,6 +98,27 @@ macro_rules! insert_outbox {
     };
 }
 pub(super) use insert_outbox;
+
+/// Runs `change`, which returns how many rows it changed, and inserts `events` in the
+/// same transaction when it changed any: a reporting write that changed nothing
+/// reports nothing, and a failed one rolls its events back. Without events `change`
+/// runs alone, as the write did before events existed (one statement is atomic).
+pub(super) fn reporting_change(
+    conn: &mut DbConnection,
+    events: &[OutboxRow],
+    change: impl FnOnce(&mut DbConnection) -> QueryResult<usize>,
+) -> QueryResult<usize> {
+    if events.is_empty() {
+        return change(conn);
+    }
+    conn.transaction(|conn| {
+        let changed = change(conn)?;
+        if changed > 0 {
+            insert_outbox!(conn, events)?;
+        }
+        Ok(changed)
+    })
+}
 
 /// The ids of at most `n` due heads of their aggregates, oldest first.
 macro_rules! due_heads {

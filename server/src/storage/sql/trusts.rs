@@ -6,10 +6,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use super::outbox::{outbox_rows, reporting_change};
 use super::schema::oauth2_trusted_jwt_issuers as trusts;
 use super::{SqlStore, by_key, map_diesel, to_column};
 use crate::jwk::JsonWebKey;
-use crate::storage::StorageError;
+use crate::storage::{OutboxEvent, StorageError};
 use crate::trust::store::MAX_CANDIDATE_KEYS;
 use crate::trust::{TrustListQuery, TrustRelationship, TrustStore};
 
@@ -72,20 +73,31 @@ fn limit(n: usize) -> i64 {
 #[async_trait]
 impl TrustStore for SqlStore {
     async fn create_trust(&self, trust: &TrustRelationship) -> Result<(), StorageError> {
+        self.create_trust_reporting(trust, &[]).await
+    }
+
+    async fn create_trust_reporting(
+        &self,
+        trust: &TrustRelationship,
+        events: &[OutboxEvent],
+    ) -> Result<(), StorageError> {
         let row = TrustRow::from_model(trust)?;
+        let events = outbox_rows(events);
         let what = format!(
             "a trust relationship for issuer {:?}, subject {:?} and kid {:?} already exists",
             trust.issuer, trust.subject, trust.kid
         );
         self.write(move |conn| {
-            diesel::insert_into(trusts::table)
-                .values(&row)
-                .execute(conn)
-                .map(|_| ())
-                .map_err(|e| match map_diesel(e) {
-                    StorageError::Conflict(_) => StorageError::Conflict(what.clone()),
-                    other => other,
-                })
+            reporting_change(conn, &events, |conn| {
+                diesel::insert_into(trusts::table)
+                    .values(&row)
+                    .execute(conn)
+            })
+            .map(drop)
+            .map_err(|e| match map_diesel(e) {
+                StorageError::Conflict(_) => StorageError::Conflict(what.clone()),
+                other => other,
+            })
         })
         .await
     }
@@ -106,12 +118,22 @@ impl TrustStore for SqlStore {
     }
 
     async fn delete_trust(&self, id: &str) -> Result<bool, StorageError> {
+        self.delete_trust_reporting(id, &[]).await
+    }
+
+    async fn delete_trust_reporting(
+        &self,
+        id: &str,
+        events: &[OutboxEvent],
+    ) -> Result<bool, StorageError> {
         let id = id.to_owned();
+        let events = outbox_rows(events);
         self.write(move |conn| {
-            diesel::delete(trusts::table.filter(trusts::id.eq(id.clone())))
-                .execute(conn)
-                .map(|n| n > 0)
-                .map_err(map_diesel)
+            reporting_change(conn, &events, |conn| {
+                diesel::delete(trusts::table.filter(trusts::id.eq(id.clone()))).execute(conn)
+            })
+            .map(|n| n > 0)
+            .map_err(map_diesel)
         })
         .await
     }

@@ -1,0 +1,143 @@
+//! The NATS server of PORTUNUS_TEST_NATS_URL (with JetStream), for the NATS sink tests
+//! (`events_nats.rs`; `.ci/run` starts Debian's nats-server and sets it; the default
+//! nextest profile reports these tests as skipped). Each test makes a stream of its own
+//! over a subject prefix of its own, deleted when the test ends, passed or failed.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, stream};
+
+pub const NATS_URL_VAR: &str = "PORTUNUS_TEST_NATS_URL";
+
+/// The configured NATS, checked to greet with its `INFO` line; `None` when unset. Set
+/// but unreachable is a failure, not a skip.
+pub fn nats_url() -> Option<String> {
+    let Ok(url) = std::env::var(NATS_URL_VAR) else {
+        eprintln!("not run: {NATS_URL_VAR} is not set");
+        return None;
+    };
+    let address = url.trim_start_matches("nats://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&address)
+        .unwrap_or_else(|e| panic!("{NATS_URL_VAR}={url} is unreachable: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut greeting = [0u8; 5];
+    stream.read_exact(&mut greeting).unwrap();
+    assert_eq!(&greeting, b"INFO ", "{NATS_URL_VAR}={url} is not NATS");
+    Some(url)
+}
+
+/// A stream name and a subject prefix of this test's own: parallel tests and earlier
+/// runs share nothing.
+pub fn unique_names() -> (String, String) {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    (format!("PORTUNUS_TEST_{id}"), format!("portunus-test.{id}"))
+}
+
+/// A JetStream stream capturing `<prefix>.>`, deleted on drop.
+pub struct TestStream {
+    pub url: String,
+    pub name: String,
+    pub prefix: String,
+    pub context: jetstream::Context,
+}
+
+pub async fn jetstream(url: &str) -> jetstream::Context {
+    let client = async_nats::connect(url).await.expect("connect to NATS");
+    jetstream::new(client)
+}
+
+impl TestStream {
+    /// The names for a stream, not created yet (`create`).
+    pub async fn named(url: &str) -> TestStream {
+        let (name, prefix) = unique_names();
+        TestStream {
+            url: url.to_owned(),
+            name,
+            prefix,
+            context: jetstream(url).await,
+        }
+    }
+
+    /// Creates the stream (file storage, JetStream's default 2 min duplicate window).
+    pub async fn create(&self) {
+        self.context
+            .create_stream(stream::Config {
+                name: self.name.clone(),
+                subjects: vec![format!("{}.>", self.prefix)],
+                ..Default::default()
+            })
+            .await
+            .expect("create the test stream");
+    }
+
+    /// The messages stored so far, in stream order.
+    pub async fn messages(&self) -> Vec<jetstream::message::StreamMessage> {
+        let stream = self.context.get_stream(&self.name).await.unwrap();
+        let state = stream.get_info().await.unwrap().state;
+        let mut messages = Vec::new();
+        if state.messages == 0 {
+            return messages;
+        }
+        for sequence in state.first_sequence..=state.last_sequence {
+            messages.push(stream.get_raw_message(sequence).await.unwrap());
+        }
+        messages
+    }
+
+    /// Waits (bounded) until the stream holds `n` messages, and returns them.
+    pub async fn wait_for(&self, n: usize) -> Vec<jetstream::message::StreamMessage> {
+        let began = Instant::now();
+        loop {
+            let messages = self.messages().await;
+            if messages.len() >= n {
+                return messages;
+            }
+            assert!(
+                began.elapsed() < Duration::from_secs(30),
+                "{} of {n} messages in the stream after 30 s",
+                messages.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits (bounded) until a message on `subject` is stored, and returns the first.
+    pub async fn wait_for_subject(&self, subject: &str) -> jetstream::message::StreamMessage {
+        let began = Instant::now();
+        loop {
+            let messages = self.messages().await;
+            if let Some(found) = messages.into_iter().find(|m| m.subject.as_str() == subject) {
+                return found;
+            }
+            assert!(
+                began.elapsed() < Duration::from_secs(30),
+                "no message on {subject} after 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for TestStream {
+    /// Deletes the stream on a runtime of its own (drop cannot await; a failed test
+    /// unwinds through here too). A stream never created is "not found": ignored.
+    fn drop(&mut self) {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        let deleted = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let _ = jetstream(&url).await.delete_stream(&name).await;
+            });
+        })
+        .join();
+        if deleted.is_err() {
+            eprintln!("the test stream {} was not deleted", self.name);
+        }
+    }
+}

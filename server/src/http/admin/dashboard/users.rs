@@ -1,0 +1,210 @@
+//! The dashboard's user pages: the local users of the login UI (`users.md`), a page at
+//! a time, create one (with an optional password, hashed by the operation), delete one
+//! after a confirmation page. Each calls the `users::admin` operation the
+//! `/admin/users` handlers call; no page shows a password or its hash.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::{Visit, error_text, refusal};
+use crate::dashboard::pages::{self, ConfirmPage, UserFormValues, UserRow, UsersPage};
+use crate::dashboard::{PREFIX, field, segment};
+use crate::http::form_body::FormPairs;
+use crate::state::AppState;
+use crate::users::admin::{self, ListRequest};
+use crate::users::wire::UserBody;
+
+/// Users per page of the list.
+const PAGE_SIZE: i64 = 50;
+/// The longest page token the list reads.
+const MAX_TOKEN_LEN: usize = 255;
+
+fn user_href(id: &str) -> String {
+    format!("{PREFIX}/users/{}", segment(id))
+}
+
+/// The list page with `form`'s values in the create form.
+async fn users_page(
+    state: &AppState,
+    visit: &Visit,
+    req: &HttpRequest,
+    status: u16,
+    form: &UserFormValues,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> HttpResponse {
+    let token = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "page_token")
+        .map(|(_, v)| v.into_owned())
+        .filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_LEN);
+    let first = if token.is_some() {
+        format!("{PREFIX}/users")
+    } else {
+        String::new()
+    };
+    let mut status = status;
+    let mut load_error = None;
+    let mut rows = Vec::new();
+    let mut next = None;
+    let listed = admin::list(
+        state.users.as_ref(),
+        ListRequest {
+            page_size: Some(PAGE_SIZE),
+            page_token: token,
+            username: None,
+        },
+    )
+    .await;
+    match listed {
+        Ok(page) => {
+            rows = page
+                .users
+                .iter()
+                .map(|user| UserRow {
+                    delete_href: format!("{}/delete", user_href(&user.id)),
+                    id: user.id.clone(),
+                    username: user.username.clone(),
+                    email: user.email.clone(),
+                    email_verified: user.email_verified,
+                    name: user.name.clone().unwrap_or_default(),
+                    has_password: user.password_hash.is_some(),
+                    disabled: user.disabled,
+                })
+                .collect();
+            next = page.next_page_token.map(|token| {
+                let query = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("page_token", &token)
+                    .finish();
+                format!("{PREFIX}/users?{query}")
+            });
+        }
+        Err(err) => {
+            let (code, text) = error_text(&err);
+            status = code;
+            load_error = Some(text);
+        }
+    }
+    let chrome = visit.chrome("Users");
+    visit.page(pages::render(
+        &UsersPage {
+            chrome: &chrome,
+            rows: &rows,
+            first: &first,
+            next: next.as_deref(),
+            form,
+            notice,
+            error: error.or(load_error.as_deref()),
+        },
+        status,
+    ))
+}
+
+/// `GET /admin/ui/users[?page_token=…]`: a page of users and the create form.
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let visit = Visit::of(&state, &req);
+    if !visit.allowed {
+        return visit.refused(false);
+    }
+    let notice = match req.query_string() {
+        "created" => Some("The user was created."),
+        "deleted" => Some("The user was deleted."),
+        _ => None,
+    };
+    users_page(
+        &state,
+        &visit,
+        &req,
+        200,
+        &UserFormValues::default(),
+        notice,
+        None,
+    )
+    .await
+}
+
+/// `POST /admin/ui/users`: creates the user (`users::admin::create`); a refused form
+/// comes back with the operation's error and status, without the password.
+pub async fn create(state: web::Data<AppState>, req: HttpRequest, form: FormPairs) -> HttpResponse {
+    let visit = Visit::of(&state, &req);
+    if let Some(refused) = refusal(&state, &visit, &form.0) {
+        return refused;
+    }
+    let values = UserFormValues {
+        username: field(&form.0, "username").trim().to_owned(),
+        email: field(&form.0, "email").trim().to_owned(),
+        email_verified: field(&form.0, "email_verified") == "true",
+        name: field(&form.0, "name").trim().to_owned(),
+    };
+    let password = field(&form.0, "password");
+    let body = UserBody {
+        username: values.username.clone(),
+        email: values.email.clone(),
+        email_verified: Some(values.email_verified),
+        name: Some(values.name.clone()).filter(|n| !n.is_empty()),
+        password: Some(password.to_owned()).filter(|p| !p.is_empty()),
+        disabled: None,
+    };
+    match admin::create(state.users.as_ref(), state.clock.as_ref(), body).await {
+        Ok(_) => visit.redirect(&format!("{PREFIX}/users?created")),
+        Err(err) => {
+            let (status, text) = error_text(&err);
+            users_page(&state, &visit, &req, status, &values, None, Some(&text)).await
+        }
+    }
+}
+
+/// `GET /admin/ui/users/{id}/delete`: asks before deleting.
+pub async fn confirm_delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let visit = Visit::of(&state, &req);
+    if !visit.allowed {
+        return visit.refused(false);
+    }
+    let user = match admin::get(state.users.as_ref(), &id).await {
+        Ok(user) => user,
+        Err(err) => {
+            let (status, text) = error_text(&err);
+            return visit.error(status, &text, &format!("{PREFIX}/users"));
+        }
+    };
+    let message = format!(
+        "Delete the user {:?} ({})? They can no longer sign in; it cannot be undone.",
+        user.username, user.email
+    );
+    let action = format!("{}/delete", user_href(&id));
+    let cancel = format!("{PREFIX}/users");
+    let chrome = visit.chrome("Delete user");
+    visit.page(pages::render(
+        &ConfirmPage {
+            chrome: &chrome,
+            heading: "Delete user",
+            message: &message,
+            action: &action,
+            button: "Delete user",
+            cancel: &cancel,
+        },
+        200,
+    ))
+}
+
+/// `POST /admin/ui/users/{id}/delete`: deletes the user (`users::admin::delete`).
+pub async fn delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    form: FormPairs,
+) -> HttpResponse {
+    let visit = Visit::of(&state, &req);
+    if let Some(refused) = refusal(&state, &visit, &form.0) {
+        return refused;
+    }
+    match admin::delete(state.users.as_ref(), &id).await {
+        Ok(()) => visit.redirect(&format!("{PREFIX}/users?deleted")),
+        Err(err) => {
+            let (status, text) = error_text(&err);
+            visit.error(status, &text, &format!("{PREFIX}/users"))
+        }
+    }
+}
