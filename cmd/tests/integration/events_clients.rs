@@ -5,8 +5,6 @@
 //! client as actor; no secret, hash or changed value ever appears; a refused change
 //! (invalid metadata → 400, unknown client → 404) reports nothing.
 
-use std::time::Duration;
-
 use portunus_sdk::types::{OAuth2Client, RotateOAuth2ClientSecretBody};
 use serde_json::{Value, json};
 
@@ -31,25 +29,7 @@ async fn app_with(receiver: &EventReceiver, backend: TestBackend) -> TestApp {
 
 /// The delivered `client.*` envelopes once `count` arrived, checked to be all of them.
 async fn client_events(receiver: &EventReceiver, count: usize) -> Vec<Value> {
-    let ours = || -> Vec<Value> {
-        receiver
-            .deliveries()
-            .iter()
-            .map(|d| d.json())
-            .filter(|e| e["type"].as_str().is_some_and(|t| t.starts_with("client.")))
-            .collect()
-    };
-    for _ in 0..400 {
-        if ours().len() >= count {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let got = ours();
-    let types: Vec<&Value> = got.iter().map(|e| &e["type"]).collect();
-    assert_eq!(got.len(), count, "{types:?}");
-    got
+    receiver.exactly(count, |t| t.starts_with("client.")).await
 }
 
 fn body(value: Value) -> OAuth2Client {

@@ -6,8 +6,6 @@
 //! the admin API's revocation by `sid` or by subject — and ending nothing reports
 //! nothing. With events off, none of it writes a row.
 
-use std::time::Duration;
-
 use portunus_sdk::types::{AcceptOAuth2ConsentRequest, RejectOAuth2Request};
 use portunus_server::storage::EventOutbox;
 use serde_json::{Value, json};
@@ -56,25 +54,7 @@ async fn rp(app: &TestApp) -> FlowClient {
 /// The delivered envelopes of this file's types, once `count` arrived, checked to be
 /// all of them: a little later no more has come.
 async fn delivered(receiver: &EventReceiver, count: usize) -> Vec<Value> {
-    let ours = || -> Vec<Value> {
-        receiver
-            .deliveries()
-            .iter()
-            .map(|d| d.json())
-            .filter(|e| TYPES.iter().any(|t| e["type"] == *t))
-            .collect()
-    };
-    for _ in 0..400 {
-        if ours().len() >= count {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let got = ours();
-    let types: Vec<&Value> = got.iter().map(|e| &e["type"]).collect();
-    assert_eq!(got.len(), count, "{types:?}");
-    got
+    receiver.exactly(count, |t| TYPES.contains(&t)).await
 }
 
 fn of_type<'a>(events: &'a [Value], event_type: &str) -> Vec<&'a Value> {

@@ -4,8 +4,6 @@
 //! `kid`, never the key; a refused create (a second relationship for the same issuer,
 //! subject and key → 409) and deleting an unknown id (404) report nothing.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use crate::support::assertion::{EC_1, trust};
@@ -18,24 +16,7 @@ const ISSUER: &str = "https://issuer.partner.test";
 
 /// The delivered `trust.*` envelopes once `count` arrived, checked to be all of them.
 async fn trust_events(receiver: &EventReceiver, count: usize) -> Vec<Value> {
-    let ours = || -> Vec<Value> {
-        receiver
-            .deliveries()
-            .iter()
-            .map(|d| d.json())
-            .filter(|e| e["type"].as_str().is_some_and(|t| t.starts_with("trust.")))
-            .collect()
-    };
-    for _ in 0..400 {
-        if ours().len() >= count {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let got = ours();
-    assert_eq!(got.len(), count, "{got:?}");
-    got
+    receiver.exactly(count, |t| t.starts_with("trust.")).await
 }
 
 async fn trust_changes_are_reported_with_the_kid_only(backend: TestBackend) {

@@ -171,6 +171,33 @@ impl EventReceiver {
         }
         panic!("{count} events did not arrive; got {:?}", self.deliveries());
     }
+
+    /// The delivered envelopes whose `type` `wanted` accepts, once `count` of them
+    /// arrived (at most 20 s), checked to be all of them: 400 ms later no more came.
+    pub async fn exactly(
+        &self,
+        count: usize,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Vec<serde_json::Value> {
+        let ours = || -> Vec<serde_json::Value> {
+            self.deliveries()
+                .iter()
+                .map(|d| d.json())
+                .filter(|e| e["type"].as_str().is_some_and(&wanted))
+                .collect()
+        };
+        for _ in 0..400 {
+            if ours().len() >= count {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let got = ours();
+        let types: Vec<&serde_json::Value> = got.iter().map(|e| &e["type"]).collect();
+        assert_eq!(got.len(), count, "{types:?}");
+        got
+    }
 }
 
 impl Drop for EventReceiver {
