@@ -11,7 +11,7 @@ use crate::client::admin::{self, ListRequest};
 use crate::client::wire::OAuth2Client;
 use crate::dashboard::client_form::{body_of, choices, row_of, values_from, values_of, view_of};
 use crate::dashboard::pages::{
-    self, ClientFormPage, ClientFormValues, ClientPage, ClientRow, ClientsPage, ConfirmPage,
+    self, ClientFormPage, ClientFormValues, ClientPage, ClientRow, ClientsPage,
 };
 use crate::dashboard::{client_href, field};
 use crate::error::ErrorKind;
@@ -349,18 +349,7 @@ pub async fn confirm_delete(
     );
     let action = format!("{}/delete", client_href(&id));
     let cancel = client_href(&id);
-    let chrome = visit.chrome("Delete client");
-    visit.page(pages::render(
-        &ConfirmPage {
-            chrome: &chrome,
-            heading: "Delete client",
-            message: &message,
-            action: &action,
-            button: "Delete client",
-            cancel: &cancel,
-        },
-        200,
-    ))
+    visit.confirm("Delete client", &message, &action, &cancel)
 }
 
 /// `POST /admin/ui/clients/{id}/delete`: deletes the client (`client::admin::delete`).

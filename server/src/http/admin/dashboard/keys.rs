@@ -6,7 +6,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{Visit, error_text, refusal};
-use crate::dashboard::pages::{self, ConfirmPage, KeyRow, KeySetPage, KeysPage, SetLink};
+use crate::dashboard::pages::{self, KeyRow, KeySetPage, KeysPage, SetLink};
 use crate::dashboard::{PREFIX, field, key_set_href, segment};
 use crate::error::OAuth2Error;
 use crate::http::form_body::FormPairs;
@@ -174,18 +174,7 @@ pub async fn confirm_delete(
     );
     let action = format!("{}/{}/delete", key_set_href(&set), segment(&kid));
     let cancel = key_set_href(&set);
-    let chrome = visit.chrome("Delete key");
-    visit.page(pages::render(
-        &ConfirmPage {
-            chrome: &chrome,
-            heading: "Delete key",
-            message: &message,
-            action: &action,
-            button: "Delete key",
-            cancel: &cancel,
-        },
-        200,
-    ))
+    visit.confirm("Delete key", &message, &action, &cancel)
 }
 
 /// `POST /admin/ui/keys/{set}/{kid}/delete`: deletes the key (`KeyManager::delete_key`).

@@ -246,6 +246,23 @@ impl Visit {
         ))
     }
 
+    /// The page that asks before a deletion: `title` is also its heading and its
+    /// button; the form posts to `action`, `cancel` leads back.
+    pub fn confirm(&self, title: &str, message: &str, action: &str, cancel: &str) -> HttpResponse {
+        let chrome = self.chrome(title);
+        self.page(pages::render(
+            &pages::ConfirmPage {
+                chrome: &chrome,
+                heading: title,
+                message,
+                action,
+                button: title,
+                cancel,
+            },
+            200,
+        ))
+    }
+
     /// The page of a form whose fields are out of bounds or that the operation refused
     /// (`status`, `message`), for forms without a page of their own to show it on.
     pub fn error(&self, status: u16, message: &str, back: &str) -> HttpResponse {

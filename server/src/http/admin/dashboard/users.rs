@@ -6,7 +6,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{Visit, error_text, refusal};
-use crate::dashboard::pages::{self, ConfirmPage, UserFormValues, UserRow, UsersPage};
+use crate::dashboard::pages::{self, UserFormValues, UserRow, UsersPage};
 use crate::dashboard::{PREFIX, field, segment};
 use crate::http::form_body::FormPairs;
 use crate::state::AppState;
@@ -175,18 +175,7 @@ pub async fn confirm_delete(
     );
     let action = format!("{}/delete", user_href(&id));
     let cancel = format!("{PREFIX}/users");
-    let chrome = visit.chrome("Delete user");
-    visit.page(pages::render(
-        &ConfirmPage {
-            chrome: &chrome,
-            heading: "Delete user",
-            message: &message,
-            action: &action,
-            button: "Delete user",
-            cancel: &cancel,
-        },
-        200,
-    ))
+    visit.confirm("Delete user", &message, &action, &cancel)
 }
 
 /// `POST /admin/ui/users/{id}/delete`: deletes the user (`users::admin::delete`).
