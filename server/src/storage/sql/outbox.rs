@@ -168,6 +168,17 @@ fn claim(
     })
 }
 
+/// Event `id` while `owner` holds its lease and it is undelivered: the only row a
+/// delivery's outcome (delivered, or retry later) may change, so that an outcome that
+/// arrives after the lease expired and another node took the event changes nothing.
+#[diesel::dsl::auto_type]
+fn leased_undelivered(id: String, owner: String) -> _ {
+    event_outbox::table
+        .find(id)
+        .filter(event_outbox::lease_owner.eq(owner))
+        .filter(event_outbox::delivered_at.is_null())
+}
+
 #[async_trait]
 impl EventOutbox for SqlStore {
     async fn enqueue_idempotent(
@@ -238,20 +249,15 @@ impl EventOutbox for SqlStore {
     ) -> Result<bool, StorageError> {
         let (id, owner, at) = (id.to_owned(), owner.to_owned(), to_column(at));
         self.write(move |conn| {
-            diesel::update(
-                event_outbox::table
-                    .find(id.clone())
-                    .filter(event_outbox::lease_owner.eq(owner.clone()))
-                    .filter(event_outbox::delivered_at.is_null()),
-            )
-            .set((
-                event_outbox::delivered_at.eq(Some(at)),
-                event_outbox::lease_owner.eq(None::<String>),
-                event_outbox::lease_until.eq(None::<NaiveDateTime>),
-            ))
-            .execute(conn)
-            .map(|changed| changed == 1)
-            .map_err(map_diesel)
+            diesel::update(leased_undelivered(id.clone(), owner.clone()))
+                .set((
+                    event_outbox::delivered_at.eq(Some(at)),
+                    event_outbox::lease_owner.eq(None::<String>),
+                    event_outbox::lease_until.eq(None::<NaiveDateTime>),
+                ))
+                .execute(conn)
+                .map(|changed| changed == 1)
+                .map_err(map_diesel)
         })
         .await
     }
@@ -264,21 +270,16 @@ impl EventOutbox for SqlStore {
     ) -> Result<bool, StorageError> {
         let (id, owner, next) = (id.to_owned(), owner.to_owned(), to_column(next_attempt_at));
         self.write(move |conn| {
-            diesel::update(
-                event_outbox::table
-                    .find(id.clone())
-                    .filter(event_outbox::lease_owner.eq(owner.clone()))
-                    .filter(event_outbox::delivered_at.is_null()),
-            )
-            .set((
-                event_outbox::attempts.eq(event_outbox::attempts + 1),
-                event_outbox::next_attempt_at.eq(next),
-                event_outbox::lease_owner.eq(None::<String>),
-                event_outbox::lease_until.eq(None::<NaiveDateTime>),
-            ))
-            .execute(conn)
-            .map(|changed| changed == 1)
-            .map_err(map_diesel)
+            diesel::update(leased_undelivered(id.clone(), owner.clone()))
+                .set((
+                    event_outbox::attempts.eq(event_outbox::attempts + 1),
+                    event_outbox::next_attempt_at.eq(next),
+                    event_outbox::lease_owner.eq(None::<String>),
+                    event_outbox::lease_until.eq(None::<NaiveDateTime>),
+                ))
+                .execute(conn)
+                .map(|changed| changed == 1)
+                .map_err(map_diesel)
         })
         .await
     }
