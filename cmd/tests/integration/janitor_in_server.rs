@@ -63,27 +63,35 @@ async fn the_server_janitor_deletes_expired_rows_on_its_own(backend: TestBackend
     );
     assert!(token_exists(&store, 99).await, "the live token was deleted");
 
-    let body = app
-        .http
-        .get(app.admin_path("/admin/metrics/prometheus"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        body.contains(r#"portunus_janitor_rows_deleted_total{table="oauth2_tokens"} 5"#),
-        "{body}"
-    );
-    assert!(
-        body.contains(r#"portunus_janitor_runs_total{outcome="completed"}"#),
-        "{body}"
-    );
-    assert!(
-        body.contains("portunus_janitor_run_duration_seconds_count"),
-        "{body}"
-    );
+    // The rows are gone before the run ends: the run goes on over the other tables and
+    // records its outcome last, so wait for the series rather than read them once.
+    let wanted = [
+        r#"portunus_janitor_rows_deleted_total{table="oauth2_tokens"} 5"#,
+        r#"portunus_janitor_runs_total{outcome="completed"}"#,
+        "portunus_janitor_run_duration_seconds_count",
+    ];
+    let mut body = String::new();
+    for _ in 0..100 {
+        body = app
+            .http
+            .get(app.admin_path("/admin/metrics/prometheus"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if wanted.iter().all(|series| body.contains(series)) {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+    for series in wanted {
+        assert!(
+            body.contains(series),
+            "{series} missing after 10 s:\n{body}"
+        );
+    }
 }
 
 /// Two stores on one database stand for two nodes: while one holds the lock the other
