@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 
 use super::sinks::Sink;
 use crate::clock::Clock;
@@ -18,6 +19,12 @@ use crate::storage::{ClaimedEvent, EventOutbox};
 
 /// Events claimed at once.
 const CLAIM_BATCH: usize = 64;
+
+/// Deliveries of one claimed batch in flight at once. A batch holds at most one event
+/// per aggregate (only heads of their aggregates are claimed), so sending its events
+/// concurrently keeps the per-aggregate order; one slow receiver answer no longer
+/// delays the other 63.
+const IN_FLIGHT: usize = 16;
 
 /// The worker's parts.
 pub struct Worker {
@@ -67,7 +74,10 @@ impl Worker {
         }
     }
 
-    /// Claims one batch and delivers it; returns how many were claimed.
+    /// Claims one batch and delivers it; returns how many were claimed. The delivered
+    /// events are recorded with one write for the batch (instead of one per event, each
+    /// queued behind the token writes on SQLite's single writer); each failed one gets
+    /// its own retry time.
     pub async fn round(&self) -> Result<usize, String> {
         let now = self.clock.now();
         let until = later(now, self.delivery.lease.as_std());
@@ -77,15 +87,49 @@ impl Worker {
             .await
             .map_err(|e| e.to_string())?;
         let n = claimed.len();
-        for event in claimed {
-            self.deliver(event).await;
+        let outcomes: Vec<(ClaimedEvent, bool)> = futures::stream::iter(claimed)
+            .map(|event| async move {
+                let sent = self.send_everywhere(&event).await;
+                (event, sent)
+            })
+            .buffer_unordered(IN_FLIGHT)
+            .collect()
+            .await;
+        let now = self.clock.now();
+        let delivered: Vec<String> = outcomes
+            .iter()
+            .filter(|(_, sent)| *sent)
+            .map(|(claimed, _)| claimed.event.id.clone())
+            .collect();
+        // Unrecorded, the lease runs out and the events are sent again: never lost.
+        if let Err(why) = self
+            .outbox
+            .mark_all_delivered(&delivered, &self.owner, now)
+            .await
+        {
+            tracing::warn!(events = delivered.len(), error = %why, "event delivery: outcome not recorded");
+        }
+        for (claimed, _) in outcomes.iter().filter(|(_, sent)| !*sent) {
+            let wait = backoff(
+                self.delivery.initial_backoff.as_std(),
+                self.delivery.max_backoff.as_std(),
+                claimed.attempts,
+            );
+            if let Err(why) = self
+                .outbox
+                .retry_later(&claimed.event.id, &self.owner, later(now, wait))
+                .await
+            {
+                tracing::warn!(event_id = %claimed.event.id, error = %why, "event delivery: outcome not recorded");
+            }
         }
         Ok(n)
     }
 
-    async fn deliver(&self, claimed: ClaimedEvent) {
+    /// Sends the event to every sink; whether all of them took it.
+    async fn send_everywhere(&self, claimed: &ClaimedEvent) -> bool {
         let event = &claimed.event;
-        let mut failure = None;
+        let mut sent = true;
         for sink in self.sinks.iter() {
             match sink.send(event, self.clock.now()).await {
                 Ok(()) => crate::prometheus::event_delivered(sink.name()),
@@ -98,32 +142,11 @@ impl Worker {
                         error = %why,
                         "event delivery failed; it will be retried"
                     );
-                    failure = Some(why);
+                    sent = false;
                 }
             }
         }
-        let now = self.clock.now();
-        let recorded = match failure {
-            None => {
-                self.outbox
-                    .mark_delivered(&event.id, &self.owner, now)
-                    .await
-            }
-            Some(_) => {
-                let wait = backoff(
-                    self.delivery.initial_backoff.as_std(),
-                    self.delivery.max_backoff.as_std(),
-                    claimed.attempts,
-                );
-                self.outbox
-                    .retry_later(&event.id, &self.owner, later(now, wait))
-                    .await
-            }
-        };
-        // Unrecorded, the lease runs out and the event is sent again: never lost.
-        if let Err(why) = recorded {
-            tracing::warn!(event_id = %event.id, error = %why, "event delivery: outcome not recorded");
-        }
+        sent
     }
 }
 

@@ -66,6 +66,16 @@ pub trait EventOutbox: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<bool, StorageError>;
 
+    /// Marks every event of `ids` that `owner` still holds delivered at `at`, in one
+    /// statement (the worker's outcome for a whole delivered batch); returns how many it
+    /// marked. Events whose lease expired and was taken over are left as they are.
+    async fn mark_all_delivered(
+        &self,
+        ids: &[String],
+        owner: &str,
+        at: DateTime<Utc>,
+    ) -> Result<usize, StorageError>;
+
     /// Records a failed delivery: one more attempt, the lease released, due again at
     /// `next_attempt_at`. Returns whether `owner` still held it.
     async fn retry_later(

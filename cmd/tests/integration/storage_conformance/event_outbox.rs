@@ -53,6 +53,7 @@ outbox_conformance!(
     a_failed_reporting_write_leaves_no_event,
     claims_take_the_oldest_event_of_each_aggregate_only,
     a_lease_that_expired_is_claimed_again_and_the_old_owner_loses_it,
+    a_batch_is_marked_delivered_at_once_except_what_another_owner_took,
     a_failed_delivery_waits_for_its_backoff_and_counts_attempts,
     idempotency_keys_answer_duplicates,
     purges_delete_only_delivered_events_and_old_keys,
@@ -217,6 +218,52 @@ mod clauses {
             !store.mark_delivered(&e.id, "n2", at(13)).await.unwrap(),
             "once"
         );
+        assert_eq!(store.pending_count().await.unwrap(), 0);
+    }
+
+    pub async fn a_batch_is_marked_delivered_at_once_except_what_another_owner_took(
+        store: Arc<SqlStore>,
+    ) {
+        let events = [event(1, "a", 0), event(2, "b", 0), event(3, "c", 0)];
+        for (n, e) in events.iter().enumerate() {
+            store.enqueue_idempotent(&n.to_string(), e).await.unwrap();
+        }
+        // n1's lease on the first two runs out at 10; n2 takes them over at 11, and the
+        // third is n1's own by then too, claimed under a fresh lease.
+        assert_eq!(
+            store
+                .claim_due("n1", at(1), at(10), 2)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        let taken: Vec<String> = store
+            .claim_due("n2", at(11), at(70), 2)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.event.id)
+            .collect();
+        assert_eq!(taken, [events[0].id.clone(), events[1].id.clone()]);
+        assert_eq!(ids(&store, "n1", 12).await, [events[2].id.clone()]);
+        let all: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+        assert_eq!(
+            store.mark_all_delivered(&all, "n1", at(13)).await.unwrap(),
+            1,
+            "only the event n1 still holds"
+        );
+        assert_eq!(store.pending_count().await.unwrap(), 2);
+        assert_eq!(
+            store.mark_all_delivered(&all, "n2", at(14)).await.unwrap(),
+            2
+        );
+        assert_eq!(
+            store.mark_all_delivered(&all, "n2", at(15)).await.unwrap(),
+            0,
+            "once"
+        );
+        assert_eq!(store.mark_all_delivered(&[], "n2", at(15)).await.unwrap(), 0);
         assert_eq!(store.pending_count().await.unwrap(), 0);
     }
 

@@ -262,6 +262,34 @@ impl EventOutbox for SqlStore {
         .await
     }
 
+    async fn mark_all_delivered(
+        &self,
+        ids: &[String],
+        owner: &str,
+        at: DateTime<Utc>,
+    ) -> Result<usize, StorageError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let (ids, owner, at) = (ids.to_vec(), owner.to_owned(), to_column(at));
+        self.write(move |conn| {
+            diesel::update(
+                event_outbox::table
+                    .filter(event_outbox::id.eq_any(&ids))
+                    .filter(event_outbox::lease_owner.eq(&owner))
+                    .filter(event_outbox::delivered_at.is_null()),
+            )
+            .set((
+                event_outbox::delivered_at.eq(Some(at)),
+                event_outbox::lease_owner.eq(None::<String>),
+                event_outbox::lease_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)
+            .map_err(map_diesel)
+        })
+        .await
+    }
+
     async fn retry_later(
         &self,
         id: &str,
