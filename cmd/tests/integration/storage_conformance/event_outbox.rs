@@ -231,11 +231,7 @@ mod clauses {
         // n1's lease on the first two runs out at 10; n2 takes them over at 11, and the
         // third is n1's own by then too, claimed under a fresh lease.
         assert_eq!(
-            store
-                .claim_due("n1", at(1), at(10), 2)
-                .await
-                .unwrap()
-                .len(),
+            store.claim_due("n1", at(1), at(10), 2).await.unwrap().len(),
             2
         );
         let taken: Vec<String> = store
@@ -263,7 +259,10 @@ mod clauses {
             0,
             "once"
         );
-        assert_eq!(store.mark_all_delivered(&[], "n2", at(15)).await.unwrap(), 0);
+        assert_eq!(
+            store.mark_all_delivered(&[], "n2", at(15)).await.unwrap(),
+            0
+        );
         assert_eq!(store.pending_count().await.unwrap(), 0);
     }
 
