@@ -186,6 +186,7 @@ impl ApplicationBuilder {
 
     pub async fn build(self) -> Result<Application, BuildError> {
         self.config.validate()?;
+        crate::login_ui::look::check(&self.config.login_ui)?;
         let dsn = self.config.dsn.clone().unwrap_or_default();
         let database = &self.config.database;
         let options = SqlOptions {
@@ -244,18 +245,31 @@ impl ApplicationBuilder {
             self.clock.clone(),
             SecretSettings::from_config(&self.config.oauth2.client_secret_verification),
         );
+        // The sampled audit events of refusals (`events::sampled`): failed client
+        // authentications and rate-limited requests; nothing with events off.
+        let sampled_events =
+            crate::events::SampledEvents::new(&self.config, store.clone(), self.clock.clone());
         let client_auth = Arc::new(
             ClientAuthenticator::new(clients.clone(), secrets)
+                .with_failure_events(sampled_events.clone())
                 .with_metadata_documents(resolving.clone())
                 .with_private_key_jwt(private_key_jwt)
                 .with_profile(self.config.oauth2.profile),
         );
-        let key_manager = Arc::new(KeyManager::new(
+        let mut key_manager = KeyManager::new(
             store.clone(),
             keys.clone(),
             self.clock.clone(),
             KeySettings::from_config(&self.config),
-        ));
+        );
+        // The admin's key changes report `key.*` events (`events::KeyEvents`).
+        if self.config.events.enabled {
+            key_manager = key_manager.with_reporter(Arc::new(crate::events::KeyEvents::new(
+                self.config.issuer(),
+                self.clock.clone(),
+            )));
+        }
+        let key_manager = Arc::new(key_manager);
         // Key generation happens here, at startup, never on a request path.
         key_manager.ensure_default_sets().await?;
         let backchannel = Arc::new(
@@ -337,6 +351,7 @@ impl ApplicationBuilder {
         let rate_limiter = crate::http::rate_limit::RateLimiter::from_config(
             &state.config.rate_limit,
             shared_redis,
+            sampled_events,
         );
         let data = web::Data::new(state.clone());
         // actix's own default: one worker per CPU.

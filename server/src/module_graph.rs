@@ -27,7 +27,17 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("redis_client", &[]),
     ("failed_attempts", &["prometheus", "redis_client"]),
     ("outbound", &["config", "error", "telemetry"]),
-    ("jwk", &["clock", "config", "duration", "error", "secrets"]),
+    (
+        "jwk",
+        &[
+            "clock",
+            "config",
+            "duration",
+            "error",
+            "outbox_event",
+            "secrets",
+        ],
+    ),
     (
         "client",
         &[
@@ -69,6 +79,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "client",
             "clock",
             "config",
+            "jwk",
             "outbound",
             "prometheus",
             "storage",
@@ -134,7 +145,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "forward_auth",
-        &["config", "error", "flow", "oauth2", "oidc"],
+        &[
+            "config", "error", "flow", "oauth2", "oidc", "storage", "users",
+        ],
     ),
     (
         "login_ui",
@@ -154,7 +167,18 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "users",
         ],
     ),
-    ("dashboard", &["client", "html", "secrets"]),
+    (
+        "dashboard",
+        &[
+            "client",
+            "html",
+            "jwk",
+            "outbox_event",
+            "prometheus",
+            "secrets",
+            "trust",
+        ],
+    ),
     (
         "state",
         &[

@@ -7,6 +7,7 @@ use crate::client::initial_access::InitialAccessTokenStore;
 use crate::events::EventsHandle;
 use crate::flow::context::FlowContext;
 use crate::health::Readiness;
+use crate::login_ui::look::Look;
 use crate::login_ui::sign_in_limit::SignInLimiter;
 use crate::login_ui::upstream::Upstreams;
 use crate::oauth2::context::OAuth2Context;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub upstreams: Upstreams,
     /// Audit events: on or off, the sinks' health, the outbox (`crate::events`).
     pub events: EventsHandle,
+    /// Branding and template overrides of the login UI's pages (`login_ui::look`).
+    pub login_look: Arc<Look>,
 }
 
 /// The composition root extends the flow's context with what only HTTP handlers use
@@ -67,6 +70,7 @@ impl AppState {
             oauth2.config.login_ui.sign_in_rate_limit,
             None,
         ));
+        let login_look = Arc::new(Look::from_config(&oauth2.config.login_ui));
         Self {
             flow: FlowContext {
                 oauth2,
@@ -82,6 +86,7 @@ impl AppState {
             initial_access_tokens,
             upstreams,
             events: EventsHandle::default(),
+            login_look,
         }
     }
 

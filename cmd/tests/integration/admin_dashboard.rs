@@ -40,7 +40,7 @@ fn set_cookie<'a>(page: &'a Page, name: &str) -> Option<&'a str> {
 }
 
 /// The CSRF token of the page at `path` (the browser gets its nonce cookie there).
-async fn csrf_of(app: &TestApp, browser: &Browser, path: &str) -> String {
+pub(crate) async fn csrf_of(app: &TestApp, browser: &Browser, path: &str) -> String {
     let page = browser.get(&app.admin_path(path)).await;
     assert_eq!(page.status, 200, "{path}: {}", page.body);
     field(&page.body, "csrf_token")
@@ -146,7 +146,7 @@ async fn the_api_key_signs_in_once_and_the_cookie_guards_every_page() {
     // The right key: a session cookie scoped to the dashboard, then the pages.
     let signed_in = sign_in(&app, &browser, API_KEY).await;
     assert_eq!(signed_in.status, 303, "{}", signed_in.body);
-    assert_eq!(signed_in.location.as_deref(), Some("/admin/ui/clients"));
+    assert_eq!(signed_in.location.as_deref(), Some("/admin/ui/"));
     let cookie = set_cookie(&signed_in, "portunus_admin_session").expect("session cookie");
     for attribute in [
         "HttpOnly",
@@ -211,7 +211,7 @@ async fn without_an_api_key_the_dashboard_is_open_like_the_api() {
     let browser = Browser::new();
     let home = browser.get(&app.admin_path("/admin")).await;
     assert_eq!(home.status, 303);
-    assert_eq!(home.location.as_deref(), Some("/admin/ui/clients"));
+    assert_eq!(home.location.as_deref(), Some("/admin/ui/"));
     let list = browser.get(&app.admin_path("/admin/ui/clients")).await;
     assert_eq!(list.status, 200);
     assert!(!list.body.contains("Sign out"), "nothing to sign out of");
@@ -555,6 +555,12 @@ async fn every_page_has_the_security_headers() {
         "/admin/ui/keys",
         "/admin/ui/keys/hydra.openid.id-token",
         "/admin/ui/users",
+        "/admin/ui/",
+        "/admin/ui/users/missing",
+        "/admin/ui/sessions",
+        "/admin/ui/sessions?subject=someone",
+        "/admin/ui/trust",
+        "/admin/ui/trust/missing/delete",
     ] {
         pages.push(browser.get(&app.admin_path(path)).await);
     }

@@ -55,10 +55,21 @@ pub fn ada_claims() -> Value {
 /// The code flow for `ada` granting `scopes` with `id_token` claims, the login
 /// remembered (the browser keeps the session cookie): the token response.
 pub async fn sign_in(app: &TestApp, browser: &Browser, scopes: &[&str], id_token: Value) -> Value {
+    sign_in_as(app, browser, "ada", scopes, id_token).await
+}
+
+/// [`sign_in`] for the subject `subject`.
+pub async fn sign_in_as(
+    app: &TestApp,
+    browser: &Browser,
+    subject: &str,
+    scopes: &[&str],
+    id_token: Value,
+) -> Value {
     let client = create_client(app, json!({"scope": "openid offline email profile read"})).await;
     let url = authorize_url(app, &client.id, &[("scope", &scopes.join(" "))]);
     let challenge = login_challenge(browser, &url).await;
-    let redirect = accept_login(app, &challenge, "ada", true).await;
+    let redirect = accept_login(app, &challenge, subject, true).await;
     let consent = consent_challenge(browser, &redirect).await;
     let body: AcceptOAuth2ConsentRequest = serde_json::from_value(json!({
         "grant_scope": scopes,
@@ -96,7 +107,7 @@ fn access(tokens: &Value) -> String {
 }
 
 /// GET the endpoint with `query` and `headers`: status, headers, body.
-async fn ask(app: &TestApp, query: &str, headers: &[(&str, &str)]) -> (u16, HeaderMap, String) {
+pub async fn ask(app: &TestApp, query: &str, headers: &[(&str, &str)]) -> (u16, HeaderMap, String) {
     let url = match query {
         "" => app.public_path(PATH),
         q => format!("{}?{q}", app.public_path(PATH)),
@@ -114,11 +125,11 @@ async fn with_token(app: &TestApp, query: &str, token: &str) -> (u16, HeaderMap,
     ask(app, query, &[("authorization", &format!("Bearer {token}"))]).await
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).map(|v| v.to_str().unwrap())
 }
 
-fn error_of(body: &str) -> String {
+pub fn error_of(body: &str) -> String {
     let json: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"));
     json["error"].as_str().unwrap_or_default().to_owned()
 }
@@ -388,8 +399,9 @@ async fn dpop_bound_tokens_need_a_proof() {
     );
 }
 
-/// The session cookie of a remembered login passes (subject only); a forged cookie,
-/// or one whose session was revoked, does not.
+/// The session cookie of a remembered login passes, with the claims of the session's
+/// consent (`forward_auth_session_claims.rs` has the rest); a forged cookie, or one
+/// whose session was revoked, does not.
 async fn the_session_cookie_passes_until_the_session_ends(backend: TestBackend) {
     let app = app_on(backend).await;
     let browser = Browser::new();
@@ -402,11 +414,32 @@ async fn the_session_cookie_passes_until_the_session_ends(backend: TestBackend) 
     let (status, headers, body) = ask(&app, "", &[("cookie", &cookie)]).await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(header(&headers, "x-auth-request-user"), Some("ada"));
-    assert_eq!(header(&headers, "x-auth-request-email"), None);
-    // A session has no grant and no claims: such filters refuse it.
-    for query in ["scope=openid", "allowed_groups=engineers"] {
-        let (status, _, _) = ask(&app, query, &[("cookie", &cookie)]).await;
-        assert_eq!(status, 403, "{query}");
+    assert_eq!(
+        header(&headers, "x-auth-request-email"),
+        Some("ada@example.com")
+    );
+    assert_eq!(
+        header(&headers, "x-auth-request-groups"),
+        Some("engineers,admins")
+    );
+    // `profile` was not granted, and `ada` is no local user.
+    assert_eq!(header(&headers, "x-auth-request-preferred-username"), None);
+    // The user filters apply to the session's claims; a session has no grant.
+    for (query, expected, error) in [
+        ("allowed_groups=engineers", 202, ""),
+        ("allowed_groups=ops", 403, "access_denied"),
+        ("allowed_emails=ADA@example.com", 202, ""),
+        ("allowed_emails=bob@example.com", 403, "access_denied"),
+        ("allowed_email_domains=example.com", 202, ""),
+        ("allowed_email_domains=example.org", 403, "access_denied"),
+        ("scope=openid", 403, "insufficient_scope"),
+        ("audience=api", 403, "insufficient_scope"),
+    ] {
+        let (status, _, body) = ask(&app, query, &[("cookie", &cookie)]).await;
+        assert_eq!(status, expected, "{query}: {body}");
+        if expected == 403 {
+            assert_eq!(error_of(&body), error, "{query}");
+        }
     }
 
     // One character changed in the middle of the sealed value.

@@ -2,7 +2,9 @@
 //! loopback port protects locations proxied to a tiny upstream this test runs, asking
 //! `GET /oauth2/forward-auth` on the Portunus public listener. Checked through nginx:
 //! no token → 401 with the challenge, a valid token → the upstream sees the user's
-//! headers (and not the ones the client forged), a group filter refusing → 403.
+//! headers (and not the ones the client forged), a group filter refusing → 403; a
+//! browser's session cookie passes until `/oauth2/sign_out`, proxied by the same nginx,
+//! ends the session and redirects only to allowed hosts.
 //!
 //! Runs when `PORTUNUS_TEST_NGINX` names the nginx binary (`.ci/run` sets
 //! `/usr/sbin/nginx`); the default nextest profile leaves it out. When set and nginx
@@ -15,7 +17,10 @@ use std::time::Duration;
 
 use crate::forward_auth::{ada_claims, enable, sign_in};
 use crate::support::browser::Browser;
-use crate::support::{TestApp, TestBackend};
+use crate::support::{TestApp, TestBackend, per_backend};
+
+// Sign-out reads and deletes stored sessions: on every backend.
+per_backend!(nginx_sign_out_ends_the_session_and_redirects_only_to_allowed_hosts);
 
 pub const NGINX_VAR: &str = "PORTUNUS_TEST_NGINX";
 
@@ -42,7 +47,9 @@ fn free_port() -> u16 {
 }
 
 /// The configuration a user would write (docs/forward-auth.md), on loopback ports:
-/// `/app/` needs any signed-in user, `/admins/` one in the group `admins`.
+/// `/app/` needs any signed-in user, `/admins/` one in the group `admins`;
+/// `/oauth2/sign_out` is passed to Portunus as it is (query, cookie and
+/// `X-Auth-Request-Redirect` included).
 fn config(dir: &std::path::Path, port: u16, portunus: u16, upstream: u16) -> String {
     let d = dir.display();
     format!(
@@ -79,9 +86,11 @@ http {{
             auth_request /_auth;
             auth_request_set $auth_user $upstream_http_x_auth_request_user;
             auth_request_set $auth_email $upstream_http_x_auth_request_email;
+            auth_request_set $auth_name $upstream_http_x_auth_request_preferred_username;
             auth_request_set $auth_groups $upstream_http_x_auth_request_groups;
             proxy_set_header X-Auth-Request-User $auth_user;
             proxy_set_header X-Auth-Request-Email $auth_email;
+            proxy_set_header X-Auth-Request-Preferred-Username $auth_name;
             proxy_set_header X-Auth-Request-Groups $auth_groups;
             proxy_set_header Authorization "";
             proxy_pass http://127.0.0.1:{upstream};
@@ -91,6 +100,9 @@ http {{
             auth_request_set $auth_user $upstream_http_x_auth_request_user;
             proxy_set_header X-Auth-Request-User $auth_user;
             proxy_pass http://127.0.0.1:{upstream};
+        }}
+        location = /oauth2/sign_out {{
+            proxy_pass http://127.0.0.1:{portunus};
         }}
     }}
 }}
@@ -262,4 +274,139 @@ async fn nginx_auth_request_protects_an_upstream() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 403);
     assert!(!response.text().await.unwrap().contains("upstream saw"));
+}
+
+/// Through nginx, as a browser: the session cookie reaches `/app/` (the upstream sees
+/// the session's user); `/oauth2/sign_out` with `rd` (or the proxy's
+/// `X-Auth-Request-Redirect` header) on an allowed host ends the session and goes
+/// there, after which the same cookie is 401; a foreign host is never the target, the
+/// default page is.
+async fn nginx_sign_out_ends_the_session_and_redirects_only_to_allowed_hosts(backend: TestBackend) {
+    let Some(binary) = std::env::var(NGINX_VAR).ok().filter(|p| !p.is_empty()) else {
+        eprintln!("not run: {NGINX_VAR} is not set");
+        return;
+    };
+    let app = TestApp::builder(backend)
+        .config(|c| {
+            enable(c);
+            c.urls.allowed_return_domains = vec![".apps.test".into()];
+            c.urls.post_logout_redirect = Some("https://portal.test/bye".into());
+        })
+        .build()
+        .await;
+    let portunus = url::Url::parse(&app.public_url).unwrap().port().unwrap();
+    let upstream = start_upstream();
+    let nginx = tokio::task::spawn_blocking(move || start_nginx(&binary, portunus, upstream))
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{}", nginx.port);
+    let name = app.state.config.serve.cookies.names.session.clone();
+    // Redirects are the answers under test: never followed.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let signed_in = || async {
+        let browser = Browser::new();
+        sign_in(
+            &app,
+            &browser,
+            &["openid", "email", "profile"],
+            ada_claims(),
+        )
+        .await;
+        let value = browser
+            .cookie(&app.public_url, &name)
+            .expect("a session cookie");
+        format!("{name}={value}")
+    };
+    let page = |cookie: String| {
+        http.get(format!("{base}/app/page"))
+            .header("cookie", cookie)
+            .send()
+    };
+    let sign_out = |query: &str, cookie: &str, redirect_header: Option<&str>| {
+        let mut request = http
+            .get(format!("{base}/oauth2/sign_out{query}"))
+            .header("cookie", cookie);
+        if let Some(value) = redirect_header {
+            request = request.header("x-auth-request-redirect", value);
+        }
+        request.send()
+    };
+    let location = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+
+    // The session reaches the upstream, with the user's headers from its claims.
+    let cookie = signed_in().await;
+    let response = page(cookie.clone()).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{}", logs(&nginx));
+    let body = response.text().await.unwrap();
+    assert_eq!(seen(&body, "x-auth-request-user"), ["ada"], "{body}");
+    assert_eq!(seen(&body, "x-auth-request-email"), ["ada@example.com"]);
+    assert_eq!(seen(&body, "x-auth-request-preferred-username"), ["ada.l"]);
+    assert_eq!(seen(&body, "x-auth-request-groups"), ["engineers,admins"]);
+
+    // Sign-out with an allowed `rd`: there, the cookie cleared, the session over.
+    let response = sign_out(
+        "?rd=https%3A%2F%2Fwiki.apps.test%2Fhome%3Fx%3D1",
+        &cookie,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status().as_u16(), 303, "{}", logs(&nginx));
+    assert_eq!(
+        location(&response).as_deref(),
+        Some("https://wiki.apps.test/home?x=1")
+    );
+    let cleared = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .expect("the session cookie is cleared");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    let response = page(cookie.clone()).await.unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    assert!(!response.text().await.unwrap().contains("upstream saw"));
+
+    // A foreign `rd`, as query or header: the default page, never the foreign host;
+    // the session ends all the same.
+    for (query, redirect_header) in [
+        ("?rd=https%3A%2F%2Fevil.test%2F", None),
+        ("", Some("https://evil.test/")),
+        ("", Some("//wiki.apps.test/")),
+    ] {
+        let cookie = signed_in().await;
+        assert_eq!(page(cookie.clone()).await.unwrap().status().as_u16(), 200);
+        let response = sign_out(query, &cookie, redirect_header).await.unwrap();
+        assert_eq!(
+            response.status().as_u16(),
+            303,
+            "{query} {redirect_header:?}"
+        );
+        assert_eq!(
+            location(&response).as_deref(),
+            Some("https://portal.test/bye"),
+            "{query} {redirect_header:?}"
+        );
+        assert_eq!(page(cookie).await.unwrap().status().as_u16(), 401);
+    }
+
+    // The proxy's header naming an allowed host.
+    let cookie = signed_in().await;
+    let response = sign_out("", &cookie, Some("https://apps.test/"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (response.status().as_u16(), location(&response).as_deref()),
+        (303, Some("https://apps.test/"))
+    );
+    assert_eq!(page(cookie).await.unwrap().status().as_u16(), 401);
 }

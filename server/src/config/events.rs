@@ -20,6 +20,9 @@ pub struct EventsConfig {
     pub retention: GoDuration,
     /// How the delivery worker retries.
     pub delivery: EventDeliveryConfig,
+    /// How the events that report no change (`auth.client_failed`,
+    /// `rate_limit.exceeded`) are sampled, so a flood of refusals cannot flood the outbox.
+    pub sampling: EventSamplingConfig,
 }
 
 impl Default for EventsConfig {
@@ -29,6 +32,30 @@ impl Default for EventsConfig {
             sinks: Vec::new(),
             retention: GoDuration::from_secs(168 * 3600),
             delivery: EventDeliveryConfig::default(),
+            sampling: EventSamplingConfig::default(),
+        }
+    }
+}
+
+/// `events.sampling` (docs/operations.md, "Sampled events"): per node, at most one event
+/// per key (a `(client_id, reason)`, a rate-limit group) per `interval`, at most
+/// `max_per_interval` events in all per `interval`; each event counts what was
+/// suppressed before it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventSamplingConfig {
+    /// The sampling interval. Default 1m.
+    pub interval: GoDuration,
+    /// The most sampled events one node writes per `interval`, all keys together.
+    /// Default 100.
+    pub max_per_interval: u32,
+}
+
+impl Default for EventSamplingConfig {
+    fn default() -> Self {
+        Self {
+            interval: GoDuration::from_secs(60),
+            max_per_interval: 100,
         }
     }
 }
@@ -300,6 +327,15 @@ impl EventsConfig {
             if value.as_std().is_zero() {
                 problems.push((key.into(), "must be positive".into()));
             }
+        }
+        if self.sampling.interval.as_std().is_zero() {
+            problems.push(("sampling.interval".into(), "must be positive".into()));
+        }
+        if self.sampling.max_per_interval == 0 {
+            problems.push((
+                "sampling.max_per_interval".into(),
+                "must be at least 1".into(),
+            ));
         }
         if delivery.max_backoff.as_std() < delivery.initial_backoff.as_std() {
             problems.push((

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::login_ui_branding::Branding;
 use super::login_ui_providers::{self, UpstreamProvider};
 use crate::duration::GoDuration;
 
@@ -22,6 +23,13 @@ pub struct LoginUiConfig {
     /// Where `POST /auth/logout` sends the browser after ending its session; default:
     /// the logged-out page.
     pub logout_redirect: Option<String>,
+    /// Product name, logo and primary colour of every page
+    /// (`config/login_ui_branding.rs`).
+    pub branding: Branding,
+    /// A directory of page templates replacing the built-in ones of the same name
+    /// (`login.html`, `consent.html`, …; `login_ui::overrides`), loaded and checked by
+    /// `Application::build` (`login_ui::look::check`).
+    pub templates_dir: Option<std::path::PathBuf>,
 }
 
 /// `login_ui.sign_in_rate_limit`: how many failed sign-ins a username, and a client
@@ -77,6 +85,7 @@ impl LoginUiConfig {
             ));
         }
         problems.extend(login_ui_providers::problems(&self.providers));
+        problems.extend(self.branding.problems());
         if let Some(url) = &self.logout_redirect
             && url::Url::parse(url).is_err()
         {

@@ -15,6 +15,7 @@ mod janitor;
 mod listener_limits;
 mod load;
 mod login_ui;
+mod login_ui_branding;
 mod login_ui_providers;
 mod password_grant;
 mod profile;
@@ -34,8 +35,8 @@ pub use database::{DatabaseConfig, SqliteConfig, SqliteSynchronousMode};
 pub use dev::{DEV_DSN, DEV_SECRET_FILE, DevNotes};
 pub use device::{DeviceAuthorizationConfig, UserCodeConfig, UserCodeFormat};
 pub use events::{
-    EventDeliveryConfig, EventSinkConfig, EventsConfig, MIN_EVENT_SECRET_LEN, NatsSinkConfig,
-    WebhookSinkConfig,
+    EventDeliveryConfig, EventSamplingConfig, EventSinkConfig, EventsConfig, MIN_EVENT_SECRET_LEN,
+    NatsSinkConfig, WebhookSinkConfig,
 };
 pub use janitor::{
     JanitorConfig, MAX_JANITOR_BATCH_SIZE, MAX_JANITOR_INTERVAL_SECS, MAX_JANITOR_LIMIT,
@@ -46,6 +47,7 @@ pub use listener_limits::{
 };
 pub use load::{ConfigError, env_name, load};
 pub use login_ui::{LoginUiConfig, SignInRateLimit};
+pub use login_ui_branding::{Branding, is_colour};
 pub use login_ui_providers::{ClaimMapper, FirstLogin, ProviderKind, UpstreamProvider};
 pub use password_grant::{FailedAttemptsConfig, PasswordGrantConfig};
 pub use profile::{FAPI2_MAX_CODE_LIFETIME_SECS, FAPI2_SIGNING_ALGORITHMS, SecurityProfile};

@@ -1,8 +1,9 @@
 //! The admin dashboard (issue 22 §2; docs/dashboard.md): server-rendered pages under
 //! `/admin/ui/` on the admin listener for managing clients, JSON Web Keys and local
-//! users. Like the
+//! users, consent and login sessions, trusted JWT issuers, with an overview. Like the
 //! login UI, it is a client of the operations the admin API exposes, not a way around
-//! them: every change goes through `client::admin`, the `KeyManager` and `users::admin`, so a form gets
+//! them: every change goes through `client::admin`, the `KeyManager`, `users::admin`,
+//! `flow::sessions` and `trust::admin`, so a form gets
 //! exactly the validation a JSON request gets.
 //!
 //! HTTP-free: the handlers (`http/admin/dashboard/`) read cookies and forms, call the
@@ -10,14 +11,18 @@
 //!
 //! - `session`: the sign-in cookie when `serve.admin.api_key` is set;
 //! - `pages`: templates and their Content-Security-Policy;
-//! - `client_form`: the client form's fields ⇄ Hydra's `OAuth2Client`.
+//! - `client_form`: the client form's fields ⇄ Hydra's `OAuth2Client`;
+//! - `trust_form`: the trusted-issuer form's fields → Hydra's `trustOAuth2JwtGrantIssuer`;
+//! - `overview`: the landing page's audit events and metrics.
 //!
 //! Every form carries a CSRF token (`login_ui::csrf`, kind `AdminDashboard`): an HMAC
 //! over the browser's nonce cookie, scoped to `/admin/ui`.
 
 pub mod client_form;
+pub mod overview;
 pub mod pages;
 pub mod session;
+pub mod trust_form;
 
 /// Where the dashboard lives on the admin listener. Hydra's admin API has no `/admin/ui`
 /// path (reference/hydra-api.json), and every page and cookie is scoped under it.
@@ -58,6 +63,19 @@ pub fn key_set_href(set: &str) -> String {
     format!("{PREFIX}/keys/{}", segment(set))
 }
 
+/// The page of local user `id`: `/admin/ui/users/<id>`.
+pub fn user_href(id: &str) -> String {
+    format!("{PREFIX}/users/{}", segment(id))
+}
+
+/// The sessions page of `subject`: `/admin/ui/sessions?subject=<subject>`.
+pub fn sessions_href(subject: &str) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("subject", subject)
+        .finish();
+    format!("{PREFIX}/sessions?{query}")
+}
+
 /// A posted form's fields, once its size is within bounds; else why not.
 pub fn bounded_form(pairs: &[(String, String)]) -> Result<(), String> {
     if pairs.len() > MAX_FORM_FIELDS {
@@ -95,6 +113,11 @@ mod tests {
     #[test]
     fn links_escape_ids_and_forms_are_bounded() {
         assert_eq!(client_href("a b/c?"), "/admin/ui/clients/a%20b%2Fc%3F");
+        assert_eq!(user_href("a/b"), "/admin/ui/users/a%2Fb");
+        assert_eq!(
+            sessions_href("a b&c=d"),
+            "/admin/ui/sessions?subject=a+b%26c%3Dd"
+        );
         assert_eq!(
             key_set_href("hydra.openid.id-token"),
             "/admin/ui/keys/hydra.openid.id-token"

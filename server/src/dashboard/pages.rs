@@ -227,6 +227,10 @@ pub struct UserRow {
     pub name: String,
     pub has_password: bool,
     pub disabled: bool,
+    /// The user's page (edit, password).
+    pub href: String,
+    /// The sessions page of the user's subject.
+    pub sessions_href: String,
     pub delete_href: String,
 }
 
@@ -251,6 +255,140 @@ pub struct UsersPage<'a> {
     pub form: &'a UserFormValues,
     pub notice: Option<&'a str>,
     pub error: Option<&'a str>,
+}
+
+/// The values of a user's edit form (never the password: that has a form of its own).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserEditValues {
+    pub username: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub name: String,
+    pub disabled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/user.html")]
+pub struct UserPage<'a> {
+    pub chrome: &'a Chrome,
+    pub id: &'a str,
+    /// `/admin/ui/users/<id>`: the edit form's action.
+    pub href: &'a str,
+    pub form: &'a UserEditValues,
+    pub has_password: bool,
+    pub created_at: &'a str,
+    pub updated_at: &'a str,
+    /// The subject's sessions page.
+    pub sessions_href: &'a str,
+    pub notice: Option<&'a str>,
+    /// Why the edit form was refused.
+    pub error: Option<&'a str>,
+    /// Why the password form was refused.
+    pub password_error: Option<&'a str>,
+}
+
+/// One consent a subject granted, as the sessions page lists it.
+#[derive(Debug, Clone)]
+pub struct ConsentRow {
+    pub client_id: String,
+    pub client_name: String,
+    pub scope: String,
+    pub audience: String,
+    pub handled_at: String,
+    pub login_session_id: String,
+    pub remember: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/sessions.html")]
+pub struct SessionsPage<'a> {
+    pub chrome: &'a Chrome,
+    /// The subject searched for; empty before a search.
+    pub subject: &'a str,
+    pub rows: &'a [ConsentRow],
+    /// The authentication sessions the consents name (distinct, in order).
+    pub login_sessions: &'a [String],
+    /// The first page's link, empty on the first page.
+    pub first: &'a str,
+    pub next: Option<&'a str>,
+    pub notice: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+/// One trusted JWT issuer of the list (public key metadata only).
+#[derive(Debug, Clone)]
+pub struct TrustRow {
+    pub id: String,
+    pub issuer: String,
+    /// The subject, or empty with `allow_any_subject`.
+    pub subject: String,
+    pub allow_any_subject: bool,
+    pub scope: String,
+    pub kid: String,
+    pub expires_at: String,
+    pub expired: bool,
+    pub delete_href: String,
+}
+
+/// The values of the trust form as the admin typed them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustFormValues {
+    pub issuer: String,
+    pub subject: String,
+    pub allow_any_subject: bool,
+    pub scope: String,
+    pub jwk: String,
+    pub expires_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/trusts.html")]
+pub struct TrustsPage<'a> {
+    pub chrome: &'a Chrome,
+    pub rows: &'a [TrustRow],
+    /// The first page's link, empty on the first page.
+    pub first: &'a str,
+    pub next: Option<&'a str>,
+    pub form: &'a TrustFormValues,
+    pub notice: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+/// A number of the overview, with the page it counts.
+#[derive(Debug, Clone)]
+pub struct Count {
+    pub label: String,
+    pub value: String,
+    pub href: String,
+}
+
+/// One audit event of the overview: what, when, about whom (never a token value).
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub event_type: String,
+    pub time: String,
+    pub subject: String,
+    pub client_id: String,
+}
+
+/// One number of the metrics section.
+#[derive(Debug, Clone)]
+pub struct MetricRow {
+    pub label: String,
+    pub value: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/overview.html")]
+pub struct OverviewPage<'a> {
+    pub chrome: &'a Chrome,
+    pub counts: &'a [Count],
+    pub events_enabled: bool,
+    pub events: &'a [EventRow],
+    pub metrics_enabled: bool,
+    pub metrics: &'a [MetricRow],
+    /// What could not be read (a store error), shown instead of that part.
+    pub errors: &'a [String],
 }
 
 /// The policy of every dashboard page: the stylesheet by hash, forms posting to this

@@ -23,6 +23,9 @@ pub enum Actor {
     Subject(String),
     /// The admin API.
     Admin,
+    /// A request that did not authenticate (a refused client, a rate-limited caller):
+    /// whatever it claimed to be is in the event's data, not here.
+    Unauthenticated,
 }
 
 /// One event before it is stored: its type, what it is about, and its fields.

@@ -6,9 +6,13 @@
 
 pub mod envelope;
 pub mod report;
+pub mod report_auth;
 pub mod report_clients;
 pub mod report_flow;
+pub mod report_keys;
+pub mod report_rate_limit;
 pub mod report_trusts;
+pub mod sampled;
 pub mod sinks;
 pub mod worker;
 
@@ -25,7 +29,9 @@ pub use report_flow::{
     FlowRequest, LoggedOut, SessionEnd, consent_accepted, consent_rejected, login_accepted,
     login_rejected, session_logged_out,
 };
+pub use report_keys::KeyEvents;
 pub use report_trusts::ReportingTrusts;
+pub use sampled::{Sample, SampledEvents};
 
 /// What the HTTP side sees of the events: whether they are on, the sinks' health, and
 /// the outbox for ingested envelopes.

@@ -8,6 +8,7 @@
 
 pub mod filters;
 pub mod identity;
+pub mod session_claims;
 
 use serde_json::Map;
 
@@ -19,9 +20,11 @@ use crate::oauth2::introspect::ActiveToken;
 use crate::oauth2::request_context::RequestContext;
 use crate::oauth2::userinfo::{consent_claims, granted_scopes, presented_access_token};
 use crate::oidc::scope_claims;
+use crate::users::UserStore;
 
 pub use filters::Filters;
 pub use identity::{Grant, Identity};
+use session_claims::{Refusal, session_identity};
 
 /// The credential a proxied request carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,9 +40,11 @@ pub enum Credential {
 }
 
 /// The decision for one request: the identity to pass on, or an error (401 with a
-/// challenge, 403, 400 for bad filters).
+/// challenge, 403, 400 for bad filters). `users` gives a session cookie's local user
+/// its claims (`session_claims`).
 pub async fn authorize(
     ctx: &FlowContext,
+    users: &dyn UserStore,
     http: &RequestContext,
     credential: &Credential,
     filters: &Filters,
@@ -53,7 +58,7 @@ pub async fn authorize(
                 Scheme::DPoP => found.map_err(|err| ctx.dpop.for_resource(err))?,
             }
         }
-        Credential::SessionCookie(cookie) => from_session(ctx, cookie).await?,
+        Credential::SessionCookie(cookie) => from_session(ctx, users, cookie).await?,
         Credential::None => {
             return Err(unauthenticated(
                 "No access token and no authentication session cookie was sent.",
@@ -99,13 +104,21 @@ async fn from_token(
     ))
 }
 
-/// A remembered, unexpired authentication session: the subject only (a session holds
-/// no claims; filters on claims or on a grant refuse it).
-async fn from_session(ctx: &FlowContext, cookie: &str) -> Result<Identity, OAuth2Error> {
-    match valid_session(ctx, cookie, ctx.clock.now()).await? {
-        Some(session) => Ok(Identity::from_claims(session.subject, &[], None)),
-        None => Err(unauthenticated(
+/// A remembered, unexpired authentication session, with the claims of its local user
+/// and of its newest consent (`session_claims`); it has no grant, so `scope` and
+/// `audience` filters refuse it.
+async fn from_session(
+    ctx: &FlowContext,
+    users: &dyn UserStore,
+    cookie: &str,
+) -> Result<Identity, OAuth2Error> {
+    let Some(session) = valid_session(ctx, cookie, ctx.clock.now()).await? else {
+        return Err(unauthenticated(
             "The session cookie names no valid authentication session: it expired, was revoked or logged out.",
-        )),
+        ));
+    };
+    match session_identity(ctx, users, &session).await? {
+        Ok(identity) => Ok(identity),
+        Err(Refusal::Disabled) => Err(unauthenticated("The session's user account is disabled.")),
     }
 }

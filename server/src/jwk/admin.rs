@@ -4,10 +4,16 @@
 //! Rotation: creating a key in a set that already has keys of the same use publishes
 //! the new key at once but lets it sign only after `oidc.jwks.publish_before_use`; the
 //! keys it replaces get `retired_at` = that moment and stay published.
+//!
+//! Audit events: with a reporter attached (`KeyManager::with_reporter`), every change
+//! hands its `key.*` events (`changes.rs`) to the store's `*_reporting` write, so they
+//! commit with it. Sets or keys read to name what a change replaces or deletes are read
+//! just before it: a concurrent change in between is reported by its own event.
 
 use chrono::{DateTime, SubsecRound, Utc};
 
 use super::alg::{parse_alg, parse_use};
+use super::changes::{KeyChange, KeyChangeKind};
 use super::generate::generate_off_thread;
 use super::key::{ValidKey, validate, validate_kid, validate_set_id};
 use super::manager::KeyManager;
@@ -15,6 +21,7 @@ use super::store::StoredJsonWebKey;
 use super::stored::{Schedule, open, to_stored};
 use super::{JsonWebKey, JsonWebKeySet, JwkError};
 use crate::error::StorageError;
+use crate::outbox_event::OutboxEvent;
 
 /// Hydra's `createJsonWebKeySet` body, parsed by the caller's wire type.
 #[derive(Debug, Clone, Default)]
@@ -46,6 +53,23 @@ impl KeyManager {
     /// Now at the microsecond precision the stores keep, so responses equal reads.
     fn stored_now(&self) -> DateTime<Utc> {
         self.clock.now().trunc_subsecs(6)
+    }
+
+    /// The outbox rows of the change `describe` makes; none without a reporter (the
+    /// change is not even described then).
+    fn report(&self, describe: impl FnOnce() -> KeyChange) -> Result<Vec<OutboxEvent>, JwkError> {
+        match &self.reporter {
+            Some(reporter) => Ok(reporter.rows(&describe())?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The keys of `set` before a change, read only when it will be reported.
+    async fn before_change(&self, set: &str) -> Result<Vec<StoredJsonWebKey>, JwkError> {
+        if self.reporter.is_none() {
+            return Ok(Vec::new());
+        }
+        Ok(self.store.get_json_web_key_set(set).await?)
     }
 
     /// Generates a key and adds it to `set` (Hydra `createJsonWebKeySet`). Returns the
@@ -83,7 +107,21 @@ impl KeyManager {
             },
         )?;
         let retire_at = rotating.then_some(not_before);
-        let result = self.store.add_json_web_keys(set, &[row], retire_at).await;
+        let events = self.report(|| {
+            let rows = std::slice::from_ref(&row);
+            if rotating {
+                let retiring = existing
+                    .iter()
+                    .filter(|k| k.use_ == use_.as_str() && k.retired_at.is_none());
+                KeyChange::new(KeyChangeKind::Rotated, set, rows).replacing(retiring)
+            } else {
+                KeyChange::new(KeyChangeKind::Created, set, rows)
+            }
+        })?;
+        let result = self
+            .store
+            .add_json_web_keys_reporting(set, std::slice::from_ref(&row), retire_at, &events)
+            .await;
         self.invalidate(set);
         result.map_err(conflict)?;
         Ok(JsonWebKeySet { keys: vec![key] })
@@ -127,7 +165,22 @@ impl KeyManager {
             .iter()
             .map(|v| to_stored(&self.ring, set, &v.key, schedule))
             .collect::<Result<Vec<_>, _>>()?;
-        let result = self.store.replace_json_web_key_set(set, &rows).await;
+        let before = self.before_change(set).await?;
+        let events = if rows.is_empty() && before.is_empty() {
+            Vec::new()
+        } else {
+            self.report(|| match (rows.is_empty(), before.is_empty()) {
+                (true, _) => KeyChange::new(KeyChangeKind::Deleted, set, &before),
+                (false, true) => KeyChange::new(KeyChangeKind::Created, set, &rows),
+                (false, false) => {
+                    KeyChange::new(KeyChangeKind::Rotated, set, &rows).replacing(&before)
+                }
+            })?
+        };
+        let result = self
+            .store
+            .replace_json_web_key_set_reporting(set, &rows, &events)
+            .await;
         self.invalidate(set);
         result.map_err(conflict)?;
         Ok(JsonWebKeySet {
@@ -137,7 +190,12 @@ impl KeyManager {
 
     /// Deletes every key of `set` (Hydra `deleteJsonWebKeySet`).
     pub async fn delete_key_set(&self, set: &str) -> Result<(), JwkError> {
-        let deleted = self.store.delete_json_web_key_set(set).await;
+        let before = self.before_change(set).await?;
+        let events = self.report(|| KeyChange::new(KeyChangeKind::Deleted, set, &before))?;
+        let deleted = self
+            .store
+            .delete_json_web_key_set_reporting(set, &events)
+            .await;
         self.invalidate(set);
         if deleted? {
             Ok(())
@@ -189,8 +247,16 @@ impl KeyManager {
             },
         );
         let mut row = to_stored(&self.ring, set, &key, schedule)?;
-        row.retired_at = previous.and_then(|p| p.retired_at);
-        let result = self.store.put_json_web_key(&row).await;
+        row.retired_at = previous.as_ref().and_then(|p| p.retired_at);
+        let events = self.report(|| {
+            let rows = std::slice::from_ref(&row);
+            match &previous {
+                Some(replaced) => KeyChange::new(KeyChangeKind::Rotated, set, rows)
+                    .replacing(std::slice::from_ref(replaced)),
+                None => KeyChange::new(KeyChangeKind::Created, set, rows),
+            }
+        })?;
+        let result = self.store.put_json_web_key_reporting(&row, &events).await;
         self.invalidate(set);
         result.map_err(conflict)?;
         Ok(key)
@@ -198,7 +264,20 @@ impl KeyManager {
 
     /// Deletes one key (Hydra `deleteJsonWebKey`).
     pub async fn delete_key(&self, set: &str, kid: &str) -> Result<(), JwkError> {
-        let deleted = self.store.delete_json_web_key(set, kid).await;
+        let before = match self.reporter {
+            Some(_) => self.store.get_json_web_key(set, kid).await?,
+            None => None,
+        };
+        let events = match &before {
+            Some(key) => self.report(|| {
+                KeyChange::new(KeyChangeKind::Deleted, set, std::slice::from_ref(key))
+            })?,
+            None => Vec::new(),
+        };
+        let deleted = self
+            .store
+            .delete_json_web_key_reporting(set, kid, &events)
+            .await;
         self.invalidate(set);
         if deleted? {
             Ok(())

@@ -77,6 +77,8 @@ pub struct KeyManager {
     pub(super) ring: Arc<KeyRing>,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) settings: KeySettings,
+    /// Reports the admin's changes (`key.*` audit events); `None` with events off.
+    pub(super) reporter: Option<Arc<dyn super::KeyChangeReporter>>,
     cache: RwLock<HashMap<String, Arc<LoadedSet>>>,
     /// One reload at a time, so an expired entry is read once, not by every request.
     reload: tokio::sync::Mutex<()>,
@@ -102,9 +104,17 @@ impl KeyManager {
             ring,
             clock,
             settings,
+            reporter: None,
             cache: RwLock::new(HashMap::new()),
             reload: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Reports every admin change (`jwk::admin`) through `reporter`, whose rows the
+    /// store writes with the change (`events::KeyEvents`, when `events.enabled`).
+    pub fn with_reporter(mut self, reporter: Arc<dyn super::KeyChangeReporter>) -> Self {
+        self.reporter = Some(reporter);
+        self
     }
 
     /// The store underneath (for tests and maintenance commands).

@@ -9,7 +9,8 @@
 //! - `signer` / `verifier`: compact JWS with cached, parsed keys;
 //! - `manager`: [`KeyManager`], the cache every other module goes through
 //!   (`AppState::key_manager`), with `admin` (Hydra's `/admin/keys` operations) and
-//!   `bootstrap` (the sets ensured at startup).
+//!   `bootstrap` (the sets ensured at startup);
+//! - `changes`: what an admin change of a set reports (`key.*` audit events).
 //!
 //! Other code signs with `state.key_manager.sign(ACCESS_TOKEN_SET, &claims, "at+jwt")`
 //! or takes `state.key_manager.signer(ID_TOKEN_SET)` and calls `Signer::sign`.
@@ -17,6 +18,7 @@
 pub mod admin;
 pub mod alg;
 pub mod bootstrap;
+pub mod changes;
 mod error;
 pub mod generate;
 pub mod key;
@@ -37,6 +39,7 @@ mod tests;
 
 pub use alg::{Algorithm, KeyUse};
 pub use bootstrap::{ACCESS_TOKEN_SET, ID_TOKEN_SET};
+pub use changes::{KeyChange, KeyChangeKind, KeyChangeReporter, KeySummary};
 pub use error::JwkError;
 pub use manager::{KeyManager, KeySettings};
 pub use signer::{SignedJwt, Signer};

@@ -5,11 +5,16 @@
 //! A set exists while it has at least one key. Private key material never reaches this
 //! port in the clear: `private_jwk_sealed` is the AEAD-sealed private JWK (see
 //! `jwk::stored`), `public_jwk` the public members only.
+//!
+//! The admin's changes go through the `*_reporting` writes, which take the change's
+//! audit events (`jwk::changes`) and write them in the same transaction: an event
+//! exists iff its change committed. A store without an outbox (memory) refuses events.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::StorageError;
+use crate::outbox_event::{OutboxEvent, no_outbox};
 
 /// One key of a set, as stored. Timestamps are kept at microsecond precision.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,4 +95,63 @@ pub trait JsonWebKeyStore: Send + Sync {
         &self,
         sets: &[String],
     ) -> Result<Vec<StoredJsonWebKey>, StorageError>;
+
+    /// [`add_json_web_keys`](Self::add_json_web_keys), writing `events` to the outbox
+    /// in the same transaction.
+    async fn add_json_web_keys_reporting(
+        &self,
+        set: &str,
+        keys: &[StoredJsonWebKey],
+        retire_at: Option<DateTime<Utc>>,
+        events: &[OutboxEvent],
+    ) -> Result<(), StorageError> {
+        no_outbox(events)?;
+        self.add_json_web_keys(set, keys, retire_at).await
+    }
+
+    /// [`replace_json_web_key_set`](Self::replace_json_web_key_set), writing `events`
+    /// in the same transaction.
+    async fn replace_json_web_key_set_reporting(
+        &self,
+        set: &str,
+        keys: &[StoredJsonWebKey],
+        events: &[OutboxEvent],
+    ) -> Result<(), StorageError> {
+        no_outbox(events)?;
+        self.replace_json_web_key_set(set, keys).await
+    }
+
+    /// [`put_json_web_key`](Self::put_json_web_key), writing `events` in the same
+    /// transaction.
+    async fn put_json_web_key_reporting(
+        &self,
+        key: &StoredJsonWebKey,
+        events: &[OutboxEvent],
+    ) -> Result<(), StorageError> {
+        no_outbox(events)?;
+        self.put_json_web_key(key).await
+    }
+
+    /// [`delete_json_web_key`](Self::delete_json_web_key), writing `events` in the same
+    /// transaction when the key existed.
+    async fn delete_json_web_key_reporting(
+        &self,
+        set: &str,
+        kid: &str,
+        events: &[OutboxEvent],
+    ) -> Result<bool, StorageError> {
+        no_outbox(events)?;
+        self.delete_json_web_key(set, kid).await
+    }
+
+    /// [`delete_json_web_key_set`](Self::delete_json_web_key_set), writing `events` in
+    /// the same transaction when the set had keys.
+    async fn delete_json_web_key_set_reporting(
+        &self,
+        set: &str,
+        events: &[OutboxEvent],
+    ) -> Result<bool, StorageError> {
+        no_outbox(events)?;
+        self.delete_json_web_key_set(set).await
+    }
 }

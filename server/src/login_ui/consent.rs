@@ -7,7 +7,7 @@
 //! `access_denied` (RFC 6749 §4.1.2.1).
 
 use super::csrf::{self, FormKind};
-use super::pages::{self, ConsentPage, ScopeView};
+use super::pages::{self, ConsentPage, ScopeView, View};
 use super::{Browser, Outcome, client_name, error_outcome, flow_targets};
 use crate::client::wire::OAuth2Client;
 use crate::error::OAuth2Error;
@@ -137,23 +137,24 @@ fn page(
     let policy = https_only(client.policy_uri.as_ref());
     let tos = https_only(client.tos_uri.as_ref());
     let image_source = logo.as_deref().and_then(origin_source);
-    Outcome::Page(pages::render(
-        &ConsentPage {
-            title: "Allow access",
-            style: pages::style(),
-            action: &action,
-            client_name: &name,
-            logo_uri: logo.as_deref(),
-            policy_uri: policy.as_deref(),
-            tos_uri: tos.as_deref(),
-            signed_in_as: signed_in_as.as_deref(),
-            challenge: &request.challenge,
-            csrf_token: &token,
-            scopes,
-            audiences,
-        },
+    Outcome::Page(pages::page(
+        View::Consent(ConsentPage {
+            title: "Allow access".into(),
+            action,
+            client_name: name,
+            logo_uri: logo,
+            policy_uri: policy,
+            tos_uri: tos,
+            signed_in_as,
+            challenge: request.challenge.clone(),
+            csrf_token: token,
+            scopes: scopes.to_vec(),
+            audiences: audiences.to_vec(),
+            ..ConsentPage::default()
+        }),
         200,
-        pages::csp(&flow_targets(&ctx.config, client), image_source.as_deref()),
+        flow_targets(&ctx.config, client),
+        image_source,
     ))
 }
 

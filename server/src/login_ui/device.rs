@@ -7,7 +7,7 @@
 //! (`urls.device.success`).
 
 use super::csrf::{self, FormKind};
-use super::pages::{self, DevicePage};
+use super::pages::{self, DevicePage, View};
 use super::{Browser, Outcome, error_outcome};
 use crate::error::{ErrorKind, OAuth2Error};
 use crate::flow::context::FlowContext;
@@ -44,18 +44,19 @@ fn form(
     let mut urls = vec![ctx.config.public_url()];
     urls.extend(ctx.config.urls.error.clone());
     let targets: Vec<String> = urls.iter().filter_map(|u| origin_source(u)).collect();
-    Outcome::Page(pages::render(
-        &DevicePage {
-            title: "Connect a device",
-            style: pages::style(),
-            action: &action,
-            challenge,
-            csrf_token: &token,
-            user_code: &user_code,
-            error,
-        },
+    Outcome::Page(pages::page(
+        View::Device(DevicePage {
+            title: "Connect a device".into(),
+            action,
+            challenge: challenge.to_owned(),
+            csrf_token: token,
+            user_code,
+            error: error.map(str::to_owned),
+            ..DevicePage::default()
+        }),
         status,
-        pages::csp(&targets, None),
+        targets,
+        None,
     ))
 }
 

@@ -8,7 +8,7 @@
 //! accepted: the login is rejected with `access_denied`.
 
 use super::csrf::{self, FormKind};
-use super::pages::{self, LoginPage};
+use super::pages::{self, LoginPage, View};
 use super::sign_in_limit::SignInLimiter;
 use super::{Browser, Outcome, client_name, error_outcome, flow_targets};
 use crate::config::Config;
@@ -41,20 +41,21 @@ fn form(
     let action = super::page_url(config, "login");
     let name = client_name(&request.client);
     let username: String = username.chars().take(MAX_USERNAME_ECHO).collect();
-    Outcome::Page(pages::render(
-        &LoginPage {
-            title: "Sign in",
-            style: pages::style(),
-            action: &action,
-            client_name: &name,
-            challenge: &request.challenge,
-            csrf_token: &token,
-            username: &username,
-            error,
-            providers: &super::upstream::buttons(config, &request.challenge),
-        },
+    Outcome::Page(pages::page(
+        View::Login(LoginPage {
+            title: "Sign in".into(),
+            action,
+            client_name: name,
+            challenge: request.challenge.clone(),
+            csrf_token: token,
+            username,
+            error: error.map(str::to_owned),
+            providers: super::upstream::buttons(config, &request.challenge),
+            ..LoginPage::default()
+        }),
         status,
-        pages::csp(&flow_targets(config, &request.client), None),
+        flow_targets(config, &request.client),
+        None,
     ))
 }
 

@@ -4,7 +4,7 @@
 //! and the user stays signed in.
 
 use super::csrf::{self, FormKind};
-use super::pages::{self, LogoutPage};
+use super::pages::{self, LogoutPage, View};
 use super::{Browser, Outcome, client_name, error_outcome};
 use crate::error::OAuth2Error;
 use crate::flow::context::FlowContext;
@@ -41,17 +41,18 @@ pub async fn show(ctx: &FlowContext, challenge: &str, browser: &Browser) -> Outc
     .unwrap_or_default();
     let action = super::page_url(&ctx.config, "logout");
     let name = request.client.as_ref().map(client_name);
-    Outcome::Page(pages::render(
-        &LogoutPage {
-            title: "Sign out",
-            style: pages::style(),
-            action: &action,
-            client_name: name.as_deref(),
-            challenge,
-            csrf_token: &token,
-        },
+    Outcome::Page(pages::page(
+        View::Logout(LogoutPage {
+            title: "Sign out".into(),
+            action,
+            client_name: name,
+            challenge: challenge.to_owned(),
+            csrf_token: token,
+            ..LogoutPage::default()
+        }),
         200,
-        pages::csp(&targets(ctx, &request), None),
+        targets(ctx, &request),
+        None,
     ))
 }
 

@@ -13,6 +13,7 @@
 //! - `scopes`: the consent page's words for standard scopes;
 //! - `claims`: the user record's claims for granted `profile`/`email`;
 //! - `pages`: templates and their Content-Security-Policy;
+//! - `look`, `overrides`: branding, stylesheet and template overrides of every page;
 //! - `login`, `consent`, `logout`, `device`: what each page shows and which operation
 //!   it calls;
 //! - `demo`: dev mode's "Try a login" (demo client, sealed flow cookie, callback page);
@@ -27,6 +28,8 @@ pub mod demo;
 pub mod device;
 pub mod login;
 pub mod logout;
+pub mod look;
+pub mod overrides;
 pub mod pages;
 pub mod scopes;
 pub mod session_logout;

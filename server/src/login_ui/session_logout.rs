@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use super::csrf::{self, FormKind};
-use super::pages::{self, LogoutPage};
+use super::pages::{self, LogoutPage, View};
 use super::{Browser, Outcome};
 use crate::flow::context::FlowContext;
 use crate::flow::logout::browser::LogoutResult;
@@ -33,17 +33,16 @@ pub fn show(ctx: &FlowContext, browser: &Browser) -> Outcome {
     targets.extend(ctx.config.login_ui.logout_redirect.clone());
     targets.extend(ctx.config.urls.post_logout_redirect.clone());
     let targets: Vec<String> = targets.iter().filter_map(|u| origin_source(u)).collect();
-    Outcome::Page(pages::render(
-        &LogoutPage {
-            title: "Sign out",
-            style: pages::style(),
-            action: &action,
-            client_name: None,
-            challenge: "",
-            csrf_token: &token,
-        },
+    Outcome::Page(pages::page(
+        View::Logout(LogoutPage {
+            title: "Sign out".into(),
+            action,
+            csrf_token: token,
+            ..LogoutPage::default()
+        }),
         200,
-        pages::csp(&targets, None),
+        targets,
+        None,
     ))
 }
 

@@ -16,7 +16,9 @@
 //! Client enumeration: an unknown client, a client registered for another method, and
 //! a wrong secret get one and the same answer, and a presented secret costs the same
 //! work whether or not the client exists (`secret_check.rs`). The specific reason is
-//! kept in the error's debug text (shown only with `oauth2.expose_internal_errors`).
+//! kept in the error's debug text (shown only with `oauth2.expose_internal_errors`),
+//! and its class in the sampled `auth.client_failed` audit event
+//! (`events::report_auth`), which goes to the operator, never to the client.
 
 use std::sync::Arc;
 
@@ -25,6 +27,8 @@ use crate::client::model::{Client, TokenEndpointAuthMethod};
 use crate::client::secret;
 use crate::config::SecurityProfile;
 use crate::error::{ErrorKind, OAuth2Error};
+use crate::events::SampledEvents;
+use crate::events::report_auth::{ClientAuthFailure, client_failed};
 use crate::oauth2::fapi2;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::private_key_jwt::{Assertion, PrivateKeyJwt};
@@ -33,12 +37,15 @@ use crate::storage::ClientStore;
 
 pub mod admission;
 mod credentials;
+mod failure;
 pub mod in_flight;
 pub mod secret_check;
 #[cfg(test)]
 mod tests;
 
 pub use credentials::Credentials;
+pub use failure::FailureReason;
+use failure::{Refusal, refused};
 pub use secret_check::{SecretVerifier, Settings as SecretSettings};
 
 /// The one answer to a client that is unknown, registered for another method, or
@@ -59,6 +66,8 @@ pub struct ClientAuthenticator {
     private_key_jwt: Option<PrivateKeyJwt>,
     /// `oauth2.profile`: under FAPI 2.0 covered clients must use `private_key_jwt`.
     profile: SecurityProfile,
+    /// Where refusals are reported (`auth.client_failed`); a no-op with events off.
+    failures: SampledEvents,
 }
 
 impl std::fmt::Debug for ClientAuthenticator {
@@ -77,7 +86,14 @@ impl ClientAuthenticator {
             secrets,
             private_key_jwt: None,
             profile: SecurityProfile::None,
+            failures: SampledEvents::default(),
         }
+    }
+
+    /// Reports refusals to `events` (`auth.client_failed`, sampled).
+    pub fn with_failure_events(mut self, events: SampledEvents) -> Self {
+        self.failures = events;
+        self
     }
 
     /// Holds clients to `profile` (`oauth2.profile`) besides their own `fapi_profile`.
@@ -111,26 +127,60 @@ impl ClientAuthenticator {
         http: &RequestContext,
         form: &FormParams,
     ) -> Result<Client, OAuth2Error> {
-        let credentials = Credentials::extract(http.authorization()?, form)?;
+        let credentials = match Credentials::extract(http.authorization()?, form) {
+            Ok(credentials) => credentials,
+            Err(err) => {
+                if err.kind == ErrorKind::InvalidClient {
+                    self.report(http, None, None, FailureReason::NoCredentials);
+                }
+                return Err(err);
+            }
+        };
         let method = credentials.method();
+        let presented = credentials.client_id().map(str::to_owned);
         match self.authenticate_credentials(credentials).await {
             Ok(client) => {
                 http.record_client(&client.client_id);
                 Ok(client)
             }
-            Err(err) => {
-                if err.kind == ErrorKind::InvalidClient {
+            Err(Refusal {
+                error,
+                reason,
+                client_id,
+            }) => {
+                if error.kind == ErrorKind::InvalidClient {
                     crate::prometheus::client_authentication_failed(method.as_str());
+                    let named = client_id.as_deref().or(presented.as_deref());
+                    self.report(http, named, Some(method.as_str()), reason);
                 }
-                Err(err)
+                Err(error)
             }
         }
     }
 
-    async fn authenticate_credentials(
+    /// Offers the refusal to the sampled `auth.client_failed` events.
+    fn report(
         &self,
-        credentials: Credentials,
-    ) -> Result<Client, OAuth2Error> {
+        http: &RequestContext,
+        client_id: Option<&str>,
+        method: Option<&str>,
+        reason: FailureReason,
+    ) {
+        let endpoint = url::Url::parse(&http.url)
+            .map(|url| url.path().to_owned())
+            .unwrap_or_default();
+        client_failed(
+            &self.failures,
+            &ClientAuthFailure {
+                client_id,
+                method,
+                reason: reason.as_str(),
+                endpoint: &endpoint,
+            },
+        );
+    }
+
+    async fn authenticate_credentials(&self, credentials: Credentials) -> Result<Client, Refusal> {
         let basic = matches!(credentials, Credentials::ClientSecretBasic { .. });
         let fail = |hint: String| {
             let err = OAuth2Error::new(ErrorKind::InvalidClient).with_hint(hint);
@@ -150,20 +200,21 @@ impl ClientAuthenticator {
                 client_id,
             } => {
                 if self.private_key_jwt.is_none() {
-                    return Err(fail(format!(
+                    return Err(refused(FailureReason::MethodNotAllowed)(fail(format!(
                         "{} authentication is not enabled on this server.",
                         credentials.method().as_str()
-                    )));
+                    ))));
                 }
                 let parsed = if credentials.method() == TokenEndpointAuthMethod::ClientSecretJwt {
-                    Assertion::parse_hmac(assertion)?
+                    Assertion::parse_hmac(assertion)
                 } else {
-                    Assertion::parse(assertion)?
-                };
+                    Assertion::parse(assertion)
+                }
+                .map_err(refused(FailureReason::BadAssertion))?;
                 if client_id.as_ref().is_some_and(|id| *id != parsed.client_id) {
-                    return Err(fail(
+                    return Err(refused(FailureReason::BadAssertion)(fail(
                         "The client_id in the body differs from the client assertion's sub (RFC 7521 §4.2).".to_owned(),
-                    ));
+                    )));
                 }
                 Some(parsed)
             }
@@ -173,7 +224,34 @@ impl ClientAuthenticator {
             (Some(assertion), _) => assertion.client_id.as_str(),
             (None, Some(id)) => id,
             (None, None) => {
-                return Err(fail("The request carries no client_id.".to_owned()));
+                return Err(refused(FailureReason::MissingClientId)(fail(
+                    "The request carries no client_id.".to_owned(),
+                )));
+            }
+        };
+        self.check_client(&credentials, assertion.as_ref(), client_id)
+            .await
+            .map_err(|mut refusal| {
+                refusal.client_id = Some(client_id.to_owned());
+                refusal
+            })
+    }
+
+    /// The checks once the request named its client: the client exists, uses this
+    /// method, and the secret or assertion holds.
+    async fn check_client(
+        &self,
+        credentials: &Credentials,
+        assertion: Option<&Assertion>,
+        client_id: &str,
+    ) -> Result<Client, Refusal> {
+        let basic = matches!(credentials, Credentials::ClientSecretBasic { .. });
+        let fail = |hint: &str| {
+            let err = OAuth2Error::new(ErrorKind::InvalidClient).with_hint(hint);
+            if basic {
+                err.with_www_authenticate(BASIC_CHALLENGE)
+            } else {
+                err
             }
         };
         let client = match &self.resolving {
@@ -181,9 +259,11 @@ impl ClientAuthenticator {
             // the request tried Basic (RFC 6749 §5.2).
             Some(resolving) => resolving.find(client_id).await.map_err(|err| {
                 if basic && err.kind == ErrorKind::InvalidClient {
-                    err.with_www_authenticate(BASIC_CHALLENGE)
+                    refused(FailureReason::UnknownClient)(
+                        err.with_www_authenticate(BASIC_CHALLENGE),
+                    )
                 } else {
-                    err
+                    refused(FailureReason::UnknownClient)(err)
                 }
             })?,
             None => self.clients.get_client(client_id).await?,
@@ -211,21 +291,25 @@ impl ClientAuthenticator {
             None => true,
         };
         let Some(client) = client else {
-            return Err(fail(AUTHENTICATION_FAILED.to_owned()).with_debug("unknown client"));
+            return Err(refused(FailureReason::UnknownClient)(
+                fail(AUTHENTICATION_FAILED).with_debug("unknown client"),
+            ));
         };
         if client.token_endpoint_auth_method != method {
-            return Err(fail(AUTHENTICATION_FAILED.to_owned()).with_debug(format!(
-                "the client is registered for {}, the request used {}",
-                client.token_endpoint_auth_method.as_str(),
-                method.as_str()
-            )));
+            return Err(refused(FailureReason::WrongMethod)(
+                fail(AUTHENTICATION_FAILED).with_debug(format!(
+                    "the client is registered for {}, the request used {}",
+                    client.token_endpoint_auth_method.as_str(),
+                    method.as_str()
+                )),
+            ));
         }
         if !secret_matches {
-            return Err(
-                fail(AUTHENTICATION_FAILED.to_owned()).with_debug("the secret did not match")
-            );
+            return Err(refused(FailureReason::WrongSecret)(
+                fail(AUTHENTICATION_FAILED).with_debug("the secret did not match"),
+            ));
         }
-        if let (Some(assertion), Some(verifier)) = (&assertion, &self.private_key_jwt) {
+        if let (Some(assertion), Some(verifier)) = (assertion, &self.private_key_jwt) {
             if method == TokenEndpointAuthMethod::ClientSecretJwt {
                 // The secret was sealed when it was set (`client::secret::seal`); one
                 // that does not open (sealed under a retired system secret) fails as a
@@ -235,19 +319,26 @@ impl ClientAuthenticator {
                     .as_deref()
                     .and_then(|stored| secret::open(self.secrets.keys(), &client.client_id, stored))
                     .ok_or_else(|| {
-                        fail(AUTHENTICATION_FAILED.to_owned())
-                            .with_debug("the client's secret cannot be opened")
+                        refused(FailureReason::WrongSecret)(
+                            fail(AUTHENTICATION_FAILED)
+                                .with_debug("the client's secret cannot be opened"),
+                        )
                     })?;
                 verifier
                     .authenticate_with_secret(&client, assertion, &secret)
-                    .await?;
+                    .await
+                    .map_err(refused(FailureReason::BadAssertion))?;
             } else {
-                verifier.authenticate(&client, assertion).await?;
+                verifier
+                    .authenticate(&client, assertion)
+                    .await
+                    .map_err(refused(FailureReason::BadAssertion))?;
             }
         }
         // Only an authenticated client learns that its method is not allowed here.
         if fapi2::applies(self.profile, &client) {
-            fapi2::client_authentication(method)?;
+            fapi2::client_authentication(method)
+                .map_err(refused(FailureReason::MethodNotAllowed))?;
         }
         Ok(client)
     }

@@ -40,9 +40,29 @@ pub fn jti_key(client_id: &str, jti: &str) -> String {
     hasher.update((client_id.len() as u64).to_be_bytes());
     hasher.update(client_id.as_bytes());
     hasher.update(jti.as_bytes());
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    // One string written in place (this runs for every DPoP proof and assertion),
+    // rather than a string per byte.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut key = String::with_capacity(64);
+    for byte in hasher.finalize() {
+        key.push(char::from(HEX[usize::from(byte >> 4)]));
+        key.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jti_key;
+
+    /// Keys written by earlier versions must still be found: the key is the lower-case
+    /// hex SHA-256 of the length-prefixed pair (value computed with Python's hashlib).
+    #[test]
+    fn key_is_lower_hex_sha256_of_the_length_prefixed_pair() {
+        assert_eq!(
+            jti_key("dpop-jkt:abc", "id-1"),
+            "5493241176db2b3c7461dfaa56db5244d9e39ce5977d085b2027940f97c58d87"
+        );
+        assert_ne!(jti_key("ab", "c"), jti_key("a", "bc"));
+    }
 }

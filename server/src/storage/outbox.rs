@@ -6,7 +6,7 @@
 //! of `TokenStore`, `FlowStepStore`, `LoginSessionStore`, `ClientStore` and
 //! `TrustStore`): the event row exists iff the change committed. This port is the
 //! delivery side: claim what is due, record the outcome, and queue events that report
-//! no change of ours (`POST /admin/events/ingest`).
+//! no change of ours (`POST /admin/events/ingest`, the sampled refusals).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -43,6 +43,11 @@ pub trait EventOutbox: Send + Sync {
         key: &str,
         event: &OutboxEvent,
     ) -> Result<Enqueued, StorageError>;
+
+    /// Queues `event` on its own: for events that report no change of ours and need
+    /// no idempotency key (the sampled `auth.client_failed` and `rate_limit.exceeded`,
+    /// `events::sampled`).
+    async fn enqueue(&self, event: &OutboxEvent) -> Result<(), StorageError>;
 
     /// Leases at most `limit` due events to `owner` until `lease_until`, oldest first:
     /// undelivered, `next_attempt_at <= now`, not leased (or their lease expired before
@@ -87,4 +92,8 @@ pub trait EventOutbox: Send + Sync {
 
     /// How many events are not delivered yet.
     async fn pending_count(&self) -> Result<u64, StorageError>;
+
+    /// The newest `limit` events still in the outbox (delivered or not, until the
+    /// janitor purges them), newest first: the admin dashboard's overview. Read-only.
+    async fn recent(&self, limit: usize) -> Result<Vec<OutboxEvent>, StorageError>;
 }

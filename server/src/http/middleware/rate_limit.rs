@@ -108,6 +108,7 @@ pub async fn rate_limit(
     };
     if !decision.allowed {
         crate::prometheus::rate_limit_rejected(group.name());
+        limiter.report_refusal(group, admin, &path, ip);
         let mut response = too_many_requests(&path, decision.retry_after);
         add_headers(response.headers_mut(), &limiter, group, decision);
         let (request, _) = req.into_parts();

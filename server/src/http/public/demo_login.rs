@@ -26,12 +26,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(CALLBACK_PATH, web::get().to(demo_callback));
 }
 
-fn page_response(req: &HttpRequest, page: Page, set: SetCookie) -> HttpResponse {
+fn page_response(state: &AppState, req: &HttpRequest, page: Page, set: SetCookie) -> HttpResponse {
     let mut builder = HttpResponse::build(StatusCode::from_u16(page.status).unwrap_or_default());
     builder
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .cookie(cookie(&set, ClientOrigin::of(req).https));
-    html_response(builder, page.html)
+    html_response(builder, page.html(&state.login_look))
 }
 
 /// `GET /ui/demo/start`: a new flow for the demo client (PKCE, `state`, `nonce`) kept
@@ -46,6 +46,7 @@ pub async fn demo_start(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
             "The demo sign-in could not be started.",
         );
         return page_response(
+            &state,
             &req,
             page,
             SetCookie::delete(&state.config, flow_cookie::COOKIE_NAME),
@@ -85,6 +86,7 @@ pub async fn demo_callback(state: web::Data<AppState>, req: HttpRequest) -> Http
     )
     .await;
     page_response(
+        &state,
         &req,
         page,
         SetCookie::delete(&state.config, flow_cookie::COOKIE_NAME),

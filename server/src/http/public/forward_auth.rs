@@ -106,7 +106,10 @@ fn respond(state: &AppState, credential: &Credential, identity: &Identity) -> Ht
 /// query's filters. The answer's `X-Auth-Request-*` headers describe the user: the
 /// subject, and the `email` (unless `email_verified` is false), `preferred_username`
 /// and `groups` claims of the consent's session (ID-token claims within the granted
-/// scopes, then access-token claims); a session cookie gives the subject only.
+/// scopes, then access-token claims). For a session cookie they come from the local
+/// user's record (username; e-mail only if verified) when the subject is a local user,
+/// then from the newest consent granted in that session; a disabled user's session is
+/// 401, and `scope`/`audience` filters refuse a session (it has no grant).
 /// `X-Auth-Request-Access-Token` only with `oauth2.forward_auth.pass_access_token`.
 /// 401 with `WWW-Authenticate` when not authenticated, 403 when a filter refuses, 404
 /// unless `oauth2.forward_auth.enabled`.
@@ -143,6 +146,6 @@ pub async fn forward_auth(
     let filters = filters::parse(req.query_string())?;
     let credential = credential(&state, &req)?;
     let http = request_context(&req, &state.config, PATH);
-    let identity = authorize(&state, &http, &credential, &filters).await?;
+    let identity = authorize(&state, state.users.as_ref(), &http, &credential, &filters).await?;
     Ok(respond(&state, &credential, &identity))
 }

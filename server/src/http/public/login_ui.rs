@@ -87,7 +87,7 @@ pub(super) fn respond(
     }
     match outcome {
         Outcome::Redirect(_) => builder.finish(),
-        Outcome::Page(page) => html_response(builder, page.html),
+        Outcome::Page(page) => html_response(builder, page.html(&state.login_look)),
     }
 }
 

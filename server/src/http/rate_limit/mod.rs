@@ -3,6 +3,8 @@
 //! (`redis.rs`) so all nodes share it. The middleware that applies it is
 //! `http/middleware/rate_limit.rs`. A store that fails (Redis down) lets the request
 //! through: a limiter outage must never become an authorization server outage.
+//! Refusals are reported as the sampled `rate_limit.exceeded` audit event
+//! (`events::report_rate_limit`) when events are on.
 
 pub mod memory;
 pub mod openapi;
@@ -13,6 +15,8 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use crate::config::{Cidr, GroupLimit, RateLimitConfig};
+use crate::events::SampledEvents;
+use crate::events::report_rate_limit::{RateLimited, rate_limit_exceeded};
 use crate::redis_client::{SharedRedis, SharedRedisError};
 
 /// The endpoint groups that have budgets of their own.
@@ -122,6 +126,8 @@ pub struct RateLimiter {
     limits: [GroupLimit; GROUPS],
     allow_list: Vec<Cidr>,
     store: Store,
+    /// Where refusals are reported (`rate_limit.exceeded`); a no-op with events off.
+    refusals: SampledEvents,
 }
 
 /// Where Redis keys start (`<prefix><group>:<client address>`).
@@ -137,10 +143,12 @@ pub fn key_prefix(config: &RateLimitConfig) -> String {
 
 impl RateLimiter {
     /// The limiter of `config`, or `None` when rate limits are off. `shared` is the
-    /// Redis of `rate_limit.store` (`SharedRedis::for_store`), `None` for `memory`.
+    /// Redis of `rate_limit.store` (`SharedRedis::for_store`), `None` for `memory`;
+    /// `refusals` reports the requests it refuses (`rate_limit.exceeded`).
     pub fn from_config(
         config: &RateLimitConfig,
         shared: Option<Arc<SharedRedis>>,
+        refusals: SampledEvents,
     ) -> Option<Arc<Self>> {
         if !config.enabled {
             return None;
@@ -166,6 +174,7 @@ impl RateLimiter {
             limits,
             allow_list,
             store,
+            refusals,
         });
         if matches!(limiter.store, Store::Memory(_)) {
             spawn_pruning(Arc::downgrade(&limiter));
@@ -212,6 +221,22 @@ impl RateLimiter {
                 }
             }
         }
+    }
+}
+
+impl RateLimiter {
+    /// Reports a refused request (sampled): its group, listener and path, and the
+    /// network of the address whose budget was spent.
+    pub fn report_refusal(&self, group: Group, admin: bool, path: &str, ip: IpAddr) {
+        rate_limit_exceeded(
+            &self.refusals,
+            &RateLimited {
+                limit: group.name(),
+                listener: if admin { "admin" } else { "public" },
+                route: path,
+                ip,
+            },
+        );
     }
 }
 

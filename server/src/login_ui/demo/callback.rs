@@ -14,7 +14,8 @@ use subtle::ConstantTimeEq;
 use super::flow_cookie::{self, FlowCookie};
 use super::{CLIENT_ID, START_PATH, callback_url};
 use crate::error::OAuth2Error;
-use crate::login_ui::pages::{self, Page};
+use crate::login_ui::look::Chrome;
+use crate::login_ui::pages::{self, Page, View};
 use crate::oauth2::context::OAuth2Context;
 use crate::oauth2::form::FormParams;
 use crate::oauth2::grants::GrantRegistry;
@@ -25,17 +26,19 @@ use crate::secrets::KeyRing;
 /// The most characters of an `error` or `error_description` shown from the query.
 const MAX_ERROR_ECHO: usize = 256;
 
-#[derive(Template)]
+/// The tokens page (not overridable: dev mode only).
+#[derive(Template, Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 #[template(path = "login_ui/demo.html")]
-struct DemoPage<'a> {
-    title: &'a str,
-    style: &'a str,
-    client_id: &'a str,
-    scope: &'a str,
-    id_token_claims: &'a str,
-    access_token_claims: &'a str,
-    again: &'a str,
-    home: &'a str,
+pub struct DemoPage {
+    #[serde(flatten)]
+    pub chrome: Chrome,
+    title: String,
+    client_id: String,
+    scope: String,
+    id_token_claims: String,
+    access_token_claims: String,
+    again: String,
+    home: String,
 }
 
 fn bad_request(message: &str) -> Page {
@@ -142,19 +145,20 @@ async fn checked(
     let access = serde_json::to_value(&introspected).unwrap_or_default();
     let again = format!("{}{START_PATH}", ctx.config.public_url());
     let home = format!("{}/", ctx.config.public_url());
-    Ok(pages::render(
-        &DemoPage {
-            title: "Signed in: your tokens",
-            style: pages::style(),
-            client_id: CLIENT_ID,
-            scope: tokens.scope.as_deref().unwrap_or_default(),
-            id_token_claims: &pretty(&id_claims),
-            access_token_claims: &pretty(&access),
-            again: &again,
-            home: &home,
-        },
+    Ok(pages::page(
+        View::Demo(DemoPage {
+            title: "Signed in: your tokens".into(),
+            client_id: CLIENT_ID.into(),
+            scope: tokens.scope.clone().unwrap_or_default(),
+            id_token_claims: pretty(&id_claims),
+            access_token_claims: pretty(&access),
+            again,
+            home,
+            ..DemoPage::default()
+        }),
         200,
-        pages::csp(&[], None),
+        Vec::new(),
+        None,
     ))
 }
 

@@ -4,6 +4,7 @@
 //! token only with a proof by the same key over that token (`ath`).
 //!
 //! - `proof`: the stateless checks of one proof (§4.3);
+//! - `signature`: the proof's signature by its own `jwk` (§4.3 steps 7–8);
 //! - `thumbprint`: RFC 7638 `jkt`;
 //! - `nonce`: stateless server nonces (§8);
 //! - [`DpopVerifier`] adds what needs state: the `jti` replay check through the
@@ -17,6 +18,7 @@
 
 pub mod nonce;
 pub mod proof;
+mod signature;
 pub mod thumbprint;
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::{Map, Value, json};
 
@@ -163,6 +165,99 @@ fn rfc9449_4_3_each_header_member_wrong_in_turn() {
     );
 }
 
+/// ECDSA proofs take `signature.rs` (aws-lc-rs): every curve verifies, and the key and
+/// signature shapes RFC 7518 fixes are enforced there as the general path enforces them.
+#[test]
+fn rfc7518_3_4_ecdsa_proofs_on_every_curve_and_their_key_shapes() {
+    let ecdsa = [Algorithm::ES256, Algorithm::ES384, Algorithm::ES512];
+    let accepting = Expected {
+        algorithms: &ecdsa,
+        ..expected(None)
+    };
+    for alg in ecdsa {
+        let key = key(alg);
+        let verified = verify(&proof(&key, alg, &claims()), &accepting).unwrap();
+        assert_eq!(Some(verified.jkt), thumbprint::jkt(&key), "{alg}");
+        assert_eq!(verified.alg, alg);
+    }
+    let es = key(Algorithm::ES256);
+    let good = header(&es, Algorithm::ES256);
+    let sign_es = |header: Value| sign(&es, Algorithm::ES256, header, &claims());
+    // A coordinate that is not exactly 32 bytes (RFC 7518 §6.2.1.2), with or without a
+    // leading zero, is not the key's point.
+    let x = good["jwk"]["x"].as_str().unwrap().to_owned();
+    let mut padded = vec![0u8];
+    padded.extend(URL_SAFE_NO_PAD.decode(&x).unwrap());
+    let long_x = with(
+        good.clone(),
+        json!({"jwk": with(good["jwk"].clone(),
+        json!({"x": URL_SAFE_NO_PAD.encode(&padded)}))}),
+    );
+    refused(&sign_es(long_x), &accepting, "signature");
+    let short_x = with(
+        good.clone(),
+        json!({"jwk": with(good["jwk"].clone(),
+        json!({"x": URL_SAFE_NO_PAD.encode(&padded[2..])}))}),
+    );
+    refused(&sign_es(short_x), &accepting, "signature");
+    // A point off the curve.
+    let mut off = URL_SAFE_NO_PAD.decode(&x).unwrap();
+    off[31] ^= 1;
+    let off_curve = with(
+        good.clone(),
+        json!({"jwk": with(good["jwk"].clone(),
+        json!({"x": URL_SAFE_NO_PAD.encode(&off)}))}),
+    );
+    refused(&sign_es(off_curve), &accepting, "signature");
+    // A key for encryption, or for another algorithm, verifies nothing.
+    for member in [json!({"use": "enc"}), json!({"alg": "ES384"})] {
+        let header = with(
+            good.clone(),
+            json!({"jwk": with(good["jwk"].clone(), member)}),
+        );
+        refused(&sign_es(header), &accepting, "not a key for ES256");
+    }
+    assert!(
+        verify(
+            &sign_es(with(
+                good.clone(),
+                json!({"jwk": with(good["jwk"].clone(),
+        json!({"use": "sig", "alg": "ES256", "kid": "k"}))})
+            )),
+            &accepting
+        )
+        .is_ok()
+    );
+    // The signature: tampered, truncated, DER instead of R || S, not base64url.
+    let valid = sign_es(good.clone());
+    let (signed, signature) = valid.rsplit_once('.').unwrap();
+    let mut raw = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    assert_eq!(raw.len(), 64);
+    raw[10] ^= 0x80;
+    let tampered = format!("{signed}.{}", URL_SAFE_NO_PAD.encode(&raw));
+    refused(&tampered, &accepting, "signature");
+    let truncated = format!("{signed}.{}", URL_SAFE_NO_PAD.encode(&raw[..63]));
+    refused(&truncated, &accepting, "signature");
+    refused(&format!("{signed}.MEUCIQ"), &accepting, "signature");
+    refused(&format!("{signed}.!!"), &accepting, "signature");
+    // Claims changed after signing.
+    let (header_part, _) = signed.split_once('.').unwrap();
+    let forged_claims = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims()).unwrap());
+    refused(
+        &format!("{header_part}.{forged_claims}.{signature}"),
+        &accepting,
+        "signature",
+    );
+    // A signed payload that is not a JSON object.
+    let not_json = sign_with_header(
+        &es,
+        Algorithm::ES256,
+        good.as_object().unwrap(),
+        &json!([1]),
+    );
+    refused(&not_json, &accepting, "payload");
+}
+
 #[test]
 fn rfc9449_4_3_each_claim_wrong_in_turn() {
     let key = key(Algorithm::ES256);
@@ -285,11 +380,8 @@ async fn rfc9449_11_1_a_proof_is_accepted_once_per_key() {
 
 /// A proof with the `jti` of `proof` signed by a new key.
 fn key_of_same_jti(proof: &str) -> String {
-    use base64::Engine;
     let payload = proof.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
+    let bytes = URL_SAFE_NO_PAD.decode(payload).unwrap();
     let claims: Value = serde_json::from_slice(&bytes).unwrap();
     let other = key(Algorithm::ES256);
     self::proof(&other, Algorithm::ES256, &claims)

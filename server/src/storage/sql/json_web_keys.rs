@@ -1,5 +1,7 @@
 //! `JsonWebKeyStore` on SQL: one row per key, primary key (set_id, kid). Methods that
-//! write more than one statement run in one transaction.
+//! write more than one statement run in one transaction. The `*_reporting` writes add
+//! their outbox rows to that transaction (`outbox.rs`), so an event exists iff the
+//! change committed; the plain writes are the same with no events.
 //!
 //! Insert-if-absent (`add_json_web_keys_if_set_empty`) serialises concurrent callers on
 //! a lock row: each transaction first inserts the row (set, [`LOCK_KID`]), so a second
@@ -16,9 +18,10 @@ use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 
 use super::connection::DbConnection;
+use super::outbox::{OutboxRow, insert_outbox, outbox_rows, reporting_change};
 use super::schema::json_web_keys;
 use super::{SqlStore, by_key, map_diesel, to_column};
-use crate::storage::{JsonWebKeyStore, StorageError, StoredJsonWebKey};
+use crate::storage::{JsonWebKeyStore, OutboxEvent, StorageError, StoredJsonWebKey};
 
 /// The kid of the lock row; never a real key's (the jwk layer rejects empty kids).
 const LOCK_KID: &str = "";
@@ -112,6 +115,21 @@ fn insert_if_set_empty(
     Ok(existing == 0)
 }
 
+/// Inserts `rows`, then `events`, with the caller's transaction.
+fn insert_keys(
+    conn: &mut DbConnection,
+    rows: &[KeyRow],
+    events: &[OutboxRow],
+) -> Result<(), DieselError> {
+    for row in rows {
+        diesel::insert_into(json_web_keys::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    insert_outbox!(conn, events)?;
+    Ok(())
+}
+
 fn conflict_in(set: &str) -> impl FnOnce(diesel::result::Error) -> StorageError {
     move |err| match map_diesel(err) {
         StorageError::Conflict(_) => StorageError::Conflict(format!(
@@ -129,8 +147,20 @@ impl JsonWebKeyStore for SqlStore {
         keys: &[StoredJsonWebKey],
         retire_at: Option<DateTime<Utc>>,
     ) -> Result<(), StorageError> {
+        self.add_json_web_keys_reporting(set, keys, retire_at, &[])
+            .await
+    }
+
+    async fn add_json_web_keys_reporting(
+        &self,
+        set: &str,
+        keys: &[StoredJsonWebKey],
+        retire_at: Option<DateTime<Utc>>,
+        events: &[OutboxEvent],
+    ) -> Result<(), StorageError> {
         let set = set.to_owned();
         let rows = rows(keys);
+        let events = outbox_rows(events);
         self.write(move |conn| {
             conn.transaction(|conn| {
                 if let Some(at) = retire_at {
@@ -144,12 +174,7 @@ impl JsonWebKeyStore for SqlStore {
                     .set(json_web_keys::retired_at.eq(Some(to_column(at))))
                     .execute(conn)?;
                 }
-                for row in &rows {
-                    diesel::insert_into(json_web_keys::table)
-                        .values(row)
-                        .execute(conn)?;
-                }
-                Ok(())
+                insert_keys(conn, &rows, &events)
             })
             .map_err(conflict_in(&set))
         })
@@ -177,18 +202,24 @@ impl JsonWebKeyStore for SqlStore {
         set: &str,
         keys: &[StoredJsonWebKey],
     ) -> Result<(), StorageError> {
+        self.replace_json_web_key_set_reporting(set, keys, &[])
+            .await
+    }
+
+    async fn replace_json_web_key_set_reporting(
+        &self,
+        set: &str,
+        keys: &[StoredJsonWebKey],
+        events: &[OutboxEvent],
+    ) -> Result<(), StorageError> {
         let set = set.to_owned();
         let rows = rows(keys);
+        let events = outbox_rows(events);
         self.write(move |conn| {
             conn.transaction(|conn| {
                 diesel::delete(json_web_keys::table.filter(json_web_keys::set_id.eq(&set)))
                     .execute(conn)?;
-                for row in &rows {
-                    diesel::insert_into(json_web_keys::table)
-                        .values(row)
-                        .execute(conn)?;
-                }
-                Ok(())
+                insert_keys(conn, &rows, &events)
             })
             .map_err(conflict_in(&set))
         })
@@ -196,14 +227,20 @@ impl JsonWebKeyStore for SqlStore {
     }
 
     async fn put_json_web_key(&self, key: &StoredJsonWebKey) -> Result<(), StorageError> {
+        self.put_json_web_key_reporting(key, &[]).await
+    }
+
+    async fn put_json_web_key_reporting(
+        &self,
+        key: &StoredJsonWebKey,
+        events: &[OutboxEvent],
+    ) -> Result<(), StorageError> {
         let row = KeyRow::from(key);
+        let events = outbox_rows(events);
         self.write(move |conn| {
             conn.transaction(|conn| {
                 diesel::delete(json_web_keys::table.find((&row.set_id, &row.kid))).execute(conn)?;
-                diesel::insert_into(json_web_keys::table)
-                    .values(&row)
-                    .execute(conn)?;
-                Ok(())
+                insert_keys(conn, std::slice::from_ref(&row), &events)
             })
             .map_err(conflict_in(&row.set_id))
         })
@@ -234,23 +271,45 @@ impl JsonWebKeyStore for SqlStore {
     }
 
     async fn delete_json_web_key(&self, set: &str, kid: &str) -> Result<bool, StorageError> {
+        self.delete_json_web_key_reporting(set, kid, &[]).await
+    }
+
+    async fn delete_json_web_key_reporting(
+        &self,
+        set: &str,
+        kid: &str,
+        events: &[OutboxEvent],
+    ) -> Result<bool, StorageError> {
         let (set, kid) = (set.to_owned(), kid.to_owned());
+        let events = outbox_rows(events);
         self.write(move |conn| {
-            diesel::delete(json_web_keys::table.find((set.clone(), kid.clone())))
-                .execute(conn)
-                .map(|deleted| deleted > 0)
-                .map_err(map_diesel)
+            reporting_change(conn, &events, |conn| {
+                diesel::delete(json_web_keys::table.find((set.clone(), kid.clone()))).execute(conn)
+            })
+            .map(|deleted| deleted > 0)
+            .map_err(map_diesel)
         })
         .await
     }
 
     async fn delete_json_web_key_set(&self, set: &str) -> Result<bool, StorageError> {
+        self.delete_json_web_key_set_reporting(set, &[]).await
+    }
+
+    async fn delete_json_web_key_set_reporting(
+        &self,
+        set: &str,
+        events: &[OutboxEvent],
+    ) -> Result<bool, StorageError> {
         let set = set.to_owned();
+        let events = outbox_rows(events);
         self.write(move |conn| {
-            diesel::delete(json_web_keys::table.filter(json_web_keys::set_id.eq(set.clone())))
-                .execute(conn)
-                .map(|deleted| deleted > 0)
-                .map_err(map_diesel)
+            reporting_change(conn, &events, |conn| {
+                diesel::delete(json_web_keys::table.filter(json_web_keys::set_id.eq(set.clone())))
+                    .execute(conn)
+            })
+            .map(|deleted| deleted > 0)
+            .map_err(map_diesel)
         })
         .await
     }

@@ -68,13 +68,17 @@ impl OutboxRow {
     fn into_claimed(self) -> ClaimedEvent {
         ClaimedEvent {
             attempts: u32::try_from(self.attempts).unwrap_or(0),
-            event: OutboxEvent {
-                id: self.id,
-                aggregate_key: self.aggregate_key,
-                event_type: self.event_type,
-                envelope: self.envelope,
-                created_at: self.created_at.and_utc(),
-            },
+            event: self.into_event(),
+        }
+    }
+
+    fn into_event(self) -> OutboxEvent {
+        OutboxEvent {
+            id: self.id,
+            aggregate_key: self.aggregate_key,
+            event_type: self.event_type,
+            envelope: self.envelope,
+            created_at: self.created_at.and_utc(),
         }
     }
 }
@@ -181,6 +185,18 @@ fn leased_undelivered(id: String, owner: String) -> _ {
 
 #[async_trait]
 impl EventOutbox for SqlStore {
+    async fn enqueue(&self, event: &OutboxEvent) -> Result<(), StorageError> {
+        let row = OutboxRow::new(event);
+        self.write(move |conn| {
+            diesel::insert_into(event_outbox::table)
+                .values(&row)
+                .execute(conn)
+                .map(drop)
+                .map_err(map_diesel)
+        })
+        .await
+    }
+
     async fn enqueue_idempotent(
         &self,
         key: &str,
@@ -319,6 +335,21 @@ impl EventOutbox for SqlStore {
                 .count()
                 .get_result::<i64>(conn)
                 .map(|n| u64::try_from(n).unwrap_or(0))
+                .map_err(map_diesel)
+        })
+        .await
+    }
+
+    async fn recent(&self, limit: usize) -> Result<Vec<OutboxEvent>, StorageError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(move |conn| {
+            // Ids are UUIDv7: descending id order is newest first.
+            event_outbox::table
+                .order(event_outbox::id.desc())
+                .limit(limit)
+                .select(OutboxRow::as_select())
+                .load::<OutboxRow>(conn)
+                .map(|rows| rows.into_iter().map(OutboxRow::into_event).collect())
                 .map_err(map_diesel)
         })
         .await

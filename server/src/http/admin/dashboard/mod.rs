@@ -11,6 +11,9 @@
 
 pub mod clients;
 pub mod keys;
+pub mod overview;
+pub mod sessions;
+pub mod trust;
 pub mod users;
 
 use actix_web::cookie::{Cookie, SameSite};
@@ -55,16 +58,26 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/admin/ui/keys/{set}/{kid}/delete", "POST"),
     ("/admin/ui/users", "GET"),
     ("/admin/ui/users", "POST"),
+    ("/admin/ui/users/{id}", "GET"),
+    ("/admin/ui/users/{id}", "POST"),
+    ("/admin/ui/users/{id}/password", "POST"),
     ("/admin/ui/users/{id}/delete", "GET"),
     ("/admin/ui/users/{id}/delete", "POST"),
+    ("/admin/ui/sessions", "GET"),
+    ("/admin/ui/sessions/revoke-consent", "POST"),
+    ("/admin/ui/sessions/revoke-login", "POST"),
+    ("/admin/ui/trust", "GET"),
+    ("/admin/ui/trust", "POST"),
+    ("/admin/ui/trust/{id}/delete", "GET"),
+    ("/admin/ui/trust/{id}/delete", "POST"),
 ];
 
 /// Registers the pages; must come before the `/admin` scope, which would otherwise
 /// take every `/admin/…` path.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.route("/admin", web::get().to(home))
-        .route("/admin/ui", web::get().to(home))
-        .route("/admin/ui/", web::get().to(home))
+        .route("/admin/ui", web::get().to(overview::show))
+        .route("/admin/ui/", web::get().to(overview::show))
         .route("/admin/ui/sign-in", web::get().to(sign_in_form))
         .route("/admin/ui/sign-in", web::post().to(sign_in))
         .route("/admin/ui/sign-out", web::post().to(sign_out))
@@ -109,7 +122,29 @@ pub fn routes(cfg: &mut ServiceConfig) {
             "/admin/ui/users/{id}/delete",
             web::get().to(users::confirm_delete),
         )
-        .route("/admin/ui/users/{id}/delete", web::post().to(users::delete));
+        .route("/admin/ui/users/{id}/delete", web::post().to(users::delete))
+        .route("/admin/ui/users/{id}", web::get().to(users::show))
+        .route("/admin/ui/users/{id}", web::post().to(users::edit))
+        .route(
+            "/admin/ui/users/{id}/password",
+            web::post().to(users::set_password),
+        )
+        .route("/admin/ui/sessions", web::get().to(sessions::show))
+        .route(
+            "/admin/ui/sessions/revoke-consent",
+            web::post().to(sessions::revoke_consent),
+        )
+        .route(
+            "/admin/ui/sessions/revoke-login",
+            web::post().to(sessions::revoke_login),
+        )
+        .route("/admin/ui/trust", web::get().to(trust::list))
+        .route("/admin/ui/trust", web::post().to(trust::create))
+        .route(
+            "/admin/ui/trust/{id}/delete",
+            web::get().to(trust::confirm_delete),
+        )
+        .route("/admin/ui/trust/{id}/delete", web::post().to(trust::delete));
 }
 
 /// One request of a browser to the dashboard: its CSRF nonce (new when it had none),
@@ -291,13 +326,14 @@ pub fn refusal(state: &AppState, visit: &Visit, form: &[(String, String)]) -> Op
         .map(|message| visit.error(400, &message, "/admin/ui/"))
 }
 
-/// `GET /admin`, `/admin/ui/`: the dashboard starts at the client list.
+/// `GET /admin`: on to the overview at `/admin/ui/`, where the path-scoped cookies
+/// are sent.
 async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let visit = Visit::of(&state, &req);
     if !visit.allowed {
         return visit.refused(false);
     }
-    visit.redirect("/admin/ui/clients")
+    visit.redirect("/admin/ui/")
 }
 
 fn sign_in_page(visit: &Visit, status: u16, error: Option<&str>) -> HttpResponse {
@@ -316,7 +352,7 @@ fn sign_in_page(visit: &Visit, status: u16, error: Option<&str>) -> HttpResponse
 async fn sign_in_form(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let visit = Visit::of(&state, &req);
     if visit.allowed {
-        return visit.redirect("/admin/ui/clients");
+        return visit.redirect("/admin/ui/");
     }
     sign_in_page(&visit, 200, None)
 }
@@ -326,7 +362,7 @@ async fn sign_in_form(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
 async fn sign_in(state: web::Data<AppState>, req: HttpRequest, form: FormPairs) -> HttpResponse {
     let visit = Visit::of(&state, &req);
     let Some(api_key) = state.config.serve.admin.api_key.as_deref() else {
-        return visit.redirect("/admin/ui/clients");
+        return visit.redirect("/admin/ui/");
     };
     if !visit.csrf_ok(&state, &form.0) {
         return visit.csrf_failure();
@@ -346,7 +382,7 @@ async fn sign_in(state: web::Data<AppState>, req: HttpRequest, form: FormPairs) 
             "/admin/ui/sign-in",
         );
     };
-    let mut response = visit.redirect("/admin/ui/clients");
+    let mut response = visit.redirect("/admin/ui/");
     let cookie = visit.cookie(session::COOKIE_NAME, value, Some(session::LIFETIME_SECONDS));
     if response.add_cookie(&cookie).is_err() {
         return visit.error(

@@ -1,13 +1,15 @@
 //! The dashboard's user pages: the local users of the login UI (`users.md`), a page at
-//! a time, create one (with an optional password, hashed by the operation), delete one
-//! after a confirmation page. Each calls the `users::admin` operation the
+//! a time, create one (with an optional password, hashed by the operation), edit one
+//! (`replace`, which keeps the password), set a new password (`set_password`: Argon2id),
+//! delete one after a confirmation page. Each calls the `users::admin` operation the
 //! `/admin/users` handlers call; no page shows a password or its hash.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::SecondsFormat;
 
 use super::{Visit, error_text, refusal};
-use crate::dashboard::pages::{self, UserFormValues, UserRow, UsersPage};
-use crate::dashboard::{PREFIX, field, segment};
+use crate::dashboard::pages::{self, UserEditValues, UserFormValues, UserPage, UserRow, UsersPage};
+use crate::dashboard::{PREFIX, field, sessions_href, user_href};
 use crate::http::form_body::FormPairs;
 use crate::state::AppState;
 use crate::users::admin::{self, ListRequest};
@@ -17,10 +19,6 @@ use crate::users::wire::UserBody;
 const PAGE_SIZE: i64 = 50;
 /// The longest page token the list reads.
 const MAX_TOKEN_LEN: usize = 255;
-
-fn user_href(id: &str) -> String {
-    format!("{PREFIX}/users/{}", segment(id))
-}
 
 /// The list page with `form`'s values in the create form.
 async fn users_page(
@@ -60,6 +58,8 @@ async fn users_page(
                 .users
                 .iter()
                 .map(|user| UserRow {
+                    href: user_href(&user.id),
+                    sessions_href: sessions_href(&user.id),
                     delete_href: format!("{}/delete", user_href(&user.id)),
                     id: user.id.clone(),
                     username: user.username.clone(),
@@ -194,6 +194,153 @@ pub async fn delete(
         Err(err) => {
             let (status, text) = error_text(&err);
             visit.error(status, &text, &format!("{PREFIX}/users"))
+        }
+    }
+}
+
+/// What the user page shows besides the edit form's values.
+struct Shown<'a> {
+    notice: Option<&'a str>,
+    error: Option<&'a str>,
+    password_error: Option<&'a str>,
+}
+
+/// The page of user `id` with `status`; `form` overrides the stored values (a refused
+/// edit comes back as typed). An unknown id is the operation's 404.
+async fn user_page(
+    state: &AppState,
+    visit: &Visit,
+    id: &str,
+    status: u16,
+    form: Option<&UserEditValues>,
+    shown: Shown<'_>,
+) -> HttpResponse {
+    let user = match admin::get(state.users.as_ref(), id).await {
+        Ok(user) => user,
+        Err(err) => {
+            let (status, text) = error_text(&err);
+            return visit.error(status, &text, &format!("{PREFIX}/users"));
+        }
+    };
+    let stored = UserEditValues {
+        username: user.username.clone(),
+        email: user.email.clone(),
+        email_verified: user.email_verified,
+        name: user.name.clone().unwrap_or_default(),
+        disabled: user.disabled,
+    };
+    let chrome = visit.chrome(&format!("User {}", user.username));
+    let href = user_href(&user.id);
+    let sessions = sessions_href(&user.id);
+    let created_at = user.created_at.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let updated_at = user.updated_at.to_rfc3339_opts(SecondsFormat::Secs, true);
+    visit.page(pages::render(
+        &UserPage {
+            chrome: &chrome,
+            id: &user.id,
+            href: &href,
+            form: form.unwrap_or(&stored),
+            has_password: user.password_hash.is_some(),
+            created_at: &created_at,
+            updated_at: &updated_at,
+            sessions_href: &sessions,
+            notice: shown.notice,
+            error: shown.error,
+            password_error: shown.password_error,
+        },
+        status,
+    ))
+}
+
+/// `GET /admin/ui/users/{id}[?saved|?password]`: the user, its edit and password forms.
+pub async fn show(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let visit = Visit::of(&state, &req);
+    if !visit.allowed {
+        return visit.refused(false);
+    }
+    let notice = match req.query_string() {
+        "saved" => Some("The user was saved."),
+        "password" => Some("The new password was set."),
+        _ => None,
+    };
+    let shown = Shown {
+        notice,
+        error: None,
+        password_error: None,
+    };
+    user_page(&state, &visit, &id, 200, None, shown).await
+}
+
+/// `POST /admin/ui/users/{id}`: replaces the user's fields (`users::admin::replace`,
+/// which keeps the password); a refused form comes back as typed, with the
+/// operation's error and status.
+pub async fn edit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    form: FormPairs,
+) -> HttpResponse {
+    let visit = Visit::of(&state, &req);
+    if let Some(refused) = refusal(&state, &visit, &form.0) {
+        return refused;
+    }
+    let values = UserEditValues {
+        username: field(&form.0, "username").trim().to_owned(),
+        email: field(&form.0, "email").trim().to_owned(),
+        email_verified: field(&form.0, "email_verified") == "true",
+        name: field(&form.0, "name").trim().to_owned(),
+        disabled: field(&form.0, "disabled") == "true",
+    };
+    let body = UserBody {
+        username: values.username.clone(),
+        email: values.email.clone(),
+        email_verified: Some(values.email_verified),
+        name: Some(values.name.clone()).filter(|n| !n.is_empty()),
+        password: None,
+        disabled: Some(values.disabled),
+    };
+    match admin::replace(state.users.as_ref(), state.clock.as_ref(), &id, body).await {
+        Ok(user) => visit.redirect(&format!("{}?saved", user_href(&user.id))),
+        Err(err) => {
+            let (status, text) = error_text(&err);
+            let shown = Shown {
+                notice: None,
+                error: Some(&text),
+                password_error: None,
+            };
+            user_page(&state, &visit, &id, status, Some(&values), shown).await
+        }
+    }
+}
+
+/// `POST /admin/ui/users/{id}/password`: sets a new password
+/// (`users::admin::set_password`, Argon2id); a refused one is shown on the form,
+/// never the password itself.
+pub async fn set_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    form: FormPairs,
+) -> HttpResponse {
+    let visit = Visit::of(&state, &req);
+    if let Some(refused) = refusal(&state, &visit, &form.0) {
+        return refused;
+    }
+    let password = field(&form.0, "password");
+    match admin::set_password(state.users.as_ref(), state.clock.as_ref(), &id, password).await {
+        Ok(user) => visit.redirect(&format!("{}?password", user_href(&user.id))),
+        Err(err) => {
+            let (status, text) = error_text(&err);
+            let shown = Shown {
+                notice: None,
+                error: None,
+                password_error: Some(&text),
+            };
+            user_page(&state, &visit, &id, status, None, shown).await
         }
     }
 }
