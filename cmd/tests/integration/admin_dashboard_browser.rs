@@ -142,7 +142,7 @@ async fn users_sessions_trusted_issuers_and_the_overview() {
     browser.click("#email_verified").await;
     browser.click("main form button[type=submit]").await;
     browser.wait_for_url(&format!("{user_url}?saved")).await;
-    assert!(browser.text("main").await.contains("The user was saved."));
+    browser.wait_for_text("main", "The user was saved.").await;
     let user = app
         .admin
         .get_user()
@@ -180,7 +180,8 @@ async fn users_sessions_trusted_issuers_and_the_overview() {
     browser
         .wait_for_url(&app.admin_path("/admin/ui/sessions?"))
         .await;
-    assert!(browser.text("main").await.contains("consent was revoked"));
+    // The URL before the post already had this prefix: wait for the new page's text.
+    browser.wait_for_text("main", "consent was revoked").await;
     let left = app
         .admin
         .list_o_auth2_consent_sessions()

@@ -157,6 +157,29 @@ impl Browser {
         self.find(css).await.text().await.unwrap()
     }
 
+    /// Waits until the text of `css` contains `needle` and returns that text. A form
+    /// post that redirects to a URL with the same prefix leaves the old page in place
+    /// for a moment: its element can go stale between finding and reading it.
+    pub async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        let deadline = Instant::now() + PAGE_TIMEOUT;
+        loop {
+            let text = match self.client.find(Locator::Css(css)).await {
+                Ok(element) => element.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {needle:?} in {css} on {}:\n{}",
+                self.url().await,
+                self.client.source().await.unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn click(&self, css: &str) {
         self.find(css).await.click().await.unwrap();
     }
