@@ -64,6 +64,9 @@ impl KeyManager {
                 alg
             };
             self.ensure_key_set(set, alg).await?;
+            // Discovery and the JWKS serve from the cache; a cache filled at startup
+            // serves them through a database outage that begins before any request.
+            self.warm(set).await?;
         }
         Ok(())
     }

@@ -8,6 +8,12 @@
 //! and at once when a token names a kid the cache does not know (`verify`). A node
 //! that has not reloaded yet keeps signing with the previous key, which stays
 //! published, so tokens stay verifiable throughout.
+//!
+//! While the database is unreachable (issue 23) the entries last loaded keep serving,
+//! however old, and the store is asked again at most once per
+//! [`UNAVAILABLE_RETRY_EVERY`]: without that pause every request for an expired entry
+//! would queue on the reload lock, and discovery and the JWKS, which need no database
+//! otherwise, would slow to one request at a time.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -23,6 +29,16 @@ use super::{JsonWebKey, JsonWebKeySet, JwkError};
 use crate::clock::Clock;
 use crate::error::StorageError;
 use crate::secrets::KeyRing;
+
+/// While the database is unreachable, how long a stale entry serves before the store is
+/// asked again (module docs).
+pub const UNAVAILABLE_RETRY_EVERY: Duration = Duration::from_secs(1);
+
+/// `after` from now (now itself, so reloaded at the next use, if that overflows).
+fn fresh_until(after: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(after).unwrap_or(now)
+}
 
 /// How the manager makes and caches keys.
 #[derive(Debug, Clone)]
@@ -69,7 +85,8 @@ struct LoadedSet {
     signer: Arc<Signer>,
     verifier: Arc<Verifier>,
     public: Vec<JsonWebKey>,
-    loaded_at: Instant,
+    /// Served from the cache until then; afterwards the next use reloads it.
+    fresh_until: Instant,
 }
 
 pub struct KeyManager {
@@ -206,8 +223,28 @@ impl KeyManager {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(set)
-            .filter(|entry| entry.loaded_at.elapsed() < self.settings.refresh_every)
+            .filter(|entry| Instant::now() < entry.fresh_until)
             .cloned()
+    }
+
+    /// Keeps `stale` as the entry of `set` for [`UNAVAILABLE_RETRY_EVERY`] more.
+    fn keep_serving(&self, set: &str, stale: &LoadedSet) {
+        let kept = Arc::new(LoadedSet {
+            signer: stale.signer.clone(),
+            verifier: stale.verifier.clone(),
+            public: stale.public.clone(),
+            fresh_until: fresh_until(UNAVAILABLE_RETRY_EVERY),
+        });
+        self.cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(set.to_owned(), kept);
+    }
+
+    /// Loads `set` into the cache now (startup), so that it can serve from the start
+    /// even when the database goes away before the first request needs it.
+    pub async fn warm(&self, set: &str) -> Result<(), JwkError> {
+        self.loaded(set).await.map(drop)
     }
 
     /// The cached entry of `set` however old it is.
@@ -233,9 +270,11 @@ impl KeyManager {
             // JWKS and signing (issue 23): a key set changes through this server's admin
             // API, which is down with the database too.
             Err(StorageError::Unavailable(why)) => {
-                return self
+                let stale = self
                     .stale(set)
-                    .ok_or(JwkError::Storage(StorageError::Unavailable(why)));
+                    .ok_or(JwkError::Storage(StorageError::Unavailable(why)))?;
+                self.keep_serving(set, &stale);
+                return Ok(stale);
             }
             Err(other) => return Err(other.into()),
         };
@@ -280,7 +319,7 @@ impl KeyManager {
             signer: Arc::new(Signer::new(set, signing)),
             verifier: Arc::new(Verifier::from_keys(verifying)),
             public,
-            loaded_at: Instant::now(),
+            fresh_until: fresh_until(self.settings.refresh_every),
         }
     }
 

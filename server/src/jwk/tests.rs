@@ -224,3 +224,124 @@ async fn manager_rotates_with_publish_before_use_and_keeps_old_keys_published() 
     assert_eq!(rows[0].retired_at, Some(now() + Duration::seconds(300)));
     assert!(rows.iter().all(|r| !r.public_jwk.contains("\"d\"")));
 }
+
+/// A key store whose reads of a set can fail as an unreachable database does, counting
+/// the reads that reach it.
+struct Unreachable {
+    inner: MemoryStore,
+    down: std::sync::atomic::AtomicBool,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl store::JsonWebKeyStore for Unreachable {
+    async fn add_json_web_keys(
+        &self,
+        set: &str,
+        keys: &[store::StoredJsonWebKey],
+        retire_at: Option<chrono::DateTime<Utc>>,
+    ) -> Result<(), crate::error::StorageError> {
+        self.inner.add_json_web_keys(set, keys, retire_at).await
+    }
+    async fn add_json_web_keys_if_set_empty(
+        &self,
+        set: &str,
+        keys: &[store::StoredJsonWebKey],
+    ) -> Result<bool, crate::error::StorageError> {
+        self.inner.add_json_web_keys_if_set_empty(set, keys).await
+    }
+    async fn replace_json_web_key_set(
+        &self,
+        set: &str,
+        keys: &[store::StoredJsonWebKey],
+    ) -> Result<(), crate::error::StorageError> {
+        self.inner.replace_json_web_key_set(set, keys).await
+    }
+    async fn put_json_web_key(
+        &self,
+        key: &store::StoredJsonWebKey,
+    ) -> Result<(), crate::error::StorageError> {
+        self.inner.put_json_web_key(key).await
+    }
+    async fn get_json_web_key_set(
+        &self,
+        set: &str,
+    ) -> Result<Vec<store::StoredJsonWebKey>, crate::error::StorageError> {
+        use std::sync::atomic::Ordering;
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            return Err(crate::error::StorageError::Unavailable("gone".into()));
+        }
+        self.inner.get_json_web_key_set(set).await
+    }
+    async fn get_json_web_key(
+        &self,
+        set: &str,
+        kid: &str,
+    ) -> Result<Option<store::StoredJsonWebKey>, crate::error::StorageError> {
+        self.inner.get_json_web_key(set, kid).await
+    }
+    async fn delete_json_web_key(
+        &self,
+        set: &str,
+        kid: &str,
+    ) -> Result<bool, crate::error::StorageError> {
+        self.inner.delete_json_web_key(set, kid).await
+    }
+    async fn delete_json_web_key_set(&self, set: &str) -> Result<bool, crate::error::StorageError> {
+        self.inner.delete_json_web_key_set(set).await
+    }
+    async fn list_json_web_keys(
+        &self,
+        sets: &[String],
+    ) -> Result<Vec<store::StoredJsonWebKey>, crate::error::StorageError> {
+        self.inner.list_json_web_keys(sets).await
+    }
+}
+
+/// Issue 23: with the database away, an expired entry keeps serving and the store is
+/// asked again only once per `UNAVAILABLE_RETRY_EVERY`, not by every request (which
+/// would queue them all on the reload lock); a set never loaded cannot be served.
+#[tokio::test]
+async fn an_unreachable_store_is_retried_once_per_second_while_the_old_keys_serve() {
+    use std::sync::atomic::Ordering;
+    let store = Arc::new(Unreachable {
+        inner: MemoryStore::new(),
+        down: false.into(),
+        reads: 0.into(),
+    });
+    let ring = Arc::new(KeyRing::new(&["a-secret-of-enough-length".to_owned()]));
+    let settings = KeySettings {
+        refresh_every: std::time::Duration::ZERO,
+        ..KeySettings::default()
+    };
+    let clock = Arc::new(FixedClock::new(now()));
+    let manager = KeyManager::new(store.clone(), ring, clock, settings);
+    let request = CreateKeyRequest {
+        alg: "ES256".into(),
+        kid: "k1".into(),
+        use_: "sig".into(),
+    };
+    manager.create_key("s", &request).await.unwrap();
+    assert_eq!(manager.public_jwks(&["s"]).await.unwrap().keys.len(), 1);
+    // Up, with every entry expired at once: each use reads the store.
+    let before = store.reads.load(Ordering::SeqCst);
+    manager.public_jwks(&["s"]).await.unwrap();
+    manager.public_jwks(&["s"]).await.unwrap();
+    assert_eq!(store.reads.load(Ordering::SeqCst) - before, 2);
+
+    store.down.store(true, Ordering::SeqCst);
+    let before = store.reads.load(Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    for _ in 0..50 {
+        let jwks = manager.public_jwks(&["s"]).await.unwrap();
+        assert_eq!(jwks.keys[0].kid.as_deref(), Some("k1"));
+        manager.sign("s", &json!({"a": 1}), "JWT").await.unwrap();
+    }
+    // One read fails, then the old keys serve for a second (a loaded machine may take
+    // longer than a second for the loop: one more read per second it took).
+    let reads = store.reads.load(Ordering::SeqCst) - before;
+    let allowed = 1 + started.elapsed().as_secs() as usize;
+    assert!((1..=allowed).contains(&reads), "{reads} reads, {allowed} allowed");
+    assert!(manager.public_jwks(&["never-loaded"]).await.is_err());
+}

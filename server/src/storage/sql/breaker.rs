@@ -8,10 +8,14 @@
 //! readiness probe (`crate::health`) keeps pinging the database past the breaker, and the
 //! first success closes it.
 //!
-//! Only failures that say the database is gone count: a lost or refused connection, or
-//! a checkout that timed out while the pool could still have opened a connection. A
+//! Only failures that say the database is gone count: a lost or refused connection, a
+//! connection the pool failed to open (`ConnectFailures`: the pool opens connections in
+//! the background and retries at once, so an outage opens the breaker within moments
+//! instead of after three checkouts that each waited `database.acquire_timeout`), or a
+//! checkout that timed out while the pool could still have opened a connection. A
 //! checkout that timed out because every connection was busy is overload, not an outage.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use crate::storage::StorageError;
@@ -82,6 +86,19 @@ impl Breaker {
     }
 }
 
+/// The pool's report of a connection it could not open: a failure for the breaker, and
+/// logged as the pool's own handler would (the message names host and port, never the
+/// password).
+#[derive(Debug)]
+pub(super) struct ConnectFailures(pub(super) Arc<Breaker>);
+
+impl<E: std::fmt::Display> r2d2::HandleError<E> for ConnectFailures {
+    fn handle_error(&self, error: E) {
+        tracing::error!(%error, "cannot open a database connection");
+        self.0.failure();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +122,16 @@ mod tests {
         assert!(matches!(breaker.check(), Err(StorageError::Unavailable(_))));
         breaker.record(&Ok(()));
         assert!(breaker.check().is_ok());
+    }
+
+    #[test]
+    fn connections_the_pool_cannot_open_open_it() {
+        let breaker = Arc::new(Breaker::default());
+        let handler = ConnectFailures(breaker.clone());
+        for _ in 0..OPEN_AFTER {
+            assert!(breaker.check().is_ok());
+            r2d2::HandleError::handle_error(&handler, "refused");
+        }
+        assert!(matches!(breaker.check(), Err(StorageError::Unavailable(_))));
     }
 }

@@ -213,14 +213,15 @@ impl SqlStore {
         };
         let sizing = parsed.pool;
         let unpooled = manager.clone();
+        let breaker = Arc::new(breaker::Breaker::new(backend.as_str()));
         let pool = r2d2::Pool::builder()
             .max_size(sizing.max_size)
             .min_idle(sizing.min_idle)
             .max_lifetime(sizing.max_lifetime)
             .idle_timeout(sizing.idle_timeout)
             .connection_timeout(options.acquire_timeout)
+            .error_handler(Box::new(breaker::ConnectFailures(breaker.clone())))
             .build_unchecked(manager);
-        let breaker = Arc::new(breaker::Breaker::new(backend.as_str()));
         let token_batch = match (backend, writes) {
             (Backend::Postgres | Backend::Mysql, Writes::Batched) => {
                 Some(token_batch::TokenBatch::start(
