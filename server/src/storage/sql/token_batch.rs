@@ -17,9 +17,15 @@
 //! - a connection that failed as unreachable is dropped (`PooledDb::lose`), as for every
 //!   other statement.
 //!
+//! - a token reported by audit events (issue 15) brings its outbox rows: the batch is
+//!   then one transaction of two multi-row `INSERT`s (tokens, events), so an event
+//!   exists exactly when its token does; when it fails, each token is inserted with its
+//!   own events in a transaction of its own.
+//!
 //! Inserts of several rows at once (a grant's token family) keep their own transaction
 //! on the pool: they must commit together. SQLite batches every write in `writer.rs`.
 
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
 use std::time::Duration;
@@ -30,6 +36,8 @@ use super::Pool;
 use super::breaker::Breaker;
 use super::connection::on_native;
 use super::contention;
+use super::outbox::OutboxRow;
+use super::schema::event_outbox;
 use super::tokens::{TokenRow, insert_error, insert_row};
 use super::writer::take_batch;
 use crate::storage::StorageError;
@@ -39,10 +47,17 @@ const MAX_BATCH: usize = 128;
 
 type Answer = tokio::sync::oneshot::Sender<Result<(), StorageError>>;
 
+/// One token to insert, the outbox rows that report it, and who waits for the outcome.
+struct Pending {
+    row: TokenRow,
+    events: Vec<OutboxRow>,
+    answer: Answer,
+}
+
 /// The handle the store keeps; the thread ends when the last clone is dropped.
 #[derive(Clone)]
 pub(super) struct TokenBatch {
-    rows: Sender<(TokenRow, Answer)>,
+    rows: Sender<Pending>,
 }
 
 impl TokenBatch {
@@ -68,10 +83,20 @@ impl TokenBatch {
         Ok(TokenBatch { rows })
     }
 
-    /// Inserts `row` with the rows waiting beside it; answers once committed.
-    pub(super) async fn insert(&self, row: TokenRow) -> Result<(), StorageError> {
+    /// Inserts `row` and the outbox rows `events` that report it with the rows waiting
+    /// beside it; answers once committed.
+    pub(super) async fn insert(
+        &self,
+        row: TokenRow,
+        events: Vec<OutboxRow>,
+    ) -> Result<(), StorageError> {
         let (answer, answered) = tokio::sync::oneshot::channel();
-        self.rows.send((row, answer)).map_err(|_| {
+        let pending = Pending {
+            row,
+            events,
+            answer,
+        };
+        self.rows.send(pending).map_err(|_| {
             StorageError::Unavailable("the token insert thread has stopped".to_owned())
         })?;
         answered.await.map_err(|_| {
@@ -87,12 +112,43 @@ struct Inserter {
     acquire_timeout: Duration,
 }
 
-fn insert_loop(inserter: &Inserter, queue: &Receiver<(TokenRow, Answer)>) {
+/// Inserts the token rows `$rows` and the outbox rows `$events` so that all of them are
+/// written or none: one statement when there are no events (a statement is atomic by
+/// itself), else one transaction of two multi-row statements. A macro, as `insert_row!`,
+/// so that it expands inside `on_native!` for each backend's connection type.
+macro_rules! insert_together {
+    ($conn:expr, $rows:expr, $events:expr) => {{
+        let (rows, events): (&[TokenRow], &[OutboxRow]) = ($rows, $events);
+        if events.is_empty() {
+            insert_row!($conn, rows).map(drop)
+        } else {
+            $conn.transaction(|c| {
+                insert_row!(c, rows)?;
+                diesel::insert_into(event_outbox::table)
+                    .values(events)
+                    .execute(c)
+                    .map(drop)
+            })
+        }
+    }};
+}
+
+fn insert_loop(inserter: &Inserter, queue: &Receiver<Pending>) {
     while let Ok(first) = queue.recv() {
         let batch = take_batch(queue, first, MAX_BATCH);
-        let (rows, answers): (Vec<TokenRow>, Vec<Answer>) = batch.into_iter().unzip();
+        let mut rows = Vec::with_capacity(batch.len());
+        let mut events = Vec::new();
+        let mut spans = Vec::with_capacity(batch.len());
+        let mut answers = Vec::with_capacity(batch.len());
+        for pending in batch {
+            rows.push(pending.row);
+            let start = events.len();
+            events.extend(pending.events);
+            spans.push(start..events.len());
+            answers.push(pending.answer);
+        }
         let outcomes = match inserter.breaker.check() {
-            Ok(()) => insert_batch(inserter, &rows),
+            Ok(()) => insert_batch(inserter, &rows, &events, &spans),
             Err(open) => rows.iter().map(|_| Err(open.clone())).collect(),
         };
         // A caller that went away (request cancelled) has no one to tell.
@@ -102,8 +158,13 @@ fn insert_loop(inserter: &Inserter, queue: &Receiver<(TokenRow, Answer)>) {
     }
 }
 
-/// One outcome per row of `rows`, in order.
-fn insert_batch(inserter: &Inserter, rows: &[TokenRow]) -> Vec<Result<(), StorageError>> {
+/// One outcome per row of `rows`, in order; `events[spans[i].clone()]` report `rows[i]`.
+fn insert_batch(
+    inserter: &Inserter,
+    rows: &[TokenRow],
+    events: &[OutboxRow],
+    spans: &[Range<usize>],
+) -> Vec<Result<(), StorageError>> {
     let pool = &inserter.pool;
     let mut conn = match pool.get_timeout(inserter.acquire_timeout) {
         Ok(conn) => conn,
@@ -119,7 +180,7 @@ fn insert_batch(inserter: &Inserter, rows: &[TokenRow]) -> Vec<Result<(), Storag
     // nothing of it was written, so it runs again (`contention.rs`).
     let mut attempt = 1;
     let together = loop {
-        match on_native!(&mut **conn, |c| insert_row!(c, rows)) {
+        match on_native!(&mut **conn, |c| insert_together!(c, rows, events)) {
             Err(error) if contention::lost_race(&error) && attempt < contention::MAX_ATTEMPTS => {
                 std::thread::sleep(contention::backoff(attempt));
                 attempt += 1;
@@ -136,10 +197,15 @@ fn insert_batch(inserter: &Inserter, rows: &[TokenRow]) -> Vec<Result<(), Storag
             // Nothing was written; find which rows fail, and write the others.
             _ => rows
                 .iter()
-                .map(|row| {
-                    on_native!(&mut **conn, |c| insert_row!(c, row))
-                        .map(drop)
-                        .map_err(insert_error)
+                .zip(spans)
+                .map(|(row, span)| {
+                    let own = events.get(span.clone()).unwrap_or_default();
+                    on_native!(&mut **conn, |c| insert_together!(
+                        c,
+                        std::slice::from_ref(row),
+                        own
+                    ))
+                    .map_err(insert_error)
                 })
                 .collect(),
         },

@@ -201,10 +201,12 @@ impl TokenStore for SqlStore {
             .map(TokenRow::from_token)
             .collect::<Result<Vec<_>, _>>()?;
         let events = outbox_rows(events);
-        if let (Some(batch), 1, true) = (&self.token_batch, rows.len(), events.is_empty())
+        // One token (client_credentials, a code) rides the batched insert, with the
+        // events that report it in the same transaction (`token_batch.rs`).
+        if let (Some(batch), 1) = (&self.token_batch, rows.len())
             && let Some(row) = rows.pop()
         {
-            return batch.insert(row).await;
+            return batch.insert(row, events).await;
         }
         self.write(move |conn| {
             on_native!(conn, |conn| match (rows.as_slice(), events.is_empty()) {
