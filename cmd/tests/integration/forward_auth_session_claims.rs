@@ -14,11 +14,15 @@ use serde_json::json;
 
 use crate::forward_auth::{ada_claims, ask, enable, error_of, header, sign_in, sign_in_as};
 use crate::support::browser::Browser;
+use crate::support::flow::{
+    accept_login, authorize_url, consent_challenge, create_client, login_challenge,
+};
 use crate::support::{TestApp, TestBackend, per_backend};
 
 per_backend!(
     the_newest_consent_of_the_session_gives_the_claims,
     a_local_users_record_comes_first_and_is_current,
+    a_session_without_a_completed_consent_has_only_its_subject,
 );
 
 fn session_cookie(app: &TestApp, browser: &Browser) -> String {
@@ -182,4 +186,38 @@ async fn a_local_users_record_comes_first_and_is_current(backend: TestBackend) {
     patch("/disabled", json!(false)).await.unwrap();
     let (status, _, _) = ask(&app, "", &[("cookie", &cookie)]).await;
     assert_eq!(status, 202, "the session itself was not ended");
+}
+
+/// A login remembered but its consent never given (the browser stopped at the consent
+/// app): the session is valid and names its subject, but no consent released claims, so
+/// no address, name or group header, and a group filter refuses it.
+async fn a_session_without_a_completed_consent_has_only_its_subject(backend: TestBackend) {
+    let app = TestApp::builder(backend).config(enable).build().await;
+    let browser = Browser::new();
+    let client = create_client(&app, json!({"scope": "openid email profile"})).await;
+    let url = authorize_url(&app, &client.id, &[("scope", "openid email profile")]);
+    let challenge = login_challenge(&browser, &url).await;
+    let redirect = accept_login(&app, &challenge, "ada", true).await;
+    // Following the login verifier sets the session cookie and lands at the consent app.
+    consent_challenge(&browser, &redirect).await;
+    let cookie = session_cookie(&app, &browser);
+    let (status, headers, body) = ask(&app, "", &[("cookie", &cookie)]).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(header(&headers, "x-auth-request-user"), Some("ada"));
+    for name in [
+        "x-auth-request-email",
+        "x-auth-request-preferred-username",
+        "x-auth-request-groups",
+    ] {
+        assert_eq!(header(&headers, name), None, "{name}");
+    }
+    let (status, _, body) = ask(&app, "allowed_groups=engineers", &[("cookie", &cookie)]).await;
+    assert_eq!((status, error_of(&body).as_str()), (403, "access_denied"));
+    let (status, _, body) = ask(
+        &app,
+        "allowed_email_domains=example.com",
+        &[("cookie", &cookie)],
+    )
+    .await;
+    assert_eq!((status, error_of(&body).as_str()), (403, "access_denied"));
 }
