@@ -342,6 +342,9 @@ async fn an_unreachable_store_is_retried_once_per_second_while_the_old_keys_serv
     // longer than a second for the loop: one more read per second it took).
     let reads = store.reads.load(Ordering::SeqCst) - before;
     let allowed = 1 + started.elapsed().as_secs() as usize;
-    assert!((1..=allowed).contains(&reads), "{reads} reads, {allowed} allowed");
+    assert!(
+        (1..=allowed).contains(&reads),
+        "{reads} reads, {allowed} allowed"
+    );
     assert!(manager.public_jwks(&["never-loaded"]).await.is_err());
 }
