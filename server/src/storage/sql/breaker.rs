@@ -17,6 +17,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::storage::StorageError;
 
@@ -86,6 +87,44 @@ impl Breaker {
     }
 }
 
+/// How often a checkout that waits for a connection looks at the breaker.
+const CHECKOUT_SLICE: Duration = Duration::from_millis(50);
+
+/// Why [`checkout`] gave no connection.
+pub(super) enum CheckoutFailed {
+    /// None within the timeout (the pool's error says why).
+    TimedOut(r2d2::Error),
+    /// The breaker opened while waiting: fail now, as a request arriving now would.
+    BreakerOpen(StorageError),
+}
+
+/// A connection of `pool` within `timeout`. With `breaker`, the wait also ends as soon
+/// as the breaker opens: requests that were already waiting for a checkout when the
+/// outage began get their 503 within moments instead of waiting out `timeout`. The
+/// readiness probe, which must reach the database to close the breaker, passes `None`.
+pub(super) fn checkout<M: r2d2::ManageConnection>(
+    pool: &r2d2::Pool<M>,
+    timeout: Duration,
+    breaker: Option<&Breaker>,
+) -> Result<r2d2::PooledConnection<M>, CheckoutFailed> {
+    let Some(breaker) = breaker else {
+        return pool.get_timeout(timeout).map_err(CheckoutFailed::TimedOut);
+    };
+    let start = Instant::now();
+    loop {
+        let left = timeout.saturating_sub(start.elapsed());
+        match pool.get_timeout(left.min(CHECKOUT_SLICE)) {
+            Ok(conn) => return Ok(conn),
+            Err(error) => {
+                breaker.check().map_err(CheckoutFailed::BreakerOpen)?;
+                if start.elapsed() >= timeout {
+                    return Err(CheckoutFailed::TimedOut(error));
+                }
+            }
+        }
+    }
+}
+
 /// The pool's report of a connection it could not open: a failure for the breaker, and
 /// logged as the pool's own handler would (the message names host and port, never the
 /// password).
@@ -122,6 +161,53 @@ mod tests {
         assert!(matches!(breaker.check(), Err(StorageError::Unavailable(_))));
         breaker.record(&Ok(()));
         assert!(breaker.check().is_ok());
+    }
+
+    /// A database that refuses every connection.
+    #[derive(Debug)]
+    struct Refusing;
+
+    impl r2d2::ManageConnection for Refusing {
+        type Connection = ();
+        type Error = std::io::Error;
+        fn connect(&self) -> Result<(), std::io::Error> {
+            Err(std::io::Error::other("refused"))
+        }
+        fn is_valid(&self, _: &mut ()) -> Result<(), std::io::Error> {
+            Ok(())
+        }
+        fn has_broken(&self, _: &mut ()) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn a_waiting_checkout_ends_when_the_breaker_opens() {
+        let pool = r2d2::Pool::builder()
+            .min_idle(Some(0))
+            .error_handler(Box::new(r2d2::NopErrorHandler))
+            .build_unchecked(Refusing);
+        let breaker = Arc::new(Breaker::default());
+        let opener = {
+            let breaker = breaker.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(200));
+                for _ in 0..OPEN_AFTER {
+                    breaker.failure();
+                }
+            })
+        };
+        let started = Instant::now();
+        let waited = checkout(&pool, Duration::from_secs(30), Some(&breaker));
+        assert!(matches!(waited, Err(CheckoutFailed::BreakerOpen(_))));
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "ended by the breaker, not by the timeout"
+        );
+        opener.join().unwrap();
+        // Without the breaker to watch (the readiness probe) it is the timeout that ends it.
+        let probe = checkout(&pool, Duration::from_millis(100), None);
+        assert!(matches!(probe, Err(CheckoutFailed::TimedOut(_))));
     }
 
     #[test]

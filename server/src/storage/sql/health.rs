@@ -53,7 +53,7 @@ impl StorageHealth for SqlStore {
         let backend = self.backend;
         let sqlite_file = self.sqlite_file.clone();
         let pending = self
-            .run_with_timeout(PING_TIMEOUT, move |conn| {
+            .run_with_timeout(PING_TIMEOUT, false, move |conn| {
                 if let Some(file) = &sqlite_file
                     && FileIdentity::of(&file.path).ok() != Some(file.identity)
                 {

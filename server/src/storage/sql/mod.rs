@@ -295,7 +295,8 @@ impl SqlStore {
         F: FnMut(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
     {
         self.breaker.check()?;
-        self.run_with_timeout(self.acquire_timeout, work).await
+        self.run_with_timeout(self.acquire_timeout, true, work)
+            .await
     }
 
     /// A point read (one row by key). On SQLite it runs right here when a pooled
@@ -351,6 +352,7 @@ impl SqlStore {
     async fn run_with_timeout<T, F>(
         &self,
         timeout: Duration,
+        watch_breaker: bool,
         mut work: F,
     ) -> Result<T, StorageError>
     where
@@ -363,7 +365,12 @@ impl SqlStore {
         tokio::task::spawn_blocking(move || {
             let metrics = crate::prometheus::enabled();
             let asked = metrics.then(std::time::Instant::now);
-            let mut conn = pool.get_timeout(timeout).map_err(|e| {
+            let watching = watch_breaker.then_some(&*breaker);
+            let mut conn = breaker::checkout(&pool, timeout, watching).map_err(|failed| {
+                let e = match failed {
+                    breaker::CheckoutFailed::BreakerOpen(open) => return open,
+                    breaker::CheckoutFailed::TimedOut(e) => e,
+                };
                 // Every connection busy is overload; room for one more that could not
                 // be opened is an outage (`breaker.rs`).
                 if pool.state().connections < pool.max_size() {

@@ -166,9 +166,14 @@ fn insert_batch(
     spans: &[Range<usize>],
 ) -> Vec<Result<(), StorageError>> {
     let pool = &inserter.pool;
-    let mut conn = match pool.get_timeout(inserter.acquire_timeout) {
+    let checkout =
+        super::breaker::checkout(pool, inserter.acquire_timeout, Some(&inserter.breaker));
+    let mut conn = match checkout {
         Ok(conn) => conn,
-        Err(e) => {
+        Err(super::breaker::CheckoutFailed::BreakerOpen(open)) => {
+            return rows.iter().map(|_| Err(open.clone())).collect();
+        }
+        Err(super::breaker::CheckoutFailed::TimedOut(e)) => {
             if pool.state().connections < pool.max_size() {
                 inserter.breaker.failure();
             }
