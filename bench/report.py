@@ -181,7 +181,7 @@ def main():
 
     janitor = [r for r in rows if r["subject"] == "janitor"]
     if janitor:
-        md.append("#### `portunus janitor` (server running, cc_opaque load during the run)")
+        md.append("#### `portunus janitor` (server running, batches of 1,000, cc_opaque load during the run)")
         md.append("")
         md.append(
             "The token endpoint under cc_opaque load while the janitor deletes: its p99 beside "
