@@ -7,6 +7,7 @@ use josekit::jwk::Jwk;
 use josekit::jws::{self, JwsSigner, JwsVerifier};
 
 use super::JwkError;
+use super::mac::ConstantTimeMac;
 
 /// A JWS `alg` Portunus signs or verifies with. `none` is not one of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -147,9 +148,16 @@ impl Algorithm {
             Self::ES384 => Box::new(jws::ES384.verifier_from_jwk(jwk).map_err(crypto)?),
             Self::ES512 => Box::new(jws::ES512.verifier_from_jwk(jwk).map_err(crypto)?),
             Self::EdDSA => Box::new(jws::EdDSA.verifier_from_jwk(jwk).map_err(crypto)?),
-            Self::HS256 => Box::new(jws::HS256.verifier_from_jwk(jwk).map_err(crypto)?),
-            Self::HS384 => Box::new(jws::HS384.verifier_from_jwk(jwk).map_err(crypto)?),
-            Self::HS512 => Box::new(jws::HS512.verifier_from_jwk(jwk).map_err(crypto)?),
+            // MACs are compared in constant time (`mac.rs`), not by josekit's verifier.
+            Self::HS256 => Box::new(ConstantTimeMac::new(
+                jws::HS256.signer_from_jwk(jwk).map_err(crypto)?,
+            )),
+            Self::HS384 => Box::new(ConstantTimeMac::new(
+                jws::HS384.signer_from_jwk(jwk).map_err(crypto)?,
+            )),
+            Self::HS512 => Box::new(ConstantTimeMac::new(
+                jws::HS512.signer_from_jwk(jwk).map_err(crypto)?,
+            )),
         })
     }
 }

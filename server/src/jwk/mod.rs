@@ -22,6 +22,7 @@ pub mod changes;
 mod error;
 pub mod generate;
 pub mod key;
+mod mac;
 pub mod manager;
 pub mod signer;
 pub mod store;
