@@ -164,7 +164,7 @@ pub(crate) async fn at_idp(idp: &TestApp, browser: &Browser, idp_authorize: &str
 
 /// After the rp accepted the login: consent at the rp and exchange the code; the rp's
 /// ID token claims.
-async fn finish_at_rp(
+pub(crate) async fn finish_at_rp(
     rp: &TestApp,
     browser: &Browser,
     client: &crate::support::flow::FlowClient,

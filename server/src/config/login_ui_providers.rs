@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::jwk::Algorithm;
+
 /// `login_ui.providers[].type`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
@@ -86,6 +88,13 @@ pub struct UpstreamProvider {
     pub base_url: Option<String>,
     /// GitHub: the REST API base URL (default `https://api.github.com`).
     pub api_url: Option<String>,
+    /// OIDC: the JWS `alg` the provider signs its ID tokens with, as registered there
+    /// for this client (OIDC Dynamic Client Registration 1.0 §2
+    /// `id_token_signed_response_alg`). Unset: any asymmetric algorithm, with a key of
+    /// the provider's JWK Set. An asymmetric name pins that one algorithm (RFC 8725
+    /// §3.1). `HS256`, `HS384` or `HS512` accept ID tokens MACed with the client secret
+    /// (OIDC Core §10.1), and only those.
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 /// Never prints the client secret.
@@ -99,6 +108,10 @@ impl std::fmt::Debug for UpstreamProvider {
             .field("client_secret", &"<redacted>")
             .field("issuer", &self.issuer)
             .field("tenant", &self.tenant)
+            .field(
+                "id_token_signed_response_alg",
+                &self.id_token_signed_response_alg,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -159,6 +172,14 @@ impl UpstreamProvider {
         }
     }
 
+    /// The configured `id_token_signed_response_alg`, parsed (startup refuses a name
+    /// that does not parse, so `None` means unset).
+    pub fn id_token_alg(&self) -> Option<Algorithm> {
+        self.id_token_signed_response_alg
+            .as_deref()
+            .and_then(Algorithm::parse)
+    }
+
     /// GitHub's web base URL, without a trailing slash.
     pub fn github_base(&self) -> String {
         self.base_url
@@ -175,6 +196,16 @@ impl UpstreamProvider {
             .unwrap_or("https://api.github.com")
             .trim_end_matches('/')
             .to_owned()
+    }
+}
+
+/// RFC 7518 §3.2: an HMAC key at least as long as the hash output. The key of an ID
+/// token MACed with the client secret is the secret's octets (OIDC Core §10.1).
+pub fn min_secret_len(alg: Algorithm) -> usize {
+    match alg {
+        Algorithm::HS384 => 48,
+        Algorithm::HS512 => 64,
+        _ => 32,
     }
 }
 
@@ -264,11 +295,46 @@ pub fn problems(providers: &[UpstreamProvider]) -> Vec<(String, String)> {
                 "type github has no issuer or discovery".into(),
             ));
         }
+        if let Some(name) = &p.id_token_signed_response_alg {
+            problems.extend(
+                alg_problems(p, name)
+                    .into_iter()
+                    .map(|(field, message)| (key(field), message)),
+            );
+        }
         if p.mapper.email.is_empty() || p.mapper.name.is_empty() {
             problems.push((key("mapper"), "claim names must not be empty".into()));
         }
     }
     problems
+}
+
+/// The problems of `id_token_signed_response_alg: name` on provider `p`.
+fn alg_problems(p: &UpstreamProvider, name: &str) -> Vec<(&'static str, String)> {
+    const FIELD: &str = "id_token_signed_response_alg";
+    let Some(alg) = Algorithm::parse(name) else {
+        let known: Vec<&str> = Algorithm::ALL.iter().map(|a| a.name()).collect();
+        return vec![(
+            FIELD,
+            format!(
+                "{name:?} is not one of {} (none is never accepted)",
+                known.join(", ")
+            ),
+        )];
+    };
+    if p.kind == ProviderKind::Github {
+        return vec![(FIELD, "type github has no ID token".into())];
+    }
+    let needed = min_secret_len(alg);
+    if alg.is_symmetric() && p.client_secret.len() < needed {
+        return vec![(
+            "client_secret",
+            format!(
+                "must have at least {needed} bytes for id_token_signed_response_alg {name}: it is the MAC key (OIDC Core section 10.1, RFC 7518 section 3.2)"
+            ),
+        )];
+    }
+    Vec::new()
 }
 
 #[cfg(test)]
@@ -324,5 +390,43 @@ mod tests {
                 "providers[3].client_secret"
             ]
         );
+    }
+
+    #[test]
+    fn id_token_signed_response_alg_is_a_known_alg_with_a_long_enough_secret() {
+        let with = |id: &str, alg: &str, secret: &str| {
+            let mut p = oidc(id);
+            p.id_token_signed_response_alg = Some(alg.into());
+            p.client_secret = secret.into();
+            p
+        };
+        let long = "s".repeat(32);
+        assert!(problems(&[with("a", "HS256", &long), with("b", "RS256", "s")]).is_empty());
+        assert_eq!(
+            with("a", "HS256", &long).id_token_alg(),
+            Some(Algorithm::HS256)
+        );
+        assert_eq!(oidc("a").id_token_alg(), None);
+        let mut github = with("d", "RS256", "s");
+        github.kind = ProviderKind::Github;
+        github.issuer = None;
+        let found = problems(&[
+            with("a", "none", "s"),
+            with("b", "HS256", &"s".repeat(31)),
+            with("c", "HS512", &long),
+            github,
+        ]);
+        let keys: Vec<&str> = found.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "providers[0].id_token_signed_response_alg",
+                "providers[1].client_secret",
+                "providers[2].client_secret",
+                "providers[3].id_token_signed_response_alg",
+            ]
+        );
+        assert!(found[1].1.contains("at least 32 bytes"), "{}", found[1].1);
+        assert!(found[2].1.contains("at least 64 bytes"), "{}", found[2].1);
     }
 }

@@ -15,7 +15,7 @@ use subtle::ConstantTimeEq;
 
 use super::discovery::{self, Endpoints};
 use super::flow_cookie::UpstreamFlow;
-use super::id_token::{self, Expected};
+use super::id_token::{self, Expected, Keys};
 use super::link::{self, UpstreamUser};
 use super::{Upstreams, callback_url, github, provider};
 use crate::config::{ProviderKind, UpstreamProvider};
@@ -220,14 +220,23 @@ async fn identity_of(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<UpstreamUser, String> {
     let token = text(tokens, "id_token").ok_or("the token response has no id_token")?;
-    let jwks_uri = endpoints.jwks_uri.as_deref().ok_or("no jwks_uri")?;
     let expected = Expected {
         issuer: endpoints.issuer.as_deref().unwrap_or_default(),
         client_id: &provider.client_id,
         nonce: &flow.nonce,
         now,
+        alg: provider.id_token_alg(),
     };
-    let mut claims = verified_claims(upstreams, jwks_uri, token, expected).await?;
+    let mut claims = match expected.alg {
+        // OIDC Core §3.1.3.7 step 8: a MAC keyed with the client secret; no JWK Set.
+        Some(alg) if alg.is_symmetric() => {
+            id_token::verify(token, Keys::ClientSecret(&provider.client_secret), expected)?
+        }
+        _ => {
+            let jwks_uri = endpoints.jwks_uri.as_deref().ok_or("no jwks_uri")?;
+            verified_claims(upstreams, jwks_uri, token, expected).await?
+        }
+    };
     let wanted = [
         provider.mapper.email.as_str(),
         "email_verified",
@@ -283,9 +292,11 @@ async fn verified_claims(
     token: &str,
     expected: Expected<'_>,
 ) -> Result<serde_json::Map<String, Value>, String> {
+    // An algorithm the configuration refuses is refused without reading the set again.
+    id_token::accepted_alg(token, expected.alg)?;
     let cache = &upstreams.cache;
     if let Some(kept) = cache.jwks(jwks_uri, Instant::now()) {
-        match id_token::verify(token, &kept, expected) {
+        match id_token::verify(token, Keys::JwkSet(&kept), expected) {
             Ok(claims) => return Ok(claims),
             Err(why) if !cache.may_refresh_jwks(jwks_uri, Instant::now()) => return Err(why),
             Err(_) => {}
@@ -293,5 +304,5 @@ async fn verified_claims(
     }
     let read = Arc::new(upstreams.http.get_json(jwks_uri, None).await?);
     cache.keep_jwks(jwks_uri, read.clone(), Instant::now());
-    id_token::verify(token, &read, expected)
+    id_token::verify(token, Keys::JwkSet(&read), expected)
 }

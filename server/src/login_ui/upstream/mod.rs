@@ -11,7 +11,9 @@
 //! - `http`: bounded GETs and POSTs to the provider;
 //! - `discovery`: the OIDC endpoints (configured presets or the discovery document);
 //! - `cache`: the endpoints and JWK Sets kept between sign-ins;
-//! - `id_token`: verifying the ID token against the provider's JWK Set;
+//! - `id_token`: verifying the ID token (the provider's JWK Set, or the client secret
+//!   when `id_token_signed_response_alg` is HS*) and its claims;
+//! - `mac`: the HS* MAC keyed with the client secret (OIDC Core §10.1), constant-time;
 //! - `github`: `/user` and `/user/emails`;
 //! - `link`: the upstream identity → a local user (`users::UserIdentityStore`);
 //! - `start`, `callback`: the two routes' logic.
@@ -24,6 +26,7 @@ pub mod github;
 pub mod http;
 pub mod id_token;
 pub mod link;
+pub mod mac;
 pub mod start;
 
 use std::sync::Arc;
