@@ -48,7 +48,9 @@ pub use listener_limits::{
 pub use load::{ConfigError, env_name, load};
 pub use login_ui::{LoginUiConfig, SignInRateLimit};
 pub use login_ui_branding::{Branding, is_colour};
-pub use login_ui_providers::{ClaimMapper, FirstLogin, ProviderKind, UpstreamProvider};
+pub use login_ui_providers::{
+    ClaimMapper, FirstLogin, ID_TOKEN_ALGORITHMS, ProviderKind, UpstreamProvider,
+};
 pub use password_grant::{FailedAttemptsConfig, PasswordGrantConfig};
 pub use profile::{FAPI2_MAX_CODE_LIFETIME_SECS, FAPI2_SIGNING_ALGORITHMS, SecurityProfile};
 pub use rate_limit::{GroupLimit, RateLimitAllowList, RateLimitConfig, RateLimitGroups};

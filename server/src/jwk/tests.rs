@@ -348,3 +348,26 @@ async fn an_unreachable_store_is_retried_once_per_second_while_the_old_keys_serv
     );
     assert!(manager.public_jwks(&["never-loaded"]).await.is_err());
 }
+
+/// The configuration names the algorithms an upstream ID token may be pinned to without
+/// depending on this module (`config::ID_TOKEN_ALGORITHMS`): the same names, and the
+/// HMAC ones with a minimum secret of the hash's length (RFC 7518 §3.2).
+#[test]
+fn the_configurations_algorithm_names_are_these() {
+    let configured: Vec<&str> = crate::config::ID_TOKEN_ALGORITHMS
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
+    let ours: Vec<&str> = Algorithm::ALL.iter().map(|alg| alg.name()).collect();
+    assert_eq!(configured, ours);
+    for (name, min_secret) in crate::config::ID_TOKEN_ALGORITHMS {
+        let alg = Algorithm::parse(name).unwrap();
+        let expected = match alg {
+            Algorithm::HS256 => 32,
+            Algorithm::HS384 => 48,
+            Algorithm::HS512 => 64,
+            _ => 0,
+        };
+        assert_eq!(min_secret, expected, "{name}");
+    }
+}

@@ -225,7 +225,11 @@ async fn identity_of(
         client_id: &provider.client_id,
         nonce: &flow.nonce,
         now,
-        alg: provider.id_token_alg(),
+        // Startup refused a name that does not parse: `None` means unset.
+        alg: provider
+            .id_token_signed_response_alg
+            .as_deref()
+            .and_then(crate::jwk::Algorithm::parse),
     };
     let mut claims = match expected.alg {
         // OIDC Core §3.1.3.7 step 8: a MAC keyed with the client secret; no JWK Set.
