@@ -68,6 +68,15 @@ pub fn user_href(id: &str) -> String {
     format!("{PREFIX}/users/{}", segment(id))
 }
 
+/// The next page of the list at `/admin/ui/<page>`: `…?page_token=<token>`, the token
+/// encoded (it comes from the storage's pagination, opaque to the dashboard).
+pub fn next_page_href(page: &str, token: &str) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("page_token", token)
+        .finish();
+    format!("{PREFIX}/{page}?{query}")
+}
+
 /// The sessions page of `subject`: `/admin/ui/sessions?subject=<subject>`.
 pub fn sessions_href(subject: &str) -> String {
     let query = url::form_urlencoded::Serializer::new(String::new())

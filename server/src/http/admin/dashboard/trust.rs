@@ -62,12 +62,9 @@ async fn trusts_page(
         Ok(page) => {
             let now = state.clock.now();
             rows = page.trusts.iter().map(|t| row_of(t, now)).collect();
-            next = page.next_page_token.map(|token| {
-                let query = url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("page_token", &token)
-                    .finish();
-                format!("{PREFIX}/trust?{query}")
-            });
+            next = page
+                .next_page_token
+                .map(|token| crate::dashboard::next_page_href("trust", &token));
         }
         Err(err) => {
             let (code, text) = error_text(&err);

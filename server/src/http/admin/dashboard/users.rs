@@ -70,12 +70,9 @@ async fn users_page(
                     disabled: user.disabled,
                 })
                 .collect();
-            next = page.next_page_token.map(|token| {
-                let query = url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("page_token", &token)
-                    .finish();
-                format!("{PREFIX}/users?{query}")
-            });
+            next = page
+                .next_page_token
+                .map(|token| crate::dashboard::next_page_href("users", &token));
         }
         Err(err) => {
             let (code, text) = error_text(&err);
