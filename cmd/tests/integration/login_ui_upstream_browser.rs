@@ -1,32 +1,46 @@
 //! The upstream sign-in ("Sign in with …", issue 22 §1, docs/login-ui.md) in headless
-//! Chromium: the client's authorization request → the built-in sign-in page → a click
-//! on the provider's button → the fake provider's own page (a real HTTP server on a
-//! loopback port, `login_ui_upstream_hs.rs`, signing its ID token with HS256 and the
-//! client secret) → *Continue* → back at Portunus, which verifies the ID token and
-//! links the identity → the consent page → *Allow* → the client's redirect URI with a
-//! code, whose ID token names the linked local user.
+//! Chromium, against two upstreams:
+//!
+//! - a fake provider (a real HTTP server on a loopback port, `login_ui_upstream_hs.rs`,
+//!   signing its ID token with HS256 and the client secret): the client's authorization
+//!   request → the built-in sign-in page → a click on the provider's button → the fake
+//!   provider's own page → *Continue* → back at Portunus, which verifies the ID token and
+//!   links the identity → the consent page → *Allow* → the client's redirect URI with a
+//!   code, whose ID token names the linked local user;
+//! - a second Portunus (a real OpenID Connect provider, built as in
+//!   `login_ui_upstream.rs`: on `localhost`, with its login UI, the local user `ada` and
+//!   the relying Portunus registered as a client): the provider's button → the second
+//!   Portunus's own sign-in page, where the browser types the username and password →
+//!   its consent page → *Allow* → `/auth/callback/idp` at the relying Portunus → its
+//!   consent page → *Allow* → the client's redirect URI; the code's ID token has the
+//!   relying Portunus's own subject for the linked user, the `upstream:idp` ACR and the
+//!   nonce.
 //!
 //! What the HTTP-level tests cannot see: the link on the page works in a browser, the
 //! sealed `portunus_ui_upstream` cookie survives the round trip through another origin
-//! in a real cookie jar, and every redirect after the consent form passes its
-//! `form-action` policy as Chromium enforces it.
+//! (another site, for the second Portunus) in a real cookie jar, and every redirect
+//! after a sign-in or consent form, including the second Portunus's redirect to the
+//! relying Portunus, passes its `form-action` policy as Chromium enforces it.
 //!
 //! Runs when `PORTUNUS_TEST_CHROMEDRIVER` names the chromedriver binary; when it is set,
 //! a browser that cannot start is a failure, never a skip. With
 //! `PORTUNUS_TEST_SCREENSHOTS=<dir>` the sign-in page with the provider's button is
-//! saved there as `login-ui-upstream.png`.
+//! saved there as `login-ui-upstream.png`, and the second Portunus's consent page as
+//! `login-ui-upstream-portunus.png`.
 
 use std::net::TcpListener;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
+use portunus_server::config::FirstLogin;
 use serde_json::json;
 
-use crate::login_ui_upstream::{claims_of, rp};
+use crate::login_ui_upstream::{claims_of, idp, idp_url, oidc_provider, register_rp, rp};
 use crate::login_ui_upstream_hs::{FAKE_CLIENT_SECRET, FakeProvider, UPSTREAM_SUBJECT};
 use crate::support::TestBackend;
 use crate::support::browser::param;
 use crate::support::chromium::Browser;
 use crate::support::flow::create_client;
+use crate::support::login_ui::{PASSWORD, USERNAME};
 
 /// The client's redirect target: a small page on a loopback port of its own.
 fn client_app() -> (String, actix_web::dev::ServerHandle) {
@@ -128,4 +142,111 @@ async fn the_provider_button_signs_in_through_the_upstream_and_back() {
     browser.close().await;
     client_handle.stop(false).await;
     fake.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_provider_button_signs_in_through_a_second_portunus_and_back() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let idp = idp().await;
+    let rp = rp(TestBackend::Sqlite, oidc_provider(&idp, FirstLogin::Create)).await;
+    register_rp(&idp, &rp, "idp").await;
+    let idp_user = idp
+        .state
+        .users
+        .get_user_by_username(USERNAME)
+        .await
+        .unwrap()
+        .expect("the idp's local user");
+    let (redirect_uri, client_handle) = client_app();
+    let client = create_client(
+        &rp,
+        json!({"client_name": "Example App", "redirect_uris": [redirect_uri]}),
+    )
+    .await;
+    let mut authorize = url::Url::parse(&rp.public_path("/oauth2/auth")).unwrap();
+    authorize
+        .query_pairs_mut()
+        .append_pair("client_id", &client.id)
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", &redirect_uri)
+        .append_pair("scope", "openid profile email")
+        .append_pair("state", "s-upstream-2")
+        .append_pair("nonce", "n-upstream-2");
+
+    browser.goto(authorize.as_str()).await;
+    browser
+        .wait_for_url(&rp.public_path("/ui/login?login_challenge="))
+        .await;
+    let button = "a[href*=\"/auth/login/idp?login_challenge=\"]";
+    assert_eq!(browser.text(button).await, "Sign in with Upstream IdP");
+    browser.click(button).await;
+
+    // The upstream Portunus's own sign-in page, on `localhost`: another site.
+    browser
+        .wait_for_url(&idp_url(&idp, "/ui/login?login_challenge="))
+        .await;
+    browser.type_into("#username", USERNAME).await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("button[value=sign_in]").await;
+
+    // Its consent page: the relying Portunus is an ordinary client there.
+    browser
+        .wait_for_url(&idp_url(&idp, "/ui/consent?consent_challenge="))
+        .await;
+    browser.wait_for_text("main", "Signed in as").await;
+    browser.screenshot("login-ui-upstream-portunus").await;
+    browser.click("button[value=accept]").await;
+
+    // Back through /auth/callback/idp to the relying Portunus's consent page.
+    browser
+        .wait_for_url(&rp.public_path("/ui/consent?consent_challenge="))
+        .await;
+    let page = browser.wait_for_text("main", "Signed in as").await;
+    for shown in ["Example App", "idp.ada"] {
+        assert!(page.contains(shown), "{shown} in {page}");
+    }
+    browser.click("button[value=accept]").await;
+
+    let landed = browser.wait_for_url(&redirect_uri).await;
+    assert_eq!(param(&landed, "state").as_deref(), Some("s-upstream-2"));
+    let code = param(&landed, "code").unwrap_or_else(|| panic!("no code in {landed}"));
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect_uri.as_str()),
+    ];
+    let (status, tokens) = rp.token_request(&client, &form).await;
+    assert_eq!(status, 200, "{tokens}");
+    let id_token = claims_of(tokens["id_token"].as_str().unwrap());
+    let link = rp
+        .state
+        .upstreams
+        .identities
+        .get_identity("idp", &idp_user.id)
+        .await
+        .unwrap()
+        .expect("the idp's subject is linked");
+    assert_eq!(id_token["sub"], link.user_id.as_str());
+    assert_ne!(
+        id_token["sub"],
+        idp_user.id.as_str(),
+        "the rp's own subject"
+    );
+    assert_eq!(id_token["email"], "ada@example.com");
+    assert_eq!(id_token["nonce"], "n-upstream-2");
+    assert_eq!(id_token["acr"], "upstream:idp");
+    let local = rp
+        .state
+        .users
+        .get_user(&link.user_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(local.username, "idp.ada");
+    assert!(local.password_hash.is_none());
+
+    browser.close().await;
+    client_handle.stop(false).await;
 }
