@@ -10,8 +10,38 @@ use std::fmt;
 
 use josekit::JoseError;
 use josekit::jws::alg::hmac::HmacJwsSigner;
-use josekit::jws::{JwsAlgorithm, JwsSigner, JwsVerifier};
+use josekit::jws::{self, JwsAlgorithm, JwsSigner, JwsVerifier};
 use subtle::ConstantTimeEq;
+
+use super::{Algorithm, JwkError};
+
+/// Whether `given` is the `alg` MAC (HS256, HS384, HS512; RFC 7518 §3.2) of `message`
+/// under the raw key octets `key`, compared in constant time. For MACs keyed by
+/// something other than a JWK, e.g. an ID token MACed with the client secret (OIDC Core
+/// §10.1). `Err` when `alg` is not a MAC algorithm or `key` is shorter than the hash
+/// output (RFC 7518 §3.2).
+pub fn mac_matches(
+    alg: Algorithm,
+    key: &[u8],
+    message: &[u8],
+    given: &[u8],
+) -> Result<bool, JwkError> {
+    let signer = match alg {
+        Algorithm::HS256 => jws::HS256.signer_from_bytes(key),
+        Algorithm::HS384 => jws::HS384.signer_from_bytes(key),
+        Algorithm::HS512 => jws::HS512.signer_from_bytes(key),
+        other => {
+            return Err(JwkError::Unverifiable(format!(
+                "{other} is not a MAC algorithm"
+            )));
+        }
+    }
+    .map_err(|e| JwkError::Crypto(e.to_string()))?;
+    let computed = signer
+        .sign(message)
+        .map_err(|e| JwkError::Crypto(e.to_string()))?;
+    Ok(bool::from(computed.as_slice().ct_eq(given)))
+}
 
 /// A JWS verifier for one HMAC key.
 #[derive(Clone)]
@@ -95,5 +125,10 @@ mod tests {
                 .is_err()
         );
         assert!(!format!("{verifier:?}").contains("0123456789"));
+
+        assert!(mac_matches(Algorithm::HS256, key, b"message", &mac).unwrap());
+        assert!(!mac_matches(Algorithm::HS256, key, b"message", &flipped).unwrap());
+        assert!(mac_matches(Algorithm::HS256, b"short", b"message", &mac).is_err());
+        assert!(mac_matches(Algorithm::ES256, key, b"message", &mac).is_err());
     }
 }

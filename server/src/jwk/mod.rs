@@ -42,6 +42,7 @@ pub use alg::{Algorithm, KeyUse};
 pub use bootstrap::{ACCESS_TOKEN_SET, ID_TOKEN_SET};
 pub use changes::{KeyChange, KeyChangeKind, KeyChangeReporter, KeySummary};
 pub use error::JwkError;
+pub use mac::mac_matches;
 pub use manager::{KeyManager, KeySettings};
 pub use signer::{SignedJwt, Signer};
 pub use verifier::{VerifiedJwt, Verifier};

@@ -149,7 +149,6 @@ mod tests {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use chrono::TimeZone;
-    use josekit::jws::{self, JwsSigner};
     use serde_json::json;
 
     use super::*;
@@ -181,16 +180,14 @@ mod tests {
         })
     }
 
-    /// `claims` MACed by josekit with the client secret under HS256.
+    /// `claims` MACed with the client secret under HS256 (an `oct` JWK of its octets).
     fn hs256(claims: &Value) -> String {
-        let encode = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
-        let input = format!("{}.{}", encode(&json!({"alg": "HS256"})), encode(claims));
-        let mac = jws::HS256
-            .signer_from_bytes(SECRET.as_bytes())
-            .unwrap()
-            .sign(input.as_bytes())
-            .unwrap();
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac))
+        let key = crate::jwk::JsonWebKey {
+            kty: "oct".into(),
+            k: Some(URL_SAFE_NO_PAD.encode(SECRET)),
+            ..crate::jwk::JsonWebKey::default()
+        };
+        sign_with_header(&key, Algorithm::HS256, &Map::new(), claims)
     }
 
     /// An ES256 token of `claims` and the JWK Set document of its public key.

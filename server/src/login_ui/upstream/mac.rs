@@ -3,19 +3,15 @@
 //! of them. OIDC Core §10.1: "the symmetric signing key used is computed from the
 //! octets of the UTF-8 representation of the client_secret value".
 //!
-//! The MAC is computed with josekit's HMAC (the one `crate::jwk` signs and verifies
-//! with, which also refuses a key shorter than the hash output, RFC 7518 §3.2) and
-//! compared here in constant time: josekit's own HMAC verifier compares the two MACs
-//! with `!=`, which stops at the first differing byte and so tells a timing observer
-//! how much of a forged MAC is right.
+//! The MAC is computed and compared in constant time by `crate::jwk::mac_matches`
+//! (which also refuses a key shorter than the hash output, RFC 7518 §3.2); this module
+//! pins the algorithm and reads the parts.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use josekit::jws::{self, JwsSigner};
 use serde_json::{Map, Value};
-use subtle::ConstantTimeEq;
 
-use crate::jwk::Algorithm;
+use crate::jwk::{Algorithm, mac_matches};
 
 /// A base64url JSON object of a compact JWS (its header or its payload, RFC 7515 §7.1).
 pub(super) fn json_part(part: &str, what: &str) -> Result<Map<String, Value>, String> {
@@ -29,16 +25,18 @@ pub(super) fn json_part(part: &str, what: &str) -> Result<Map<String, Value>, St
 /// The claims of `token` once its MAC verifies with `secret` as the `alg` key; else why
 /// not.
 pub fn verify(token: &str, alg: Algorithm, secret: &str) -> Result<Map<String, Value>, String> {
-    let short = |_: josekit::JoseError| {
-        format!("the client secret is shorter than the key {alg} needs (RFC 7518 section 3.2)")
-    };
-    let signer = match alg {
-        Algorithm::HS256 => jws::HS256.signer_from_bytes(secret.as_bytes()),
-        Algorithm::HS384 => jws::HS384.signer_from_bytes(secret.as_bytes()),
-        Algorithm::HS512 => jws::HS512.signer_from_bytes(secret.as_bytes()),
-        other => return Err(format!("{other} is not a MAC algorithm")),
+    if !alg.is_symmetric() {
+        return Err(format!("{alg} is not a MAC algorithm"));
     }
-    .map_err(short)?;
+    let short =
+        || format!("the client secret is shorter than the key {alg} needs (RFC 7518 section 3.2)");
+    let needed = crate::config::ID_TOKEN_ALGORITHMS
+        .iter()
+        .find(|(name, _)| *name == alg.name())
+        .map_or(usize::MAX, |(_, needed)| *needed);
+    if secret.len() < needed {
+        return Err(short());
+    }
     let mut parts = token.split('.');
     let (Some(header), Some(payload), Some(mac), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -64,13 +62,12 @@ pub fn verify(token: &str, alg: Algorithm, secret: &str) -> Result<Map<String, V
     let signing_input = token
         .get(..header.len() + 1 + payload.len())
         .ok_or("the ID token is not a compact JWS")?;
-    let computed = signer
-        .sign(signing_input.as_bytes())
-        .map_err(|e| format!("the MAC could not be computed: {e}"))?;
     let given = URL_SAFE_NO_PAD
         .decode(mac)
         .map_err(|_| "the ID token's MAC is not base64url".to_owned())?;
-    if !bool::from(computed.as_slice().ct_eq(given.as_slice())) {
+    let matches = mac_matches(alg, secret.as_bytes(), signing_input.as_bytes(), &given)
+        .map_err(|_| short())?;
+    if !matches {
         return Err(format!(
             "the ID token's {alg} MAC does not verify with the client secret"
         ));
@@ -86,18 +83,19 @@ mod tests {
 
     const SECRET: &str = "a-client-secret-of-at-least-64-bytes-for-hs512-0123456789abcdef-x";
 
-    /// A compact JWS of `claims` MACed by josekit with `key` under `alg` and `header`.
+    /// A compact JWS of `claims` MACed with `key` under `alg` and `header`, by aws-lc's
+    /// HMAC (not the code under test).
     fn mac_token(alg: Algorithm, key: &str, header: Value, claims: Value) -> String {
+        use aws_lc_rs::hmac;
         let encode = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
         let input = format!("{}.{}", encode(&header), encode(&claims));
-        let signer = match alg {
-            Algorithm::HS384 => jws::HS384.signer_from_bytes(key.as_bytes()),
-            Algorithm::HS512 => jws::HS512.signer_from_bytes(key.as_bytes()),
-            _ => jws::HS256.signer_from_bytes(key.as_bytes()),
-        }
-        .unwrap();
-        let mac = signer.sign(input.as_bytes()).unwrap();
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac))
+        let hash = match alg {
+            Algorithm::HS384 => hmac::HMAC_SHA384,
+            Algorithm::HS512 => hmac::HMAC_SHA512,
+            _ => hmac::HMAC_SHA256,
+        };
+        let mac = hmac::sign(&hmac::Key::new(hash, key.as_bytes()), input.as_bytes());
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.as_ref()))
     }
 
     #[test]
