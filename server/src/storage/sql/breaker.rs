@@ -98,31 +98,42 @@ pub(super) enum CheckoutFailed {
     BreakerOpen(StorageError),
 }
 
-/// A connection of `pool` within `timeout`. With `breaker`, the wait also ends as soon
-/// as the breaker opens: requests that were already waiting for a checkout when the
-/// outage began get their 503 within moments instead of waiting out `timeout`. The
-/// readiness probe, which must reach the database to close the breaker, passes `None`.
+/// A connection of `pool` within `timeout`. A timeout while the pool still had room to
+/// open a connection is a connection failure for `breaker` (every connection busy is
+/// overload, not an outage). With `watch`, the wait also ends as soon as the breaker
+/// opens: requests that were already waiting for a checkout when the outage began get
+/// their 503 within moments instead of waiting out `timeout`. The readiness probe, which
+/// must reach the database to close the breaker, does not watch.
 pub(super) fn checkout<M: r2d2::ManageConnection>(
     pool: &r2d2::Pool<M>,
     timeout: Duration,
-    breaker: Option<&Breaker>,
+    breaker: &Breaker,
+    watch: bool,
 ) -> Result<r2d2::PooledConnection<M>, CheckoutFailed> {
-    let Some(breaker) = breaker else {
-        return pool.get_timeout(timeout).map_err(CheckoutFailed::TimedOut);
-    };
     let start = Instant::now();
-    loop {
+    let error = loop {
         let left = timeout.saturating_sub(start.elapsed());
-        match pool.get_timeout(left.min(CHECKOUT_SLICE)) {
+        let slice = if watch {
+            left.min(CHECKOUT_SLICE)
+        } else {
+            left
+        };
+        match pool.get_timeout(slice) {
             Ok(conn) => return Ok(conn),
             Err(error) => {
-                breaker.check().map_err(CheckoutFailed::BreakerOpen)?;
-                if start.elapsed() >= timeout {
-                    return Err(CheckoutFailed::TimedOut(error));
+                if watch {
+                    breaker.check().map_err(CheckoutFailed::BreakerOpen)?;
+                }
+                if start.elapsed() >= timeout || !watch {
+                    break error;
                 }
             }
         }
+    };
+    if pool.state().connections < pool.max_size() {
+        breaker.failure();
     }
+    Err(CheckoutFailed::TimedOut(error))
 }
 
 /// The pool's report of a connection it could not open: a failure for the breaker, and
@@ -198,16 +209,19 @@ mod tests {
             })
         };
         let started = Instant::now();
-        let waited = checkout(&pool, Duration::from_secs(30), Some(&breaker));
+        let waited = checkout(&pool, Duration::from_secs(30), &breaker, true);
         assert!(matches!(waited, Err(CheckoutFailed::BreakerOpen(_))));
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "ended by the breaker, not by the timeout"
         );
         opener.join().unwrap();
-        // Without the breaker to watch (the readiness probe) it is the timeout that ends it.
-        let probe = checkout(&pool, Duration::from_millis(100), None);
+        // Without watching the breaker (the readiness probe) it is the timeout that ends
+        // it, and a timeout with room for a connection counts as a failure.
+        let closed = Breaker::default();
+        let probe = checkout(&pool, Duration::from_millis(100), &closed, false);
         assert!(matches!(probe, Err(CheckoutFailed::TimedOut(_))));
+        assert_eq!(closed.failures.load(Ordering::Acquire), 1);
     }
 
     #[test]

@@ -365,17 +365,12 @@ impl SqlStore {
         tokio::task::spawn_blocking(move || {
             let metrics = crate::prometheus::enabled();
             let asked = metrics.then(std::time::Instant::now);
-            let watching = watch_breaker.then_some(&*breaker);
-            let mut conn = breaker::checkout(&pool, timeout, watching).map_err(|failed| {
+            let checkout = breaker::checkout(&pool, timeout, &breaker, watch_breaker);
+            let mut conn = checkout.map_err(|failed| {
                 let e = match failed {
                     breaker::CheckoutFailed::BreakerOpen(open) => return open,
                     breaker::CheckoutFailed::TimedOut(e) => e,
                 };
-                // Every connection busy is overload; room for one more that could not
-                // be opened is an outage (`breaker.rs`).
-                if pool.state().connections < pool.max_size() {
-                    breaker.failure();
-                }
                 let err = StorageError::Unavailable(format!(
                     "no {} connection available: {e}",
                     backend.as_str()

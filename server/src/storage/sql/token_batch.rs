@@ -167,16 +167,13 @@ fn insert_batch(
 ) -> Vec<Result<(), StorageError>> {
     let pool = &inserter.pool;
     let checkout =
-        super::breaker::checkout(pool, inserter.acquire_timeout, Some(&inserter.breaker));
+        super::breaker::checkout(pool, inserter.acquire_timeout, &inserter.breaker, true);
     let mut conn = match checkout {
         Ok(conn) => conn,
         Err(super::breaker::CheckoutFailed::BreakerOpen(open)) => {
             return rows.iter().map(|_| Err(open.clone())).collect();
         }
         Err(super::breaker::CheckoutFailed::TimedOut(e)) => {
-            if pool.state().connections < pool.max_size() {
-                inserter.breaker.failure();
-            }
             let error = StorageError::Unavailable(format!("no database connection: {e}"));
             return rows.iter().map(|_| Err(error.clone())).collect();
         }
