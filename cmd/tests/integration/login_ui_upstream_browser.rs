@@ -36,13 +36,47 @@ use serde_json::json;
 
 use crate::login_ui_upstream::{claims_of, idp, idp_url, oidc_provider, register_rp, rp};
 use crate::login_ui_upstream_hs::{FAKE_CLIENT_SECRET, FakeProvider, UPSTREAM_SUBJECT};
-use crate::support::TestBackend;
 use crate::support::browser::param;
 use crate::support::chromium::Browser;
+use crate::support::flow::FlowClient;
 use crate::support::flow::create_client;
 use crate::support::login_ui::{PASSWORD, USERNAME};
+use crate::support::{TestApp, TestBackend};
 
 /// The client's redirect target: a small page on a loopback port of its own.
+/// Back at the relying Portunus after the upstream: its consent page shows the client
+/// and `user` (the linked local user), *Allow* lands at the client's redirect URI with
+/// `state` and a code, and the code buys tokens; the ID token's claims.
+async fn consent_and_exchange(
+    browser: &Browser,
+    rp: &TestApp,
+    client: &FlowClient,
+    redirect_uri: &str,
+    user: &str,
+    state: &str,
+) -> serde_json::Value {
+    browser
+        .wait_for_url(&rp.public_path("/ui/consent?consent_challenge="))
+        .await;
+    let page = browser.wait_for_text("main", "Signed in as").await;
+    for shown in ["Example App", user] {
+        assert!(page.contains(shown), "{shown} in {page}");
+    }
+    browser.click("button[value=accept]").await;
+
+    let landed = browser.wait_for_url(redirect_uri).await;
+    assert_eq!(param(&landed, "state").as_deref(), Some(state));
+    let code = param(&landed, "code").unwrap_or_else(|| panic!("no code in {landed}"));
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect_uri),
+    ];
+    let (status, tokens) = rp.token_request(client, &form).await;
+    assert_eq!(status, 200, "{tokens}");
+    claims_of(tokens["id_token"].as_str().unwrap())
+}
+
 fn client_app() -> (String, actix_web::dev::ServerHandle) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let callback = format!("http://{}/callback", listener.local_addr().unwrap());
@@ -105,26 +139,15 @@ async fn the_provider_button_signs_in_through_the_upstream_and_back() {
     browser.click("#approve").await;
 
     // Back through /auth/callback/idp: the ID token verified, the identity linked.
-    browser
-        .wait_for_url(&rp.public_path("/ui/consent?consent_challenge="))
-        .await;
-    let page = browser.wait_for_text("main", "Signed in as").await;
-    for shown in ["Example App", "idp.grace"] {
-        assert!(page.contains(shown), "{shown} in {page}");
-    }
-    browser.click("button[value=accept]").await;
-
-    let landed = browser.wait_for_url(&redirect_uri).await;
-    assert_eq!(param(&landed, "state").as_deref(), Some("s-upstream-1"));
-    let code = param(&landed, "code").unwrap_or_else(|| panic!("no code in {landed}"));
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", redirect_uri.as_str()),
-    ];
-    let (status, tokens) = rp.token_request(&client, &form).await;
-    assert_eq!(status, 200, "{tokens}");
-    let id_token = claims_of(tokens["id_token"].as_str().unwrap());
+    let id_token = consent_and_exchange(
+        &browser,
+        &rp,
+        &client,
+        &redirect_uri,
+        "idp.grace",
+        "s-upstream-1",
+    )
+    .await;
     let link = rp
         .state
         .upstreams
@@ -200,26 +223,15 @@ async fn the_provider_button_signs_in_through_a_second_portunus_and_back() {
     browser.click("button[value=accept]").await;
 
     // Back through /auth/callback/idp to the relying Portunus's consent page.
-    browser
-        .wait_for_url(&rp.public_path("/ui/consent?consent_challenge="))
-        .await;
-    let page = browser.wait_for_text("main", "Signed in as").await;
-    for shown in ["Example App", "idp.ada"] {
-        assert!(page.contains(shown), "{shown} in {page}");
-    }
-    browser.click("button[value=accept]").await;
-
-    let landed = browser.wait_for_url(&redirect_uri).await;
-    assert_eq!(param(&landed, "state").as_deref(), Some("s-upstream-2"));
-    let code = param(&landed, "code").unwrap_or_else(|| panic!("no code in {landed}"));
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", redirect_uri.as_str()),
-    ];
-    let (status, tokens) = rp.token_request(&client, &form).await;
-    assert_eq!(status, 200, "{tokens}");
-    let id_token = claims_of(tokens["id_token"].as_str().unwrap());
+    let id_token = consent_and_exchange(
+        &browser,
+        &rp,
+        &client,
+        &redirect_uri,
+        "idp.ada",
+        "s-upstream-2",
+    )
+    .await;
     let link = rp
         .state
         .upstreams
