@@ -2,7 +2,8 @@
 //! same load generator and settings. `GET /json` and `POST /form` (which reads a small
 //! urlencoded body, as the token endpoint does) both answer a fixed 1 KB JSON body.
 //! `POST /hook` reads a JSON body and answers 204: the token hook of the `cc_hook`
-//! scenario (Hydra's `oauth2.token_hook`, keeping the claims).
+//! scenario (Hydra's `oauth2.token_hook`, keeping the claims) and the webhook receiver
+//! of the `cc_events` scenario (one event, or a batch as a JSON array).
 //!
 //! Usage: `ceiling [PORT]` (default 8080), on 127.0.0.1, one worker per core as
 //! Portunus's listeners.
@@ -34,8 +35,9 @@ async fn form(payload: web::Bytes) -> HttpResponse {
 }
 
 async fn hook(payload: web::Bytes) -> HttpResponse {
-    // Read the whole body as a real hook would before answering "keep the claims".
-    if payload.first() == Some(&b'{') {
+    // Read the whole body as a real hook would before answering "keep the claims" (or,
+    // as the events' webhook receiver, "taken": an object, or an array for a batch).
+    if matches!(payload.first(), Some(b'{' | b'[')) {
         HttpResponse::NoContent().finish()
     } else {
         HttpResponse::BadRequest().finish()

@@ -121,11 +121,27 @@ pub struct WebhookSinkConfig {
     /// How long one delivery may take, connection included. Default 10s.
     #[serde(default = "default_webhook_timeout")]
     pub timeout: GoDuration,
+    /// Events per request, 1 to [`MAX_WEBHOOK_BATCH_SIZE`]. 1 (the default) sends each
+    /// event alone in structured mode (`application/cloudevents+json`); more sends up
+    /// to that many events as one JSON array in batched mode
+    /// (`application/cloudevents-batch+json`, CloudEvents HTTP binding §3.3), which
+    /// costs the receiver and Portunus one request per batch instead of per event.
+    #[serde(default = "default_webhook_batch_size")]
+    pub batch_size: usize,
 }
 
 fn default_webhook_timeout() -> GoDuration {
     GoDuration::from_secs(10)
 }
+
+fn default_webhook_batch_size() -> usize {
+    1
+}
+
+/// The most events a webhook request carries: the delivery worker's claim (a claimed
+/// batch holds at most one event per aggregate, so one request never carries two
+/// events whose order matters).
+pub const MAX_WEBHOOK_BATCH_SIZE: usize = 64;
 
 /// Never prints the secret.
 impl std::fmt::Debug for WebhookSinkConfig {
@@ -133,6 +149,7 @@ impl std::fmt::Debug for WebhookSinkConfig {
         f.debug_struct("WebhookSinkConfig")
             .field("url", &self.url)
             .field("timeout", &self.timeout)
+            .field("batch_size", &self.batch_size)
             .finish_non_exhaustive()
     }
 }
@@ -165,6 +182,13 @@ pub struct NatsSinkConfig {
     /// Token authentication (instead of `user`/`password`).
     #[serde(default)]
     pub token: Option<String>,
+    /// A PEM file of the CA certificate(s) that signed the NATS servers' certificates.
+    /// Set: TLS is required (also for `nats://` URLs) and only these CAs are trusted,
+    /// not the system's, as a private CA's operator expects. Unset: `tls://` URLs (or a
+    /// server that requires TLS) are checked against the system's trusted roots. Read
+    /// at startup: a file that is missing or holds no certificate stops `serve`.
+    #[serde(default)]
+    pub tls_ca_path: Option<String>,
 }
 
 fn default_subject_prefix() -> String {
@@ -186,6 +210,7 @@ impl std::fmt::Debug for NatsSinkConfig {
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("tls_ca_path", &self.tls_ca_path)
             .finish()
     }
 }
@@ -225,8 +250,57 @@ impl NatsSinkConfig {
                 "set either token or user and password, not both".into(),
             )),
         }
+        if let Some(path) = &self.tls_ca_path
+            && let Some(why) = ca_file_problem(path)
+        {
+            problems.push(("tls_ca_path", why));
+        }
         problems
     }
+}
+
+/// The largest CA file read: a bundle of a few certificates is a few KiB; a bigger file
+/// is a mistake, not a CA.
+const MAX_CA_FILE_LEN: u64 = 1024 * 1024;
+
+/// Why the file at `path` cannot be the sink's trusted CAs: unreadable, no PEM
+/// certificate, or one that cannot be a trust anchor. Checked here, not when the client
+/// connects, because async-nats reads the file on each connection attempt in the
+/// background and would only retry the error forever.
+fn ca_file_problem(path: &str) -> Option<String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+
+    if path.is_empty() {
+        return Some("must not be empty: remove the key to use the system's roots".into());
+    }
+    let len = match std::fs::metadata(path) {
+        Ok(metadata) => metadata.len(),
+        Err(e) => return Some(format!("{path}: {e}")),
+    };
+    if len > MAX_CA_FILE_LEN {
+        return Some(format!("{path}: larger than {MAX_CA_FILE_LEN} bytes"));
+    }
+    let pem = match std::fs::read(path) {
+        Ok(pem) => pem,
+        Err(e) => return Some(format!("{path}: {e}")),
+    };
+    let certificates = match CertificateDer::pem_slice_iter(&pem).collect::<Result<Vec<_>, _>>() {
+        Ok(certificates) => certificates,
+        Err(e) => return Some(format!("{path}: {e}")),
+    };
+    if certificates.is_empty() {
+        return Some(format!(
+            "{path}: no PEM certificate (-----BEGIN CERTIFICATE-----) found"
+        ));
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in certificates {
+        if let Err(e) = roots.add(certificate) {
+            return Some(format!("{path}: not a usable CA certificate ({e})"));
+        }
+    }
+    None
 }
 
 /// Why `url` is not a list of `nats://` or `tls://` server URLs without credentials.
@@ -315,6 +389,12 @@ impl EventsConfig {
                 }
                 if hook.timeout.as_std().is_zero() {
                     problems.push((format!("sinks[{index}].timeout"), "must be positive".into()));
+                }
+                if !(1..=MAX_WEBHOOK_BATCH_SIZE).contains(&hook.batch_size) {
+                    problems.push((
+                        format!("sinks[{index}].batch_size"),
+                        format!("must be between 1 and {MAX_WEBHOOK_BATCH_SIZE}"),
+                    ));
                 }
             }
         }
@@ -479,6 +559,45 @@ mod tests {
     }
 
     #[test]
+    fn a_nats_ca_file_must_hold_a_usable_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let not_pem = dir.path().join("not.pem");
+        std::fs::write(&not_pem, "not a certificate\n").unwrap();
+        // Valid PEM framing around three zero bytes: no X.509 certificate inside.
+        let garbage = dir.path().join("garbage.pem");
+        std::fs::write(
+            &garbage,
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        for (path, reason) in [
+            (String::new(), "must not be empty"),
+            (missing.display().to_string(), "missing.pem"),
+            (not_pem.display().to_string(), "no PEM certificate"),
+            (garbage.display().to_string(), "not a usable CA certificate"),
+        ] {
+            let config = nats(serde_json::json!({"tls_ca_path": path}));
+            let problems = config.problems();
+            assert_eq!(problems.len(), 1, "{path:?}: {problems:?}");
+            assert_eq!(problems[0].0, "sinks[0].tls_ca_path");
+            assert!(
+                problems[0].1.contains(reason),
+                "{path:?}: {}",
+                problems[0].1
+            );
+        }
+        let printed = format!(
+            "{:?}",
+            nats(serde_json::json!({"tls_ca_path": "/etc/ca.pem"}))
+        );
+        assert!(
+            printed.contains("/etc/ca.pem"),
+            "the path is no secret: {printed}"
+        );
+    }
+
+    #[test]
     fn nats_credentials_are_not_printed() {
         let config = nats(serde_json::json!({"user": "u", "password": "pw-secret-1"}));
         let printed = format!("{config:?}");
@@ -494,6 +613,7 @@ mod tests {
             url: "https://example.com/".into(),
             secret: "0123456789abcdef-secret".into(),
             timeout: default_webhook_timeout(),
+            batch_size: 1,
         };
         assert!(!format!("{hook:?}").contains("secret\""));
         assert!(!format!("{hook:?}").contains("0123456789abcdef"));

@@ -10,20 +10,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 
 use super::sinks::Sink;
 use crate::clock::Clock;
 use crate::config::EventDeliveryConfig;
-use crate::storage::{ClaimedEvent, EventOutbox};
+use crate::storage::{ClaimedEvent, EventOutbox, OutboxEvent};
 
 /// Events claimed at once.
 const CLAIM_BATCH: usize = 64;
 
-/// Deliveries of one claimed batch in flight at once. A batch holds at most one event
-/// per aggregate (only heads of their aggregates are claimed), so sending its events
-/// concurrently keeps the per-aggregate order; one slow receiver answer no longer
-/// delays the other 63.
+/// Requests of one claimed batch in flight at once, per sink. A batch holds at most one
+/// event per aggregate (only heads of their aggregates are claimed), so sending its
+/// events concurrently (or together, in a webhook's batch) keeps the per-aggregate
+/// order; one slow receiver answer does not delay the others.
 const IN_FLIGHT: usize = 16;
 
 /// The worker's parts.
@@ -87,14 +86,8 @@ impl Worker {
             .await
             .map_err(|e| e.to_string())?;
         let n = claimed.len();
-        let outcomes: Vec<(ClaimedEvent, bool)> = futures::stream::iter(claimed)
-            .map(|event| async move {
-                let sent = self.send_everywhere(&event).await;
-                (event, sent)
-            })
-            .buffer_unordered(IN_FLIGHT)
-            .collect()
-            .await;
+        let sent = self.send_everywhere(&claimed).await;
+        let outcomes: Vec<(ClaimedEvent, bool)> = claimed.into_iter().zip(sent).collect();
         let now = self.clock.now();
         let delivered: Vec<String> = outcomes
             .iter()
@@ -126,23 +119,35 @@ impl Worker {
         Ok(n)
     }
 
-    /// Sends the event to every sink; whether all of them took it.
-    async fn send_everywhere(&self, claimed: &ClaimedEvent) -> bool {
-        let event = &claimed.event;
-        let mut sent = true;
-        for sink in self.sinks.iter() {
-            match sink.send(event, self.clock.now()).await {
-                Ok(()) => crate::prometheus::event_delivered(sink.name()),
-                Err(why) => {
-                    tracing::warn!(
-                        event_id = %event.id,
-                        event_type = %event.event_type,
-                        sink = sink.name(),
-                        attempts = claimed.attempts.saturating_add(1),
-                        error = %why,
-                        "event delivery failed; it will be retried"
-                    );
-                    sent = false;
+    /// Sends the claimed events to every sink (the sinks at once, each with its
+    /// requests [`IN_FLIGHT`] at a time); whether all of them took each event.
+    async fn send_everywhere(&self, claimed: &[ClaimedEvent]) -> Vec<bool> {
+        let events: Vec<&OutboxEvent> = claimed.iter().map(|c| &c.event).collect();
+        let now = self.clock.now();
+        let per_sink = futures::future::join_all(
+            self.sinks
+                .iter()
+                .map(|sink| sink.deliver(&events, now, IN_FLIGHT)),
+        )
+        .await;
+        let mut sent = vec![true; claimed.len()];
+        for (sink, outcomes) in self.sinks.iter().zip(per_sink) {
+            for ((claimed, outcome), all_took_it) in
+                claimed.iter().zip(outcomes).zip(sent.iter_mut())
+            {
+                match outcome {
+                    Ok(()) => crate::prometheus::event_delivered(sink.name()),
+                    Err(why) => {
+                        tracing::warn!(
+                            event_id = %claimed.event.id,
+                            event_type = %claimed.event.event_type,
+                            sink = sink.name(),
+                            attempts = claimed.attempts.saturating_add(1),
+                            error = %why,
+                            "event delivery failed; it will be retried"
+                        );
+                        *all_took_it = false;
+                    }
                 }
             }
         }

@@ -33,6 +33,15 @@ impl Delivery {
         serde_json::from_str(&self.body).unwrap()
     }
 
+    /// The envelopes this delivery carried: one in structured mode, each element of
+    /// the array in batched mode (`application/cloudevents-batch+json`).
+    pub fn envelopes(&self) -> Vec<serde_json::Value> {
+        match self.json() {
+            serde_json::Value::Array(events) => events,
+            one => vec![one],
+        }
+    }
+
     /// Whether `webhook-signature` is `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`.
     pub fn signed_with(&self, secret: &str) -> bool {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
@@ -147,6 +156,7 @@ pub fn configure(config: &mut Config, url: &str) {
         url: url.to_owned(),
         secret: EVENT_SECRET.to_owned(),
         timeout: GoDuration(Duration::from_secs(2)),
+        batch_size: 1,
     })];
     let delivery = &mut config.events.delivery;
     delivery.poll_interval = GoDuration(Duration::from_millis(50));
@@ -182,7 +192,7 @@ impl EventReceiver {
         let ours = || -> Vec<serde_json::Value> {
             self.deliveries()
                 .iter()
-                .map(|d| d.json())
+                .flat_map(Delivery::envelopes)
                 .filter(|e| e["type"].as_str().is_some_and(&wanted))
                 .collect()
         };

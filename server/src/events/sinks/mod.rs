@@ -9,6 +9,7 @@ mod webhook;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 
 use crate::config::{ClientsHttpConfig, EventSinkConfig, WebhookSinkConfig};
 use crate::outbound::{GuardedClients, Redirects};
@@ -19,6 +20,9 @@ pub use webhook::signature;
 
 /// The `Content-Type` of a structured-mode CloudEvent.
 pub const CLOUDEVENTS_JSON: &str = "application/cloudevents+json";
+
+/// The `Content-Type` of a batch of CloudEvents (CloudEvents HTTP binding §3.3).
+pub const CLOUDEVENTS_BATCH_JSON: &str = "application/cloudevents-batch+json";
 
 /// One configured sink and whether its last delivery succeeded.
 #[derive(Debug)]
@@ -88,17 +92,88 @@ impl Sink {
         }
     }
 
+    /// Events this sink takes in one request: a webhook's `batch_size`; one for the
+    /// others (a JetStream publish acknowledges one message).
+    fn per_request(&self) -> usize {
+        match &self.kind {
+            SinkKind::Webhook { config, .. } => config.batch_size.max(1),
+            SinkKind::Stdout | SinkKind::Nats(_) => 1,
+        }
+    }
+
     /// Sends one event; `Err` says why, for the log (it may name internal hosts, never
     /// a secret).
     pub async fn send(&self, event: &OutboxEvent, now: DateTime<Utc>) -> Result<(), String> {
-        let outcome = match &self.kind {
-            SinkKind::Webhook { config, clients } => {
-                webhook::post(config, clients, event, now).await
-            }
-            SinkKind::Stdout => stdout::write_line(event),
-            SinkKind::Nats(nats) => nats.publish(event).await,
-        };
+        let outcome = self.send_request(&[event], now).await;
         self.healthy.store(outcome.is_ok(), Ordering::Relaxed);
         outcome
+    }
+
+    /// Sends `events` (a claimed batch: at most one per aggregate, so their relative
+    /// order does not matter) in requests of [`Self::per_request`] events, `in_flight`
+    /// requests at once; returns each event's outcome, in order: a failed request fails
+    /// every event it carried.
+    pub async fn deliver(
+        &self,
+        events: &[&OutboxEvent],
+        now: DateTime<Utc>,
+        in_flight: usize,
+    ) -> Vec<Result<(), String>> {
+        let per_request = self.per_request();
+        // The requests are made first and then driven, rather than made by a closure
+        // inside the stream: a closure over borrowed chunks is not general enough for
+        // the worker's spawned task.
+        let requests: Vec<_> = events
+            .chunks(per_request)
+            .enumerate()
+            .map(|(index, chunk)| self.numbered_request(index, chunk, now))
+            .collect();
+        let answers: Vec<(usize, Result<(), String>)> = futures::stream::iter(requests)
+            .buffer_unordered(in_flight.max(1))
+            .collect()
+            .await;
+        let mut outcomes = vec![Ok(()); events.len()];
+        for (index, answer) in answers {
+            let start = index.saturating_mul(per_request);
+            let end = start.saturating_add(per_request).min(events.len());
+            if let Some(carried) = outcomes.get_mut(start..end) {
+                carried.fill(answer);
+            }
+        }
+        if !events.is_empty() {
+            self.healthy
+                .store(outcomes.iter().all(Result::is_ok), Ordering::Relaxed);
+        }
+        outcomes
+    }
+
+    /// [`Self::send_request`] with the request's position in the batch.
+    async fn numbered_request(
+        &self,
+        index: usize,
+        events: &[&OutboxEvent],
+        now: DateTime<Utc>,
+    ) -> (usize, Result<(), String>) {
+        (index, self.send_request(events, now).await)
+    }
+
+    /// One request: `events` holds one event, or several for a batching webhook.
+    async fn send_request(
+        &self,
+        events: &[&OutboxEvent],
+        now: DateTime<Utc>,
+    ) -> Result<(), String> {
+        match &self.kind {
+            SinkKind::Webhook { config, clients } => {
+                webhook::post(config, clients, events, now).await
+            }
+            SinkKind::Stdout => events.iter().try_for_each(|e| stdout::write_line(e)),
+            SinkKind::Nats(nats) => {
+                for event in events {
+                    nats.publish(event).await?;
+                }
+                Ok(())
+            }
+        }
     }
 }

@@ -106,6 +106,12 @@ impl NatsSink {
                 if let Some(token) = &self.config.token {
                     options = options.token(token.clone());
                 }
+                // Only this CA is trusted (async-nats loads the system's roots only when
+                // given none), and TLS is required even behind a `nats://` URL, so that
+                // the events never leave in clear text towards a server that offers none.
+                if let Some(ca) = &self.config.tls_ca_path {
+                    options = options.add_root_certificates(ca.into()).require_tls(true);
+                }
                 let servers = self
                     .config
                     .url
@@ -218,6 +224,7 @@ mod tests {
             user: Some("u".into()),
             password: Some("secret-password".into()),
             token: None,
+            tls_ca_path: None,
         });
         assert!(sink.connected());
         assert!(!format!("{sink:?}").contains("secret-password"));
