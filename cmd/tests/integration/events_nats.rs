@@ -38,6 +38,7 @@ fn sink(url: &str, prefix: &str, stream: Option<&str>) -> NatsSinkConfig {
         user: None,
         password: None,
         token: None,
+        tls_ca_path: None,
     }
 }
 
