@@ -25,6 +25,7 @@ per_backend!(
     trust_expiry_and_deletion_end_the_grant,
     client_authentication_and_registration_are_required,
     iat_and_jti_are_optional_only_when_configured,
+    openid_is_granted_without_an_id_token,
 );
 
 const ISSUER: &str = "https://idp.example.com";
@@ -33,7 +34,7 @@ async fn client(app: &TestApp, id: &str, grant_types: Value) -> Registered {
     app.register(json!({
         "client_id": id,
         "grant_types": grant_types,
-        "scope": "read write admin",
+        "scope": "openid read write admin",
         "audience": ["https://api.example.com"],
     }))
     .await
@@ -427,4 +428,30 @@ async fn iat_and_jti_are_optional_only_when_configured(backend: TestBackend) {
         "invalid_grant",
         "max_ttl",
     );
+}
+
+/// `openid` is a scope like any other here: granted within the trust's scopes, UserInfo
+/// answers for the assertion's subject, but no ID token is made, since this server did
+/// not authenticate the end-user (OIDC Core §2; as Hydra, docs/hydra-differences.md).
+async fn openid_is_granted_without_an_id_token(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let client = client(&app, "jb-oidc", json!([JWT_BEARER_GRANT])).await;
+    trust(&app, ISSUER, Some("alice"), &EC_1, &["openid", "read"]).await;
+    let assertion = EC_1.sign(&grant_claims(&app, ISSUER, "alice"));
+    let (status, body) = exchange(&app, &client, &assertion, &[("scope", "openid read")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "openid read", "{body}");
+    assert!(body.get("id_token").is_none(), "{body}");
+    assert!(body.get("refresh_token").is_none(), "{body}");
+
+    let userinfo = app
+        .http
+        .get(app.public_path("/userinfo"))
+        .bearer_auth(body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status().as_u16(), 200);
+    let claims: Value = userinfo.json().await.unwrap();
+    assert_eq!(claims["sub"], "alice", "{claims}");
 }
