@@ -25,9 +25,18 @@
 //! introspection at once. A stale answer is an error; the counters of each check are
 //! printed beside the rate.
 //!
+//! `--mode soak` (with `--cc-client-id`/`--cc-client-secret`, a client_credentials
+//! client): a mix of flows, refreshes, client_credentials requests and introspections,
+//! first closed-loop for `--calibrate` seconds to find its peak, then paced at
+//! `--fraction` of that peak for `--duration` seconds, reported per `--window` (soak.rs).
+//!
 //! Usage: flow-driver --public URL --admin URL --client-id ID --client-secret S
 //!        --redirect-uri URI [--concurrency 16] [--duration 10] [--warmup 2]
-//!        [--mode flow|refresh|nodes] [--public2 URL --admin2 URL]
+//!        [--mode flow|refresh|nodes|soak] [--public2 URL --admin2 URL]
+//!        [--cc-client-id ID --cc-client-secret S] [--calibrate 20] [--fraction 0.7]
+//!        [--window 60]
+
+mod soak;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -46,6 +55,7 @@ enum Mode {
     Flow,
     Refresh,
     Nodes,
+    Soak,
 }
 
 impl Mode {
@@ -54,6 +64,7 @@ impl Mode {
             Mode::Flow => "flow",
             Mode::Refresh => "refresh",
             Mode::Nodes => "nodes",
+            Mode::Soak => "soak",
         }
     }
 }
@@ -74,6 +85,14 @@ struct Options {
     admin2: String,
     /// The `alg` every ID token must carry in its header.
     id_token_alg: String,
+    /// The client_credentials client of `--mode soak`.
+    cc_client_id: String,
+    cc_client_secret: String,
+    /// `--mode soak`: seconds of the closed-loop calibration, the fraction of its peak
+    /// the paced run keeps, and the length of a report window in seconds.
+    calibrate: f64,
+    fraction: f64,
+    window: f64,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -90,6 +109,11 @@ fn parse_args() -> Result<Options, String> {
         public2: String::new(),
         admin2: String::new(),
         id_token_alg: "RS256".into(),
+        cc_client_id: "bench-cc".into(),
+        cc_client_secret: String::new(),
+        calibrate: 20.0,
+        fraction: 0.7,
+        window: 60.0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -106,10 +130,16 @@ fn parse_args() -> Result<Options, String> {
             "--id-token-alg" => o.id_token_alg = value()?,
             "--public2" => o.public2 = value()?,
             "--admin2" => o.admin2 = value()?,
+            "--cc-client-id" => o.cc_client_id = value()?,
+            "--cc-client-secret" => o.cc_client_secret = value()?,
+            "--calibrate" => o.calibrate = value()?.parse().map_err(|e| format!("{e}"))?,
+            "--fraction" => o.fraction = value()?.parse().map_err(|e| format!("{e}"))?,
+            "--window" => o.window = value()?.parse().map_err(|e| format!("{e}"))?,
             "--mode" => match value()?.as_str() {
                 "flow" => o.mode = Mode::Flow,
                 "refresh" => o.mode = Mode::Refresh,
                 "nodes" => o.mode = Mode::Nodes,
+                "soak" => o.mode = Mode::Soak,
                 other => return Err(format!("unknown mode {other}")),
             },
             other => return Err(format!("unknown argument {other}")),
@@ -120,6 +150,14 @@ fn parse_args() -> Result<Options, String> {
     }
     if o.mode == Mode::Nodes && (o.public2.is_empty() || o.admin2.is_empty()) {
         return Err("--mode nodes needs --public2 and --admin2".into());
+    }
+    if o.mode == Mode::Soak {
+        if o.cc_client_secret.is_empty() {
+            return Err("--mode soak needs --cc-client-secret".into());
+        }
+        if !(o.fraction > 0.0 && o.fraction <= 1.0) || o.window <= 0.0 || o.calibrate <= 0.0 {
+            return Err("--fraction must be in (0, 1], --window and --calibrate above 0".into());
+        }
     }
     Ok(o)
 }
@@ -584,6 +622,10 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    if options.mode == Mode::Soak {
+        soak::run(client, options).await;
+        return;
+    }
     let shared = Arc::new(Shared {
         measuring: AtomicBool::new(false),
         stop: AtomicBool::new(false),
