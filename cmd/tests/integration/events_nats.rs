@@ -26,7 +26,9 @@ use portunus_server::storage::OutboxEvent;
 use serde_json::{Value, json};
 
 use crate::cli::{dev_server, free_port};
-use crate::support::nats::{TestStream, nats_url};
+use crate::support::nats::{
+    TestStream, app_with, ingest, nats_url, pending, wait_delivered, wait_health,
+};
 use crate::support::{TestApp, TestBackend};
 
 fn sink(url: &str, prefix: &str, stream: Option<&str>) -> NatsSinkConfig {
@@ -40,87 +42,6 @@ fn sink(url: &str, prefix: &str, stream: Option<&str>) -> NatsSinkConfig {
         token: None,
         tls_ca_path: None,
     }
-}
-
-/// Events on, delivered only to `sink`, fast: polls every 50 ms, retries after 100 ms
-/// doubling to 400 ms.
-async fn app_with(sink: NatsSinkConfig) -> TestApp {
-    TestApp::builder(TestBackend::Sqlite)
-        .config(move |c: &mut Config| {
-            c.events.enabled = true;
-            c.events.sinks = vec![EventSinkConfig::Nats(sink)];
-            let delivery = &mut c.events.delivery;
-            delivery.poll_interval = GoDuration(Duration::from_millis(50));
-            delivery.initial_backoff = GoDuration(Duration::from_millis(100));
-            delivery.max_backoff = GoDuration(Duration::from_millis(400));
-        })
-        .build()
-        .await
-}
-
-async fn health(app: &TestApp) -> Value {
-    app.http
-        .get(app.public_path("/events/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-/// Waits (bounded) until `GET /events/health` reports the `nats` sink as `healthy`.
-async fn wait_health(app: &TestApp, healthy: bool) {
-    let began = Instant::now();
-    loop {
-        let health = health(app).await;
-        if health == json!({"enabled": true, "plugins": [{"name": "nats", "healthy": healthy}]}) {
-            return;
-        }
-        assert!(
-            began.elapsed() < Duration::from_secs(30),
-            "nats never became healthy={healthy}: {health}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn pending(app: &TestApp) -> u64 {
-    let outbox = app.state.events.outbox().unwrap();
-    outbox.pending_count().await.unwrap()
-}
-
-/// Waits (bounded) until the outbox has nothing left to deliver.
-async fn wait_delivered(app: &TestApp) {
-    let began = Instant::now();
-    while pending(app).await > 0 {
-        assert!(
-            began.elapsed() < Duration::from_secs(30),
-            "events still pending"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Ingests an external event of one source (one aggregate: delivered in order);
-/// returns the outbox id it is delivered under.
-async fn ingest(app: &TestApp, seq: usize) -> String {
-    let response = app
-        .http
-        .post(format!("{}/admin/events/ingest", app.admin_url))
-        .json(&json!({
-            "specversion": "1.0",
-            "id": format!("order-{seq}"),
-            "source": "https://shop.example/orders",
-            "type": "com.example.order.updated",
-            "data": {"seq": seq},
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
-    let body: Value = response.json().await.unwrap();
-    body["id"].as_str().unwrap().to_owned()
 }
 
 fn header(message: &StreamMessage, name: &str) -> String {

@@ -28,7 +28,9 @@ use portunus_server::duration::GoDuration;
 use serde_json::{Value, json};
 
 use crate::cli::{dev_server, free_port};
-use crate::support::nats::{NATS_URL_VAR, unique_names};
+use crate::support::nats::{
+    NATS_URL_VAR, app_with, ingest, pending, unique_names, wait_delivered, wait_health,
+};
 use crate::support::{TestApp, TestBackend};
 
 /// Debian's nats-server (package `nats-server`).
@@ -270,85 +272,6 @@ impl Stream {
             tls_ca_path: None,
         }
     }
-}
-
-/// Events on, delivered only to `sink`, fast (as in `events_nats.rs`).
-async fn app_with(sink: NatsSinkConfig) -> TestApp {
-    TestApp::builder(TestBackend::Sqlite)
-        .config(move |c: &mut Config| {
-            c.events.enabled = true;
-            c.events.sinks = vec![EventSinkConfig::Nats(sink)];
-            let delivery = &mut c.events.delivery;
-            delivery.poll_interval = GoDuration(Duration::from_millis(50));
-            delivery.initial_backoff = GoDuration(Duration::from_millis(100));
-            delivery.max_backoff = GoDuration(Duration::from_millis(400));
-        })
-        .build()
-        .await
-}
-
-/// Waits (bounded) until `GET /events/health` reports the `nats` sink as `healthy`.
-async fn wait_health(app: &TestApp, healthy: bool) {
-    let expected = json!({"enabled": true, "plugins": [{"name": "nats", "healthy": healthy}]});
-    let began = Instant::now();
-    loop {
-        let health: Value = app
-            .http
-            .get(app.public_path("/events/health"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if health == expected {
-            return;
-        }
-        assert!(
-            began.elapsed() < PATIENCE,
-            "nats never became healthy={healthy}: {health}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn pending(app: &TestApp) -> u64 {
-    app.state
-        .events
-        .outbox()
-        .unwrap()
-        .pending_count()
-        .await
-        .unwrap()
-}
-
-/// Waits (bounded) until the outbox has nothing left to deliver.
-async fn wait_delivered(app: &TestApp) {
-    let began = Instant::now();
-    while pending(app).await > 0 {
-        assert!(began.elapsed() < PATIENCE, "events still pending");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Ingests event `seq` of one source (delivered in order); returns its outbox id.
-async fn ingest(app: &TestApp, seq: usize) -> String {
-    let response = app
-        .http
-        .post(format!("{}/admin/events/ingest", app.admin_url))
-        .json(&json!({
-            "specversion": "1.0",
-            "id": format!("audit-{seq}"),
-            "source": "https://shop.example/orders",
-            "type": "com.example.order.updated",
-            "data": {"seq": seq},
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
-    let body: Value = response.json().await.unwrap();
-    body["id"].as_str().unwrap().to_owned()
 }
 
 fn message_ids(messages: &[StreamMessage]) -> Vec<String> {

@@ -16,6 +16,7 @@ use portunus_server::duration::GoDuration;
 use serde_json::{Value, json};
 
 use crate::support::event_receiver::{Delivery, EVENT_SECRET, EventReceiver};
+use crate::support::oauth::Registered;
 use crate::support::{TestApp, TestBackend};
 
 const BATCH: usize = 8;
@@ -37,6 +38,27 @@ async fn app_with(receiver: &EventReceiver) -> TestApp {
         })
         .build()
         .await
+}
+
+async fn service(app: &TestApp) -> Registered {
+    app.register(json!({
+        "client_id": "batched",
+        "grant_types": ["client_credentials"],
+        "scope": "read",
+    }))
+    .await
+}
+
+/// `TOKENS` client_credentials tokens, one after another.
+async fn issue_tokens(app: &TestApp, registered: &Registered) {
+    let client = app.token_client(registered, AuthType::BasicAuth);
+    for _ in 0..TOKENS {
+        client
+            .exchange_client_credentials()
+            .request_async(&app.oauth_http())
+            .await
+            .expect("token");
+    }
 }
 
 /// The `token.issued` envelopes delivered so far, with the deliveries that carried them.
@@ -72,21 +94,8 @@ async fn wait_for_issued(receiver: &EventReceiver, count: usize) -> (Vec<Deliver
 async fn events_go_in_signed_batches_and_none_is_left_out() {
     let receiver = EventReceiver::start();
     let app = app_with(&receiver).await;
-    let registered = app
-        .register(json!({
-            "client_id": "batched",
-            "grant_types": ["client_credentials"],
-            "scope": "read",
-        }))
-        .await;
-    let client = app.token_client(&registered, AuthType::BasicAuth);
-    for _ in 0..TOKENS {
-        client
-            .exchange_client_credentials()
-            .request_async(&app.oauth_http())
-            .await
-            .expect("token");
-    }
+    let registered = service(&app).await;
+    issue_tokens(&app, &registered).await;
 
     let (carrying, envelopes) = wait_for_issued(&receiver, TOKENS).await;
     let ids: BTreeSet<&str> = envelopes.iter().filter_map(|e| e["id"].as_str()).collect();
@@ -135,24 +144,11 @@ async fn events_go_in_signed_batches_and_none_is_left_out() {
 async fn a_refused_batch_is_sent_again_whole() {
     let receiver = EventReceiver::start();
     let app = app_with(&receiver).await;
-    let registered = app
-        .register(json!({
-            "client_id": "batched",
-            "grant_types": ["client_credentials"],
-            "scope": "read",
-        }))
-        .await;
+    let registered = service(&app).await;
     receiver
         .down
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    let client = app.token_client(&registered, AuthType::BasicAuth);
-    for _ in 0..TOKENS {
-        client
-            .exchange_client_credentials()
-            .request_async(&app.oauth_http())
-            .await
-            .expect("token");
-    }
+    issue_tokens(&app, &registered).await;
     // Wait until the worker tried (and was refused), then let deliveries through.
     for _ in 0..200 {
         if receiver.refused.load(std::sync::atomic::Ordering::SeqCst) > 0 {

@@ -7,8 +7,17 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, stream};
+use portunus_server::Config;
+use portunus_server::config::{EventSinkConfig, NatsSinkConfig};
+use portunus_server::duration::GoDuration;
+use serde_json::{Value, json};
+
+use super::{TestApp, TestBackend};
 
 pub const NATS_URL_VAR: &str = "PORTUNUS_TEST_NATS_URL";
+
+/// How long the NATS tests wait for anything.
+const PATIENCE: Duration = Duration::from_secs(30);
 
 /// The configured NATS, checked to greet with its `INFO` line; `None` when unset. Set
 /// but unreachable is a failure, not a skip.
@@ -140,4 +149,84 @@ impl Drop for TestStream {
             eprintln!("the test stream {} was not deleted", self.name);
         }
     }
+}
+
+/// Events on, delivered only to `sink`, fast: polls every 50 ms, retries after 100 ms
+/// doubling to 400 ms (`events_nats.rs`, `events_nats_secured.rs`).
+pub async fn app_with(sink: NatsSinkConfig) -> TestApp {
+    TestApp::builder(TestBackend::Sqlite)
+        .config(move |c: &mut Config| {
+            c.events.enabled = true;
+            c.events.sinks = vec![EventSinkConfig::Nats(sink)];
+            let delivery = &mut c.events.delivery;
+            delivery.poll_interval = GoDuration(Duration::from_millis(50));
+            delivery.initial_backoff = GoDuration(Duration::from_millis(100));
+            delivery.max_backoff = GoDuration(Duration::from_millis(400));
+        })
+        .build()
+        .await
+}
+
+/// `GET /events/health`.
+pub async fn health(app: &TestApp) -> Value {
+    app.http
+        .get(app.public_path("/events/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Waits (bounded) until `GET /events/health` reports the `nats` sink as `healthy`.
+pub async fn wait_health(app: &TestApp, healthy: bool) {
+    let began = Instant::now();
+    loop {
+        let health = health(app).await;
+        if health == json!({"enabled": true, "plugins": [{"name": "nats", "healthy": healthy}]}) {
+            return;
+        }
+        assert!(
+            began.elapsed() < PATIENCE,
+            "nats never became healthy={healthy}: {health}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Events not delivered yet.
+pub async fn pending(app: &TestApp) -> u64 {
+    let outbox = app.state.events.outbox().unwrap();
+    outbox.pending_count().await.unwrap()
+}
+
+/// Waits (bounded) until the outbox has nothing left to deliver.
+pub async fn wait_delivered(app: &TestApp) {
+    let began = Instant::now();
+    while pending(app).await > 0 {
+        assert!(began.elapsed() < PATIENCE, "events still pending");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Ingests an external event of one source (one aggregate: delivered in order);
+/// returns the outbox id it is delivered under.
+pub async fn ingest(app: &TestApp, seq: usize) -> String {
+    let response = app
+        .http
+        .post(format!("{}/admin/events/ingest", app.admin_url))
+        .json(&json!({
+            "specversion": "1.0",
+            "id": format!("order-{seq}"),
+            "source": "https://shop.example/orders",
+            "type": "com.example.order.updated",
+            "data": {"seq": seq},
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let body: Value = response.json().await.unwrap();
+    body["id"].as_str().unwrap().to_owned()
 }
