@@ -29,7 +29,7 @@ use crate::cli::{dev_server, free_port};
 use crate::support::nats::{
     TestStream, app_with, ingest, nats_url, pending, wait_delivered, wait_health,
 };
-use crate::support::{TestApp, TestBackend};
+use crate::support::TestApp;
 
 fn sink(url: &str, prefix: &str, stream: Option<&str>) -> NatsSinkConfig {
     NatsSinkConfig {

@@ -22,16 +22,15 @@ use std::time::{Duration, Instant};
 
 use async_nats::ConnectOptions;
 use async_nats::jetstream::{self, message::StreamMessage, stream};
-use portunus_server::Config;
-use portunus_server::config::{EventSinkConfig, NatsSinkConfig};
+use portunus_server::config::NatsSinkConfig;
 use portunus_server::duration::GoDuration;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::cli::{dev_server, free_port};
 use crate::support::nats::{
     NATS_URL_VAR, app_with, ingest, pending, unique_names, wait_delivered, wait_health,
 };
-use crate::support::{TestApp, TestBackend};
+use crate::support::TestApp;
 
 /// Debian's nats-server (package `nats-server`).
 const NATS_SERVER: &str = "/usr/sbin/nats-server";
