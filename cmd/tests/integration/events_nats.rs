@@ -26,10 +26,10 @@ use portunus_server::storage::OutboxEvent;
 use serde_json::{Value, json};
 
 use crate::cli::{dev_server, free_port};
+use crate::support::TestApp;
 use crate::support::nats::{
     TestStream, app_with, ingest, nats_url, pending, wait_delivered, wait_health,
 };
-use crate::support::TestApp;
 
 fn sink(url: &str, prefix: &str, stream: Option<&str>) -> NatsSinkConfig {
     NatsSinkConfig {

@@ -27,10 +27,10 @@ use portunus_server::duration::GoDuration;
 use serde_json::Value;
 
 use crate::cli::{dev_server, free_port};
+use crate::support::TestApp;
 use crate::support::nats::{
     NATS_URL_VAR, app_with, ingest, pending, unique_names, wait_delivered, wait_health,
 };
-use crate::support::TestApp;
 
 /// Debian's nats-server (package `nats-server`).
 const NATS_SERVER: &str = "/usr/sbin/nats-server";
