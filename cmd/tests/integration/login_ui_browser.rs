@@ -23,7 +23,6 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::Engine;
 use fantoccini::Locator;
 use serde_json::{Value, json};
 
@@ -33,6 +32,7 @@ use crate::support::chromium::Browser;
 use crate::support::device::{authorize_device, device_client, poll};
 use crate::support::flow::{FlowClient, create_client};
 use crate::support::login_ui::{PASSWORD, USERNAME, app_with_ui, create_user};
+use crate::support::oidc::jwt_claims;
 use crate::support::test_db::TestBackend;
 
 /// The client's redirect target: a tiny HTTP server on a loopback port that answers
@@ -177,14 +177,6 @@ async fn remembered_sign_in(
     browser.wait_for_url(&callback.redirect_uri()).await
 }
 
-fn claims_of(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).expect("payload");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .expect("base64url");
-    serde_json::from_slice(&bytes).expect("JSON claims")
-}
-
 /// Exchanges `code` over HTTP and returns the token response.
 async fn tokens_for(app: &TestApp, client: &FlowClient, callback: &Callback, code: &str) -> Value {
     let redirect_uri = callback.redirect_uri();
@@ -250,7 +242,7 @@ async fn sign_in_and_consent_bring_a_code_to_the_client() {
     assert!(callback.requests_to("/callback")[0].contains(&format!("code={code}")));
 
     let tokens = tokens_for(&app, &client, &callback, &code).await;
-    let id_token = claims_of(tokens["id_token"].as_str().unwrap());
+    let id_token = jwt_claims(tokens["id_token"].as_str().unwrap());
     assert_eq!(id_token["email"], "ada@example.com");
     assert_eq!(id_token["preferred_username"], USERNAME);
     assert_eq!(id_token["nonce"], "n-browser-1");

@@ -4,7 +4,6 @@
 //! in the ID token and at UserInfo; a remembered login skipping the form; a denied
 //! consent; the logout confirmation.
 
-use base64::Engine;
 use portunus_sdk::types::UserBody;
 use serde_json::{Value, json};
 
@@ -15,17 +14,10 @@ use crate::support::login_ui::{
     sign_in_page, submit_consent, submit_sign_in,
 };
 use crate::support::logout::logout_url;
+use crate::support::oidc::jwt_claims;
 use crate::support::{TestApp, TestBackend, per_backend};
 
 per_backend!(sign_in_and_consent_issue_tokens_with_the_users_claims);
-
-fn claims_of(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).expect("payload");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .expect("base64url");
-    serde_json::from_slice(&bytes).expect("JSON claims")
-}
 
 async fn sign_in_and_consent_issue_tokens_with_the_users_claims(backend: TestBackend) {
     let app = app_with_ui(backend, |_| {}).await;
@@ -95,7 +87,7 @@ async fn sign_in_and_consent_issue_tokens_with_the_users_claims(backend: TestBac
     ];
     let (status, tokens) = app.token_request(&client, &form).await;
     assert_eq!(status, 200, "{tokens}");
-    let id_token = claims_of(tokens["id_token"].as_str().unwrap());
+    let id_token = jwt_claims(tokens["id_token"].as_str().unwrap());
     assert_eq!(id_token["sub"], user.id.as_str());
     assert_eq!(id_token["email"], "ada@example.com");
     assert_eq!(id_token["email_verified"], true);

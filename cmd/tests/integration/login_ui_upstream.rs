@@ -23,6 +23,7 @@ use crate::support::login_ui::{
     PASSWORD, USERNAME, app_with_ui, code_of, consent_page, create_user, field, follow,
     sign_in_page, submit_consent,
 };
+use crate::support::oidc::jwt_claims;
 use crate::support::{TestApp, TestBackend, per_backend};
 
 per_backend!(an_upstream_sign_in_links_a_local_user_and_a_second_reuses_it);
@@ -174,20 +175,25 @@ pub(crate) async fn finish_at_rp(
     let accepted = submit_consent(rp, browser, &consent, "accept", &["openid", "email"]).await;
     let callback = follow(browser, &accepted.location.unwrap()).await;
     assert!(callback.starts_with(REDIRECT_URI), "{callback}");
-    let code = code_of(&callback);
+    code_to_id_token(rp, client, &code_of(&callback), REDIRECT_URI).await
+}
+
+/// Exchanges `code` (issued for `redirect_uri`) at `rp` and returns the claims of the ID
+/// token that comes with the access token.
+pub(crate) async fn code_to_id_token(
+    rp: &TestApp,
+    client: &crate::support::flow::FlowClient,
+    code: &str,
+    redirect_uri: &str,
+) -> Value {
     let form = [
         ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT_URI),
+        ("code", code),
+        ("redirect_uri", redirect_uri),
     ];
     let (status, tokens) = rp.token_request(client, &form).await;
     assert_eq!(status, 200, "{tokens}");
-    claims_of(tokens["id_token"].as_str().unwrap())
-}
-
-pub(crate) fn claims_of(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).expect("payload");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+    jwt_claims(tokens["id_token"].as_str().unwrap())
 }
 
 /// The whole upstream sign-in: the rp's ID token claims.
@@ -375,7 +381,7 @@ fn tampering_proxy(idp: &TestApp) -> (String, actix_web::dev::ServerHandle) {
                             .unwrap();
                         let jwt = tokens["id_token"].as_str().unwrap().to_owned();
                         let parts: Vec<&str> = jwt.split('.').collect();
-                        let mut claims = claims_of(&jwt);
+                        let mut claims = jwt_claims(&jwt);
                         claims["sub"] = json!("someone-else");
                         let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
                         tokens["id_token"] = json!(format!("{}.{payload}.{}", parts[0], parts[2]));

@@ -34,7 +34,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use portunus_server::config::FirstLogin;
 use serde_json::json;
 
-use crate::login_ui_upstream::{claims_of, idp, idp_url, oidc_provider, register_rp, rp};
+use crate::login_ui_upstream::{code_to_id_token, idp, idp_url, oidc_provider, register_rp, rp};
 use crate::login_ui_upstream_hs::{FAKE_CLIENT_SECRET, FakeProvider, UPSTREAM_SUBJECT};
 use crate::support::browser::param;
 use crate::support::chromium::Browser;
@@ -43,7 +43,44 @@ use crate::support::flow::create_client;
 use crate::support::login_ui::{PASSWORD, USERNAME};
 use crate::support::{TestApp, TestBackend};
 
-/// The client's redirect target: a small page on a loopback port of its own.
+/// The sign-in page's link to the upstream provider `idp`.
+const PROVIDER_BUTTON: &str = "a[href*=\"/auth/login/idp?login_challenge=\"]";
+
+/// Registers the client app with `rp`, opens its authorization request (with `state` and
+/// `nonce`) in the browser and waits at the built-in sign-in page for the provider's
+/// button, checked by its label; returns the client, its redirect URI and its app.
+async fn at_the_provider_button(
+    browser: &Browser,
+    rp: &TestApp,
+    state: &str,
+    nonce: &str,
+) -> (FlowClient, String, actix_web::dev::ServerHandle) {
+    let (redirect_uri, client_handle) = client_app();
+    let client = create_client(
+        rp,
+        json!({"client_name": "Example App", "redirect_uris": [redirect_uri]}),
+    )
+    .await;
+    let mut authorize = url::Url::parse(&rp.public_path("/oauth2/auth")).unwrap();
+    authorize
+        .query_pairs_mut()
+        .append_pair("client_id", &client.id)
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", &redirect_uri)
+        .append_pair("scope", "openid profile email")
+        .append_pair("state", state)
+        .append_pair("nonce", nonce);
+    browser.goto(authorize.as_str()).await;
+    browser
+        .wait_for_url(&rp.public_path("/ui/login?login_challenge="))
+        .await;
+    assert_eq!(
+        browser.text(PROVIDER_BUTTON).await,
+        "Sign in with Upstream IdP"
+    );
+    (client, redirect_uri, client_handle)
+}
+
 /// Back at the relying Portunus after the upstream: its consent page shows the client
 /// and `user` (the linked local user), *Allow* lands at the client's redirect URI with
 /// `state` and a code, and the code buys tokens; the ID token's claims.
@@ -67,16 +104,10 @@ async fn consent_and_exchange(
     let landed = browser.wait_for_url(redirect_uri).await;
     assert_eq!(param(&landed, "state").as_deref(), Some(state));
     let code = param(&landed, "code").unwrap_or_else(|| panic!("no code in {landed}"));
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", redirect_uri),
-    ];
-    let (status, tokens) = rp.token_request(client, &form).await;
-    assert_eq!(status, 200, "{tokens}");
-    claims_of(tokens["id_token"].as_str().unwrap())
+    code_to_id_token(rp, client, &code, redirect_uri).await
 }
 
+/// The client's redirect target: a small page on a loopback port of its own.
 fn client_app() -> (String, actix_web::dev::ServerHandle) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let callback = format!("http://{}/callback", listener.local_addr().unwrap());
@@ -106,30 +137,10 @@ async fn the_provider_button_signs_in_through_the_upstream_and_back() {
     };
     let fake = FakeProvider::start(FAKE_CLIENT_SECRET, true);
     let rp = rp(TestBackend::Sqlite, fake.provider(true)).await;
-    let (redirect_uri, client_handle) = client_app();
-    let client = create_client(
-        &rp,
-        json!({"client_name": "Example App", "redirect_uris": [redirect_uri]}),
-    )
-    .await;
-    let mut authorize = url::Url::parse(&rp.public_path("/oauth2/auth")).unwrap();
-    authorize
-        .query_pairs_mut()
-        .append_pair("client_id", &client.id)
-        .append_pair("response_type", "code")
-        .append_pair("redirect_uri", &redirect_uri)
-        .append_pair("scope", "openid profile email")
-        .append_pair("state", "s-upstream-1")
-        .append_pair("nonce", "n-upstream-1");
-
-    browser.goto(authorize.as_str()).await;
-    browser
-        .wait_for_url(&rp.public_path("/ui/login?login_challenge="))
-        .await;
-    let button = "a[href*=\"/auth/login/idp?login_challenge=\"]";
-    assert_eq!(browser.text(button).await, "Sign in with Upstream IdP");
+    let (client, redirect_uri, client_handle) =
+        at_the_provider_button(&browser, &rp, "s-upstream-1", "n-upstream-1").await;
     browser.screenshot("login-ui-upstream").await;
-    browser.click(button).await;
+    browser.click(PROVIDER_BUTTON).await;
 
     // The fake provider's own page, on its own origin.
     browser
@@ -182,29 +193,9 @@ async fn the_provider_button_signs_in_through_a_second_portunus_and_back() {
         .await
         .unwrap()
         .expect("the idp's local user");
-    let (redirect_uri, client_handle) = client_app();
-    let client = create_client(
-        &rp,
-        json!({"client_name": "Example App", "redirect_uris": [redirect_uri]}),
-    )
-    .await;
-    let mut authorize = url::Url::parse(&rp.public_path("/oauth2/auth")).unwrap();
-    authorize
-        .query_pairs_mut()
-        .append_pair("client_id", &client.id)
-        .append_pair("response_type", "code")
-        .append_pair("redirect_uri", &redirect_uri)
-        .append_pair("scope", "openid profile email")
-        .append_pair("state", "s-upstream-2")
-        .append_pair("nonce", "n-upstream-2");
-
-    browser.goto(authorize.as_str()).await;
-    browser
-        .wait_for_url(&rp.public_path("/ui/login?login_challenge="))
-        .await;
-    let button = "a[href*=\"/auth/login/idp?login_challenge=\"]";
-    assert_eq!(browser.text(button).await, "Sign in with Upstream IdP");
-    browser.click(button).await;
+    let (client, redirect_uri, client_handle) =
+        at_the_provider_button(&browser, &rp, "s-upstream-2", "n-upstream-2").await;
+    browser.click(PROVIDER_BUTTON).await;
 
     // The upstream Portunus's own sign-in page, on `localhost`: another site.
     browser

@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use base64::Engine;
 use serde_json::{Value, json};
 
 use crate::support::browser::{Browser, param};
@@ -19,6 +18,7 @@ use crate::support::flow::{
     create_client, login_challenge, to_client,
 };
 use crate::support::logout::{id_token, sid_of, sign_in};
+use crate::support::oidc::jwt_claims;
 use crate::support::{TestApp, TestBackend, per_backend};
 
 per_backend!(
@@ -31,14 +31,6 @@ struct Receiver {
     base: String,
     received: Arc<Mutex<Vec<(String, Value)>>>,
     handle: actix_web::dev::ServerHandle,
-}
-
-fn claims_of(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).unwrap_or_default();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
 }
 
 impl Receiver {
@@ -58,7 +50,7 @@ impl Receiver {
                             let token = form.get("logout_token").cloned().unwrap_or_default();
                             sink.lock()
                                 .unwrap()
-                                .push((name.into_inner(), claims_of(&token)));
+                                .push((name.into_inner(), jwt_claims(&token)));
                             HttpResponse::Ok().finish()
                         }
                     },

@@ -51,13 +51,10 @@ pub fn id_token(tokens: &Value) -> String {
 /// The `sid` claim of an ID token (read without verification: the tests that need a
 /// verified one verify it separately).
 pub fn sid_of(id_token: &str) -> String {
-    use base64::Engine;
-    let payload = id_token.split('.').nth(1).expect("payload");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .expect("base64url payload");
-    let claims: Value = serde_json::from_slice(&bytes).expect("JSON claims");
-    claims["sid"].as_str().expect("sid").to_owned()
+    super::oidc::jwt_claims(id_token)["sid"]
+        .as_str()
+        .expect("sid")
+        .to_owned()
 }
 
 /// `/oauth2/sessions/logout` with `params`.

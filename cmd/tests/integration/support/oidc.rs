@@ -141,3 +141,14 @@ pub fn jose_header(jwt: &str) -> serde_json::Value {
         .expect("base64url header");
     serde_json::from_slice(&bytes).expect("JSON header")
 }
+
+/// The claims of a compact JWT, decoded without verification (the tests that need a
+/// verified token verify it separately).
+pub fn jwt_claims(jwt: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).expect("payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url payload");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
