@@ -12,8 +12,7 @@
 //! end. The sink's state lives in memory and the outbox is tested on every backend
 //! elsewhere (`events_outbox.rs`), so these run on SQLite only.
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_nats::jetstream::message::StreamMessage;
 use chrono::DateTime;
@@ -25,10 +24,10 @@ use portunus_server::events::sinks::Sink;
 use portunus_server::storage::OutboxEvent;
 use serde_json::{Value, json};
 
-use crate::cli::{dev_server, free_port};
+use crate::cli::free_port;
 use crate::support::TestApp;
 use crate::support::nats::{
-    TestStream, app_with, ingest, nats_url, pending, wait_delivered, wait_health,
+    TestStream, app_with, ingest, nats_url, pending, serve_refuses, wait_delivered, wait_health,
 };
 
 fn sink(url: &str, prefix: &str, stream: Option<&str>) -> NatsSinkConfig {
@@ -237,27 +236,7 @@ fn a_bad_subject_prefix_stops_serve_and_names_the_key() {
         "events:\n  enabled: true\n  sinks:\n    - type: nats\n      url: nats://127.0.0.1:4222\n      subject_prefix: \"portunus.*\"\n",
     )
     .unwrap();
-    let mut child = dev_server(dir.path(), free_port(), free_port())
-        .arg("--config")
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start portunus");
-    let began = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if began.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            panic!("serve started with subject_prefix \"portunus.*\"");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert!(!status.success());
+    let stderr = serve_refuses(dir.path(), &config, "subject_prefix \"portunus.*\"");
     assert!(
         stderr.contains("events.sinks[0].subject_prefix"),
         "{stderr}"

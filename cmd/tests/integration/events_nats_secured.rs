@@ -26,10 +26,11 @@ use portunus_server::config::NatsSinkConfig;
 use portunus_server::duration::GoDuration;
 use serde_json::Value;
 
-use crate::cli::{dev_server, free_port};
+use crate::cli::free_port;
 use crate::support::TestApp;
 use crate::support::nats::{
-    NATS_URL_VAR, app_with, ingest, pending, unique_names, wait_delivered, wait_health,
+    NATS_URL_VAR, app_with, ingest, pending, serve_refuses, stored_messages, unique_names,
+    wait_delivered, wait_for_messages, wait_health,
 };
 
 /// Debian's nats-server (package `nats-server`).
@@ -231,32 +232,11 @@ impl Stream {
     }
 
     async fn messages(&self) -> Vec<StreamMessage> {
-        let stream = self.context.get_stream(&self.name).await.unwrap();
-        let state = stream.get_info().await.unwrap().state;
-        let mut messages = Vec::new();
-        if state.messages > 0 {
-            for sequence in state.first_sequence..=state.last_sequence {
-                messages.push(stream.get_raw_message(sequence).await.unwrap());
-            }
-        }
-        messages
+        stored_messages(&self.context, &self.name).await
     }
 
-    /// Waits (bounded) until the stream holds `n` messages, and returns them.
     async fn wait_for(&self, n: usize) -> Vec<StreamMessage> {
-        let began = Instant::now();
-        loop {
-            let messages = self.messages().await;
-            if messages.len() >= n {
-                return messages;
-            }
-            assert!(
-                began.elapsed() < PATIENCE,
-                "{} of {n} messages stored",
-                messages.len()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_for_messages(&self.context, &self.name, n).await
     }
 
     fn sink(&self, url: String) -> NatsSinkConfig {
@@ -462,27 +442,7 @@ fn a_missing_tls_ca_file_stops_serve_and_names_the_key() {
         ),
     )
     .unwrap();
-    let mut child = dev_server(dir.path(), free_port(), free_port())
-        .arg("--config")
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start portunus");
-    let began = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if began.elapsed() > PATIENCE {
-            let _ = child.kill();
-            panic!("serve started with a missing tls_ca_path");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert!(!status.success());
+    let stderr = serve_refuses(dir.path(), &config, "a missing tls_ca_path");
     assert!(stderr.contains("events.sinks[0].tls_ca_path"), "{stderr}");
     assert!(stderr.contains("no-such-ca.pem"), "{stderr}");
 }

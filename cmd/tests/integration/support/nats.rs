@@ -53,6 +53,44 @@ pub struct TestStream {
     pub context: jetstream::Context,
 }
 
+/// The messages the stream `name` stored so far, in stream order.
+pub async fn stored_messages(
+    context: &jetstream::Context,
+    name: &str,
+) -> Vec<jetstream::message::StreamMessage> {
+    let stream = context.get_stream(name).await.unwrap();
+    let state = stream.get_info().await.unwrap().state;
+    let mut messages = Vec::new();
+    if state.messages == 0 {
+        return messages;
+    }
+    for sequence in state.first_sequence..=state.last_sequence {
+        messages.push(stream.get_raw_message(sequence).await.unwrap());
+    }
+    messages
+}
+
+/// Waits (bounded) until the stream `name` holds `n` messages, and returns them.
+pub async fn wait_for_messages(
+    context: &jetstream::Context,
+    name: &str,
+    n: usize,
+) -> Vec<jetstream::message::StreamMessage> {
+    let began = Instant::now();
+    loop {
+        let messages = stored_messages(context, name).await;
+        if messages.len() >= n {
+            return messages;
+        }
+        assert!(
+            began.elapsed() < PATIENCE,
+            "{} of {n} messages in the stream after {PATIENCE:?}",
+            messages.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 pub async fn jetstream(url: &str) -> jetstream::Context {
     let client = async_nats::connect(url).await.expect("connect to NATS");
     jetstream::new(client)
@@ -84,33 +122,12 @@ impl TestStream {
 
     /// The messages stored so far, in stream order.
     pub async fn messages(&self) -> Vec<jetstream::message::StreamMessage> {
-        let stream = self.context.get_stream(&self.name).await.unwrap();
-        let state = stream.get_info().await.unwrap().state;
-        let mut messages = Vec::new();
-        if state.messages == 0 {
-            return messages;
-        }
-        for sequence in state.first_sequence..=state.last_sequence {
-            messages.push(stream.get_raw_message(sequence).await.unwrap());
-        }
-        messages
+        stored_messages(&self.context, &self.name).await
     }
 
     /// Waits (bounded) until the stream holds `n` messages, and returns them.
     pub async fn wait_for(&self, n: usize) -> Vec<jetstream::message::StreamMessage> {
-        let began = Instant::now();
-        loop {
-            let messages = self.messages().await;
-            if messages.len() >= n {
-                return messages;
-            }
-            assert!(
-                began.elapsed() < Duration::from_secs(30),
-                "{} of {n} messages in the stream after 30 s",
-                messages.len()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_for_messages(&self.context, &self.name, n).await
     }
 
     /// Waits (bounded) until a message on `subject` is stored, and returns the first.
@@ -229,4 +246,32 @@ pub async fn ingest(app: &TestApp, seq: usize) -> String {
     assert_eq!(response.status(), 202);
     let body: Value = response.json().await.unwrap();
     body["id"].as_str().unwrap().to_owned()
+}
+
+/// Starts `serve` in dev mode in `dir` with the configuration file `config`, which it
+/// must refuse: waits (bounded) for it to exit unsuccessfully and returns its standard
+/// error. `what` names the bad setting in the failure message.
+pub fn serve_refuses(dir: &std::path::Path, config: &std::path::Path, what: &str) -> String {
+    let mut child = crate::cli::dev_server(dir, crate::cli::free_port(), crate::cli::free_port())
+        .arg("--config")
+        .arg(config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start portunus");
+    let began = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if began.elapsed() > PATIENCE {
+            let _ = child.kill();
+            panic!("serve started with {what}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success(), "{stderr}");
+    stderr
 }
