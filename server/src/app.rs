@@ -26,7 +26,7 @@ use crate::secrets::KeyRing;
 use crate::state::{AppState, FlowStores};
 use crate::storage::client_cache::CachedClientStore;
 use crate::storage::sql::Backend;
-use crate::storage::sql::{SqlOptions, SqlStore, SqliteSynchronous};
+use crate::storage::sql::{NotifiedClientStore, SqlOptions, SqlStore, SqliteSynchronous};
 use crate::storage::{ClientStore, StorageError};
 
 /// Binds a configured `HttpServer` to its listener and starts it (a macro because
@@ -223,8 +223,14 @@ impl ApplicationBuilder {
             self.clock.clone(),
         );
         // SQLite: every client write of the database goes through this process.
+        // PostgreSQL: other nodes' writes arrive through LISTEN/NOTIFY, and a lookup is
+        // served from memory only after a barrier (`storage::sql::client_notify`).
+        // MySQL has no LISTEN: every lookup reads the row.
         let clients: Arc<dyn ClientStore> = match store.backend() {
             Backend::Sqlite => Arc::new(CachedClientStore::new(store.clone())),
+            Backend::Postgres if database.postgres.client_cache => {
+                Arc::new(NotifiedClientStore::start(store.clone()))
+            }
             Backend::Postgres | Backend::Mysql => store.clone(),
         };
         // Client ID Metadata Documents: URL client ids no operator registered.

@@ -88,6 +88,7 @@ mod operations_rate_limits;
 mod operations_tls;
 mod operations_tracing;
 mod ory_sdk_compat;
+mod postgres_client_cache;
 mod rfc6749_2_3_client_authentication;
 mod rfc6749_4_1_authorization_code;
 mod rfc6749_4_3_password_grant;

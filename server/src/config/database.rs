@@ -24,6 +24,7 @@ pub struct DatabaseConfig {
     /// that does not answer yet, before failing; 0s to 10m (0s: one attempt).
     pub startup_timeout: GoDuration,
     pub sqlite: SqliteConfig,
+    pub postgres: PostgresConfig,
 }
 
 impl Default for DatabaseConfig {
@@ -34,7 +35,25 @@ impl Default for DatabaseConfig {
             statement_timeout: GoDuration::from_secs(10),
             startup_timeout: GoDuration::from_secs(30),
             sqlite: SqliteConfig::default(),
+            postgres: PostgresConfig::default(),
         }
+    }
+}
+
+/// `database.postgres.*`: settings that only a PostgreSQL DSN uses.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostgresConfig {
+    /// Keep decoded clients in memory, invalidated across nodes through LISTEN/NOTIFY
+    /// (`storage::sql::client_notify`). Off: every lookup reads the row. Turn it off when
+    /// the DSN goes through a pooler in transaction mode (PgBouncer), where the listener
+    /// connection's LISTEN does not stay with it.
+    pub client_cache: bool,
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        Self { client_cache: true }
     }
 }
 

@@ -8,13 +8,19 @@
 //! unknown id) are decided by the primary key and the affected-row count, not by a read
 //! before the write. (MySQL reports matched rather than changed
 //! rows because diesel connects with `CLIENT_FOUND_ROWS`.)
+//!
+//! PostgreSQL: a write that changed a row also sends `pg_notify('portunus_clients',
+//! <client id>)` in the same transaction, so the notification is queued if and only if
+//! the write commits; every node's client cache (`client_notify.rs`) evicts the client
+//! when it reads it. This costs a write a `BEGIN`/`COMMIT` pair; client writes are
+//! administrative and rare.
 
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::connection::on_native;
-use super::outbox::{outbox_rows, reporting_change};
+use super::connection::{DbConnection, on_native};
+use super::outbox::{OutboxRow, insert_outbox, outbox_rows, reporting_change};
 use super::schema::clients;
 use super::{SqlStore, by_key, map_diesel, to_column};
 use crate::client::model::Client;
@@ -79,6 +85,56 @@ fn conflict_or(client_id: &str) -> impl FnOnce(diesel::result::Error) -> Storage
     }
 }
 
+/// The PostgreSQL channel of client writes; its payload is the client id.
+pub(super) const CLIENT_CHANNEL: &str = "portunus_clients";
+
+/// The payload that stands for every client: an id too long for a notification (at most
+/// 8,000 bytes) evicts them all.
+pub(super) const EVERY_CLIENT: &str = "";
+
+/// The longest client id sent as it is.
+const MAX_NOTIFIED_ID: usize = 7_000;
+
+/// `reporting_change` for a client write, which on PostgreSQL also notifies the client's
+/// id in the same transaction when a row changed (the module documentation).
+fn client_change(
+    conn: &mut DbConnection,
+    client_id: &str,
+    events: &[OutboxRow],
+    change: impl FnOnce(&mut DbConnection) -> QueryResult<usize>,
+) -> QueryResult<usize> {
+    if !matches!(conn, DbConnection::Postgresql(_)) {
+        return reporting_change(conn, events, change);
+    }
+    conn.transaction(|conn| {
+        let changed = change(conn)?;
+        if changed > 0 {
+            if !events.is_empty() {
+                insert_outbox!(conn, events)?;
+            }
+            notify_client(conn, client_id)?;
+        }
+        Ok(changed)
+    })
+}
+
+fn notify_client(conn: &mut DbConnection, client_id: &str) -> QueryResult<()> {
+    use diesel::sql_types::Text;
+    let DbConnection::Postgresql(conn) = conn else {
+        return Ok(());
+    };
+    let payload = if client_id.len() <= MAX_NOTIFIED_ID {
+        client_id
+    } else {
+        EVERY_CLIENT
+    };
+    diesel::sql_query("SELECT pg_notify($1, $2)")
+        .bind::<Text, _>(CLIENT_CHANNEL)
+        .bind::<Text, _>(payload)
+        .execute(conn)
+        .map(drop)
+}
+
 #[async_trait]
 impl ClientStore for SqlStore {
     async fn create_client(&self, client: &Client) -> Result<(), StorageError> {
@@ -93,7 +149,7 @@ impl ClientStore for SqlStore {
         let row = ClientRow::from_client(client)?;
         let events = outbox_rows(events);
         self.write(move |conn| {
-            reporting_change(conn, &events, |conn| {
+            client_change(conn, &row.id, &events, |conn| {
                 diesel::insert_into(clients::table)
                     .values(&row)
                     .execute(conn)
@@ -159,7 +215,7 @@ impl ClientStore for SqlStore {
         let row = ClientRow::from_client(client)?;
         let events = outbox_rows(events);
         self.write(move |conn| {
-            reporting_change(conn, &events, |conn| {
+            client_change(conn, &row.id, &events, |conn| {
                 diesel::update(clients::table.find(&row.id))
                     .set((
                         clients::client_name.eq(&row.client_name),
@@ -187,7 +243,7 @@ impl ClientStore for SqlStore {
         let id = client_id.to_owned();
         let events = outbox_rows(events);
         self.write(move |conn| {
-            reporting_change(conn, &events, |conn| {
+            client_change(conn, &id, &events, |conn| {
                 diesel::delete(clients::table.find(id.clone())).execute(conn)
             })
             .map(|deleted| deleted > 0)

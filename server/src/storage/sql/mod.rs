@@ -9,6 +9,7 @@
 
 mod breaker;
 mod checkpointer;
+mod client_notify;
 mod clients;
 mod connection;
 mod contention;
@@ -43,6 +44,7 @@ use std::time::Duration;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use tracing::Instrument;
 
+pub use client_notify::NotifiedClientStore;
 pub use connection::init_openssl;
 pub use dsn::Backend;
 pub use janitor::{ExpiredGroup, ExpiredKind, MAX_BATCH as MAX_JANITOR_BATCH, cutoff};
