@@ -438,3 +438,51 @@ async fn consent_ids(store: &SqlStore) -> Vec<String> {
 }
 
 per_backend!(janitor_deletes_consents_nothing_needs);
+
+/// A batch larger than one statement's slice (100 keys) goes on slice after slice: every
+/// expired row goes over the calls, none answers more than its batch, and the live rows
+/// stay (`SqlStore::delete_expired_batch`; a batch may end early after ~5 ms, so only
+/// the sums are fixed).
+async fn a_batch_deletes_in_slices_and_stops_at_its_size(backend: TestBackend) {
+    let db = TestDatabase::create(backend);
+    let store = store_with_client(&db).await;
+    let now = SystemClock.now();
+    let expired: Vec<StoredToken> = (0..250)
+        .map(|n| token(n, now, -Duration::minutes(5)))
+        .collect();
+    let live: Vec<StoredToken> = (1000..1003)
+        .map(|n| token(n, now, Duration::hours(1)))
+        .collect();
+    store.insert_tokens(&expired).await.unwrap();
+    store.insert_tokens(&live).await.unwrap();
+
+    let delete = |batch| {
+        store.delete_expired_batch(
+            portunus_server::storage::sql::ExpiredKind::Tokens,
+            now,
+            std::time::Duration::ZERO,
+            batch,
+        )
+    };
+    // A batch of 150 (one slice and part of another) at most, then the rest in
+    // batches of 1,000: 250 in all, and the call after the last finds nothing.
+    let first = delete(150).await.unwrap();
+    assert!((1..=150).contains(&first), "first batch deleted {first}");
+    let mut total = first;
+    for _ in 0..250 {
+        let n = delete(1000).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        total += n;
+    }
+    assert_eq!(total, 250);
+    assert_eq!(delete(1000).await.unwrap(), 0);
+    for n in 1000..1003 {
+        assert!(token_exists(&store, n).await, "live token {n} deleted");
+    }
+    assert!(!token_exists(&store, 0).await);
+    assert!(!token_exists(&store, 249).await);
+}
+
+per_backend!(a_batch_deletes_in_slices_and_stops_at_its_size);

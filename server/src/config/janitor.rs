@@ -17,7 +17,8 @@ pub struct JanitorConfig {
     pub enabled: bool,
     /// Time between runs; the first run comes one interval after startup. 1s to 168h.
     pub interval: GoDuration,
-    /// Rows deleted per statement (Hydra's `--batch-size`), 1 to 30000. Between two
+    /// Rows deleted per batch at most (Hydra's `--batch-size`), 1 to 30000; a batch
+    /// deletes in statements of at most 100 keys and ends after ~5 ms. Between two
     /// batches the janitor pauses as long as the batch took.
     pub batch_size: usize,
     /// Rows deleted per table per run at most (Hydra's `--limit`), 1 to 100000000; the
