@@ -324,22 +324,27 @@ def main():
 
     janitor = [r for r in rows if r["subject"] == "janitor"]
     if janitor:
-        md.append("#### `portunus janitor` (server running, batches of 1,000, cc_opaque load during the run)")
+        md.append("#### The janitor over a grown token table (server running, cc_opaque load during the run)")
         md.append("")
         md.append(
             "The token endpoint under cc_opaque load while the janitor deletes: its p99 beside "
             "the same load on the same grown table without the janitor (cc_opaque_grown, or "
-            "cc_opaque when the run had no growth step)."
+            "cc_opaque when the run had no growth step). `command`: `portunus janitor "
+            "--batch-size 1000` beside the server; `serve`: the server's own janitor "
+            "(`janitor.enabled`, default batch size) over as many expired rows again, the "
+            "load from the server's start (5 s before the run) until the run completed."
         )
         md.append("")
         md.append(
-            "| backend | token rows before | deleted | seconds | rows/s | conns "
+            "| backend | janitor | token rows before | deleted | seconds | rows/s | conns "
             "| token req/s during | p99 ms during | p99 ms without | errors during |"
         )
-        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in janitor:
+            runner = r.get("runner", "command")
             per = r["deleted"] / r["seconds"] if r["seconds"] else 0
-            during = next((x for x in rows if x["subject"] == "portunus" and x["scenario"] == "cc_opaque_janitor"
+            scenario = "cc_opaque_janitor_serve" if runner == "serve" else "cc_opaque_janitor"
+            during = next((x for x in rows if x["subject"] == "portunus" and x["scenario"] == scenario
                            and x["backend"] == r["backend"]), None)
             base = None
             if during:
@@ -348,7 +353,7 @@ def main():
             p99_during = f"{during['p99_ms']:.2f}" if during else "–"
             p99_base = f"{base['p99_ms']:.2f}" if base else "–"
             md.append(
-                f"| {r['backend']} | {r['token_rows_before']:,} | {r['deleted']:,} | {r['seconds']:.2f} | {fmt_rate(per)} "
+                f"| {r['backend']} | {runner} | {r['token_rows_before']:,} | {r['deleted']:,} | {r['seconds']:.2f} | {fmt_rate(per)} "
                 f"| {during['connections'] if during else '–'} | {fmt_rate(during['rate']) if during else '–'} "
                 f"| {p99_during} | {p99_base} | {during['errors'] if during else '–'} |"
             )
