@@ -108,13 +108,12 @@ pub const SUPPORTED_VERSIONS: RangeInclusive<i32> = 150_000..=189_999;
 /// Where the barriers are: `started` counts the round trips begun, `completed` the last
 /// one that finished, `wanted` the one the newest waiting lookup needs.
 struct State {
-    listening: bool,
     started: u64,
     completed: u64,
     wanted: u64,
     /// When the barrier in flight began, if one is.
     in_flight_since: Option<Instant>,
-    /// The listener connection's backend, while it listens.
+    /// The listener connection's backend, while it listens (`None`: not listening).
     listener_pid: Option<i32>,
     stop: bool,
 }
@@ -145,7 +144,6 @@ impl Shared {
         Self {
             entries: Arc::new(ClientEntries::with_capacity(capacity)),
             state: Mutex::new(State {
-                listening: false,
                 started: 0,
                 completed: 0,
                 wanted: 0,
@@ -170,7 +168,7 @@ impl Shared {
         let mut progress = self.progress.subscribe();
         let (needed, failures) = {
             let mut state = self.state();
-            if !state.listening || state.stop {
+            if state.listener_pid.is_none() || state.stop {
                 return false;
             }
             if state
@@ -232,7 +230,6 @@ impl Shared {
     fn lost(&self) {
         self.entries.clear();
         let mut state = self.state();
-        state.listening = false;
         state.listener_pid = None;
         state.in_flight_since = None;
         // The barriers numbered so far can no longer complete.
@@ -246,9 +243,7 @@ impl Shared {
     /// A new connection listens: whatever was cached came from before it and goes.
     fn listening(&self, pid: i32) {
         self.entries.clear();
-        let mut state = self.state();
-        state.listening = true;
-        state.listener_pid = Some(pid);
+        self.state().listener_pid = Some(pid);
     }
 }
 
@@ -303,7 +298,7 @@ impl CachedClientStore<Listener> {
 
     /// Whether the listener connection is up (tests and diagnostics).
     pub fn is_listening(&self) -> bool {
-        self.freshness().shared.state().listening
+        self.freshness().shared.state().listener_pid.is_some()
     }
 
     /// The listener connection's backend pid, once it listens (tests stop it with
@@ -344,11 +339,15 @@ fn listen(manager: &ConnectionManager) -> Result<(PgConnection, i32), ListenErro
     }
     conn.batch_execute(&format!("LISTEN {CLIENT_CHANNEL}"))
         .map_err(failed)?;
-    let pid = diesel::sql_query("SELECT pg_backend_pid() AS n")
-        .get_result::<Number>(&mut conn)
-        .map_err(failed)?
-        .n;
+    let pid = backend_pid(&mut conn).map_err(failed)?;
     Ok((conn, pid))
+}
+
+/// The server process behind `conn`.
+fn backend_pid(conn: &mut PgConnection) -> diesel::QueryResult<i32> {
+    diesel::sql_query("SELECT pg_backend_pid() AS n")
+        .get_result::<Number>(conn)
+        .map(|row| row.n)
 }
 
 /// One barrier: a round trip, then every notification read so far. An empty id stands
@@ -357,10 +356,7 @@ fn listen(manager: &ConnectionManager) -> Result<(PgConnection, i32), ListenErro
 /// which does not listen, so the barrier fails (`database.postgres.client_cache` is
 /// the way out of that setup; this catches most of it, not all).
 fn round_trip(conn: &mut PgConnection, pid: i32) -> Result<Vec<String>, String> {
-    let answered = diesel::sql_query("SELECT pg_backend_pid() AS n")
-        .get_result::<Number>(conn)
-        .map_err(|e| e.to_string())?
-        .n;
+    let answered = backend_pid(conn).map_err(|e| e.to_string())?;
     if answered != pid {
         return Err(format!(
             "the listener connection moved from backend {pid} to {answered} \

@@ -20,7 +20,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::connection::{DbConnection, on_native};
-use super::outbox::{OutboxRow, insert_outbox, outbox_rows, reporting_change};
+use super::outbox::{OutboxRow, change_then_report, outbox_rows, reporting_change};
 use super::schema::clients;
 use super::{SqlStore, by_key, map_diesel, to_column};
 use crate::client::model::Client;
@@ -107,14 +107,13 @@ fn client_change(
         return reporting_change(conn, events, change);
     }
     conn.transaction(|conn| {
-        let changed = change(conn)?;
-        if changed > 0 {
-            if !events.is_empty() {
-                insert_outbox!(conn, events)?;
+        change_then_report(conn, events, |conn| {
+            let changed = change(conn)?;
+            if changed > 0 {
+                notify_client(conn, client_id)?;
             }
-            notify_client(conn, client_id)?;
-        }
-        Ok(changed)
+            Ok(changed)
+        })
     })
 }
 

@@ -115,13 +115,21 @@ pub(super) fn reporting_change(
     if events.is_empty() {
         return change(conn);
     }
-    conn.transaction(|conn| {
-        let changed = change(conn)?;
-        if changed > 0 {
-            insert_outbox!(conn, events)?;
-        }
-        Ok(changed)
-    })
+    conn.transaction(|conn| change_then_report(conn, events, change))
+}
+
+/// The body of [`reporting_change`]'s transaction, for a caller that opens it itself:
+/// `change`, then `events` when it changed any row.
+pub(super) fn change_then_report(
+    conn: &mut DbConnection,
+    events: &[OutboxRow],
+    change: impl FnOnce(&mut DbConnection) -> QueryResult<usize>,
+) -> QueryResult<usize> {
+    let changed = change(conn)?;
+    if changed > 0 && !events.is_empty() {
+        insert_outbox!(conn, events)?;
+    }
+    Ok(changed)
 }
 
 /// The ids of at most `n` due heads of their aggregates, oldest first.
