@@ -259,6 +259,36 @@ pub(crate) fn dev_server(dir: &std::path::Path, public: u16, admin: u16) -> Comm
     command
 }
 
+/// SIGTERM through the shell's own `kill` (a builtin of every POSIX sh): a minimal
+/// system has no /bin/kill (procps), and the tests must not need more than the build.
+pub(crate) fn sigterm(child: &std::process::Child) {
+    let kill = Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+}
+
+/// Waits up to `within` for `child` to exit and returns its status; past that, kills it
+/// and fails with `what` (what its not exiting means).
+pub(crate) fn exit_within(
+    child: &mut std::process::Child,
+    within: Duration,
+    what: &str,
+) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > within {
+            let _ = child.kill();
+            panic!("{what} (no exit within {within:?})");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -313,18 +343,12 @@ fn dev_mode_serves_migrates_and_stops_gracefully_on_sigterm() {
         "{status}"
     );
 
-    // The shell's own `kill` (a builtin of every POSIX sh): a minimal system has no
-    // /bin/kill (procps), and the test must not need more than the build does.
-    let kill = Command::new("sh")
-        .args(["-c", &format!("kill -TERM {}", child.id())])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let exited = (0..100).find_map(|_| {
-        std::thread::sleep(Duration::from_millis(100));
-        child.try_wait().unwrap()
-    });
-    let status = exited.expect("portunus exits after SIGTERM");
+    sigterm(&child);
+    let status = exit_within(
+        &mut child,
+        Duration::from_secs(10),
+        "portunus exits after SIGTERM",
+    );
     assert!(status.success(), "clean exit: {status:?}");
     let mut log = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();

@@ -13,32 +13,8 @@ use std::time::{Duration, Instant};
 
 use portunus_server::duration::GoDuration;
 
-use crate::cli::{dev_server, free_port, http_get, http_get_body};
+use crate::cli::{dev_server, exit_within, free_port, http_get, http_get_body, sigterm};
 use crate::support::{TestApp, TestBackend};
-
-/// The shell's own `kill`: a minimal system has no /bin/kill.
-fn sigterm(child: &Child) {
-    let kill = Command::new("sh")
-        .args(["-c", &format!("kill -TERM {}", child.id())])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-}
-
-/// Waits up to `within` for the process to exit; its status.
-fn exit_within(child: &mut Child, within: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if start.elapsed() > within {
-            let _ = child.kill();
-            panic!("portunus did not exit within {within:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 fn stderr_of(child: &mut Child) -> String {
     let mut log = String::new();
@@ -84,7 +60,7 @@ fn sigterm_turns_readiness_503_while_serving_then_stops() {
     assert!(http_get(public, "/health/alive").starts_with("HTTP/1.1 200"));
     assert!(http_get_body(public, "/.well-known/openid-configuration").contains("\"issuer\""));
 
-    let status = exit_within(&mut child, Duration::from_secs(40));
+    let status = exit_within(&mut child, Duration::from_secs(40), "portunus did not exit");
     assert!(status.success(), "clean exit: {status:?}");
     assert!(
         TcpStream::connect(("127.0.0.1", public)).is_err(),
@@ -162,7 +138,7 @@ async fn a_request_in_flight_at_sigterm_is_answered() {
     let (status, body) = token.await.unwrap();
     assert_eq!(status, 200, "{body}");
     assert!(body["access_token"].as_str().is_some(), "{body}");
-    let status = exit_within(&mut child, Duration::from_secs(40));
+    let status = exit_within(&mut child, Duration::from_secs(40), "portunus did not exit");
     assert!(status.success(), "clean exit: {status:?}");
     let log = stderr_of(&mut child);
     assert!(log.contains("stopped"), "{log}");
@@ -209,7 +185,7 @@ fn sigterm_during_a_hanging_database_connect_stops_at_once() {
         }
     };
     sigterm(&child);
-    let status = exit_within(&mut child, Duration::from_secs(15));
+    let status = exit_within(&mut child, Duration::from_secs(15), "portunus did not exit");
     assert!(status.success(), "a clean exit on SIGTERM: {status:?}");
     let log = stderr_of(&mut child);
     assert!(log.contains("stopped during startup"), "{log}");

@@ -37,17 +37,8 @@ fn startup_gives_up_after_database_startup_timeout() {
     // Nothing listens there.
     let dsn = format!("postgres://postgres@127.0.0.1:{}/portunus", free_port());
     let (mut child, _) = serve(&dsn, "2s", dir.path());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "startup never gave up"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status =
+        crate::cli::exit_within(&mut child, Duration::from_secs(60), "startup never gave up");
     assert!(!status.success());
     let log = stderr_of(&mut child);
     assert!(

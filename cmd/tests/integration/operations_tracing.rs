@@ -208,22 +208,12 @@ fn wait_ready(public: u16, admin: u16) {
 
 /// SIGTERM (the shell's `kill`), then the exit status and the whole log.
 fn stop(mut running: Running) -> (std::process::ExitStatus, String) {
-    let kill = Command::new("sh")
-        .args(["-c", &format!("kill -TERM {}", running.0.id())])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = running.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(40),
-            "portunus did not exit"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    crate::cli::sigterm(&running.0);
+    let status = crate::cli::exit_within(
+        &mut running.0,
+        Duration::from_secs(40),
+        "portunus did not exit",
+    );
     let mut log = String::new();
     running
         .0

@@ -216,19 +216,13 @@ fn dev_server_demo_line(dir: &std::path::Path) -> (String, String) {
         }
     });
     let line = receive.recv_timeout(Duration::from_secs(120));
-    let kill = Command::new("sh")
-        .args(["-c", &format!("kill -TERM {}", child.id())])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let exited = (0..100).find_map(|_| {
-        std::thread::sleep(Duration::from_millis(100));
-        child.try_wait().unwrap()
-    });
-    assert!(
-        exited.is_some_and(|s| s.success()),
-        "clean exit: {exited:?}"
+    crate::cli::sigterm(&child);
+    let exited = crate::cli::exit_within(
+        &mut child,
+        Duration::from_secs(10),
+        "portunus exits after SIGTERM",
     );
+    assert!(exited.success(), "clean exit: {exited:?}");
     let log = log.join().unwrap();
     (line.expect("the dev server prints a demo user line"), log)
 }

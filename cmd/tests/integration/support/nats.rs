@@ -259,17 +259,8 @@ pub fn serve_refuses(dir: &std::path::Path, config: &std::path::Path, what: &str
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start portunus");
-    let began = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if began.elapsed() > PATIENCE {
-            let _ = child.kill();
-            panic!("serve started with {what}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status =
+        crate::cli::exit_within(&mut child, PATIENCE, &format!("serve started with {what}"));
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert!(!status.success(), "{stderr}");
