@@ -3,8 +3,6 @@
 //! a read after it, answers 410 with the first decision's `redirect_to`. The decision
 //! that is recorded reports `login.*` / `consent.*` in the same transaction.
 
-use chrono::Duration;
-
 use super::challenge_state::{
     AcceptedConsent, AcceptedLogin, ConsentChallengeState, ConsentOutcome, ConsentVerifierState,
     LoginChallengeState, LoginOutcome, LoginVerifierState, Rejection,
@@ -22,7 +20,7 @@ use crate::flow::context::FlowContext;
 use crate::oauth2::authorize::request::AuthorizeRequest;
 use crate::oauth2::scope;
 use crate::storage::OutboxEvent;
-use crate::storage::flows::FlowStep;
+use crate::storage::flows::{FlowStep, step_record_expiry};
 
 fn not_found(what: &str) -> OAuth2Error {
     OAuth2Error::not_found(format!(
@@ -49,7 +47,7 @@ fn expires_at(
     issued_at: chrono::DateTime<chrono::Utc>,
 ) -> chrono::DateTime<chrono::Utc> {
     let ttl = ctx.config.ttl.login_consent_request.as_chrono();
-    later(later(issued_at, ttl), Duration::hours(1))
+    step_record_expiry(later(issued_at, ttl))
 }
 
 fn oidc_context(request: &AuthorizeRequest) -> OidcContext {

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use super::cookies::{SetCookie, csrf_matches};
 use super::{consent_step, login_step};
@@ -16,7 +16,7 @@ use crate::flow::context::FlowContext;
 use crate::oauth2::authorize::request::{self, AuthorizeError, AuthorizeRequest};
 use crate::oauth2::authorize::response::{self, AuthorizeResponse};
 use crate::oauth2::form::FormParams;
-use crate::storage::flows::FlowStep;
+use crate::storage::flows::{FlowStep, step_record_expiry};
 
 /// What the user agent gets.
 #[derive(Debug)]
@@ -182,7 +182,7 @@ pub(super) async fn check_verifier(
         );
         return Err(to_client(err, request));
     }
-    let expires_at = later(later(issued_at, ttl), Duration::hours(1));
+    let expires_at = step_record_expiry(later(issued_at, ttl));
     match ctx
         .flow_steps
         .record_step(flow_id, step, "", expires_at)

@@ -26,7 +26,7 @@ use crate::oauth2::device::{VERIFICATION_PATH, user_code};
 use crate::oauth2::form::FormParams;
 use crate::oauth2::issue::Grant;
 use crate::storage::device_codes::DeviceCodeState;
-use crate::storage::flows::FlowStep;
+use crate::storage::flows::{FlowStep, step_record_expiry};
 
 /// The device challenge: a verification started in one browser.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -197,7 +197,7 @@ pub async fn accept_user_code(
         "{}{VERIFICATION_PATH}?device_verifier={verifier}",
         ctx.config.public_url().trim_end_matches('/')
     );
-    let step_expiry = later(expires_at, chrono::Duration::hours(1));
+    let step_expiry = step_record_expiry(expires_at);
     match ctx
         .flow_steps
         .record_step(
@@ -242,7 +242,7 @@ async fn verified(
             "The CSRF cookie is missing or does not match: the verification must finish in the browser that started it.",
         ));
     }
-    let step_expiry = later(expires_at, chrono::Duration::hours(1));
+    let step_expiry = step_record_expiry(expires_at);
     match ctx
         .flow_steps
         .record_step(

@@ -6,7 +6,7 @@
 //! A run takes the cluster lock (`storage/sql/janitor_lock.rs`) or is skipped, fixes
 //! one cut-off for all its tables (`now - keep_if_younger`: rows expiring while it runs
 //! wait for the next), then deletes table by table until a batch finds nothing or the
-//! table's `limit` is reached. Each batch is a few short statements; with `pace` the
+//! table's `limit` is reached. Each batch is a read and a few short writes; with `pace` the
 //! loop rests as long as the batch took before the next, so request writes (SQLite has
 //! one writer) always get at least half of the database's time.
 
@@ -23,8 +23,9 @@ use crate::storage::sql::{ExpiredGroup, ExpiredKind, MAX_JANITOR_BATCH, SqlStore
 pub struct Settings {
     /// Hydra's `--tokens`, `--requests`, `--grants`: the groups to clean.
     pub groups: Vec<ExpiredGroup>,
-    /// Rows per batch at most, 1 to [`MAX_JANITOR_BATCH`] (cut to it); a batch may
-    /// end sooner (`SqlStore::delete_expired_batch`: slices of 100 keys, ~5 ms).
+    /// Rows per batch at most, 1 to [`MAX_JANITOR_BATCH`] (cut to it); a batch finds
+    /// its keys on a read connection and deletes them in writes of 100 keys
+    /// (`SqlStore::delete_expired_batch`).
     pub batch_size: usize,
     /// Rows per table per run at most (Hydra's `--limit`); `None`: no limit.
     pub limit: Option<u64>,

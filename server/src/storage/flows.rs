@@ -38,6 +38,21 @@ impl FlowStep {
     }
 }
 
+/// How long the record of a step outlives the flow (or device authorization) it belongs
+/// to. Each node refuses a flow's challenges and verifiers once its own clock passes the
+/// flow's expiry, so the record that makes them single-use has to outlast that on every
+/// node: this is the difference between nodes' clocks it tolerates. NTP keeps them within
+/// milliseconds, and client assertions are allowed 60 s. Longer is not safer, only
+/// larger: `oauth2_flow_steps` holds every flow of the lifetime plus this (it was an hour,
+/// and the table twice and a half its size at the default 30-minute flows).
+pub const STEP_RECORD_MARGIN: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// When the record of a step may be deleted: `flow_expires_at` plus
+/// [`STEP_RECORD_MARGIN`] (the latest time chrono holds when that overflows).
+pub fn step_record_expiry(flow_expires_at: DateTime<Utc>) -> DateTime<Utc> {
+    crate::duration::later(flow_expires_at, STEP_RECORD_MARGIN)
+}
+
 /// Single-use flow steps.
 #[async_trait]
 pub trait FlowStepStore: Send + Sync {

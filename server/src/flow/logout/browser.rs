@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use super::challenge_state::{LogoutChallengeState, LogoutVerifierState};
 use super::end::end_session;
@@ -26,7 +26,7 @@ use crate::html::HtmlPage;
 use crate::oauth2::form::FormParams;
 use crate::oidc::logout::frontchannel;
 use crate::oidc::subject;
-use crate::storage::flows::{FlowStep, LoginSession};
+use crate::storage::flows::{FlowStep, LoginSession, step_record_expiry};
 
 /// What the user agent gets.
 #[derive(Debug)]
@@ -196,7 +196,7 @@ async fn check_verifier(
             "The CSRF cookie is missing or does not match: the logout must finish in the browser that started it.",
         ));
     }
-    let expires_at = later(later(challenge.issued_at, ttl), Duration::hours(1));
+    let expires_at = step_record_expiry(later(challenge.issued_at, ttl));
     match ctx
         .flow_steps
         .record_step(&challenge.flow_id, FlowStep::LogoutVerified, "", expires_at)

@@ -10,8 +10,6 @@
 //! bloat the undo/WAL). Selecting keys first, rather than `DELETE … LIMIT` or
 //! `IN (SELECT … LIMIT)`, is the form all three backends accept.
 
-use std::time::{Duration, Instant};
-
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -167,17 +165,18 @@ impl SqlStore {
     /// Deletes at most `batch` rows of `kind` that expired strictly before
     /// `now - keep_if_younger` (Hydra's `--keep-if-younger`, [`cutoff`]); returns how
     /// many it deleted. Call it until it returns 0 (for flow steps a batch is `batch`
-    /// flows, which may hold a few steps each). `batch` is cut to [`MAX_BATCH`]. On an
-    /// SQLite server it queues behind the request writes on the writer thread, so a
-    /// batch never waits for SQLite's file lock against them.
+    /// flows, which may hold a few steps each). `batch` is cut to [`MAX_BATCH`].
     ///
-    /// A batch deletes in slices of [`SLICE`] keys and stops after the slice that
-    /// reaches [`HOLD`], so it may return fewer than `batch` rows with more left. Why:
-    /// on SQLite the batch runs inside the writer's group commit, and every request
-    /// write of that group waits for it; 1,000 token rows took ~60 ms under load, and
-    /// the soak's janitor runs each minute lifted the token endpoint's p99 with them
-    /// (docs/benchmarks.md, "The soak"). Elsewhere it bounds how long a batch holds its
-    /// row locks the same way.
+    /// The keys are found on a read connection and deleted by key on the writer, in
+    /// slices of [`SLICE`], each slice its own write with the selection's conditions
+    /// checked again (a row that became needed since stays). Why: finding them may scan
+    /// (a consent is checked against the sessions and tokens tables), and on SQLite
+    /// every write of the process waits while the writer thread works; with the
+    /// consents' scan inside the writer, the soak's token endpoint stalled for seconds
+    /// once a minute (docs/benchmarks.md, "The soak"). A slice of 100 token rows takes a
+    /// few milliseconds of the writer, and the request writes queued meanwhile go in
+    /// the same group commit or the next one. Elsewhere a slice bounds how long a
+    /// statement holds its row locks the same way.
     pub async fn delete_expired_batch(
         &self,
         kind: ExpiredKind,
@@ -192,252 +191,322 @@ impl SqlStore {
         })?;
         let before = to_column(before);
         let n = limit(batch);
-        self.write(move |conn| {
-            let started = Instant::now();
-            let mut deleted = 0i64;
-            while deleted < n {
-                let slice = (n - deleted).min(SLICE);
-                let rows = delete_batch(conn, kind, before, slice).map_err(map_diesel)?;
-                let rows = i64::try_from(rows).unwrap_or(i64::MAX);
-                deleted = deleted.saturating_add(rows);
-                // Fewer than asked: nothing left (flow steps count rows, not flows, so a
-                // slice may also return more; the next batch then finds nothing).
-                if rows < slice || started.elapsed() >= HOLD {
-                    break;
-                }
-            }
-            Ok(count(usize::try_from(deleted).unwrap_or(usize::MAX)))
-        })
-        .await
+        let found = self
+            .run(move |conn| expired_keys(conn, kind, before, n).map_err(map_diesel))
+            .await?;
+        let mut deleted = 0u64;
+        for slice in found.slices() {
+            let rows = self
+                .write(move |conn| delete_keys(conn, kind, before, &slice).map_err(map_diesel))
+                .await?;
+            deleted = deleted.saturating_add(count(rows));
+        }
+        Ok(deleted)
     }
 }
 
-/// Keys one statement of a janitor batch deletes at most: a few milliseconds of the
+/// Keys one write of a janitor batch deletes at most: a few milliseconds of the
 /// writer at SQLite's ~60 µs per token row under load.
-const SLICE: i64 = 100;
+const SLICE: usize = 100;
 
-/// How long a janitor batch goes on taking slices: past it, the batch ends after the
-/// slice under way, and the request writes waiting behind it go first.
-const HOLD: Duration = Duration::from_millis(5);
+/// The keys of one batch's expired rows, found by [`expired_keys`].
+#[derive(Debug, Default)]
+pub(super) struct ExpiredKeys {
+    /// Deletable by the kind's own condition, checked again when deleted.
+    keys: Vec<String>,
+    /// Consents only: unremembered consents that a newer consent of the same subject
+    /// and client supersedes (checked again without that clause: see
+    /// [`delete_consent_batch`]).
+    superseded: Vec<String>,
+}
 
-/// One batch of `kind` (the statements of [`SqlStore::delete_expired_batch`]).
-pub(super) fn delete_batch(
+/// One write's share of [`ExpiredKeys`].
+#[derive(Debug, Clone, Default)]
+pub(super) struct KeySlice {
+    keys: Vec<String>,
+    superseded: Vec<String>,
+}
+
+impl ExpiredKeys {
+    fn plain(keys: Vec<String>) -> Self {
+        Self {
+            keys,
+            superseded: Vec::new(),
+        }
+    }
+
+    /// The keys in slices of at most [`SLICE`], in the order they were found.
+    fn slices(self) -> Vec<KeySlice> {
+        let plain = self.keys.chunks(SLICE).map(|keys| KeySlice {
+            keys: keys.to_vec(),
+            superseded: Vec::new(),
+        });
+        let superseded = self.superseded.chunks(SLICE).map(|keys| KeySlice {
+            keys: Vec::new(),
+            superseded: keys.to_vec(),
+        });
+        plain.chain(superseded).collect()
+    }
+}
+
+/// The keys of at most `n` rows of `kind` past `before` (the reads of
+/// [`SqlStore::delete_expired_batch`]).
+pub(super) fn expired_keys(
     conn: &mut DbConnection,
     kind: ExpiredKind,
     before: NaiveDateTime,
     n: i64,
+) -> QueryResult<ExpiredKeys> {
+    let keys: Vec<String> = match kind {
+        ExpiredKind::Tokens => oauth2_tokens::table
+            .select(oauth2_tokens::signature_hash)
+            .filter(oauth2_tokens::expires_at.lt(before))
+            .limit(n)
+            .load(conn)?,
+        ExpiredKind::FlowSteps => oauth2_flow_steps::table
+            .select(oauth2_flow_steps::flow_id)
+            .filter(oauth2_flow_steps::expires_at.lt(before))
+            .limit(n)
+            .load(conn)?,
+        ExpiredKind::LoginSessions => authentication_sessions::table
+            .select(authentication_sessions::id)
+            .filter(authentication_sessions::expires_at.lt(before))
+            .limit(n)
+            .load(conn)?,
+        ExpiredKind::Jti => oauth2_jti::table
+            .select(oauth2_jti::id)
+            .filter(oauth2_jti::expires_at.lt(before))
+            .limit(n)
+            .load(conn)?,
+        ExpiredKind::PushedRequests => oauth2_pushed_requests::table
+            .select(oauth2_pushed_requests::id)
+            .filter(oauth2_pushed_requests::expires_at.lt(before))
+            .limit(n)
+            .load(conn)?,
+        ExpiredKind::Consents => return expired_consents(conn, before, n),
+        ExpiredKind::DeviceCodes => oauth2_device_codes::table
+            .select(oauth2_device_codes::device_code_key)
+            .filter(oauth2_device_codes::expires_at.lt(before))
+            .limit(n)
+            .load(conn)?,
+        ExpiredKind::DeviceAttempts => oauth2_device_attempts::table
+            .select(oauth2_device_attempts::challenge_id)
+            .filter(oauth2_device_attempts::expires_at.lt(before))
+            .limit(n)
+            .load(conn)?,
+        ExpiredKind::TrustRelationships => oauth2_trusted_jwt_issuers::table
+            .select(oauth2_trusted_jwt_issuers::id)
+            .filter(oauth2_trusted_jwt_issuers::expires_at.lt(before))
+            .limit(n)
+            .load(conn)?,
+        ExpiredKind::InitialAccessTokens => oauth2_initial_access_tokens::table
+            .select(oauth2_initial_access_tokens::id)
+            .filter(initial_access_token_deletable!(before))
+            .limit(n)
+            .load(conn)?,
+        // `delivered_at` is NULL until delivery: NULL < x is never true.
+        ExpiredKind::DeliveredEvents => event_outbox::table
+            .select(event_outbox::id)
+            .filter(event_outbox::delivered_at.lt(before))
+            .limit(n)
+            .load(conn)?,
+        ExpiredKind::IdempotencyKeys => event_idempotency_keys::table
+            .select(event_idempotency_keys::idempotency_key)
+            .filter(event_idempotency_keys::created_at.lt(before))
+            .limit(n)
+            .load(conn)?,
+    };
+    Ok(ExpiredKeys::plain(keys))
+}
+
+/// Deletes the rows of `slice` that are still past `before` (the writes of
+/// [`SqlStore::delete_expired_batch`]); each statement repeats the condition that
+/// selected them.
+pub(super) fn delete_keys(
+    conn: &mut DbConnection,
+    kind: ExpiredKind,
+    before: NaiveDateTime,
+    slice: &KeySlice,
 ) -> QueryResult<usize> {
+    let keys = &slice.keys;
     match kind {
-        ExpiredKind::Tokens => {
-            let keys: Vec<String> = oauth2_tokens::table
-                .select(oauth2_tokens::signature_hash)
-                .filter(oauth2_tokens::expires_at.lt(before))
-                .limit(n)
-                .load(conn)?;
-            if keys.is_empty() {
-                return Ok(0);
-            }
-            diesel::delete(oauth2_tokens::table.filter(oauth2_tokens::signature_hash.eq_any(&keys)))
-                .execute(conn)
-        }
-        ExpiredKind::FlowSteps => {
-            let keys: Vec<String> = oauth2_flow_steps::table
-                .select(oauth2_flow_steps::flow_id)
-                .filter(oauth2_flow_steps::expires_at.lt(before))
-                .limit(n)
-                .load(conn)?;
-            if keys.is_empty() {
-                return Ok(0);
-            }
-            diesel::delete(
-                oauth2_flow_steps::table
-                    .filter(oauth2_flow_steps::flow_id.eq_any(&keys))
-                    .filter(oauth2_flow_steps::expires_at.lt(before)),
-            )
-            .execute(conn)
-        }
-        ExpiredKind::LoginSessions => {
-            let keys: Vec<String> = authentication_sessions::table
-                .select(authentication_sessions::id)
-                .filter(authentication_sessions::expires_at.lt(before))
-                .limit(n)
-                .load(conn)?;
-            if keys.is_empty() {
-                return Ok(0);
-            }
-            diesel::delete(
-                authentication_sessions::table.filter(authentication_sessions::id.eq_any(&keys)),
-            )
-            .execute(conn)
-        }
-        ExpiredKind::Jti => {
-            let keys: Vec<String> = oauth2_jti::table
-                .select(oauth2_jti::id)
-                .filter(oauth2_jti::expires_at.lt(before))
-                .limit(n)
-                .load(conn)?;
-            if keys.is_empty() {
-                return Ok(0);
-            }
-            diesel::delete(oauth2_jti::table.filter(oauth2_jti::id.eq_any(&keys))).execute(conn)
-        }
-        ExpiredKind::PushedRequests => {
-            let keys: Vec<String> = oauth2_pushed_requests::table
-                .select(oauth2_pushed_requests::id)
-                .filter(oauth2_pushed_requests::expires_at.lt(before))
-                .limit(n)
-                .load(conn)?;
-            if keys.is_empty() {
-                return Ok(0);
-            }
-            diesel::delete(
-                oauth2_pushed_requests::table.filter(oauth2_pushed_requests::id.eq_any(&keys)),
-            )
-            .execute(conn)
-        }
-        ExpiredKind::Consents => delete_consent_batch(conn, before, n),
-        ExpiredKind::DeviceCodes => {
-            let keys: Vec<String> = oauth2_device_codes::table
-                .select(oauth2_device_codes::device_code_key)
-                .filter(oauth2_device_codes::expires_at.lt(before))
-                .limit(n)
-                .load(conn)?;
-            if keys.is_empty() {
-                return Ok(0);
-            }
-            diesel::delete(
-                oauth2_device_codes::table
-                    .filter(oauth2_device_codes::device_code_key.eq_any(&keys)),
-            )
-            .execute(conn)
-        }
-        ExpiredKind::DeviceAttempts => {
-            let keys: Vec<String> = oauth2_device_attempts::table
-                .select(oauth2_device_attempts::challenge_id)
-                .filter(oauth2_device_attempts::expires_at.lt(before))
-                .limit(n)
-                .load(conn)?;
-            if keys.is_empty() {
-                return Ok(0);
-            }
-            diesel::delete(
-                oauth2_device_attempts::table
-                    .filter(oauth2_device_attempts::challenge_id.eq_any(&keys)),
-            )
-            .execute(conn)
-        }
-        ExpiredKind::TrustRelationships => {
-            use oauth2_trusted_jwt_issuers as trusts;
-            let keys: Vec<String> = trusts::table
-                .select(trusts::id)
-                .filter(trusts::expires_at.lt(before))
-                .limit(n)
-                .load(conn)?;
-            if keys.is_empty() {
-                return Ok(0);
-            }
-            diesel::delete(trusts::table.filter(trusts::id.eq_any(&keys))).execute(conn)
-        }
-        ExpiredKind::InitialAccessTokens => delete_initial_access_token_batch(conn, before, n),
-        ExpiredKind::DeliveredEvents => {
-            // `delivered_at` is NULL until delivery: NULL < x is never true.
-            let ids: Vec<String> = event_outbox::table
-                .select(event_outbox::id)
-                .filter(event_outbox::delivered_at.lt(before))
-                .limit(n)
-                .load(conn)?;
-            if ids.is_empty() {
-                return Ok(0);
-            }
-            diesel::delete(event_outbox::table.filter(event_outbox::id.eq_any(&ids))).execute(conn)
-        }
-        ExpiredKind::IdempotencyKeys => {
-            use event_idempotency_keys as keys_table;
-            let keys: Vec<String> = keys_table::table
-                .select(keys_table::idempotency_key)
-                .filter(keys_table::created_at.lt(before))
-                .limit(n)
-                .load(conn)?;
-            if keys.is_empty() {
-                return Ok(0);
-            }
-            diesel::delete(keys_table::table.filter(keys_table::idempotency_key.eq_any(&keys)))
-                .execute(conn)
-        }
+        ExpiredKind::Consents => delete_consents(conn, before, slice),
+        _ if keys.is_empty() => Ok(0),
+        ExpiredKind::Tokens => diesel::delete(
+            oauth2_tokens::table
+                .filter(oauth2_tokens::signature_hash.eq_any(keys))
+                .filter(oauth2_tokens::expires_at.lt(before)),
+        )
+        .execute(conn),
+        ExpiredKind::FlowSteps => diesel::delete(
+            oauth2_flow_steps::table
+                .filter(oauth2_flow_steps::flow_id.eq_any(keys))
+                .filter(oauth2_flow_steps::expires_at.lt(before)),
+        )
+        .execute(conn),
+        ExpiredKind::LoginSessions => diesel::delete(
+            authentication_sessions::table
+                .filter(authentication_sessions::id.eq_any(keys))
+                .filter(authentication_sessions::expires_at.lt(before)),
+        )
+        .execute(conn),
+        ExpiredKind::Jti => diesel::delete(
+            oauth2_jti::table
+                .filter(oauth2_jti::id.eq_any(keys))
+                .filter(oauth2_jti::expires_at.lt(before)),
+        )
+        .execute(conn),
+        ExpiredKind::PushedRequests => diesel::delete(
+            oauth2_pushed_requests::table
+                .filter(oauth2_pushed_requests::id.eq_any(keys))
+                .filter(oauth2_pushed_requests::expires_at.lt(before)),
+        )
+        .execute(conn),
+        ExpiredKind::DeviceCodes => diesel::delete(
+            oauth2_device_codes::table
+                .filter(oauth2_device_codes::device_code_key.eq_any(keys))
+                .filter(oauth2_device_codes::expires_at.lt(before)),
+        )
+        .execute(conn),
+        ExpiredKind::DeviceAttempts => diesel::delete(
+            oauth2_device_attempts::table
+                .filter(oauth2_device_attempts::challenge_id.eq_any(keys))
+                .filter(oauth2_device_attempts::expires_at.lt(before)),
+        )
+        .execute(conn),
+        ExpiredKind::TrustRelationships => diesel::delete(
+            oauth2_trusted_jwt_issuers::table
+                .filter(oauth2_trusted_jwt_issuers::id.eq_any(keys))
+                .filter(oauth2_trusted_jwt_issuers::expires_at.lt(before)),
+        )
+        .execute(conn),
+        ExpiredKind::InitialAccessTokens => diesel::delete(
+            oauth2_initial_access_tokens::table
+                .filter(oauth2_initial_access_tokens::id.eq_any(keys))
+                .filter(initial_access_token_deletable!(before)),
+        )
+        .execute(conn),
+        ExpiredKind::DeliveredEvents => diesel::delete(
+            event_outbox::table
+                .filter(event_outbox::id.eq_any(keys))
+                .filter(event_outbox::delivered_at.lt(before)),
+        )
+        .execute(conn),
+        ExpiredKind::IdempotencyKeys => diesel::delete(
+            event_idempotency_keys::table
+                .filter(event_idempotency_keys::idempotency_key.eq_any(keys))
+                .filter(event_idempotency_keys::created_at.lt(before)),
+        )
+        .execute(conn),
     }
 }
 
 /// Initial access tokens that can register no client any more: expired before the
 /// cut-off, or created before it and used up. A used-up token whose registration fails
 /// afterwards gets its use back (`return_initial_access_token_use`); one the janitor
-/// took meanwhile stays gone, and the operator creates another.
-fn delete_initial_access_token_batch(
-    conn: &mut DbConnection,
-    before: NaiveDateTime,
-    n: i64,
-) -> QueryResult<usize> {
-    use oauth2_initial_access_tokens as iat;
-    let used_up = iat::max_uses
-        .is_not_null()
-        .and(iat::uses.nullable().ge(iat::max_uses))
-        .and(iat::created_at.lt(before));
-    let deletable = iat::expires_at.lt(before).or(used_up);
-    let keys: Vec<String> = iat::table
-        .select(iat::id)
-        .filter(deletable)
-        .limit(n)
-        .load(conn)?;
-    if keys.is_empty() {
-        return Ok(0);
-    }
-    diesel::delete(iat::table.filter(iat::id.eq_any(&keys))).execute(conn)
+/// took meanwhile stays gone, and the operator creates another. (A macro: the
+/// expression's diesel type is long, and the SELECT and the DELETE both need it.)
+macro_rules! initial_access_token_deletable {
+    ($before:expr) => {{
+        use oauth2_initial_access_tokens as iat;
+        let before = $before;
+        let used_up = iat::max_uses
+            .is_not_null()
+            .and(iat::uses.nullable().ge(iat::max_uses))
+            .and(iat::created_at.lt(before));
+        iat::expires_at.lt(before).or(used_up)
+    }};
 }
+use initial_access_token_deletable;
 
-/// A consent row is kept while anything can still use it:
-/// - a remembered consent until `remember_until` (forever when `remember_for` was 0:
-///   it skips the consent screen until revoked, as in Hydra);
-/// - any consent while its authentication session lives: logout finds the relying
-///   parties to notify (back- and front-channel) through the consents naming the `sid`;
-/// - any consent while the subject holds an unexpired token of the client: revoking the
-///   subject's consents to all clients revokes the tokens of the clients it finds here.
+/// The consents' retention clauses, correlated with the `consent_grants` row:
+/// diesel's typed DSL has no correlated subqueries. The same text runs on all three
+/// backends; the joined columns share type and collation. (Macros for the reason of
+/// [`initial_access_token_deletable`].)
 ///
-/// Two passes, each a range of `consent_grants_retention_idx`: unremembered consents
-/// (oldest first), then remembered ones whose `remember_until` passed.
-fn delete_consent_batch(
-    conn: &mut DbConnection,
-    before: NaiveDateTime,
-    n: i64,
-) -> QueryResult<usize> {
-    // Correlated NOT EXISTS: diesel's typed DSL has no correlated subqueries. The same
-    // text runs on all three backends; the joined columns share type and collation.
-    let no_live_session = || {
+/// No live session: the row's authentication session is gone or expired before the
+/// cut-off.
+macro_rules! no_live_session {
+    ($before:expr) => {
         sql::<Bool>(
             "NOT EXISTS (SELECT 1 FROM authentication_sessions \
              WHERE authentication_sessions.id = consent_grants.login_session_id \
              AND authentication_sessions.expires_at >= ",
         )
-        .bind::<Timestamp, _>(before)
+        .bind::<Timestamp, _>($before)
         .sql(")")
     };
-    let no_live_token = || {
+}
+
+/// No live token: the subject holds no token of the client that expires after the
+/// cut-off.
+macro_rules! no_live_token {
+    ($before:expr) => {
         sql::<Bool>(
             "NOT EXISTS (SELECT 1 FROM oauth2_tokens \
              WHERE oauth2_tokens.client_id = consent_grants.client_id \
              AND oauth2_tokens.subject = consent_grants.subject \
              AND oauth2_tokens.expires_at >= ",
         )
-        .bind::<Timestamp, _>(before)
+        .bind::<Timestamp, _>($before)
         .sql(")")
     };
-    let mut keys: Vec<String> = consent_grants::table
+}
+
+/// Superseded: a consent of the same subject and client was handled later (a range of
+/// `consent_grants_subject_client_idx`). Only in a SELECT: MySQL refuses a DELETE whose
+/// subquery reads the table it deletes from (error 1093).
+const SUPERSEDED: &str = "EXISTS (SELECT 1 FROM consent_grants newer \
+     WHERE newer.subject = consent_grants.subject \
+     AND newer.client_id = consent_grants.client_id \
+     AND newer.handled_at > consent_grants.handled_at)";
+
+/// A consent row is kept while anything can still use it:
+/// - a remembered consent until `remember_until` (forever when `remember_for` was 0:
+///   it skips the consent screen until revoked, as in Hydra);
+/// - any consent while its authentication session lives: logout finds the relying
+///   parties to notify (back- and front-channel) through the consents naming the `sid`;
+/// - the subject's latest consent to a client while the subject holds an unexpired
+///   token of that client: revoking the subject's consents revokes the tokens of the
+///   clients it finds there, and one row per subject and client is enough to find
+///   them. An unremembered consent superseded by a later one of the same subject and
+///   client goes once its session has: without that, a user who signs in to the same
+///   client every day keeps every day's row for as long as they hold a token, and the
+///   janitor's scan over them grows with them.
+///
+/// Three passes, each a range of `consent_grants_retention_idx` (oldest first):
+/// superseded unremembered consents, unremembered ones without a live token, then
+/// remembered ones whose `remember_until` passed.
+fn expired_consents(
+    conn: &mut DbConnection,
+    before: NaiveDateTime,
+    n: i64,
+) -> QueryResult<ExpiredKeys> {
+    let superseded: Vec<String> = consent_grants::table
         .select(consent_grants::id)
         .filter(consent_grants::remember.eq(false))
         .filter(consent_grants::handled_at.lt(before))
-        .filter(no_live_session())
-        .filter(no_live_token())
+        .filter(no_live_session!(before))
+        .filter(sql::<Bool>(SUPERSEDED))
         .limit(n)
         .load(conn)?;
-    let left = n - i64::try_from(keys.len()).unwrap_or(n);
+    let mut left = n - i64::try_from(superseded.len()).unwrap_or(n);
+    let mut keys: Vec<String> = Vec::new();
+    if left > 0 {
+        let mut found: Vec<String> = consent_grants::table
+            .select(consent_grants::id)
+            .filter(consent_grants::remember.eq(false))
+            .filter(consent_grants::handled_at.lt(before))
+            .filter(no_live_session!(before))
+            .filter(no_live_token!(before))
+            .limit(n)
+            .load(conn)?;
+        // A row may be both: it goes once, with the superseded ones.
+        found.retain(|id| !superseded.contains(id));
+        found.truncate(usize::try_from(left).unwrap_or(0));
+        left -= i64::try_from(found.len()).unwrap_or(left);
+        keys = found;
+    }
     if left > 0 {
         keys.extend(
             consent_grants::table
@@ -445,21 +514,147 @@ fn delete_consent_batch(
                 .filter(consent_grants::remember.eq(true))
                 .filter(consent_grants::remember_until.lt(before))
                 .filter(consent_grants::handled_at.lt(before))
-                .filter(no_live_session())
-                .filter(no_live_token())
+                .filter(no_live_session!(before))
+                .filter(no_live_token!(before))
                 .limit(left)
                 .load::<String>(conn)?,
         );
     }
-    if keys.is_empty() {
-        return Ok(0);
+    Ok(ExpiredKeys { keys, superseded })
+}
+
+/// The consents of `slice` that are still unneeded: the conditions again, so a row that
+/// became needed since the SELECT stays. A superseded row stays superseded (the later
+/// consent goes only by a revocation that takes it as well, or by this janitor once
+/// nothing needs the pair), so its check is the session's alone.
+fn delete_consents(
+    conn: &mut DbConnection,
+    before: NaiveDateTime,
+    slice: &KeySlice,
+) -> QueryResult<usize> {
+    let mut deleted = 0;
+    if !slice.keys.is_empty() {
+        deleted += diesel::delete(
+            consent_grants::table
+                .filter(consent_grants::id.eq_any(&slice.keys))
+                .filter(no_live_session!(before))
+                .filter(no_live_token!(before)),
+        )
+        .execute(conn)?;
     }
-    // The conditions again: a row that became needed since the SELECT stays.
-    diesel::delete(
-        consent_grants::table
-            .filter(consent_grants::id.eq_any(&keys))
-            .filter(no_live_session())
-            .filter(no_live_token()),
-    )
-    .execute(conn)
+    if !slice.superseded.is_empty() {
+        deleted += diesel::delete(
+            consent_grants::table
+                .filter(consent_grants::id.eq_any(&slice.superseded))
+                .filter(consent_grants::remember.eq(false))
+                .filter(no_live_session!(before)),
+        )
+        .execute(conn)?;
+    }
+    Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, SubsecRound};
+
+    use super::*;
+    use crate::client::model::Client;
+    use crate::clock::{Clock, SystemClock};
+    use crate::storage::flows::{ConsentGrant, ConsentStore};
+    use crate::storage::{ClientStore, StoredToken, TokenKind, TokenStore};
+
+    fn consent(id: &str, handled_at: DateTime<Utc>) -> ConsentGrant {
+        ConsentGrant {
+            id: id.to_owned(),
+            subject: "alice".to_owned(),
+            client_id: "c".to_owned(),
+            login_session_id: None,
+            granted_scope: Vec::new(),
+            granted_audience: Vec::new(),
+            remember: false,
+            remember_until: None,
+            handled_at: handled_at.trunc_subsecs(6),
+            sealed_details: "sealed".to_owned(),
+        }
+    }
+
+    fn live_token(now: DateTime<Utc>) -> StoredToken {
+        StoredToken {
+            signature_hash: format!("{:064x}", 1),
+            kind: TokenKind::RefreshToken,
+            family_id: "family".to_owned(),
+            client_id: "c".to_owned(),
+            subject: "alice".to_owned(),
+            granted_scope: Vec::new(),
+            granted_audience: Vec::new(),
+            session: "sealed".to_owned(),
+            request_data: None,
+            issued_at: now,
+            expires_at: now + Duration::hours(1),
+            active: true,
+            used_at: None,
+            parent_family_id: None,
+        }
+    }
+
+    /// The keys are found on a read connection and deleted by a later write: a consent
+    /// that a new token made needed in between stays (the DELETE checks again), and one
+    /// that a later consent supersedes goes all the same (superseded stays superseded).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_consent_needed_again_after_it_was_found_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let dsn = format!("sqlite://{}", dir.path().join("janitor.sqlite").display());
+        let store = tokio::task::spawn_blocking(move || SqlStore::connect(&dsn))
+            .await
+            .unwrap()
+            .unwrap();
+        store.migrate_up().await.unwrap();
+        let client = Client {
+            client_id: "c".to_owned(),
+            ..Client::default()
+        };
+        store.create_client(&client).await.unwrap();
+        let now = SystemClock.now();
+        store
+            .insert_consent(&consent("older", now - Duration::hours(3)))
+            .await
+            .unwrap();
+        store
+            .insert_consent(&consent("latest", now - Duration::hours(2)))
+            .await
+            .unwrap();
+        let before = to_column(now);
+
+        let found = store
+            .run(move |conn| {
+                expired_keys(conn, ExpiredKind::Consents, before, 10).map_err(map_diesel)
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.superseded, ["older"]);
+        assert_eq!(found.keys, ["latest"]);
+
+        store.insert_tokens(&[live_token(now)]).await.unwrap();
+        let mut deleted = 0;
+        for slice in found.slices() {
+            deleted += store
+                .write(move |conn| {
+                    delete_keys(conn, ExpiredKind::Consents, before, &slice).map_err(map_diesel)
+                })
+                .await
+                .unwrap();
+        }
+        assert_eq!(deleted, 1, "only the superseded consent goes");
+        let left = store
+            .run(|conn| {
+                consent_grants::table
+                    .select(consent_grants::id)
+                    .load::<String>(conn)
+                    .map_err(map_diesel)
+            })
+            .await
+            .unwrap();
+        assert_eq!(left, ["latest"]);
+    }
 }

@@ -17,7 +17,7 @@ use diesel::sql_types::Bool;
 
 use super::connection::DbConnection;
 use super::schema::{event_idempotency_keys, event_outbox};
-use super::{ExpiredKind, SqlStore, count, map_diesel, to_column};
+use super::{ExpiredKind, SqlStore, map_diesel, to_column};
 use crate::storage::StorageError;
 use crate::storage::outbox::{ClaimedEvent, Enqueued, EventOutbox, OutboxEvent};
 
@@ -388,20 +388,19 @@ impl SqlStore {
             .await
     }
 
-    /// The janitor's statements for the two event tables, with `before` as it is.
+    /// The janitor's batch for the two event tables, with `before` as the cut-off.
     async fn purge_batch(
         &self,
         kind: ExpiredKind,
         before: DateTime<Utc>,
         batch: usize,
     ) -> Result<u64, StorageError> {
-        let before = to_column(before);
-        let n = i64::try_from(batch.clamp(1, MAX_PURGE_BATCH)).unwrap_or(1);
-        self.run(move |conn| {
-            super::janitor::delete_batch(conn, kind, before, n)
-                .map(count)
-                .map_err(map_diesel)
-        })
+        self.delete_expired_batch(
+            kind,
+            before,
+            std::time::Duration::ZERO,
+            batch.clamp(1, MAX_PURGE_BATCH),
+        )
         .await
     }
 }
