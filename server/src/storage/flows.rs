@@ -193,3 +193,23 @@ pub trait ConsentStore: Send + Sync {
         client_id: Option<&str>,
     ) -> Result<Vec<String>, StorageError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The margin is added to the flow's expiry, and an expiry at chrono's end stays
+    /// there rather than overflowing (times from configuration: "never").
+    #[test]
+    fn a_step_record_outlives_its_flow_by_the_margin() {
+        let flow_expires_at = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        assert_eq!(
+            step_record_expiry(flow_expires_at) - flow_expires_at,
+            chrono::TimeDelta::minutes(5)
+        );
+        assert_eq!(
+            step_record_expiry(DateTime::<Utc>::MAX_UTC),
+            DateTime::<Utc>::MAX_UTC
+        );
+    }
+}
