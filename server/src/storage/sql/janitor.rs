@@ -209,21 +209,15 @@ impl SqlStore {
 /// writer at SQLite's ~60 µs per token row under load.
 const SLICE: usize = 100;
 
-/// The keys of one batch's expired rows, found by [`expired_keys`].
+/// The keys of one batch's expired rows, found by [`expired_keys`], and of each of its
+/// writes ([`ExpiredKeys::slices`]).
 #[derive(Debug, Default)]
 pub(super) struct ExpiredKeys {
     /// Deletable by the kind's own condition, checked again when deleted.
     keys: Vec<String>,
     /// Consents only: unremembered consents that a newer consent of the same subject
     /// and client supersedes (checked again without that clause: see
-    /// [`delete_consent_batch`]).
-    superseded: Vec<String>,
-}
-
-/// One write's share of [`ExpiredKeys`].
-#[derive(Debug, Clone, Default)]
-pub(super) struct KeySlice {
-    keys: Vec<String>,
+    /// [`delete_consents`]).
     superseded: Vec<String>,
 }
 
@@ -236,12 +230,12 @@ impl ExpiredKeys {
     }
 
     /// The keys in slices of at most [`SLICE`], in the order they were found.
-    fn slices(self) -> Vec<KeySlice> {
-        let plain = self.keys.chunks(SLICE).map(|keys| KeySlice {
-            keys: keys.to_vec(),
-            superseded: Vec::new(),
-        });
-        let superseded = self.superseded.chunks(SLICE).map(|keys| KeySlice {
+    fn slices(self) -> Vec<Self> {
+        let plain = self
+            .keys
+            .chunks(SLICE)
+            .map(|keys| Self::plain(keys.to_vec()));
+        let superseded = self.superseded.chunks(SLICE).map(|keys| Self {
             keys: Vec::new(),
             superseded: keys.to_vec(),
         });
@@ -326,7 +320,7 @@ pub(super) fn delete_keys(
     conn: &mut DbConnection,
     kind: ExpiredKind,
     before: NaiveDateTime,
-    slice: &KeySlice,
+    slice: &ExpiredKeys,
 ) -> QueryResult<usize> {
     let keys = &slice.keys;
     match kind {
@@ -501,8 +495,11 @@ fn expired_consents(
             .filter(no_live_token!(before))
             .limit(n)
             .load(conn)?;
-        // A row may be both: it goes once, with the superseded ones.
-        found.retain(|id| !superseded.contains(id));
+        // A row may be both: it goes once, with the superseded ones (a set: a batch
+        // holds up to MAX_BATCH keys).
+        let taken: std::collections::HashSet<&str> =
+            superseded.iter().map(String::as_str).collect();
+        found.retain(|id| !taken.contains(id.as_str()));
         found.truncate(usize::try_from(left).unwrap_or(0));
         left -= i64::try_from(found.len()).unwrap_or(left);
         keys = found;
@@ -530,7 +527,7 @@ fn expired_consents(
 fn delete_consents(
     conn: &mut DbConnection,
     before: NaiveDateTime,
-    slice: &KeySlice,
+    slice: &ExpiredKeys,
 ) -> QueryResult<usize> {
     let mut deleted = 0;
     if !slice.keys.is_empty() {
