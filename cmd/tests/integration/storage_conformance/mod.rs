@@ -16,6 +16,7 @@ mod flows;
 mod initial_access_tokens;
 mod json_web_keys;
 mod jti;
+mod pg_reads;
 mod pushed_requests;
 mod sql;
 mod token_families;
@@ -85,7 +86,7 @@ where
     }
     for_each_backend(move |db| async move {
         let store = migrated(&db).await;
-        clause(port(PortStore::Sql(store))).await;
+        clause(port(PortStore::Sql(Box::new(store)))).await;
     })
     .await;
 }
@@ -93,7 +94,7 @@ where
 /// The two implementations of every storage port.
 pub enum PortStore {
     Memory(Box<MemoryStore>),
-    Sql(SqlStore),
+    Sql(Box<SqlStore>),
 }
 
 /// One `#[tokio::test]` per clause of the port `$port` (clauses in `$module`), so
@@ -103,7 +104,7 @@ macro_rules! conformance {
         fn port_of(store: $crate::storage_conformance::PortStore) -> std::sync::Arc<dyn $port> {
             match store {
                 $crate::storage_conformance::PortStore::Memory(s) => std::sync::Arc::new(*s),
-                $crate::storage_conformance::PortStore::Sql(s) => std::sync::Arc::new(s),
+                $crate::storage_conformance::PortStore::Sql(s) => std::sync::Arc::new(*s),
             }
         }
         $(

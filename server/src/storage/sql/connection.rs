@@ -112,6 +112,12 @@ impl ConnectionManager {
         }
     }
 
+    /// The URL the driver is given (for PostgreSQL with the connect and statement
+    /// timeouts added); may hold a password.
+    pub(super) fn driver_url(&self) -> &str {
+        &self.driver_url
+    }
+
     pub fn establish(&self) -> Result<DbConnection, ConnectionError> {
         match self.backend {
             Backend::Postgres => {

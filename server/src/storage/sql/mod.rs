@@ -27,6 +27,7 @@ mod jti;
 mod migrations;
 mod mysql;
 mod outbox;
+mod pg_reads;
 mod pushed_requests;
 mod schema;
 mod statement_timeout;
@@ -125,6 +126,9 @@ pub struct SqlStore {
     acquire_timeout: Duration,
     /// Opens connections outside the pool (the janitor's lock, `janitor_lock.rs`).
     manager: ConnectionManager,
+    /// PostgreSQL without TLS: the hottest point reads in the request's own runtime
+    /// (`pg_reads.rs`).
+    pg_reads: Option<Arc<pg_reads::PgReads>>,
 }
 
 /// Where an SQLite store's writes run: through the writer thread (a server) or on the
@@ -234,6 +238,16 @@ impl SqlStore {
             }
             _ => None,
         };
+        let pg_reads = match (backend, writes) {
+            (Backend::Postgres, Writes::Batched) => pg_reads::PgReads::new(
+                unpooled.driver_url(),
+                breaker.clone(),
+                options.connect_timeout,
+                options.statement_timeout,
+            )
+            .map(Arc::new),
+            _ => None,
+        };
         Ok(SqlStore {
             pool,
             backend,
@@ -243,11 +257,19 @@ impl SqlStore {
             breaker,
             acquire_timeout: options.acquire_timeout,
             manager: unpooled,
+            pg_reads,
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Whether the hottest point reads run in the request's own runtime
+    /// (`pg_reads.rs`: PostgreSQL whose DSN rules out TLS) rather than through libpq on
+    /// the blocking pool. Logged at startup; the tests check which path they cover.
+    pub fn reads_in_runtime(&self) -> bool {
+        self.pg_reads.is_some()
     }
 
     /// Applies every pending migration; returns the names applied (empty when the schema
@@ -279,6 +301,12 @@ impl SqlStore {
             &span,
             self.run_untraced(work).instrument(span.clone()).await,
         )
+    }
+
+    /// [`span`](Self::span) for a call that runs no closure on a connection: `here` is a
+    /// closure of the store method, which names the span.
+    fn span_of<F>(&self, _here: &F) -> tracing::Span {
+        self.span::<F>()
     }
 
     /// The trace's span of one storage call (`crate::telemetry::spans::storage`), named

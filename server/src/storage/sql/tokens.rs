@@ -13,8 +13,13 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::{Integer, Text};
 
+use std::sync::LazyLock;
+
+use tracing::Instrument;
+
 use super::connection::{DbConnection, on_native};
 use super::outbox::{insert_outbox, outbox_rows};
+use super::pg_reads::column;
 use super::schema::oauth2_tokens;
 use super::{SqlStore, by_key, count, map_diesel, to_column};
 use crate::storage::{OutboxEvent, StorageError, StoredToken, TokenKind, TokenStore};
@@ -64,6 +69,27 @@ impl TokenRow {
         })
     }
 
+    /// The row `get_token_sql` selected on PostgreSQL's own protocol (`pg_reads.rs`):
+    /// its columns in the order of this struct's fields, which `as_select` follows.
+    fn from_pg_row(row: &tokio_postgres::Row) -> Result<Self, StorageError> {
+        Ok(Self {
+            signature_hash: column(row, 0, "signature_hash")?,
+            kind: column(row, 1, "kind")?,
+            family_id: column(row, 2, "family_id")?,
+            client_id: column(row, 3, "client_id")?,
+            subject: column(row, 4, "subject")?,
+            granted_scope: column(row, 5, "granted_scope")?,
+            granted_audience: column(row, 6, "granted_audience")?,
+            session: column(row, 7, "session")?,
+            request_data: column(row, 8, "request_data")?,
+            issued_at: column(row, 9, "issued_at")?,
+            expires_at: column(row, 10, "expires_at")?,
+            active: column(row, 11, "active")?,
+            used_at: column(row, 12, "used_at")?,
+            parent_family_id: column(row, 13, "parent_family_id")?,
+        })
+    }
+
     fn into_token(self) -> Result<StoredToken, StorageError> {
         let corrupt = |what: String| StorageError::Corrupt(format!("token: {what}"));
         let kind = TokenKind::parse(&self.kind)
@@ -92,6 +118,36 @@ impl TokenRow {
             parent_family_id: self.parent_family_id,
         })
     }
+}
+
+/// A token by its key and kind, as `get_token` loads it.
+macro_rules! token_by_key {
+    ($hash:expr, $kind:expr) => {
+        token_by_key!($hash, $kind, TokenRow::as_select())
+    };
+    ($hash:expr, $kind:expr, $select:expr) => {
+        oauth2_tokens::table
+            .find($hash)
+            .filter(oauth2_tokens::kind.eq($kind))
+            .select($select)
+    };
+}
+
+/// [`token_by_key!`] as PostgreSQL's SQL text (`$1` the hash, `$2` the kind), for the
+/// reads in the runtime (`pg_reads.rs`): rendered once from the same diesel query, so
+/// the two paths cannot select different columns.
+fn get_token_sql() -> Result<&'static str, StorageError> {
+    static SQL: LazyLock<Result<String, String>> = LazyLock::new(|| {
+        use diesel::query_builder::{QueryBuilder, QueryFragment};
+        let mut builder = diesel::pg::PgQueryBuilder::new();
+        let select = <TokenRow as SelectableHelper<diesel::pg::Pg>>::as_select();
+        let query = token_by_key!(String::new(), "", select);
+        QueryFragment::<diesel::pg::Pg>::to_sql(&query, &mut builder, &diesel::pg::Pg)
+            .map_err(|e| e.to_string())?;
+        Ok(builder.finish())
+    });
+    SQL.as_deref()
+        .map_err(|e| StorageError::Database(format!("the token query cannot be rendered: {e}")))
 }
 
 /// The `INSERT` of one row (or of a slice of rows, as one statement), written once for
@@ -228,13 +284,22 @@ impl TokenStore for SqlStore {
         kind: TokenKind,
         signature_hash: &str,
     ) -> Result<Option<StoredToken>, StorageError> {
+        if let Some(reads) = &self.pg_reads {
+            let here = || ();
+            let span = self.span_of(&here);
+            let row = reads
+                .query_opt(get_token_sql()?, &[&signature_hash, &kind.as_str()])
+                .instrument(span.clone())
+                .await;
+            let row = super::traced(&span, row)?;
+            return row
+                .map(|row| TokenRow::from_pg_row(&row).and_then(TokenRow::into_token))
+                .transpose();
+        }
         let hash = signature_hash.to_owned();
         let row = self
             .read(move |conn| {
-                on_native!(conn, |conn| oauth2_tokens::table
-                    .find(hash.clone())
-                    .filter(oauth2_tokens::kind.eq(kind.as_str()))
-                    .select(TokenRow::as_select())
+                on_native!(conn, |conn| token_by_key!(hash.clone(), kind.as_str())
                     .load(conn))
                 .map(by_key)
                 .map_err(map_diesel)
