@@ -41,6 +41,17 @@ async fn store_with_sslmode(db: &TestDatabase, mode: &str) -> SqlStore {
         .unwrap_or_else(|e| panic!("connecting with sslmode={mode}: {e}"))
 }
 
+/// A store on `db` whose token reads run in the runtime (checked, so that a test using
+/// it cannot quietly cover libpq instead).
+async fn store_reading_in_runtime(db: &TestDatabase) -> SqlStore {
+    let store = store_with_sslmode(db, "disable").await;
+    assert!(
+        store.reads_in_runtime(),
+        "sslmode=disable reads in the runtime"
+    );
+    store
+}
+
 fn token(n: u32, client: &str) -> StoredToken {
     let at = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
     StoredToken {
@@ -76,7 +87,7 @@ async fn with_client_and_tokens(store: &SqlStore, count: u32) -> Vec<StoredToken
 async fn only_a_dsn_without_tls_reads_in_the_runtime() {
     let Some(db) = postgres() else { return };
     migrated(&db).await;
-    assert!(store_with_sslmode(&db, "disable").await.reads_in_runtime());
+    store_reading_in_runtime(&db).await;
     // libpq would encrypt these (or try to): the reads stay on libpq.
     for mode in ["prefer", "require", "allow"] {
         let store = store_with_sslmode(&db, mode).await;
@@ -88,9 +99,9 @@ async fn only_a_dsn_without_tls_reads_in_the_runtime() {
 async fn both_paths_read_the_same_rows() {
     let Some(db) = postgres() else { return };
     migrated(&db).await;
-    let in_runtime = store_with_sslmode(&db, "disable").await;
+    let in_runtime = store_reading_in_runtime(&db).await;
     let libpq = store_with_sslmode(&db, "require").await;
-    assert!(in_runtime.reads_in_runtime() && !libpq.reads_in_runtime());
+    assert!(!libpq.reads_in_runtime());
     let tokens = with_client_and_tokens(&in_runtime, 14).await;
     for expected in &tokens {
         let a = in_runtime
@@ -124,8 +135,7 @@ async fn both_paths_read_the_same_rows() {
 async fn concurrent_reads_of_one_thread_each_get_their_row() {
     let Some(db) = postgres() else { return };
     migrated(&db).await;
-    let store = store_with_sslmode(&db, "disable").await;
-    assert!(store.reads_in_runtime());
+    let store = store_reading_in_runtime(&db).await;
     let tokens = with_client_and_tokens(&store, 64).await;
     let reads = tokens
         .iter()
@@ -142,8 +152,7 @@ async fn concurrent_reads_of_one_thread_each_get_their_row() {
 async fn reads_reconnect_after_the_server_closed_their_connection() {
     let Some(db) = postgres() else { return };
     migrated(&db).await;
-    let store = store_with_sslmode(&db, "disable").await;
-    assert!(store.reads_in_runtime());
+    let store = store_reading_in_runtime(&db).await;
     let tokens = with_client_and_tokens(&store, 1).await;
     let read = || store.get_token(tokens[0].kind, &tokens[0].signature_hash);
     assert_eq!(read().await.unwrap().as_ref(), Some(&tokens[0]));
