@@ -4,7 +4,9 @@
 //! request wins; every loser answers `invalid_grant`, never a 5xx. On MariaDB the losers'
 //! revocation of the family deadlocked with the winner's insert (InnoDB 1213), which the
 //! store now runs again (`storage/sql/contention.rs`). A revocation racing a refresh of
-//! the same family leaves no token of it active, whichever finishes first.
+//! the same family leaves no token of it active, whichever finishes first; so does the
+//! losers' revocation of a reused code's grant (on PostgreSQL the code exchange is one
+//! statement, `storage/sql/pg_redeem.rs`).
 
 use std::sync::Arc;
 
@@ -78,6 +80,20 @@ async fn twenty_concurrent_code_redemptions_have_one_winner(backend: TestBackend
         let code = code_of(&app, &client).await;
         let results = race(&app, &client, code_form(&code)).await;
         assert_one_winner(round, &results);
+        // Each loser found the code used and revoked its grant (RFC 6749 §4.1.2): a
+        // revocation that runs after the winner's redemption committed, so it must
+        // reach the tokens the winner stored, whichever loser came first.
+        let (_, won) = results
+            .iter()
+            .find(|(status, _)| *status == 200)
+            .expect("one winner");
+        for token in [&won["access_token"], &won["refresh_token"]] {
+            let token = token.as_str().expect("a token");
+            assert!(
+                !app.introspect(token, None).await.active,
+                "round {round}: a token of the reused code's grant is still active"
+            );
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 
 use super::connection::{DbConnection, on_native};
 use super::outbox::{insert_outbox, outbox_rows, reporting_change};
+use super::pg_session_upsert::UpsertSession;
 use super::schema::{authentication_sessions, consent_grants, oauth2_flow_steps};
 use super::{SqlStore, by_key, count, map_diesel, to_column};
 use crate::storage::flows::{
@@ -128,7 +129,9 @@ impl LoginSessionStore for SqlStore {
     async fn upsert_login_session(&self, session: &LoginSession) -> Result<(), StorageError> {
         let session = session.clone();
         self.write(move |conn| {
-            // One statement, atomic by itself; MySQL names the conflict differently.
+            // One statement, atomic by itself; MySQL names the conflict differently, and
+            // PostgreSQL's is written out so that it stays prepared
+            // (`pg_session_upsert.rs`).
             let changes = (
                 authentication_sessions::subject.eq(&session.subject),
                 authentication_sessions::authenticated_at.eq(to_column(session.authenticated_at)),
@@ -147,7 +150,14 @@ impl LoginSessionStore for SqlStore {
             }
             match conn {
                 DbConnection::Mysql(conn) => upsert!(diesel::dsl::DuplicatedKeys, conn),
-                DbConnection::Postgresql(conn) => upsert!(authentication_sessions::id, conn),
+                DbConnection::Postgresql(conn) => UpsertSession {
+                    id: &session.id,
+                    subject: &session.subject,
+                    authenticated_at: to_column(session.authenticated_at),
+                    remember: session.remember,
+                    expires_at: to_column(session.expires_at),
+                }
+                .run(conn),
                 DbConnection::Sqlite(conn) => upsert!(authentication_sessions::id, conn),
             }
             .map(|_| ())

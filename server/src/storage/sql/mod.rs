@@ -28,6 +28,8 @@ mod migrations;
 mod mysql;
 mod outbox;
 mod pg_reads;
+mod pg_redeem;
+mod pg_session_upsert;
 mod pushed_requests;
 mod schema;
 mod statement_timeout;

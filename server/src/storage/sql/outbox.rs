@@ -35,16 +35,16 @@ const HEAD_OF_AGGREGATE: &str = "NOT EXISTS (SELECT 1 FROM event_outbox older \
 #[diesel(table_name = event_outbox)]
 #[diesel(treat_none_as_default_value = false)]
 pub(super) struct OutboxRow {
-    id: String,
-    aggregate_key: String,
-    event_type: String,
-    envelope: String,
-    created_at: NaiveDateTime,
-    attempts: i32,
-    next_attempt_at: NaiveDateTime,
-    lease_owner: Option<String>,
-    lease_until: Option<NaiveDateTime>,
-    delivered_at: Option<NaiveDateTime>,
+    pub(super) id: String,
+    pub(super) aggregate_key: String,
+    pub(super) event_type: String,
+    pub(super) envelope: String,
+    pub(super) created_at: NaiveDateTime,
+    pub(super) attempts: i32,
+    pub(super) next_attempt_at: NaiveDateTime,
+    pub(super) lease_owner: Option<String>,
+    pub(super) lease_until: Option<NaiveDateTime>,
+    pub(super) delivered_at: Option<NaiveDateTime>,
 }
 
 impl OutboxRow {

@@ -120,7 +120,14 @@ macro_rules! insert_together {
     ($conn:expr, $rows:expr, $events:expr) => {{
         let (rows, events): (&[TokenRow], &[OutboxRow]) = ($rows, $events);
         if events.is_empty() {
-            insert_row!($conn, rows).map(drop)
+            match rows {
+                // A batch of one as a single-row INSERT, whose text diesel keeps
+                // prepared; a multi-row INSERT's text varies with its length, so
+                // PostgreSQL parsed and planned every one (most batches of a login
+                // flow's codes are of one row).
+                [row] => insert_row!($conn, row).map(drop),
+                _ => insert_row!($conn, rows).map(drop),
+            }
         } else {
             $conn.transaction(|c| {
                 insert_row!(c, rows)?;
