@@ -26,6 +26,8 @@
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::HasSqlType;
 use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Timestamp};
 use diesel::{PgConnection, QueryResult, RunQueryDsl};
 
@@ -138,6 +140,17 @@ impl<'a> RedeemStatement<'a> {
     }
 }
 
+/// Binds `values` as one array parameter, then `after` (its cast and a separator).
+fn array<'b, T, U>(out: &mut AstPass<'_, 'b, Pg>, values: &'b U, after: &str) -> QueryResult<()>
+where
+    Pg: HasSqlType<T>,
+    U: ToSql<T, Pg> + ?Sized,
+{
+    out.push_bind_param::<T, U>(values)?;
+    out.push_sql(after);
+    Ok(())
+}
+
 impl QueryId for RedeemStatement<'_> {
     type QueryId = RedeemStatement<'static>;
     const HAS_STATIC_QUERY_ID: bool = true;
@@ -169,32 +182,19 @@ impl QueryFragment<Pg> for RedeemStatement<'_> {
              client_id, subject, granted_scope, granted_audience, session, request_data, \
              issued_at, expires_at, active, used_at, parent_family_id) SELECT * FROM unnest(",
         );
-        out.push_bind_param::<Array<Text>, _>(&t.signature_hash)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Text>, _>(&t.kind)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Text>, _>(&t.family_id)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Text>, _>(&t.client_id)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Text>, _>(&t.subject)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Text>, _>(&t.granted_scope)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Text>, _>(&t.granted_audience)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Text>, _>(&t.session)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&t.request_data)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Timestamp>, _>(&t.issued_at)?;
-        out.push_sql("::timestamp[], ");
-        out.push_bind_param::<Array<Timestamp>, _>(&t.expires_at)?;
-        out.push_sql("::timestamp[], ");
-        out.push_bind_param::<Array<Bool>, _>(&t.active)?;
-        out.push_sql("::bool[], ");
-        out.push_bind_param::<Array<Nullable<Timestamp>>, _>(&t.used_at)?;
-        out.push_sql("::timestamp[], ");
+        array::<Array<Text>, _>(&mut out, &t.signature_hash, "::text[], ")?;
+        array::<Array<Text>, _>(&mut out, &t.kind, "::text[], ")?;
+        array::<Array<Text>, _>(&mut out, &t.family_id, "::text[], ")?;
+        array::<Array<Text>, _>(&mut out, &t.client_id, "::text[], ")?;
+        array::<Array<Text>, _>(&mut out, &t.subject, "::text[], ")?;
+        array::<Array<Text>, _>(&mut out, &t.granted_scope, "::text[], ")?;
+        array::<Array<Text>, _>(&mut out, &t.granted_audience, "::text[], ")?;
+        array::<Array<Text>, _>(&mut out, &t.session, "::text[], ")?;
+        array::<Array<Nullable<Text>>, _>(&mut out, &t.request_data, "::text[], ")?;
+        array::<Array<Timestamp>, _>(&mut out, &t.issued_at, "::timestamp[], ")?;
+        array::<Array<Timestamp>, _>(&mut out, &t.expires_at, "::timestamp[], ")?;
+        array::<Array<Bool>, _>(&mut out, &t.active, "::bool[], ")?;
+        array::<Array<Nullable<Timestamp>>, _>(&mut out, &t.used_at, "::timestamp[], ")?;
         out.push_bind_param::<Array<Nullable<Text>>, _>(&t.parent_family_id)?;
         out.push_sql(
             "::text[]) WHERE EXISTS (SELECT 1 FROM claimed) RETURNING 1), \
@@ -202,24 +202,15 @@ impl QueryFragment<Pg> for RedeemStatement<'_> {
              created_at, attempts, next_attempt_at, lease_owner, lease_until, delivered_at) \
              SELECT * FROM unnest(",
         );
-        out.push_bind_param::<Array<Text>, _>(&e.id)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Text>, _>(&e.aggregate_key)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Text>, _>(&e.event_type)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Text>, _>(&e.envelope)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Timestamp>, _>(&e.created_at)?;
-        out.push_sql("::timestamp[], ");
-        out.push_bind_param::<Array<Integer>, _>(&e.attempts)?;
-        out.push_sql("::int[], ");
-        out.push_bind_param::<Array<Timestamp>, _>(&e.next_attempt_at)?;
-        out.push_sql("::timestamp[], ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&e.lease_owner)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Nullable<Timestamp>>, _>(&e.lease_until)?;
-        out.push_sql("::timestamp[], ");
+        array::<Array<Text>, _>(&mut out, &e.id, "::text[], ")?;
+        array::<Array<Text>, _>(&mut out, &e.aggregate_key, "::text[], ")?;
+        array::<Array<Text>, _>(&mut out, &e.event_type, "::text[], ")?;
+        array::<Array<Text>, _>(&mut out, &e.envelope, "::text[], ")?;
+        array::<Array<Timestamp>, _>(&mut out, &e.created_at, "::timestamp[], ")?;
+        array::<Array<Integer>, _>(&mut out, &e.attempts, "::int[], ")?;
+        array::<Array<Timestamp>, _>(&mut out, &e.next_attempt_at, "::timestamp[], ")?;
+        array::<Array<Nullable<Text>>, _>(&mut out, &e.lease_owner, "::text[], ")?;
+        array::<Array<Nullable<Timestamp>>, _>(&mut out, &e.lease_until, "::timestamp[], ")?;
         out.push_bind_param::<Array<Nullable<Timestamp>>, _>(&e.delivered_at)?;
         out.push_sql(
             "::timestamp[]) WHERE EXISTS (SELECT 1 FROM claimed) RETURNING 1) \
