@@ -34,7 +34,7 @@ use diesel::{PgConnection, QueryResult, RunQueryDsl};
 use chrono::NaiveDateTime;
 
 use super::outbox::OutboxRow;
-use super::tokens::TokenRow;
+use super::tokens::{FAMILY_LOCK_SPACE, TokenRow};
 
 /// The tokens' columns, one array each, in the order of the `INSERT`'s column list.
 #[derive(Default)]
@@ -72,7 +72,6 @@ struct EventColumns {
 
 /// The statement; see the module's comment.
 pub(super) struct RedeemStatement<'a> {
-    lock_space: i32,
     /// Sorted and without duplicates: two statements lock shared families in one order.
     families: &'a [String],
     at: NaiveDateTime,
@@ -84,7 +83,6 @@ pub(super) struct RedeemStatement<'a> {
 
 impl<'a> RedeemStatement<'a> {
     pub(super) fn new(
-        lock_space: i32,
         families: &'a [String],
         kind: &'a str,
         signature_hash: &'a str,
@@ -123,7 +121,6 @@ impl<'a> RedeemStatement<'a> {
             columns.delivered_at.push(event.delivered_at);
         }
         Self {
-            lock_space,
             families,
             at,
             signature_hash,
@@ -162,8 +159,10 @@ impl QueryFragment<Pg> for RedeemStatement<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         let t = &self.tokens;
         let e = &self.events;
+        // The key of `tokens.rs`'s `LOCK_FAMILY_SQL`, so that this statement and a
+        // revocation of the family exclude each other.
         out.push_sql("WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(");
-        out.push_bind_param::<Integer, _>(&self.lock_space)?;
+        out.push_bind_param::<Integer, _>(&FAMILY_LOCK_SPACE)?;
         out.push_sql(", hashtext(family)) FROM unnest(");
         out.push_bind_param::<Array<Text>, _>(self.families)?;
         out.push_sql(

@@ -178,9 +178,11 @@ pub(super) fn insert_error(err: DieselError) -> StorageError {
 
 /// The first key of the advisory locks on token families (the second is the family id's
 /// hash), so they cannot collide with advisory locks taken for anything else.
-const FAMILY_LOCK_SPACE: i32 = 0x746f_6b66; // "tokf"
+pub(super) const FAMILY_LOCK_SPACE: i32 = 0x746f_6b66; // "tokf"
 
-/// The statement that takes one family's lock until the transaction ends.
+/// The statement that takes one family's lock until the transaction ends. Its key,
+/// `(FAMILY_LOCK_SPACE, hashtext(family))`, is the one `pg_redeem.rs` locks too: the
+/// two must stay the same for a revocation and a code exchange to exclude each other.
 const LOCK_FAMILY_SQL: &str = "SELECT pg_advisory_xact_lock($1, hashtext($2))";
 
 /// PostgreSQL: takes the advisory locks of `families` (sorted, so two transactions
@@ -473,17 +475,9 @@ impl TokenStore for SqlStore {
         let one_statement = !with_grace && family.is_none() && !families.is_empty();
         self.write(move |conn| {
             if one_statement && let DbConnection::Postgresql(conn) = conn {
-                return RedeemStatement::new(
-                    FAMILY_LOCK_SPACE,
-                    &families,
-                    kind.as_str(),
-                    &hash,
-                    at,
-                    &rows,
-                    &events,
-                )
-                .run(conn)
-                .map_err(insert_error);
+                return RedeemStatement::new(&families, kind.as_str(), &hash, at, &rows, &events)
+                    .run(conn)
+                    .map_err(insert_error);
             }
             // The transaction is the outer connection's, so the lock (PostgreSQL's own
             // statement) and the native statements below share it.
